@@ -1,0 +1,103 @@
+"""What a review finds: risky symbols, predicted bugs, and the overall verdict.
+
+These are the types every front-end renders (terminal, JSON, Markdown, SARIF, LSP, GitHub).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class RiskLevel(str, Enum):
+    """Coarse risk bands over the calibrated probability."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """0 for low, 1 for medium, 2 for high."""
+        return ("low", "medium", "high").index(self.value)
+
+
+@dataclass(frozen=True)
+class LevelThresholds:
+    """Probability cut-offs: at or above ``medium`` is medium, at or above ``high`` is high."""
+
+    medium: float = 0.35
+    high: float = 0.60
+
+    def level_for(self, probability: float) -> RiskLevel:
+        """The band a probability falls in."""
+        if probability >= self.high:
+            return RiskLevel.HIGH
+        if probability >= self.medium:
+            return RiskLevel.MEDIUM
+        return RiskLevel.LOW
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One reason behind a score, in plain words, with its signed weight in log-odds."""
+
+    name: str
+    text: str
+    contribution: float
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class SymbolRisk:
+    """The risk of one changed function, method, class, or whole file (``kind == "file"``)."""
+
+    path: str
+    name: str
+    kind: str
+    language: str | None
+    start_line: int
+    end_line: int
+    probability: float
+    level: RiskLevel
+    factors: tuple[Factor, ...] = ()
+    lines_added: int = 0
+    lines_deleted: int = 0
+    complexity_before: int | None = None
+    complexity_after: int | None = None
+
+
+@dataclass(frozen=True)
+class BugFinding:
+    """A concrete defect pattern found on a changed line."""
+
+    rule_id: str
+    path: str
+    line: int
+    message: str
+    confidence: float
+    language: str
+    end_line: int | None = None
+    column: int = 1
+    end_column: int | None = None
+    title: str = ""
+    snippet: str = ""
+    factors: tuple[Factor, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """The whole verdict on a change."""
+
+    probability: float
+    level: RiskLevel
+    factors: tuple[Factor, ...]
+    symbols: tuple[SymbolRisk, ...]
+    bugs: tuple[BugFinding, ...]
+    files_changed: int
+    lines_added: int
+    lines_deleted: int
+    model_version: str
+    base: str | None = None
+    head: str | None = None
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,139 @@
+"""The embedded store: one SQLite file, migrated with the numbered SQL files in ``migrations/``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from core.errors import StoreError
+
+STORE_FILENAME = "argus.db"
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with Argus, in order."""
+    scripts = []
+    folder = resources.files("core.store") / "migrations"
+    for entry in folder.iterdir():
+        name = entry.name
+        if not name.endswith(".sql"):
+            continue
+        version = int(name.split("_", 1)[0])
+        scripts.append((version, name, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+def default_store_path(repo_root: Path | None, environ: dict[str, str] | None = None) -> Path:
+    """``$ARGUS_HOME/argus.db`` when set, else ``<repo>/.argus/argus.db``."""
+    env = os.environ if environ is None else environ
+    home = env.get("ARGUS_HOME")
+    if home:
+        return Path(home) / STORE_FILENAME
+    if repo_root is None:
+        raise StoreError("no repository and no ARGUS_HOME: set ARGUS_HOME to choose a store")
+    return repo_root / ".argus" / STORE_FILENAME
+
+
+class SQLiteStore:
+    """A migrated SQLite database. Open with :meth:`open`; close when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path | None):
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> SQLiteStore:
+        """Open (creating if needed) and migrate the store at ``path`` (``":memory:"`` works)."""
+        target = None if str(path) == ":memory:" else Path(path)
+        try:
+            if target is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                ":memory:" if target is None else str(target), timeout=30.0, isolation_level=None
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            if target is not None:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open the store at {path}: {error}") from error
+        store = cls(connection, target)
+        store.migrate()
+        return store
+
+    def migrate(self) -> int:
+        """Apply every migration not yet applied, each in its own transaction; return the version."""
+        db = self.connection
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            known = migration_scripts()
+            newest_known = max((v for v, _, _ in known), default=0)
+            if applied and max(applied) > newest_known:
+                raise StoreError(
+                    f"the store {self.path} was written by a newer Argus (schema {max(applied)}, "
+                    f"this one knows {newest_known}); upgrade Argus or set ARGUS_HOME elsewhere"
+                )
+            for version, name, sql in known:
+                if version in applied:
+                    continue
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_statements(sql):
+                        db.execute(statement)
+                    db.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
+                    )
+                    db.execute("COMMIT")
+                except sqlite3.Error:
+                    db.execute("ROLLBACK")
+                    raise
+            return max([v for v, _, _ in known] + list(applied), default=0)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot migrate the store {self.path}: {error}") from error
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        db = self.connection
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (D1 takes one statement per query as well)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
