@@ -1,0 +1,3 @@
+"""Argus: the composition root and the command line."""
+
+__version__ = "0.1.0"

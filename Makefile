@@ -1,0 +1,43 @@
+# Argus — every target sets itself up in .venv from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= .demo/orders-service
+JIT_DATA ?= ../shared/data/jit
+
+.PHONY: demo test lint typecheck train bench clean help
+
+help:
+	@echo "make demo   - build the example repository and review its risky change"
+	@echo "make test   - lint, type-check and run the test suite"
+	@echo "make train  - retrain the shipped risk model from $(JIT_DATA)"
+	@echo "make bench  - run the benchmarks (needs $(JIT_DATA))"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/make_demo_repo.py --out $(DEMO_DIR) --force
+	cd $(DEMO_DIR) && $(CURDIR)/$(BIN)/argus review --base main
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy core
+
+test: lint $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+train: $(STAMP)
+	$(BIN)/python scripts/train_model.py --data-dir $(JIT_DATA) --out core/predict/model/jit-v1.json
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/jit_eval.py --data-dir $(JIT_DATA)
+	$(BIN)/python benchmarks/review_speed.py
+
+clean:
+	rm -rf $(VENV) .demo .bench .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,133 @@
+"""The ``argus`` command line: parse arguments, call the composition root, print, exit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from core.errors import ArgusError
+
+EXIT_CODES = """\
+exit codes:
+  0  the review ran and the risk is below --fail-on (or --fail-on was not given)
+  1  the review ran and the overall risk, or a predicted bug's risk, is at or above --fail-on
+  2  bad input or usage: unknown ref, not a git repository, malformed diff, bad option
+  3  an unexpected internal error (please report it with the message printed)
+"""
+
+FORMATS = ("text", "json", "markdown", "sarif")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``argus`` command."""
+    parser = argparse.ArgumentParser(
+        prog="argus",
+        description="Argus predicts which changes will break, and explains why.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    review = commands.add_parser(
+        "review",
+        help="review the changes between a base and the working tree (or --head, or --diff)",
+        description=(
+            "Review a change: its overall risk as a calibrated probability, the changed "
+            "functions ranked by risk with the factors that drove each score, and predicted "
+            "bugs (defect patterns in the changed lines)."
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    review.add_argument("--repo", default=".", help="the git repository (default: .)")
+    review.add_argument(
+        "--base",
+        help="base branch or ref; the change is merge-base(base, head)..head "
+        "(default: main, else master, else HEAD)",
+    )
+    review.add_argument("--head", help="head ref (default: the working tree, staged or not)")
+    review.add_argument(
+        "--diff", metavar="FILE|-", help="review a unified diff file (or - for stdin) instead"
+    )
+    _add_format(review)
+    review.add_argument(
+        "--fail-on",
+        choices=("low", "medium", "high"),
+        help="exit 1 when the overall risk reaches this level",
+    )
+    review.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    review.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour in text"
+    )
+    review.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not read git history (size and complexity only)",
+    )
+    review.add_argument("--top", type=int, default=15, help="rows in the risk table (default 15)")
+
+    learn = commands.add_parser(
+        "learn",
+        help="learn from this repository's history: trace fixes to the commits that caused them",
+        description=(
+            "Find bug-fix commits, trace each to the commits that introduced the lines it "
+            "changed (SZZ), and adapt the risk model to this repository."
+        ),
+    )
+    learn.add_argument("--repo", default=".", help="the git repository (default: .)")
+    _add_format(learn, choices=("text", "json"))
+
+    predict = commands.add_parser("predict", help="score commits")
+    predict_commands = predict.add_subparsers(dest="predict_command", metavar="WHAT")
+    history = predict_commands.add_parser(
+        "history",
+        help="score every non-merge commit using only what was known before it (JSONL)",
+    )
+    history.add_argument("--repo", default=".", help="the git repository (default: .)")
+    history.add_argument("--out", required=True, metavar="FILE.jsonl", help="where to write")
+    _add_format(history, choices=("text", "json"))
+    return parser
+
+
+def _add_format(parser: argparse.ArgumentParser, choices: Sequence[str] = FORMATS) -> None:
+    parser.add_argument(
+        "--format", "-f", choices=choices, default="text", help="output format (default: text)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.version:
+        from argus import __version__
+
+        print(f"argus {__version__}")
+        return 0
+    try:
+        if arguments.command == "review":
+            from argus.commands import run_review
+
+            return run_review(arguments, sys.stdout)
+        if arguments.command == "learn":
+            from argus.commands import run_learn
+
+            return run_learn(arguments, sys.stdout)
+        if arguments.command == "predict" and arguments.predict_command == "history":
+            from argus.commands import run_predict_history
+
+            return run_predict_history(arguments, sys.stdout)
+    except ArgusError as error:
+        print(f"argus: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    parser.print_help()
+    return 2

@@ -1,0 +1,325 @@
+"""The review: a ChangeSet and both sides of its files -> a ranked, explained Review.
+
+Pure: every input (file contents, history facts, the model) arrives through parameters, so the
+same function serves the CLI, the language server and the GitHub App.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.diff.changeset import ChangeSet, FileChange, FileStatus
+from core.lang import Symbol, analyse_source, map_lines_to_symbols
+from core.predict.findings import (
+    BugFinding,
+    Factor,
+    LevelThresholds,
+    Review,
+    SymbolRisk,
+)
+from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risk
+from core.predict.rules import find_bugs
+from core.predict.scoring import ScoringModel
+
+FILE_LEVEL = "(file)"
+
+
+@dataclass(frozen=True)
+class FileHistoryFacts:
+    """What history says about one file before the change."""
+
+    developers: int = 0
+    changes: int = 0
+    age_days: float = 0.0
+    fix_commits: int = 0
+    author_changes: int | None = None
+
+
+@dataclass(frozen=True)
+class FunctionHistoryFacts:
+    """What history says about one function before the change."""
+
+    fix_touches: int = 0
+    fix_touches_last_year: int = 0
+
+
+class HistoryFacts(Protocol):
+    """Answers history questions for the files and functions of one review."""
+
+    def file_facts(self, path: str) -> FileHistoryFacts:
+        """History of the file at ``path``."""
+        ...
+
+    def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
+        """History of the function ``name`` (simple name) in ``path``."""
+        ...
+
+
+class NoHistory:
+    """History facts for a change reviewed without a repository: nothing is known."""
+
+    def file_facts(self, path: str) -> FileHistoryFacts:
+        """Nothing known."""
+        return FileHistoryFacts()
+
+    def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
+        """Nothing known."""
+        return FunctionHistoryFacts()
+
+
+@dataclass(frozen=True)
+class Sources:
+    """File contents on both sides of the change; None when absent or unreadable."""
+
+    old: Mapping[str, bytes | None] = field(default_factory=dict)
+    new: Mapping[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """How a review is run; every field has a sensible default."""
+
+    thresholds: LevelThresholds = field(default_factory=LevelThresholds)
+    weights: FunctionWeights = field(default_factory=FunctionWeights)
+    max_file_bytes: int = 1_000_000
+    run_rules: bool = True
+    production_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+def basic_change_features(
+    changeset: ChangeSet, line_counts: Mapping[str, int] | None = None
+) -> dict[str, float]:
+    """The size and diffusion features that need no history (NS, ND, NF, entropy, LA, LD, LT)."""
+    files = [f for f in changeset.files if not f.is_binary]
+    directories = {f.path.rsplit("/", 1)[0] if "/" in f.path else "" for f in files}
+    subsystems = {f.path.split("/", 1)[0] if "/" in f.path else "" for f in files}
+    churn = [f.lines_added + f.lines_deleted for f in files]
+    total = sum(churn)
+    entropy = 0.0
+    if total:
+        for amount in churn:
+            if amount:
+                share = amount / total
+                entropy -= share * math.log2(share)
+    counts = line_counts or {}
+    return {
+        "ns": float(len(subsystems)),
+        "nd": float(len(directories)),
+        "nf": float(len(files)),
+        "entropy": entropy,
+        "la": float(sum(f.lines_added for f in files)),
+        "ld": float(sum(f.lines_deleted for f in files)),
+        "lt": float(sum(counts.get(f.old_path or "", 0) for f in files)),
+    }
+
+
+def count_lines(source: bytes | None) -> int:
+    """Lines in a file's contents (0 when absent)."""
+    if not source:
+        return 0
+    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+
+
+def review_change(
+    changeset: ChangeSet,
+    sources: Sources,
+    model: ScoringModel,
+    change_features: Mapping[str, float],
+    history: HistoryFacts | None = None,
+    options: ReviewOptions | None = None,
+) -> Review:
+    """Score a change: overall risk, every changed symbol ranked, and predicted bugs."""
+    options = options or ReviewOptions()
+    history = history or NoHistory()
+    warnings = list(changeset.warnings)
+    symbols: list[SymbolRisk] = []
+    bugs: list[BugFinding] = []
+    for file_change in changeset.files:
+        file_symbols, file_bugs, file_warnings = _review_file(
+            file_change, sources, model, change_features, history, options
+        )
+        symbols.extend(file_symbols)
+        bugs.extend(file_bugs)
+        warnings.extend(file_warnings)
+
+    base_probability = model.predict(change_features)
+    factors = list(model.explain(change_features, top=3))
+    probability = _with_bug_evidence(base_probability, bugs)
+    if bugs:
+        factors.insert(0, _bugs_factor(bugs, base_probability, probability))
+    symbols.sort(key=lambda s: (-s.probability, s.path, s.start_line))
+    bugs.sort(key=lambda b: (-b.confidence, b.path, b.line))
+    return Review(
+        probability=probability,
+        level=options.thresholds.level_for(probability),
+        factors=tuple(factors[:3]),
+        symbols=tuple(symbols),
+        bugs=tuple(bugs),
+        files_changed=len(changeset.files),
+        lines_added=changeset.lines_added,
+        lines_deleted=changeset.lines_deleted,
+        model_version=model.version,
+        base=changeset.base,
+        head=changeset.head,
+        warnings=tuple(warnings),
+    )
+
+
+def _review_file(
+    file_change: FileChange,
+    sources: Sources,
+    model: ScoringModel,
+    change_features: Mapping[str, float],
+    history: HistoryFacts,
+    options: ReviewOptions,
+) -> tuple[list[SymbolRisk], list[BugFinding], list[str]]:
+    path = file_change.path
+    if file_change.is_binary or file_change.mode_only:
+        return [], [], []
+    if not file_change.hunks:
+        return [], [], []
+    old_source = sources.old.get(file_change.old_path) if file_change.old_path else None
+    new_source = sources.new.get(file_change.new_path) if file_change.new_path else None
+    warnings: list[str] = []
+    too_large = any(
+        source is not None and len(source) > options.max_file_bytes
+        for source in (old_source, new_source)
+    )
+    if too_large:
+        warnings.append(
+            f"{path}: larger than {options.max_file_bytes:,} bytes; scored at file level only"
+        )
+    deleted = file_change.status is FileStatus.DELETED
+    analysable = not too_large and not deleted
+    new_analysis = analyse_source(path, new_source or b"") if analysable and new_source else None
+    old_analysis = (
+        analyse_source(file_change.old_path or path, old_source)
+        if analysable and old_source
+        else None
+    )
+    language = new_analysis.language if new_analysis else None
+    if new_analysis and new_analysis.has_errors:
+        warnings.append(f"{path}: has syntax errors; scored what parses")
+
+    file_facts = history.file_facts(file_change.old_path or path)
+    lines_before = count_lines(old_source)
+    new_symbols = new_analysis.symbols if new_analysis else []
+    old_symbols = old_analysis.symbols if old_analysis else []
+    added_by_symbol = map_lines_to_symbols(new_symbols, file_change.added_lines)
+    removed_by_symbol = map_lines_to_symbols(old_symbols, file_change.removed_lines)
+
+    old_by_name = {s.qualified_name: s for s in old_symbols}
+    new_by_name = {s.qualified_name: s for s in new_symbols}
+    added: dict[str, list[int]] = defaultdict(list)
+    removed: dict[str, list[int]] = defaultdict(list)
+    for symbol, lines in added_by_symbol.items():
+        added[symbol.qualified_name if symbol else FILE_LEVEL].extend(lines)
+    for symbol, lines in removed_by_symbol.items():
+        name = symbol.qualified_name if symbol else FILE_LEVEL
+        # Lines removed from a function that no longer exists count at file level.
+        removed[name if name in new_by_name or name == FILE_LEVEL else FILE_LEVEL].extend(lines)
+
+    bugs: list[BugFinding] = []
+    if options.run_rules and new_source is not None and analysable and language:
+        bugs = find_bugs(
+            path=path,
+            language=language,
+            source=new_source,
+            changed_lines=file_change.added_lines,
+            old_source=old_source,
+            removed_lines=file_change.removed_lines,
+        )
+    bugs_by_symbol: dict[str, list[BugFinding]] = defaultdict(list)
+    for bug in bugs:
+        owner = _innermost(new_symbols, bug.line)
+        bugs_by_symbol[owner.qualified_name if owner else FILE_LEVEL].append(bug)
+
+    results: list[SymbolRisk] = []
+    for name in sorted(set(added) | set(removed), key=lambda n: (n != FILE_LEVEL, n)):
+        symbol = new_by_name.get(name)
+        before = old_by_name.get(name)
+        function_history = (
+            history.function_facts(file_change.old_path or path, symbol.name)
+            if symbol is not None
+            else FunctionHistoryFacts()
+        )
+        facts = FunctionFacts(
+            lines_added=len(added.get(name, ())),
+            lines_deleted=len(removed.get(name, ())),
+            file_lines_before=lines_before,
+            complexity_before=before.complexity if before and symbol else None,
+            complexity_after=symbol.complexity if symbol and symbol.kind != "class" else None,
+            fix_touches=function_history.fix_touches
+            if symbol
+            else (file_facts.fix_commits if name == FILE_LEVEL else 0),
+            fix_touches_last_year=function_history.fix_touches_last_year,
+            file_developers=file_facts.developers,
+            file_changes=file_facts.changes,
+            file_age_days=file_facts.age_days,
+            author_file_changes=file_facts.author_changes,
+            production_errors=options.production_errors.get((path, name), 0),
+            is_new=symbol is not None and before is None,
+        )
+        probability, factors = function_risk(model, change_features, facts, options.weights)
+        own_bugs = bugs_by_symbol.get(name, [])
+        combined = _with_bug_evidence(probability, own_bugs)
+        if own_bugs:
+            factors.insert(0, _bugs_factor(own_bugs, probability, combined))
+        start, end = _span(symbol, added.get(name, []), file_change)
+        results.append(
+            SymbolRisk(
+                path=path,
+                name=name if symbol else FILE_LEVEL,
+                kind=symbol.kind if symbol else "file",
+                language=language,
+                start_line=start,
+                end_line=end,
+                probability=combined,
+                level=options.thresholds.level_for(combined),
+                factors=tuple(factors[:3]),
+                lines_added=facts.lines_added,
+                lines_deleted=facts.lines_deleted,
+                complexity_before=facts.complexity_before,
+                complexity_after=facts.complexity_after,
+            )
+        )
+    return results, bugs, warnings
+
+
+def _innermost(symbols: Sequence[Symbol], line: int) -> Symbol | None:
+    found = map_lines_to_symbols(symbols, [line])
+    for symbol in found:
+        return symbol
+    return None
+
+
+def _span(symbol: Symbol | None, added: list[int], file_change: FileChange) -> tuple[int, int]:
+    if symbol is not None:
+        return symbol.start_line, symbol.end_line
+    if added:
+        return min(added), max(added)
+    starts = [max(h.target_start, 1) for h in file_change.hunks]
+    return (min(starts), min(starts)) if starts else (1, 1)
+
+
+def _with_bug_evidence(probability: float, bugs: Sequence[BugFinding]) -> float:
+    """Noisy-OR: each predicted bug is independent evidence, its confidence the chance it is a
+    real defect; the change is bug-free only if the model's risk and every finding miss."""
+    survive = 1.0 - probability
+    for bug in bugs:
+        survive *= 1.0 - bug.confidence
+    return 1.0 - survive
+
+
+def _bugs_factor(bugs: Sequence[BugFinding], before: float, after: float) -> Factor:
+    rule_ids = sorted({bug.rule_id for bug in bugs})
+    noun = "predicted bug" if len(bugs) == 1 else "predicted bugs"
+    shown = ", ".join(rule_ids[:3]) + ("…" if len(rule_ids) > 3 else "")
+    lift = math.log(max(after, 1e-6) / max(1 - after, 1e-6)) - math.log(
+        max(before, 1e-6) / max(1 - before, 1e-6)
+    )
+    return Factor("predicted_bugs", f"{len(bugs)} {noun} ({shown})", lift, float(len(bugs)))
