@@ -1,0 +1,1 @@
+"""Orders: pricing, inventory and persistence for the shop."""

@@ -1,0 +1,98 @@
+"""SQLite persistence for orders."""
+
+import sqlite3
+from decimal import Decimal
+
+from orders.models import Order, OrderLine, OrderStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY,
+    customer TEXT NOT NULL,
+    status TEXT NOT NULL,
+    total TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id TEXT NOT NULL REFERENCES orders(order_id),
+    sku TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    unit_price TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bulk_agreements (
+    customer TEXT PRIMARY KEY,
+    percent INTEGER NOT NULL
+);
+"""
+
+SELECT_ORDER = "SELECT order_id, customer, status, total FROM orders WHERE order_id = ?"
+SELECT_OPEN_ORDERS = (
+    "SELECT order_id, customer, status, total FROM orders"
+    " WHERE customer = ? AND status != ? ORDER BY order_id"
+)
+SELECT_LINES = "SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = ? ORDER BY rowid"
+
+
+class OrderRepository:
+    """Reads and writes orders in one SQLite database."""
+
+    def __init__(self, path=":memory:"):
+        self.connection = sqlite3.connect(path)
+        self.connection.executescript(SCHEMA)
+
+    def close(self):
+        self.connection.close()
+
+    def save(self, order):
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?)",
+                (order.order_id, order.customer, order.status.value, str(order.total)),
+            )
+            self.connection.execute(
+                "DELETE FROM order_lines WHERE order_id = ?", (order.order_id,)
+            )
+            self.connection.executemany(
+                "INSERT INTO order_lines VALUES (?, ?, ?, ?)",
+                [
+                    (order.order_id, line.sku, line.quantity, str(line.unit_price))
+                    for line in order.lines
+                ],
+            )
+
+    def get(self, order_id):
+        orders = self._fetch_orders(SELECT_ORDER, (order_id,))
+        return orders[0] if orders else None
+
+    def open_orders(self, customer):
+        return self._fetch_orders(SELECT_OPEN_ORDERS, (customer, OrderStatus.CANCELLED.value))
+
+    def negotiated_percent(self, customer):
+        """The discount agreed with a wholesale customer, or None."""
+        row = self.connection.execute(
+            f"SELECT percent FROM bulk_agreements WHERE customer = '{customer}'"
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_agreement(self, customer, percent):
+        try:
+            with self.connection:
+                self.connection.execute(
+                    "INSERT INTO bulk_agreements VALUES (?, ?)", (customer, percent)
+                )
+        except:
+            pass
+
+    def agreements(self):
+        return self.connection.execute(
+            "SELECT customer, percent FROM bulk_agreements ORDER BY customer"
+        ).fetchall()
+
+    def _fetch_orders(self, query, parameters):
+        rows = self.connection.execute(query, parameters).fetchall()
+        return [self._load(row) for row in rows]
+
+    def _load(self, row):
+        order_id, customer, status, total = row
+        cursor = self.connection.execute(SELECT_LINES, (order_id,))
+        lines = [OrderLine(sku, quantity, Decimal(price)) for sku, quantity, price in cursor]
+        return Order(order_id, customer, lines, OrderStatus(status), Decimal(total))
