@@ -1,0 +1,18 @@
+"""Tree-sitter structure of source files: symbols, spans, complexity and line ownership."""
+
+from core.lang.analysis import FileAnalysis, analyse_source
+from core.lang.languages import SUPPORTED_LANGUAGES, language_for_path
+from core.lang.lookup import innermost_symbol, map_lines_to_symbols
+from core.lang.symbols import Symbol, extract_symbols, symbols_from_tree
+
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "FileAnalysis",
+    "Symbol",
+    "analyse_source",
+    "extract_symbols",
+    "innermost_symbol",
+    "language_for_path",
+    "map_lines_to_symbols",
+    "symbols_from_tree",
+]
