@@ -1,0 +1,242 @@
+"""The pull-request comment: verdict, riskiest functions, predicted bugs, how the score works.
+
+Every user-controlled string (paths, names, messages, warnings) goes through ``escape`` so a
+file called ``a|b<script>.py`` can neither break the table nor inject HTML or mentions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from urllib.parse import quote
+
+from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
+from core.report.options import ReportOptions
+from core.report.summary import (
+    ARROW,
+    EM_DASH,
+    NO_CHANGES,
+    change_size,
+    complexity_change,
+    is_empty,
+    location,
+    ordered_bugs,
+    percent,
+    plural,
+    ranked_symbols,
+    top_factors,
+)
+
+MARKER = "<!-- argus:review -->"
+BADGE = {RiskLevel.HIGH: "🔴", RiskLevel.MEDIUM: "🟠", RiskLevel.LOW: "🟢"}
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
+CELL_LIMIT = 300
+WARNINGS_SHOWN = 20
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    """``text`` made inert for a GitHub comment: one line, no HTML, no Markdown, no mentions.
+
+    ``limit`` cuts the raw text (before escaping) to that many characters with an ellipsis.
+    """
+    text = _CONTROL.sub(" ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + ELLIPSIS
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # A word joiner after "@" stops GitHub from notifying whoever a name happens to mention.
+    return text.replace("@", "@\N{WORD JOINER}")
+
+
+def render_markdown(review: Review, options: ReportOptions | None = None) -> str:
+    """The review as a GitHub comment, never longer than ``options.max_chars`` characters."""
+    options = options or ReportOptions()
+    symbols_total = len(review.symbols)
+    bugs_total = len(review.bugs)
+    symbol_rows = min(options.max_symbols, symbols_total)
+    bug_rows = min(options.max_bugs, bugs_total)
+    text = _compose(review, options, symbol_rows, bug_rows, cut=False)
+    while len(text) > options.max_chars and (symbol_rows or bug_rows):
+        # Drop rows in proportion to the overflow, from whichever list is longer.
+        overflow = len(text) - options.max_chars
+        if bug_rows >= symbol_rows:
+            bug_rows -= max(1, math.ceil(bug_rows * overflow / len(text)))
+            bug_rows = max(bug_rows, 0)
+        else:
+            symbol_rows -= max(1, math.ceil(symbol_rows * overflow / len(text)))
+            symbol_rows = max(symbol_rows, 0)
+        text = _compose(review, options, symbol_rows, bug_rows, cut=True)
+    if len(text) > options.max_chars:
+        text = _hard_cut(text, options.max_chars)
+    return text
+
+
+def _compose(
+    review: Review, options: ReportOptions, symbol_rows: int, bug_rows: int, *, cut: bool
+) -> str:
+    parts = [MARKER]
+    if is_empty(review):
+        parts.append(f"### ⚪ {NO_CHANGES}")
+        parts.append("Argus found no changed files in this comparison.")
+    else:
+        parts.append(_verdict(review))
+        reasons = [escape(factor.text, CELL_LIMIT) for factor in top_factors(review.factors)]
+        if reasons:
+            parts.append("**Why:** " + "; ".join(reasons))
+        parts.append(_symbol_table(review, options, symbol_rows))
+        parts.append(_bug_table(review, options, bug_rows))
+    if review.warnings:
+        parts.append(_warnings(review))
+    if cut:
+        parts.append(_cut_note(review, options, symbol_rows, bug_rows))
+    parts.append(_details(review, options))
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _verdict(review: Review) -> str:
+    level = review.level
+    bugs = plural(len(review.bugs), "predicted bug")
+    return (
+        f"### {BADGE[level]} {level.value.capitalize()} risk ({percent(review.probability)}) "
+        f"{EM_DASH} {change_size(review)}, {bugs}"
+    )
+
+
+def _code(text: str) -> str:
+    return f"<code>{escape(text, CELL_LIMIT)}</code>"
+
+
+def _place(path: str, line: int, options: ReportOptions) -> str:
+    shown = _code(location(path, line))
+    url = options.link_for(path, line) if options.link_for else None
+    if not url:
+        return shown
+    return f"[{shown}](<{quote(url, safe=_URL_SAFE)}>)"
+
+
+# Everything a URL may legitimately hold except what would end a Markdown link destination.
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._"
+
+
+def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
+    symbols = ranked_symbols(review)
+    if not symbols:
+        return "No changed functions were found in the changed lines."
+    lines = [
+        "#### Riskiest changes",
+        "",
+        "| # | Risk | Symbol | Location | Why | Complexity |",
+        "|---:|---|---|---|---|---|",
+    ]
+    for rank, symbol in enumerate(symbols[:rows], start=1):
+        lines.append(_symbol_row(rank, symbol, options))
+    hidden = len(symbols) - rows
+    if hidden:
+        lines.append("")
+        lines.append(f"{ELLIPSIS}and {hidden} more")
+    return "\n".join(lines)
+
+
+def _symbol_row(rank: int, symbol: SymbolRisk, options: ReportOptions) -> str:
+    reasons = "; ".join(escape(factor.text, CELL_LIMIT) for factor in top_factors(symbol.factors))
+    name = _code(symbol.name)
+    if symbol.kind and symbol.kind != "function":
+        name += f" ({escape(symbol.kind, 40)})"
+    cells = [
+        str(rank),
+        f"{BADGE[symbol.level]} {percent(symbol.probability)}",
+        name,
+        _place(symbol.path, symbol.start_line, options),
+        reasons or EM_DASH,
+        complexity_change(symbol) or EM_DASH,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _bug_table(review: Review, options: ReportOptions, rows: int) -> str:
+    bugs = ordered_bugs(review)
+    if not bugs:
+        return "No predicted bugs."
+    lines = [
+        "#### Predicted bugs",
+        "",
+        "| Location | Rule | Finding | Confidence |",
+        "|---|---|---|---:|",
+    ]
+    lines.extend(_bug_row(bug, options) for bug in bugs[:rows])
+    hidden = len(bugs) - rows
+    if hidden:
+        lines.append("")
+        lines.append(f"{ELLIPSIS}and {plural(hidden, 'more finding')}")
+    return "\n".join(lines)
+
+
+def _bug_row(bug: BugFinding, options: ReportOptions) -> str:
+    cells = [
+        _place(bug.path, bug.line, options),
+        _code(bug.rule_id),
+        escape(bug.message, CELL_LIMIT),
+        percent(bug.confidence),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _warnings(review: Review) -> str:
+    lines = ["**Warnings**", ""]
+    for warning in review.warnings[:WARNINGS_SHOWN]:
+        lines.append(f"- ⚠️ {escape(warning, CELL_LIMIT)}")
+    hidden = len(review.warnings) - WARNINGS_SHOWN
+    if hidden > 0:
+        lines.append(f"- {ELLIPSIS}and {plural(hidden, 'more warning')}")
+    return "\n".join(lines)
+
+
+def _cut_note(review: Review, options: ReportOptions, symbol_rows: int, bug_rows: int) -> str:
+    hidden_symbols = len(review.symbols) - symbol_rows
+    hidden_bugs = len(review.bugs) - bug_rows
+    return (
+        f"> [!NOTE]\n> Shortened to fit GitHub's {options.max_chars:,}-character comment limit: "
+        f"{plural(hidden_symbols, 'symbol')} and {plural(hidden_bugs, 'finding')} not shown. "
+        "The JSON and SARIF reports hold every finding."
+    )
+
+
+def _details(review: Review, options: ReportOptions) -> str:
+    thresholds = options.thresholds
+    lines = [
+        "<details>",
+        "<summary>How this score is computed</summary>",
+        "",
+        f"- Model: {_code(review.model_version)}",
+    ]
+    if review.base or review.head:
+        compared = f"{review.base or '?'}..{review.head or 'working tree'}"
+        lines.append(f"- Compared: {_code(compared)}")
+    lines.extend(
+        [
+            "- Each changed function, each file and the change as a whole get a calibrated "
+            "probability that the change introduces a bug. The model weighs the size and spread "
+            "of the change, complexity before " + ARROW + " after, and the history of the code "
+            "(earlier fixes, how many people changed it, the author's experience with it).",
+            "- *Why* lists the factors that raised the probability most, in plain words.",
+            f"- Levels: high from {percent(thresholds.high)}, medium from "
+            f"{percent(thresholds.medium)}, low below.",
+            "- Predicted bugs are defect patterns found on the changed lines; the confidence is "
+            "how often that rule was right when it fired.",
+            "",
+            "</details>",
+        ]
+    )
+    return "\n".join(lines)
+
+
+def _hard_cut(text: str, limit: int) -> str:
+    note = f"\n\n{ELLIPSIS}(cut at GitHub's {limit:,}-character comment limit)\n"
+    kept = text[: limit - len(note)]
+    # Cut at a line end so no table row or escape sequence is left half-written.
+    if "\n" in kept:
+        kept = kept[: kept.rindex("\n")]
+    return kept + note

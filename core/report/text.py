@@ -1,0 +1,277 @@
+"""The terminal report: a headline, a ranked table of changed symbols, predicted bugs, warnings."""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
+from core.report.options import ReportOptions
+from core.report.summary import (
+    complexity_change,
+    headline,
+    is_empty,
+    location,
+    ordered_bugs,
+    percent,
+    plural,
+    ranked_symbols,
+    top_factors,
+)
+
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
+GAP = "  "
+
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_LEVEL_STYLE = {
+    RiskLevel.HIGH: "\033[1;31m",
+    RiskLevel.MEDIUM: "\033[33m",
+    RiskLevel.LOW: "\033[32m",
+}
+
+
+def render_text(review: Review, options: ReportOptions | None = None) -> str:
+    """The review as plain terminal text; ANSI colour only when ``options.color`` is set."""
+    options = options or ReportOptions()
+    paint = _Painter(options.color)
+    lines: list[str] = []
+    if is_empty(review):
+        lines.extend(
+            paint.bold(line) for line in _wrap(headline(review), options.width, "", first="")
+        )
+    else:
+        for line in _wrap(headline(review), options.width, "  ", first=""):
+            lines.append(paint.level(line, review.level))
+        reasons = [_clean(factor.text) for factor in top_factors(review.factors)]
+        if reasons:
+            lines.extend(_wrap("Why: " + "; ".join(reasons), options.width, "     ", first=""))
+        lines.append("")
+        lines.extend(_symbol_section(review, options, paint))
+        lines.append("")
+        lines.extend(_bug_section(review, options, paint))
+    if review.warnings:
+        lines.append("")
+        lines.append(paint.bold("Warnings"))
+        for warning in review.warnings:
+            lines.extend(_wrap("! " + _clean(warning), options.width, "    ", first="  "))
+    lines.append("")
+    lines.append(paint.dim(truncate(_provenance(review), options.width)))
+    return "\n".join(lines) + "\n"
+
+
+def _provenance(review: Review) -> str:
+    parts = [f"model {_clean(review.model_version)}"]
+    if review.base or review.head:
+        parts.append(f"{_clean(review.base or '?')}..{_clean(review.head or 'working tree')}")
+    return " \N{MIDDLE DOT} ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Column:
+    title: str
+    minimum: int
+    flexible: bool
+    align_right: bool = False
+
+
+_COLUMNS = (
+    _Column("#", 1, flexible=False, align_right=True),
+    _Column("Risk", 4, flexible=False, align_right=True),
+    _Column("Level", 6, flexible=False),
+    _Column("Location", 12, flexible=True),
+    _Column("Symbol", 10, flexible=True),
+    _Column("Why", 12, flexible=True),
+    _Column("Complexity", 7, flexible=False),
+)
+# Columns given up, in this order, when even their minimum widths do not fit the terminal.
+_DROP_ORDER = ("Why", "Complexity", "Level")
+
+
+def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
+    symbols = ranked_symbols(review)
+    if not symbols:
+        return [paint.bold("Changed symbols"), "  none found in the changed lines"]
+    shown = symbols[: options.max_symbols]
+    rows = [_symbol_row(rank, symbol) for rank, symbol in enumerate(shown, start=1)]
+    columns, widths = _layout(rows, options.width)
+    lines = [paint.bold(f"Riskiest changes ({len(symbols)})")]
+    lines.append(paint.dim(_join([column.title for column in columns], columns, widths)))
+    for symbol, row in zip(shown, rows, strict=True):
+        cells = [row[column.title] for column in columns]
+        line = _join(cells, columns, widths, paint=paint, level=symbol.level)
+        lines.append(line)
+    hidden = len(symbols) - len(shown)
+    if hidden:
+        lines.append(paint.dim(f"{ELLIPSIS}and {hidden} more"))
+    return lines
+
+
+def _symbol_row(rank: int, symbol: SymbolRisk) -> dict[str, str]:
+    reasons = [_clean(factor.text) for factor in top_factors(symbol.factors, limit=2)]
+    return {
+        "#": str(rank),
+        "Risk": percent(symbol.probability),
+        "Level": symbol.level.value,
+        "Location": _clean(location(symbol.path, symbol.start_line)),
+        "Symbol": _clean(symbol.name),
+        "Why": "; ".join(reasons),
+        "Complexity": complexity_change(symbol),
+    }
+
+
+def _layout(rows: Sequence[dict[str, str]], width: int) -> tuple[list[_Column], list[int]]:
+    columns = list(_COLUMNS)
+    for dropped in (None, *_DROP_ORDER):
+        if dropped is not None:
+            columns = [column for column in columns if column.title != dropped]
+        widths = [
+            max([display_width(column.title)] + [display_width(row[column.title]) for row in rows])
+            for column in columns
+        ]
+        if _fit(columns, widths, width):
+            return columns, widths
+    return columns, widths
+
+
+def _fit(columns: Sequence[_Column], widths: list[int], width: int) -> bool:
+    """Shrink the widest flexible column one cell at a time until the table fits."""
+    budget = width - len(GAP) * (len(columns) - 1)
+    while sum(widths) > budget:
+        shrinkable = [
+            index
+            for index, column in enumerate(columns)
+            if column.flexible and widths[index] > column.minimum
+        ]
+        if not shrinkable:
+            return False
+        widest = max(shrinkable, key=lambda index: widths[index])
+        widths[widest] -= 1
+    return True
+
+
+def _join(
+    cells: Sequence[str],
+    columns: Sequence[_Column],
+    widths: Sequence[int],
+    *,
+    paint: _Painter | None = None,
+    level: RiskLevel | None = None,
+) -> str:
+    parts = []
+    for cell, column, width in zip(cells, columns, widths, strict=True):
+        # A location keeps its end (file name and line) when cut, anything else its start.
+        cut = truncate_start(cell, width) if column.title == "Location" else truncate(cell, width)
+        text = pad(cut, width, right=column.align_right)
+        if paint is not None and level is not None and column.title in ("Risk", "Level"):
+            text = paint.level(text, level)
+        parts.append(text)
+    return GAP.join(parts).rstrip()
+
+
+def _bug_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
+    bugs = ordered_bugs(review)
+    if not bugs:
+        return [paint.bold("Predicted bugs"), "  none"]
+    lines = [paint.bold(f"Predicted bugs ({len(bugs)})")]
+    shown = bugs[: options.max_bugs]
+    for bug in shown:
+        place, rule, confidence = _bug_head(bug, options.width)
+        lines.append("  " + GAP.join([place, rule, paint.dim(confidence)]))
+        lines.extend(_wrap(_clean(bug.message), options.width, "      "))
+    hidden = len(bugs) - len(shown)
+    if hidden:
+        lines.append(paint.dim(f"  {ELLIPSIS}and {plural(hidden, 'more finding')}"))
+    return lines
+
+
+def _bug_head(bug: BugFinding, width: int) -> tuple[str, str, str]:
+    """Place, rule and confidence cut to fit ``width``: the place first, then the words."""
+    rule = _clean(bug.rule_id)
+    room = width - 2 - 2 * len(GAP)
+    confidence = f"confidence {percent(bug.confidence)}"
+    if room - display_width(rule) - display_width(confidence) < _PLACE_MINIMUM:
+        confidence = percent(bug.confidence)
+        rule = truncate(rule, max(room - _PLACE_MINIMUM - display_width(confidence), 4))
+    place_width = room - display_width(rule) - display_width(confidence)
+    place = truncate_start(_clean(location(bug.path, bug.line)), place_width)
+    return place, rule, confidence
+
+
+_PLACE_MINIMUM = 12
+
+
+def _wrap(text: str, width: int, indent: str, *, first: str | None = None) -> list[str]:
+    # textwrap counts characters, not cells; wide characters in warnings may overshoot a little.
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+class _Painter:
+    """Wraps text in ANSI codes, or leaves it alone when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _style(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.enabled and text else text
+
+    def bold(self, text: str) -> str:
+        return self._style(text, _BOLD)
+
+    def dim(self, text: str) -> str:
+        return self._style(text, _DIM)
+
+    def level(self, text: str, level: RiskLevel) -> str:
+        return self._style(text, _LEVEL_STYLE[level])
+
+
+def _clean(text: str) -> str:
+    """Replace control characters (escape sequences from a file name, newlines) by spaces."""
+    return "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide East Asian characters take two, combining marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells, ending in an ellipsis when anything was cut."""
+    if display_width(text) <= width:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        cell = 0 if unicodedata.combining(char) else display_width(char)
+        if used + cell > width - 1:
+            break
+        kept.append(char)
+        used += cell
+    return "".join(kept) + ELLIPSIS
+
+
+def truncate_start(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells from the left, starting with an ellipsis when cut."""
+    if display_width(text) <= width:
+        return text
+    return truncate(text[::-1], width)[::-1]
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal cells."""
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if right else text + fill
