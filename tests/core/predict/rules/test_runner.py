@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from core.lang.languages import SUPPORTED_LANGUAGES
+from core.predict.findings import BugFinding
+from core.predict.rules import (
+    HELP_URI_BASE,
+    Hit,
+    Rule,
+    RuleContext,
+    register,
+    registered_rules,
+    rules_for_language,
+    run_rules,
+)
+
+MUTABLE_DEFAULT = "def add(item, items=[]):\n    items.append(item)\n    return items\n"
+
+
+def python_context(source: str, changed: set[int]) -> RuleContext:
+    return RuleContext(
+        path="pkg/module.py", language="python", source=source.encode(), changed_lines=changed
+    )
+
+
+def test_finding_carries_location_title_snippet_and_factor() -> None:
+    findings = run_rules(python_context(MUTABLE_DEFAULT, {1}))
+    assert [finding.rule_id for finding in findings] == ["PY001"]
+    finding = findings[0]
+    assert isinstance(finding, BugFinding)
+    assert (finding.path, finding.line, finding.column) == ("pkg/module.py", 1, 21)
+    assert finding.title == "Mutable default argument"
+    assert finding.snippet == "def add(item, items=[]):"
+    assert "`items`" in finding.message and "None" in finding.message
+    assert finding.language == "python"
+    assert 0 < finding.confidence <= 1
+    (factor,) = finding.factors
+    assert factor.name == "pattern:PY001" and factor.text
+    assert factor.contribution > 0
+
+
+def test_hit_on_unchanged_line_is_not_reported() -> None:
+    assert run_rules(python_context(MUTABLE_DEFAULT, {2, 3})) == []
+    assert run_rules(python_context(MUTABLE_DEFAULT, set())) == []
+
+
+def test_only_rules_for_the_file_language_run() -> None:
+    # Python source labelled as Go: the Python rule must not run.
+    context = RuleContext(
+        path="a.go", language="go", source=MUTABLE_DEFAULT.encode(), changed_lines={1}
+    )
+    assert run_rules(context) == []
+
+
+def broken_check(context: RuleContext) -> list[Hit]:
+    raise RuntimeError("rule bug")
+
+
+def test_runner_survives_a_rule_that_raises(caplog: pytest.LogCaptureFixture) -> None:
+    broken = Rule(
+        id="PY999",
+        title="Broken",
+        languages=frozenset({"python"}),
+        message="m",
+        why="w",
+        confidence=0.5,
+        check=broken_check,
+    )
+    rules = [broken, *rules_for_language("python")]
+    warnings: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="core.predict.rules.base"):
+        findings = run_rules(python_context(MUTABLE_DEFAULT, {1}), rules, warnings=warnings)
+    assert [finding.rule_id for finding in findings] == ["PY001"]
+    assert len(warnings) == 1 and "PY999" in warnings[0] and "rule bug" in warnings[0]
+    assert any("PY999" in record.getMessage() for record in caplog.records)
+
+
+def test_rule_ids_are_unique_and_rules_are_well_formed() -> None:
+    rules = registered_rules()
+    ids = [rule.id for rule in rules]
+    assert len(ids) == len(set(ids))
+    for rule in rules:
+        assert rule.id[:2] in ("PY", "JS", "GO", "JA"), rule.id
+        assert rule.message.strip() and rule.title.strip() and rule.why.strip()
+        assert 0 < rule.confidence <= 1
+        assert rule.languages and rule.languages <= set(SUPPORTED_LANGUAGES)
+        assert rule.help_uri == f"{HELP_URI_BASE}#{rule.id.lower()}"
+        if rule.id.startswith("JS"):
+            assert rule.languages == {"javascript", "typescript", "tsx"}
+
+
+def test_rule_counts_meet_the_minimums() -> None:
+    counts = Counter(lang for rule in registered_rules() for lang in rule.languages)
+    assert counts["python"] >= 15
+    assert counts["javascript"] >= 6
+    assert counts["typescript"] >= 6
+    assert counts["tsx"] >= 6
+    assert counts["go"] >= 3
+    assert counts["java"] >= 3
+
+
+def test_every_rule_is_documented() -> None:
+    docs = (Path(__file__).parents[4] / "docs" / "rules.md").read_text(encoding="utf-8")
+    for rule in registered_rules():
+        assert f'<a id="{rule.anchor}"></a>' in docs, rule.id
+        assert f"## {rule.id}: {rule.title}" in docs, rule.id
+
+
+def test_register_rejects_duplicate_ids_and_bad_confidence() -> None:
+    existing = registered_rules()[0].id
+    with pytest.raises(ValueError, match="twice"):
+        register(
+            id=existing, title="t", languages=["python"], message="m", why="w", confidence=0.5
+        )(broken_check)
+    with pytest.raises(ValueError, match="confidence"):
+        register(id="PY998", title="t", languages=["python"], message="m", why="w", confidence=0)
+    assert "PY998" not in {rule.id for rule in registered_rules()}
+
+
+def test_broken_source_does_not_crash() -> None:
+    source = b"def f(x=[]:\n  try:\n  except\n\x00\xff garbage ((( \n"
+    for language in SUPPORTED_LANGUAGES:
+        warnings: list[str] = []
+        context = RuleContext(
+            path="broken", language=language, source=source, changed_lines={1, 2, 3, 4}
+        )
+        run_rules(context, warnings=warnings)
+        assert warnings == []
+
+
+def test_new_line_for_old_maps_removed_lines_next_to_their_place() -> None:
+    # old: a, b(removed), c ; new: a, c
+    context = RuleContext(
+        path="a.py", language="python", source=b"a\nc\n", changed_lines=(), removed_lines={2}
+    )
+    assert context.new_line_for_old(2) == 2
+    # old: a(removed), b ; new: x(added), b
+    context = RuleContext(
+        path="a.py", language="python", source=b"x\nb\n", changed_lines={1}, removed_lines={1}
+    )
+    assert context.new_line_for_old(1) == 1
+
+
+def large_python_file(functions: int = 300) -> str:
+    parts = []
+    for number in range(functions):
+        parts.append(
+            f"def handler_{number}(request, items=None):\n"
+            f"    total = 0\n"
+            f"    for item in items or []:\n"
+            f"        if item.value is not None:\n"
+            f"            total += item.value * {number}\n"
+            f"    try:\n"
+            f"        save(request, total)\n"
+            f"    except ValueError as error:\n"
+            f"        log(error)\n"
+            f"    return total\n"
+        )
+    return "".join(parts)
+
+
+def test_large_file_with_few_changed_lines_is_fast() -> None:
+    source = large_python_file()
+    assert source.count("\n") == 3000
+    changed = set(range(1500, 1550))
+    context = python_context(source, changed)
+    run_rules(context)  # warm caches: parser, compiled queries
+    best = float("inf")
+    for _ in range(5):
+        context = python_context(source, changed)
+        started = time.perf_counter()
+        run_rules(context)
+        best = min(best, time.perf_counter() - started)
+    # A few milliseconds in practice; the bound is loose because the test machine is shared.
+    assert best < 0.05
