@@ -1,0 +1,213 @@
+"""The 14 just-in-time change features of Kamei et al. (2013), from a repository's history.
+
+Definitions, as in the public JIT datasets the shipped model was trained on:
+
+- ``ns`` subsystems touched (top-level directory; files at the root form one subsystem),
+  ``nd`` directories touched, ``nf`` files touched;
+- ``entropy`` Shannon entropy (base 2, not normalised) of the changed lines (added + deleted)
+  across the files;
+- ``la``/``ld`` lines added/deleted; ``lt`` lines in the touched files before the change (sum);
+- ``fix`` 1 when the message says the change fixes a defect (see ``is_fix_message``);
+- ``ndev`` distinct authors of earlier changes to the touched files; ``age`` mean days since
+  each touched file was last changed (files without history left out; 0 when none has one);
+  ``nuc`` distinct earlier commits that touched the files;
+- ``exp`` the author's earlier commits; ``rexp`` the same, each weighted 1 / (1 + years ago);
+  ``sexp`` the author's earlier commits that touched one of the subsystems touched now.
+
+"Earlier" means strictly before: for a historical commit, commits with a smaller seq; for a
+review, the whole ingested history. History follows renames (a renamed file keeps its past).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.diff.changeset import ChangeSet, FileStatus
+from core.predict.findings import Factor
+from core.predict.history import (
+    SECONDS_PER_DAY,
+    SECONDS_PER_YEAR,
+    HistoryIndex,
+    directory_of,
+    is_fix_message,
+    subsystem_of,
+)
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix",
+    "ndev", "age", "nuc", "exp", "rexp", "sexp",
+)  # fmt: skip
+
+# Line counts of the files before a change, by path on the base side: a mapping, or a callable
+# answering None when the file did not exist.
+FileSizes = Mapping[str, int] | Callable[[str], int | None]
+
+
+class RiskModel(Protocol):
+    """The shipped risk model as this package uses it (see core/predict/model.py)."""
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        """The calibrated probability that a change with these features introduces a bug."""
+        ...
+
+    def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
+        """The factors that drove the prediction, strongest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file of a change, as the features see it.
+
+    ``history_path`` names the file in history (the old path of a rename; None for a new file).
+    """
+
+    path: str
+    history_path: str | None
+    lines_added: int
+    lines_deleted: int
+    lines_before: int
+
+
+def change_features(
+    index: HistoryIndex,
+    changeset: ChangeSet,
+    author_email: str,
+    when: int,
+    message: str = "",
+    file_sizes: FileSizes | None = None,
+) -> dict[str, float]:
+    """Features of an uncommitted change (a review) against the whole ingested history.
+
+    ``when`` is the Unix time of the change (now, for a review). ``file_sizes`` gives the line
+    count of each file at the base (by its old path); without it the line count at the newest
+    ingested commit is used, which is right when the base is HEAD.
+    """
+    files = []
+    for change in changeset.files:
+        added = change.status is FileStatus.ADDED
+        history_path = None if added else (change.old_path or change.new_path)
+        before = 0
+        if history_path is not None:
+            before = _size(file_sizes, history_path, index)
+        files.append(
+            ChangedFile(
+                path=change.path,
+                history_path=history_path,
+                lines_added=change.lines_added,
+                lines_deleted=change.lines_deleted,
+                lines_before=before,
+            )
+        )
+    return features_before(
+        index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
+    )
+
+
+def commit_features(index: HistoryIndex, sha: str) -> dict[str, float]:
+    """Features of an ingested commit, computed only from the commits before it."""
+    commit = index.commit(sha)
+    return features_before(
+        index,
+        commit_files(index, commit.seq),
+        commit.author_email,
+        commit.time,
+        is_fix=commit.is_fix,
+        before_seq=commit.seq,
+    )
+
+
+def commit_files(index: HistoryIndex, seq: int) -> list[ChangedFile]:
+    """The files an ingested commit touched, with their line counts just before it."""
+    return [
+        ChangedFile(
+            path=row.path,
+            history_path=row.old_path or row.path,
+            lines_added=row.lines_added,
+            lines_deleted=row.lines_deleted,
+            lines_before=row.lines_before,
+        )
+        for row in index.rows_by_seq.get(seq, ())
+    ]
+
+
+def features_before(
+    index: HistoryIndex,
+    files: Sequence[ChangedFile],
+    author_email: str,
+    when: int,
+    *,
+    is_fix: bool,
+    before_seq: int | None,
+) -> dict[str, float]:
+    """The 14 features of a change, from history strictly before ``before_seq`` (None: all)."""
+    commits = index.commits
+    touched_commits: set[int] = set()
+    authors: set[str] = set()
+    ages: list[float] = []
+    for changed in files:
+        if changed.history_path is None:
+            continue
+        rows = index.rows_before(changed.history_path, before_seq)
+        if not rows:
+            continue
+        ages.append(max(0, when - commits[rows[-1].seq].time) / SECONDS_PER_DAY)
+        for row in rows:
+            if row.seq not in touched_commits:
+                touched_commits.add(row.seq)
+                authors.add(commits[row.seq].author_email)
+
+    author = author_email.strip().lower()
+    own = _before(index.author_seqs.get(author, []), before_seq)
+    recent = sum(1.0 / (1.0 + max(0, when - commits[seq].time) / SECONDS_PER_YEAR) for seq in own)
+    subsystems = {subsystem_of(changed.path) for changed in files}
+    in_subsystems: set[int] = set()
+    for subsystem in subsystems:
+        in_subsystems.update(
+            _before(index.author_subsystem_seqs.get((author, subsystem), []), before_seq)
+        )
+
+    churn = [changed.lines_added + changed.lines_deleted for changed in files]
+    return {
+        "ns": float(len(subsystems)),
+        "nd": float(len({directory_of(changed.path) for changed in files})),
+        "nf": float(len(files)),
+        "entropy": entropy(churn),
+        "la": float(sum(changed.lines_added for changed in files)),
+        "ld": float(sum(changed.lines_deleted for changed in files)),
+        "lt": float(sum(changed.lines_before for changed in files)),
+        "fix": 1.0 if is_fix else 0.0,
+        "ndev": float(len(authors)),
+        "age": sum(ages) / len(ages) if ages else 0.0,
+        "nuc": float(len(touched_commits)),
+        "exp": float(len(own)),
+        "rexp": recent,
+        "sexp": float(len(in_subsystems)),
+    }
+
+
+def entropy(changed_lines: Iterable[int]) -> float:
+    """Shannon entropy (bits) of how the changed lines spread over the files."""
+    counts = [count for count in changed_lines if count > 0]
+    total = sum(counts)
+    if total == 0:
+        return 0.0
+    return -sum((count / total) * math.log2(count / total) for count in counts) + 0.0
+
+
+def _before(seqs: list[int], before_seq: int | None) -> list[int]:
+    if before_seq is None or not seqs or seqs[-1] < before_seq:
+        return seqs
+    return seqs[: bisect.bisect_left(seqs, before_seq)]
+
+
+def _size(file_sizes: FileSizes | None, path: str, index: HistoryIndex) -> int:
+    if file_sizes is None:
+        return index.line_counts.get(path, 0)
+    if callable(file_sizes):
+        return file_sizes(path) or 0
+    return file_sizes.get(path, 0)
