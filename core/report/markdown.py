@@ -198,7 +198,7 @@ def _cut_note(review: Review, options: ReportOptions, symbol_rows: int, bug_rows
     hidden_symbols = len(review.symbols) - symbol_rows
     hidden_bugs = len(review.bugs) - bug_rows
     return (
-        f"> [!NOTE]\n> Shortened to fit GitHub's {options.max_chars:,}-character comment limit: "
+        f"> [!NOTE]\n> Shortened to fit the comment limit of {options.max_chars:,} characters: "
         f"{plural(hidden_symbols, 'symbol')} and {plural(hidden_bugs, 'finding')} not shown. "
         "The JSON and SARIF reports hold every finding."
     )
@@ -234,7 +234,7 @@ def _details(review: Review, options: ReportOptions) -> str:
 
 
 def _hard_cut(text: str, limit: int) -> str:
-    note = f"\n\n{ELLIPSIS}(cut at GitHub's {limit:,}-character comment limit)\n"
+    note = f"\n\n{ELLIPSIS}(cut to fit the comment limit of {limit:,} characters)\n"
     kept = text[: limit - len(note)]
     # Cut at a line end so no table row or escape sequence is left half-written.
     if "\n" in kept:

@@ -1,0 +1,160 @@
+import re
+from dataclasses import replace
+
+from core.predict.findings import BugFinding, RiskLevel, SymbolRisk
+from core.report.markdown import MARKER, escape, render_markdown
+from core.report.options import GITHUB_COMMENT_LIMIT, ReportOptions
+from tests.core.report.sample import empty_review, sample_review
+from tests.core.report.snapshots import assert_matches_snapshot
+
+EVIL_PATH = "src/a|b`c`<script>alert(1)</script>.py"
+
+
+def unescaped_pipes(row: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", row))
+
+
+def table_rows(text: str, header: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(header)
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_markdown_matches_snapshot():
+    assert_matches_snapshot("review.md", render_markdown(sample_review()))
+
+
+def test_marker_comes_first_and_verdict_has_a_badge():
+    lines = render_markdown(sample_review()).splitlines()
+    assert lines[0] == MARKER == "<!-- argus:review -->"
+    verdict = next(line for line in lines if line.startswith("### "))
+    assert verdict.startswith("### 🔴 High risk (74%)")
+    assert "3 files, +98 \N{MINUS SIGN}25, 3 predicted bugs" in verdict
+
+
+def test_tables_have_one_row_per_item_and_factors_in_words():
+    text = render_markdown(sample_review())
+    symbol_rows = table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")
+    assert len(symbol_rows) == 4
+    assert "complexity rose from 18 to 27" in symbol_rows[0]
+    assert "18 \N{RIGHTWARDS ARROW} 27" in symbol_rows[0]
+    bug_rows = table_rows(text, "| Location | Rule | Finding | Confidence |")
+    assert len(bug_rows) == 3
+    assert "<code>billing/invoice.py:42</code>" in bug_rows[0] and "91%" in bug_rows[0]
+
+
+def test_details_explain_the_model_and_the_levels():
+    text = render_markdown(sample_review())
+    details = text[text.index("<details>") : text.index("</details>")]
+    assert "<summary>How this score is computed</summary>" in details
+    assert "argus-risk-2026.11-jit" in details
+    assert "high from 60%, medium from 35%" in details
+
+
+def test_user_strings_cannot_break_the_table_or_inject_html():
+    review = sample_review()
+    symbol = replace(review.symbols[0], path=EVIL_PATH, name="f|`g`<img src=x>")
+    bug = replace(review.bugs[0], path=EVIL_PATH, message="a | b <b>bold</b> `code` @octocat")
+    text = render_markdown(replace(review, symbols=(symbol,), bugs=(bug,), warnings=("<hr>|",)))
+    assert (
+        "<script>" not in text and "<img" not in text and "<b>" not in text and "<hr>" not in text
+    )
+    assert "&lt;script&gt;" in text
+    symbol_row = table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")[0]
+    bug_row = table_rows(text, "| Location | Rule | Finding | Confidence |")[0]
+    assert unescaped_pipes(symbol_row) == 7
+    assert unescaped_pipes(bug_row) == 5
+    assert "\\`code\\`" in bug_row
+    assert "@octocat" not in text  # a word joiner keeps GitHub from notifying anyone
+
+
+def test_escape_neutralises_markdown_and_html():
+    assert escape("a|b") == "a\\|b"
+    assert escape("`x`") == "\\`x\\`"
+    assert escape("<b>&") == "&lt;b&gt;&amp;"
+    assert escape("*_[x]_*") == "\\*\\_\\[x\\]\\_\\*"
+    assert escape("two\nlines") == "two lines"
+    assert escape("x" * 20, limit=10) == "x" * 9 + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def test_link_for_turns_locations_into_links():
+    def link_for(path: str, line: int) -> str | None:
+        if path.endswith(".ts"):
+            return None
+        return f"https://example.test/blob/abc/{path}#L{line}"
+
+    text = render_markdown(sample_review(), ReportOptions(link_for=link_for))
+    assert (
+        "[<code>billing/invoice.py:42</code>](<https://example.test/blob/abc/billing/invoice.py#L42>)"
+        in text
+    )
+    assert "| <code>web/static/app.ts:10</code> |" in text
+
+
+def test_riskiest_table_is_capped_with_a_count_of_the_rest():
+    symbols = tuple(
+        SymbolRisk(
+            path="pkg/mod.py",
+            name=f"function_{index}",
+            kind="function",
+            language="python",
+            start_line=index + 1,
+            end_line=index + 2,
+            probability=0.5,
+            level=RiskLevel.MEDIUM,
+        )
+        for index in range(13)
+    )
+    text = render_markdown(replace(sample_review(), symbols=symbols), ReportOptions(max_symbols=5))
+    assert len(table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")) == 5
+    assert "\N{HORIZONTAL ELLIPSIS}and 8 more" in text
+
+
+def many_bugs(count: int) -> tuple[BugFinding, ...]:
+    return tuple(
+        BugFinding(
+            rule_id="PY-SQL-FORMAT",
+            path=f"app/queries/module_{index}.py",
+            line=index + 1,
+            message="SQL built with string formatting: " + "user-controlled value " * 20,
+            confidence=0.8,
+            language="python",
+        )
+        for index in range(count)
+    )
+
+
+def test_comment_stays_within_githubs_limit_and_says_it_was_shortened():
+    review = replace(sample_review(), bugs=many_bugs(3000))
+    text = render_markdown(review, ReportOptions(max_bugs=3000))
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "Shortened to fit the comment limit of 65,536 characters" in text
+    shown = len(table_rows(text, "| Location | Rule | Finding | Confidence |"))
+    assert 50 < shown < 3000
+    assert f"{3000 - shown} findings not shown" in text
+    assert text.rstrip().endswith("</details>")
+
+
+def test_a_smaller_limit_is_respected_even_when_rows_are_not_enough():
+    review = replace(sample_review(), warnings=tuple(f"warning {i} " * 30 for i in range(20)))
+    text = render_markdown(review, ReportOptions(max_chars=2_000))
+    assert len(text) <= 2_000
+    assert text.startswith(MARKER)
+    assert "comment limit" in text
+
+
+def test_a_comment_under_the_limit_is_not_shortened():
+    text = render_markdown(sample_review())
+    assert "Shortened" not in text and "comment limit" not in text
+
+
+def test_empty_review_says_there_is_nothing_to_review():
+    text = render_markdown(empty_review())
+    assert text.startswith(MARKER)
+    assert "### ⚪ No changes to review" in text
+    assert "#### Riskiest changes" not in text and "#### Predicted bugs" not in text
