@@ -21,6 +21,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "java")
 START_EPOCH = 1_719_792_000  # 2024-07-01 00:00 UTC
@@ -61,7 +62,7 @@ _SET_LINE = re.compile(r"(result = result [-+] [ab] \* )(\d+)")
 
 # A statement is a tuple: ("set", op, operand, constant), ("if", bound, body, else_body),
 # ("loop", count, body), ("guard", value) or ("log", word).
-Statement = tuple
+Statement = tuple[Any, ...]
 
 
 @dataclass
@@ -321,7 +322,7 @@ class _Codebase:
     def new_function(self, file: SourceFile) -> Function:
         rng = self.rng
         taken = {function.words for function in file.functions}
-        words = (rng.choice(_VERBS), rng.choice(_NOUNS))
+        words: tuple[str, ...] = (rng.choice(_VERBS), rng.choice(_NOUNS))
         suffix = 2
         while words in taken:
             words = (words[0], words[1], f"v{suffix}")

@@ -175,10 +175,10 @@ def _prepare_output(out: Path, force: bool) -> None:
 
 
 def _apply(step: Step, repo: Path) -> None:
-    for relative in step.deleted:
-        target = repo / relative
+    for deleted in step.deleted:
+        target = repo / deleted
         if not target.is_file():
-            raise DemoRepoError(f"{step.folder.name}: cannot delete {relative}, it does not exist")
+            raise DemoRepoError(f"{step.folder.name}: cannot delete {deleted}, it does not exist")
         target.unlink()
     for relative in step.files:
         target = repo / relative
