@@ -318,6 +318,11 @@ def _unquote(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def _drop_tab(name: bytes) -> bytes:
+    """Git ends ``---``/``+++`` names holding a space with a tab (a real tab would be quoted)."""
+    return name[:-1] if name.endswith(b"\t") else name
+
+
 def _strip_prefix(path: str) -> str:
     return path[2:] if path[:2] in ("a/", "b/") else path
 
@@ -408,9 +413,9 @@ def _parse_file_header(header: bytes) -> FileTouch:
         elif line.startswith(b"Binary files ") or line == b"GIT binary patch":
             touch.is_binary = True
         elif line.startswith(b"--- ") and touch.deleted:
-            touch.path = _strip_prefix(_unquote(line[4:]))
+            touch.path = _strip_prefix(_unquote(_drop_tab(line[4:])))
         elif line.startswith(b"+++ ") and not line.startswith(b"+++ /dev/null"):
-            touch.path = _strip_prefix(_unquote(line[4:]))
+            touch.path = _strip_prefix(_unquote(_drop_tab(line[4:])))
     return touch
 
 
