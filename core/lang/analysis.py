@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from core.lang.languages import language_for_path, parse
 from core.lang.symbols import Symbol, symbols_from_tree
 
+# Parsing runs at a few MB/s; past this a file is generated or vendored, not reviewed code.
+DEFAULT_MAX_BYTES = 2_000_000
+# Like git: a NUL byte in the first 8,000 bytes means the file is binary.
+_BINARY_PROBE = 8000
+
 
 @dataclass(frozen=True, slots=True)
 class FileAnalysis:
@@ -15,16 +20,22 @@ class FileAnalysis:
     language: str | None  # None when Argus has no grammar for the file
     symbols: list[Symbol] = field(default_factory=list)
     has_errors: bool = False  # tree-sitter recovered from syntax errors; symbols are partial
+    skipped: str | None = None  # why the file was not parsed ("binary", "too large"), if it was not
 
 
-def analyse_source(path: str, source: bytes) -> FileAnalysis:
+def analyse_source(path: str, source: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileAnalysis:
     """Parse `source` as the language of `path` and extract its symbols; never raises.
 
-    A path with no supported extension gives language None and no symbols.
+    A path with no supported extension gives language None and no symbols. Binary content
+    and files over `max_bytes` are not parsed: no symbols, and `skipped` says why.
     """
     language = language_for_path(path)
     if language is None:
         return FileAnalysis(language=None)
+    if b"\0" in source[:_BINARY_PROBE]:
+        return FileAnalysis(language=language, skipped="binary")
+    if len(source) > max_bytes:
+        return FileAnalysis(language=language, skipped="too large")
     tree = parse(source, language)
     return FileAnalysis(
         language=language,

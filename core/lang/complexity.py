@@ -21,8 +21,10 @@ optional chaining `?.`, early `return`.
 Attribution: a decision counts for the innermost enclosing *symbol* (see
 `core.lang.definitions`). A nested named function keeps its own decisions; anonymous code
 (Python lambdas, JavaScript callbacks, Go func literals, Java lambdas) is part of the function
-around it, so its decisions count there. Classes always have complexity 1: decisions directly
-in a class body (a field initialiser, a class-level `if`) count for nothing.
+around it, so its decisions count there. A default parameter value counts for its function; a
+Python decorator's arguments are evaluated outside the function and count for the enclosing
+one. Classes always have complexity 1: decisions directly in a class body (a field
+initialiser, a class-level `if`) count for nothing.
 """
 
 from __future__ import annotations

@@ -29,13 +29,12 @@ the variable holding a JavaScript object literal (`api.get`), or `X` in `X.proto
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tree_sitter import Node
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(NamedTuple):
     """A named definition found in the tree, before it is placed among its neighbours."""
 
     name: str
@@ -94,7 +93,7 @@ def describe(node: Node, language: str) -> Definition | None:
 def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
-    return node.text.decode("utf-8", errors="replace")
+    return node.text.decode("utf-8", "replace")
 
 
 def _lines(node: Node, first: Node | None = None) -> tuple[int, int]:

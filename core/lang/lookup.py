@@ -7,8 +7,10 @@ tree nest, but arbitrary (even partly overlapping) spans give the same answer ei
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from core.lang.symbols import Symbol
 
@@ -34,48 +36,58 @@ def map_lines_to_symbols(
     Builds a table of line ranges with one owner each (O(s log s)), then bisects once per line.
     """
     starts, owners = _ownership_table(symbols)
-    grouped: dict[Symbol | None, list[int]] = {}
+    # Group by the owner's id: hashing a frozen dataclass per line would cost more than the rest.
+    owner_ids = [id(owner) for owner in owners]
+    by_id: dict[int, list[int]] = {}
     for line in lines:
-        position = bisect_right(starts, line) - 1
-        owner = owners[position] if position >= 0 else None
-        bucket = grouped.get(owner)
+        key = owner_ids[bisect_right(starts, line) - 1]
+        bucket = by_id.get(key)
         if bucket is None:
-            grouped[owner] = [line]
+            by_id[key] = [line]
         else:
             bucket.append(line)
-    return grouped
+    owner_by_id = {id(owner): owner for owner in owners}
+    return {owner_by_id[key]: grouped for key, grouped in by_id.items()}
 
 
 def _ownership_table(symbols: Sequence[Symbol]) -> tuple[list[int], list[Symbol | None]]:
     """Sorted first lines of ranges and the innermost symbol owning each range."""
-    starts: list[int] = []
-    owners: list[Symbol | None] = []
-
-    def begin(line: int, owner: Symbol | None) -> None:
-        if starts and starts[-1] == line:
-            owners[-1] = owner
-        else:
-            starts.append(line)
-            owners.append(owner)
-
+    # The first range starts before any line, so every bisect lands on an entry.
+    starts: list[int] = [-sys.maxsize]
+    owners: list[Symbol | None] = [None]
     stack: list[Symbol] = []
-
-    def close_before(line: int) -> None:
+    # Outer first: by start line, then the longer span first; two C-level stable sorts.
+    ordered = sorted(symbols, key=_END, reverse=True)
+    ordered.sort(key=_START)
+    ordered.append(_SENTINEL)
+    for symbol in ordered:
+        line = symbol.start_line
+        # Close every open symbol that ends before this one starts.
         while stack and stack[-1].end_line < line:
             closed = stack.pop()
             # Anything ending no later than the closed symbol is finished too (partial overlap).
             while stack and stack[-1].end_line <= closed.end_line:
                 stack.pop()
-            begin(closed.end_line + 1, stack[-1] if stack else None)
-
-    ordered = sorted(
-        (symbol for symbol in symbols if symbol.end_line >= symbol.start_line),
-        key=lambda symbol: (symbol.start_line, -symbol.end_line),
-    )
-    for symbol in ordered:
-        close_before(symbol.start_line)
-        begin(symbol.start_line, symbol)
+            after = closed.end_line + 1
+            if starts[-1] == after:
+                owners[-1] = stack[-1] if stack else None
+            else:
+                starts.append(after)
+                owners.append(stack[-1] if stack else None)
+        if symbol is _SENTINEL:
+            break
+        if symbol.end_line < line:
+            continue
+        if starts[-1] == line:
+            owners[-1] = symbol
+        else:
+            starts.append(line)
+            owners.append(symbol)
         stack.append(symbol)
-    if ordered:
-        close_before(max(symbol.end_line for symbol in ordered) + 1)
     return starts, owners
+
+
+_START = attrgetter("start_line")
+_END = attrgetter("end_line")
+# Starts after every real line, so the sweep closes everything still open when it gets here.
+_SENTINEL = Symbol("", "", "function", sys.maxsize, sys.maxsize, 1, None)

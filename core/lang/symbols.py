@@ -10,6 +10,7 @@ named is documented in `core.lang.definitions`; what counts towards complexity i
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
@@ -100,21 +101,22 @@ def symbols_from_tree(tree: Tree, language: str) -> list[Symbol]:
     if built:
         decisions = captures.get("decision", [])
         decisions.extend(counted_cases(captures.get("case", ()), language))
-        for node in decisions:
-            position = bisect_right(boundaries, node.start_byte) - 1
-            owner = owners[position] if position >= 0 else None
+        # The first boundary is where the first symbol starts, so position 0 means "before it".
+        positions = Counter([bisect_right(boundaries, node.start_byte) for node in decisions])
+        for position, count in positions.items():
+            owner = owners[position - 1] if position > 0 else None
             if owner is not None:
-                owner.decisions += 1
+                owner.decisions += count
     built.sort(key=lambda item: (item.start_line, -item.end_line))
     return [
         Symbol(
-            name=item.name,
-            qualified_name=item.qualified_name,
-            kind=item.kind,
-            start_line=item.start_line,
-            end_line=item.end_line,
-            complexity=1 if item.kind == "class" else 1 + item.decisions,
-            parent=item.parent,
+            item.name,
+            item.qualified_name,
+            item.kind,
+            item.start_line,
+            item.end_line,
+            1 if item.kind == "class" else 1 + item.decisions,
+            item.parent,
         )
         for item in built
     ]

@@ -63,11 +63,27 @@ def test_non_utf8_bytes_never_fail() -> None:
         symbol.qualified_name.encode("utf-8")
 
 
-def test_binary_garbage_in_a_known_extension_never_fails() -> None:
+def test_binary_content_is_skipped() -> None:
     garbage = bytes(range(256)) * 64
     for path in ("x.py", "x.js", "x.ts", "x.tsx", "x.go", "x.java"):
         analysis = analyse_source(path, garbage)
+        assert (analysis.symbols, analysis.skipped) == ([], "binary")
+        assert analysis.language is not None
+
+
+def test_garbage_without_nul_bytes_parses_with_errors() -> None:
+    garbage = bytes(range(1, 256)) * 64
+    for path in ("x.py", "x.js", "x.ts", "x.tsx", "x.go", "x.java"):
+        analysis = analyse_source(path, garbage)
         assert analysis.has_errors
+        assert analysis.skipped is None
+
+
+def test_files_over_the_size_limit_are_skipped() -> None:
+    text = b"def f():\n    pass\n" * 100
+    assert analyse_source("x.py", text, max_bytes=len(text)).skipped is None
+    skipped = analyse_source("x.py", text, max_bytes=len(text) - 1)
+    assert (skipped.language, skipped.symbols, skipped.skipped) == ("python", [], "too large")
 
 
 def test_unknown_language_name_is_a_clear_error() -> None:
