@@ -137,3 +137,21 @@ def test_object_literal_inside_function_is_qualified_by_both(language: str) -> N
 def test_named_function_expression_passed_as_argument_keeps_its_name() -> None:
     text = b"on('x', function handler(e) { return e || null; });\non('y', (e) => e);\n"
     assert rows(extract_symbols(text, "javascript")) == [("function", "handler", 1, 1, 2, None)]
+
+
+def test_typescript_class_fields_holding_functions_are_methods() -> None:
+    text = """
+    class A {
+      private onClick = (e: Event): void => { if (e) {} };
+      static create = function () {};
+      label: string = "x";
+    }
+    const K = class Named { m() { return x || y; } };
+    """
+    assert rows(extract_symbols(source(text), "typescript")) == [
+        ("class", "A", 1, 5, 1, None),
+        ("method", "A.onClick", 2, 2, 2, "A"),
+        ("method", "A.create", 3, 3, 1, "A"),
+        ("class", "K", 6, 6, 1, None),
+        ("method", "K.m", 6, 6, 2, "K"),
+    ]
