@@ -12,7 +12,7 @@ from core.predict.findings import Review
 from core.report.json_report import SCHEMA_ID, render_json, review_document, review_schema
 from core.report.markdown import MARKER, render_markdown
 from core.report.options import LinkFor, ReportOptions, RuleInfo
-from core.report.sarif import render_sarif, sarif_log
+from core.report.sarif import describe_rules, render_sarif, sarif_log
 from core.report.text import render_text
 
 Renderer = Callable[[Review, ReportOptions], str]
@@ -62,6 +62,7 @@ __all__ = [
     "Renderer",
     "ReportOptions",
     "RuleInfo",
+    "describe_rules",
     "render",
     "render_json",
     "render_markdown",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
@@ -248,6 +248,35 @@ def _describe_unknown_rule(rule_id: str, findings: list[BugFinding]) -> RuleInfo
     return RuleInfo(
         name=name, short_description=short, full_description=full, tags=("correctness",)
     )
+
+
+class DescribedRule(Protocol):
+    """What the SARIF report needs to know of a bug-pattern rule (``core.predict.rules.Rule``)."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+    @property
+    def title(self) -> str: ...  # noqa: D102
+    @property
+    def why(self) -> str: ...  # noqa: D102
+    @property
+    def confidence(self) -> float: ...  # noqa: D102
+    @property
+    def languages(self) -> frozenset[str]: ...  # noqa: D102
+
+
+def describe_rules(rules: Iterable[DescribedRule]) -> dict[str, RuleInfo]:
+    """Rule descriptions for ``ReportOptions.rules``, from the bug-pattern rule registry."""
+    return {
+        rule.id: RuleInfo(
+            name=pascal_case(rule.title or rule.id),
+            short_description=rule.title or rule.id,
+            full_description=rule.why,
+            precision=_precision(rule.confidence),
+            tags=("correctness", *sorted(rule.languages)),
+        )
+        for rule in rules
+    }
 
 
 def _precision(confidence: float) -> str:

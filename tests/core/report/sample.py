@@ -86,7 +86,7 @@ def sample_review() -> Review:
     )
     bugs = (
         BugFinding(
-            rule_id="PY-BARE-EXCEPT-PASS",
+            rule_id="PY003",
             path="billing/invoice.py",
             line=120,
             message="An exception is caught and silently ignored; failures in apply_discount "
@@ -97,7 +97,7 @@ def sample_review() -> Review:
             snippet="    except:  pass",
         ),
         BugFinding(
-            rule_id="PY-MUTABLE-DEFAULT",
+            rule_id="PY001",
             path="billing/invoice.py",
             line=42,
             end_line=42,
@@ -110,14 +110,14 @@ def sample_review() -> Review:
             snippet="    def total(self, items=[]):",
         ),
         BugFinding(
-            rule_id="GO-NIL-CHECK-REMOVED",
+            rule_id="GO001",
             path="services/payments/gateway_client_with_a_rather_long_module_name.go",
             line=231,
-            message="The check `if resp == nil` was removed but resp is still dereferenced.",
+            message="The error from `resp.Body.Close()` is assigned to `_` and never checked.",
             confidence=0.77,
             language="go",
-            title="Removed nil check",
-            snippet="\tbody := resp.Body",
+            title="Error discarded",
+            snippet="\t_ = resp.Body.Close()",
         ),
     )
     return Review(

@@ -118,7 +118,7 @@ def test_riskiest_table_is_capped_with_a_count_of_the_rest():
 def many_bugs(count: int) -> tuple[BugFinding, ...]:
     return tuple(
         BugFinding(
-            rule_id="PY-SQL-FORMAT",
+            rule_id="PY006",
             path=f"app/queries/module_{index}.py",
             line=index + 1,
             message="SQL built with string formatting: " + "user-controlled value " * 20,

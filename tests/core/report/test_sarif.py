@@ -7,7 +7,14 @@ import pytest
 
 from core.predict.findings import BugFinding
 from core.report.options import ReportOptions, RuleInfo
-from core.report.sarif import RISK_RULE_ID, artifact_uri, pascal_case, render_sarif, sarif_log
+from core.report.sarif import (
+    RISK_RULE_ID,
+    artifact_uri,
+    describe_rules,
+    pascal_case,
+    render_sarif,
+    sarif_log,
+)
 from tests.core.report import sarif_multitool
 from tests.core.report.sample import empty_review, sample_review
 from tests.core.report.snapshots import assert_matches_snapshot
@@ -43,10 +50,11 @@ def test_output_validates_against_the_sarif_schema(review, options):
 
 @pytest.mark.parametrize("review", [sample_review(), empty_review()], ids=["sample", "empty"])
 def test_microsoft_sarif_validator_reports_no_errors_or_warnings(review, tmp_path):
+    from core.predict.rules import registered_rules
+
     sarif_file = tmp_path / "review.sarif"
-    sarif_file.write_text(
-        render_sarif(review, replace(OPTIONS, include_low_risk=True)), encoding="utf-8"
-    )
+    options = replace(OPTIONS, include_low_risk=True, rules=describe_rules(registered_rules()))
+    sarif_file.write_text(render_sarif(review, options), encoding="utf-8")
     problems = sarif_multitool.validate(sarif_file, tmp_path / "validation.sarif")
     assert [
         (problem["ruleId"], problem["message"].get("text", problem["message"]))
@@ -82,9 +90,9 @@ def test_levels_follow_confidence_and_risk_and_never_error():
     by_rule = {}
     for result in results:
         by_rule.setdefault(result["ruleId"], []).append(result)
-    assert by_rule["PY-MUTABLE-DEFAULT"][0]["level"] == "warning"  # confidence 0.91
-    assert by_rule["GO-NIL-CHECK-REMOVED"][0]["level"] == "warning"  # 0.77
-    assert by_rule["PY-BARE-EXCEPT-PASS"][0]["level"] == "note"  # 0.64
+    assert by_rule["PY001"][0]["level"] == "warning"  # confidence 0.91
+    assert by_rule["GO001"][0]["level"] == "warning"  # 0.77
+    assert by_rule["PY003"][0]["level"] == "note"  # 0.64
     risks = {result["properties"]["symbol"]: result for result in by_rule[RISK_RULE_ID]}
     assert risks["Invoice.total"]["level"] == "warning"
     assert risks["Invoice.total"]["properties"]["risk"] == 0.8123
@@ -103,14 +111,14 @@ def test_low_risk_symbols_can_be_included():
 def test_rules_are_those_that_produced_results_and_indices_match():
     run = run_of(sarif_log(sample_review(), OPTIONS))
     rules = run["tool"]["driver"]["rules"]
-    assert sorted(rule["id"] for rule in rules) == sorted(
-        ["PY-MUTABLE-DEFAULT", "GO-NIL-CHECK-REMOVED", "PY-BARE-EXCEPT-PASS", RISK_RULE_ID]
-    )
+    assert sorted(rule["id"] for rule in rules) == sorted(["PY001", "GO001", "PY003", RISK_RULE_ID])
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-    rule = next(rule for rule in rules if rule["id"] == "PY-MUTABLE-DEFAULT")
+    rule = next(rule for rule in rules if rule["id"] == "PY001")
     assert rule["name"] == "MutableDefaultArgument"
-    assert rule["helpUri"].endswith("docs/rules.md#py-mutable-default")
+    assert rule["helpUri"].endswith("docs/rules.md#py001")
+    # Findings of a rule the caller did not describe say what they can about it themselves.
+    assert rule["fullDescription"]["text"].startswith("Mutable default argument.")
     assert rule["defaultConfiguration"]["level"] == "warning"
     assert rule["properties"]["precision"] == "very-high"
     assert "argus" in rule["properties"]["tags"]
@@ -124,9 +132,9 @@ def test_rule_descriptions_given_by_the_caller_are_used():
         precision="high",
         tags=("correctness", "python"),
     )
-    options = replace(OPTIONS, rules={"PY-MUTABLE-DEFAULT": info})
+    options = replace(OPTIONS, rules={"PY001": info})
     rules = run_of(sarif_log(sample_review(), options))["tool"]["driver"]["rules"]
-    rule = next(rule for rule in rules if rule["id"] == "PY-MUTABLE-DEFAULT")
+    rule = next(rule for rule in rules if rule["id"] == "PY001")
     assert rule["name"] == "MutableDefault"
     assert rule["fullDescription"]["text"].startswith("A list or dict default is created once")
     assert rule["properties"] == {"precision": "high", "tags": ["argus", "correctness", "python"]}
@@ -181,7 +189,7 @@ def test_equal_lines_get_distinct_occurrence_numbers():
 def test_results_are_capped_keeping_the_most_severe():
     bugs = tuple(
         BugFinding(
-            rule_id="PY-SQL-FORMAT",
+            rule_id="PY006",
             path=f"q/m{index}.py",
             line=1,
             message="SQL built with string formatting",
@@ -232,3 +240,17 @@ def test_pascal_case_names():
     assert pascal_case("mutable default argument") == "MutableDefaultArgument"
     assert pascal_case("PY-MUTABLE-DEFAULT") == "PyMutableDefault"
     assert pascal_case("3 things") == "Rule3Things"
+
+
+def test_rules_from_the_registry_describe_every_registered_rule():
+    from core.predict.rules import registered_rules
+
+    registry = registered_rules()
+    infos = describe_rules(registry)
+    assert set(infos) == {rule.id for rule in registry}
+    rule = registry[0]
+    info = infos[rule.id]
+    assert info.full_description == rule.why and info.short_description == rule.title
+    assert info.name[:1].isupper() and info.name.isalnum()
+    assert info.precision in ("very-high", "high", "medium", "low")
+    assert len(("argus", *info.tags)) <= 20  # GitHub rejects rules with more tags

@@ -38,9 +38,9 @@ def test_symbols_are_ranked_riskiest_first_with_factors_and_complexity():
 def test_predicted_bugs_show_place_rule_message_and_confidence():
     text = render_text(sample_review())
     section = text.split("Predicted bugs (3)")[1]
-    assert "billing/invoice.py:42  PY-MUTABLE-DEFAULT  confidence 91%" in section
+    assert "billing/invoice.py:42  PY001  confidence 91%" in section
     assert "Mutable default argument `items=[]` is shared between calls." in section
-    assert section.index("PY-MUTABLE-DEFAULT") < section.index("PY-BARE-EXCEPT-PASS")
+    assert section.index("PY001") < section.index("PY003")
 
 
 def test_warnings_are_listed():
