@@ -122,3 +122,18 @@ def test_deeply_nested_code_does_not_overflow() -> None:
 
     expression = b"x = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n"
     assert analyse_source("parens.py", expression).symbols == []
+
+
+def test_jsx_components_parse_with_the_javascript_grammar() -> None:
+    text = (
+        b'export const Card = ({ title }) => <div className="card">{title || "none"}</div>;\n'
+        b"function List({ items }) {\n"
+        b"  return <ul>{items.map((i) => <li key={i}>{i}</li>)}</ul>;\n"
+        b"}\n"
+    )
+    analysis = analyse_source("components/Card.jsx", text)
+    assert (analysis.language, analysis.has_errors) == ("javascript", False)
+    assert rows(analysis.symbols) == [
+        ("function", "Card", 1, 1, 2, None),
+        ("function", "List", 2, 4, 1, None),
+    ]
