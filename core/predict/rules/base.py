@@ -282,6 +282,11 @@ def _is_on_change(context: RuleContext, hit: Hit) -> bool:
     return context.touches_changed(hit.line, max(hit.line, hit.end_line))
 
 
+def _is_minified(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return ".min." in name or name.endswith(".bundle.js")
+
+
 def run_rules(
     context: RuleContext,
     rules: Iterable[Rule] | None = None,
@@ -297,6 +302,10 @@ def run_rules(
     findings: list[BugFinding] = []
     seen: set[tuple[str, int, int]] = set()
     if not context.changed_lines and not context.removed_lines:
+        return findings
+    if _is_minified(context.path):
+        # Generated bundles are not reviewed by people, and their idioms (`if(a=b)`, `==`) are
+        # the compressor's, so every hit would be noise.
         return findings
     for rule in candidates:
         if context.language not in rule.languages:

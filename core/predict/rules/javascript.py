@@ -451,3 +451,40 @@ def invalid_typeof(context: RuleContext) -> Iterator[Hit]:
             continue
         if text(literal)[1:-1] not in _TYPEOF_RESULTS:
             yield Hit.at(literal)
+
+
+def _inside_try(node: Node) -> bool:
+    """Whether a node runs inside a ``try`` block of its own function."""
+    current = node
+    while current.parent is not None and current.type not in _FUNCTION_TYPES:
+        parent = current.parent
+        if parent.type == "try_statement" and field(parent, "body") == current:
+            return True
+        current = parent
+    return False
+
+
+@register(
+    id="JS013",
+    title="JSON.parse outside try",
+    languages=JAVASCRIPT_FAMILY,
+    message="Wrap the parse in `try { ... } catch (error) { ... }` and handle malformed input.",
+    why=(
+        "JSON.parse throws a SyntaxError on malformed or empty input (an HTML error page, a "
+        "truncated body, a stale localStorage value), which then crashes the caller."
+    ),
+    confidence=0.4,
+)
+def unguarded_json_parse(context: RuleContext) -> Iterator[Hit]:
+    """``JSON.parse(text)`` on data that may be malformed, with no ``try`` around it."""
+    for call in context.changed_nodes("call_expression"):
+        if _callee_text(call) != "JSON.parse":
+            continue
+        arguments = _arguments(call)
+        if not arguments or arguments[0].type in ("string", "template_string"):
+            continue
+        first = arguments[0]
+        if first.type == "call_expression" and _callee_text(first) == "JSON.stringify":
+            continue  # the deep-copy idiom cannot fail to parse
+        if not _inside_try(call):
+            yield Hit.at(call)

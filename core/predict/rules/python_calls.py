@@ -78,6 +78,32 @@ def formatted_sql(context: RuleContext) -> Iterator[Hit]:
 _OPEN_CALLS = frozenset({"open", "io.open", "codecs.open"})
 
 
+def _statement_around(node: Node) -> Node:
+    current = node
+    while current.parent is not None and current.parent.type not in ("block", "module"):
+        current = current.parent
+    return current
+
+
+def _hands_over(identifier: Node) -> bool:
+    """Whether passing the file as an argument gives it away (returned, stored, closed)."""
+    call = identifier.parent
+    while call is not None and call.type != "call":
+        call = call.parent
+    if call is not None and call_name(call).endswith("closing"):
+        return True
+    statement = _statement_around(identifier)
+    if statement.type in ("return_statement", "with_statement"):
+        return True
+    if statement.type == "expression_statement" and statement.named_child_count == 1:
+        expression = statement.named_children[0]
+        if expression.type == "assignment":
+            target = field(expression, "left")
+            return target is not None and target.type != "identifier"
+        return expression.type == "yield"
+    return False
+
+
 def _releases_or_escapes(name: str, scope: Node, assignment: Node) -> bool:
     """Whether a file object named ``name`` is closed in, or handed out of, its scope."""
     for identifier in descendants(scope, frozenset({"identifier"})):
@@ -91,6 +117,10 @@ def _releases_or_escapes(name: str, scope: Node, assignment: Node) -> bool:
                 return True
             continue
         if parent.type == "for_statement" and field(parent, "right") == identifier:
+            continue
+        if parent.type in ("argument_list", "keyword_argument"):
+            if _hands_over(identifier):
+                return True
             continue
         return True
     return False

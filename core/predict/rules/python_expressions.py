@@ -51,6 +51,8 @@ _MUTABLE_CONSTRUCTORS = frozenset(
 )
 def mutable_default(context: RuleContext) -> Iterator[Hit]:
     """Parameters whose default is a list, dict or set that every call shares."""
+    if context.path.endswith(".pyi"):
+        return  # a stub only documents the default; no call ever shares it
     for parameter in context.changed_nodes("default_parameter", "typed_default_parameter"):
         value = field(parameter, "value")
         if value is None:
@@ -173,8 +175,16 @@ def off_by_one(context: RuleContext) -> Iterator[Hit]:
     """``x[len(x)]`` and ``for i in range(len(x) + 1): x[i]``."""
     for subscript in context.changed_nodes("subscript"):
         index = field(subscript, "subscript")
-        if _len_of(index) is not None and _len_of(index) == text(field(subscript, "value")):
-            yield Hit.at(subscript)
+        if _len_of(index) is None or _len_of(index) != text(field(subscript, "value")):
+            continue
+        parent = subscript.parent
+        if (
+            parent is not None
+            and parent.type == "assignment"
+            and field(parent, "left") == subscript
+        ):
+            continue  # `memo[len(memo)] = value` is how a dict grows, not an index error
+        yield Hit.at(subscript)
     for loop in context.changed_nodes("for_statement"):
         iterable, variable, body = field(loop, "right"), field(loop, "left"), field(loop, "body")
         if iterable is None or variable is None or body is None:

@@ -17,10 +17,10 @@ from core.predict.rules.python_syntax import (
 )
 from core.predict.rules.syntax import descendants, field, statements, text
 
+# append/extend are left out on purpose: growing a list while a for-loop walks it is the
+# ordinary work-list idiom, and the loop does see the new items.
 _GROWING_OR_SHRINKING = frozenset(
     {
-        "append",
-        "extend",
         "insert",
         "remove",
         "pop",

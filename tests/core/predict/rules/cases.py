@@ -138,6 +138,35 @@ PYTHON_CASES: list[Case] = [
         """,
         [],
     ),
+    case(
+        "PY008",
+        "python",
+        """\
+        def export(rows, path):
+            handle = open(path, "w")
+            writer = csv.writer(handle)
+            writer.writerows(rows)
+        """,
+        [2],
+    ),
+    case(
+        "PY008",
+        "python",
+        """\
+        def text_stream(path):
+            raw = open(path, "rb")
+            return io.TextIOWrapper(raw)
+        class Log:
+            def __init__(self, path):
+                stream = open(path, "a")
+                self.writer = Writer(stream)
+        def lines(path):
+            handle = open(path)
+            with closing(handle):
+                return handle.read()
+        """,
+        [],
+    ),
     # PY009 off-by-one
     case(
         "PY009",
@@ -154,6 +183,7 @@ PYTHON_CASES: list[Case] = [
         "python",
         """\
         last = items[len(items) - 1]
+        memo[len(memo)] = value
         for i in range(len(items)):
             print(items[i])
         for i in range(len(items) + 1):
@@ -227,6 +257,8 @@ PYTHON_CASES: list[Case] = [
                 break
         for item in items:
             others.append(item)
+        for task in queue:
+            queue.extend(task.children)
         """,
         [],
     ),
@@ -408,6 +440,29 @@ JAVASCRIPT_CASES: list[Case] = [
         "tsx",
         "const load = async () => 1;\nasync function run() { load(); }\n",
         [2],
+    ),
+    # JS013 JSON.parse outside try
+    case(
+        "JS013",
+        "javascript",
+        "function tiers(response) {\n  return JSON.parse(response.body);\n}\n",
+        [2],
+    ),
+    case(
+        "JS013",
+        "typescript",
+        """\
+        function load(raw: string) {
+          try {
+            return JSON.parse(raw);
+          } catch (error) {
+            return null;
+          }
+        }
+        const copy = JSON.parse(JSON.stringify(state));
+        const fixed = JSON.parse('{"a": 1}');
+        """,
+        [],
     ),
     # JS002 loose equality
     case("JS002", "javascript", "if (a == b) {}\nconst c = x != 0;\n", [1, 2]),

@@ -179,3 +179,12 @@ def test_large_file_with_few_changed_lines_is_fast() -> None:
         best = min(best, time.perf_counter() - started)
     # A few milliseconds in practice; the bound is loose because the test machine is shared.
     assert best < 0.05
+
+
+def test_minified_bundles_are_skipped() -> None:
+    source = b"if(a=b){x()}\n"
+    for path in ("static/app.min.js", "dist/vendor.bundle.js"):
+        context = RuleContext(path=path, language="javascript", source=source, changed_lines={1})
+        assert run_rules(context) == []
+    context = RuleContext(path="app.js", language="javascript", source=source, changed_lines={1})
+    assert [finding.rule_id for finding in run_rules(context)] == ["JS006"]
