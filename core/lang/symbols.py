@@ -1,8 +1,9 @@
 """Functions, methods and classes of a source file, with spans, nesting and complexity.
 
-`extract_symbols` makes two tree-sitter query passes (definitions, decision points) and one
-sweep over both in document order, keeping a stack of the symbols still open. No Python
-recursion, so deeply nested code cannot overflow the stack. What is a symbol and how it is
+`extract_symbols` makes one tree-sitter query pass that captures definitions and decision
+points, sweeps the definitions in document order with a stack of the symbols still open, and
+bisects each decision into the innermost symbol around it. No Python recursion, so deeply
+nested code cannot overflow the stack. What is a symbol and how it is
 named is documented in `core.lang.definitions`; what counts towards complexity in
 `core.lang.complexity`.
 """
