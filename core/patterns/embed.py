@@ -1,0 +1,117 @@
+"""Embedders: the interface, and a fast deterministic local default.
+
+``HashingEmbedder`` needs no model: it hashes features of the text (word unigrams and bigrams,
+whole identifiers such as ``shop/cart.py`` or ``load_user``, and character trigrams of those
+identifiers) into a fixed number of signed buckets and L2-normalises the result. CRC-32 keeps
+it identical across processes and platforms (Python's ``hash`` is salted per process).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from typing import Protocol
+
+from core.errors import ConfigError
+
+DEFAULT_DIMENSIONS = 384
+
+_WORD = re.compile(r"<\w+>|[A-Za-z][A-Za-z0-9]*")
+_IDENTIFIER = re.compile(r"[\w$<>]+(?:[./:\\-][\w$<>]+)+|\w*_\w+|[a-z]+[A-Z]\w*")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[./:\\_$<>-]+")
+
+WORD_WEIGHT = 1.0
+BIGRAM_WEIGHT = 0.7
+IDENTIFIER_WEIGHT = 1.5
+TRIGRAM_WEIGHT = 0.25
+
+
+class Embedder(Protocol):
+    """Turns texts into fixed-length vectors whose cosine similarity reflects their meaning."""
+
+    @property
+    def dimensions(self) -> int:
+        """The length of every vector this embedder returns."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        ...
+
+
+class HashingEmbedder:
+    """Feature-hashing embedder: deterministic, no download, tens of microseconds a text."""
+
+    def __init__(self, dimensions: int = DEFAULT_DIMENSIONS) -> None:
+        if not 16 <= dimensions <= 4096:
+            raise ConfigError(f"embedding dimensions must be 16..4096, not {dimensions}")
+        self._dimensions = dimensions
+
+    @property
+    def dimensions(self) -> int:
+        """The length of every vector this embedder returns."""
+        return self._dimensions
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One L2-normalised vector per text; a text without features gives the zero vector."""
+        return [self.embed_one(text) for text in texts]
+
+    def embed_one(self, text: str) -> list[float]:
+        """The L2-normalised vector of one text."""
+        sparse: dict[int, float] = {}
+        for feature, weight in features(text):
+            index, sign = _bucket(feature, self._dimensions)
+            sparse[index] = sparse.get(index, 0.0) + sign * weight
+        vector = [0.0] * self._dimensions
+        norm = math.sqrt(math.fsum(value * value for value in sparse.values()))
+        if norm:
+            for index, value in sparse.items():
+                vector[index] = value / norm
+        return vector
+
+
+@functools.lru_cache(maxsize=65536)
+def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
+    """The bucket and sign of a feature; cached because error vocabularies repeat."""
+    code = zlib.crc32(feature.encode("utf-8"))
+    return code % dimensions, -1.0 if code & 0x80000000 else 1.0
+
+
+def features(text: str) -> list[tuple[str, float]]:
+    """The weighted features ``HashingEmbedder`` hashes, exposed for inspection and tests."""
+    words = [word.lower() for word in _WORD.findall(text)]
+    found = [(f"w:{word}", WORD_WEIGHT) for word in words]
+    found.extend(
+        (f"b:{first} {second}", BIGRAM_WEIGHT)
+        for first, second in zip(words, words[1:], strict=False)
+    )
+    for identifier in _IDENTIFIER.findall(text):
+        found.extend(_identifier_features(identifier))
+    return found
+
+
+@functools.lru_cache(maxsize=16384)
+def _identifier_features(identifier: str) -> tuple[tuple[str, float], ...]:
+    """The whole identifier, and character trigrams of its lower-cased parts."""
+    found = [(f"i:{identifier}", IDENTIFIER_WEIGHT)]
+    for part in _SEPARATORS.split(identifier):
+        for piece in _CAMEL.split(part):
+            lowered = piece.lower()
+            found.extend(
+                (f"t:{lowered[start : start + 3]}", TRIGRAM_WEIGHT)
+                for start in range(max(len(lowered) - 2, 0))
+            )
+    return tuple(found)
+
+
+def cosine_similarity(first: Sequence[float], second: Sequence[float]) -> float:
+    """Cosine of the angle between two vectors; 0.0 when either is all zeros."""
+    if len(first) != len(second):
+        raise ValueError(f"vectors differ in length: {len(first)} and {len(second)}")
+    dot = math.fsum(a * b for a, b in zip(first, second, strict=True))
+    norms = math.sqrt(math.fsum(a * a for a in first)) * math.sqrt(math.fsum(b * b for b in second))
+    return dot / norms if norms else 0.0

@@ -1,0 +1,123 @@
+"""Typed reads from untrusted JSON, and the final assembly of an ErrorEvent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.limits import cap_frames, cap_message, is_library_path
+
+MAX_VAR_CHARS = 512
+
+
+def text_of(mapping: Mapping[str, object], key: str) -> str | None:
+    """The value at ``key`` as text when it is a string or a number, else None."""
+    value = mapping.get(key)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def int_of(mapping: Mapping[str, object], key: str) -> int | None:
+    """The value at ``key`` as an int when it is a whole number (or a numeric string)."""
+    value = mapping.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def bool_of(mapping: Mapping[str, object], key: str) -> bool | None:
+    """The value at ``key`` when it is a boolean, else None."""
+    value = mapping.get(key)
+    return value if isinstance(value, bool) else None
+
+
+def object_of(mapping: Mapping[str, object], key: str) -> dict[str, object] | None:
+    """The value at ``key`` when it is a JSON object, else None."""
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else None
+
+
+def list_of(mapping: Mapping[str, object], key: str) -> list[object]:
+    """The value at ``key`` when it is a JSON array, else an empty list."""
+    value = mapping.get(key)
+    return value if isinstance(value, list) else []
+
+
+def timestamp_of(value: object) -> datetime | None:
+    """A UTC datetime from epoch seconds or an ISO 8601 string; None when unreadable."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if isinstance(value, str) and value:
+            parsed = datetime.fromisoformat(value.strip())
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def frame_vars(value: object) -> dict[str, object]:
+    """Frame-local variables as name → value, long values cut to ``MAX_VAR_CHARS``."""
+    if not isinstance(value, dict):
+        return {}
+    result: dict[str, object] = {}
+    for name, item in value.items():
+        if isinstance(item, str) and len(item) > MAX_VAR_CHARS:
+            item = item[:MAX_VAR_CHARS] + "…"
+        elif isinstance(item, dict | list):
+            item = str(item)[:MAX_VAR_CHARS]
+        result[str(name)] = item
+    return result
+
+
+def in_app_default(path: str, given: bool | None) -> bool:
+    """The given in-app flag, or a guess from the path when the source did not say."""
+    if given is not None:
+        return given
+    return not is_library_path(path)
+
+
+def finish_event(
+    exception_type: str,
+    message: str,
+    frames: list[Frame],
+    *,
+    source_format: str,
+    platform: str = "other",
+    release: str | None = None,
+    environment: str | None = None,
+    timestamp: datetime | None = None,
+    tenant: str | None = None,
+    raw_id: str | None = None,
+    cause: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> ErrorEvent:
+    """Apply the frame and message caps and build the ErrorEvent."""
+    capped_frames, omitted = cap_frames(frames)
+    capped_message, truncated = cap_message(message)
+    return ErrorEvent(
+        exception_type=exception_type.strip() or "Error",
+        message=capped_message,
+        frames=capped_frames,
+        platform=platform,
+        source_format=source_format,
+        release=release,
+        environment=environment,
+        timestamp=timestamp,
+        tenant=tenant,
+        raw_id=raw_id,
+        cause=cause,
+        frames_omitted=omitted,
+        message_truncated=truncated,
+        extra=dict(extra or {}),
+    )

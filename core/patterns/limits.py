@@ -1,0 +1,71 @@
+"""Size limits applied to every ingested error, whatever its format.
+
+An event may carry 10,000 frames (deep recursion) or a megabyte-long message; storing or
+signing all of it buys nothing. Frames are capped to the innermost ``MAX_FRAMES`` with in-app
+frames preferred, messages to ``MAX_MESSAGE_CHARS``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.patterns.errors import IngestError
+from core.patterns.event import Frame
+
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+MAX_FRAMES = 50
+MAX_MESSAGE_CHARS = 4096
+TRUNCATION_MARK = "…[truncated]"
+
+_LIBRARY_PATH = re.compile(
+    r"(?:^|[\\/])(?:site-packages|dist-packages|node_modules|lib[\\/]python\d+(?:\.\d+)?)[\\/]"
+    r"|^<frozen |^node:|^internal[\\/]|^<anonymous>$|^native$"
+)
+
+
+def decode_input(data: bytes | str) -> str:
+    """Return the text of an ingested body; invalid UTF-8 is replaced, never fatal.
+
+    Raises IngestError when the body is larger than ``MAX_INPUT_BYTES``.
+    """
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "replace"))
+    if size > MAX_INPUT_BYTES:
+        raise IngestError(
+            f"error report is {size:,} bytes, over the {MAX_INPUT_BYTES:,} byte limit; "
+            "send one event per request"
+        )
+    if isinstance(data, bytes):
+        text = data.decode("utf-8", errors="replace")
+    else:
+        text = data
+    return text.lstrip("\ufeff")
+
+
+def is_library_path(path: str) -> bool:
+    """Tell whether a frame path belongs to an installed library or the runtime itself."""
+    return bool(path) and _LIBRARY_PATH.search(path) is not None
+
+
+def cap_message(message: str) -> tuple[str, bool]:
+    """Return the message cut to ``MAX_MESSAGE_CHARS`` and whether it was cut."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message, False
+    keep = MAX_MESSAGE_CHARS - len(TRUNCATION_MARK)
+    return message[:keep] + TRUNCATION_MARK, True
+
+
+def cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:
+    """Keep at most ``MAX_FRAMES`` frames: the innermost one, then innermost in-app frames.
+
+    Frames stay outermost first. Returns the kept frames and how many were dropped.
+    """
+    if len(frames) <= MAX_FRAMES:
+        return tuple(frames), 0
+    last = len(frames) - 1
+    # Priority: the raising frame, then in-app frames, then the rest, each innermost first.
+    ranked = sorted(
+        range(len(frames)),
+        key=lambda index: (index != last, not frames[index].in_app, last - index),
+    )
+    kept = sorted(ranked[:MAX_FRAMES])
+    return tuple(frames[index] for index in kept), len(frames) - MAX_FRAMES

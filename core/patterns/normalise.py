@@ -1,0 +1,229 @@
+"""Normalisation: an ErrorEvent → a canonical signature, a stable ``pattern_hash`` and the text
+an embedder reads.
+
+The signature keeps what identifies a bug and drops what varies between its occurrences:
+volatile parts of the message are masked (numbers, hex ids, UUIDs, paths, IP addresses,
+e-mail addresses, memory addresses, quoted values, timestamps, URL query values), frames are
+reduced to their in-app ``file name:function`` (no line numbers, no directories). The hash is
+``v1:`` + the SHA-256 of the canonical text; a change to these rules bumps the version.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+from core.patterns.event import ErrorEvent, Frame
+
+SIGNATURE_VERSION = "v1"
+SIGNATURE_FRAMES = 8
+FALLBACK_FRAMES = 3
+PATH_TAIL_SEGMENTS = 2
+SIGNATURE_MESSAGE_CHARS = 500
+
+_QUOTED = re.compile(r"""(?<![\w'"])(?:'[^'\n]{0,300}'|"[^"\n]{0,300}")(?!\w)""")
+_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'"<>()\[\]{}]+""")
+_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_PATH = re.compile(r"(?<![\w/.:\\<])(?:[A-Za-z]:|~|\.{1,2})?(?:[\\/][\w.@~+-]+){2,}[\\/]?")
+_VALUES = re.compile(
+    r"""
+    (?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)
+    |(?P<date>\b\d{4}-\d{2}-\d{2}(?:[T\x20]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?
+        |\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b)
+    |(?P<address>\b0x[0-9a-fA-F]+\b)
+    |(?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b
+        |(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])
+        |(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:]))
+    |(?P<hex>\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b)
+    |(?P<number>\d+(?:\.\d+)*)
+    """,
+    re.VERBOSE,
+)
+_HAS_DIGIT = re.compile(r"\d")
+_QUERY_VALUE = re.compile(r"([?&;][^=&#;\s]+)=[^&#;\s]*")
+_URL_PARTS = re.compile(r"^(?P<scheme>[^:]+://)(?:[^@/]*@)?(?P<host>[^/?#]*)(?P<rest>.*)$")
+_DIGITS = re.compile(r"\d+")
+_WHITESPACE = re.compile(r"\s+")
+
+_LIBRARY_ROOT = re.compile(
+    r"^.*/(?:site-packages|dist-packages|node_modules|lib/python\d+(?:\.\d+)?)/"
+)
+_SCHEME = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)")
+_DRIVE = re.compile(r"^[A-Za-z]:(?=/)")
+_HASH_PART = re.compile(r"(?<![0-9a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?![0-9a-fA-F])")
+_TEMP_SEGMENT = re.compile(r"^(?:tmp|temp)[\w-]{4,}$", re.IGNORECASE)
+
+
+def mask_message(message: str) -> str:
+    """Mask the volatile parts of an error message; whitespace runs become one space.
+
+    Masks apply in a fixed order (quoted values, URLs, e-mail addresses, paths, then the
+    digit-bearing values), each only when a cheap test says it could match.
+    """
+    text = message
+    if "'" in text or '"' in text:
+        text = _QUOTED.sub("<str>", text)
+    if "://" in text:
+        text = _URL.sub(lambda match: _mask_url(match.group()), text)
+    if "@" in text:
+        text = _EMAIL.sub("<email>", text)
+    if "/" in text or "\\" in text:
+        text = _PATH.sub("<path>", text)
+    if _HAS_DIGIT.search(text):
+        text = _VALUES.sub(_mask_value, text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    return f"<{match.lastgroup or 'value'}>"
+
+
+def _mask_url(url: str) -> str:
+    parts = _URL_PARTS.match(url)
+    if parts is None:
+        return "<url>"
+    rest = _QUERY_VALUE.sub(r"\1=<value>", parts["rest"])
+    rest = _DIGITS.sub("<number>", rest)
+    host = "<ip>" if any(character.isdigit() for character in parts["host"]) else parts["host"]
+    return f"{parts['scheme']}{host}{rest}"
+
+
+@functools.lru_cache(maxsize=8192)
+def normalise_path(path: str) -> str:
+    """A frame path without what varies between deployments of the same code.
+
+    Backslashes become slashes; URL scheme and host, drive letters, everything up to and
+    including site-packages / dist-packages / node_modules / lib/pythonX.Y go; query strings
+    go; hash-named build directories and files and temp directories are masked.
+    """
+    if not path:
+        return ""
+    if path.startswith("<") or path.startswith("["):
+        return path
+    normal = path.replace("\\", "/")
+    normal = _SCHEME.sub("", normal)
+    normal = normal.split("?", 1)[0].split("#", 1)[0]
+    normal = _DRIVE.sub("", normal)
+    normal = _LIBRARY_ROOT.sub("", normal)
+    segments = []
+    for segment in normal.split("/"):
+        if segment == ".":
+            continue
+        if _TEMP_SEGMENT.match(segment):
+            segment = "<tmp>"
+        else:
+            segment = _HASH_PART.sub("<hash>", segment)
+        segments.append(segment)
+    return "/".join(segments)
+
+
+def path_tail(path: str, segments: int = PATH_TAIL_SEGMENTS) -> str:
+    """The last ``segments`` parts of a normalised path (``shop/cart.py``)."""
+    parts = [part for part in path.split("/") if part and part not in (".", "<tmp>")]
+    return "/".join(parts[-segments:])
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    """An in-app place an error passed through: normalised path, function, line."""
+
+    path: str
+    function: str
+    lineno: int | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What identifies an error's pattern.
+
+    ``frames`` are the signature's ``file name:function`` keys, innermost first;
+    ``locations`` every in-app frame, innermost first, with its full normalised path.
+    """
+
+    exception_type: str
+    message: str
+    frames: tuple[str, ...]
+    canonical_text: str
+    pattern_hash: str
+    embedding_text: str
+    locations: tuple[CodeLocation, ...]
+
+
+def frame_key(frame: Frame) -> str:
+    """``file name:function`` of a frame, the unit signatures compare frames by.
+
+    Only the file's base name and the function's last dotted part are kept: a Sentry event
+    names ``shop/cart.py`` and ``Cart.add`` where a pasted traceback of the same code names
+    ``/srv/app/shop/cart.py`` and ``add``; both give ``cart.py:add``.
+    """
+    return _frame_key(frame.path, frame.function)
+
+
+@functools.lru_cache(maxsize=8192)
+def _frame_key(path: str, function: str) -> str:
+    file_name = path_tail(normalise_path(path), 1)
+    short_function = function.strip().rsplit(".", 1)[-1] or function.strip()
+    return f"{file_name}:{short_function}"
+
+
+def signature_frames(event: ErrorEvent) -> tuple[str, ...]:
+    """Keys of the innermost in-app frames (repeats from recursion collapsed), innermost first.
+
+    An event without in-app frames falls back to its innermost frames of any kind.
+    """
+    chosen = [frame for frame in event.frames if frame.in_app]
+    limit = SIGNATURE_FRAMES
+    if not chosen:
+        chosen, limit = list(event.frames), FALLBACK_FRAMES
+    keys: list[str] = []
+    for frame in reversed(chosen):
+        key = frame_key(frame)
+        if keys and keys[-1] == key:
+            continue
+        keys.append(key)
+        if len(keys) == limit:
+            break
+    return tuple(keys)
+
+
+def _embedding_frames(event: ErrorEvent) -> list[str]:
+    """``path tail function`` lines of the innermost in-app frames, for the embedder."""
+    chosen = [frame for frame in event.frames if frame.in_app] or list(event.frames)
+    lines: list[str] = []
+    for frame in reversed(chosen):
+        line = f"{path_tail(normalise_path(frame.path))} {frame.function.strip()}"
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        if len(lines) == SIGNATURE_FRAMES:
+            break
+    return lines
+
+
+def signature_of(event: ErrorEvent) -> Signature:
+    """Normalise an event into its Signature (canonical text, ``pattern_hash``, embed text)."""
+    exception_type = event.exception_type.strip() or "Error"
+    message = mask_message(event.message)[:SIGNATURE_MESSAGE_CHARS]
+    frames = signature_frames(event)
+    lines = [SIGNATURE_VERSION, f"type:{exception_type}", f"message:{message}"]
+    lines.extend(f"frame:{key}" for key in frames)
+    canonical = "\n".join(lines)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    embedding_text = "\n".join(
+        [exception_type, message, *(key.replace(":", " ") for key in frames)]
+    )
+    locations = tuple(
+        CodeLocation(normalise_path(frame.path), frame.function, frame.lineno)
+        for frame in reversed(event.frames)
+        if frame.in_app
+    )
+    return Signature(
+        exception_type=exception_type,
+        message=message,
+        frames=frames,
+        canonical_text=canonical,
+        pattern_hash=f"{SIGNATURE_VERSION}:{digest}",
+        embedding_text=embedding_text,
+        locations=locations,
+    )

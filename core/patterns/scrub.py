@@ -1,0 +1,291 @@
+"""Scrubbing: secrets and personal data leave an error before anything stores it.
+
+Written as compiled regular expressions rather than on a library, after measuring the two
+maintained candidates on a typical one-line error message (CPython 3.11, this project's machine):
+
+- ``detect-secrets`` 1.5: 3.5 ms per line with its default plugins, and its high-entropy plugins
+  flag ordinary words ("connect", "postgres") — it is built to audit repositories, not to
+  rewrite text at ingestion speed, and reports values rather than spans to replace.
+- ``scrubadub`` 2.0: 2.8 s to import (scikit-learn, nltk, textblob), 0.5 ms per line, and it
+  missed a GitHub token while mistaking ``user:password@host`` for an e-mail address.
+
+The ingestion budget is ≤ 0.5 ms per event for everything, so each rule is a small compiled
+regex that runs only when a cheap substring test says it could match: a string with nothing
+suspicious costs one search and a few counts. The shapes follow the
+providers' documented key formats: AWS access key ids, GitHub ``ghp_``/``gho_``/``ghu_``/
+``ghs_``/``ghr_`` and ``github_pat_`` tokens, Slack ``xox?-`` tokens, Stripe secret and
+restricted keys, Anthropic ``sk-ant-`` and OpenAI ``sk-`` keys, Google ``AIza`` keys, JWTs,
+PEM private key blocks, passwords in URLs, ``Authorization``/``Bearer`` values, and values after
+secret-looking words (``password=``, ``token:``, ``api_key=``...). Personal data: e-mail
+addresses, IPv4 and IPv6 addresses, and card numbers that pass the Luhn check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Mapping
+
+from core.patterns.event import ErrorEvent, Frame
+
+FILTERED = "[Filtered]"
+EMAIL = "[email]"
+IP_ADDRESS = "[ip]"
+CARD = "[card]"
+MAX_DEPTH = 4
+
+_SECRET_WORD = (
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth"
+    r"|credentials?|private[_-]?key|session(?:[_-]?id)?|cookie|signature|client[_-]?secret"
+)
+_SECRET_NAME = re.compile(
+    rf"(?:{_SECRET_WORD}|csrf|xsrf|jwt|bearer|otp|ssn|cvv|card[_-]?number|dsn)",
+    re.IGNORECASE,
+)
+_ALWAYS_SECRET_NAME = re.compile(r"pass|pwd|secret|private", re.IGNORECASE)
+_KEY_HINTS = re.compile(r"akia|asia|abia|acca|gh[pousr]_|github_pat|xox|[sr]k_|sk-|aiza|eyj")
+_SECRET_HINTS = re.compile(r"pass|pwd|secret|token|key|auth|credential|session|cookie|signature")
+_IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+_DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
+
+_PEM = re.compile(
+    r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@/]+(?=@)")
+_AUTHORIZATION = re.compile(
+    r"(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n\"',;]+", re.IGNORECASE
+)
+_BEARER = re.compile(r"(\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+_KEYS = re.compile(
+    r"""
+    \b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b
+    |\bgh[pousr]_[A-Za-z0-9]{36,255}\b
+    |\bgithub_pat_[A-Za-z0-9_]{22,255}\b
+    |\bxox[abposre]-[A-Za-z0-9-]{10,}
+    |\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b
+    |\bsk-ant-[A-Za-z0-9_-]{20,}
+    |\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}
+    |\bAIza[0-9A-Za-z_-]{35}
+    |\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*
+    """,
+    re.VERBOSE,
+)
+_ASSIGNMENT = re.compile(r"\b([\w-]+)([\"']?\s*[:=]\s*[\"']?)([^\s&\"',;<>]{4,})")
+_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])")
+_IPV6 = re.compile(
+    r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
+    r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:])"
+)
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+
+
+def _assignment(match: re.Match[str]) -> str:
+    name, separator, value = match.groups()
+    if not is_secret_name(name) or value.startswith("["):
+        return match.group()
+    if value.lower() in ("none", "null", "true", "false", "undefined"):
+        return match.group()
+    if _ALWAYS_SECRET_NAME.search(name) or _looks_random(value):
+        return f"{name}{separator}{FILTERED}"
+    return match.group()
+
+
+def _card(match: re.Match[str]) -> str:
+    return CARD if luhn_valid(match.group()) else match.group()
+
+
+def _looks_random(value: str) -> bool:
+    """Long enough and mixing letters with digits or symbols: a token, not a word."""
+    if len(value) < 12:
+        return False
+    has_letter = any(character.isalpha() for character in value)
+    has_other = any(not character.isalpha() for character in value)
+    return has_letter and has_other
+
+
+def luhn_valid(candidate: str) -> bool:
+    """Tell whether the digits of ``candidate`` (13 to 19 of them) pass the Luhn check."""
+    digits = [int(character) for character in candidate if character.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def scrub_text(text: str) -> str:
+    """Replace secrets and personal data in ``text`` with ``[Filtered]``/``[email]``/...."""
+    if len(text) < 6:
+        return text
+    lowered = text.lower()
+    if _secret_hint(lowered):
+        text = _scrub_secrets(text, lowered)
+    if "." in text and _IPV4_HINT.search(text):
+        text = _IPV4.sub(IP_ADDRESS, text)
+    if "::" in text or text.count(":") >= 7:
+        text = _IPV6.sub(IP_ADDRESS, text)
+    if len(text) >= 13 and _DIGIT_RUN.search(text):
+        text = _CARD.sub(_card, text)
+    return text
+
+
+def might_hold_secrets(text: str) -> bool:
+    """Cheap tests: False means no scrubbing rule can match anywhere in ``text``.
+
+    ``scrub_event`` asks once for all the texts of an event joined together, so an event with
+    nothing suspicious costs one pass instead of one per string.
+    """
+    return (
+        _secret_hint(text.lower())
+        or _IPV4_HINT.search(text) is not None
+        or "::" in text
+        or text.count(":") >= 7
+        or _DIGIT_RUN.search(text) is not None
+    )
+
+
+def _secret_hint(lowered: str) -> bool:
+    # Plain substring tests: several times cheaper than one regex alternation of the same words.
+    return (
+        "@" in lowered
+        or "key" in lowered
+        or "pass" in lowered
+        or "pwd" in lowered
+        or "secret" in lowered
+        or "token" in lowered
+        or "auth" in lowered
+        or "bearer" in lowered
+        or "basic" in lowered
+        or "credential" in lowered
+        or "session" in lowered
+        or "cookie" in lowered
+        or "signature" in lowered
+        or "k_" in lowered
+        or "sk-" in lowered
+        or "xox" in lowered
+        or "gh" in lowered
+        or "aiza" in lowered
+        or "eyj" in lowered
+        or "akia" in lowered
+        or "asia" in lowered
+        or "abia" in lowered
+        or "acca" in lowered
+    )
+
+
+def _scrub_secrets(text: str, lowered: str) -> str:
+    if "private key" in lowered:
+        text = _PEM.sub(FILTERED, text)
+    has_at = "@" in text
+    if has_at and "://" in text:
+        text = _URL_PASSWORD.sub(rf"\g<1>{FILTERED}", text)
+    if "authoriz" in lowered:
+        text = _AUTHORIZATION.sub(rf"\g<1>{FILTERED}", text)
+    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
+        text = _BEARER.sub(rf"\g<1>{FILTERED}", text)
+    if _KEY_HINTS.search(lowered):
+        text = _KEYS.sub(FILTERED, text)
+    if ("=" in text or ":" in text) and _SECRET_HINTS.search(lowered):
+        text = _ASSIGNMENT.sub(_assignment, text)
+    if has_at:
+        text = _EMAIL.sub(EMAIL, text)
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """Tell whether a variable or key name suggests it holds a secret."""
+    return _SECRET_NAME.search(name) is not None
+
+
+def scrub_value(value: object, depth: int = 0) -> object:
+    """Scrub a frame-local or extra value: text scrubbed, containers walked, secret keys cut."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if depth >= MAX_DEPTH:
+        return value if isinstance(value, int | float | bool) or value is None else FILTERED
+    if isinstance(value, Mapping):
+        return scrub_mapping(value, depth + 1)
+    if isinstance(value, list | tuple):
+        return [scrub_value(item, depth + 1) for item in value]
+    return value
+
+
+def scrub_mapping(mapping: Mapping[str, object], depth: int = 0) -> dict[str, object]:
+    """Scrub a name → value mapping: values under secret-looking names become ``[Filtered]``."""
+    return {
+        str(name): FILTERED if is_secret_name(str(name)) else scrub_value(value, depth)
+        for name, value in mapping.items()
+    }
+
+
+def scrub_frame(frame: Frame) -> Frame:
+    """A copy of ``frame`` with its paths, code line and local variables scrubbed."""
+    return Frame(
+        function=frame.function,
+        filename=scrub_text(frame.filename),
+        module=frame.module,
+        abs_path=scrub_text(frame.abs_path) if frame.abs_path else frame.abs_path,
+        lineno=frame.lineno,
+        in_app=frame.in_app,
+        context_line=scrub_text(frame.context_line) if frame.context_line else None,
+        vars=scrub_mapping(frame.vars) if frame.vars else {},
+    )
+
+
+def scrub_event(event: ErrorEvent) -> ErrorEvent:
+    """A copy of ``event`` with secrets and personal data removed from every text it carries.
+
+    Frame-local variables under secret-looking names are always ``[Filtered]``; the texts
+    themselves are only rewritten when the event as a whole holds something to scrub.
+    """
+    texts: list[str] = [event.message, event.cause or ""]
+    texts.extend(event.extra.values())
+    for frame in event.frames:
+        texts.extend((frame.filename, frame.abs_path or "", frame.context_line or ""))
+        _collect_texts(frame.vars, texts, 0)
+    if not might_hold_secrets("\n".join(texts)):
+        return _filter_secret_names(event)
+    return dataclasses.replace(
+        event,
+        message=scrub_text(event.message),
+        cause=scrub_text(event.cause) if event.cause else event.cause,
+        frames=tuple(scrub_frame(frame) for frame in event.frames),
+        extra={
+            name: FILTERED if is_secret_name(name) else scrub_text(value)
+            for name, value in event.extra.items()
+        },
+    )
+
+
+def _collect_texts(value: object, into: list[str], depth: int) -> None:
+    if isinstance(value, str):
+        into.append(value)
+    elif depth < MAX_DEPTH and isinstance(value, Mapping):
+        for item in value.values():
+            _collect_texts(item, into, depth + 1)
+    elif depth < MAX_DEPTH and isinstance(value, list | tuple):
+        for item in value:
+            _collect_texts(item, into, depth + 1)
+
+
+def _filter_secret_names(event: ErrorEvent) -> ErrorEvent:
+    """The event with only secret-named variables and tags replaced (no text to scrub)."""
+    if not any(frame.vars for frame in event.frames) and not event.extra:
+        return event
+    frames = tuple(
+        dataclasses.replace(frame, vars=scrub_mapping(frame.vars)) if frame.vars else frame
+        for frame in event.frames
+    )
+    extra = {
+        name: FILTERED if is_secret_name(name) else value for name, value in event.extra.items()
+    }
+    return dataclasses.replace(event, frames=frames, extra=extra)
