@@ -21,7 +21,7 @@ from core.errors import DiffParseError
 # header line (paths, modes) comes near it.
 MAX_LINE_LENGTH = 1 << 20
 # Hunk lines per piece before a big file is cut into several pieces.
-PIECE_LINES = 20_000
+PIECE_LINES = 5_000
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
 # Header handed to unidiff for a piece that carries on the previous piece's file.

@@ -159,7 +159,7 @@ def _file_header(patched: PatchedFile, piece: Piece) -> FileChange:
     return FileChange(
         old_path=old_path,
         new_path=new_path,
-        status=_status(old_path, new_path, fields),
+        status=_status(old_path, new_path, fields, is_git=piece.is_git),
         is_binary=patched.is_binary_file,
         old_mode=patched.source_mode,
         new_mode=patched.target_mode,
@@ -196,14 +196,17 @@ def _plain_diff_paths(
     return old_path, new_path
 
 
-def _status(old_path: str | None, new_path: str | None, fields: dict[str, str]) -> FileStatus:
+def _status(
+    old_path: str | None, new_path: str | None, fields: dict[str, str], *, is_git: bool
+) -> FileStatus:
     if old_path is None:
         return FileStatus.ADDED
     if new_path is None:
         return FileStatus.DELETED
     if "copy from" in fields:
         return FileStatus.COPIED
-    if "rename from" in fields or old_path != new_path:
+    # Plain `diff -u old/x new/x` names both sides differently without renaming anything.
+    if "rename from" in fields or (is_git and old_path != new_path):
         return FileStatus.RENAMED
     return FileStatus.MODIFIED
 
