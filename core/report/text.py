@@ -84,11 +84,15 @@ _COLUMNS = (
     _Column("Level", 6, flexible=False),
     _Column("Location", 12, flexible=True),
     _Column("Symbol", 10, flexible=True),
-    _Column("Why", 12, flexible=True),
+    _Column("Why", 36, flexible=True),
     _Column("Complexity", 7, flexible=False),
 )
+# The reasons stay in the table only while every column keeps this much of its text;
+# otherwise they move to a line of their own under each row.
+_COMFORT = {"Location": 24, "Symbol": 20}
 # Columns given up, in this order, when even their minimum widths do not fit the terminal.
-_DROP_ORDER = ("Why", "Complexity", "Level")
+_DROP_ORDER = ("Complexity", "Level")
+_REASONS_INDENT = "   "
 
 
 def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
@@ -98,12 +102,15 @@ def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> 
     shown = symbols[: options.max_symbols]
     rows = [_symbol_row(rank, symbol) for rank, symbol in enumerate(shown, start=1)]
     columns, widths = _layout(rows, options.width)
+    reasons_below = all(column.title != "Why" for column in columns)
     lines = [paint.bold(f"Riskiest changes ({len(symbols)})")]
     lines.append(paint.dim(_join([column.title for column in columns], columns, widths)))
     for symbol, row in zip(shown, rows, strict=True):
         cells = [row[column.title] for column in columns]
-        line = _join(cells, columns, widths, paint=paint, level=symbol.level)
-        lines.append(line)
+        lines.append(_join(cells, columns, widths, paint=paint, level=symbol.level))
+        if reasons_below and row["Why"]:
+            room = options.width - len(_REASONS_INDENT)
+            lines.append(paint.dim(_REASONS_INDENT + truncate(row["Why"], room)))
     hidden = len(symbols) - len(shown)
     if hidden:
         lines.append(paint.dim(f"{ELLIPSIS}and {hidden} more"))
@@ -111,7 +118,7 @@ def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> 
 
 
 def _symbol_row(rank: int, symbol: SymbolRisk) -> dict[str, str]:
-    reasons = [_clean(factor.text) for factor in top_factors(symbol.factors, limit=2)]
+    reasons = [_clean(factor.text) for factor in top_factors(symbol.factors, limit=3)]
     return {
         "#": str(rank),
         "Risk": percent(symbol.probability),
@@ -124,27 +131,42 @@ def _symbol_row(rank: int, symbol: SymbolRisk) -> dict[str, str]:
 
 
 def _layout(rows: Sequence[dict[str, str]], width: int) -> tuple[list[_Column], list[int]]:
+    """Columns and their widths: one line per symbol if it reads well, else reasons below."""
     columns = list(_COLUMNS)
+    widths = _natural_widths(rows, columns)
+    minimums = [
+        min(widths[index], _COMFORT.get(column.title, column.minimum))
+        for index, column in enumerate(columns)
+    ]
+    if _fit(columns, widths, minimums, width):
+        return columns, widths
+    columns = [column for column in columns if column.title != "Why"]
     for dropped in (None, *_DROP_ORDER):
         if dropped is not None:
             columns = [column for column in columns if column.title != dropped]
-        widths = [
-            max([display_width(column.title)] + [display_width(row[column.title]) for row in rows])
-            for column in columns
-        ]
-        if _fit(columns, widths, width):
-            return columns, widths
+        widths = _natural_widths(rows, columns)
+        if _fit(columns, widths, [column.minimum for column in columns], width):
+            break
     return columns, widths
 
 
-def _fit(columns: Sequence[_Column], widths: list[int], width: int) -> bool:
+def _natural_widths(rows: Sequence[dict[str, str]], columns: Sequence[_Column]) -> list[int]:
+    return [
+        max([display_width(column.title)] + [display_width(row[column.title]) for row in rows])
+        for column in columns
+    ]
+
+
+def _fit(
+    columns: Sequence[_Column], widths: list[int], minimums: Sequence[int], width: int
+) -> bool:
     """Shrink the widest flexible column one cell at a time until the table fits."""
     budget = width - len(GAP) * (len(columns) - 1)
     while sum(widths) > budget:
         shrinkable = [
             index
             for index, column in enumerate(columns)
-            if column.flexible and widths[index] > column.minimum
+            if column.flexible and widths[index] > minimums[index]
         ]
         if not shrinkable:
             return False

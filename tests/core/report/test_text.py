@@ -121,3 +121,13 @@ def test_truncation_helpers():
     assert truncate("abc", 4) == "abc"
     assert truncate_start("dir/file.py:12", 8) == "\N{HORIZONTAL ELLIPSIS}e.py:12"
     assert display_width("ab漢") == 4
+
+
+def test_reasons_move_under_the_row_when_the_table_would_cut_them():
+    lines = render_text(sample_review(), ReportOptions(width=100)).splitlines()
+    header = next(line for line in lines if line.startswith("#  Risk"))
+    assert "Why" not in header
+    row = lines.index(next(line for line in lines if line.startswith("1 ")))
+    assert lines[row + 1].startswith("   complexity rose from 18 to 27; 4 earlier bug fixes")
+    wide = render_text(sample_review(), ReportOptions(width=200)).splitlines()
+    assert "Why" in next(line for line in wide if line.startswith("#  Risk"))
