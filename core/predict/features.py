@@ -163,7 +163,9 @@ def features_before(
 
     author = author_email.strip().lower()
     own = _before(index.author_seqs.get(author, []), before_seq)
-    recent = sum(1.0 / (1.0 + max(0, when - commits[seq].time) / SECONDS_PER_YEAR) for seq in own)
+    recent = sum(
+        (1.0 / (1.0 + max(0, when - commits[seq].time) / SECONDS_PER_YEAR) for seq in own), 0.0
+    )
     subsystems = {subsystem_of(changed.path) for changed in files}
     in_subsystems: set[int] = set()
     for subsystem in subsystems:

@@ -521,6 +521,10 @@ class FileHistory:
     author_commits: Mapping[str, int]
 
 
+class _Concurrent(Exception):
+    """Another process synced the same repository while this one was reading git."""
+
+
 class _Memory:
     """The in-memory tables of one history, appended to in seq order."""
 
@@ -638,27 +642,39 @@ class HistoryIndex:
         """Ingest what is new since the last sync; return the number of commits read."""
         head = run_git(self.repo_root, "rev-parse", "--verify", "-q", "HEAD", check=False)
         head_sha = head.decode("ascii", "replace").strip()
-        last = self.last_sha()
-        if not head_sha or head_sha == last:
+        if not head_sha:
+            run_git(self.repo_root, "rev-parse", "--git-dir")  # GitError unless a repository
+            return 0
+        last, stored_count = self._stored_state()
+        if self._memory is not None and len(self._memory.commits) != stored_count:
+            self._memory = None  # another process synced meanwhile: reload lazily
+            self._functions = None
+        if head_sha == last:
             return 0
         revision_range = "HEAD"
+        rewritten = False
         if last is not None:
             base = run_git(self.repo_root, "merge-base", last, "HEAD", check=False)
             if base.decode("ascii", "replace").strip() == last:
                 revision_range = f"{last}..HEAD"
             else:
-                self._clear()
+                rewritten = True
         boundaries = self._shallow_boundaries()
         commits = list(parse_log(_git_log(self.repo_root, revision_range)))
-        self._ingest(commits, head_sha, boundaries)
+        if not self._ingest(commits, head_sha, boundaries, last, rewritten):
+            return 0
         return len(commits)
 
     def last_sha(self) -> str | None:
         """The newest commit ingested, or None before the first sync."""
+        return self._stored_state()[0]
+
+    def _stored_state(self) -> tuple[str | None, int]:
         row = self.store.connection.execute(
-            "SELECT last_sha FROM history_sync WHERE repository_id = ?", (self.repository_id,)
+            "SELECT last_sha, commit_count FROM history_sync WHERE repository_id = ?",
+            (self.repository_id,),
         ).fetchone()
-        return None if row is None else row[0]
+        return (None, 0) if row is None else (row[0], int(row[1]))
 
     def _shallow_boundaries(self) -> frozenset[str]:
         out = run_git(
@@ -675,24 +691,29 @@ class HistoryIndex:
         except OSError:
             return frozenset()
 
-    def _clear(self) -> None:
-        with self.store.transaction() as db:
-            for table in (
-                "history_commits",
-                "history_files",
-                "history_functions",
-                "history_fix_lines",
-                "szz_labels",
-                "szz_done",
-                "history_sync",
-            ):
-                db.execute(f"DELETE FROM {table} WHERE repository_id = ?", (self.repository_id,))
-        self._reset_memory()
+    def _clear(self, db: sqlite3.Connection) -> None:
+        for table in (
+            "history_commits",
+            "history_files",
+            "history_functions",
+            "history_fix_lines",
+            "szz_labels",
+            "szz_done",
+        ):
+            db.execute(f"DELETE FROM {table} WHERE repository_id = ?", (self.repository_id,))
 
     def _ingest(
-        self, parsed: list[ParsedCommit], head_sha: str, boundaries: frozenset[str]
-    ) -> None:
+        self,
+        parsed: list[ParsedCommit],
+        head_sha: str,
+        boundaries: frozenset[str],
+        expected_last: str | None,
+        rewritten: bool,
+    ) -> bool:
+        """Store the parsed commits in one transaction; False when another process won."""
         repo = self.repository_id
+        if rewritten:
+            self._reset_memory()
         commit_rows: list[tuple[object, ...]] = []
         file_rows: list[tuple[object, ...]] = []
         function_touches: list[tuple[int, str, str]] = []
@@ -744,6 +765,13 @@ class HistoryIndex:
             seq += 1
         try:
             with self.store.transaction() as db:
+                current = db.execute(
+                    "SELECT last_sha FROM history_sync WHERE repository_id = ?", (repo,)
+                ).fetchone()
+                if (None if current is None else current[0]) != expected_last:
+                    raise _Concurrent
+                if rewritten:
+                    self._clear(db)
                 db.executemany(
                     "INSERT INTO history_commits (repository_id, seq, sha, author_name,"
                     " author_email, author_time, subject, is_fix, is_boundary)"
@@ -772,12 +800,17 @@ class HistoryIndex:
                     " synced_at = excluded.synced_at",
                     (repo, head_sha, seq, int(time.time())),
                 )
+        except _Concurrent:
+            self._memory = None  # another process stored this history first: reload lazily
+            self._functions = None
+            return False
         except sqlite3.Error as error:
             raise StoreError(f"cannot store the history of {self.repo_root}: {error}") from error
         self.memory.add(new_commits, new_files)
         if self._functions is not None:
             for row_seq, path, name in function_touches:
                 self._functions.setdefault((path, name), []).append(row_seq)
+        return True
 
     def _load_rows(self, memory: _Memory) -> None:
         db = self.store.connection

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import GitError
 from core.predict.history import (
     HistoryIndex,
     file_history,
@@ -310,3 +311,25 @@ def test_fix_classifier(message: str, expected: bool) -> None:
 )
 def test_blank_or_comment(path: str, line: str, expected: bool) -> None:
     assert is_blank_or_comment(path, line) is expected
+
+
+def test_not_a_repository_is_a_git_error(tmp_path: Path, store: SQLiteStore) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(GitError):
+        HistoryIndex.sync(store, plain)
+
+
+def test_two_processes_sharing_a_store(tmp_path: Path, store: SQLiteStore) -> None:
+    repo = tmp_path / "repo"
+    write_history(repo, [Commit({"a.py": lines(2)})])
+    first = HistoryIndex.sync(store, repo)
+    assert len(first) == 1
+    write_history(repo, [Commit({"a.py": lines(3)}, time=T0 + 1)])
+    other = SQLiteStore.open(store.path or tmp_path / "x")
+    assert HistoryIndex.sync(other, repo).update() == 0
+    assert len(HistoryIndex.load(other, repo)) == 2
+    # the first index notices the other process's work instead of ingesting twice
+    assert first.update() == 0
+    assert len(first) == 2
+    assert first.line_counts == {"a.py": 3}
