@@ -142,9 +142,12 @@ def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
 
 def _symbol_row(rank: int, symbol: SymbolRisk, options: ReportOptions) -> str:
     reasons = "; ".join(escape(factor.text, CELL_LIMIT) for factor in top_factors(symbol.factors))
-    name = _code(symbol.name)
-    if symbol.kind and symbol.kind != "function":
-        name += f" ({escape(symbol.kind, 40)})"
+    if symbol.kind == "file":
+        name = "<em>top level of the file</em>"
+    else:
+        name = _code(symbol.name)
+        if symbol.kind and symbol.kind != "function":
+            name += f" ({escape(symbol.kind, 40)})"
     cells = [
         str(rank),
         f"{BADGE[symbol.level]} {percent(symbol.probability)}",

@@ -168,10 +168,13 @@ def _risk_candidates(review: Review, options: ReportOptions) -> list[_Candidate]
 
 
 def _risk_message(symbol: SymbolRisk) -> str:
-    what = symbol.kind or "symbol"
+    if symbol.kind == "file":
+        what = "the top level of this file"
+    else:
+        what = f"{symbol.kind or 'symbol'} '{symbol.name}'"
     text = (
         f"{symbol.level.value.capitalize()} risk ({percent(symbol.probability)}) that this change "
-        f"to {what} '{symbol.name}' introduces a bug"
+        f"to {what} introduces a bug"
     )
     reasons = [factor.text for factor in top_factors(symbol.factors)]
     if reasons:

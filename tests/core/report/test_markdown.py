@@ -158,3 +158,10 @@ def test_empty_review_says_there_is_nothing_to_review():
     assert text.startswith(MARKER)
     assert "### ⚪ No changes to review" in text
     assert "#### Riskiest changes" not in text and "#### Predicted bugs" not in text
+
+
+def test_file_level_changes_are_named_as_such():
+    review = sample_review()
+    top_level = replace(review.symbols[0], name="(file)", kind="file")
+    text = render_markdown(replace(review, symbols=(top_level,)))
+    assert "<em>top level of the file</em>" in text

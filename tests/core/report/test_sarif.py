@@ -254,3 +254,17 @@ def test_rules_from_the_registry_describe_every_registered_rule():
     assert info.name[:1].isupper() and info.name.isalnum()
     assert info.precision in ("very-high", "high", "medium", "low")
     assert len(("argus", *info.tags)) <= 20  # GitHub rejects rules with more tags
+
+
+def test_risk_messages_name_the_symbol_or_the_file():
+    review = sample_review()
+    top_level = replace(review.symbols[0], name="(file)", kind="file")
+    review = replace(review, symbols=(review.symbols[1], top_level), bugs=())
+    messages = [r["message"]["text"] for r in run_of(sarif_log(review, OPTIONS))["results"]]
+    assert messages[0].startswith(
+        "High risk (81%) that this change to method 'Invoice.total' introduces a bug: "
+        "complexity rose from 18 to 27;"
+    )
+    assert messages[1].startswith(
+        "Medium risk (44%) that this change to the top level of this file"
+    )
