@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -183,25 +184,36 @@ def fit(
     size = len(rows[0])
     prior = [0.0, 1.0] + [0.0] * (size - 2)
     theta = list(prior)
+    loss = _penalised_loss(theta, rows, targets, prior, penalty)
+    pairs = [(i, j) for i in range(size) for j in range(i, size)]
     for _ in range(iterations):
         gradient = [penalty * (theta[j] - prior[j]) for j in range(size)]
-        hessian = [[penalty if i == j else 0.0 for j in range(size)] for i in range(size)]
+        upper = [penalty if i == j else 0.0 for i, j in pairs]
         for row, target in zip(rows, targets, strict=True):
-            predicted = sigmoid(sum(t * x for t, x in zip(theta, row, strict=True)))
+            predicted = sigmoid(sum(map(operator.mul, theta, row)))
             error = predicted - target
             weight = predicted * (1.0 - predicted)
             for i in range(size):
                 gradient[i] += error * row[i]
-                scaled = weight * row[i]
-                hessian_row = hessian[i]
-                for j in range(i, size):
-                    hessian_row[j] += scaled * row[j]
-        for i in range(size):
-            for j in range(i):
-                hessian[i][j] = hessian[j][i]
+            for k, (i, j) in enumerate(pairs):
+                upper[k] += weight * row[i] * row[j]
+        hessian = [[0.0] * size for _ in range(size)]
+        for (i, j), value in zip(pairs, upper, strict=True):
+            hessian[i][j] = hessian[j][i] = value
         step = _solve(hessian, gradient)
-        theta = [t - s for t, s in zip(theta, step, strict=True)]
-        if max(abs(s) for s in step) < 1e-7:
+        # Damped Newton: halve the step until the penalised loss goes down.
+        scale = 1.0
+        for _ in range(30):
+            candidate = [t - scale * s for t, s in zip(theta, step, strict=True)]
+            candidate_loss = _penalised_loss(candidate, rows, targets, prior, penalty)
+            if candidate_loss <= loss:
+                break
+            scale /= 2.0
+        else:
+            break
+        converged = loss - candidate_loss < 1e-9 * max(1.0, loss)
+        theta, loss = candidate, candidate_loss
+        if converged:
             break
     return Adaptation(
         intercept=theta[0],
@@ -212,6 +224,23 @@ def fit(
         samples=len(rows),
         positives=positives,
     )
+
+
+def _penalised_loss(
+    theta: list[float],
+    rows: list[list[float]],
+    targets: Sequence[int],
+    prior: list[float],
+    penalty: float,
+) -> float:
+    """Summed log-loss plus the L2 pull towards the prior (the identity correction)."""
+    total = 0.5 * penalty * sum((t - p) ** 2 for t, p in zip(theta, prior, strict=True))
+    for row, target in zip(rows, targets, strict=True):
+        value = sum(map(operator.mul, theta, row))
+        # log(1 + exp(-y*v)) written to stay finite for large |v|
+        margin = value if target else -value
+        total += math.log1p(math.exp(-margin)) if margin > -30 else -margin
+    return total
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
