@@ -136,8 +136,9 @@ def compiled_query(language: str, source: str) -> Query:
 def _line_index(root: Node, lines: Sequence[int]) -> dict[str, list[Node]]:
     """Named nodes whose line span touches one of the sorted ``lines``, grouped by type.
 
-    Subtrees that touch none of the lines are pruned, so the cost follows the size of the
-    change rather than the size of the file.
+    Subtrees that touch none of the lines are never entered, so the cost follows the size of
+    the change rather than the size of the file. (``Node.first_named_child_for_byte`` would skip
+    further, but the tree-sitter 0.26 binding crashes when it finds no child.)
     """
     index: dict[str, list[Node]] = defaultdict(list)
     if not lines:
@@ -149,8 +150,39 @@ def _line_index(root: Node, lines: Sequence[int]) -> dict[str, list[Node]]:
         if position == len(lines) or lines[position] > node.end_point.row + 1:
             continue
         index[node.type].append(node)
-        stack.extend(reversed(node.named_children))
+        stack.extend(reversed(_children_near(node, lines, position)))
     return index
+
+
+def _children_near(node: Node, lines: Sequence[int], position: int) -> list[Node]:
+    """Named children that touch one of ``lines[position:]``, in order.
+
+    Modules, classes and long functions have hundreds of children; a binary search per changed
+    line avoids building a Python object for each child that lies between the changes.
+    """
+    count = node.named_child_count
+    if count <= 8:
+        return node.named_children
+    end_line = node.end_point.row + 1
+    chosen: dict[int, Node] = {}
+    low = 0
+    for line in lines[position:]:
+        if line > end_line:
+            break
+        high = count
+        while low < high:
+            middle = (low + high) // 2
+            child = node.named_child(middle)
+            if child is not None and child.end_point.row + 1 < line:
+                low = middle + 1
+            else:
+                high = middle
+        for index in range(low, count):
+            child = node.named_child(index)
+            if child is None or child.start_point.row + 1 > line:
+                break
+            chosen.setdefault(index, child)
+    return [chosen[index] for index in sorted(chosen)]
 
 
 class RuleContext:

@@ -211,13 +211,18 @@ def _used_without_await(call: Node) -> bool:
 )
 def missing_await(context: RuleContext) -> Iterator[Hit]:
     """A call to an ``async def`` of this file whose coroutine is dropped or tested for truth."""
-    coroutines = _Coroutines(context.tree.root_node)
+    coroutines: _Coroutines | None = None
     for call in context.changed_nodes("call"):
         if not _used_without_await(call):
             continue
         function = field(call, "function")
         if function is None:
             continue
+        called = text(field(function, "attribute") if function.type == "attribute" else function)
+        if f"async def {called}(".encode() not in context.source:
+            continue  # cheap test first: no coroutine of that name is defined in this file
+        if coroutines is None:
+            coroutines = _Coroutines(context.tree.root_node)
         if function.type == "identifier" and text(function) in coroutines.functions:
             yield Hit.at(call, f"`{text(function)}` is `async def`.")
         elif function.type == "attribute" and text(field(function, "object")) in ("self", "cls"):

@@ -21,7 +21,8 @@ _SQL_WORDS = re.compile(
 
 def is_async(function: Node) -> bool:
     """Whether a ``function_definition`` node is ``async def``."""
-    return any(child.type == "async" for child in function.children)
+    first = function.child(0)
+    return first is not None and first.type == "async"
 
 
 def enclosing_function(node: Node) -> Node | None:
