@@ -49,6 +49,8 @@ def validate(sarif_file: Path, output: Path) -> list[dict]:
             "Sarif;Gh",
             "--level",
             "Error;Warning",
+            "--threads",
+            "1",
             "--output",
             str(output),
             str(sarif_file),
