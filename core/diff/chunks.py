@@ -226,7 +226,7 @@ class Splitter:
     def _hunk_header(self, number: int, line: str) -> Iterator[Piece]:
         if self.piece is None or self.state not in (_FILE, _GIT_HEADER):
             if self.stray is not None:
-                raise DiffParseError("unexpected text between hunks", *self.stray)
+                raise DiffParseError("unexpected text before a hunk header", *self.stray)
             raise DiffParseError(
                 "hunk header without a file header before it "
                 "(expected `diff --git` or `--- `/`+++ ` lines)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -75,6 +76,9 @@ def find_repo_root(path: Path | str) -> Path:
 # The tree of a repository with no files; git knows it even where no object database has it.
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
+# `git cat-file --batch` answers "<sha> <type> <size>" for an object it found.
+_BATCH_HEADER = re.compile(rb"^[0-9a-f]{40,64} ([a-z]+) ([0-9]+)$")
+
 # Flags that keep git's diff in the form the parser expects whatever the user's config says.
 _DIFF_ARGS = (
     "diff",
@@ -137,11 +141,13 @@ def read_blob(repo: Path | str, ref: str, path: str) -> bytes | None:
     request = f"{ref}:{path}\n".encode("utf-8", "surrogateescape")
     out = run_git(repo, "cat-file", "--batch", input_bytes=request)
     header, _, rest = out.partition(b"\n")
-    parts = header.split(b" ")
-    if len(parts) != 3 or parts[1] != b"blob":
+    found = _BATCH_HEADER.match(header)
+    if found is None:
         resolve_ref(repo, ref)
         return None
-    return rest[: int(parts[2])]
+    if found.group(1) != b"blob":
+        return None
+    return rest[: int(found.group(2))]
 
 
 def read_worktree(repo: Path | str, path: str) -> bytes | None:

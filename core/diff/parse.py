@@ -25,8 +25,9 @@ def parse_diff(
 ) -> ChangeSet:
     """Parse a unified diff (git or plain ``diff -u``) into a ChangeSet.
 
-    ``source`` is the diff text, its bytes, or a file object read as a stream; memory stays
-    bounded whatever its size. Raises DiffParseError naming the diff line when it is malformed.
+    ``source`` is the diff text, its bytes, or a file object read as a stream (binary, or text
+    opened with ``newline="\\n"``); memory stays bounded whatever its size. Raises
+    DiffParseError naming the diff line when it is malformed.
     """
     splitter = Splitter()
     files: list[FileChange] = []
@@ -77,9 +78,9 @@ class _FileBuilder:
     hunks: list[_HunkBuilder] = field(default_factory=list)
 
     def extend(self, patched: PatchedFile, *, merge_first: bool) -> None:
+        if self.header.is_binary:
+            return
         for index, unidiff_hunk in enumerate(patched):
-            if self.header.is_binary:
-                return
             added = [line.target_line_no for line in unidiff_hunk if line.is_added]
             removed = [line.source_line_no for line in unidiff_hunk if line.is_removed]
             if index == 0 and merge_first and self.hunks:

@@ -211,6 +211,7 @@ def test_read_blob(repo: Path) -> None:
     assert read_blob(repo, "HEAD", "app.py") == b"changed\n"
     assert read_blob(repo, "HEAD", "logo.bin") == b"\x00\x01\x02"
     assert read_blob(repo, "HEAD", "absent.py") is None
+    assert read_blob(repo, "HEAD", "a blob 12") is None
     write(repo, "pkg/mod.py", "")
     commit(repo, "empty file in a folder")
     assert read_blob(repo, "HEAD", "pkg/mod.py") == b""

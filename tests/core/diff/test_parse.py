@@ -125,7 +125,7 @@ def test_every_input_form_agrees(name: str, tmp_path: Path) -> None:
     text = data.decode("utf-8", "surrogateescape")
     assert parse_diff(text) == expected
     assert parse_diff(io.BytesIO(data)) == expected
-    assert parse_diff(io.StringIO(text, newline="")) == expected
+    assert parse_diff(io.StringIO(text, newline="\n")) == expected
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -171,7 +171,11 @@ def test_empty_and_blank_input() -> None:
         (load("malformed_header.diff"), 3, "malformed hunk header"),
         (b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n x\n", 3, "ends inside this hunk"),
         (b"@@ -1 +1 @@\n-a\n+b\n", 1, "without a file header"),
-        (b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n\nnoise\n@@ -5 +5 @@\n-c\n+d\n", 7, "between"),
+        (
+            b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n\nnoise\n@@ -5 +5 @@\n-c\n+d\n",
+            7,
+            "before a hunk header",
+        ),
         (b"--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\n-b\n-c\n", 6, "more old lines"),
         (b"diff --cc x.py\nindex 1,2..3\n", 1, "combined diffs"),
         (b"hello, this is not a diff\n", 1, "no file changes found"),
