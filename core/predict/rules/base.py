@@ -250,7 +250,7 @@ class RuleContext:
 
     @cached_property
     def _unchanged_new_lines(self) -> list[int]:
-        total = self.source.count(b"\n") + 1
+        total = len(self._source_lines)
         return [number for number in range(1, total + 1) if number not in self.changed_lines]
 
     def new_line_for_old(self, old_line: int) -> int:
@@ -263,16 +263,20 @@ class RuleContext:
             1 for number in range(1, old_line) if number not in self.removed_lines
         )
         unchanged_new = self._unchanged_new_lines
-        total = self.source.count(b"\n") + 1
+        total = len(self._source_lines)
         if unchanged_before == 0:
             return 1
         if unchanged_before > len(unchanged_new):
             return total
         return min(unchanged_new[unchanged_before - 1] + 1, total)
 
+    @cached_property
+    def _source_lines(self) -> list[bytes]:
+        return self.source.split(b"\n")
+
     def line_text(self, line: int) -> str:
         """The text of one 1-based new-side line, without its line ending."""
-        lines = self.source.split(b"\n")
+        lines = self._source_lines
         if not 1 <= line <= len(lines):
             return ""
         return lines[line - 1].decode("utf-8", errors="replace").rstrip("\r")

@@ -191,3 +191,17 @@ def test_hits_on_unchanged_lines_are_not_reported(rule_id: str, language: str, c
     for finding in run_rules(context, [rule_by_id(rule_id)]):
         span = range(finding.line, (finding.end_line or finding.line) + 1)
         assert any(line in unchanged_elsewhere for line in span)
+
+
+JAVASCRIPT_DIALECTS = ("javascript", "typescript", "tsx")
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "code", "expected"),
+    [(case[0], case[2], case[4]) for case in ALL_CASES if case[0].startswith("JS")],
+)
+@pytest.mark.parametrize("language", JAVASCRIPT_DIALECTS)
+def test_javascript_rules_agree_across_dialects(
+    rule_id: str, code: str, expected: list[int], language: str
+) -> None:
+    assert hit_lines(rule_id, language, code, None) == expected

@@ -188,3 +188,26 @@ def test_minified_bundles_are_skipped() -> None:
         assert run_rules(context) == []
     context = RuleContext(path="app.js", language="javascript", source=source, changed_lines={1})
     assert [finding.rule_id for finding in run_rules(context)] == ["JS006"]
+
+
+def touching_nodes_by_full_walk(root, lines: set[int]) -> list[tuple[str, int]]:
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        span = range(node.start_point.row + 1, node.end_point.row + 2)
+        if any(line in lines for line in span):
+            found.append((node.type, node.start_byte, node.end_byte))
+        stack.extend(node.named_children)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("changed", [{1}, {5, 6, 7}, {2, 40, 41, 90, 2999}, set(range(1, 3001, 7))])
+def test_changed_nodes_are_exactly_the_nodes_touching_changed_lines(changed: set[int]) -> None:
+    context = python_context(large_python_file(), changed)
+    expected = touching_nodes_by_full_walk(context.tree.root_node, changed)
+    node_types = {node_type for node_type, _, _ in expected}
+    found = sorted(
+        (node.type, node.start_byte, node.end_byte) for node in context.changed_nodes(*node_types)
+    )
+    assert found == expected
