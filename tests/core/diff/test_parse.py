@@ -65,6 +65,11 @@ CASES: dict[str, list[Expected]] = {
         Expected(None, "tab\tname.py", A, (1,)),
     ],
     "plain.diff": [Expected("old/plain.txt", "new/plain.txt", M, (2, 4), (2,))],
+    "plain_recursive.diff": [
+        Expected(None, "new/added.txt", A, (1, 2)),
+        Expected("old/gone.txt", None, D, (), (1,)),
+        Expected("old/plain.txt", "new/plain.txt", M, (2, 4), (2,)),
+    ],
     "empty.diff": [],
 }
 
