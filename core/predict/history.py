@@ -172,7 +172,7 @@ _JS_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx")
 
 def function_in_header(path: str, header: str) -> str | None:
     """The function named by a hunk header's funcname text, for a file's language."""
-    return _function_name(path, header, from_header=True)
+    return _function_name(path, header)
 
 
 def function_defined_on(path: str, line: str) -> str | None:
@@ -231,7 +231,7 @@ def _definition_name(match: re.Match[bytes]) -> str | None:
     return str(name.decode("ascii", "replace"))
 
 
-def _function_name(path: str, text: str, from_header: bool) -> str | None:
+def _function_name(path: str, text: str) -> str | None:
     if path.endswith(_PYTHON_EXTENSIONS):
         match = _PYTHON_DEFINITION.match(text)
         return match.group(1) if match else None
@@ -239,9 +239,7 @@ def _function_name(path: str, text: str, from_header: bool) -> str | None:
         match = _GO_DEFINITION.match(text)
         return match.group(1) if match else None
     if path.endswith(".java"):
-        method = _JAVA_METHOD.match(text)
-        if method is None and from_header:
-            method = _JAVA_HEADER_METHOD.search(text)
+        method = _JAVA_METHOD.match(text) or _JAVA_HEADER_METHOD.search(text)
         if method is not None and method.group(1) not in _KEYWORDS:
             return method.group(1)
         klass = _JAVA_CLASS.search(text)

@@ -13,7 +13,9 @@ from core.errors import GitError
 from core.predict.history import (
     HistoryIndex,
     file_history,
+    function_defined_on,
     function_history,
+    function_in_header,
     is_blank_or_comment,
     is_fix_message,
     parse_log,
@@ -333,3 +335,39 @@ def test_two_processes_sharing_a_store(tmp_path: Path, store: SQLiteStore) -> No
     assert first.update() == 0
     assert len(first) == 2
     assert first.line_counts == {"a.py": 3}
+
+
+@pytest.mark.parametrize(
+    ("path", "header", "expected"),
+    [
+        ("a.py", "    def method(self, x):", "method"),
+        ("a.py", "class Parser:", "Parser"),
+        ("a.py", "async def fetch(url):", "fetch"),
+        ("a.go", "func (s *Server) Handle(w http.ResponseWriter) {", "Handle"),
+        ("a.java", "  public static int parse(String text) {", "parse"),
+        ("a.java", "public class Reader implements Closeable {", "Reader"),
+        ("a.js", "export async function load(path) {", "load"),
+        ("a.ts", "const render = (props: Props) => {", "render"),
+        ("a.ts", "  private update(value: number): void {", "update"),
+        ("a.js", "  if (ready) {", None),
+        ("a.txt", "def not_code():", None),
+    ],
+)
+def test_function_names_from_hunk_headers(path: str, header: str, expected: str | None) -> None:
+    assert function_in_header(path, header) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "expected"),
+    [
+        ("a.py", "def added(x):", "added"),
+        ("a.py", "    return added(x)", None),
+        ("a.go", "func New() *T {", "New"),
+        ("a.java", "    private void close() {", "close"),
+        ("a.java", "    close();", None),
+        ("a.js", "function helper() {", "helper"),
+        ("a.js", "  while (x) {", None),
+    ],
+)
+def test_function_definitions_in_changed_lines(path: str, line: str, expected: str | None) -> None:
+    assert function_defined_on(path, line) == expected
