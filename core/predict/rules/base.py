@@ -89,7 +89,7 @@ _REGISTRY: dict[str, Rule] = {}
 
 def register(
     *,
-    id: str,  # noqa: A002 - "id" is the rule's public field name
+    id: str,  # the rule's public field name, shadowing the builtin on purpose
     title: str,
     languages: Iterable[str],
     message: str,
