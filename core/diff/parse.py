@@ -190,9 +190,9 @@ def _plain_diff_paths(
     patched: PatchedFile, old_path: str | None, new_path: str | None
 ) -> tuple[str | None, str | None]:
     """``diff -N`` marks a missing side by an epoch date rather than /dev/null."""
-    if patched.is_added_file and _EPOCH.match(patched.source_timestamp or ""):
+    if _EPOCH.match(patched.source_timestamp or ""):
         return None, new_path
-    if patched.is_removed_file and _EPOCH.match(patched.target_timestamp or ""):
+    if _EPOCH.match(patched.target_timestamp or ""):
         return old_path, None
     return old_path, new_path
 
