@@ -149,3 +149,23 @@ def test_learn_on_a_planted_history(tmp_path: Path) -> None:
     stored = load_adaptation(store, None)
     assert stored == report.adaptation
     assert math.isfinite(stored.intercept)
+
+
+def test_learn_without_enough_history_reports_why(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_history(
+        repo, [Commit({"a.py": f"x = {n}\n"}, f"work {n}", time=T0 + n) for n in range(6)]
+    )
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    report = learn(store, repo, SizeModel())
+    assert (report.commits_scanned, report.fix_commits, report.bug_introducing_commits) == (6, 0, 0)
+    assert report.adaptation is None and report.auc_shipped is None
+    assert any("too few" in note for note in report.notes)
+    assert load_adaptation(store) is None
+
+
+def test_learn_on_an_empty_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "empty"
+    write_history(repo, [])
+    report = learn(SQLiteStore.open(tmp_path / "argus.db"), repo, SizeModel())
+    assert report.commits_scanned == 0 and report.adaptation is None
