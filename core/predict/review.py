@@ -22,7 +22,7 @@ from core.predict.findings import (
     SymbolRisk,
 )
 from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risk
-from core.predict.rules import find_bugs
+from core.predict.rules import RuleContext, run_rules
 from core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
@@ -225,7 +225,7 @@ def _review_file(
 
     bugs: list[BugFinding] = []
     if options.run_rules and new_source is not None and analysable and language:
-        bugs = find_bugs(
+        context = RuleContext(
             path=path,
             language=language,
             source=new_source,
@@ -233,6 +233,7 @@ def _review_file(
             old_source=old_source,
             removed_lines=file_change.removed_lines,
         )
+        bugs = run_rules(context, warnings=warnings)
     bugs_by_symbol: dict[str, list[BugFinding]] = defaultdict(list)
     for bug in bugs:
         owner = _innermost(new_symbols, bug.line)
