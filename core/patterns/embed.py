@@ -18,16 +18,22 @@ from typing import Protocol
 from core.errors import ConfigError
 
 DEFAULT_DIMENSIONS = 384
+# Calibrated on real errors (tests/core/patterns/test_embed.py, docs/patterns.md): variants of
+# one bug score 1.0, one bug reached through another caller ~0.98, different bugs ≤ 0.79.
+DEFAULT_SIMILARITY_THRESHOLD = 0.85
 
 _WORD = re.compile(r"<\w+>|[A-Za-z][A-Za-z0-9]*")
-_IDENTIFIER = re.compile(r"[\w$<>]+(?:[./:\\-][\w$<>]+)+|\w*_\w+|[a-z]+[A-Z]\w*")
+_TOKEN = re.compile(r"[\w$<>]+(?:[./:\\-][\w$<>]+)*")
+_IDENTIFIER_SHAPE = re.compile(r"[./:\\_-]|[a-z][A-Z]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[./:\\_$<>-]+")
 
 WORD_WEIGHT = 1.0
 BIGRAM_WEIGHT = 0.7
 IDENTIFIER_WEIGHT = 1.5
-TRIGRAM_WEIGHT = 0.25
+TRIGRAM_WEIGHT = 0.15
+LINE_WEIGHTS = (2.0, 1.0, 3.0, 1.0, 0.7, 0.5)
+LATER_LINE_WEIGHT = 0.4
 
 
 class Embedder(Protocol):
@@ -82,15 +88,26 @@ def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
 
 
 def features(text: str) -> list[tuple[str, float]]:
-    """The weighted features ``HashingEmbedder`` hashes, exposed for inspection and tests."""
-    words = [word.lower() for word in _WORD.findall(text)]
-    found = [(f"w:{word}", WORD_WEIGHT) for word in words]
-    found.extend(
-        (f"b:{first} {second}", BIGRAM_WEIGHT)
-        for first, second in zip(words, words[1:], strict=False)
-    )
-    for identifier in _IDENTIFIER.findall(text):
-        found.extend(_identifier_features(identifier))
+    """The weighted features ``HashingEmbedder`` hashes, exposed for inspection and tests.
+
+    Lines weigh by position (``LINE_WEIGHTS``), tuned for ``Signature.embedding_text``: the
+    exception type, the masked message, then frames innermost first — the innermost frame
+    tells look-alike bugs apart, outer frames matter less and less. Other text works too.
+    """
+    found: list[tuple[str, float]] = []
+    for position, line in enumerate(text.splitlines()):
+        scale = LINE_WEIGHTS[position] if position < len(LINE_WEIGHTS) else LATER_LINE_WEIGHT
+        words = [word.lower() for word in _WORD.findall(line)]
+        found.extend((f"w:{word}", WORD_WEIGHT * scale) for word in words)
+        found.extend(
+            (f"b:{first} {second}", BIGRAM_WEIGHT * scale)
+            for first, second in zip(words, words[1:], strict=False)
+        )
+        for token in _TOKEN.findall(line):
+            if _IDENTIFIER_SHAPE.search(token):
+                found.extend(
+                    (feature, weight * scale) for feature, weight in _identifier_features(token)
+                )
     return found
 
 

@@ -189,11 +189,11 @@ def signature_frames(event: ErrorEvent) -> tuple[str, ...]:
 
 
 def _embedding_frames(event: ErrorEvent) -> list[str]:
-    """``path tail function`` lines of the innermost in-app frames, for the embedder."""
+    """``file name:function`` lines of the innermost in-app frames, for the embedder."""
     chosen = [frame for frame in event.frames if frame.in_app] or list(event.frames)
     lines: list[str] = []
     for frame in reversed(chosen):
-        line = f"{path_tail(normalise_path(frame.path))} {frame.function.strip()}"
+        line = f"{path_tail(normalise_path(frame.path), 1)}:{frame.function.strip()}"
         if not lines or lines[-1] != line:
             lines.append(line)
         if len(lines) == SIGNATURE_FRAMES:
@@ -210,9 +210,7 @@ def signature_of(event: ErrorEvent) -> Signature:
     lines.extend(f"frame:{key}" for key in frames)
     canonical = "\n".join(lines)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    embedding_text = "\n".join(
-        [exception_type, message, *(key.replace(":", " ") for key in frames)]
-    )
+    embedding_text = "\n".join([exception_type, message, *_embedding_frames(event)])
     locations = tuple(
         CodeLocation(normalise_path(frame.path), frame.function, frame.lineno)
         for frame in reversed(event.frames)

@@ -172,6 +172,7 @@ def _secret_hint(lowered: str) -> bool:
         or "sk-" in lowered
         or "xox" in lowered
         or "gh" in lowered
+        or "github" in lowered
         or "aiza" in lowered
         or "eyj" in lowered
         or "akia" in lowered

@@ -37,9 +37,15 @@ def charge(amount, reference):
     raise PaymentError(f"charge {reference} of {amount} refused at 2026-11-27T10:00:00Z")
 
 
+def show_profile(user_id):
+    return load_user({"alice": 1}, user_id)
+
+
 def checkout(kind, value):
     if kind == "user":
         return load_user({"alice": 1}, value)
+    if kind == "profile":
+        return show_profile(value)
     if kind == "product":
         return load_product({"sku-1": 1}, value)
     if kind == "order":
@@ -56,7 +62,7 @@ def checkout(kind, value):
     raise SystemExit("unknown kind " + kind)
 '''
 
-MAIN_PY = '''\
+MAIN_PY = """\
 import sys
 
 from shop.cart import checkout
@@ -83,9 +89,9 @@ if sys.argv[1] == "--sentry":
     sentry_sdk.flush()
 else:
     checkout(sys.argv[1], sys.argv[2])
-'''
+"""
 
-APP_JS = '''\
+APP_JS = """\
 class Cart {
   constructor(items) { this.items = items; }
   total() { return this.items.reduce((sum, item) => sum + item.price, 0); }
@@ -102,7 +108,7 @@ Promise.resolve(checkout(process.argv[2], process.argv[3])).catch((error) => {
   console.error(error.stack);
   process.exit(1);
 });
-'''
+"""
 
 
 def write_shop(root: Path, padding: int = 0) -> Path:
@@ -119,7 +125,11 @@ def python_traceback(root: Path, kind: str, value: str) -> str:
     """Run the shop with ``kind``/``value`` and return the traceback it printed."""
     result = subprocess.run(
         [sys.executable, "main.py", kind, value],
-        cwd=root, capture_output=True, text=True, timeout=60, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     return result.stderr
@@ -129,7 +139,10 @@ def sentry_envelope(root: Path, kind: str, value: str) -> bytes:
     """Run the shop under sentry-sdk and return the envelope the SDK would have sent."""
     result = subprocess.run(
         [sys.executable, "main.py", "--sentry", kind, value],
-        cwd=root, capture_output=True, timeout=60, check=False,
+        cwd=root,
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout, "sentry-sdk sent no envelope"
@@ -147,7 +160,11 @@ def node_stack(root: Path, kind: str, value: str) -> str:
     """Run the Node shop with ``kind``/``value`` and return the stack it printed."""
     result = subprocess.run(
         ["node", "app.js", kind, value],
-        cwd=root, capture_output=True, text=True, timeout=60, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     return result.stderr

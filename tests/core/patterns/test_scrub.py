@@ -1,0 +1,195 @@
+from pathlib import Path
+
+import pytest
+
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.formats import parse_error
+from core.patterns.scrub import (
+    FILTERED,
+    is_secret_name,
+    luhn_valid,
+    scrub_event,
+    scrub_mapping,
+    scrub_text,
+)
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "errors"
+
+# Secrets are assembled from parts so that this file itself holds no token-shaped literal.
+AWS = "AKIA" + "IOSFODNN7EXAMPLE"
+GITHUB = {prefix: prefix + "a1B2" * 9 for prefix in ("ghp_", "gho_", "ghs_", "ghu_", "ghr_")}
+GITHUB_PAT = "github_pat_" + "11ABCDEFG0" * 4
+SLACK = "xoxb-" + "1234567890-0987654321-" + "AbCdEfGhIjKl"
+STRIPE = "sk_live_" + "4eC39HqLyjWD" * 2
+ANTHROPIC = "sk-ant-api03-" + "Zx9_" * 10
+OPENAI = "sk-proj-" + "Ab3dEf6hIj" * 3
+GOOGLE = "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"
+JWT = "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0." + "dBjftJeZ4CVPmB92K27uhbUJU1p1r"
+PEM = (
+    "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
+    "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n-----END RSA " + "PRIVATE KEY-----"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "marker"),
+    [
+        (f"key {AWS} leaked", AWS, FILTERED),
+        *[(f"token {token} used", token, FILTERED) for token in GITHUB.values()],
+        (f"pat {GITHUB_PAT} used", GITHUB_PAT, FILTERED),
+        (f"slack {SLACK} revoked", SLACK, FILTERED),
+        (f"stripe {STRIPE} declined", STRIPE, FILTERED),
+        (f"anthropic {ANTHROPIC} rejected", ANTHROPIC, FILTERED),
+        (f"openai {OPENAI} rejected", OPENAI, FILTERED),
+        (f"google {GOOGLE} rejected", GOOGLE, FILTERED),
+        (f"cookie jwt={JWT}; Path=/", JWT, FILTERED),
+        (f"session {JWT}", JWT, FILTERED),
+        (f"could not load {PEM} from vault", "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo", FILTERED),
+        ("connect postgres://admin:hunter2@db.internal:5432/shop failed", "hunter2", FILTERED),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA==", FILTERED),
+        ('headers={"Authorization": "Token 9f8e7d6c5b4a"}', "9f8e7d6c5b4a", FILTERED),
+        ("sent with Bearer abcDEF123456ghiJKL", "abcDEF123456ghiJKL", FILTERED),
+        ("login failed password=hunter2 for user", "hunter2", FILTERED),
+        ("config {'db_password': 'correct horse'}", "correct", FILTERED),
+        (
+            "GET /callback?token=a8f5f167f44f4964e6c998dee827110c",
+            "a8f5f167f44f4964e6c998dee827110c",
+            FILTERED,
+        ),
+        ("client_secret: Qw3rTy-uI0p-As4dF-gH5jK", "Qw3rTy-uI0p-As4dF-gH5jK", FILTERED),
+        ("api_key=ZXhhbXBsZWtleTEyMzQ1Njc4", "ZXhhbXBsZWtleTEyMzQ1Njc4", FILTERED),
+        ("mail to bob.smith+shop@example.co.uk bounced", "bob.smith+shop@example.co.uk", "[email]"),
+        ("connect 192.168.10.200:80 refused", "192.168.10.200", "[ip]"),
+        ("peer 2001:0db8:85a3:0000:0000:8a2e:0370:7334 reset", "2001:0db8:85a3", "[ip]"),
+        ("peer fe80::1ff:fe23:4567:890a reset", "fe80::1ff", "[ip]"),
+        ("card 4111 1111 1111 1111 declined", "4111 1111 1111 1111", "[card]"),
+        ("card 5500-0000-0000-0004 declined", "5500-0000-0000-0004", "[card]"),
+        ("card 378282246310005 declined", "378282246310005", "[card]"),
+    ],
+)
+def test_every_secret_kind_is_scrubbed(text, secret, marker):
+    scrubbed = scrub_text(text)
+    assert secret not in scrubbed
+    assert marker in scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1112 declined",  # fails the Luhn check
+        "order 1234567890123 shipped" if not luhn_valid("1234567890123") else "order 12 shipped",
+        "KeyError: 'user_id'",
+        "token=expired",
+        "invalid literal for int() with base 10: 'abc'",
+        "File /srv/app/shop/cart.py, line 10, in load_user",
+        "Cannot read properties of undefined (reading 'name')",
+        "password reset e-mail queued",
+        "sk-short",
+    ],
+)
+def test_ordinary_text_is_left_alone(text):
+    assert scrub_text(text) == text
+
+
+def test_luhn():
+    assert luhn_valid("4111111111111111") and luhn_valid("4242 4242 4242 4242")
+    assert not luhn_valid("4111111111111112") and not luhn_valid("4242")
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("password", True),
+        ("db_passwd", True),
+        ("SECRET_KEY", True),
+        ("access_token", True),
+        ("api_key", True),
+        ("apikey", True),
+        ("auth", True),
+        ("credentials", True),
+        ("private_key", True),
+        ("session", True),
+        ("cookie", True),
+        ("csrftoken", True),
+        ("user_id", False),
+        ("amount", False),
+        ("items", False),
+        ("request", False),
+    ],
+)
+def test_secret_names(name, secret):
+    assert is_secret_name(name) is secret
+
+
+def test_frame_variables_with_secret_names_are_filtered_nested_too():
+    scrubbed = scrub_mapping(
+        {
+            "user_id": "4711",
+            "password": "hunter2",
+            "config": {"api_key": "abc", "host": "10.0.0.1", "nested": [{"token": "t"}]},
+            "note": "mail alice@example.com",
+        }
+    )
+    assert scrubbed == {
+        "user_id": "4711",
+        "password": FILTERED,
+        "config": {"api_key": FILTERED, "host": "[ip]", "nested": [{"token": FILTERED}]},
+        "note": "mail [email]",
+    }
+
+
+def test_scrub_event_reaches_message_cause_frames_and_tags():
+    event = ErrorEvent(
+        exception_type="ConnectionError",
+        message="connect postgres://app:s3cr3t@10.0.0.5/db failed",
+        cause="AuthError: bob@example.com",
+        frames=(
+            Frame(
+                function="connect",
+                filename="/srv/app/db.py",
+                context_line=f'client = Client("{STRIPE}")',
+                vars={"session": "abc", "dsn": "x", "retries": 3},
+            ),
+        ),
+        extra={"user_email": "bob@example.com", "auth_token": "zzz", "region": "eu"},
+    )
+    scrubbed = scrub_event(event)
+    everything = repr(scrubbed)
+    for secret in ("s3cr3t", "10.0.0.5", "bob@example.com", STRIPE, "abc", "zzz"):
+        assert secret not in everything
+    assert scrubbed.frames[0].vars["retries"] == 3
+    assert scrubbed.extra["region"] == "eu"
+
+
+def test_clean_event_keeps_its_text_but_still_filters_secret_names():
+    event = ErrorEvent(
+        "KeyError",
+        "'x'",
+        (Frame(function="f", filename="/app/a.py", vars={"password": "p", "n": "1"}),),
+    )
+    scrubbed = scrub_event(event)
+    assert scrubbed.message == "'x'"
+    assert scrubbed.frames[0].vars == {"password": FILTERED, "n": "1"}
+
+
+def test_real_sentry_event_comes_out_without_the_secrets_it_carried(tmp_path):
+    from tests.core.patterns.real_errors import sentry_envelope, write_shop
+
+    root = write_shop(tmp_path / "app")
+    cart = root / "shop" / "cart.py"
+    cart.write_text(
+        cart.read_text().replace(
+            "    return users[user_id]\n",
+            f"    api_token = '{GITHUB['ghp_']}'\n"
+            "    owner = 'ops@example.com'\n"
+            f"    upstream = 'https://svc:{OPENAI}@10.20.30.40/v1'\n"
+            "    raise LookupError(f'no {user_id} at {upstream} for {owner} using {api_token}')\n",
+        )
+    )
+    event = parse_error(sentry_envelope(root, "user", "mallory"))
+    secrets = (GITHUB["ghp_"], "ops@example.com", OPENAI, "10.20.30.40")
+    assert all(secret in event.message for secret in secrets)
+    scrubbed = repr(scrub_event(event))
+    for secret in secrets:
+        assert secret not in scrubbed
+    assert "no mallory at https://svc:[Filtered]@[ip]/v1 for [email] using [Filtered]" in scrubbed
