@@ -6,11 +6,10 @@ A review reads both sides of every changed file; one process instead of one per 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.errors import GitError
+from core.diff.git import run_git
 
 
 def read_blobs(repo: Path, ref: str, paths: Iterable[str]) -> dict[str, bytes | None]:
@@ -19,19 +18,7 @@ def read_blobs(repo: Path, ref: str, paths: Iterable[str]) -> dict[str, bytes | 
     if not wanted:
         return {}
     request = b"".join(f"{ref}:{path}\n".encode("utf-8", "surrogateescape") for path in wanted)
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(repo), "cat-file", "--batch"],
-            input=request,
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as error:
-        raise GitError("git is not installed or not on PATH") from error
-    if completed.returncode != 0:
-        message = completed.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"git cat-file failed in {repo}: {message}")
-    return _parse_batch(completed.stdout, wanted)
+    return _parse_batch(run_git(repo, "cat-file", "--batch", input_bytes=request), wanted)
 
 
 def _parse_batch(output: bytes, paths: list[str]) -> dict[str, bytes | None]:
@@ -39,17 +26,16 @@ def _parse_batch(output: bytes, paths: list[str]) -> dict[str, bytes | None]:
     position = 0
     for path in paths:
         header_end = output.index(b"\n", position)
-        header = output[position:header_end].split(b" ")
+        header = output[position:header_end]
         position = header_end + 1
-        if len(header) == 3 and header[1] == b"blob":
-            size = int(header[2])
-            result[path] = output[position : position + size]
-            position += size + 1  # the content is followed by one newline
-        else:
-            # "<object> missing", or a tree/commit at that path: not a readable file.
-            if len(header) == 3:
-                position += int(header[2]) + 1
+        if header.endswith((b" missing", b" ambiguous")):
             result[path] = None
+            continue
+        # "<sha> <type> <size>"; the sha and type never contain spaces.
+        _, kind, size_text = header.rsplit(b" ", 2)
+        size = int(size_text)
+        result[path] = output[position : position + size] if kind == b"blob" else None
+        position += size + 1  # the content is followed by one newline
     return result
 
 

@@ -1,6 +1,6 @@
 """Tree-sitter structure of source files: symbols, spans, complexity and line ownership."""
 
-from core.lang.analysis import FileAnalysis, analyse_source
+from core.lang.analysis import FileAnalysis, analyse_source, analyse_with_tree
 from core.lang.languages import SUPPORTED_LANGUAGES, language_for_path
 from core.lang.lookup import innermost_symbol, map_lines_to_symbols
 from core.lang.symbols import Symbol, extract_symbols, symbols_from_tree
@@ -10,6 +10,7 @@ __all__ = [
     "FileAnalysis",
     "Symbol",
     "analyse_source",
+    "analyse_with_tree",
     "extract_symbols",
     "innermost_symbol",
     "language_for_path",

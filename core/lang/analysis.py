@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tree_sitter import Tree
+
 from core.lang.languages import language_for_path, parse
 from core.lang.symbols import Symbol, symbols_from_tree
 
@@ -29,16 +31,25 @@ def analyse_source(path: str, source: bytes, *, max_bytes: int = DEFAULT_MAX_BYT
     A path with no supported extension gives language None and no symbols. Binary content
     and files over `max_bytes` are not parsed: no symbols, and `skipped` says why.
     """
+    return analyse_with_tree(path, source, max_bytes=max_bytes)[0]
+
+
+def analyse_with_tree(
+    path: str, source: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[FileAnalysis, Tree | None]:
+    """Like :func:`analyse_source`, also returning the parse tree (None when not parsed), so
+    that callers running further checks on the same file parse it only once."""
     language = language_for_path(path)
     if language is None:
-        return FileAnalysis(language=None)
+        return FileAnalysis(language=None), None
     if b"\0" in source[:_BINARY_PROBE]:
-        return FileAnalysis(language=language, skipped="binary")
+        return FileAnalysis(language=language, skipped="binary"), None
     if len(source) > max_bytes:
-        return FileAnalysis(language=language, skipped="too large")
+        return FileAnalysis(language=language, skipped="too large"), None
     tree = parse(source, language)
-    return FileAnalysis(
+    analysis = FileAnalysis(
         language=language,
         symbols=symbols_from_tree(tree, language),
         has_errors=tree.root_node.has_error,
     )
+    return analysis, tree

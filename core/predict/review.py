@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tree_sitter import Tree
+
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
-from core.lang import Symbol, analyse_source, map_lines_to_symbols
+from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
 from core.predict.findings import (
     BugFinding,
     Factor,
@@ -195,11 +197,13 @@ def _review_file(
         )
     deleted = file_change.status is FileStatus.DELETED
     analysable = not too_large and not deleted
-    new_analysis = analyse_source(path, new_source or b"") if analysable and new_source else None
-    old_analysis = (
-        analyse_source(file_change.old_path or path, old_source)
+    new_analysis, new_tree = (
+        _analyse(path, new_source, options) if analysable and new_source else (None, None)
+    )
+    old_analysis, old_tree = (
+        _analyse(file_change.old_path or path, old_source, options)
         if analysable and old_source
-        else None
+        else (None, None)
     )
     language = new_analysis.language if new_analysis else None
     if new_analysis and new_analysis.has_errors:
@@ -230,7 +234,9 @@ def _review_file(
             language=language,
             source=new_source,
             changed_lines=file_change.added_lines,
+            tree=new_tree,
             old_source=old_source,
+            old_tree=old_tree,
             removed_lines=file_change.removed_lines,
         )
         bugs = run_rules(context, warnings=warnings)
@@ -289,6 +295,11 @@ def _review_file(
             )
         )
     return results, bugs, warnings
+
+
+def _analyse(path: str, source: bytes, options: ReviewOptions) -> tuple[FileAnalysis, Tree | None]:
+    """Symbols of one side of a file, parsing it once so the rules can reuse the tree."""
+    return analyse_with_tree(path, source, max_bytes=options.max_file_bytes)
 
 
 def _innermost(symbols: Sequence[Symbol], line: int) -> Symbol | None:

@@ -1,0 +1,272 @@
+"""The composition root of the CLI commands: settings in, core calls, rendered output out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_author, parse_diff
+from core.diff.blobs import read_blobs, read_worktree_files
+from core.diff.git import has_commits, run_git
+from core.errors import ArgusError, ConfigError, GitError
+from core.predict.findings import RiskLevel
+from core.predict.review import (
+    HistoryFacts,
+    ReviewOptions,
+    Sources,
+    basic_change_features,
+    count_lines,
+    review_change,
+)
+from core.predict.scoring import ScoringModel
+from core.store.sqlite import SQLiteStore, default_store_path
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """Everything a review needs, gathered from git, the store and the model file."""
+
+    changeset: ChangeSet
+    sources: Sources
+    features: dict[str, float]
+    history: HistoryFacts | None
+    model: ScoringModel
+
+
+def default_base(repo: Path) -> str:
+    """``main`` when it exists, else ``master``, else ``HEAD``."""
+    for candidate in ("main", "master"):
+        found = run_git(repo, "rev-parse", "--verify", "-q", candidate, check=False)
+        if found.strip():
+            return candidate
+    return "HEAD"
+
+
+def _read_diff(argument: str) -> ChangeSet:
+    if argument == "-":
+        return parse_diff(sys.stdin.buffer)
+    path = Path(argument)
+    if not path.is_file():
+        raise ConfigError(f"--diff {argument}: no such file")
+    with path.open("rb") as stream:
+        return parse_diff(stream)
+
+
+def _sources(repo: Path | None, changeset: ChangeSet, head: str | None) -> Sources:
+    if repo is None:
+        return Sources()
+    old_paths = [f.old_path for f in changeset.files if f.old_path and not f.is_binary]
+    new_paths = [f.new_path for f in changeset.files if f.new_path and not f.is_binary]
+    base = changeset.base or ("HEAD" if has_commits(repo) else None)
+    old = read_blobs(repo, base, old_paths) if base else {}
+    new = read_blobs(repo, head, new_paths) if head else read_worktree_files(repo, new_paths)
+    return Sources(old=old, new=new)
+
+
+def _load_model(store: SQLiteStore | None, repo: Path | None) -> ScoringModel:
+    from core.predict.model import load_model
+
+    model: ScoringModel = load_model()
+    if store is not None and repo is not None:
+        from core.predict.adapt import load_adaptation
+        from core.predict.adapted import AdaptedModel
+
+        adaptation = load_adaptation(store, repo_root=repo)
+        if adaptation is not None:
+            model = AdaptedModel(model, adaptation)
+    return model
+
+
+def gather_review_inputs(arguments: argparse.Namespace) -> tuple[ReviewInputs, SQLiteStore | None]:
+    """Read the change, both sides of its files, the history and the model."""
+    repo: Path | None
+    if arguments.diff:
+        changeset = _read_diff(arguments.diff)
+        try:
+            repo = find_repo_root(arguments.repo)
+        except GitError:
+            repo = None
+        head = None
+    else:
+        repo = find_repo_root(arguments.repo)
+        base = arguments.base or default_base(repo)
+        changeset = changeset_for_review(repo, base, arguments.head)
+        head = changeset.head
+    sources = _sources(repo, changeset, head)
+    line_counts = {path: count_lines(text) for path, text in sources.old.items()}
+    features = basic_change_features(changeset, line_counts)
+    store = None
+    history: HistoryFacts | None = None
+    if repo is not None and not arguments.no_history:
+        store = SQLiteStore.open(default_store_path(repo))
+        history, features = _with_history(store, repo, changeset, head, line_counts)
+    model = _load_model(store, repo)
+    return ReviewInputs(changeset, sources, features, history, model), store
+
+
+def _with_history(
+    store: SQLiteStore,
+    repo: Path,
+    changeset: ChangeSet,
+    head: str | None,
+    line_counts: dict[str, int],
+) -> tuple[HistoryFacts, dict[str, float]]:
+    from core.predict.features import change_features
+    from core.predict.history import HistoryIndex
+    from core.predict.history_facts import IndexedHistory
+
+    index = HistoryIndex.sync(store, repo)
+    if head:
+        fields = run_git(repo, "log", "-1", "--format=%ae%x00%at%x00%B", head).decode(
+            "utf-8", "replace"
+        )
+        email, when_text, message = fields.split("\0", 2)
+        when = int(when_text)
+    else:
+        email, when, message = head_author(repo)[1], int(time.time()), ""
+    features = change_features(
+        index, changeset, email, when, message=message, file_sizes=line_counts
+    )
+    facts = IndexedHistory(index, email, when)
+    features.update(_extras(facts, changeset))
+    return facts, features
+
+
+def _extras(facts: HistoryFacts, changeset: ChangeSet) -> dict[str, float]:
+    """The adaptation's extra features for a review: earlier fixes in the touched files."""
+    fixes = sum(facts.file_facts(f.old_path).fix_commits for f in changeset.files if f.old_path)
+    return {"file_fixes": math.log1p(fixes)}
+
+
+def _color(choice: str, stream: TextIO) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus review``: print the report; exit 1 when the risk reaches ``--fail-on``."""
+    from core.predict.rules import registered_rules
+    from core.report import describe_rules, render
+
+    if arguments.top < 1:
+        raise ConfigError("--top must be at least 1")
+    inputs, store = gather_review_inputs(arguments)
+    try:
+        review = review_change(
+            inputs.changeset,
+            inputs.sources,
+            inputs.model,
+            inputs.features,
+            inputs.history,
+            ReviewOptions(),
+        )
+    finally:
+        if store is not None:
+            store.close()
+    target = open(arguments.output, "w", encoding="utf-8") if arguments.output else None
+    stream = target or stdout
+    try:
+        width = _terminal_width(stream)
+        text = render(
+            review,
+            arguments.format,
+            color=_color(arguments.color, stream) if arguments.format == "text" else False,
+            width=width,
+            max_symbols=arguments.top,
+            rules=describe_rules(registered_rules()),
+        )
+        stream.write(text if text.endswith("\n") else text + "\n")
+    finally:
+        if target is not None:
+            target.close()
+    if arguments.fail_on and review.level.rank >= RiskLevel(arguments.fail_on).rank:
+        return 1
+    return 0
+
+
+def _terminal_width(stream: TextIO) -> int:
+    if stream.isatty():
+        return max(60, min(os.get_terminal_size(stream.fileno()).columns, 200))
+    return 100
+
+
+def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus learn``: label history with SZZ and fit this repository's adaptation."""
+    from core.predict.adapt import learn
+    from core.predict.model import load_model
+
+    repo = find_repo_root(arguments.repo)
+    with SQLiteStore.open(default_store_path(repo)) as store:
+        report = learn(store, repo, load_model())
+    auc_shipped = report.auc_shipped
+    auc_adapted = report.auc_adapted
+    document = {
+        "schema": "argus.learn/v1",
+        "commits_scanned": report.commits_scanned,
+        "fix_commits": report.fix_commits,
+        "bug_introducing_commits": report.bug_introducing_commits,
+        "evaluated_commits": report.evaluated_commits,
+        "auc_shipped": None if auc_shipped is None else round(auc_shipped, 4),
+        "auc_adapted": None if auc_adapted is None else round(auc_adapted, 4),
+        "adapted": report.adaptation is not None,
+        "notes": list(report.notes),
+    }
+    if arguments.format == "json":
+        stdout.write(json.dumps(document, indent=2) + "\n")
+        return 0
+    stdout.write(
+        f"Scanned {report.commits_scanned} commits: {report.fix_commits} bug fixes, traced to "
+        f"{report.bug_introducing_commits} bug-introducing commits.\n"
+    )
+    if auc_shipped is not None and auc_adapted is not None:
+        stdout.write(
+            f"On the newest {report.evaluated_commits} commits: AUC {auc_shipped:.3f} shipped, "
+            f"{auc_adapted:.3f} adapted to this repository.\n"
+        )
+    stdout.write(
+        "The adapted model is saved and used by `argus review`.\n"
+        if report.adaptation is not None
+        else "No adaptation saved; the shipped model is used.\n"
+    )
+    for note in report.notes:
+        stdout.write(f"  note: {note}\n")
+    return 0
+
+
+def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus predict history``: one JSON line per non-merge commit, scored time-aware."""
+    from core.predict.backtest import score_history
+    from core.predict.model import load_model
+
+    repo = find_repo_root(arguments.repo)
+    out = Path(arguments.out)
+    partial = out.with_name(out.name + ".partial")
+    count = 0
+    try:
+        with (
+            SQLiteStore.open(default_store_path(repo)) as store,
+            partial.open("w", encoding="utf-8") as handle,
+        ):
+            for row in score_history(store, repo, load_model()):
+                handle.write(json.dumps(row, sort_keys=False) + "\n")
+                count += 1
+    except (ArgusError, OSError):
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)  # never leave a half-written file under the requested name
+    if arguments.format == "json":
+        stdout.write(json.dumps({"schema": "argus.history/v1", "commits": count, "out": str(out)}))
+        stdout.write("\n")
+    else:
+        stdout.write(f"Scored {count} commits into {out}\n")
+    return 0

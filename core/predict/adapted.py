@@ -1,0 +1,48 @@
+"""The shipped model with this repository's learnt correction applied on top."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from core.predict.adapt import EXTRA_FEATURES, Adaptation
+from core.predict.findings import Factor
+from core.predict.scoring import ScoringModel
+
+
+class AdaptedModel:
+    """A ScoringModel: the base model's probability recalibrated by an Adaptation.
+
+    The adaptation's extra features (``file_fixes``, ``file_bugs``, already log1p-scaled) are
+    read from the same feature mapping; absent ones count as zero.
+    """
+
+    def __init__(self, base: ScoringModel, adaptation: Adaptation):
+        self.base = base
+        self.adaptation = adaptation
+
+    @property
+    def version(self) -> str:
+        """The base version, marked as adapted with the cut-off of the labels it learnt from."""
+        return f"{self.base.version}+repo@{self.adaptation.cutoff_time}"
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        """The base probability, recalibrated for this repository."""
+        extras = {name: features.get(name, 0.0) for name in EXTRA_FEATURES}
+        return self.adaptation.adjust(self.base.predict(features), extras)
+
+    def explain(self, features: Mapping[str, float], top: int = 3) -> Sequence[Factor]:
+        """The base model's reasons, plus the repository's own bug history when it weighs in."""
+        factors = list(self.base.explain(features, top=top))
+        weight = self.adaptation.weights.get("file_bugs", 0.0)
+        bugs = features.get("file_bugs", 0.0)
+        if weight > 0 and bugs > 0:
+            factors.append(
+                Factor(
+                    "file_bugs",
+                    "these files had bugs introduced before (learnt from this repository)",
+                    weight * bugs,
+                    bugs,
+                )
+            )
+        factors.sort(key=lambda factor: -factor.contribution)
+        return factors[:top]
