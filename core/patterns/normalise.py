@@ -2,7 +2,8 @@
 an embedder reads.
 
 The signature keeps what identifies a bug and drops what varies between its occurrences:
-volatile parts of the message are masked (numbers, hex ids, UUIDs, paths, IP addresses,
+volatile parts of the message are masked (numbers, hex ids, UUIDs, random-looking ids that
+alternate letters and digits, paths, IP addresses,
 e-mail addresses, memory addresses, quoted values, timestamps, URL query values), frames are
 reduced to their in-app ``file name:function`` (no line numbers, no directories). The hash is
 ``v1:`` + the SHA-256 of the canonical text; a change to these rules bumps the version.
@@ -37,6 +38,7 @@ _VALUES = re.compile(
         |(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])
         |(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}(?![\w:]))
     |(?P<hex>\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b)
+    |(?P<id>(?<![A-Za-z0-9])(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{6,}(?![A-Za-z0-9]))
     |(?P<number>\d+(?:\.\d+)*)
     """,
     re.VERBOSE,
@@ -77,7 +79,18 @@ def mask_message(message: str) -> str:
 
 
 def _mask_value(match: re.Match[str]) -> str:
-    return f"<{match.lastgroup or 'value'}>"
+    kind = match.lastgroup or "value"
+    if kind == "id":
+        segment = match.group()
+        # Random ids alternate letters and digits; "user42" or "sha256" only end in digits.
+        # Counting switches (not length) keeps "ref-150" and "ref-99999" masked alike.
+        switches = sum(
+            first.isdigit() != second.isdigit()
+            for first, second in zip(segment, segment[1:], strict=False)
+        )
+        if switches < 2:
+            return _DIGITS.sub("<number>", segment)
+    return f"<{kind}>"
 
 
 def _mask_url(url: str) -> str:
