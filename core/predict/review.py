@@ -28,6 +28,7 @@ from core.predict.rules import RuleContext, run_rules
 from core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
+MAX_PROBABILITY = 0.99
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,8 @@ def _with_bug_evidence(probability: float, bugs: Sequence[BugFinding]) -> float:
     survive = 1.0 - probability
     for bug in bugs:
         survive *= 1.0 - bug.confidence
-    return 1.0 - survive
+    # Rule confidences are estimates: never claim certainty.
+    return min(1.0 - survive, MAX_PROBABILITY) if bugs else probability
 
 
 def _bugs_factor(bugs: Sequence[BugFinding], before: float, after: float) -> Factor:

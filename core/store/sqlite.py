@@ -50,8 +50,10 @@ class SQLiteStore:
         """Open (creating if needed) and migrate the store at ``path`` (``":memory:"`` works)."""
         target = None if str(path) == ":memory:" else Path(path)
         try:
-            if target is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
+            if target is not None and not target.parent.exists():
+                target.parent.mkdir(parents=True)
+                # The store lives inside the work tree by default: keep it out of git's sight.
+                (target.parent / ".gitignore").write_text("*\n", encoding="utf-8")
             connection = sqlite3.connect(
                 ":memory:" if target is None else str(target), timeout=30.0, isolation_level=None
             )
