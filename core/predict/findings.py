@@ -6,10 +6,10 @@ These are the types every front-end renders (terminal, JSON, Markdown, SARIF, LS
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class RiskLevel(str, Enum):
+class RiskLevel(StrEnum):
     """Coarse risk bands over the calibrated probability."""
 
     LOW = "low"

@@ -68,7 +68,7 @@ class SQLiteStore:
         return store
 
     def migrate(self) -> int:
-        """Apply every migration not yet applied, each in its own transaction; return the version."""
+        """Apply each migration not yet applied, in its own transaction; return the version."""
         db = self.connection
         try:
             db.execute(
@@ -91,7 +91,8 @@ class SQLiteStore:
                     for statement in _split_statements(sql):
                         db.execute(statement)
                     db.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        (version, name),
                     )
                     db.execute("COMMIT")
                 except sqlite3.Error:

@@ -78,9 +78,13 @@ def test_markdown_and_sarif_formats(demo: Path) -> None:
 
 
 def test_fail_on_sets_the_exit_code(demo: Path) -> None:
-    assert argus("review", "--base", "main", "--fail-on", "low", "--repo", str(demo)).returncode == 1
+    assert (
+        argus("review", "--base", "main", "--fail-on", "low", "--repo", str(demo)).returncode == 1
+    )
     # Comparing main with itself changes nothing: nothing can fail.
-    same = argus("review", "--base", "main", "--head", "main", "--fail-on", "low", "--repo", str(demo))
+    same = argus(
+        "review", "--base", "main", "--head", "main", "--fail-on", "low", "--repo", str(demo)
+    )
     assert same.returncode == 0
     assert "No changes to review" in same.stdout.decode()
 
@@ -88,8 +92,17 @@ def test_fail_on_sets_the_exit_code(demo: Path) -> None:
 def test_head_ref_and_output_file(demo: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     completed = argus(
-        "review", "--base", "main", "--head", "feature/bulk-discounts", "-f", "json",
-        "-o", str(target), "--repo", str(demo),
+        "review",
+        "--base",
+        "main",
+        "--head",
+        "feature/bulk-discounts",
+        "-f",
+        "json",
+        "-o",
+        str(target),
+        "--repo",
+        str(demo),
     )
     assert completed.returncode == 0, completed.stderr.decode()
     assert completed.stdout == b""
@@ -99,7 +112,8 @@ def test_head_ref_and_output_file(demo: Path, tmp_path: Path) -> None:
 def test_diff_from_stdin_is_reviewed(demo: Path) -> None:
     diff = subprocess.run(
         ["git", "-C", str(demo), "diff", "main...feature/bulk-discounts"],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     ).stdout
     completed = argus("review", "--diff", "-", "-f", "json", "--repo", str(demo), stdin=diff)
     assert completed.returncode == 0, completed.stderr.decode()
@@ -145,7 +159,9 @@ def test_learn_and_time_aware_history(demo: Path, tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     commits = subprocess.run(
         ["git", "-C", str(demo), "rev-list", "--no-merges", "--count", "HEAD"],
-        capture_output=True, check=True, text=True,
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout.strip()
     assert len(rows) == int(commits)
     assert all({"sha", "risk"} <= row.keys() for row in rows)
