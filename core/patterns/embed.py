@@ -68,16 +68,32 @@ class HashingEmbedder:
 
     def embed_one(self, text: str) -> list[float]:
         """The L2-normalised vector of one text."""
-        sparse: dict[int, float] = {}
-        for feature, weight in features(text):
-            index, sign = _bucket(feature, self._dimensions)
-            sparse[index] = sparse.get(index, 0.0) + sign * weight
-        vector = [0.0] * self._dimensions
-        norm = math.sqrt(math.fsum(value * value for value in sparse.values()))
-        if norm:
-            for index, value in sparse.items():
-                vector[index] = value / norm
-        return vector
+        return list(_embed_text(text, self._dimensions))
+
+
+@functools.lru_cache(maxsize=4096)
+def _embed_text(text: str, dimensions: int) -> tuple[float, ...]:
+    """Cached by text: every occurrence of one pattern has the same embedding text."""
+    sparse: dict[int, float] = {}
+    for position, line in enumerate(text.splitlines()):
+        for index, value in _line_buckets(line, position, dimensions):
+            sparse[index] = sparse.get(index, 0.0) + value
+    vector = [0.0] * dimensions
+    norm = math.sqrt(math.fsum(value * value for value in sparse.values()))
+    if norm:
+        for index, value in sparse.items():
+            vector[index] = value / norm
+    return tuple(vector)
+
+
+@functools.lru_cache(maxsize=16384)
+def _line_buckets(line: str, position: int, dimensions: int) -> tuple[tuple[int, float], ...]:
+    """The signed bucket contributions of one line; frame lines recur across patterns."""
+    contributions: dict[int, float] = {}
+    for feature, weight in line_features(line, position):
+        index, sign = _bucket(feature, dimensions)
+        contributions[index] = contributions.get(index, 0.0) + sign * weight
+    return tuple(contributions.items())
 
 
 @functools.lru_cache(maxsize=65536)
@@ -96,18 +112,24 @@ def features(text: str) -> list[tuple[str, float]]:
     """
     found: list[tuple[str, float]] = []
     for position, line in enumerate(text.splitlines()):
-        scale = LINE_WEIGHTS[position] if position < len(LINE_WEIGHTS) else LATER_LINE_WEIGHT
-        words = [word.lower() for word in _WORD.findall(line)]
-        found.extend((f"w:{word}", WORD_WEIGHT * scale) for word in words)
-        found.extend(
-            (f"b:{first} {second}", BIGRAM_WEIGHT * scale)
-            for first, second in zip(words, words[1:], strict=False)
-        )
-        for token in _TOKEN.findall(line):
-            if _IDENTIFIER_SHAPE.search(token):
-                found.extend(
-                    (feature, weight * scale) for feature, weight in _identifier_features(token)
-                )
+        found.extend(line_features(line, position))
+    return found
+
+
+def line_features(line: str, position: int) -> list[tuple[str, float]]:
+    """The weighted features of the line at ``position`` (0-based) of a text."""
+    scale = LINE_WEIGHTS[position] if position < len(LINE_WEIGHTS) else LATER_LINE_WEIGHT
+    words = [word.lower() for word in _WORD.findall(line)]
+    found = [(f"w:{word}", WORD_WEIGHT * scale) for word in words]
+    found.extend(
+        (f"b:{first} {second}", BIGRAM_WEIGHT * scale)
+        for first, second in zip(words, words[1:], strict=False)
+    )
+    for token in _TOKEN.findall(line):
+        if _IDENTIFIER_SHAPE.search(token):
+            found.extend(
+                (feature, weight * scale) for feature, weight in _identifier_features(token)
+            )
     return found
 
 

@@ -14,9 +14,7 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.formats.document import Document
 from core.patterns.formats.fields import finish_event, in_app_default
 
-_AT_LINE = re.compile(r"^\s+at\s+(?P<body>.+?)\s*$")
-_LOCATION = re.compile(r"^(?P<path>.*?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?$")
-_CALL = re.compile(r"^(?P<function>.*?)\s+\((?P<location>.*)\)$")
+_EVAL_LOCATION = re.compile(r"\((?P<location>[^()]*)\)")
 _HEADER = re.compile(
     r"^(?:Uncaught\s+)?(?P<type>[A-Za-z_$][\w$.]*(?:\s\[[A-Z_0-9]+\])?)(?::\s?(?P<message>.*))?$"
 )
@@ -44,12 +42,12 @@ class NodeStackFormat:
         exception_type, message = _header(lines[:first])
         innermost_first: list[Frame] = []
         for line in lines[first:]:
-            match = _AT_LINE.match(line)
-            if not match:
+            body = _at_body(line)
+            if body is None:
                 if not line.strip():
                     continue
                 break
-            innermost_first.append(_frame(match["body"]))
+            innermost_first.append(_frame(body))
         innermost_first.reverse()
         return finish_event(
             exception_type,
@@ -60,9 +58,19 @@ class NodeStackFormat:
         )
 
 
+def _at_body(line: str) -> str | None:
+    """What follows ``at`` on an indented ``    at ...`` line, else None."""
+    if not line[:1].isspace():
+        return None
+    stripped = line.strip()
+    if not stripped.startswith("at ") or len(stripped) < 4:
+        return None
+    return stripped[3:].lstrip()
+
+
 def _first_at_line(lines: list[str]) -> int | None:
     for index, line in enumerate(lines):
-        if _AT_LINE.match(line) and index > 0:
+        if index > 0 and _at_body(line) is not None:
             return index
     return None
 
@@ -85,15 +93,14 @@ def _looks_like_error_name(name: str) -> bool:
 
 
 def _frame(body: str) -> Frame:
-    is_async = body.startswith("async ")
-    if is_async:
+    if body.startswith("async "):
         body = body[len("async ") :]
-    call = _CALL.match(body)
-    if call:
-        function, location = call["function"].strip(), call["location"]
+    if body.endswith(")") and " (" in body:
+        function, _, location = body[:-1].partition(" (")
+        function = function.strip()
         if location.startswith("eval at "):
             # "eval at fn (file:1:2), <anonymous>:1:1": the outer call site is the useful one.
-            inner = re.search(r"\((?P<location>[^()]*)\)", location)
+            inner = _EVAL_LOCATION.search(location)
             location = inner["location"] if inner else location
     else:
         function, location = "<anonymous>", body
@@ -101,9 +108,7 @@ def _frame(body: str) -> Frame:
         function = function[len("new ") :].strip()
     if " [as " in function:
         function = function.split(" [as ", 1)[0]
-    located = _LOCATION.match(location)
-    path = located["path"] if located else location
-    lineno = int(located["line"]) if located and located["line"] else None
+    path, lineno = _split_location(location)
     filename = path
     for scheme in _PATH_SCHEMES:
         if filename.startswith(scheme):
@@ -116,3 +121,13 @@ def _frame(body: str) -> Frame:
         lineno=lineno,
         in_app=in_app_default(path, None),
     )
+
+
+def _split_location(location: str) -> tuple[str, int | None]:
+    """``path:line:column`` (or ``path:line``, or a bare path) → path and line."""
+    parts = location.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return parts[0], int(parts[1])
+    if len(parts) >= 2 and parts[-1].isdigit():
+        return location.rsplit(":", 1)[0], int(parts[-1])
+    return location, None
