@@ -25,8 +25,8 @@ DEFAULT_SIMILARITY_THRESHOLD = 0.85
 _WORD = re.compile(r"<\w+>|[A-Za-z][A-Za-z0-9]*")
 _TOKEN = re.compile(r"[\w$<>]+(?:[./:\\-][\w$<>]+)*")
 _IDENTIFIER_SHAPE = re.compile(r"[./:\\_-]|[a-z][A-Z]")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[./:\\_$<>-]+")
+# Parts of an identifier: split at separators and at camelCase humps ("loadUser" → load, User).
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z]+")
 
 WORD_WEIGHT = 1.0
 BIGRAM_WEIGHT = 0.7
@@ -91,16 +91,11 @@ def _line_buckets(line: str, position: int, dimensions: int) -> tuple[tuple[int,
     """The signed bucket contributions of one line; frame lines recur across patterns."""
     contributions: dict[int, float] = {}
     for feature, weight in line_features(line, position):
-        index, sign = _bucket(feature, dimensions)
-        contributions[index] = contributions.get(index, 0.0) + sign * weight
+        code = zlib.crc32(feature.encode("utf-8"))
+        index = code % dimensions
+        signed = -weight if code & 0x80000000 else weight
+        contributions[index] = contributions.get(index, 0.0) + signed
     return tuple(contributions.items())
-
-
-@functools.lru_cache(maxsize=65536)
-def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
-    """The bucket and sign of a feature; cached because error vocabularies repeat."""
-    code = zlib.crc32(feature.encode("utf-8"))
-    return code % dimensions, -1.0 if code & 0x80000000 else 1.0
 
 
 def features(text: str) -> list[tuple[str, float]]:
@@ -137,13 +132,11 @@ def line_features(line: str, position: int) -> list[tuple[str, float]]:
 def _identifier_features(identifier: str) -> tuple[tuple[str, float], ...]:
     """The whole identifier, and character trigrams of its lower-cased parts."""
     found = [(f"i:{identifier}", IDENTIFIER_WEIGHT)]
-    for part in _SEPARATORS.split(identifier):
-        for piece in _CAMEL.split(part):
-            lowered = piece.lower()
-            found.extend(
-                (f"t:{lowered[start : start + 3]}", TRIGRAM_WEIGHT)
-                for start in range(max(len(lowered) - 2, 0))
-            )
+    for part in _PARTS.findall(identifier):
+        lowered = part.lower()
+        found.extend(
+            (f"t:{lowered[start : start + 3]}", TRIGRAM_WEIGHT) for start in range(len(lowered) - 2)
+        )
     return tuple(found)
 
 

@@ -34,7 +34,6 @@ def clear_caches() -> None:
     for cached in (
         normalise.normalise_path,
         normalise._frame_key,
-        embed._bucket,
         embed._identifier_features,
         embed._line_buckets,
         embed._embed_text,
