@@ -10,14 +10,15 @@ maintained candidates on a typical one-line error message (CPython 3.11, this pr
   missed a GitHub token while mistaking ``user:password@host`` for an e-mail address.
 
 The ingestion budget is ≤ 0.5 ms per event for everything, so each rule is a small compiled
-regex that runs only when a cheap substring test says it could match: a string with nothing
-suspicious costs one search and a few counts. The shapes follow the
-providers' documented key formats: AWS access key ids, GitHub ``ghp_``/``gho_``/``ghu_``/
-``ghs_``/``ghr_`` and ``github_pat_`` tokens, Slack ``xox?-`` tokens, Stripe secret and
-restricted keys, Anthropic ``sk-ant-`` and OpenAI ``sk-`` keys, Google ``AIza`` keys, JWTs,
-PEM private key blocks, passwords in URLs, ``Authorization``/``Bearer`` values, and values after
-secret-looking words (``password=``, ``token:``, ``api_key=``...). Personal data: e-mail
-addresses, IPv4 and IPv6 addresses, and card numbers that pass the Luhn check.
+regex that runs only when a cheap test says it could match, and ``scrub_event`` first tests
+the whole event at once: an event with nothing suspicious is not rewritten at all (only its
+secret-named variables are). The shapes follow the providers' documented key formats: AWS
+access key ids, GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and ``github_pat_``
+tokens, Slack ``xox?-`` tokens, Stripe secret and restricted keys, Anthropic ``sk-ant-`` and
+OpenAI ``sk-`` keys, Google ``AIza`` keys, JWTs, PEM private key blocks, passwords in URLs,
+``Authorization``/``Bearer`` values, and values after secret-looking words (``password=``,
+``token:``, ``api_key=``...). Personal data: e-mail addresses, IPv4 and IPv6 addresses, and
+card numbers that pass the Luhn check.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ _KEYS = re.compile(
     """,
     re.VERBOSE,
 )
-_ASSIGNMENT = re.compile(r"\b([\w-]+)([\"']?\s*[:=]\s*[\"']?)([^\s&\"',;<>]{4,})")
+# name, separator, then a quoted value (spaces allowed) or a bare one.
+_ASSIGNMENT = re.compile(
+    r"\b([\w-]+)([\"']?\s*[:=]\s*)(\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'|[^\s&\"',;<>]{4,})"
+)
 _EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])")
@@ -86,12 +90,14 @@ _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 
 def _assignment(match: re.Match[str]) -> str:
     name, separator, value = match.groups()
-    if not is_secret_name(name) or value.startswith("["):
+    quote = value[0] if value[0] in "\"'" else ""
+    bare = value[1:-1] if quote else value
+    if not is_secret_name(name) or bare.startswith("["):
         return match.group()
-    if value.lower() in ("none", "null", "true", "false", "undefined"):
+    if bare.lower() in ("none", "null", "true", "false", "undefined", ""):
         return match.group()
-    if _ALWAYS_SECRET_NAME.search(name) or _looks_random(value):
-        return f"{name}{separator}{FILTERED}"
+    if _ALWAYS_SECRET_NAME.search(name) or _looks_random(bare):
+        return f"{name}{separator}{quote}{FILTERED}{quote}"
     return match.group()
 
 
@@ -166,6 +172,8 @@ def _secret_hint(lowered: str) -> bool:
         or "_key" in lowered
         or "-key" in lowered
         or "apikey" in lowered
+        or "accesskey" in lowered
+        or "privatekey" in lowered
         or "private key" in lowered
         or "bearer" in lowered
         or "basic " in lowered

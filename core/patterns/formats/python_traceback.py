@@ -14,6 +14,7 @@ from core.patterns.formats.document import Document
 from core.patterns.formats.fields import finish_event, in_app_default
 
 _HEADER = "Traceback (most recent call last):"
+_GROUP_HEADER = "Exception Group Traceback (most recent call last):"
 _CHAIN_MARKERS = (
     "During handling of the above exception, another exception occurred:",
     "The above exception was the direct cause of the following exception:",
@@ -65,23 +66,27 @@ def _strip_group_prefix(line: str) -> str:
 
 
 def _split_chain(lines: list[str]) -> list[list[str]]:
-    """Split the text into tracebacks, each starting at its header line."""
+    """Split the text into tracebacks, each starting at its header line.
+
+    A traceback indented as a whole (pasted from a log or an e-mail) is dedented by its header's
+    indentation, so that its exception line starts the line again.
+    """
     blocks: list[list[str]] = []
     current: list[str] | None = None
+    indent = ""
     for line in lines:
         stripped = line.strip()
-        if (
-            stripped.endswith(_HEADER)
-            or stripped == "Exception Group Traceback (most recent call last):"
-        ):
+        if stripped.endswith(_HEADER) or stripped == _GROUP_HEADER:
             current = []
             blocks.append(current)
+            leading = line[: len(line) - len(line.lstrip())]
+            indent = leading if line.lstrip() in (_HEADER, _GROUP_HEADER) else ""
             continue
         if stripped in _CHAIN_MARKERS:
             current = None
             continue
         if current is not None:
-            current.append(line)
+            current.append(line[len(indent) :] if indent and line.startswith(indent) else line)
     return blocks
 
 
@@ -89,45 +94,35 @@ def _parse_block(block: list[str]) -> tuple[list[Frame], str, str]:
     """Frames, exception type and message of one traceback (lines after its header)."""
     frames: list[Frame] = []
     index = 0
-    pending: Frame | None = None
     while index < len(block):
-        line = block[index]
-        match = _FRAME.match(line)
-        if match:
-            if pending is not None:
-                frames.append(pending)
-            path = match["path"]
-            pending = Frame(
+        match = _FRAME.match(block[index])
+        if match is None:
+            line = block[index]
+            if line.startswith(" ") or not line.strip() or _REPEAT.match(line):
+                index += 1
+                continue
+            break
+        index += 1
+        # The frame's code line follows it, indented; 3.11+ caret lines come after that.
+        context_line = None
+        if index < len(block) and block[index].startswith("    "):
+            candidate = block[index]
+            if not _FRAME.match(candidate) and not _CARETS.match(candidate):
+                if not _REPEAT.match(candidate):
+                    context_line = candidate.strip()
+                    index += 1
+        path = match["path"]
+        frames.append(
+            Frame(
                 function=(match["function"] or "<module>").strip(),
                 filename=path,
                 abs_path=path,
                 lineno=int(match["line"]),
                 in_app=in_app_default(path, None),
+                context_line=context_line,
             )
-            index += 1
-            continue
-        if pending is not None and line.startswith("    ") and not _CARETS.match(line):
-            if pending.context_line is None and not _REPEAT.match(line):
-                pending = Frame(
-                    function=pending.function,
-                    filename=pending.filename,
-                    abs_path=pending.abs_path,
-                    lineno=pending.lineno,
-                    in_app=pending.in_app,
-                    context_line=line.strip(),
-                )
-            index += 1
-            continue
-        if _REPEAT.match(line) or _CARETS.match(line) or not line.strip():
-            index += 1
-            continue
-        if line.startswith(" "):
-            index += 1
-            continue
-        break
-    if pending is not None:
-        frames.append(pending)
-    rest = [line for line in block[index:]]
+        )
+    rest = block[index:]
     while rest and not rest[-1].strip():
         rest.pop()
     if not rest:

@@ -344,3 +344,43 @@ ValueError: could not log
     assert event.message == "could not log\n  second line of the message"
     assert event.cause == "RecursionError: maximum recursion depth exceeded"
     assert [frame.function for frame in event.frames] == ["main"]
+
+
+def test_traceback_indented_as_a_whole_and_after_log_text():
+    indented = (
+        "    Traceback (most recent call last):\n"
+        '      File "/app/jobs.py", line 12, in run\n'
+        "        handle(job)\n"
+        "    TimeoutError: job 42 timed out\n"
+    )
+    event = parse_error(indented)
+    assert (event.exception_type, event.message) == ("TimeoutError", "job 42 timed out")
+    assert event.frames[0].context_line == "handle(job)"
+    logged = "2026-11-27 10:00:00 ERROR worker: Traceback (most recent call last):\n" + (
+        '  File "/app/jobs.py", line 12, in run\nTimeoutError: job 7 timed out\n'
+    )
+    assert parse_error(logged).message == "job 7 timed out"
+
+
+def test_syntax_error_traceback_without_function():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/broken.py", line 3\n'
+        "    def f(:\n"
+        "          ^\n"
+        "SyntaxError: invalid syntax\n"
+    )
+    event = parse_error(text)
+    assert event.exception_type == "SyntaxError"
+    assert (event.frames[0].function, event.frames[0].lineno) == ("<module>", 3)
+
+
+def test_uncaught_prefix_and_error_code_in_node_header():
+    event = parse_error(
+        "Uncaught Error [ERR_MODULE_NOT_FOUND]: Cannot find module 'x'\n"
+        "    at resolve (node:internal/modules/esm/resolve:1:1)\n"
+        "    at load (/srv/app/loader.js:4:2)\n"
+    )
+    assert event.exception_type == "Error [ERR_MODULE_NOT_FOUND]"
+    assert event.message == "Cannot find module 'x'"
+    assert [frame.in_app for frame in event.frames] == [True, False]

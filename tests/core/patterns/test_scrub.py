@@ -50,7 +50,8 @@ PEM = (
         ('headers={"Authorization": "Token 9f8e7d6c5b4a"}', "9f8e7d6c5b4a", FILTERED),
         ("sent with Bearer abcDEF123456ghiJKL", "abcDEF123456ghiJKL", FILTERED),
         ("login failed password=hunter2 for user", "hunter2", FILTERED),
-        ("config {'db_password': 'correct horse'}", "correct", FILTERED),
+        ("config {'db_password': 'correct horse'}", "horse", FILTERED),
+        ('login(password="two words")', "words", FILTERED),
         (
             "GET /callback?token=a8f5f167f44f4964e6c998dee827110c",
             "a8f5f167f44f4964e6c998dee827110c",
@@ -193,3 +194,19 @@ def test_real_sentry_event_comes_out_without_the_secrets_it_carried(tmp_path):
     for secret in secrets:
         assert secret not in scrubbed
     assert "no mallory at https://svc:[Filtered]@[ip]/v1 for [email] using [Filtered]" in scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'const config = { privateKey: "MIIEowIBAAKCAQEA1234" };',
+        "accessKey=Zm9vYmFyYmF6cXV4MTIz",
+        "DB_PASSWORD='open sesame'",
+    ],
+)
+def test_camel_and_upper_case_secret_names_are_caught(text):
+    scrubbed = scrub_text(text)
+    assert FILTERED in scrubbed
+    assert not any(secret in scrubbed for secret in ("MIIE", "Zm9v", "open", "sesame"))
+    event = ErrorEvent("E", text)
+    assert FILTERED in scrub_event(event).message
