@@ -20,6 +20,8 @@ TRUNCATION_MARK = "…[truncated]"
 _LIBRARY_PATH = re.compile(
     r"(?:^|[\\/])(?:site-packages|dist-packages|node_modules|lib[\\/]python\d+(?:\.\d+)?)[\\/]"
     r"|^<frozen |^node:|^internal[\\/]|^<anonymous>$|^native$"
+    # Windows CPython keeps its standard library in C:\PythonXY\Lib (no version directory).
+    r"|^[A-Za-z]:[\\/](?:.*[\\/])?Python\d+[\\/]Lib[\\/]"
 )
 
 

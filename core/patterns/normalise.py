@@ -206,12 +206,17 @@ def _embedding_frames(event: ErrorEvent) -> list[str]:
     chosen = [frame for frame in event.frames if frame.in_app] or list(event.frames)
     lines: list[str] = []
     for frame in reversed(chosen):
-        line = f"{path_tail(normalise_path(frame.path), 1)}:{frame.function.strip()}"
+        line = _embedding_line(frame.path, frame.function)
         if not lines or lines[-1] != line:
             lines.append(line)
         if len(lines) == SIGNATURE_FRAMES:
             break
     return lines
+
+
+@functools.lru_cache(maxsize=8192)
+def _embedding_line(path: str, function: str) -> str:
+    return f"{path_tail(normalise_path(path), 1)}:{function.strip()}"
 
 
 def signature_of(event: ErrorEvent) -> Signature:

@@ -34,6 +34,7 @@ def clear_caches() -> None:
     for cached in (
         normalise.normalise_path,
         normalise._frame_key,
+        normalise._embedding_line,
         embed._identifier_features,
         embed._line_buckets,
         embed._embed_text,

@@ -236,12 +236,14 @@ def test_generic_json_keeps_given_in_app_and_guesses_otherwise():
                         "function": "get",
                     },
                     {"file": "/srv/app/node_modules/express/index.js", "function": "handle"},
+                    {"file": "C:\\Python311\\Lib\\json\\decoder.py", "function": "decode"},
+                    {"file": "/srv/app/lib/python/helpers.py", "function": "helper"},
                     {"file": "/srv/app/views.py", "function": "index"},
                 ],
             }
         )
     )
-    assert [frame.in_app for frame in guessed.frames] == [False, False, True]
+    assert [frame.in_app for frame in guessed.frames] == [False, False, False, True, True]
 
 
 @pytest.mark.parametrize(
