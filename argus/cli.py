@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import TextIO
 
 from core.errors import ArgusError
 
 EXIT_CODES = """\
 exit codes:
   0  the review ran and the risk is below --fail-on (or --fail-on was not given)
-  1  the review ran and the overall risk, or a predicted bug's risk, is at or above --fail-on
+  1  the review ran and the overall risk is at or above --fail-on
   2  bad input or usage: unknown ref, not a git repository, malformed diff, bad option
   3  an unexpected internal error (please report it with the message printed)
 """
@@ -89,7 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--repo", default=".", help="the git repository (default: .)")
     history.add_argument("--out", required=True, metavar="FILE.jsonl", help="where to write")
     _add_format(history, choices=("text", "json"))
+
+    review.set_defaults(handler=_lazy("argus.commands", "run_review"))
+    learn.set_defaults(handler=_lazy("argus.commands", "run_learn"))
+    history.set_defaults(handler=_lazy("argus.commands", "run_predict_history"))
+    for module in COMMAND_MODULES:
+        import_module(module).add_commands(commands)
     return parser
+
+
+# Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and sets a
+# ``handler(arguments, stdout) -> int`` default on its parsers (imported only when needed).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace, TextIO], int]:
+    """A handler that imports its module only when the command runs (keeps start-up fast)."""
+
+    def handler(arguments: argparse.Namespace, stdout: TextIO) -> int:
+        function: Callable[[argparse.Namespace, TextIO], int] = getattr(import_module(module), name)
+        return function(arguments, stdout)
+
+    return handler
 
 
 def _add_format(parser: argparse.ArgumentParser, choices: Sequence[str] = FORMATS) -> None:
@@ -107,19 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"argus {__version__}")
         return 0
+    handler = getattr(arguments, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
     try:
-        if arguments.command == "review":
-            from argus.commands import run_review
-
-            return run_review(arguments, sys.stdout)
-        if arguments.command == "learn":
-            from argus.commands import run_learn
-
-            return run_learn(arguments, sys.stdout)
-        if arguments.command == "predict" and arguments.predict_command == "history":
-            from argus.commands import run_predict_history
-
-            return run_predict_history(arguments, sys.stdout)
+        return int(handler(arguments, sys.stdout))
     except ArgusError as error:
         print(f"argus: error: {error}", file=sys.stderr)
         return error.exit_code
@@ -129,5 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away; nothing more to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    parser.print_help()
-    return 2
+    except Exception:  # noqa: BLE001 - the last line of defence: a clear message, exit code 3
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "argus: internal error (the traceback above says where); please report it",
+            file=sys.stderr,
+        )
+        return 3
