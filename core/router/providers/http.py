@@ -1,0 +1,111 @@
+"""What the httpx-based adapters share: one POST with its errors translated to ours."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from core.router.errors import (
+    BadProviderAnswer,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+
+@dataclass(frozen=True)
+class JsonAnswer:
+    """A 2xx answer decoded to a JSON object, with its latency and response headers."""
+
+    body: dict[str, object]
+    latency_seconds: float
+    headers: httpx.Headers
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``retry-after`` header (delta-seconds form); None when absent or a date."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return max(0.0, seconds)
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    provider: str,
+    url: str,
+    payload: Mapping[str, object],
+    headers: Mapping[str, str],
+    timeout: float,
+    describe_error: Callable[[object], str],
+) -> JsonAnswer:
+    """POST ``payload``; return the decoded 2xx body or raise a ``ProviderError``.
+
+    ``describe_error`` turns a decoded error body into a short message in the provider's terms.
+    """
+    started = time.monotonic()
+    try:
+        response = await client.post(
+            url, json=dict(payload), headers=dict(headers), timeout=timeout
+        )
+    except httpx.TimeoutException as error:
+        raise ProviderTimeout(
+            f"no answer within {timeout:g}s ({type(error).__name__})", provider
+        ) from error
+    except httpx.HTTPError as error:
+        raise ProviderUnavailable(f"cannot reach {url}: {error}", provider) from error
+    latency = time.monotonic() - started
+    if response.status_code >= 400:
+        message = _error_message(response, describe_error)
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(
+                f"rate limited: {message}",
+                provider,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        if status in (408, 409) or status >= 500:
+            raise ProviderUnavailable(f"HTTP {status}: {message}", provider, status)
+        # 4xx other than 408/409/429: our request or credentials are wrong; retrying won't help.
+        raise ProviderUnavailable(f"HTTP {status}: {message}", provider, status, retryable=False)
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadProviderAnswer(
+            f"answer is not JSON ({error}): {response.text[:120]!r}", provider
+        ) from error
+    if not isinstance(body, dict):
+        raise BadProviderAnswer(
+            f"answer is JSON but not an object: {response.text[:120]!r}", provider
+        )
+    return JsonAnswer(body=body, latency_seconds=latency, headers=response.headers)
+
+
+def _error_message(response: httpx.Response, describe_error: Callable[[object], str]) -> str:
+    try:
+        return describe_error(response.json())
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, IndexError):
+        return response.text[:200] or response.reason_phrase
+
+
+def require_int(container: object, key: str, provider: str, where: str) -> int:
+    """``container[key]`` as a non-negative int, or :class:`BadProviderAnswer`."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadProviderAnswer(f"{where}.{key} is missing or not a count: {value!r}", provider)
+    return value
+
+
+def require_str(container: object, key: str, provider: str, where: str) -> str:
+    """``container[key]`` as a string, or :class:`BadProviderAnswer`."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if not isinstance(value, str):
+        raise BadProviderAnswer(f"{where}.{key} is missing or not text: {value!r}", provider)
+    return value
