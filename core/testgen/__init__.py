@@ -1,0 +1,1 @@
+"""Test generation: generators of candidate tests and the sandbox that validates them."""
