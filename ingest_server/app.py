@@ -1,0 +1,302 @@
+"""The ingestion app: Sentry SDK endpoints, Sentry webhooks, generic JSON, health and metrics.
+
+Handlers are glue: authenticate, read the body within the limit, turn it into ErrorEvents,
+hand them to the pattern service in a worker thread, answer. Every refusal is a
+:class:`~ingest_server.errors.Rejected` rendered as ``{"error": reason, "detail": ...}`` and
+counted by endpoint and reason; nothing reaches the service before the whole request checks out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from core.errors import ConfigError, StoreError
+from core.patterns.errors import IngestError
+from core.patterns.event import ErrorEvent
+from ingest_server.auth import bearer_token, dsn_parts, sentry_key_of, verify_hook_signature
+from ingest_server.body import check_declared_length, decode_content, read_capped
+from ingest_server.envelope import INGESTED_TYPES, Envelope, parse_envelope
+from ingest_server.errors import Rejected
+from ingest_server.events import (
+    any_format_event,
+    check_event_size,
+    json_object,
+    sentry_event,
+    sentry_webhook_event,
+)
+from ingest_server.keys import ProjectKeys, StaticProjectKeys, check_name
+from ingest_server.metrics import IngestMetrics
+from ingest_server.settings import IngestSettings
+
+# Webhook resources that carry an error; the others (installation, comment, ...) are
+# acknowledged and not stored.
+WEBHOOK_ERROR_RESOURCES = frozenset({"event_alert", "error", "issue"})
+
+
+class PatternView(Protocol):
+    """The fields of a stored pattern the server reports back."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+
+    @property
+    def title(self) -> str: ...  # noqa: D102
+
+    @property
+    def occurrences(self) -> int: ...  # noqa: D102
+
+
+class IngestOutcome(Protocol):
+    """What filing one event gave: the pattern, and whether and how it matched."""
+
+    @property
+    def pattern(self) -> PatternView: ...  # noqa: D102
+
+    @property
+    def is_new(self) -> bool: ...  # noqa: D102
+
+    @property
+    def matched_by(self) -> str: ...  # noqa: D102
+
+    @property
+    def similarity(self) -> float | None: ...  # noqa: D102
+
+
+class EventIngestor(Protocol):
+    """The one call the server makes into the pattern service."""
+
+    def ingest(self, data: ErrorEvent, tenant: str) -> IngestOutcome:
+        """File one (already parsed) event under a pattern of ``tenant``."""
+        ...
+
+
+Handler = Callable[[], Awaitable[dict[str, object]]]
+
+
+def create_ingest_router(
+    service: EventIngestor,
+    settings: IngestSettings,
+    keys: ProjectKeys,
+    metrics: IngestMetrics,
+) -> APIRouter:
+    """The ingestion routes, to include in any FastAPI app (the GitHub App mounts them)."""
+    router = APIRouter()
+    limit = settings.max_body_bytes
+
+    async def respond(endpoint: str, handler: Handler) -> JSONResponse:
+        try:
+            body = await handler()
+        except Rejected as rejected:
+            return _refuse(metrics, endpoint, rejected)
+        except IngestError as error:
+            return _refuse(metrics, endpoint, Rejected(400, "unreadable_event", str(error)))
+        except StoreError as error:
+            return _refuse(metrics, endpoint, Rejected(503, "store_unavailable", str(error)))
+        metrics.accepted(endpoint)
+        return JSONResponse(body)
+
+    async def read_body(request: Request) -> bytes:
+        check_declared_length(request.headers.get("content-length"), limit)
+        raw = await read_capped(request.stream(), limit)
+        return decode_content(raw, request.headers.get("content-encoding"), limit)
+
+    async def tenant_of(project_id: str, key: str | None) -> str:
+        if not key:
+            raise Rejected(
+                401,
+                "missing_key",
+                "no project key: send 'X-Sentry-Auth: Sentry sentry_key=<key>, "
+                "sentry_version=7' (or use the DSN from 'argus projects add')",
+            )
+        tenant = await run_in_threadpool(keys.tenant_for, project_id, key)
+        if tenant is None:
+            raise Rejected(401, "bad_key", f"the key is not a key of project {project_id}")
+        return tenant
+
+    async def file_events(
+        endpoint: str, events: list[ErrorEvent], tenant: str
+    ) -> list[IngestOutcome]:
+        outcomes = []
+        for event in events:
+            outcome = await run_in_threadpool(service.ingest, event, tenant)
+            matched = outcome.matched_by
+            metrics.count("argus_ingest_events_total", endpoint=endpoint, matched=matched)
+            outcomes.append(outcome)
+        return outcomes
+
+    @router.post("/api/{project_id}/envelope/")
+    async def envelope_endpoint(project_id: str, request: Request) -> JSONResponse:
+        async def handle() -> dict[str, object]:
+            key = sentry_key_of(request.headers, request.query_params)
+            tenant = await tenant_of(project_id, key) if key else None
+            envelope = parse_envelope(await read_body(request))
+            if tenant is None:
+                tenant = await tenant_of(project_id, _envelope_key(envelope, project_id))
+            events = _envelope_events(envelope, tenant, metrics)
+            await file_events("envelope", events, tenant)
+            event_id = envelope.event_id or next((e.raw_id for e in events if e.raw_id), None)
+            return {"id": event_id} if event_id else {}
+
+        return await respond("envelope", handle)
+
+    @router.post("/api/{project_id}/store/")
+    async def store_endpoint(project_id: str, request: Request) -> JSONResponse:
+        async def handle() -> dict[str, object]:
+            key = sentry_key_of(request.headers, request.query_params)
+            tenant = await tenant_of(project_id, key)
+            event = sentry_event(await read_body(request), tenant, "sentry-event")
+            await file_events("store", [event], tenant)
+            return {"id": event.raw_id} if event.raw_id else {}
+
+        return await respond("store", handle)
+
+    @router.post("/api/{project_id}/errors")
+    async def generic_endpoint(project_id: str, request: Request) -> JSONResponse:
+        async def handle() -> dict[str, object]:
+            key = bearer_token(request.headers.get("authorization"))
+            if key is None:
+                raise Rejected(
+                    401, "missing_key", "no project key: send 'Authorization: Bearer <key>'"
+                )
+            tenant = await tenant_of(project_id, key)
+            event = any_format_event(await read_body(request), tenant)
+            (outcome,) = await file_events("errors", [event], tenant)
+            return _outcome_body(outcome, event)
+
+        return await respond("errors", handle)
+
+    @router.post("/webhooks/sentry/{tenant}")
+    async def webhook_endpoint(tenant: str, request: Request) -> JSONResponse:
+        async def handle() -> dict[str, object]:
+            try:
+                check_name(tenant, "tenant")
+            except ConfigError as error:
+                raise Rejected(400, "bad_tenant", str(error)) from None
+            secret = settings.sentry_client_secret
+            if secret is None:
+                raise Rejected(
+                    401,
+                    "webhooks_disabled",
+                    "this server has no Sentry client secret (ARGUS_SENTRY_CLIENT_SECRET), "
+                    "so it cannot verify webhooks",
+                )
+            body = await read_body(request)
+            signature = request.headers.get("sentry-hook-signature")
+            if not signature:
+                raise Rejected(401, "missing_signature", "no Sentry-Hook-Signature header")
+            if not verify_hook_signature(body, signature, secret):
+                raise Rejected(
+                    401,
+                    "bad_signature",
+                    "Sentry-Hook-Signature does not match the body: is the client secret right?",
+                )
+            resource = (request.headers.get("sentry-hook-resource") or "").strip()
+            if not resource:
+                raise Rejected(400, "missing_resource", "no Sentry-Hook-Resource header")
+            if resource not in WEBHOOK_ERROR_RESOURCES:
+                metrics.count("argus_ingest_items_ignored_total", type=f"webhook:{resource}")
+                return {"status": "ignored", "resource": resource}
+            check_event_size(body, "webhook body")
+            payload = json_object(body, "webhook body")
+            # An issue counts once, when it is created (not when resolved, assigned, ...).
+            if resource == "issue" and payload.get("action") != "created":
+                metrics.count("argus_ingest_items_ignored_total", type="webhook:issue")
+                return {"status": "ignored", "resource": resource}
+            event = sentry_webhook_event(payload, tenant)
+            (outcome,) = await file_events("webhook", [event], tenant)
+            return {"status": "ingested", **_outcome_body(outcome, event)}
+
+        return await respond("webhook", handle)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/metrics")
+    async def metrics_page() -> PlainTextResponse:
+        return PlainTextResponse(
+            metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    return router
+
+
+def create_ingest_app(
+    service: EventIngestor,
+    settings: IngestSettings,
+    keys: ProjectKeys | None = None,
+    metrics: IngestMetrics | None = None,
+) -> FastAPI:
+    """A standalone ingestion app (``argus serve``); ``keys`` default to none known."""
+    app = FastAPI(title="Argus error ingestion", docs_url=None, redoc_url=None)
+    app.state.metrics = metrics or IngestMetrics()
+    app.include_router(
+        create_ingest_router(service, settings, keys or StaticProjectKeys(), app.state.metrics)
+    )
+    return app
+
+
+def _refuse(metrics: IngestMetrics, endpoint: str, rejected: Rejected) -> JSONResponse:
+    metrics.rejected(endpoint, rejected.reason)
+    return JSONResponse(
+        {"error": rejected.reason, "detail": rejected.detail}, status_code=rejected.status
+    )
+
+
+def _envelope_key(envelope: Envelope, project_id: str) -> str | None:
+    """The key of the envelope header's DSN, when that DSN names this project."""
+    parts = dsn_parts(envelope.dsn) if envelope.dsn else None
+    if parts is None:
+        return None
+    key, dsn_project = parts
+    if dsn_project != project_id:
+        raise Rejected(
+            401, "bad_key", f"the envelope's DSN names project {dsn_project}, not {project_id}"
+        )
+    return key
+
+
+def _envelope_events(envelope: Envelope, tenant: str, metrics: IngestMetrics) -> list[ErrorEvent]:
+    """Parse every ``event`` item (all must be good) and count the items left out.
+
+    Unknown item types are dropped, as Sentry drops them, so that a newer SDK's new items
+    never cost an event; an envelope of nothing but unknown items is refused.
+    """
+    known = [item for item in envelope.items if item.is_known]
+    unknown = sorted({item.type for item in envelope.items if not item.is_known})
+    if unknown and not known:
+        raise Rejected(
+            400,
+            "unknown_item_type",
+            f"the envelope holds only item types Sentry does not define: {', '.join(unknown)}",
+        )
+    events = [
+        sentry_event(item.payload, tenant, "sentry-envelope")
+        for item in known
+        if item.type in INGESTED_TYPES
+    ]
+    for item in envelope.items:
+        if not item.is_known:
+            metrics.count("argus_ingest_items_dropped_total", type="unknown")
+        elif item.type not in INGESTED_TYPES:
+            metrics.count("argus_ingest_items_ignored_total", type=item.type)
+    return events
+
+
+def _outcome_body(outcome: IngestOutcome, event: ErrorEvent) -> dict[str, object]:
+    return {
+        "id": event.raw_id,
+        "pattern": {
+            "id": outcome.pattern.id,
+            "title": outcome.pattern.title,
+            "occurrences": outcome.pattern.occurrences,
+            "is_new": outcome.is_new,
+            "matched_by": outcome.matched_by,
+            "similarity": outcome.similarity,
+        },
+    }

@@ -1,0 +1,31 @@
+"""Typed settings of the ingestion server, validated once when built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import ConfigError
+from core.patterns.limits import MAX_INPUT_BYTES
+
+DEFAULT_MAX_BODY_BYTES = MAX_INPUT_BYTES
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """What the ingestion server needs to know; every field has a working default.
+
+    ``max_body_bytes`` caps a request body both as sent and once decompressed.
+    ``sentry_client_secret`` is the Sentry integration's client secret that signs its
+    webhooks; without it the webhook endpoint refuses every request.
+    """
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    sentry_client_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1024:
+            raise ConfigError(
+                f"the ingestion body limit must be at least 1024 bytes, not {self.max_body_bytes}"
+            )
+        if self.sentry_client_secret is not None and not self.sentry_client_secret.strip():
+            raise ConfigError("the Sentry client secret is empty; unset it or give its value")
