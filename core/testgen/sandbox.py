@@ -66,6 +66,9 @@ class Limits:
             raise ConfigError("sandbox limits must be positive")
 
 
+DEFAULT_LIMITS = Limits()
+
+
 class NetworkMode(StrEnum):
     """How the network is kept away from a run."""
 
@@ -119,6 +122,9 @@ class IsolationPolicy:
     user_name: str = "nobody"
 
 
+DEFAULT_POLICY = IsolationPolicy()
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one sandboxed command did. Output is the tail of each stream, decoded leniently."""
@@ -144,7 +150,7 @@ class RunResult:
 
 
 def detect_isolation(
-    policy: IsolationPolicy = IsolationPolicy(), python: str = sys.executable
+    policy: IsolationPolicy = DEFAULT_POLICY, python: str = sys.executable
 ) -> Isolation:
     """Measure, once per policy and interpreter, the strongest isolation this machine allows."""
     return _detect_isolation(policy, python)
@@ -340,7 +346,7 @@ class Workspace:
     def run(
         self,
         argv: Sequence[str],
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         *,
         python_paths: Sequence[str] = (),
         extra_environment: Mapping[str, str] | None = None,
@@ -429,7 +435,7 @@ def workspace(
     repo: Path | str,
     commit: str | None,
     *,
-    policy: IsolationPolicy = IsolationPolicy(),
+    policy: IsolationPolicy = DEFAULT_POLICY,
     python: str = sys.executable,
 ) -> Iterator[Workspace]:
     """A sandbox holding ``repo`` at ``commit`` (a git worktree) or, when None, its working tree.
