@@ -1,0 +1,116 @@
+"""Body reading and Content-Encoding decoding: every limit holds, corrupt streams are 400s."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+from collections.abc import AsyncIterator
+
+import brotli
+import pytest
+
+from ingest_server.body import check_declared_length, decode_content, read_capped
+from ingest_server.errors import Rejected
+
+PAYLOAD = b'{"exception": {"values": [{"type": "KeyError", "value": "user"}]}}' * 20
+LIMIT = 64 * 1024
+
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        (None, PAYLOAD),
+        ("identity", PAYLOAD),
+        ("gzip", gzip.compress(PAYLOAD)),
+        ("x-gzip", gzip.compress(PAYLOAD)),
+        ("GZIP", gzip.compress(PAYLOAD)),
+        ("deflate", zlib.compress(PAYLOAD)),
+        ("deflate", raw_deflate(PAYLOAD)),
+        ("br", brotli.compress(PAYLOAD)),
+        ("gzip, br", brotli.compress(gzip.compress(PAYLOAD))),
+        # Two gzip members back to back form one gzip stream.
+        ("gzip", gzip.compress(PAYLOAD[:100]) + gzip.compress(PAYLOAD[100:])),
+    ],
+)
+def test_every_supported_encoding_decodes(encoding: str | None, encoded: bytes) -> None:
+    assert decode_content(encoded, encoding, LIMIT) == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)],
+)
+def test_a_compression_bomb_stops_at_the_limit(encoding: str, compress) -> None:
+    bomb = compress(b"\0" * (50 * 1024 * 1024))
+    assert len(bomb) < 100 * 1024
+    with pytest.raises(Rejected) as caught:
+        decode_content(bomb, encoding, LIMIT)
+    assert caught.value.status == 413
+    assert caught.value.reason == "decoded_too_large"
+
+
+def test_a_body_exactly_at_the_limit_is_accepted() -> None:
+    data = b"x" * LIMIT
+    assert decode_content(gzip.compress(data), "gzip", LIMIT) == data
+    assert decode_content(brotli.compress(data), "br", LIMIT) == data
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        ("gzip", b"this is not gzip at all"),
+        ("gzip", gzip.compress(PAYLOAD)[:-12]),
+        ("deflate", zlib.compress(PAYLOAD)[:-8]),
+        ("br", b"\xff\xff\xff not brotli"),
+        ("br", brotli.compress(PAYLOAD)[:-4]),
+    ],
+)
+def test_corrupt_or_truncated_streams_are_bad_requests(encoding: str, encoded: bytes) -> None:
+    with pytest.raises(Rejected) as caught:
+        decode_content(encoded, encoding, LIMIT)
+    assert (caught.value.status, caught.value.reason) == (400, "bad_encoding")
+
+
+def test_an_unknown_encoding_is_unsupported_media() -> None:
+    with pytest.raises(Rejected) as caught:
+        decode_content(b"data", "zstd", LIMIT)
+    assert caught.value.status == 415
+    assert "zstd" in caught.value.detail
+
+
+async def chunks(pieces: list[bytes], consumed: list[int]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        consumed.append(len(piece))
+        yield piece
+
+
+def test_reading_stops_as_soon_as_the_body_passes_the_limit() -> None:
+    consumed: list[int] = []
+    pieces = [b"a" * 1024] * 1000  # 1 MB offered, 4 KB allowed
+    with pytest.raises(Rejected) as caught:
+        asyncio.run(read_capped(chunks(pieces, consumed), 4096))
+    assert caught.value.status == 413
+    assert sum(consumed) == 5 * 1024  # not one piece more than needed to know
+
+
+def test_reading_a_body_within_the_limit_returns_it_whole() -> None:
+    body = asyncio.run(read_capped(chunks([b"ab", b"", b"cd"], []), 4))
+    assert body == b"abcd"
+
+
+@pytest.mark.parametrize(
+    ("header", "status"), [("10", None), ("4096", None), ("4097", 413), ("ten", 400)]
+)
+def test_declared_length_is_checked_before_reading(header: str, status: int | None) -> None:
+    if status is None:
+        check_declared_length(header, 4096)
+        return
+    with pytest.raises(Rejected) as caught:
+        check_declared_length(header, 4096)
+    assert caught.value.status == status
