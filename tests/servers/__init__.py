@@ -1,0 +1,1 @@
+"""Local protocol servers (Anthropic Messages, Workers AI, OpenAI chat completions) for tests."""
