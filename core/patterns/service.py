@@ -3,27 +3,75 @@
 Front-ends (the CLI's ``argus ingest`` / ``argus patterns``, the ingestion server) call this
 and nothing below it. ``open_service(path)`` gives the embedded default wiring: the SQLite store,
 a local approximate vector index persisted next to it, and the local ``HashingEmbedder``.
+
+Matching, per tenant: the exact ``pattern_hash`` first (no embedding needed: the stored pattern
+is reused); else the nearest pattern in the tenant's vector namespace when its cosine is at or
+above the threshold (the new hash is recorded as an alias of that pattern); else a new pattern.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD, Embedder
+from core.errors import ConfigError, StoreError
+from core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD, Embedder, HashingEmbedder
+from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent
+from core.patterns.formats import parse_error
+from core.patterns.normalise import Signature, mask_message, signature_of
 from core.patterns.records import IngestResult, Location, Pattern, PatternTest
+from core.patterns.risk_feedback import count_by_function
+from core.patterns.scrub import scrub_event, scrub_text
+from core.patterns.shared_pool import (
+    MIN_TENANTS,
+    SHARED_NAMESPACE,
+    anonymise,
+    anonymise_stored,
+    shared_text,
+    strip_literals,
+)
+from core.patterns.store import (
+    Occurrence,
+    PatternStore,
+    SharedSignature,
+    SQLiteExecutor,
+    SqlPatternStore,
+    encode_embedding,
+    format_time,
+    pattern_id_for,
+)
+from core.store.sqlite import SQLiteStore
+from core.store.vector import CatchUpIndex, LocalAnnIndex, VectorIndex
 
 __all__ = [
+    "EXPORT_FORMAT",
     "IngestResult",
     "Location",
     "Pattern",
     "PatternService",
     "PatternTest",
     "open_service",
+    "tenant_namespace",
 ]
+
+EXPORT_FORMAT = "argus-patterns"
+EXPORT_VERSION = 1
+MAX_TENANT_CHARS = 200
+#: Event timestamps further in the future than this are replaced by the time of receipt.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def tenant_namespace(tenant: str) -> str:
+    """The vector namespace of a tenant (short enough for Vectorize's 64-byte limit)."""
+    if len(tenant.encode("utf-8")) <= 60 and tenant.isprintable():
+        return f"t:{tenant}"
+    return "t:" + hashlib.sha256(tenant.encode("utf-8")).hexdigest()[:40]
 
 
 class PatternService:
@@ -31,70 +79,460 @@ class PatternService:
 
     def __init__(
         self,
-        store: Any,
-        index: Any,
+        store: PatternStore,
+        index: VectorIndex,
         embedder: Embedder,
         *,
         threshold: float = DEFAULT_SIMILARITY_THRESHOLD,
         clock: Callable[[], datetime] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
-        raise NotImplementedError
+        if not 0.0 < threshold <= 1.0:
+            raise ConfigError(f"similarity threshold must be within (0, 1], not {threshold}")
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.threshold = threshold
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._on_close = on_close
+        self._lock = threading.RLock()
+        self._shared_loaded = False
+
+    # -- ingestion -------------------------------------------------------------------------
 
     def ingest(self, data: bytes | str | ErrorEvent, tenant: str) -> IngestResult:
         """Parse (unless already an event), scrub, sign and file one error under a pattern.
 
-        Raises ``IngestError`` for unreadable input (nothing stored) and ``StoreError`` when
-        the store fails (nothing stored: one transaction).
+        Raises ``IngestError`` for unreadable input and ``StoreError`` when the store fails;
+        either way nothing is stored (one transaction per occurrence).
         """
-        raise NotImplementedError
+        tenant = _checked_tenant(tenant)
+        event = data if isinstance(data, ErrorEvent) else parse_error(data)
+        clean = scrub_event(event)
+        signature = signature_of(clean)
+        occurrence = self._occurrence(tenant, clean, signature)
+        with self._lock:
+            self.store.ensure_tenant(tenant)
+            known = self.store.resolve_hash(tenant, signature.pattern_hash)
+            if known is not None:
+                pattern = self.store.record(
+                    occurrence,
+                    known,
+                    create=False,
+                    matched_by="hash",
+                    similarity=None,
+                    embedding=None,
+                )
+                return IngestResult(pattern, is_new=False, matched_by="hash")
+            return self._file_unknown_hash(tenant, signature, occurrence)
+
+    def _file_unknown_hash(
+        self, tenant: str, signature: Signature, occurrence: Occurrence
+    ) -> IngestResult:
+        (embedding,) = self.embedder.embed([signature.embedding_text])
+        namespace = tenant_namespace(tenant)
+        self._catch_up(tenant)
+        matches = self.index.query(namespace, embedding, 1)
+        if matches and matches[0].score >= self.threshold:
+            target, score = matches[0].id, min(1.0, matches[0].score)
+            pattern = self.store.record(
+                occurrence,
+                target,
+                create=False,
+                matched_by="similarity",
+                similarity=score,
+                embedding=None,
+            )
+            if pattern.id == target:
+                self._share_new(tenant, signature)
+                return IngestResult(
+                    pattern, is_new=False, matched_by="similarity", similarity=score
+                )
+            return IngestResult(pattern, is_new=False, matched_by="hash")
+        proposed = pattern_id_for(tenant, signature.pattern_hash)
+        pattern = self.store.record(
+            occurrence,
+            proposed,
+            create=True,
+            matched_by="new",
+            similarity=None,
+            embedding=embedding,
+        )
+        if pattern.id == proposed:
+            # Created here, or by another writer at the same moment: indexing is idempotent.
+            self.index.upsert(
+                namespace, [proposed], [embedding], [{"pattern_hash": signature.pattern_hash}]
+            )
+        is_new = pattern.id == proposed and pattern.occurrences == 1
+        if is_new:
+            self._share_new(tenant, signature)
+        return IngestResult(pattern, is_new=is_new, matched_by="new" if is_new else "hash")
+
+    def _occurrence(self, tenant: str, event: ErrorEvent, signature: Signature) -> Occurrence:
+        now = self.clock()
+        seen = event.timestamp or now
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=UTC)
+        if seen > now + FUTURE_TOLERANCE:
+            seen = now
+        return Occurrence(
+            tenant=tenant,
+            pattern_hash=signature.pattern_hash,
+            exception_type=signature.exception_type,
+            message=signature.message,
+            title=event.title[:300],
+            frames=signature.frames,
+            embedding_text=signature.embedding_text,
+            locations=tuple((item.path, item.function) for item in signature.locations),
+            release=event.release or "",
+            environment=event.environment or "",
+            seen_at=seen,
+            event_json=event_to_json(event),
+        )
+
+    def _catch_up(self, tenant: str) -> None:
+        """Add to a process-local index what the store holds beyond it (other processes'
+        patterns, or everything after a lost index file); re-embed what has no usable
+        stored embedding."""
+        if not isinstance(self.index, CatchUpIndex):
+            return
+        namespace = tenant_namespace(tenant)
+        since = self.index.synced_through(namespace)
+        stored = self.store.embeddings_since(tenant, since)
+        if not stored:
+            return
+        ids: list[str] = []
+        vectors: list[Sequence[float]] = []
+        for item in stored:
+            vector = item.embedding
+            if vector is None or len(vector) != self.embedder.dimensions:
+                (vector,) = self.embedder.embed([item.embedding_text])
+                self.store.store_embedding(item.pattern_id, vector)
+            ids.append(item.pattern_id)
+            vectors.append(vector)
+        self.index.upsert(namespace, ids, vectors)
+        self.index.mark_synced(namespace, stored[-1].sequence)
+
+    # -- the shared pool -------------------------------------------------------------------
+
+    def _share_new(self, tenant: str, signature: Signature) -> None:
+        if self.store.sharing(tenant):
+            self._contribute(tenant, anonymise(signature))
+
+    def _contribute(self, tenant: str, shared: SharedSignature) -> None:
+        (vector,) = self.embedder.embed([shared_text(shared)])
+        self.store.contribute(tenant, shared, encode_embedding(vector))
+        self.index.upsert(SHARED_NAMESPACE, [shared.shared_hash], [vector])
+
+    def set_sharing(self, tenant: str, share: bool) -> None:
+        """Opt the tenant in (contributing every pattern it has) or out (withdrawing them)."""
+        tenant = _checked_tenant(tenant)
+        with self._lock:
+            self.store.set_sharing(tenant, share)
+            if share:
+                for row in self.store.shared_signatures_of(tenant):
+                    frames = json.loads(row["frames"] or "[]")
+                    self._contribute(
+                        tenant,
+                        anonymise_stored(str(row["exception_type"]), str(row["message"]), frames),
+                    )
+
+    def _load_shared(self) -> None:
+        """Index the pool's stored embeddings once per process (the pool is small)."""
+        if self._shared_loaded:
+            return
+        self._shared_loaded = True
+        ids: list[str] = []
+        vectors: list[Sequence[float]] = []
+        for shared_hash, vector in self.store.shared_embeddings():
+            if vector is not None and len(vector) == self.embedder.dimensions:
+                ids.append(shared_hash)
+                vectors.append(vector)
+        if ids:
+            self.index.upsert(SHARED_NAMESPACE, ids, vectors)
+
+    # -- reading ---------------------------------------------------------------------------
 
     def search(self, text: str, tenant: str, k: int = 5) -> list[tuple[Pattern, float]]:
-        """The ``k`` nearest patterns of ``tenant`` to an error text (any ingest format, or
-        free text), with cosine similarity, best first; shared-pool patterns visible to the
-        tenant come after with ``shared=True``."""
-        raise NotImplementedError
+        """The nearest patterns to an error text, best first, with cosine similarity.
+
+        ``text`` may be anything ``ingest`` reads, or free text (scrubbed and masked the same
+        way). Up to ``k`` of the tenant's own patterns come first, then up to ``k`` shared-pool
+        patterns visible to the tenant (seen by at least 3 tenants, not contributed by this
+        one), marked ``shared=True`` with ``tenant="shared"``.
+        """
+        tenant = _checked_tenant(tenant)
+        if k <= 0:
+            return []
+        try:
+            signature = signature_of(scrub_event(parse_error(text)))
+            query_text = signature.embedding_text
+            shared_query = shared_text(anonymise(signature))
+        except IngestError:
+            masked = mask_message(scrub_text(text))
+            if not masked:
+                return []
+            query_text = masked
+            shared_query = strip_literals(masked)
+        with self._lock:
+            (vector,) = self.embedder.embed([query_text])
+            self._catch_up(tenant)
+            matches = self.index.query(tenant_namespace(tenant), vector, k)
+            found = self.store.get_many(tenant, [match.id for match in matches])
+            results = [
+                (found[match.id], min(1.0, match.score)) for match in matches if match.id in found
+            ]
+            results.extend(self._shared_matches(tenant, shared_query, k))
+        return results
+
+    def _shared_matches(self, tenant: str, query: str, k: int) -> list[tuple[Pattern, float]]:
+        self._load_shared()
+        (vector,) = self.embedder.embed([query])
+        matches = self.index.query(SHARED_NAMESPACE, vector, k * 4)
+        if not matches:
+            return []
+        rows = {
+            str(row["pattern_hash"]): row
+            for row in self.store.shared_patterns([match.id for match in matches])
+        }
+        visible: list[tuple[Pattern, float]] = []
+        for match in matches:
+            row = rows.get(match.id)
+            if row is None or int(row["tenant_count"]) < MIN_TENANTS:
+                continue
+            if tenant in row["tenants"]:
+                continue
+            visible.append((_shared_pattern(row), min(1.0, match.score)))
+            if len(visible) == k:
+                break
+        return visible
 
     def list_patterns(self, tenant: str, limit: int = 50, offset: int = 0) -> list[Pattern]:
         """The tenant's patterns, most frequent first (ties: most recently seen first)."""
-        raise NotImplementedError
+        with self._lock:
+            return self.store.list_patterns(_checked_tenant(tenant), limit, offset)
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
-        """One pattern of the tenant by id, or None."""
-        raise NotImplementedError
+        """One pattern of the tenant by id (another tenant's id gives None)."""
+        with self._lock:
+            return self.store.get(_checked_tenant(tenant), pattern_id)
 
     def stats(self, tenant: str) -> dict[str, Any]:
-        """JSON-ready figures on the tenant's library."""
-        raise NotImplementedError
+        """JSON-ready figures on the tenant's library (see docs/patterns.md)."""
+        with self._lock:
+            figures = self.store.stats(_checked_tenant(tenant))
+        figures["threshold"] = self.threshold
+        figures["embedder"] = {
+            "name": type(self.embedder).__name__,
+            "dimensions": self.embedder.dimensions,
+        }
+        figures["index"] = type(self.index).__name__
+        return figures
+
+    def record_test(
+        self,
+        tenant: str,
+        pattern_id: str,
+        test_id: str,
+        *,
+        framework: str = "",
+        success_rate: float = 0.0,
+        reuse_count: int = 0,
+        code: str | None = None,
+    ) -> None:
+        """Record (or update) a test generated for one of the tenant's patterns."""
+        with self._lock:
+            if self.store.get(_checked_tenant(tenant), pattern_id) is None:
+                raise StoreError(f"tenant {tenant!r} has no pattern {pattern_id!r}")
+            self.store.record_test(
+                pattern_id,
+                test_id,
+                framework=framework,
+                success_rate=success_rate,
+                reuse_count=reuse_count,
+                code=code,
+                created=self.clock(),
+            )
+
+    # -- export and import -----------------------------------------------------------------
 
     def export(self, tenant: str) -> Iterator[dict[str, Any]]:
-        """The tenant's library as JSON-ready rows (one JSONL line each, format in docs)."""
-        raise NotImplementedError
+        """The tenant's library as JSON-ready rows, one JSONL line each.
 
-    def import_rows(self, tenant: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Merge exported rows into the tenant's library; returns the patterns imported."""
-        raise NotImplementedError
+        The first row is a header ``{"format": "argus-patterns", "version": 1, "tenant",
+        "exported_at", "embedding_dimensions"}``; each further row is one pattern (the fields
+        of ``Pattern.to_dict`` without ``tenant``/``shared``, plus ``occurrence_counts``,
+        ``embedding_text``, ``embedding`` and test ``code``).
+        """
+        tenant = _checked_tenant(tenant)
+        yield {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "tenant": tenant,
+            "exported_at": format_time(self.clock()),
+            "embedding_dimensions": self.embedder.dimensions,
+        }
+        with self._lock:
+            rows = list(self.store.export_patterns(tenant))
+        yield from rows
 
-    def set_sharing(self, tenant: str, share: bool) -> None:
-        """Opt the tenant in or out of the shared pool."""
-        raise NotImplementedError
+    def import_rows(self, tenant: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Merge exported rows into the tenant's library (a known hash adds its counts);
+        returns how many patterns were new. A header of another format or version is an error.
+        """
+        tenant = _checked_tenant(tenant)
+        created = 0
+        with self._lock:
+            for number, row in enumerate(rows, start=1):
+                if not isinstance(row, Mapping):
+                    raise StoreError(f"import row {number} is not a JSON object")
+                if "format" in row:
+                    if row.get("format") != EXPORT_FORMAT or row.get("version") != EXPORT_VERSION:
+                        raise StoreError(
+                            f"import row {number}: format {row.get('format')!r} version "
+                            f"{row.get('version')!r} is not {EXPORT_FORMAT} {EXPORT_VERSION}"
+                        )
+                    continue
+                if self.store.import_pattern(tenant, row):
+                    created += 1
+            self._index_imported(tenant)
+        return created
+
+    def _index_imported(self, tenant: str) -> None:
+        if isinstance(self.index, CatchUpIndex):
+            self._catch_up(tenant)
+            return
+        # A shared remote index: upsert every pattern (idempotent), re-embedding as needed.
+        namespace = tenant_namespace(tenant)
+        for item in self.store.embeddings_since(tenant, 0):
+            vector = item.embedding
+            if vector is None or len(vector) != self.embedder.dimensions:
+                (vector,) = self.embedder.embed([item.embedding_text])
+            self.index.upsert(namespace, [item.pattern_id], [vector])
+
+    # -- feedback to risk ------------------------------------------------------------------
 
     def production_errors_by_function(
         self, tenant: str, paths: Iterable[str]
     ) -> dict[tuple[str, str], int]:
-        """``(repository path, function) -> occurrences`` whose in-app frames point there."""
-        raise NotImplementedError
+        """``(repository path, recorded function) -> occurrences`` whose in-app frames point
+        there; paths match by suffix (``/srv/app/orders/pricing.py`` is
+        ``orders/pricing.py``). ``core.patterns.risk_feedback.for_symbols`` re-keys the result
+        by qualified symbol names for the review."""
+        with self._lock:
+            locations = self.store.location_counts(_checked_tenant(tenant))
+        return count_by_function(locations, paths)
 
     def close(self) -> None:
-        """Persist the local index and close the store."""
-        raise NotImplementedError
+        """Persist the local index and close the store (when this service opened it)."""
+        with self._lock:
+            save = getattr(self.index, "save", None)
+            if save is not None:
+                save()
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
+
+    def __enter__(self) -> PatternService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def event_to_json(event: ErrorEvent) -> str:
+    """The scrubbed event as kept in the store (compact JSON)."""
+    return json.dumps(
+        {
+            "type": event.exception_type,
+            "message": event.message,
+            "platform": event.platform,
+            "format": event.source_format,
+            "release": event.release,
+            "environment": event.environment,
+            "timestamp": event.timestamp.isoformat() if event.timestamp else None,
+            "id": event.raw_id,
+            "cause": event.cause,
+            "frames_omitted": event.frames_omitted,
+            "frames": [
+                {
+                    "function": frame.function,
+                    "file": frame.path,
+                    "line": frame.lineno,
+                    "in_app": frame.in_app,
+                    "code": frame.context_line,
+                    "vars": dict(frame.vars) if frame.vars else None,
+                }
+                for frame in event.frames
+            ],
+            "tags": dict(event.extra) if event.extra else None,
+        },
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def _shared_pattern(row: Mapping[str, Any]) -> Pattern:
+    first_seen = datetime.fromisoformat(str(row["first_seen"]).replace("Z", "+00:00"))
+    last_seen = datetime.fromisoformat(str(row["last_seen"]).replace("Z", "+00:00"))
+    message = str(row["message"])
+    exception_type = str(row["exception_type"])
+    return Pattern(
+        id=str(row["pattern_hash"]),
+        tenant="shared",
+        pattern_hash=str(row["pattern_hash"]),
+        exception_type=exception_type,
+        message=message,
+        title=f"{exception_type}: {message}" if message else exception_type,
+        occurrences=int(row["tenant_count"]),
+        first_seen=first_seen,
+        last_seen=last_seen,
+        shared=True,
+        frames=tuple(json.loads(row["functions"] or "[]")),
+    )
+
+
+def _checked_tenant(tenant: str) -> str:
+    if not isinstance(tenant, str) or not tenant.strip():
+        raise ConfigError("a tenant is required (a project key or a GitHub installation id)")
+    if len(tenant) > MAX_TENANT_CHARS or not tenant.isprintable():
+        raise ConfigError(
+            f"tenant ids are printable and at most {MAX_TENANT_CHARS} characters: {tenant[:40]!r}"
+        )
+    return tenant
 
 
 def open_service(
-    store_path_or_store: Path | str | Any,
+    store_path_or_store: Path | str | SQLiteStore | PatternStore,
     *,
     embedder: Embedder | None = None,
-    index: Any | None = None,
+    index: VectorIndex | None = None,
+    threshold: float = DEFAULT_SIMILARITY_THRESHOLD,
 ) -> PatternService:
-    """The embedded default: SQLite store at the path, local ANN index next to it,
-    ``HashingEmbedder(384)``."""
-    raise NotImplementedError
+    """The embedded default wiring.
+
+    A path opens (creating and migrating) the SQLite store there and keeps the local ANN
+    index in ``<path>.vectors/`` beside it (``":memory:"`` keeps both in memory); an open
+    ``SQLiteStore`` or any ``PatternStore`` is used as given. The embedder defaults to
+    ``HashingEmbedder(384)``.
+    """
+    chosen_embedder: Embedder = embedder or HashingEmbedder()
+    on_close: Callable[[], None] | None = None
+    directory: Path | None = None
+    if isinstance(store_path_or_store, str | Path):
+        sqlite_store = SQLiteStore.open(store_path_or_store)
+        store: PatternStore = SqlPatternStore(SQLiteExecutor(sqlite_store))
+        on_close = sqlite_store.close
+        if sqlite_store.path is not None:
+            directory = sqlite_store.path.with_name(sqlite_store.path.name + ".vectors")
+    elif isinstance(store_path_or_store, SQLiteStore):
+        store = SqlPatternStore(SQLiteExecutor(store_path_or_store))
+        if store_path_or_store.path is not None:
+            path = store_path_or_store.path
+            directory = path.with_name(path.name + ".vectors")
+    else:
+        store = store_path_or_store
+    chosen_index: VectorIndex = index or LocalAnnIndex(chosen_embedder.dimensions, directory)
+    return PatternService(
+        store, chosen_index, chosen_embedder, threshold=threshold, on_close=on_close
+    )

@@ -1,0 +1,925 @@
+"""The pattern store: the port, and one SQL implementation for SQLite and Cloudflare D1 alike.
+
+``SqlPatternStore`` talks to a :class:`SqlExecutor` — ``execute(sql, params) -> rows`` and an
+atomic ``execute_batch`` — so the very same statements run on the embedded SQLite store
+(:class:`SQLiteExecutor`) and on D1 over REST (``core.store.d1.D1Executor``).
+
+Concurrency: one occurrence is one batch, atomic (``BEGIN IMMEDIATE`` on SQLite, a D1 batch on
+D1), and every write in it is an upsert keyed by ``(tenant, pattern_hash)`` that adds to counts
+(``count = count + 1``) rather than writing a value read earlier. Two writers filing the same
+error at once therefore both count, and a pattern two writers create at once is created once
+(its id derives from the tenant and hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.errors import StoreError
+from core.patterns.records import Location, Pattern, PatternTest
+from core.store.sqlite import SQLiteStore
+
+Row = dict[str, Any]
+Statement = tuple[str, Sequence[object]]
+
+#: Scrubbed events kept per pattern (the newest ones).
+EVENTS_KEPT = 5
+TENANT_KINDS = ("github_installation", "project")
+
+
+class SqlExecutor(Protocol):
+    """Runs SQL: single statements, and batches that apply all or nothing."""
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Run one statement; rows as dicts keyed by column name."""
+        ...
+
+    def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run statements in one transaction; the rows of each, in order."""
+        ...
+
+
+class SQLiteExecutor:
+    """:class:`SqlExecutor` over a migrated :class:`SQLiteStore` (WAL, ``BEGIN IMMEDIATE``)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self._db = store.connection
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Run one statement (autocommit)."""
+        try:
+            return _rows(self._db.execute(sql, tuple(params)))
+        except sqlite3.Error as error:
+            raise StoreError(f"store query failed: {error}") from error
+
+    def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run statements in one ``BEGIN IMMEDIATE`` transaction."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot start a store transaction: {error}") from error
+        try:
+            results = [_rows(db.execute(sql, tuple(params))) for sql, params in statements]
+            db.execute("COMMIT")
+        except BaseException as error:
+            db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise StoreError(f"store write failed, nothing written: {error}") from error
+            raise
+        return results
+
+    def close(self) -> None:
+        """Close the underlying store."""
+        self.store.close()
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[Row]:
+    if cursor.description is None:
+        return []
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One error to file: everything the store writes for it."""
+
+    tenant: str
+    pattern_hash: str
+    exception_type: str
+    message: str
+    title: str
+    frames: tuple[str, ...]
+    embedding_text: str
+    locations: tuple[tuple[str, str], ...]
+    release: str
+    environment: str
+    seen_at: datetime
+    event_json: str
+
+
+@dataclass(frozen=True)
+class StoredEmbedding:
+    """A pattern's embedding as stored (for index rebuilds)."""
+
+    sequence: int
+    pattern_id: str
+    embedding: list[float] | None
+    embedding_text: str
+
+
+@dataclass(frozen=True)
+class SharedSignature:
+    """An anonymised signature a sharing tenant contributes to the pool."""
+
+    shared_hash: str
+    exception_type: str
+    message: str
+    functions: tuple[str, ...]
+
+
+class PatternStore(Protocol):
+    """What the pattern service needs from a relational store."""
+
+    def ensure_tenant(self, tenant: str, kind: str = "project", name: str = "") -> None:
+        """Create the tenant if unknown."""
+        ...
+
+    def resolve_hash(self, tenant: str, pattern_hash: str) -> str | None:
+        """The id of the pattern a hash is filed under, or None."""
+        ...
+
+    def record(
+        self,
+        occurrence: Occurrence,
+        pattern_id: str,
+        *,
+        create: bool,
+        matched_by: str,
+        similarity: float | None,
+        embedding: Sequence[float] | None,
+    ) -> Pattern:
+        """File one occurrence under ``pattern_id`` atomically; returns the updated pattern."""
+        ...
+
+    def get(self, tenant: str, pattern_id: str) -> Pattern | None:
+        """A pattern with its locations, releases, environments and tests."""
+        ...
+
+    def get_many(self, tenant: str, pattern_ids: Sequence[str]) -> dict[str, Pattern]:
+        """Patterns by id (unknown ids left out)."""
+        ...
+
+    def list_patterns(self, tenant: str, limit: int, offset: int) -> list[Pattern]:
+        """Most frequent first."""
+        ...
+
+    def embeddings_since(self, tenant: str, sequence: int) -> list[StoredEmbedding]:
+        """Embeddings of the tenant's patterns created after ``sequence``, in order."""
+        ...
+
+    def stats(self, tenant: str) -> dict[str, Any]:
+        """JSON-ready figures."""
+        ...
+
+    def record_test(
+        self,
+        pattern_id: str,
+        test_id: str,
+        *,
+        framework: str = "",
+        success_rate: float = 0.0,
+        reuse_count: int = 0,
+        code: str | None = None,
+        created: datetime | None = None,
+    ) -> None:
+        """Insert or update a generated test of a pattern."""
+        ...
+
+    def tests_for(self, pattern_id: str) -> list[PatternTest]:
+        """A pattern's tests, best success rate first."""
+        ...
+
+    def sharing(self, tenant: str) -> bool:
+        """Whether the tenant opted in to the shared pool."""
+        ...
+
+    def set_sharing(self, tenant: str, share: bool) -> None:
+        """Opt the tenant in or out; opting out withdraws its contributions."""
+        ...
+
+    def contribute(self, tenant: str, signature: SharedSignature, embedding: str | None) -> int:
+        """Add the tenant to a shared pattern's contributors; returns the tenant count."""
+        ...
+
+    def shared_patterns(self, hashes: Sequence[str]) -> list[Row]:
+        """Shared pool rows by hash, with ``tenant_count`` and ``tenants``."""
+        ...
+
+    def shared_embeddings(self) -> list[tuple[str, list[float] | None]]:
+        """``(shared hash, embedding)`` of every shared pattern."""
+        ...
+
+    def store_embedding(self, pattern_id: str, embedding: Sequence[float]) -> None:
+        """Replace a pattern's stored embedding."""
+        ...
+
+    def shared_signatures_of(self, tenant: str) -> list[Row]:
+        """Exception type, masked message and frames of every pattern of the tenant."""
+        ...
+
+    def location_counts(self, tenant: str) -> list[tuple[str, str, int]]:
+        """``(path, function, occurrences)`` summed over the tenant's patterns."""
+        ...
+
+    def export_patterns(self, tenant: str) -> Iterator[Row]:
+        """Every pattern of the tenant as a JSON-ready row."""
+        ...
+
+    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool:
+        """Merge one exported pattern row; True when it was new to the tenant."""
+        ...
+
+
+def pattern_id_for(tenant: str, pattern_hash: str) -> str:
+    """The id a pattern created by ``pattern_hash`` gets: the same in every process."""
+    digest = hashlib.sha256(f"{tenant}\0{pattern_hash}".encode()).hexdigest()
+    return f"pat_{digest[:20]}"
+
+
+def encode_embedding(vector: Sequence[float] | None) -> str | None:
+    """Base64 of little-endian float32 values (text, so it travels through D1's JSON)."""
+    if vector is None:
+        return None
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_embedding(text: str | None) -> list[float] | None:
+    """The inverse of :func:`encode_embedding`; None for None or damaged text."""
+    if not text:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    if len(raw) % 4:
+        return None
+    return [float(value) for value in np.frombuffer(raw, dtype="<f4")]
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 UTC with microseconds and ``Z``: sorts as text."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """The inverse of :func:`format_time` (any ISO 8601 accepted)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+_PATTERN_COLUMNS = (
+    "seq, id, tenant, pattern_hash, exception_type, message, title, frames, occurrences, "
+    "first_seen, last_seen"
+)
+_REF_BY_HASH = "(SELECT pattern_id FROM pattern_hashes WHERE tenant = ? AND pattern_hash = ?)"
+
+
+class SqlPatternStore:
+    """:class:`PatternStore` in portable SQL over a :class:`SqlExecutor`."""
+
+    def __init__(self, executor: SqlExecutor, *, events_kept: int = EVENTS_KEPT) -> None:
+        self.executor = executor
+        self.events_kept = events_kept
+        self._tenants: set[str] = set()
+
+    # -- tenants ---------------------------------------------------------------------------
+
+    def ensure_tenant(self, tenant: str, kind: str = "project", name: str = "") -> None:
+        """Create the tenant if unknown (cached per process)."""
+        if tenant in self._tenants:
+            return
+        if kind not in TENANT_KINDS:
+            raise StoreError(f"unknown tenant kind {kind!r}: use one of {', '.join(TENANT_KINDS)}")
+        self.executor.execute(
+            "INSERT INTO tenants (id, kind, name, share_opt_in, created_at) "
+            "VALUES (?, ?, ?, 0, ?) ON CONFLICT(id) DO NOTHING",
+            (tenant, kind, name or tenant, format_time(datetime.now(UTC))),
+        )
+        self._tenants.add(tenant)
+
+    def sharing(self, tenant: str) -> bool:
+        """Whether the tenant opted in to the shared pool."""
+        rows = self.executor.execute("SELECT share_opt_in FROM tenants WHERE id = ?", (tenant,))
+        return bool(rows and rows[0]["share_opt_in"])
+
+    def set_sharing(self, tenant: str, share: bool) -> None:
+        """Opt in or out; opting out withdraws the tenant from every shared pattern."""
+        self.ensure_tenant(tenant)
+        statements: list[Statement] = [
+            ("UPDATE tenants SET share_opt_in = ? WHERE id = ?", (1 if share else 0, tenant))
+        ]
+        if not share:
+            statements += [
+                ("DELETE FROM shared_pattern_tenants WHERE tenant = ?", (tenant,)),
+                (
+                    "UPDATE shared_patterns SET tenant_count = (SELECT count(*) FROM "
+                    "shared_pattern_tenants t WHERE t.pattern_hash = shared_patterns.pattern_hash)",
+                    (),
+                ),
+                ("DELETE FROM shared_patterns WHERE tenant_count = 0", ()),
+            ]
+        self.executor.execute_batch(statements)
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    def resolve_hash(self, tenant: str, pattern_hash: str) -> str | None:
+        """The id of the pattern a hash is filed under, or None."""
+        rows = self.executor.execute(
+            "SELECT pattern_id FROM pattern_hashes WHERE tenant = ? AND pattern_hash = ?",
+            (tenant, pattern_hash),
+        )
+        return str(rows[0]["pattern_id"]) if rows else None
+
+    def record(
+        self,
+        occurrence: Occurrence,
+        pattern_id: str,
+        *,
+        create: bool,
+        matched_by: str,
+        similarity: float | None,
+        embedding: Sequence[float] | None,
+    ) -> Pattern:
+        """File one occurrence in one atomic batch; returns the pattern as it now stands.
+
+        ``create`` inserts the pattern (unless the hash got filed meanwhile); otherwise the hash
+        is filed under ``pattern_id`` unless it already is under some pattern. Either way the
+        counts go to whatever pattern the hash resolves to inside the transaction.
+        """
+        o = occurrence
+        seen = format_time(o.seen_at)
+        key = (o.tenant, o.pattern_hash)
+        statements: list[Statement] = []
+        if create:
+            statements.append(
+                (
+                    "INSERT INTO patterns (id, tenant, pattern_hash, exception_type, message, "
+                    "title, frames, occurrences, first_seen, last_seen, embedding_text, "
+                    "embedding, embedding_dimensions) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM pattern_hashes WHERE tenant = ? AND pattern_hash = ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (
+                        pattern_id,
+                        o.tenant,
+                        o.pattern_hash,
+                        o.exception_type,
+                        o.message,
+                        o.title,
+                        json.dumps(list(o.frames)),
+                        seen,
+                        seen,
+                        o.embedding_text,
+                        encode_embedding(embedding),
+                        len(embedding) if embedding is not None else 0,
+                        *key,
+                    ),
+                )
+            )
+        if create or matched_by == "similarity":
+            statements.append(
+                (
+                    "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
+                    "similarity, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (*key, pattern_id, matched_by, similarity, seen),
+                )
+            )
+        statements.append(
+            (
+                "UPDATE patterns SET occurrences = occurrences + 1, "
+                "last_seen = max(last_seen, ?), first_seen = min(first_seen, ?) "
+                f"WHERE id = {_REF_BY_HASH}",
+                (seen, seen, *key),
+            )
+        )
+        statements.append(
+            (
+                "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
+                "first_seen, last_seen) SELECT pattern_id, ?, ?, 1, ?, ? FROM pattern_hashes "
+                "WHERE tenant = ? AND pattern_hash = ? "
+                "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
+                "count = count + 1, last_seen = max(last_seen, excluded.last_seen), "
+                "first_seen = min(first_seen, excluded.first_seen)",
+                (o.release, o.environment, seen, seen, *key),
+            )
+        )
+        for path, function in dict.fromkeys(o.locations):
+            statements.append(
+                (
+                    "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
+                    "SELECT pattern_id, tenant, ?, ?, 1 FROM pattern_hashes "
+                    "WHERE tenant = ? AND pattern_hash = ? "
+                    "ON CONFLICT (pattern_id, path, function) DO UPDATE SET count = count + 1",
+                    (path, function, *key),
+                )
+            )
+        if self.events_kept > 0:
+            statements.append(
+                (
+                    "INSERT INTO pattern_events (pattern_id, seen_at, event) "
+                    "SELECT pattern_id, ?, ? FROM pattern_hashes "
+                    "WHERE tenant = ? AND pattern_hash = ?",
+                    (seen, o.event_json, *key),
+                )
+            )
+            statements.append(
+                (
+                    f"DELETE FROM pattern_events WHERE pattern_id = {_REF_BY_HASH} AND id <= "
+                    f"(SELECT id FROM pattern_events WHERE pattern_id = {_REF_BY_HASH} "
+                    "ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (*key, *key, self.events_kept),
+                )
+            )
+        statements.append(
+            (f"SELECT {_PATTERN_COLUMNS} FROM patterns WHERE id = {_REF_BY_HASH}", key)
+        )
+        results = self.executor.execute_batch(statements)
+        rows = results[-1]
+        if not rows:
+            raise StoreError(f"the pattern for {o.pattern_hash} vanished while filing it")
+        return self._pattern(rows[0])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, tenant: str, pattern_id: str) -> Pattern | None:
+        """A pattern with its locations, releases, environments, tests and aliases."""
+        return self.get_many(tenant, [pattern_id]).get(pattern_id)
+
+    def get_many(self, tenant: str, pattern_ids: Sequence[str]) -> dict[str, Pattern]:
+        """Patterns by id, with details (unknown ids and other tenants' ids left out)."""
+        ids = list(dict.fromkeys(pattern_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self.executor.execute(
+            f"SELECT {_PATTERN_COLUMNS} FROM patterns WHERE tenant = ? AND id IN ({marks})",
+            (tenant, *ids),
+        )
+        return {pattern.id: pattern for pattern in self._detailed(rows)}
+
+    def list_patterns(self, tenant: str, limit: int, offset: int) -> list[Pattern]:
+        """Most frequent first, then most recently seen."""
+        rows = self.executor.execute(
+            f"SELECT {_PATTERN_COLUMNS} FROM patterns WHERE tenant = ? "
+            "ORDER BY occurrences DESC, last_seen DESC, seq LIMIT ? OFFSET ?",
+            (tenant, max(0, limit), max(0, offset)),
+        )
+        return self._detailed(rows)
+
+    def events_of(self, pattern_id: str) -> list[Row]:
+        """The kept scrubbed events of a pattern, newest first (``seen_at``, ``event``)."""
+        rows = self.executor.execute(
+            "SELECT seen_at, event FROM pattern_events WHERE pattern_id = ? ORDER BY id DESC",
+            (pattern_id,),
+        )
+        return [{"seen_at": row["seen_at"], "event": json.loads(row["event"])} for row in rows]
+
+    def embeddings_since(self, tenant: str, sequence: int) -> list[StoredEmbedding]:
+        """Embeddings of the tenant's patterns created after ``sequence``, in order."""
+        rows = self.executor.execute(
+            "SELECT seq, id, embedding, embedding_text FROM patterns "
+            "WHERE tenant = ? AND seq > ? ORDER BY seq",
+            (tenant, sequence),
+        )
+        return [
+            StoredEmbedding(
+                int(row["seq"]),
+                str(row["id"]),
+                decode_embedding(row["embedding"]),
+                str(row["embedding_text"]),
+            )
+            for row in rows
+        ]
+
+    def store_embedding(self, pattern_id: str, embedding: Sequence[float]) -> None:
+        """Replace a pattern's stored embedding (after re-embedding with another embedder)."""
+        self.executor.execute(
+            "UPDATE patterns SET embedding = ?, embedding_dimensions = ? WHERE id = ?",
+            (encode_embedding(embedding), len(embedding), pattern_id),
+        )
+
+    def stats(self, tenant: str) -> dict[str, Any]:
+        """Pattern and occurrence totals, first/last seen, per environment and release."""
+        execute = self.executor.execute
+        totals = execute(
+            "SELECT count(*) AS patterns, coalesce(sum(occurrences), 0) AS occurrences, "
+            "min(first_seen) AS first_seen, max(last_seen) AS last_seen "
+            "FROM patterns WHERE tenant = ?",
+            (tenant,),
+        )[0]
+        aliases = execute(
+            "SELECT count(*) AS n FROM pattern_hashes WHERE tenant = ? AND matched_by = ?",
+            (tenant, "similarity"),
+        )[0]["n"]
+        by_environment = execute(
+            "SELECT o.environment AS name, sum(o.count) AS n FROM pattern_occurrences o "
+            "JOIN patterns p ON p.id = o.pattern_id WHERE p.tenant = ? "
+            "GROUP BY o.environment ORDER BY n DESC, name",
+            (tenant,),
+        )
+        by_release = execute(
+            "SELECT o.release AS name, sum(o.count) AS n FROM pattern_occurrences o "
+            "JOIN patterns p ON p.id = o.pattern_id WHERE p.tenant = ? "
+            "GROUP BY o.release ORDER BY n DESC, name LIMIT 20",
+            (tenant,),
+        )
+        tests = execute(
+            "SELECT count(*) AS n FROM pattern_tests t JOIN patterns p ON p.id = t.pattern_id "
+            "WHERE p.tenant = ?",
+            (tenant,),
+        )[0]["n"]
+        return {
+            "tenant": tenant,
+            "patterns": int(totals["patterns"]),
+            "occurrences": int(totals["occurrences"]),
+            "similarity_aliases": int(aliases),
+            "tests": int(tests),
+            "first_seen": totals["first_seen"],
+            "last_seen": totals["last_seen"],
+            "environments": {row["name"] or "(none)": int(row["n"]) for row in by_environment},
+            "releases": {row["name"] or "(none)": int(row["n"]) for row in by_release},
+            "sharing": self.sharing(tenant),
+        }
+
+    # -- tests -----------------------------------------------------------------------------
+
+    def record_test(
+        self,
+        pattern_id: str,
+        test_id: str,
+        *,
+        framework: str = "",
+        success_rate: float = 0.0,
+        reuse_count: int = 0,
+        code: str | None = None,
+        created: datetime | None = None,
+    ) -> None:
+        """Insert or update a generated test of a pattern."""
+        if not 0.0 <= success_rate <= 1.0:
+            raise StoreError(f"success_rate must be within 0..1, not {success_rate}")
+        self.executor.execute(
+            "INSERT INTO pattern_tests (pattern_id, test_id, framework, success_rate, "
+            "reuse_count, code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (pattern_id, test_id) DO UPDATE SET framework = excluded.framework, "
+            "success_rate = excluded.success_rate, reuse_count = excluded.reuse_count, "
+            "code = coalesce(excluded.code, code)",
+            (
+                pattern_id,
+                test_id,
+                framework,
+                success_rate,
+                reuse_count,
+                code,
+                format_time(created or datetime.now(UTC)),
+            ),
+        )
+
+    def tests_for(self, pattern_id: str) -> list[PatternTest]:
+        """A pattern's tests, best success rate first."""
+        rows = self.executor.execute(
+            "SELECT pattern_id, test_id, framework, success_rate, reuse_count, code, created_at "
+            "FROM pattern_tests WHERE pattern_id = ? "
+            "ORDER BY success_rate DESC, reuse_count DESC, test_id",
+            (pattern_id,),
+        )
+        return [_test(row) for row in rows]
+
+    # -- shared pool -----------------------------------------------------------------------
+
+    def contribute(self, tenant: str, signature: SharedSignature, embedding: str | None) -> int:
+        """Add the tenant to the shared pattern's contributors; returns the tenant count."""
+        now = format_time(datetime.now(UTC))
+        shared = signature.shared_hash
+        results = self.executor.execute_batch(
+            [
+                (
+                    "INSERT INTO shared_patterns (pattern_hash, exception_type, message, "
+                    "functions, embedding, tenant_count, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (pattern_hash) DO UPDATE SET "
+                    "last_seen = excluded.last_seen, "
+                    "embedding = coalesce(shared_patterns.embedding, excluded.embedding)",
+                    (
+                        shared,
+                        signature.exception_type,
+                        signature.message,
+                        json.dumps(list(signature.functions)),
+                        embedding,
+                        now,
+                        now,
+                    ),
+                ),
+                (
+                    "INSERT INTO shared_pattern_tenants (pattern_hash, tenant) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (shared, tenant),
+                ),
+                (
+                    "UPDATE shared_patterns SET tenant_count = (SELECT count(*) FROM "
+                    "shared_pattern_tenants WHERE pattern_hash = ?) WHERE pattern_hash = ?",
+                    (shared, shared),
+                ),
+                ("SELECT tenant_count FROM shared_patterns WHERE pattern_hash = ?", (shared,)),
+            ]
+        )
+        return int(results[-1][0]["tenant_count"])
+
+    def shared_patterns(self, hashes: Sequence[str]) -> list[Row]:
+        """Shared pool rows by hash, each with ``tenants`` (the contributing tenant ids)."""
+        if not hashes:
+            return []
+        marks = ", ".join("?" for _ in hashes)
+        rows = self.executor.execute(
+            "SELECT pattern_hash, exception_type, message, functions, tenant_count, first_seen, "
+            f"last_seen FROM shared_patterns WHERE pattern_hash IN ({marks})",
+            tuple(hashes),
+        )
+        members = self.executor.execute(
+            "SELECT pattern_hash, tenant FROM shared_pattern_tenants "
+            f"WHERE pattern_hash IN ({marks})",
+            tuple(hashes),
+        )
+        tenants: dict[str, list[str]] = {}
+        for member in members:
+            tenants.setdefault(str(member["pattern_hash"]), []).append(str(member["tenant"]))
+        for row in rows:
+            row["tenants"] = sorted(tenants.get(str(row["pattern_hash"]), []))
+        return rows
+
+    def shared_embeddings(self) -> list[tuple[str, list[float] | None]]:
+        """``(shared hash, embedding)`` of every shared pattern."""
+        rows = self.executor.execute("SELECT pattern_hash, embedding FROM shared_patterns")
+        return [(str(row["pattern_hash"]), decode_embedding(row["embedding"])) for row in rows]
+
+    def shared_pool(self) -> list[Row]:
+        """Every shared pool row (for audits and tests)."""
+        return self.executor.execute(
+            "SELECT pattern_hash, exception_type, message, functions, tenant_count "
+            "FROM shared_patterns ORDER BY pattern_hash"
+        )
+
+    def shared_signatures_of(self, tenant: str) -> list[Row]:
+        """Exception type, masked message, frames and embedding text of the tenant's patterns."""
+        return self.executor.execute(
+            "SELECT id, exception_type, message, frames FROM patterns WHERE tenant = ? "
+            "ORDER BY seq",
+            (tenant,),
+        )
+
+    # -- feedback to risk ------------------------------------------------------------------
+
+    def location_counts(self, tenant: str) -> list[tuple[str, str, int]]:
+        """``(path, function, occurrences)`` summed over the tenant's patterns."""
+        rows = self.executor.execute(
+            "SELECT path, function, sum(count) AS n FROM pattern_locations WHERE tenant = ? "
+            "GROUP BY path, function",
+            (tenant,),
+        )
+        return [(str(row["path"]), str(row["function"]), int(row["n"])) for row in rows]
+
+    # -- export and import -----------------------------------------------------------------
+
+    def export_patterns(self, tenant: str) -> Iterator[Row]:
+        """Every pattern of the tenant as a JSON-ready row, oldest first, in pages."""
+        last = 0
+        while True:
+            rows = self.executor.execute(
+                f"SELECT {_PATTERN_COLUMNS}, embedding_text, embedding FROM patterns "
+                "WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT 500",
+                (tenant, last),
+            )
+            if not rows:
+                return
+            last = int(rows[-1]["seq"])
+            details = {pattern.id: pattern for pattern in self._detailed(rows)}
+            for row in rows:
+                pattern = details[str(row["id"])]
+                exported = pattern.to_dict()
+                exported.pop("tenant")
+                exported.pop("shared")
+                occurrences = self.executor.execute(
+                    "SELECT release, environment, count, first_seen, last_seen "
+                    "FROM pattern_occurrences WHERE pattern_id = ? ORDER BY release, environment",
+                    (pattern.id,),
+                )
+                exported["occurrence_counts"] = occurrences
+                exported["tests"] = [
+                    {**test, "code": full.code}
+                    for test, full in zip(exported["tests"], pattern.tests, strict=True)
+                ]
+                exported["embedding_text"] = row["embedding_text"]
+                exported["embedding"] = row["embedding"]
+                yield exported
+
+    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool:
+        """Merge one exported row: a known hash adds its counts, an unknown one is created."""
+        try:
+            pattern_hash = str(row["pattern_hash"])
+            counts = list(row.get("occurrence_counts") or [])
+            occurrences = int(row["occurrences"])
+            first_seen = format_time(parse_time(str(row["first_seen"])))
+            last_seen = format_time(parse_time(str(row["last_seen"])))
+            aliases = [str(alias) for alias in row.get("aliases") or []]
+            locations = [
+                (str(item["path"]), str(item["function"]), int(item["count"]))
+                for item in row.get("locations") or []
+            ]
+            tests = list(row.get("tests") or [])
+            values = (
+                str(row["exception_type"]),
+                str(row["message"]),
+                str(row.get("title") or row["exception_type"]),
+                json.dumps([str(frame) for frame in row.get("frames") or []]),
+                str(row.get("embedding_text") or ""),
+                row.get("embedding"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(
+                f"not an exported pattern row ({error!r}): {dict(row)!r:.200}"
+            ) from error
+        self.ensure_tenant(tenant)
+        existing = self.resolve_hash(tenant, pattern_hash)
+        pattern_id = existing or pattern_id_for(tenant, pattern_hash)
+        embedding = decode_embedding(values[5]) if isinstance(values[5], str) else None
+        statements: list[Statement] = []
+        if existing is None:
+            statements += [
+                (
+                    "INSERT INTO patterns (id, tenant, pattern_hash, exception_type, message, "
+                    "title, frames, occurrences, first_seen, last_seen, embedding_text, "
+                    "embedding, embedding_dimensions) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (
+                        pattern_id,
+                        tenant,
+                        pattern_hash,
+                        *values[:4],
+                        first_seen,
+                        last_seen,
+                        values[4],
+                        encode_embedding(embedding),
+                        len(embedding) if embedding else 0,
+                    ),
+                ),
+                (
+                    "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
+                    "similarity, created_at) VALUES (?, ?, ?, 'new', NULL, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (tenant, pattern_hash, pattern_id, first_seen),
+                ),
+            ]
+        statements.append(
+            (
+                "UPDATE patterns SET occurrences = occurrences + ?, "
+                "first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?",
+                (occurrences, first_seen, last_seen, pattern_id),
+            )
+        )
+        for alias in aliases:
+            statements.append(
+                (
+                    "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
+                    "similarity, created_at) VALUES (?, ?, ?, 'similarity', NULL, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (tenant, alias, pattern_id, first_seen),
+                )
+            )
+        for count in counts:
+            statements.append(
+                (
+                    "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
+                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
+                    "count = count + excluded.count, "
+                    "first_seen = min(first_seen, excluded.first_seen), "
+                    "last_seen = max(last_seen, excluded.last_seen)",
+                    (
+                        pattern_id,
+                        str(count.get("release") or ""),
+                        str(count.get("environment") or ""),
+                        int(count.get("count") or 0),
+                        str(count.get("first_seen") or first_seen),
+                        str(count.get("last_seen") or last_seen),
+                    ),
+                )
+            )
+        for path, function, count_value in locations:
+            statements.append(
+                (
+                    "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pattern_id, path, function) "
+                    "DO UPDATE SET count = count + excluded.count",
+                    (pattern_id, tenant, path, function, count_value),
+                )
+            )
+        for test in tests:
+            statements.append(
+                (
+                    "INSERT INTO pattern_tests (pattern_id, test_id, framework, success_rate, "
+                    "reuse_count, code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (pattern_id, test_id) DO NOTHING",
+                    (
+                        pattern_id,
+                        str(test["test_id"]),
+                        str(test.get("framework") or ""),
+                        float(test.get("success_rate") or 0.0),
+                        int(test.get("reuse_count") or 0),
+                        test.get("code"),
+                        str(test.get("created") or first_seen),
+                    ),
+                )
+            )
+        self.executor.execute_batch(statements)
+        return existing is None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _pattern(self, row: Row, **details: Any) -> Pattern:
+        return Pattern(
+            id=str(row["id"]),
+            tenant=str(row["tenant"]),
+            pattern_hash=str(row["pattern_hash"]),
+            exception_type=str(row["exception_type"]),
+            message=str(row["message"]),
+            title=str(row["title"]),
+            occurrences=int(row["occurrences"]),
+            first_seen=parse_time(str(row["first_seen"])),
+            last_seen=parse_time(str(row["last_seen"])),
+            frames=tuple(json.loads(row["frames"] or "[]")),
+            **details,
+        )
+
+    def _detailed(self, rows: Sequence[Row]) -> list[Pattern]:
+        if not rows:
+            return []
+        ids = [str(row["id"]) for row in rows]
+        marks = ", ".join("?" for _ in ids)
+        execute = self.executor.execute
+        locations: dict[str, list[Location]] = {}
+        for item in execute(
+            "SELECT pattern_id, path, function, count FROM pattern_locations "
+            f"WHERE pattern_id IN ({marks}) ORDER BY count DESC, path, function",
+            ids,
+        ):
+            locations.setdefault(str(item["pattern_id"]), []).append(
+                Location(str(item["path"]), str(item["function"]), int(item["count"]))
+            )
+        releases: dict[str, dict[str, int]] = {}
+        environments: dict[str, dict[str, int]] = {}
+        for item in execute(
+            "SELECT pattern_id, release, environment, count FROM pattern_occurrences "
+            f"WHERE pattern_id IN ({marks})",
+            ids,
+        ):
+            owner = str(item["pattern_id"])
+            by_release = releases.setdefault(owner, {})
+            by_release[str(item["release"])] = by_release.get(str(item["release"]), 0) + int(
+                item["count"]
+            )
+            by_environment = environments.setdefault(owner, {})
+            by_environment[str(item["environment"])] = by_environment.get(
+                str(item["environment"]), 0
+            ) + int(item["count"])
+        tests: dict[str, list[PatternTest]] = {}
+        for item in execute(
+            "SELECT pattern_id, test_id, framework, success_rate, reuse_count, code, created_at "
+            f"FROM pattern_tests WHERE pattern_id IN ({marks}) "
+            "ORDER BY success_rate DESC, reuse_count DESC, test_id",
+            ids,
+        ):
+            tests.setdefault(str(item["pattern_id"]), []).append(_test(item))
+        aliases: dict[str, list[str]] = {}
+        for item in execute(
+            "SELECT pattern_id, pattern_hash FROM pattern_hashes "
+            f"WHERE pattern_id IN ({marks}) AND matched_by = 'similarity' ORDER BY created_at",
+            ids,
+        ):
+            aliases.setdefault(str(item["pattern_id"]), []).append(str(item["pattern_hash"]))
+        return [
+            self._pattern(
+                row,
+                locations=tuple(locations.get(str(row["id"]), ())),
+                releases=_ranked(releases.get(str(row["id"]), {})),
+                environments=_ranked(environments.get(str(row["id"]), {})),
+                tests=tuple(tests.get(str(row["id"]), ())),
+                aliases=tuple(aliases.get(str(row["id"]), ())),
+            )
+            for row in rows
+        ]
+
+
+def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _test(row: Row) -> PatternTest:
+    return PatternTest(
+        test_id=str(row["test_id"]),
+        framework=str(row["framework"]),
+        success_rate=float(row["success_rate"]),
+        reuse_count=int(row["reuse_count"]),
+        code=row["code"],
+        created=parse_time(str(row["created_at"])) if row["created_at"] else None,
+    )

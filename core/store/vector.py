@@ -1,0 +1,452 @@
+"""Vector indexes: the port, a local approximate index (usearch HNSW) and an exact one (numpy).
+
+Scores are cosine similarities (1.0 = same direction). Every operation names a namespace; the
+pattern service uses one namespace per tenant, so nothing is ever searched across tenants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import StoreError
+
+Metadata = Mapping[str, Any]
+FloatMatrix = npt.NDArray[np.float32]
+
+
+class VectorMatch(NamedTuple):
+    """One query answer: the vector's id, its cosine similarity to the query, its metadata."""
+
+    id: str
+    score: float
+    metadata: Metadata
+
+
+class VectorIndex(Protocol):
+    """Nearest-neighbour search by cosine similarity, partitioned by namespace."""
+
+    def upsert(
+        self,
+        namespace: str,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]] | FloatMatrix,
+        metadata: Sequence[Metadata] | None = None,
+    ) -> None:
+        """Insert or replace vectors (and their metadata) by id."""
+        ...
+
+    def query(self, namespace: str, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
+        """The ``top_k`` most similar vectors of the namespace, most similar first."""
+        ...
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        """Remove vectors by id (unknown ids are ignored)."""
+        ...
+
+
+@runtime_checkable
+class CatchUpIndex(Protocol):
+    """A process-local index fed from the store: it remembers up to which store sequence
+    number each namespace holds, so a service can add what other processes stored since."""
+
+    def synced_through(self, namespace: str) -> int:
+        """The highest store sequence number this namespace holds (0 when none)."""
+        ...
+
+    def mark_synced(self, namespace: str, sequence: int) -> None:
+        """Record that the namespace now holds everything up to ``sequence``."""
+        ...
+
+
+def as_matrix(vectors: Sequence[Sequence[float]] | FloatMatrix, dimensions: int) -> FloatMatrix:
+    """Vectors as a C-contiguous float32 matrix of ``dimensions`` columns (checked)."""
+    matrix = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+    if matrix.ndim == 1:
+        matrix = matrix.reshape(1, -1)
+    if matrix.ndim != 2 or (matrix.shape[0] and matrix.shape[1] != dimensions):
+        raise StoreError(
+            f"vectors of shape {tuple(matrix.shape)} do not fit an index of {dimensions} dimensions"
+        )
+    return matrix
+
+
+def _normalised(matrix: FloatMatrix) -> FloatMatrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    result: FloatMatrix = (matrix / norms).astype(np.float32)
+    return result
+
+
+class ExactIndex:
+    """Brute-force cosine search with numpy: exact, O(n) per query. For tests and recall."""
+
+    def __init__(self, dimensions: int) -> None:
+        self.dimensions = dimensions
+        self._spaces: dict[str, _ExactSpace] = {}
+        self._synced: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def upsert(
+        self,
+        namespace: str,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]] | FloatMatrix,
+        metadata: Sequence[Metadata] | None = None,
+    ) -> None:
+        """Insert or replace vectors by id."""
+        matrix = _normalised(as_matrix(vectors, self.dimensions))
+        _check_lengths(ids, matrix, metadata)
+        with self._lock:
+            space = self._spaces.setdefault(namespace, _ExactSpace(self.dimensions))
+            space.upsert(ids, matrix, metadata)
+
+    def query(self, namespace: str, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
+        """The ``top_k`` most similar vectors, exactly."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is None or top_k <= 0:
+                return []
+            return space.query(_normalised(as_matrix([vector], self.dimensions))[0], top_k)
+
+    def query_many(self, namespace: str, vectors: FloatMatrix, top_k: int) -> list[list[int]]:
+        """Row numbers (insertion order) of the ``top_k`` nearest vectors for each query row."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is None:
+                return [[] for _ in range(len(vectors))]
+            return space.query_rows(_normalised(as_matrix(vectors, self.dimensions)), top_k)
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        """Remove vectors by id."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is not None:
+                space.delete(ids)
+
+    def synced_through(self, namespace: str) -> int:
+        """The highest store sequence number this namespace holds."""
+        return self._synced.get(namespace, 0)
+
+    def mark_synced(self, namespace: str, sequence: int) -> None:
+        """Record the store sequence number the namespace holds."""
+        self._synced[namespace] = max(sequence, self._synced.get(namespace, 0))
+
+
+class _ExactSpace:
+    def __init__(self, dimensions: int) -> None:
+        self.matrix: FloatMatrix = np.zeros((0, dimensions), dtype=np.float32)
+        self.ids: list[str] = []
+        self.metadata: list[Metadata] = []
+        self.rows: dict[str, int] = {}
+
+    def upsert(
+        self, ids: Sequence[str], matrix: FloatMatrix, metadata: Sequence[Metadata] | None
+    ) -> None:
+        fresh: list[int] = []
+        for position, identifier in enumerate(ids):
+            row = self.rows.get(identifier)
+            meta = dict(metadata[position]) if metadata is not None else {}
+            if row is None:
+                fresh.append(position)
+                continue
+            self.matrix[row] = matrix[position]
+            self.metadata[row] = meta
+        if fresh:
+            start = len(self.ids)
+            self.matrix = np.vstack([self.matrix, matrix[fresh]])
+            for offset, position in enumerate(fresh):
+                self.ids.append(ids[position])
+                self.metadata.append(dict(metadata[position]) if metadata is not None else {})
+                self.rows[ids[position]] = start + offset
+
+    def query(self, vector: FloatMatrix, top_k: int) -> list[VectorMatch]:
+        if not self.ids:
+            return []
+        scores = self.matrix @ vector
+        count = min(top_k, len(self.ids))
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [
+            VectorMatch(self.ids[row], float(scores[row]), self.metadata[row])
+            for row in best
+            if self.ids[row]
+        ]
+
+    def query_rows(self, vectors: FloatMatrix, top_k: int) -> list[list[int]]:
+        found: list[list[int]] = []
+        if not self.ids:
+            return [[] for _ in range(len(vectors))]
+        count = min(top_k, len(self.ids))
+        for start in range(0, len(vectors), 256):
+            scores = vectors[start : start + 256] @ self.matrix.T
+            best = np.argpartition(-scores, count - 1, axis=1)[:, :count]
+            for line, row in enumerate(best):
+                ordered = row[np.argsort(-scores[line, row], kind="stable")]
+                found.append([int(item) for item in ordered])
+        return found
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for identifier in ids:
+            row = self.rows.pop(identifier, None)
+            if row is not None:
+                # Keep row numbers stable: blank the row (it can never score above 0 again).
+                self.matrix[row] = 0.0
+                self.ids[row] = ""
+                self.metadata[row] = {}
+
+
+def _check_lengths(
+    ids: Sequence[str], matrix: FloatMatrix, metadata: Sequence[Metadata] | None
+) -> None:
+    if len(ids) != len(matrix):
+        raise StoreError(f"{len(ids)} ids for {len(matrix)} vectors")
+    if metadata is not None and len(metadata) != len(ids):
+        raise StoreError(f"{len(metadata)} metadata entries for {len(ids)} vectors")
+
+
+# HNSW parameters: M (connectivity) and ef for construction and search. Measured on 1M clustered
+# 384-dimension vectors by benchmarks/pattern_lookup.py (docs/patterns.md).
+DEFAULT_CONNECTIVITY = 16
+DEFAULT_EXPANSION_ADD = 96
+DEFAULT_EXPANSION_SEARCH = 96
+INDEX_SUFFIX = ".vectors"
+
+
+class LocalAnnIndex:
+    """Approximate cosine search with usearch's HNSW, one graph per namespace.
+
+    With ``directory`` set, :meth:`save` writes each namespace as ``<digest>.usearch`` (the
+    graph) plus ``<digest>.json`` (namespace, ids, metadata, store sequence) and a new instance
+    loads them; a missing or unreadable file just leaves that namespace empty, for the service
+    to rebuild from the embeddings the store keeps.
+    """
+
+    def __init__(
+        self,
+        dimensions: int,
+        directory: Path | str | None = None,
+        *,
+        connectivity: int = DEFAULT_CONNECTIVITY,
+        expansion_add: int = DEFAULT_EXPANSION_ADD,
+        expansion_search: int = DEFAULT_EXPANSION_SEARCH,
+        threads: int = 1,
+    ) -> None:
+        self.dimensions = dimensions
+        self.directory = Path(directory) if directory is not None else None
+        self.connectivity = connectivity
+        self.expansion_add = expansion_add
+        self.expansion_search = expansion_search
+        self.threads = threads
+        self._spaces: dict[str, _AnnSpace] = {}
+        self._lock = threading.RLock()
+        self.load_errors: list[str] = []
+        if self.directory is not None and self.directory.is_dir():
+            self._load()
+
+    def upsert(
+        self,
+        namespace: str,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]] | FloatMatrix,
+        metadata: Sequence[Metadata] | None = None,
+    ) -> None:
+        """Insert or replace vectors by id."""
+        matrix = as_matrix(vectors, self.dimensions)
+        _check_lengths(ids, matrix, metadata)
+        with self._lock:
+            self._space(namespace).upsert(ids, matrix, metadata, self.threads)
+
+    def query(self, namespace: str, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
+        """The ``top_k`` most similar vectors (approximately)."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is None or top_k <= 0 or not space.ids:
+                return []
+            return space.query(as_matrix([vector], self.dimensions)[0], top_k)
+
+    def query_many(self, namespace: str, vectors: FloatMatrix, top_k: int) -> list[list[str]]:
+        """Ids of the ``top_k`` nearest vectors for each query row (batched, threaded)."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is None:
+                return [[] for _ in range(len(vectors))]
+            return space.query_many(as_matrix(vectors, self.dimensions), top_k, self.threads)
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        """Remove vectors by id."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            if space is not None:
+                space.delete(ids)
+
+    def size(self, namespace: str) -> int:
+        """How many vectors the namespace holds."""
+        space = self._spaces.get(namespace)
+        return len(space.ids) if space is not None else 0
+
+    def synced_through(self, namespace: str) -> int:
+        """The highest store sequence number this namespace holds."""
+        space = self._spaces.get(namespace)
+        return space.synced if space is not None else 0
+
+    def mark_synced(self, namespace: str, sequence: int) -> None:
+        """Record the store sequence number the namespace holds."""
+        with self._lock:
+            space = self._space(namespace)
+            space.synced = max(space.synced, sequence)
+
+    def save(self) -> None:
+        """Write every changed namespace to ``directory`` (no-op without one)."""
+        if self.directory is None:
+            return
+        with self._lock:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                for namespace, space in self._spaces.items():
+                    if space.dirty:
+                        space.save(self.directory / _digest(namespace), namespace)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot save the vector index in {self.directory}: {error}"
+                ) from error
+
+    def _space(self, namespace: str) -> _AnnSpace:
+        space = self._spaces.get(namespace)
+        if space is None:
+            space = _AnnSpace(self._new_graph())
+            self._spaces[namespace] = space
+        return space
+
+    def _new_graph(self) -> Any:
+        from usearch.index import Index
+
+        return Index(
+            ndim=self.dimensions,
+            metric="cos",
+            dtype="f32",
+            connectivity=self.connectivity,
+            expansion_add=self.expansion_add,
+            expansion_search=self.expansion_search,
+        )
+
+    def _load(self) -> None:
+        assert self.directory is not None
+        for sidecar in sorted(self.directory.glob("*.json")):
+            try:
+                info = json.loads(sidecar.read_text(encoding="utf-8"))
+                graph = self._new_graph()
+                graph.load(str(sidecar.with_suffix(".usearch")))
+                space = _AnnSpace(graph)
+                space.restore(info)
+                if graph.ndim != self.dimensions or len(graph) != len(space.ids):
+                    raise ValueError("graph and sidecar disagree")
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+                self.load_errors.append(f"{sidecar.name}: {error}")
+                continue
+            self._spaces[str(info["namespace"])] = space
+
+
+class _AnnSpace:
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.ids: dict[int, str] = {}
+        self.keys: dict[str, int] = {}
+        self.metadata: dict[int, Metadata] = {}
+        self.next_key = 0
+        self.synced = 0
+        self.dirty = False
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        matrix: FloatMatrix,
+        metadata: Sequence[Metadata] | None,
+        threads: int,
+    ) -> None:
+        stale = [self.keys[identifier] for identifier in ids if identifier in self.keys]
+        if stale:
+            self.graph.remove(np.asarray(stale, dtype=np.uint64))
+        keys = np.empty(len(ids), dtype=np.uint64)
+        for position, identifier in enumerate(ids):
+            old = self.keys.pop(identifier, None)
+            if old is not None:
+                self.ids.pop(old, None)
+                self.metadata.pop(old, None)
+            key = self.next_key
+            self.next_key += 1
+            keys[position] = key
+            self.keys[identifier] = key
+            self.ids[key] = identifier
+            if metadata is not None and metadata[position]:
+                self.metadata[key] = dict(metadata[position])
+        if len(ids):
+            self.graph.add(keys, matrix, threads=threads)
+        self.dirty = True
+
+    def query(self, vector: FloatMatrix, top_k: int) -> list[VectorMatch]:
+        found = self.graph.search(vector, min(top_k, len(self.ids)))
+        matches = []
+        for key, distance in zip(found.keys, found.distances, strict=False):
+            identifier = self.ids.get(int(key))
+            if identifier is not None:
+                matches.append(
+                    VectorMatch(identifier, 1.0 - float(distance), self.metadata.get(int(key), {}))
+                )
+        return matches
+
+    def query_many(self, vectors: FloatMatrix, top_k: int, threads: int) -> list[list[str]]:
+        found = self.graph.search(vectors, min(top_k, len(self.ids)), threads=threads)
+        keys = np.asarray(found.keys).reshape(len(vectors), -1)
+        counts = np.asarray(found.counts).reshape(-1)
+        return [
+            [self.ids.get(int(key), "") for key in row[: int(count)]]
+            for row, count in zip(keys, counts, strict=True)
+        ]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        keys = [self.keys.pop(identifier) for identifier in ids if identifier in self.keys]
+        if keys:
+            self.graph.remove(np.asarray(keys, dtype=np.uint64))
+            for key in keys:
+                self.ids.pop(key, None)
+                self.metadata.pop(key, None)
+            self.dirty = True
+
+    def save(self, stem: Path, namespace: str) -> None:
+        graph_path = stem.with_suffix(".usearch")
+        sidecar = stem.with_suffix(".json")
+        temporary_graph = graph_path.with_name(graph_path.name + ".tmp")
+        self.graph.save(str(temporary_graph))
+        info = {
+            "namespace": namespace,
+            "next_key": self.next_key,
+            "synced": self.synced,
+            "ids": [[key, identifier] for key, identifier in self.ids.items()],
+            "metadata": [[key, dict(meta)] for key, meta in self.metadata.items()],
+        }
+        temporary_sidecar = sidecar.with_name(sidecar.name + ".tmp")
+        temporary_sidecar.write_text(json.dumps(info), encoding="utf-8")
+        temporary_graph.replace(graph_path)
+        temporary_sidecar.replace(sidecar)
+        self.dirty = False
+
+    def restore(self, info: Mapping[str, Any]) -> None:
+        self.next_key = int(info["next_key"])
+        self.synced = int(info["synced"])
+        for key, identifier in info["ids"]:
+            self.ids[int(key)] = str(identifier)
+            self.keys[str(identifier)] = int(key)
+        for key, meta in info["metadata"]:
+            self.metadata[int(key)] = dict(meta)
+
+
+def _digest(namespace: str) -> str:
+    return hashlib.sha256(namespace.encode("utf-8")).hexdigest()[:32]
