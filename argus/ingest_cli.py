@@ -1,0 +1,462 @@
+"""``argus ingest``, ``argus patterns ...``, ``argus projects ...`` and ``argus serve``.
+
+Each handler reads its input, opens the pattern library (see ``argus.serve.pattern_store_path``),
+calls the PatternService, prints text or JSON and closes the library. Input is parsed before
+the library is opened, so bad input leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.patterns.records import IngestResult, Pattern
+    from core.patterns.service import PatternService
+
+DEFAULT_TENANT = "local"
+
+STORE_NOTE = (
+    "the pattern library is $ARGUS_HOME/argus.db, else .argus/argus.db in the git repository "
+    "containing the current directory, else ~/.argus/argus.db"
+)
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``ingest``, ``patterns``, ``projects`` and ``serve`` to the ``argus`` parser."""
+    from argus.cli import _lazy
+
+    ingest = subparsers.add_parser(
+        "ingest",
+        help="file a production error under a pattern (Sentry JSON, traceback, stack, ...)",
+        description=(
+            "Read one error (a Sentry event, envelope or webhook payload, a Python traceback, a "
+            "JavaScript/Node stack, or Argus generic JSON), scrub it, and file it under the "
+            "pattern it matches or a new one. " + STORE_NOTE + "."
+        ),
+    )
+    ingest.add_argument("file", metavar="FILE|-", help="the error report (- for stdin)")
+    _add_tenant(ingest)
+    _add_format(ingest)
+    ingest.set_defaults(handler=_lazy(__name__, "run_ingest"))
+
+    patterns = subparsers.add_parser(
+        "patterns",
+        help="the pattern library: list, show, search, stats, export, import",
+        description="Browse and move the pattern library; " + STORE_NOTE + ".",
+    )
+    commands = patterns.add_subparsers(dest="patterns_command", metavar="WHAT", required=True)
+    listing = commands.add_parser("list", help="patterns, most frequent first")
+    listing.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    listing.add_argument("--offset", type=int, default=0, help="skip this many first")
+    show = commands.add_parser("show", help="one pattern in full")
+    show.add_argument("pattern_id", metavar="ID")
+    search = commands.add_parser("search", help="the patterns nearest to an error text")
+    search.add_argument("text", metavar="TEXT|-", help="error text (any ingest format) or -")
+    search.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    stats = commands.add_parser("stats", help="figures on the library")
+    export = commands.add_parser("export", help="write the library as JSON lines")
+    export.add_argument("--out", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    load = commands.add_parser("import", help="merge exported JSON lines into the library")
+    load.add_argument("file", metavar="FILE|-", help="a file written by 'export' (- for stdin)")
+    for name, parser in (
+        ("list", listing),
+        ("show", show),
+        ("search", search),
+        ("stats", stats),
+        ("export", export),
+        ("import", load),
+    ):
+        _add_tenant(parser)
+        _add_format(parser)
+        parser.set_defaults(handler=_lazy(__name__, f"run_patterns_{name}"))
+
+    projects = subparsers.add_parser(
+        "projects",
+        help="ingestion projects: a DSN for the Sentry SDK and a key for the generic endpoint",
+    )
+    project_commands = projects.add_subparsers(
+        dest="projects_command", metavar="WHAT", required=True
+    )
+    add = project_commands.add_parser("add", help="create a project and print its DSN")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--tenant", help="tenant its errors are filed under (default: NAME)")
+    project_list = project_commands.add_parser("list", help="every project with its DSN")
+    for parser in (add, project_list):
+        parser.add_argument("--host", default="127.0.0.1", help="host in the printed DSN")
+        parser.add_argument("--port", type=int, default=8000, help="port in the printed DSN")
+        _add_format(parser)
+    add.set_defaults(handler=_lazy(__name__, "run_projects_add"))
+    project_list.set_defaults(handler=_lazy(__name__, "run_projects_list"))
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the error ingestion server (Sentry SDK protocol, webhooks, generic JSON)",
+        description=(
+            "Serve the ingestion endpoints over HTTP. Environment: ARGUS_HOME (store), "
+            "ARGUS_INGEST_MAX_BYTES (body limit, default 4 MiB), ARGUS_SENTRY_CLIENT_SECRET "
+            "(verifies Sentry integration webhooks). " + STORE_NOTE + "."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--log-level",
+        choices=("critical", "error", "warning", "info", "debug"),
+        default="info",
+        help="server log level (default info)",
+    )
+    serve.set_defaults(handler=_lazy("argus.serve", "run_serve"))
+
+
+def _add_tenant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tenant", default=DEFAULT_TENANT, help=f"whose patterns (default {DEFAULT_TENANT})"
+    )
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", "-f", choices=("text", "json"), default="text", help="output format"
+    )
+
+
+@contextmanager
+def _library() -> Iterator[PatternService]:
+    from argus.serve import pattern_store_path
+    from core.patterns.service import open_service
+
+    service = open_service(pattern_store_path())
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def _tenant(arguments: argparse.Namespace) -> str:
+    from ingest_server.keys import check_name
+
+    return check_name(arguments.tenant, "--tenant")
+
+
+def _read_input(argument: str) -> bytes:
+    from core.patterns.limits import MAX_INPUT_BYTES
+
+    if argument == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(argument)
+        if not path.is_file():
+            raise ConfigError(f"{argument}: no such file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_INPUT_BYTES + 1)
+    return data
+
+
+def _print_json(value: object, stdout: TextIO) -> None:
+    json.dump(value, stdout, indent=2, ensure_ascii=False)
+    stdout.write("\n")
+
+
+def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus ingest FILE|-``: file one error, say which pattern and whether it was new."""
+    from dataclasses import replace
+
+    from core.patterns.formats import parse_error
+
+    tenant = _tenant(arguments)
+    data = _read_input(arguments.file)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        print(
+            "argus: warning: input is not valid UTF-8; undecodable bytes replaced", file=sys.stderr
+        )
+    # Parsed before the library opens: unreadable input never touches the store.
+    event = replace(parse_error(data), tenant=tenant)
+    with _library() as service:
+        result = service.ingest(event, tenant)
+    if arguments.format == "json":
+        _print_json(
+            {
+                "tenant": tenant,
+                "source_format": event.source_format,
+                "is_new": result.is_new,
+                "matched_by": result.matched_by,
+                "similarity": result.similarity,
+                "pattern": result.pattern.to_dict(),
+            },
+            stdout,
+        )
+    else:
+        print(_ingest_line(result), file=stdout)
+    return 0
+
+
+def _where(pattern: Pattern) -> str:
+    if not pattern.locations:
+        return ""
+    location = pattern.locations[0]
+    return f" in {location.path}:{location.function}"
+
+
+def _ingest_line(result: IngestResult) -> str:
+    pattern = result.pattern
+    if result.is_new:
+        return f"New pattern {pattern.id}: {pattern.title}{_where(pattern)}"
+    how = result.matched_by
+    if result.similarity is not None and how == "similarity":
+        how = f"similarity {result.similarity:.2f}"
+    times = "once" if pattern.occurrences == 1 else f"{pattern.occurrences} times"
+    return f"Matched pattern {pattern.id} (seen {times}; matched by {how}): {pattern.title}" + (
+        _where(pattern)
+    )
+
+
+def run_patterns_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns list``: the library, most frequent first."""
+    tenant = _tenant(arguments)
+    if arguments.limit < 1 or arguments.offset < 0:
+        raise ConfigError("--limit must be at least 1 and --offset at least 0")
+    with _library() as service:
+        patterns = service.list_patterns(tenant, limit=arguments.limit, offset=arguments.offset)
+    if arguments.format == "json":
+        _print_json({"tenant": tenant, "patterns": [p.to_dict() for p in patterns]}, stdout)
+        return 0
+    if not patterns:
+        print(f"No patterns for tenant {tenant} yet ('argus ingest FILE' adds one).", file=stdout)
+        return 0
+    width = max(len(pattern.id) for pattern in patterns)
+    print(f"{'ID':<{width}}  {'SEEN':>6}  {'LAST SEEN':<16}  TITLE", file=stdout)
+    for pattern in patterns:
+        last = pattern.last_seen.strftime("%Y-%m-%d %H:%M")
+        title = _cut(pattern.title + _where(pattern), 100)
+        print(f"{pattern.id:<{width}}  {pattern.occurrences:>6}  {last:<16}  {title}", file=stdout)
+    return 0
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns show ID``: one pattern in full."""
+    tenant = _tenant(arguments)
+    with _library() as service:
+        pattern = service.get(tenant, arguments.pattern_id)
+    if pattern is None:
+        raise ConfigError(
+            f"no pattern {arguments.pattern_id!r} for tenant {tenant} ('argus patterns list')"
+        )
+    if arguments.format == "json":
+        _print_json(pattern.to_dict(), stdout)
+        return 0
+    lines = [
+        f"{pattern.id}: {pattern.title}",
+        f"  type         {pattern.exception_type}",
+        f"  message      {pattern.message}",
+        f"  seen         {pattern.occurrences} times, first {pattern.first_seen.isoformat()}, "
+        f"last {pattern.last_seen.isoformat()}",
+        f"  hash         {pattern.pattern_hash}",
+    ]
+    if pattern.frames:
+        lines.append("  frames       " + "\n               ".join(pattern.frames))
+    if pattern.locations:
+        lines.append("  locations")
+        lines += [f"    {item.path}:{item.function} ({item.count})" for item in pattern.locations]
+    for label, pairs in (("releases", pattern.releases), ("environments", pattern.environments)):
+        if pairs:
+            shown = ", ".join(f"{name or '(none)'} ({count})" for name, count in pairs)
+            lines.append(f"  {label:<12} {shown}")
+    if pattern.tests:
+        lines.append("  tests")
+        lines += [
+            f"    {test.test_id} ({test.framework}; success {test.success_rate:.0%}, "
+            f"reused {test.reuse_count})"
+            for test in pattern.tests
+        ]
+    if pattern.aliases:
+        lines.append(f"  also hashes  {', '.join(pattern.aliases)}")
+    print("\n".join(lines), file=stdout)
+    return 0
+
+
+def run_patterns_search(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns search TEXT|-``: the nearest patterns with their similarity."""
+    tenant = _tenant(arguments)
+    if arguments.k < 1:
+        raise ConfigError("-k must be at least 1")
+    if arguments.text == "-":
+        text = _read_input("-").decode("utf-8", "replace")
+    else:
+        text = arguments.text
+    if not text.strip():
+        raise ConfigError("nothing to search for: give an error text")
+    with _library() as service:
+        found = service.search(text, tenant, k=arguments.k)
+    if arguments.format == "json":
+        results = [
+            {"similarity": round(score, 4), "pattern": pattern.to_dict()}
+            for pattern, score in found
+        ]
+        _print_json({"tenant": tenant, "results": results}, stdout)
+        return 0
+    if not found:
+        print(f"No patterns for tenant {tenant} yet.", file=stdout)
+        return 0
+    for pattern, score in found:
+        shared = " [shared]" if pattern.shared else ""
+        print(
+            f"{score:.3f}  {pattern.id}  {_cut(pattern.title, 80)}{_where(pattern)} "
+            f"(seen {pattern.occurrences}){shared}",
+            file=stdout,
+        )
+    return 0
+
+
+def run_patterns_stats(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns stats``: figures on the library."""
+    tenant = _tenant(arguments)
+    with _library() as service:
+        figures = service.stats(tenant)
+    if arguments.format == "json":
+        _print_json(figures, stdout)
+        return 0
+    for name, value in figures.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        print(f"{name.replace('_', ' '):<24} {shown}", file=stdout)
+    return 0
+
+
+def run_patterns_export(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns export [--out FILE]``: the library as JSON lines."""
+    tenant = _tenant(arguments)
+    count = 0
+    with _library() as service:
+        if arguments.out is None:
+            for row in service.export(tenant):
+                stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+            return 0
+        target = Path(arguments.out)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as stream:
+                for row in service.export(tenant):
+                    stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    count += 1
+            partial.replace(target)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise ConfigError(f"--out {arguments.out}: cannot write: {error}") from error
+    if arguments.format == "json":
+        _print_json({"tenant": tenant, "exported": count, "out": str(target)}, stdout)
+    else:
+        print(f"Exported {count} rows of tenant {tenant} to {target}", file=stdout)
+    return 0
+
+
+def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus patterns import FILE|-``: merge exported rows (all read before any is stored)."""
+    tenant = _tenant(arguments)
+    rows = _read_rows(arguments.file)
+    with _library() as service:
+        imported = service.import_rows(tenant, rows)
+    if arguments.format == "json":
+        _print_json({"tenant": tenant, "rows": len(rows), "imported": imported}, stdout)
+    else:
+        print(f"Imported {imported} patterns into tenant {tenant} ({len(rows)} rows)", file=stdout)
+    return 0
+
+
+def _read_rows(argument: str) -> list[dict[str, Any]]:
+    from core.patterns.errors import IngestError
+
+    if argument == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(argument)
+        if not path.is_file():
+            raise ConfigError(f"{argument}: no such file")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise IngestError(
+                f"{argument} line {number} is not JSON ({error.msg}); "
+                "import reads the JSON lines 'argus patterns export' writes"
+            ) from None
+        if not isinstance(row, dict):
+            raise IngestError(f"{argument} line {number} is not a JSON object")
+        rows.append(row)
+    return rows
+
+
+def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus projects add NAME``: a new project; prints its DSN."""
+    from argus.serve import pattern_store_path
+    from ingest_server.keys import SQLiteProjectKeys
+
+    keys = SQLiteProjectKeys(pattern_store_path())
+    try:
+        project = keys.add(arguments.name, arguments.tenant)
+    finally:
+        keys.close()
+    dsn = project.dsn(arguments.host, arguments.port)
+    if arguments.format == "json":
+        _print_json(_project_dict(project, dsn), stdout)
+        return 0
+    print(
+        f"Project {project.name} (id {project.project_id}, tenant {project.tenant})\n"
+        f"DSN:     {dsn}\n"
+        f'Sentry:  sentry_sdk.init(dsn="{dsn}")\n'
+        f"Generic: curl -H 'Authorization: Bearer {project.public_key}' --data-binary @error.json "
+        f"http://{arguments.host}:{arguments.port}/api/{project.project_id}/errors",
+        file=stdout,
+    )
+    return 0
+
+
+def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus projects list``: every ingestion project with its DSN."""
+    from argus.serve import pattern_store_path
+    from ingest_server.keys import SQLiteProjectKeys
+
+    keys = SQLiteProjectKeys(pattern_store_path())
+    try:
+        projects = keys.projects()
+    finally:
+        keys.close()
+    rows = [_project_dict(p, p.dsn(arguments.host, arguments.port)) for p in projects]
+    if arguments.format == "json":
+        _print_json({"projects": rows}, stdout)
+        return 0
+    if not rows:
+        print("No projects yet ('argus projects add NAME').", file=stdout)
+    for row in rows:
+        print(
+            f"{row['project_id']:>4}  {row['name']:<20} {row['tenant']:<20} {row['dsn']}",
+            file=stdout,
+        )
+    return 0
+
+
+def _project_dict(project: Any, dsn: str) -> dict[str, Any]:
+    return {
+        "project_id": project.project_id,
+        "name": project.name,
+        "tenant": project.tenant,
+        "public_key": project.public_key,
+        "dsn": dsn,
+    }

@@ -1,0 +1,127 @@
+"""Composition of the error ingestion server: environment → settings → service → app → uvicorn.
+
+Everything read from the environment is read here, once, and checked with a message that says
+what to fix; the app below receives plain typed values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from core.diff.git import find_repo_root
+from core.errors import ConfigError, GitError
+from core.store.sqlite import STORE_FILENAME, default_store_path
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def pattern_store_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """Where the pattern library lives.
+
+    ``$ARGUS_HOME/argus.db`` when ARGUS_HOME is set, else ``.argus/argus.db`` in the git
+    repository containing ``cwd`` (as ``argus review``), else ``~/.argus/argus.db``.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if env.get("ARGUS_HOME"):
+        return default_store_path(None, env)
+    try:
+        repo = find_repo_root(cwd or Path.cwd())
+    except GitError:
+        return Path.home() / ".argus" / STORE_FILENAME
+    return default_store_path(repo, env)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything ``argus serve`` needs, validated: where to listen and what to accept."""
+
+    host: str
+    port: int
+    store_path: Path
+    max_body_bytes: int
+    sentry_client_secret: str | None
+
+
+def serve_settings(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ServeSettings:
+    """Read ``ARGUS_HOME``, ``ARGUS_INGEST_MAX_BYTES`` and ``ARGUS_SENTRY_CLIENT_SECRET``."""
+    from ingest_server.settings import DEFAULT_MAX_BODY_BYTES, IngestSettings
+
+    env = os.environ if environ is None else environ
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is not a TCP port (1-65535)")
+    raw_limit = env.get("ARGUS_INGEST_MAX_BYTES", "").strip()
+    limit = DEFAULT_MAX_BODY_BYTES
+    if raw_limit:
+        try:
+            limit = int(raw_limit.replace("_", ""))
+        except ValueError:
+            raise ConfigError(
+                f"ARGUS_INGEST_MAX_BYTES={raw_limit!r} is not a number of bytes "
+                f"(e.g. {DEFAULT_MAX_BODY_BYTES})"
+            ) from None
+    secret = env.get("ARGUS_SENTRY_CLIENT_SECRET") or None
+    # IngestSettings checks the values themselves (limit too small, blank secret).
+    IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
+    return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret)
+
+
+@contextmanager
+def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
+    """The ingestion app over the pattern library at ``settings.store_path``; closes it after."""
+    from core.patterns.service import open_service
+    from ingest_server.app import create_ingest_app
+    from ingest_server.keys import SQLiteProjectKeys
+    from ingest_server.settings import IngestSettings
+
+    service = open_service(settings.store_path)
+    keys = SQLiteProjectKeys(settings.store_path)
+    try:
+        yield create_ingest_app(
+            service,
+            IngestSettings(settings.max_body_bytes, settings.sentry_client_secret),
+            keys,
+        )
+    finally:
+        keys.close()
+        service.close()
+
+
+def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus serve``: run the ingestion server until interrupted."""
+    import uvicorn
+
+    settings = serve_settings(arguments.host, arguments.port)
+    with ingest_app(settings) as app:
+        webhooks = (
+            "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
+        )
+        print(
+            f"Argus error ingestion on http://{settings.host}:{settings.port} "
+            f"(store: {settings.store_path}; Sentry webhooks {webhooks})",
+            file=stdout,
+            flush=True,
+        )
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=arguments.log_level,
+            access_log=arguments.log_level == "debug",
+        )
+        uvicorn.Server(config).run()
+    return 0
