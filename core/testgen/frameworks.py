@@ -63,6 +63,9 @@ _PYTHON_TEST_NAME = re.compile(r"^(test_.+|.+_test)\.py$")
 _JS_TEST_NAME = re.compile(r"^.+\.(test|spec)\.(c|m)?(j|t)sx?$")
 _GO_TEST_NAME = re.compile(r"^.+_test\.go$")
 _GO_TEST_FUNCTION = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M)
+# V8 and the Go runtime reserve virtual memory up front that they never touch; the address
+# space limit grows by this much for them while their heap is bounded separately.
+_RUNTIME_RESERVE = 1 << 30
 _JS_EXTENSIONS = {"javascript": ".js", "typescript": ".ts", "tsx": ".tsx"}
 
 
@@ -99,6 +102,8 @@ class TestCommand:
     argv: tuple[str, ...]
     reason: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    address_space_reserve: int = 0
+    runtime: str = "python"
 
     @property
     def available(self) -> bool:
@@ -150,7 +155,9 @@ def test_command(
     if kind is Framework.NODE_TEST:
         if shutil.which("node") is None:
             return TestCommand((), "node is not installed on this machine")
-        return TestCommand(("node", "--test", test_path))
+        return TestCommand(
+            ("node", "--test", test_path), address_space_reserve=_RUNTIME_RESERVE, runtime="node"
+        )
     if kind in (Framework.JEST, Framework.VITEST):
         tool = "jest" if kind is Framework.JEST else "vitest"
         binary = copy / "node_modules" / ".bin" / tool
@@ -163,17 +170,19 @@ def test_command(
         # The project's own binary, as `npx` would pick it, without npx's registry fallback.
         prefix = f"./node_modules/.bin/{tool}"
         if kind is Framework.JEST:
-            return TestCommand((prefix, "--ci", "--runTestsByPath", test_path))
-        return TestCommand((prefix, "run", test_path))
+            argv: tuple[str, ...] = (prefix, "--ci", "--runInBand", "--runTestsByPath", test_path)
+        else:
+            argv = (prefix, "run", test_path)
+        return TestCommand(argv, address_space_reserve=_RUNTIME_RESERVE, runtime="node")
     if shutil.which("go") is None:
         return TestCommand((), "go toolchain not available (no `go` on PATH)")
     names = _GO_TEST_FUNCTION.findall(source)
     folder = str(PurePosixPath(test_path).parent)
     package = "./" if folder in ("", ".") else f"./{folder}"
-    argv = ["go", "test", "-count=1", package]
+    go_argv = ["go", "test", "-count=1", package]
     if names:
-        argv += ["-run", "^(" + "|".join(names) + ")$"]
-    return TestCommand(tuple(argv))
+        go_argv += ["-run", "^(" + "|".join(names) + ")$"]
+    return TestCommand(tuple(go_argv), address_space_reserve=_RUNTIME_RESERVE, runtime="go")
 
 
 def _module_name(test_path: str) -> str:

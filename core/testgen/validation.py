@@ -11,7 +11,7 @@ import re
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -225,7 +225,11 @@ def _run_before(
         progress.timings["before_copy"] = time.monotonic() - moment
         command = _command(candidate, space, python)
         space.write(candidate.path, candidate.source)
-        result = space.run(command.argv, limits, extra_environment=command.environment)
+        result = space.run(
+            command.argv,
+            _limits_for(command, limits),
+            extra_environment=_environment_for(command, limits),
+        )
     progress.timings["before_run"] = result.seconds
     progress.runs.append(_record("before", space.commit, result))
     _reject_hard_failures(result, "before")
@@ -274,7 +278,11 @@ def _run_head(
                 argv = coverage_check.run_argv(
                     python, command.argv, space.copy, space.home, sorted(changed), rcfile
                 )
-            result = space.run(argv, limits, extra_environment=command.environment)
+            result = space.run(
+                argv,
+                _limits_for(command, limits),
+                extra_environment=_environment_for(command, limits),
+            )
             progress.timings[f"head_run_{number + 1}"] = result.seconds
             progress.runs.append(_record(stage, space.commit, result))
             _reject_hard_failures(result, stage)
@@ -316,6 +324,20 @@ def _run_head(
             Rejection.NO_CHANGED_LINE_COVERED,
             f"none of the {report.changed_count} changed lines ran",
         )
+
+
+def _limits_for(command: TestCommand, limits: Limits) -> Limits:
+    """Room for a runtime's up-front reservations; its heap is held to the memory limit."""
+    if not command.address_space_reserve:
+        return limits
+    return replace(limits, memory_bytes=limits.memory_bytes + command.address_space_reserve)
+
+
+def _environment_for(command: TestCommand, limits: Limits) -> dict[str, str]:
+    environment = dict(command.environment)
+    if command.runtime == "node":
+        environment["NODE_OPTIONS"] = f"--max-old-space-size={max(16, limits.memory_bytes >> 20)}"
+    return environment
 
 
 def _command(candidate: Candidate, space: Workspace, python: str) -> TestCommand:
