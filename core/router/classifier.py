@@ -19,8 +19,8 @@ CONTEXT_POINTS_ABOVE = 5
 #: Files touched: 1 → 0 points, 2–3 → 1, 4 or more → 2.
 FILE_POINTS = ((1, 0), (3, 1))
 FILE_POINTS_ABOVE = 2
-#: Symbols (functions, classes) involved: up to 2 → 0, up to 5 → 1, more → 2.
-SYMBOL_POINTS = ((2, 0), (5, 1))
+#: Symbols (functions, classes) involved: up to 3 → 0, up to 6 → 1, more → 2.
+SYMBOL_POINTS = ((3, 0), (6, 1))
 SYMBOL_POINTS_ABOVE = 2
 #: Languages the small model handles well cost nothing; others one point.
 EASY_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
@@ -31,7 +31,7 @@ FAILURE_POINTS_EACH = 2
 FAILURE_POINTS_MAX = 6
 
 #: Totals up to this start at Workers AI; up to HAIKU_MAX_SCORE at Haiku; above at Sonnet.
-WORKERS_AI_MAX_SCORE = 2
+WORKERS_AI_MAX_SCORE = 3
 HAIKU_MAX_SCORE = 6
 
 #: Workers AI's Llama 3.1 8B window (prompt plus answer); larger requests start at Haiku.

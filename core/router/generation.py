@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Protocol
 
 from core.router.prompts import RenderedPrompt
@@ -45,9 +44,6 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
-_EMPTY: Mapping[str, object] = MappingProxyType({})
-
-
 @dataclass(frozen=True)
 class GenerationRequest:
     """One thing to generate, with what the classifier needs to pick a starting tier.
@@ -66,7 +62,7 @@ class GenerationRequest:
     past_failures: int = 0
     context_tokens: int | None = None
     max_output_tokens: int = 1024
-    context: Mapping[str, object] = field(default=_EMPTY)
+    context: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def estimated_context_tokens(self) -> int:

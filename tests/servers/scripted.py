@@ -113,7 +113,10 @@ class ScriptedServer:
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"{self.dialect}-server", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            name=f"{self.dialect}-server",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -40,6 +40,7 @@ class AnthropicProvider:
         self._base_url = base_url
         self.timeout = timeout
         self._client = client
+        self._owns_client = client is None
         self._name = name
 
     @classmethod
@@ -120,9 +121,16 @@ class AnthropicProvider:
         return _to_generation(message, self._name, self._tier, self._model, latency)
 
     async def aclose(self) -> None:
-        """Close the SDK's HTTP client."""
-        if self._client is not None:
+        """Close the SDK client (one passed in by the caller stays open)."""
+        if self._client is not None and self._owns_client:
             await self._client.close()
+            self._client = None
+
+    async def __aenter__(self) -> AnthropicProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def _describe(error: anthropic.APIStatusError) -> str:

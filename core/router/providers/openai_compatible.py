@@ -33,6 +33,7 @@ class OpenAICompatibleProvider:
         self._api_key = api_key
         self.timeout = timeout
         self._client = client
+        self._owns_client = client is None
         self._name = name
         self._tier = tier
 
@@ -95,9 +96,16 @@ class OpenAICompatibleProvider:
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
+        """Close the HTTP client (one passed in by the caller stays open)."""
+        if self._client is not None and self._owns_client:
             await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> OpenAICompatibleProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def _describe_error(body: object) -> str:

@@ -36,6 +36,7 @@ class WorkersAIProvider:
         self._base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._client = client
+        self._owns_client = client is None
         self._name = name
         self._tier = tier
 
@@ -89,9 +90,16 @@ class WorkersAIProvider:
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
+        """Close the HTTP client (one passed in by the caller stays open)."""
+        if self._client is not None and self._owns_client:
             await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> WorkersAIProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def _describe_error(body: object) -> str:
