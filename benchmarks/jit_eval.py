@@ -79,7 +79,8 @@ def effort_at_recall(xs: Sequence[float], ys: Sequence[float], target: float = 0
 
 
 def area(xs: Sequence[float], ys: Sequence[float]) -> float:
-    return float(np.trapezoid(ys, xs))
+    """Trapezoidal area under the curve through the points (xs, ys)."""
+    return sum((xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2 for i in range(1, len(xs)))
 
 
 def popt(density: Sequence[float], efforts: Sequence[float], labels: Sequence[bool]) -> float:
