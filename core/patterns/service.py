@@ -37,6 +37,7 @@ from core.patterns.shared_pool import (
     strip_literals,
 )
 from core.patterns.store import (
+    Filing,
     Occurrence,
     PatternStore,
     SharedSignature,
@@ -63,6 +64,8 @@ __all__ = [
 EXPORT_FORMAT = "argus-patterns"
 EXPORT_VERSION = 1
 MAX_TENANT_CHARS = 200
+#: Hash → pattern filings remembered per process (cleared when full).
+FILED_CACHE_SIZE = 200_000
 #: Event timestamps further in the future than this are replaced by the time of receipt.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -97,6 +100,7 @@ class PatternService:
         self._on_close = on_close
         self._lock = threading.RLock()
         self._shared_loaded = False
+        self._filed: dict[tuple[str, str], str] = {}
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -106,25 +110,61 @@ class PatternService:
         Raises ``IngestError`` for unreadable input and ``StoreError`` when the store fails;
         either way nothing is stored (one transaction per occurrence).
         """
+        return self.ingest_many([data], tenant)[0]
+
+    def ingest_many(
+        self, items: Sequence[bytes | str | ErrorEvent], tenant: str
+    ) -> list[IngestResult]:
+        """Ingest several errors; those of already known hashes share one transaction.
+
+        Group commit: an error is reported filed only once the transaction holding it has
+        committed, so a crash loses nothing that was acknowledged. Every item is parsed before
+        anything is stored: one unreadable item raises ``IngestError`` and stores nothing.
+        Errors of unknown hashes are matched and filed first, each in its own transaction
+        (they may create patterns later items match).
+        """
         tenant = _checked_tenant(tenant)
-        event = data if isinstance(data, ErrorEvent) else parse_error(data)
-        clean = scrub_event(event)
-        signature = signature_of(clean)
-        occurrence = self._occurrence(tenant, clean, signature)
+        prepared = []
+        for data in items:
+            event = data if isinstance(data, ErrorEvent) else parse_error(data)
+            clean = scrub_event(event)
+            signature = signature_of(clean)
+            prepared.append((signature, self._occurrence(tenant, clean, signature)))
+        results: list[IngestResult | None] = [None] * len(prepared)
         with self._lock:
             self.store.ensure_tenant(tenant)
-            known = self.store.resolve_hash(tenant, signature.pattern_hash)
-            if known is not None:
-                pattern = self.store.record(
-                    occurrence,
-                    known,
-                    create=False,
-                    matched_by="hash",
-                    similarity=None,
-                    embedding=None,
-                )
-                return IngestResult(pattern, is_new=False, matched_by="hash")
-            return self._file_unknown_hash(tenant, signature, occurrence)
+            known: list[tuple[int, Filing]] = []
+            for position, (signature, occurrence) in enumerate(prepared):
+                pattern_id = self._resolve(tenant, signature.pattern_hash)
+                if pattern_id is None:
+                    results[position] = self._file_unknown_hash(tenant, signature, occurrence)
+                    self._remember(tenant, signature.pattern_hash, results[position])
+                else:
+                    known.append((position, Filing(occurrence, pattern_id, False, "hash")))
+            if known:
+                patterns = self.store.record_many([filing for _, filing in known])
+                for (position, _), pattern in zip(known, patterns, strict=True):
+                    results[position] = IngestResult(pattern, is_new=False, matched_by="hash")
+        return [result for result in results if result is not None]
+
+    def _resolve(self, tenant: str, pattern_hash: str) -> str | None:
+        """The pattern a hash is filed under; filings never move, so answers are cached."""
+        cached = self._filed.get((tenant, pattern_hash))
+        if cached is not None:
+            return cached
+        pattern_id = self.store.resolve_hash(tenant, pattern_hash)
+        if pattern_id is not None:
+            self._cache_filing(tenant, pattern_hash, pattern_id)
+        return pattern_id
+
+    def _remember(self, tenant: str, pattern_hash: str, result: IngestResult | None) -> None:
+        if result is not None:
+            self._cache_filing(tenant, pattern_hash, result.pattern.id)
+
+    def _cache_filing(self, tenant: str, pattern_hash: str, pattern_id: str) -> None:
+        if len(self._filed) >= FILED_CACHE_SIZE:
+            self._filed.clear()
+        self._filed[(tenant, pattern_hash)] = pattern_id
 
     def _file_unknown_hash(
         self, tenant: str, signature: Signature, occurrence: Occurrence

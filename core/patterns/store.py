@@ -110,6 +110,18 @@ class Occurrence:
 
 
 @dataclass(frozen=True)
+class Filing:
+    """One occurrence to file under a pattern, and how it was matched."""
+
+    occurrence: Occurrence
+    pattern_id: str
+    create: bool
+    matched_by: str
+    similarity: float | None = None
+    embedding: Sequence[float] | None = None
+
+
+@dataclass(frozen=True)
 class StoredEmbedding:
     """A pattern's embedding as stored (for index rebuilds)."""
 
@@ -151,6 +163,10 @@ class PatternStore(Protocol):
         embedding: Sequence[float] | None,
     ) -> Pattern:
         """File one occurrence under ``pattern_id`` atomically; returns the updated pattern."""
+        ...
+
+    def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
+        """File several occurrences in one atomic batch; patterns in order."""
         ...
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
@@ -262,7 +278,9 @@ def format_time(moment: datetime) -> str:
     """ISO 8601 UTC with microseconds and ``Z``: sorts as text."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -349,21 +367,42 @@ class SqlPatternStore:
         is filed under ``pattern_id`` unless it already is under some pattern. Either way the
         counts go to whatever pattern the hash resolves to inside the transaction.
         """
-        o = occurrence
+        filing = Filing(occurrence, pattern_id, create, matched_by, similarity, embedding)
+        return self.record_many([filing])[0]
+
+    def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
+        """File several occurrences in one atomic batch (group commit); patterns in order."""
+        statements: list[Statement] = []
+        returning: list[int] = []
+        for filing in filings:
+            returning.append(self._filing_statements(filing, statements))
+        results = self.executor.execute_batch(statements)
+        patterns = []
+        for filing, position in zip(filings, returning, strict=True):
+            rows = results[position]
+            if not rows:
+                raise StoreError(
+                    f"the pattern for {filing.occurrence.pattern_hash} vanished while filing it"
+                )
+            patterns.append(self._pattern(rows[0]))
+        return patterns
+
+    def _filing_statements(self, filing: Filing, statements: list[Statement]) -> int:
+        """Append one occurrence's statements; returns the position of the RETURNING one."""
+        o = filing.occurrence
         seen = format_time(o.seen_at)
         key = (o.tenant, o.pattern_hash)
-        statements: list[Statement] = []
-        if create:
+        embedding = filing.embedding
+        if filing.create:
             statements.append(
                 (
                     "INSERT INTO patterns (id, tenant, pattern_hash, exception_type, message, "
-                    "title, frames, occurrences, first_seen, last_seen, embedding_text, "
-                    "embedding, embedding_dimensions) "
-                    "SELECT ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                    "title, frames, occurrences, first_seen, last_seen) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, 0, ?, ? WHERE NOT EXISTS "
                     "(SELECT 1 FROM pattern_hashes WHERE tenant = ? AND pattern_hash = ?) "
                     "ON CONFLICT DO NOTHING",
                     (
-                        pattern_id,
+                        filing.pattern_id,
                         o.tenant,
                         o.pattern_hash,
                         o.exception_type,
@@ -372,75 +411,73 @@ class SqlPatternStore:
                         json.dumps(list(o.frames)),
                         seen,
                         seen,
-                        o.embedding_text,
-                        encode_embedding(embedding),
-                        len(embedding) if embedding is not None else 0,
                         *key,
                     ),
                 )
             )
-        if create or matched_by == "similarity":
+            statements.append(_embedding_statement(filing.pattern_id, o.embedding_text, embedding))
+        if filing.create or filing.matched_by == "similarity":
             statements.append(
                 (
                     "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
                     "similarity, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (*key, pattern_id, matched_by, similarity, seen),
+                    (*key, filing.pattern_id, filing.matched_by, filing.similarity, seen),
                 )
             )
+        # A hash already filed resolves to a fixed id (filings are never moved); otherwise the
+        # id is whatever the hash resolves to inside this transaction.
+        ref_params: tuple[str, ...]
+        if filing.matched_by == "hash":
+            ref, ref_params = "?", (filing.pattern_id,)
+        else:
+            ref, ref_params = _REF_BY_HASH, key
+        returning = len(statements)
         statements.append(
             (
                 "UPDATE patterns SET occurrences = occurrences + 1, "
                 "last_seen = max(last_seen, ?), first_seen = min(first_seen, ?) "
-                f"WHERE id = {_REF_BY_HASH}",
-                (seen, seen, *key),
+                f"WHERE id = {ref} RETURNING {_PATTERN_COLUMNS}",
+                (seen, seen, *ref_params),
             )
         )
         statements.append(
             (
                 "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
-                "first_seen, last_seen) SELECT pattern_id, ?, ?, 1, ?, ? FROM pattern_hashes "
-                "WHERE tenant = ? AND pattern_hash = ? "
+                f"first_seen, last_seen) VALUES ({ref}, ?, ?, 1, ?, ?) "
                 "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
                 "count = count + 1, last_seen = max(last_seen, excluded.last_seen), "
                 "first_seen = min(first_seen, excluded.first_seen)",
-                (o.release, o.environment, seen, seen, *key),
+                (*ref_params, o.release, o.environment, seen, seen),
             )
         )
-        for path, function in dict.fromkeys(o.locations):
+        locations = list(dict.fromkeys(o.locations))
+        if locations:
+            values = ", ".join(f"({ref}, ?, ?, ?, 1)" for _ in locations)
             statements.append(
                 (
                     "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
-                    "SELECT pattern_id, tenant, ?, ?, 1 FROM pattern_hashes "
-                    "WHERE tenant = ? AND pattern_hash = ? "
+                    f"VALUES {values} "
                     "ON CONFLICT (pattern_id, path, function) DO UPDATE SET count = count + 1",
-                    (path, function, *key),
+                    tuple(
+                        part
+                        for path, function in locations
+                        for part in (*ref_params, o.tenant, path, function)
+                    ),
                 )
             )
         if self.events_kept > 0:
             statements.append(
                 (
-                    "INSERT INTO pattern_events (pattern_id, seen_at, event) "
-                    "SELECT pattern_id, ?, ? FROM pattern_hashes "
-                    "WHERE tenant = ? AND pattern_hash = ?",
-                    (seen, o.event_json, *key),
+                    "INSERT INTO pattern_events (pattern_id, slot, occurrence, seen_at, event) "
+                    "SELECT id, occurrences % ?, occurrences, ?, ? FROM patterns "
+                    f"WHERE id = {ref} "
+                    "ON CONFLICT (pattern_id, slot) DO UPDATE SET "
+                    "occurrence = excluded.occurrence, seen_at = excluded.seen_at, "
+                    "event = excluded.event",
+                    (self.events_kept, seen, o.event_json, *ref_params),
                 )
             )
-            statements.append(
-                (
-                    f"DELETE FROM pattern_events WHERE pattern_id = {_REF_BY_HASH} AND id <= "
-                    f"(SELECT id FROM pattern_events WHERE pattern_id = {_REF_BY_HASH} "
-                    "ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                    (*key, *key, self.events_kept),
-                )
-            )
-        statements.append(
-            (f"SELECT {_PATTERN_COLUMNS} FROM patterns WHERE id = {_REF_BY_HASH}", key)
-        )
-        results = self.executor.execute_batch(statements)
-        rows = results[-1]
-        if not rows:
-            raise StoreError(f"the pattern for {o.pattern_hash} vanished while filing it")
-        return self._pattern(rows[0])
+        return returning
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -472,7 +509,8 @@ class SqlPatternStore:
     def events_of(self, pattern_id: str) -> list[Row]:
         """The kept scrubbed events of a pattern, newest first (``seen_at``, ``event``)."""
         rows = self.executor.execute(
-            "SELECT seen_at, event FROM pattern_events WHERE pattern_id = ? ORDER BY id DESC",
+            "SELECT seen_at, event FROM pattern_events WHERE pattern_id = ? "
+            "ORDER BY occurrence DESC",
             (pattern_id,),
         )
         return [{"seen_at": row["seen_at"], "event": json.loads(row["event"])} for row in rows]
@@ -480,8 +518,9 @@ class SqlPatternStore:
     def embeddings_since(self, tenant: str, sequence: int) -> list[StoredEmbedding]:
         """Embeddings of the tenant's patterns created after ``sequence``, in order."""
         rows = self.executor.execute(
-            "SELECT seq, id, embedding, embedding_text FROM patterns "
-            "WHERE tenant = ? AND seq > ? ORDER BY seq",
+            "SELECT p.seq, p.id, e.embedding, coalesce(e.embedding_text, p.title) AS "
+            "embedding_text FROM patterns p LEFT JOIN pattern_embeddings e "
+            "ON e.pattern_id = p.id WHERE p.tenant = ? AND p.seq > ? ORDER BY p.seq",
             (tenant, sequence),
         )
         return [
@@ -497,7 +536,7 @@ class SqlPatternStore:
     def store_embedding(self, pattern_id: str, embedding: Sequence[float]) -> None:
         """Replace a pattern's stored embedding (after re-embedding with another embedder)."""
         self.executor.execute(
-            "UPDATE patterns SET embedding = ?, embedding_dimensions = ? WHERE id = ?",
+            "UPDATE pattern_embeddings SET embedding = ?, dimensions = ? WHERE pattern_id = ?",
             (encode_embedding(embedding), len(embedding), pattern_id),
         )
 
@@ -686,8 +725,11 @@ class SqlPatternStore:
         last = 0
         while True:
             rows = self.executor.execute(
-                f"SELECT {_PATTERN_COLUMNS}, embedding_text, embedding FROM patterns "
-                "WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT 500",
+                "SELECT p.seq, p.id, p.tenant, p.pattern_hash, p.exception_type, p.message, "
+                "p.title, p.frames, p.occurrences, p.first_seen, p.last_seen, "
+                "e.embedding_text, e.embedding FROM patterns p LEFT JOIN pattern_embeddings e "
+                "ON e.pattern_id = p.id WHERE p.tenant = ? AND p.seq > ? ORDER BY p.seq "
+                "LIMIT 500",
                 (tenant, last),
             )
             if not rows:
@@ -748,21 +790,11 @@ class SqlPatternStore:
             statements += [
                 (
                     "INSERT INTO patterns (id, tenant, pattern_hash, exception_type, message, "
-                    "title, frames, occurrences, first_seen, last_seen, embedding_text, "
-                    "embedding, embedding_dimensions) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (
-                        pattern_id,
-                        tenant,
-                        pattern_hash,
-                        *values[:4],
-                        first_seen,
-                        last_seen,
-                        values[4],
-                        encode_embedding(embedding),
-                        len(embedding) if embedding else 0,
-                    ),
+                    "title, frames, occurrences, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
+                    (pattern_id, tenant, pattern_hash, *values[:4], first_seen, last_seen),
                 ),
+                _embedding_statement(pattern_id, str(values[4]), embedding),
                 (
                     "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
                     "similarity, created_at) VALUES (?, ?, ?, 'new', NULL, ?) "
@@ -908,6 +940,24 @@ class SqlPatternStore:
             )
             for row in rows
         ]
+
+
+def _embedding_statement(
+    pattern_id: str, embedding_text: str, embedding: Sequence[float] | None
+) -> Statement:
+    """Store a pattern's embedding, once the pattern exists (a skipped creation skips it)."""
+    return (
+        "INSERT INTO pattern_embeddings (pattern_id, embedding_text, embedding, dimensions) "
+        "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM patterns WHERE id = ?) "
+        "ON CONFLICT DO NOTHING",
+        (
+            pattern_id,
+            embedding_text,
+            encode_embedding(embedding),
+            len(embedding) if embedding is not None else 0,
+            pattern_id,
+        ),
+    )
 
 
 def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:

@@ -11,8 +11,9 @@ CREATE TABLE IF NOT EXISTS tenants (
     created_at TEXT NOT NULL
 );
 
--- One row per pattern. seq orders patterns by creation (the local vector index catches up from
--- it); pattern_hash is the hash that created the pattern, embedding_text what was embedded.
+-- One row per pattern (kept small: it is rewritten on every occurrence). seq orders patterns by
+-- creation (the local vector index catches up from it); pattern_hash is the hash that created
+-- the pattern.
 CREATE TABLE IF NOT EXISTS patterns (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -25,15 +26,18 @@ CREATE TABLE IF NOT EXISTS patterns (
     occurrences INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
-    embedding_text TEXT NOT NULL,
-    embedding TEXT,
-    embedding_dimensions INTEGER NOT NULL DEFAULT 0,
     UNIQUE (tenant, pattern_hash)
 );
 
-CREATE INDEX IF NOT EXISTS patterns_frequency ON patterns (tenant, occurrences, last_seen);
-
 CREATE INDEX IF NOT EXISTS patterns_tenant_seq ON patterns (tenant, seq);
+
+-- What was embedded for a pattern and the vector (base64 float32), to rebuild vector indexes.
+CREATE TABLE IF NOT EXISTS pattern_embeddings (
+    pattern_id TEXT PRIMARY KEY,
+    embedding_text TEXT NOT NULL,
+    embedding TEXT,
+    dimensions INTEGER NOT NULL DEFAULT 0
+);
 
 -- Every hash filed under a pattern: its own, and aliases matched by similarity.
 CREATE TABLE IF NOT EXISTS pattern_hashes (
@@ -59,15 +63,16 @@ CREATE TABLE IF NOT EXISTS pattern_occurrences (
     PRIMARY KEY (pattern_id, release, environment)
 );
 
--- The newest scrubbed events of each pattern (a bounded sample; older rows are deleted).
+-- The newest scrubbed events of each pattern: a ring of slots (occurrence number modulo the
+-- ring size), so the sample stays bounded without deletes. occurrence orders them.
 CREATE TABLE IF NOT EXISTS pattern_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
     pattern_id TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    occurrence INTEGER NOT NULL,
     seen_at TEXT NOT NULL,
-    event TEXT NOT NULL
+    event TEXT NOT NULL,
+    PRIMARY KEY (pattern_id, slot)
 );
-
-CREATE INDEX IF NOT EXISTS pattern_events_pattern ON pattern_events (pattern_id, id);
 
 -- In-app code locations (normalised path, function) and the occurrences that passed there.
 CREATE TABLE IF NOT EXISTS pattern_locations (
