@@ -117,9 +117,7 @@ class Router:
         self, request: GenerationRequest, validate: Validate, *, max_tier: Tier | None = None
     ) -> RoutedResult:
         """The cheapest validated generation for ``request``, with every attempt recorded."""
-        ceiling = self.settings.max_tier if max_tier is None else max_tier
-        if TIER_RANK[ceiling] > TIER_RANK[self.settings.max_tier]:
-            ceiling = self.settings.max_tier
+        ceiling = self._ceiling(request, max_tier)
         run = _Run(uuid.uuid4().hex, request)
         if self.cache is not None and request.cache_key is not None:
             found = await self._from_cache(run, validate)
@@ -150,6 +148,15 @@ class Router:
             if found is not None:
                 return found
         return run.result(self._no_result_reason(run, ceiling))
+
+    def _ceiling(self, request: GenerationRequest, max_tier: Tier | None) -> Tier:
+        """The lowest of: the caller's cap, the router's, and the tenant's plan's."""
+        caps = [self.settings.max_tier]
+        if max_tier is not None:
+            caps.append(max_tier)
+        if self.ledger is not None:
+            caps.append(self.ledger.budget(request.tenant).plan.max_tier)
+        return min(caps, key=TIER_RANK.__getitem__)
 
     def _paid_plan(self, request: GenerationRequest, ceiling: Tier) -> list[tuple[Tier, bool]]:
         """Paid tiers to try: from the classifier's pick up to the ceiling, then the ones below

@@ -475,3 +475,14 @@ async def test_validator_errors_reject_the_candidate(stack, workers_ai_server) -
     result = await stack.router.route(make_request(), broken, max_tier=Tier.WORKERS_AI)
     assert not result.ok
     assert result.attempts[0].reason == "validation failed: sandbox could not start"
+
+
+async def test_free_plan_never_reaches_sonnet(  # type: ignore[no-untyped-def]
+    stack, ledger, anthropic_server
+) -> None:
+    ledger.set_tenant_plan("acme", "free")
+    anthropic_server.enqueue(anthropic_message("x"))
+    hard = make_request(task=TaskKind.EXPLAIN, context_tokens=20_000, file_count=6, symbol_count=12)
+    result = await stack.router.route(hard, reject_all)
+    assert [a.tier for a in result.attempts] == [Tier.HAIKU]
+    assert anthropic_server.requests[0].body["model"] == "claude-haiku-5-5"
