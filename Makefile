@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# Byte-compile once: start-up matters for a CLI, even where PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q core argus > /dev/null
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -123,20 +123,34 @@ def _with_history(
     from core.predict.history_facts import IndexedHistory
 
     index = HistoryIndex.sync(store, repo)
-    if head:
-        fields = run_git(repo, "log", "-1", "--format=%ae%x00%at%x00%B", head).decode(
-            "utf-8", "replace"
-        )
-        email, when_text, message = fields.split("\0", 2)
-        when = int(when_text)
-    else:
-        email, when, message = head_author(repo)[1], int(time.time()), ""
+    email, when, message = _author_of_change(repo, changeset, head)
     features = change_features(
         index, changeset, email, when, message=message, file_sizes=line_counts
     )
     facts = IndexedHistory(index, email, when)
     features.update(_extras(facts, changeset))
     return facts, features
+
+
+def _author_of_change(repo: Path, changeset: ChangeSet, head: str | None) -> tuple[str, int, str]:
+    """Who made the change, when, and its message.
+
+    A committed head is its commit's author. A working tree with edits is the configured user,
+    now. A clean working tree is the branch's committed work, so it is HEAD's author.
+    """
+    commit = head
+    if commit is None and has_commits(repo) and not _worktree_dirty(repo, changeset):
+        commit = "HEAD"
+    if commit is None:
+        return head_author(repo)[1], int(time.time()), ""
+    fields = run_git(repo, "log", "-1", "--format=%ae%x00%at%x00%B", commit)
+    email, when_text, message = fields.decode("utf-8", "replace").split("\0", 2)
+    return email, int(when_text), message
+
+
+def _worktree_dirty(repo: Path, changeset: ChangeSet) -> bool:
+    status = run_git(repo, "status", "--porcelain", "--untracked-files=normal")
+    return bool(status.strip())
 
 
 def _extras(facts: HistoryFacts, changeset: ChangeSet) -> dict[str, float]:

@@ -153,17 +153,33 @@ def function_risk(
     return probability, _rank_factors(factors)
 
 
+# Factors that say the same thing in other words: only the strongest of a family is shown.
+_FAMILIES = {
+    "exp": "author_experience",
+    "rexp": "author_experience",
+    "sexp": "author_experience",
+    "first_change": "author_experience",
+    "complexity": "complexity",
+    "complexity_increase": "complexity",
+    "la": "size",
+    "ld": "size",
+}
+
+
 def _rank_factors(factors: list[Factor]) -> list[Factor]:
-    """Risk-raising factors first, strongest first; one factor per name; a complexity change
-    supersedes the plain complexity figure."""
-    names = {factor.name for factor in factors}
+    """Risk-raising factors first, strongest first; one factor per family, and a complexity
+    change is preferred to the plain complexity figure."""
     kept: dict[str, Factor] = {}
     for factor in factors:
-        if factor.name == "complexity" and "complexity_increase" in names:
-            continue
-        current = kept.get(factor.name)
-        if current is None or factor.contribution > current.contribution:
-            kept[factor.name] = factor
+        family = _FAMILIES.get(factor.name, factor.name)
+        current = kept.get(family)
+        stronger = current is not None and factor.contribution > current.contribution
+        if (
+            current is None
+            or factor.name == "complexity_increase"
+            or (current.name != "complexity_increase" and stronger)
+        ):
+            kept[family] = factor
     return sorted(kept.values(), key=lambda factor: -factor.contribution)
 
 
