@@ -133,7 +133,7 @@ def detect_style(repo: Path | str, language: str) -> TestStyle:
     )
 
 
-def test_command(
+def command_for(
     framework: Framework | str,
     test_path: str,
     copy: Path,

@@ -437,10 +437,13 @@ def workspace(
     *,
     policy: IsolationPolicy = DEFAULT_POLICY,
     python: str = sys.executable,
+    shared: Sequence[str] = ("node_modules",),
 ) -> Iterator[Workspace]:
     """A sandbox holding ``repo`` at ``commit`` (a git worktree) or, when None, its working tree.
 
-    The worktree is removed and the folder deleted on exit, whatever happened inside.
+    Installed dependency folders named in ``shared`` (ignored by git, so absent from a
+    worktree) are linked from the repository; with read-only mounts they stay read-only. The
+    worktree is removed and the folder deleted on exit, whatever happened inside.
     """
     root_of_repo = find_repo_root(repo)
     isolation = detect_isolation(policy, python)
@@ -457,6 +460,10 @@ def workspace(
         else:
             _copy_working_tree(root_of_repo, root / "copy")
         space = Workspace(root, sha, isolation, policy.user_name, python)
+        for name in shared:
+            installed = root_of_repo / name
+            if installed.is_dir() and not os.path.lexists(space.copy / name):
+                (space.copy / name).symlink_to(installed, target_is_directory=True)
         _install_guard(space.guard)
         for folder in (space.home, space.temp):
             folder.mkdir()

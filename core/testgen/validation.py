@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.testgen import coverage_check, static_check
 from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.frameworks import Framework, TestCommand, test_command
+from core.testgen.frameworks import Framework, TestCommand, command_for
 from core.testgen.network_guard import BLOCKED_MESSAGE
 from core.testgen.sandbox import (
     DEFAULT_LIMITS,
@@ -341,7 +341,7 @@ def _environment_for(command: TestCommand, limits: Limits) -> dict[str, str]:
 
 
 def _command(candidate: Candidate, space: Workspace, python: str) -> TestCommand:
-    runner = test_command(
+    runner = command_for(
         Framework(candidate.framework),
         candidate.path,
         space.copy,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -428,3 +430,34 @@ def test_candidate_path_must_stay_inside_the_repository() -> None:
         Candidate("python", "pytest", "/etc/test_x.py", "def test_x(): pass\n")
     with pytest.raises(ConfigError):
         Candidate("python", "pytest", "tests/test_x.py", "", kind=CandidateKind.REGRESSION_TEST)
+
+
+def test_project_dependencies_are_linked_into_the_worktree(tmp_path: Path) -> None:
+    # A world-readable place: the sandbox user must be able to reach the linked folder.
+    shared = Path(tempfile.mkdtemp(prefix="argus-test-shared-"))
+    try:
+        shared.chmod(0o755)
+        repo = node_repo(shared)
+        (repo / ".gitignore").write_text("node_modules/\n")
+        git(repo, "add", ".gitignore")
+        git(repo, "commit", "-q", "-m", "ignore dependencies")
+        runner = repo / "node_modules" / ".bin" / "vitest"
+        runner.parent.mkdir(parents=True)
+        # A stand-in for the real vitest: proves the command, the link and the file it gets.
+        runner.write_text('#!/bin/sh\n[ "$1" = run ] && grep -q "adds" "$2"\n')
+        runner.chmod(0o755)
+        source = (
+            "import { test, expect } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\n"
+        )
+        candidate = Candidate("javascript", "vitest", "test/add.test.js", source)
+        result = validate(candidate, repo, "HEAD", limits=FAST, runs=1)
+        assert result.accepted, result.detail
+        assert result.runs[0].passed
+        assert worktree_count(repo) == 1
+        missing = validate(
+            Candidate("javascript", "jest", "test/add.test.js", source), repo, "HEAD", limits=FAST
+        )
+        assert missing.rejection is Rejection.RUNNER_UNAVAILABLE
+        assert "node_modules/.bin/jest" in missing.detail
+    finally:
+        shutil.rmtree(shared)
