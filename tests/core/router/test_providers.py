@@ -272,3 +272,20 @@ async def test_openai_compatible_errors(openai_server: ScriptedServer) -> None:
             await provider.generate(make_request())
         with pytest.raises(ProviderTimeout):
             await provider.generate(make_request())
+
+
+async def test_prompt_without_system_sends_no_system(  # type: ignore[no-untyped-def]
+    anthropic_server, workers_ai_server
+) -> None:
+    from dataclasses import replace
+
+    from tests.core.router.helpers import PROMPT
+
+    request = make_request(prompt=replace(PROMPT, system=""))
+    anthropic_server.enqueue(anthropic_message("x"))
+    workers_ai_server.enqueue(workers_ai_result("y"))
+    async with haiku(anthropic_server) as claude, workers(workers_ai_server) as llama:
+        await claude.generate(request)
+        await llama.generate(request)
+    assert "system" not in anthropic_server.requests[0].body
+    assert [m["role"] for m in workers_ai_server.requests[0].body["messages"]] == ["user"]
