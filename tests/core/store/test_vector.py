@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from core.errors import StoreError
+from core.store.vector import CatchUpIndex, ExactIndex, LocalAnnIndex
+
+
+def _unit(rng: np.random.Generator, count: int, dimensions: int = 32) -> np.ndarray:
+    vectors = rng.standard_normal((count, dimensions)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture(params=["ann", "exact"])
+def index(request: pytest.FixtureRequest) -> LocalAnnIndex | ExactIndex:
+    return LocalAnnIndex(32) if request.param == "ann" else ExactIndex(32)
+
+
+def test_query_finds_the_same_vector_first_with_cosine_one(index) -> None:
+    vectors = _unit(np.random.default_rng(1), 200)
+    index.upsert("t:a", [f"v{i}" for i in range(200)], vectors, [{"n": i} for i in range(200)])
+    matches = index.query("t:a", vectors[17].tolist(), 3)
+    assert matches[0].id == "v17"
+    assert matches[0].score == pytest.approx(1.0, abs=1e-5)
+    assert matches[0].metadata == {"n": 17}
+    assert matches[0].score >= matches[1].score >= matches[2].score
+
+
+def test_namespaces_never_mix(index) -> None:
+    vectors = _unit(np.random.default_rng(2), 10)
+    index.upsert("t:a", [f"a{i}" for i in range(10)], vectors)
+    assert index.query("t:b", vectors[0].tolist(), 5) == []
+    index.upsert("t:b", ["b0"], vectors[:1] * -1)
+    assert [match.id for match in index.query("t:b", vectors[0].tolist(), 5)] == ["b0"]
+
+
+def test_upsert_replaces_and_delete_removes(index) -> None:
+    vectors = _unit(np.random.default_rng(3), 3)
+    index.upsert("n", ["x", "y", "z"], vectors)
+    index.upsert("n", ["x"], vectors[1:2])  # x now points where y does
+    top = index.query("n", vectors[0].tolist(), 3)
+    assert "x" not in [match.id for match in top if match.score > 0.99]
+    index.delete("n", ["y", "unknown"])
+    ids = [match.id for match in index.query("n", vectors[1].tolist(), 3)]
+    assert "y" not in ids and ids[0] == "x"
+
+
+def test_wrong_dimensions_are_a_store_error(index) -> None:
+    with pytest.raises(StoreError, match="dimensions"):
+        index.upsert("n", ["x"], [[1.0, 2.0]])
+    with pytest.raises(StoreError, match="ids for"):
+        index.upsert("n", ["x", "y"], _unit(np.random.default_rng(4), 1))
+
+
+def test_both_indexes_track_catch_up(index) -> None:
+    assert isinstance(index, CatchUpIndex)
+    assert index.synced_through("n") == 0
+    index.mark_synced("n", 7)
+    index.mark_synced("n", 3)
+    assert index.synced_through("n") == 7
+
+
+def test_ann_recall_against_exact_on_clustered_vectors() -> None:
+    rng = np.random.default_rng(5)
+    centres = _unit(rng, 50, 64)
+    data = centres[rng.integers(0, 50, 5000)] + 0.3 * _unit(rng, 5000, 64)
+    queries = data[:200] + 0.05 * _unit(rng, 200, 64)
+    ann, exact = LocalAnnIndex(64, threads=2), ExactIndex(64)
+    ids = [str(i) for i in range(len(data))]
+    ann.upsert("n", ids, data)
+    exact.upsert("n", ids, data)
+    approx = ann.query_many("n", queries.astype(np.float32), 1)
+    truth = exact.query_many("n", queries.astype(np.float32), 1)
+    recall = np.mean([a[0] == str(t[0]) for a, t in zip(approx, truth, strict=True)])
+    assert recall >= 0.98
+
+
+def test_saved_index_loads_and_a_corrupt_one_is_skipped(tmp_path) -> None:
+    folder = tmp_path / "argus.db.vectors"
+    vectors = _unit(np.random.default_rng(6), 20)
+    first = LocalAnnIndex(32, folder)
+    first.upsert("t:a", [f"a{i}" for i in range(20)], vectors, [{"i": i} for i in range(20)])
+    first.upsert("t:b", ["b"], vectors[:1])
+    first.mark_synced("t:a", 20)
+    first.save()
+    second = LocalAnnIndex(32, folder)
+    assert second.load_errors == []
+    assert second.synced_through("t:a") == 20
+    assert second.query("t:a", vectors[5].tolist(), 1)[0].id == "a5"
+    assert second.query("t:a", vectors[5].tolist(), 1)[0].metadata == {"i": 5}
+    graph = next(path for path in folder.glob("*.usearch") if path.stat().st_size > 0)
+    graph.write_bytes(b"garbage")
+    third = LocalAnnIndex(32, folder)
+    assert len(third.load_errors) == 1
+    survivors = [third.size("t:a"), third.size("t:b")]
+    assert sorted(survivors) in ([0, 1], [0, 20])
