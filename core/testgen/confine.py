@@ -32,7 +32,19 @@ _MNT_DETACH = 2
 # Mounts left writable: device nodes (/dev/null, terminals) carry no files a test could damage.
 _KEEP_WRITABLE = ("/dev", "/dev/pts")
 
-_MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC}
+# Per-mount flags a remount keeps (in a user namespace, dropping one is refused).
+_MOUNT_FLAGS = {
+    "nosuid": _MS_NOSUID,
+    "nodev": _MS_NODEV,
+    "noexec": _MS_NOEXEC,
+    "noatime": 1024,
+    "nodiratime": 2048,
+    "relatime": 1 << 21,
+    "strictatime": 1 << 24,
+}
+# Kernel filesystems a user namespace may not remount; their files belong to the real root,
+# whom a namespaced run never is, so they stay unwritable to it anyway.
+_KERNEL_FILESYSTEMS = ("/proc", "/sys")
 
 _RLIMITS = {
     "address_space": resource.RLIMIT_AS,
@@ -106,7 +118,9 @@ def hide(folder: str, keep: list[str], stage: str) -> None:
         libc.umount2(place.encode(), _MNT_DETACH)
 
 
-def make_read_only(writable: str, hidden: dict[str, list[str]]) -> None:
+def make_read_only(
+    writable: str, hidden: dict[str, list[str]], in_user_namespace: bool = False
+) -> None:
     """Bind ``writable`` onto itself, hide private folders, remount all else read-only."""
     libc = _libc()
     _mount(libc, writable, writable, _MS_BIND | _MS_REC)
@@ -118,6 +132,11 @@ def make_read_only(writable: str, hidden: dict[str, list[str]]) -> None:
         try:
             _mount(libc, None, target, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags)
         except OSError as error:
+            if in_user_namespace and any(
+                target == kernel or target.startswith(kernel + "/")
+                for kernel in _KERNEL_FILESYSTEMS
+            ):
+                continue
             # A mount that cannot be remounted is reported, never silently left writable.
             sys.stderr.write(f"argus-sandbox: could not make {target} read-only ({error})\n")
             raise SystemExit(125) from error
@@ -143,7 +162,7 @@ def main(argv: list[str]) -> int:
     """Confine according to the JSON spec in ``argv[1]`` and exec its command."""
     spec = json.loads(argv[1])
     if spec.get("read_only_outside"):
-        make_read_only(spec["writable"], spec.get("hidden", {}))
+        make_read_only(spec["writable"], spec.get("hidden", {}), bool(spec.get("user_namespace")))
     apply_limits({name: int(value) for name, value in spec["limits"].items()})
     drop_privileges(spec.get("uid"), spec.get("gid"))
     command = list(spec["argv"])

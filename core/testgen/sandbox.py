@@ -88,6 +88,7 @@ class UserMode(StrEnum):
 
     UNPRIVILEGED = "unprivileged_user"
     NO_CAPABILITIES = "root_without_capabilities"
+    USER_NAMESPACE = "user_namespace_without_capabilities"
     SAME_USER = "same_user"
 
 
@@ -120,6 +121,7 @@ class IsolationPolicy:
     use_namespaces: bool = True
     switch_user: bool = True
     user_name: str = "nobody"
+    user_namespace: bool = False  # as root too: what a non-root server gets
 
 
 DEFAULT_POLICY = IsolationPolicy()
@@ -158,15 +160,19 @@ def detect_isolation(
 
 @functools.cache
 def _detect_isolation(policy: IsolationPolicy, python: str) -> Isolation:
-    namespaces = (
-        policy.use_namespaces
-        and os.geteuid() == 0
-        and shutil.which("unshare") is not None
-        and _probe(python, namespaces=True, account=None)
-    )
-    user = _user_mode(policy, python, namespaces)
-    if namespaces:
-        return Isolation(NetworkMode.NAMESPACE, FilesystemMode.READ_ONLY_MOUNTS, user, True)
+    if policy.use_namespaces and shutil.which("unshare") is not None:
+        if os.geteuid() == 0 and not policy.user_namespace:
+            if _probe(python, namespaces=True, account=None):
+                user = _user_mode(policy, python, True)
+                return Isolation(NetworkMode.NAMESPACE, FilesystemMode.READ_ONLY_MOUNTS, user, True)
+        elif _probe(python, namespaces=True, account=None, user_namespace=True):
+            return Isolation(
+                NetworkMode.NAMESPACE,
+                FilesystemMode.READ_ONLY_MOUNTS,
+                UserMode.USER_NAMESPACE,
+                True,
+            )
+    user = _user_mode(policy, python, False)
     return Isolation(NetworkMode.PYTHON_GUARD, FilesystemMode.COPY_ONLY, user, False)
 
 
@@ -182,7 +188,13 @@ def _user_mode(policy: IsolationPolicy, python: str, namespaces: bool) -> UserMo
     return UserMode.SAME_USER
 
 
-def _probe(python: str, *, namespaces: bool, account: tuple[int, int] | None) -> bool:
+def _probe(
+    python: str,
+    *,
+    namespaces: bool,
+    account: tuple[int, int] | None,
+    user_namespace: bool = False,
+) -> bool:
     """Start ``python`` through the real launcher, confined as a run would be: did it work?"""
     with tempfile.TemporaryDirectory(prefix="argus-probe-") as folder:
         Path(folder).chmod(0o711)
@@ -194,12 +206,13 @@ def _probe(python: str, *, namespaces: bool, account: tuple[int, int] | None) ->
             rlimits={},
             namespaces=namespaces,
             account=account,
-            drop_capabilities=False,
+            drop_capabilities=user_namespace,
             python=python,
+            user_namespace=user_namespace,
         )
         try:
             done = subprocess.run(
-                _launch_command(spec, namespaces),
+                _launch_command(spec, namespaces, user_namespace),
                 capture_output=True,
                 timeout=30,
                 env=_LAUNCHER_ENVIRONMENT,
@@ -229,11 +242,13 @@ def _confinement(
     account: tuple[int, int] | None,
     drop_capabilities: bool,
     python: str,
+    user_namespace: bool = False,
 ) -> dict[str, object]:
     """The JSON spec confine.py follows."""
     hidden = _hidden_folders(python, writable) if namespaces else {}
     return {
         "read_only_outside": namespaces,
+        "user_namespace": user_namespace,
         "writable": str(writable),
         "hidden": hidden,
         "limits": rlimits,
@@ -246,9 +261,15 @@ def _confinement(
     }
 
 
-def _launch_command(spec: Mapping[str, object], namespaces: bool) -> list[str]:
+def _launch_command(
+    spec: Mapping[str, object], namespaces: bool, user_namespace: bool = False
+) -> list[str]:
     launcher = [sys.executable, "-I", "-S", str(CONFINE_SCRIPT), json.dumps(spec)]
-    return [*_NAMESPACE_PREFIX, *launcher] if namespaces else launcher
+    if not namespaces:
+        return launcher
+    if user_namespace:
+        return ["unshare", "--user", "--map-root-user", *_NAMESPACE_PREFIX[1:], *launcher]
+    return [*_NAMESPACE_PREFIX, *launcher]
 
 
 def _hidden_folders(python: str, writable: Path) -> dict[str, list[str]]:
@@ -356,7 +377,9 @@ class Workspace:
         environment = self.environment(python_paths)
         environment.update(extra_environment or {})
         spec = self._spec(list(argv), limits, environment)
-        command = _launch_command(spec, self.isolation.namespaces)
+        command = _launch_command(
+            spec, self.isolation.namespaces, self.isolation.user is UserMode.USER_NAMESPACE
+        )
         stdout_path = self.root / f"run-{self._runs}.stdout"
         stderr_path = self.root / f"run-{self._runs}.stderr"
         started = time.monotonic()
@@ -416,8 +439,10 @@ class Workspace:
             rlimits=rlimits,
             namespaces=self.isolation.namespaces,
             account=self._account,
-            drop_capabilities=self.isolation.user is UserMode.NO_CAPABILITIES,
+            drop_capabilities=self.isolation.user
+            in (UserMode.NO_CAPABILITIES, UserMode.USER_NAMESPACE),
             python=self.python,
+            user_namespace=self.isolation.user is UserMode.USER_NAMESPACE,
         )
 
     def _take_network_attempts(self) -> tuple[str, ...]:

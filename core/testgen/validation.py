@@ -46,6 +46,7 @@ _NETWORK = re.compile(
     re.escape(BLOCKED_MESSAGE) + r"|Network is unreachable|ENETUNREACH|EAI_AGAIN|"
     r"Temporary failure in name resolution|getaddrinfo ENOTFOUND"
 )
+_RUNNER_MISSING = re.compile(r"No module named '?(pytest|coverage)'?\s*$", re.M)
 _NO_TESTS = re.compile(r"^(collected 0 items|no tests ran|Ran 0 tests)|^# tests 0$", re.M)
 _PYTEST_NO_TESTS_COLLECTED = 5
 
@@ -379,6 +380,11 @@ def _reject_hard_failures(result: RunResult, stage: str) -> None:
         )
     if _MEMORY.search(result.output) or (not result.passed and result.returncode in (-9, 137)):
         raise _Rejected(Rejection.MEMORY, f"the test ran out of its memory limit{where}")
+    if not result.passed and _RUNNER_MISSING.search(result.output):
+        raise _Rejected(
+            Rejection.RUNNER_UNAVAILABLE,
+            "the sandbox interpreter lacks the test runner: " + _last_lines(result.output, 2),
+        )
     if not result.passed and _IMPORT_ERROR.search(result.output):
         raise _Rejected(Rejection.IMPORT_ERROR, _last_lines(result.output))
     if result.returncode == _PYTEST_NO_TESTS_COLLECTED or _NO_TESTS.search(result.output):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, GitError
+from core.testgen import Candidate, Rejection, validate
 from core.testgen.sandbox import (
     FilesystemMode,
     IsolationPolicy,
@@ -221,3 +222,40 @@ def test_working_tree_copy_has_tracked_and_untracked_but_not_ignored_files(
         assert space.commit is None
     assert copied == {".gitignore", "calc/__init__.py", "calc/ops.py", "notes.md"}
     assert worktree_count(project.path) == 1
+
+
+def test_user_namespace_mode_protects_like_a_non_root_server_would(
+    project: PythonRepo, tmp_path: Path
+) -> None:
+    policy = IsolationPolicy(user_namespace=True)
+    isolation = detect_isolation(policy)
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    (sentinel / "keep.txt").write_text("precious")
+    script = (
+        f"rm -rf {sentinel}; "
+        "mount -o remount,bind,rw / 2>/dev/null && echo remounted; "
+        "touch in-copy.txt && echo wrote-copy"
+    )
+    with workspace(project.path, project.fixed, policy=policy) as space:
+        result = space.run(["sh", "-c", script], FAST)
+        wrote = (space.copy / "in-copy.txt").exists()
+    if namespaces_available():
+        assert isolation.user is UserMode.USER_NAMESPACE
+        assert (sentinel / "keep.txt").read_text() == "precious"
+        assert "remounted" not in result.stdout
+        assert "wrote-copy" in result.stdout and wrote
+    else:
+        assert isolation.network is NetworkMode.PYTHON_GUARD
+
+
+def test_missing_test_runner_is_reported_as_unavailable(
+    project: PythonRepo, tmp_path: Path
+) -> None:
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    candidate = Candidate("python", "pytest", "tests/test_x.py", "def test_x():\n    pass\n")
+    python = str(bare / "bin" / "python")
+    result = validate(candidate, project.path, project.fixed, python=python, runs=1)
+    assert result.rejection is Rejection.RUNNER_UNAVAILABLE, result.detail
+    assert "pytest" in result.detail
