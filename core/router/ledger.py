@@ -122,6 +122,16 @@ class CostLedger:
                     entry.provider_request_id,
                 ),
             )
+            db.execute(
+                "INSERT INTO tenant_spend (tenant, month, dollars, requests) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (tenant, month) DO UPDATE SET "
+                "dollars = dollars + excluded.dollars, requests = requests + 1",
+                (entry.tenant, month_of(moment), entry.dollars),
+            )
+
+    def plan_for(self, tenant: str) -> Plan:
+        """``tenant``'s plan (the default plan when it has none)."""
+        return tenant_plan(self.store, tenant, self.default_plan)[0]
 
     def set_tenant_plan(self, tenant: str, plan: str, budget_dollars: float | None = None) -> None:
         """Put ``tenant`` on ``plan``; ``budget_dollars`` overrides the plan's monthly budget."""
@@ -148,21 +158,27 @@ class CostLedger:
         return [str(row[0]) for row in rows]
 
 
-def tenant_budget(
-    store: SQLiteStore, tenant: str, month: str, default_plan: str = "free"
-) -> Budget:
-    """Plan, limit and dollars spent by ``tenant`` in ``month``."""
-    db = store.connection
-    row = db.execute(
+def tenant_plan(
+    store: SQLiteStore, tenant: str, default_plan: str = "free"
+) -> tuple[Plan, float | None]:
+    """``tenant``'s plan and its monthly budget (the override when set, else the plan's)."""
+    row = store.connection.execute(
         "SELECT plan, monthly_budget_dollars FROM tenant_plans WHERE tenant = ?", (tenant,)
     ).fetchone()
     plan = get_plan(row[0] if row else default_plan)
     limit = float(row[1]) if row and row[1] is not None else plan.monthly_budget_dollars
-    spent = db.execute(
-        "SELECT COALESCE(SUM(dollars), 0) FROM router_requests WHERE month = ? AND tenant = ?",
-        (month, tenant),
-    ).fetchone()[0]
-    return Budget(tenant=tenant, plan=plan, limit=limit, spent=float(spent))
+    return plan, limit
+
+
+def tenant_budget(
+    store: SQLiteStore, tenant: str, month: str, default_plan: str = "free"
+) -> Budget:
+    """Plan, limit and dollars spent by ``tenant`` in ``month``."""
+    plan, limit = tenant_plan(store, tenant, default_plan)
+    row = store.connection.execute(
+        "SELECT dollars FROM tenant_spend WHERE tenant = ? AND month = ?", (tenant, month)
+    ).fetchone()
+    return Budget(tenant=tenant, plan=plan, limit=limit, spent=float(row[0]) if row else 0.0)
 
 
 def costs_summary(

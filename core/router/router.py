@@ -155,7 +155,7 @@ class Router:
         if max_tier is not None:
             caps.append(max_tier)
         if self.ledger is not None:
-            caps.append(self.ledger.budget(request.tenant).plan.max_tier)
+            caps.append(self.ledger.plan_for(request.tenant).max_tier)
         return min(caps, key=TIER_RANK.__getitem__)
 
     def _paid_plan(self, request: GenerationRequest, ceiling: Tier) -> list[tuple[Tier, bool]]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import time
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from core.router.errors import (
     BadProviderAnswer,
@@ -15,6 +14,9 @@ from core.router.errors import (
 )
 from core.router.generation import Generation, GenerationRequest, Tier
 from core.router.providers.http import parse_retry_after
+
+if TYPE_CHECKING:
+    import anthropic
 
 HAIKU_MODEL = "claude-haiku-5-5"
 SONNET_MODEL = "claude-sonnet-5-5"
@@ -70,6 +72,7 @@ class AnthropicProvider:
 
     def _sdk(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
+            anthropic = _sdk_module()
             # max_retries=0: the router's RetryPolicy and circuit breaker decide whether and
             # when to retry; SDK retries underneath would multiply the attempts, hide 429s from
             # the breaker and let one request outlive the timeout we promise.
@@ -84,6 +87,7 @@ class AnthropicProvider:
     async def generate(self, request: GenerationRequest) -> Generation:
         """Create one message; the text blocks of the answer are the generation."""
         client = self._sdk()
+        anthropic = _sdk_module()
         started = time.monotonic()
         try:
             message = await client.messages.create(
@@ -131,6 +135,12 @@ class AnthropicProvider:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _sdk_module() -> Any:
+    """The ``anthropic`` package, imported on first use: it takes seconds to import, and most
+    runs (no key, or a cache hit) never need it."""
+    return importlib.import_module("anthropic")
 
 
 def _describe(error: anthropic.APIStatusError) -> str:

@@ -32,6 +32,16 @@ CREATE INDEX IF NOT EXISTS router_requests_month_tenant ON router_requests (mont
 
 CREATE INDEX IF NOT EXISTS router_requests_routing ON router_requests (routing_id);
 
+-- Running totals per tenant and month, kept in the same transaction as each ledger row, so a
+-- budget check reads one row instead of summing the month.
+CREATE TABLE IF NOT EXISTS tenant_spend (
+    tenant TEXT NOT NULL,
+    month TEXT NOT NULL,
+    dollars REAL NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, month)
+);
+
 -- Every prompt version seen; version is the declared version plus the content hash's prefix,
 -- so an edited file without a bumped version is still a new row.
 CREATE TABLE IF NOT EXISTS prompt_versions (
