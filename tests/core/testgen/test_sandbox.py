@@ -259,3 +259,16 @@ def test_missing_test_runner_is_reported_as_unavailable(
     result = validate(candidate, project.path, project.fixed, python=python, runs=1)
     assert result.rejection is Rejection.RUNNER_UNAVAILABLE, result.detail
     assert "pytest" in result.detail
+
+
+def test_a_process_that_leaves_the_group_still_dies_in_the_pid_namespace(
+    project: PythonRepo,
+) -> None:
+    script = 'setsid sh -c "sleep 2; touch escaped.txt" & sleep 30'
+    with workspace(project.path, project.fixed) as space:
+        result = space.run(["sh", "-c", script], Limits(timeout_seconds=1.0))
+        time.sleep(3)
+        escaped = (space.copy / "escaped.txt").exists()
+    assert result.timed_out
+    # Without a PID namespace `setsid` escapes the group kill: the documented fallback limit.
+    assert escaped is not space.isolation.pid_namespace
