@@ -25,6 +25,8 @@ SHARED_VERSION = "s1"
 _LITERAL = re.compile(
     r"""
     \[[a-z]+\]                    # scrubber marks: [email], [ip], [card], [Filtered]
+    |[\w<>=-]*[\w=-]<[a-z]+>[\w<>=-]*   # a mask glued to other characters (tok_<id>)
+    |[\w<>=-]*<[a-z]+>[\w=-][\w<>=-]*
     |\S*[/\\]\S*                  # anything with a path separator
     |\S*\d\S*                     # anything still holding a digit
     |\S+\.\S+                     # dotted names: modules, hosts, file names

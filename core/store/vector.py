@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -343,7 +346,7 @@ class LocalAnnIndex:
             try:
                 info = json.loads(sidecar.read_text(encoding="utf-8"))
                 graph = self._new_graph()
-                graph.load(str(sidecar.with_suffix(".usearch")))
+                graph.load(str(sidecar.with_name(Path(str(info["graph"])).name)))
                 space = _AnnSpace(graph)
                 space.restore(info)
                 if graph.ndim != self.dimensions or len(graph) != len(space.ids):
@@ -421,22 +424,29 @@ class _AnnSpace:
             self.dirty = True
 
     def save(self, stem: Path, namespace: str) -> None:
-        graph_path = stem.with_suffix(".usearch")
-        sidecar = stem.with_suffix(".json")
-        temporary_graph = graph_path.with_name(graph_path.name + ".tmp")
-        self.graph.save(str(temporary_graph))
+        """Write the graph under a fresh name, then atomically replace the sidecar naming it.
+
+        Graph and sidecar always come as a pair, even with several processes saving at once
+        (the last sidecar written wins, and names its own graph). Graphs no sidecar names are
+        removed once they are a minute old (another process may be about to name its own).
+        """
+        token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        graph_path = stem.with_name(f"{stem.name}.{token}.usearch")
+        self.graph.save(str(graph_path))
         info = {
             "namespace": namespace,
+            "graph": graph_path.name,
             "next_key": self.next_key,
             "synced": self.synced,
             "ids": [[key, identifier] for key, identifier in self.ids.items()],
             "metadata": [[key, dict(meta)] for key, meta in self.metadata.items()],
         }
-        temporary_sidecar = sidecar.with_name(sidecar.name + ".tmp")
+        sidecar = stem.with_suffix(".json")
+        temporary_sidecar = sidecar.with_name(f"{sidecar.name}.{token}.tmp")
         temporary_sidecar.write_text(json.dumps(info), encoding="utf-8")
-        temporary_graph.replace(graph_path)
         temporary_sidecar.replace(sidecar)
         self.dirty = False
+        _remove_stale_graphs(stem, sidecar)
 
     def restore(self, info: Mapping[str, Any]) -> None:
         self.next_key = int(info["next_key"])
@@ -446,6 +456,20 @@ class _AnnSpace:
             self.keys[str(identifier)] = int(key)
         for key, meta in info["metadata"]:
             self.metadata[int(key)] = dict(meta)
+
+
+def _remove_stale_graphs(stem: Path, sidecar: Path) -> None:
+    try:
+        named = json.loads(sidecar.read_text(encoding="utf-8")).get("graph")
+    except (OSError, ValueError):
+        return
+    cutoff = time.time() - 60
+    for graph in stem.parent.glob(f"{stem.name}.*.usearch"):
+        try:
+            if graph.name != named and graph.stat().st_mtime < cutoff:
+                graph.unlink()
+        except OSError:
+            continue
 
 
 def _digest(namespace: str) -> str:

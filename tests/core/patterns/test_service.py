@@ -1,0 +1,263 @@
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError, StoreError
+from core.patterns.errors import IngestError
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.service import open_service, tenant_namespace
+from core.store.vector import ExactIndex
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "errors"
+
+
+def _traceback(root: str, function: str = "load_user", key: str = "bob", line: int = 10) -> str:
+    return (
+        "Traceback (most recent call last):\n"
+        f'  File "{root}/main.py", line 26, in <module>\n'
+        "    checkout(sys.argv[1], sys.argv[2])\n"
+        f'  File "{root}/shop/cart.py", line {line + 25}, in checkout\n'
+        f"    return {function}(users, value)\n"
+        f'  File "{root}/shop/cart.py", line {line}, in {function}\n'
+        "    return users[user_id]\n"
+        f"KeyError: '{key}'\n"
+    )
+
+
+def _event(function: str, message: str = "boom", release: str | None = None) -> ErrorEvent:
+    return ErrorEvent(
+        exception_type="ValueError",
+        message=message,
+        frames=(
+            Frame(function="main", filename="app/main.py"),
+            Frame(function=function, filename="app/orders/pricing.py", lineno=12),
+        ),
+        platform="python",
+        release=release,
+        environment="production",
+    )
+
+
+@pytest.fixture
+def service(tmp_path):
+    with open_service(tmp_path / "argus.db") as opened:
+        yield opened
+
+
+def test_same_bug_with_other_values_lines_and_roots_is_one_pattern(service) -> None:
+    first = service.ingest(_traceback("/srv/a", key="bob", line=10), "acme")
+    second = service.ingest(_traceback("/opt/b/release-9", key="carol", line=90), "acme")
+    assert first.is_new and first.matched_by == "new"
+    assert not second.is_new and second.matched_by == "hash"
+    assert second.pattern.id == first.pattern.id
+    assert second.pattern.occurrences == 2
+    assert second.pattern.message == "<str>"
+    assert first.pattern.title == "KeyError: 'bob'"
+
+
+def test_a_similar_error_with_another_hash_joins_by_similarity(service) -> None:
+    base = service.ingest(_traceback("/srv/a"), "acme")
+    # The same missing key reached through one more caller: another hash, a near embedding.
+    text = _traceback("/srv/a").replace(
+        '  File "/srv/a/shop/cart.py", line 10',
+        '  File "/srv/a/shop/views.py", line 3, in profile\n    x()\n'
+        '  File "/srv/a/shop/cart.py", line 10',
+    )
+    similar = service.ingest(text, "acme")
+    assert similar.matched_by == "similarity"
+    assert similar.pattern.id == base.pattern.id
+    assert similar.similarity is not None and similar.similarity >= 0.85
+    again = service.ingest(text, "acme")
+    assert again.matched_by == "hash" and again.pattern.occurrences == 3
+    pattern = service.get("acme", base.pattern.id)
+    assert pattern is not None and len(pattern.aliases) == 1
+
+
+def test_a_different_bug_is_a_new_pattern(service) -> None:
+    first = service.ingest(_traceback("/srv/a", function="load_user"), "acme")
+    other = service.ingest(_traceback("/srv/a", function="load_product"), "acme")
+    assert other.is_new and other.pattern.id != first.pattern.id
+
+
+def test_tenants_never_see_each_other(service) -> None:
+    mine = service.ingest(_traceback("/srv/a"), "acme")
+    theirs = service.ingest(_traceback("/srv/a"), "globex")
+    assert theirs.is_new and theirs.pattern.id != mine.pattern.id
+    assert service.get("globex", mine.pattern.id) is None
+    assert [p.id for p in service.list_patterns("acme")] == [mine.pattern.id]
+    assert [p.id for p, _ in service.search(_traceback("/x"), "globex")] == [theirs.pattern.id]
+    assert tenant_namespace("acme") != tenant_namespace("globex")
+
+
+def test_details_counts_per_release_environment_and_locations(service) -> None:
+    for release in ["1.0", "1.0", "2.0"]:
+        result = service.ingest(_event("apply_discount", release=release), "acme")
+    pattern = service.get("acme", result.pattern.id)
+    assert pattern is not None
+    assert pattern.occurrences == 3
+    assert pattern.releases == (("1.0", 2), ("2.0", 1))
+    assert pattern.environments == (("production", 3),)
+    assert {(loc.path, loc.function, loc.count) for loc in pattern.locations} == {
+        ("app/orders/pricing.py", "apply_discount", 3),
+        ("app/main.py", "main", 3),
+    }
+    events = service.store.events_of(pattern.id)
+    assert len(events) == 3 and events[0]["event"]["release"] == "2.0"
+
+
+def test_kept_events_are_bounded_to_the_newest(tmp_path) -> None:
+    with open_service(tmp_path / "argus.db") as service:
+        for number in range(12):
+            result = service.ingest(_event("f", message=f"boom {number}"), "acme")
+        events = service.store.events_of(result.pattern.id)
+        assert len(events) == 5
+        assert [event["event"]["message"] for event in events][0] == "boom 11"
+
+
+def test_list_is_most_frequent_first_and_pages(service) -> None:
+    for function, times in [("rare", 1), ("common", 3), ("middle", 2)]:
+        for _ in range(times):
+            service.ingest(_event(function), "acme")
+    listed = service.list_patterns("acme")
+    assert [p.occurrences for p in listed] == [3, 2, 1]
+    assert [p.id for p in service.list_patterns("acme", limit=1, offset=1)] == [listed[1].id]
+
+
+def test_search_by_traceback_and_by_free_text(service) -> None:
+    target = service.ingest(_traceback("/srv/a"), "acme").pattern
+    service.ingest(_event("apply_discount", message="discount code 77 expired"), "acme")
+    best, score = service.search(_traceback("/elsewhere", key="zed"), "acme", k=2)[0]
+    assert best.id == target.id and score == pytest.approx(1.0, abs=1e-4)
+    by_text = service.search("ValueError: discount code 12 expired in apply_discount", "acme")
+    assert by_text[0][0].exception_type == "ValueError"
+    assert service.search("", "acme") == []
+
+
+def test_unreadable_input_stores_nothing(service) -> None:
+    service.ingest(_traceback("/srv/a"), "acme")
+    before = service.stats("acme")
+    for bad in [b"", b"{not json", "just some words", b"\xff\xfe\x00garbage"]:
+        with pytest.raises(IngestError):
+            service.ingest(bad, "acme")
+    assert service.stats("acme")["occurrences"] == before["occurrences"]
+
+
+def test_bad_tenants_are_config_errors(service) -> None:
+    for tenant in ["", "  ", "x" * 201, "bad\ntenant"]:
+        with pytest.raises(ConfigError):
+            service.ingest(_traceback("/srv/a"), tenant)
+
+
+def test_every_recorded_fixture_files(service) -> None:
+    for path in sorted(FIXTURES.iterdir()):
+        if path.suffix in (".txt", ".json", ".bin"):
+            assert service.ingest(path.read_bytes(), "acme").pattern.occurrences >= 1
+    stats = service.stats("acme")
+    assert stats["occurrences"] == 9
+    assert stats["patterns"] < 9  # the same KeyError arrives in several formats
+    json.dumps(stats)
+
+
+def test_stats_are_json_ready(service) -> None:
+    service.ingest(_event("f", release="r1"), "acme")
+    stats = service.stats("acme")
+    assert stats["patterns"] == 1 and stats["occurrences"] == 1
+    assert stats["releases"] == {"r1": 1} and stats["environments"] == {"production": 1}
+    assert stats["embedder"] == {"name": "HashingEmbedder", "dimensions": 384}
+    json.dumps(stats)
+
+
+def test_export_import_round_trip_merges_counts(tmp_path) -> None:
+    with open_service(tmp_path / "a.db") as source:
+        first = source.ingest(_traceback("/srv/a"), "acme").pattern
+        source.ingest(_traceback("/srv/b", key="x"), "acme")
+        source.ingest(_event("apply_discount", release="9"), "acme")
+        source.record_test(
+            "acme",
+            first.id,
+            "test_missing_user",
+            framework="pytest",
+            success_rate=0.75,
+            reuse_count=2,
+            code="def test_x(): ...",
+        )
+        rows = [json.loads(json.dumps(row)) for row in source.export("acme")]
+    assert rows[0]["format"] == "argus-patterns" and len(rows) == 3
+    with open_service(tmp_path / "b.db") as target:
+        assert target.import_rows("other", rows) == 2
+        assert target.import_rows("other", rows) == 0  # known hashes add their counts
+        imported = {p.pattern_hash: p for p in target.list_patterns("other")}
+        copy = imported[first.pattern_hash]
+        assert copy.occurrences == 4
+        assert copy.tests[0].test_id == "test_missing_user" and copy.tests[0].success_rate == 0.75
+        assert target.search(_traceback("/q"), "other")[0][0].id == copy.id
+        assert target.ingest(_traceback("/q"), "other").matched_by == "hash"
+
+
+def test_import_rejects_foreign_rows(service) -> None:
+    with pytest.raises(StoreError, match="format"):
+        service.import_rows("acme", [{"format": "something-else", "version": 1}])
+    with pytest.raises(StoreError, match="not an exported pattern row"):
+        service.import_rows("acme", [{"pattern_hash": "v1:x"}])
+
+
+def test_record_test_and_tests_for(service) -> None:
+    pattern = service.ingest(_event("f"), "acme").pattern
+    service.record_test("acme", pattern.id, "t1", framework="pytest", success_rate=1.0)
+    service.record_test("acme", pattern.id, "t2", framework="pytest", success_rate=0.5)
+    service.record_test(
+        "acme", pattern.id, "t1", framework="pytest", success_rate=0.9, reuse_count=4
+    )
+    tests = service.store.tests_for(pattern.id)
+    assert [(t.test_id, t.success_rate, t.reuse_count) for t in tests] == [
+        ("t1", 0.9, 4),
+        ("t2", 0.5, 0),
+    ]
+    with pytest.raises(StoreError, match="no pattern"):
+        service.record_test("globex", pattern.id, "t3")
+    with pytest.raises(StoreError, match="success_rate"):
+        service.record_test("acme", pattern.id, "t3", success_rate=1.5)
+
+
+def test_index_is_persisted_and_rebuilt_from_the_store_when_lost(tmp_path) -> None:
+    path = tmp_path / "argus.db"
+    with open_service(path) as service:
+        original = service.ingest(_traceback("/srv/a"), "acme").pattern
+    folder = tmp_path / "argus.db.vectors"
+    assert any(folder.iterdir())
+    for file in folder.iterdir():
+        file.unlink()
+    with open_service(path) as service:
+        similar = _traceback("/srv/a").replace(
+            '  File "/srv/a/shop/cart.py", line 10',
+            '  File "/srv/a/shop/views.py", line 3, in profile\n    x()\n'
+            '  File "/srv/a/shop/cart.py", line 10',
+        )
+        result = service.ingest(similar, "acme")
+        assert result.matched_by == "similarity" and result.pattern.id == original.id
+
+
+def test_a_second_process_view_catches_up_with_new_patterns(tmp_path) -> None:
+    path = tmp_path / "argus.db"
+    with open_service(path) as writer, open_service(path) as reader:
+        reader.search("anything", "acme")  # reader's index is now "synced" (empty)
+        created = writer.ingest(_traceback("/srv/a"), "acme").pattern
+        found = reader.search(_traceback("/srv/zz"), "acme")
+        assert found and found[0][0].id == created.id
+
+
+def test_future_timestamps_are_clamped_to_receipt(tmp_path) -> None:
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    with open_service(tmp_path / "a.db") as service:
+        service.clock = lambda: now
+        event = _event("f")
+        future = ErrorEvent(**{**event.__dict__, "timestamp": datetime(2099, 1, 1, tzinfo=UTC)})
+        assert service.ingest(future, "acme").pattern.last_seen == now
+
+
+def test_exact_index_can_replace_the_ann_index(tmp_path) -> None:
+    with open_service(tmp_path / "a.db", index=ExactIndex(384)) as service:
+        assert service.ingest(_traceback("/a"), "acme").is_new
+        assert service.ingest(_traceback("/b"), "acme").matched_by == "hash"
