@@ -37,6 +37,8 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Seconds between the body's chunks (the body goes out in ten pieces); 0: all at once.
+    trickle: float = 0.0
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -173,7 +175,15 @@ def _handler_for(owner: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if not reply.trickle:
+                    self.wfile.write(payload)
+                    return
+                size = max(1, len(payload) // 10)
+                for start in range(0, len(payload), size):
+                    self.wfile.write(payload[start : start + size])
+                    self.wfile.flush()
+                    if owner._stopping.wait(reply.trickle):
+                        return
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (its timeout): nothing left to tell it.
                 return
@@ -363,3 +373,8 @@ def html_page(status: int = 200) -> Reply:
 def slow(reply: Reply, seconds: float) -> Reply:
     """``reply``, sent only after ``seconds``."""
     return Reply(reply.status, reply.body, dict(reply.headers), seconds)
+
+
+def trickle(reply: Reply, seconds_between_chunks: float) -> Reply:
+    """``reply`` with headers at once and the body in ten pieces, ``seconds`` apart."""
+    return Reply(reply.status, reply.body, dict(reply.headers), 0.0, seconds_between_chunks)

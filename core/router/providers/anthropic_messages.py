@@ -6,6 +6,8 @@ import importlib
 import time
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from core.router.errors import (
     BadProviderAnswer,
     ProviderTimeout,
@@ -90,12 +92,18 @@ class AnthropicProvider:
         anthropic = _sdk_module()
         started = time.monotonic()
         try:
-            message = await client.messages.create(
-                model=self._model,
-                max_tokens=request.max_output_tokens,
-                system=request.prompt.system or anthropic.omit,
-                messages=[{"role": "user", "content": request.prompt.user}],
-            )
+            # The SDK's timeout bounds each phase; the deadline bounds the whole request.
+            with anyio.fail_after(self.timeout):
+                message = await client.messages.create(
+                    model=self._model,
+                    max_tokens=request.max_output_tokens,
+                    system=request.prompt.system or anthropic.omit,
+                    messages=[{"role": "user", "content": request.prompt.user}],
+                )
+        except TimeoutError as error:
+            raise ProviderTimeout(
+                f"no complete answer within {self.timeout:g}s", self._name
+            ) from error
         except anthropic.APITimeoutError as error:
             raise ProviderTimeout(f"no answer within {self.timeout:g}s", self._name) from error
         except anthropic.APIConnectionError as error:

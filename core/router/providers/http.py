@@ -6,7 +6,10 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
+import anyio
 import httpx
 
 from core.router.errors import (
@@ -26,15 +29,21 @@ class JsonAnswer:
     headers: httpx.Headers
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``retry-after`` header (delta-seconds form); None when absent or a date."""
-    if value is None:
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``retry-after`` header, in either form (delta-seconds or HTTP-date)."""
+    if value is None or not value.strip():
         return None
     try:
-        seconds = float(value.strip())
+        return max(0.0, float(value.strip()))
     except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
         return None
-    return max(0.0, seconds)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 async def post_json(
@@ -52,9 +61,14 @@ async def post_json(
     """
     started = time.monotonic()
     try:
-        response = await client.post(
-            url, json=dict(payload), headers=dict(headers), timeout=timeout
-        )
+        # httpx's timeout bounds each phase (connect, each read); the deadline bounds the whole
+        # request, so a server that trickles bytes still costs at most ``timeout``.
+        with anyio.fail_after(timeout):
+            response = await client.post(
+                url, json=dict(payload), headers=dict(headers), timeout=timeout
+            )
+    except TimeoutError as error:
+        raise ProviderTimeout(f"no complete answer within {timeout:g}s", provider) from error
     except httpx.TimeoutException as error:
         raise ProviderTimeout(
             f"no answer within {timeout:g}s ({type(error).__name__})", provider

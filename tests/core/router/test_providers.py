@@ -26,6 +26,7 @@ from tests.servers.scripted import (
     openai_completion,
     openai_error,
     slow,
+    trickle,
     workers_ai_error,
     workers_ai_result,
 )
@@ -289,3 +290,34 @@ async def test_prompt_without_system_sends_no_system(  # type: ignore[no-untyped
         await llama.generate(request)
     assert "system" not in anthropic_server.requests[0].body
     assert [m["role"] for m in workers_ai_server.requests[0].body["messages"]] == ["user"]
+
+
+@pytest.mark.parametrize("dialect", ["workers_ai", "anthropic", "openai"])
+async def test_trickling_answer_costs_at_most_the_timeout(dialect: str) -> None:
+    # Each piece arrives within the read timeout; only the overall deadline stops the request.
+    replies = {
+        "workers_ai": workers_ai_result("x" * 2000),
+        "anthropic": anthropic_message("x" * 2000),
+        "openai": openai_completion("x" * 2000),
+    }
+    build = {"workers_ai": workers, "anthropic": haiku, "openai": openai}[dialect]
+    with ScriptedServer(dialect) as server:
+        server.enqueue(trickle(replies[dialect], 0.25))
+        started = time.monotonic()
+        async with build(server, timeout=0.6) as provider:
+            with pytest.raises(ProviderTimeout, match="within 0.6s"):
+                await provider.generate(make_request())
+        assert time.monotonic() - started < 1.8
+
+
+def test_retry_after_in_both_forms() -> None:
+    from datetime import UTC, datetime
+
+    from core.router.providers.http import parse_retry_after
+
+    now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Fri, 27 Nov 2026 12:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
