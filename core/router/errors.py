@@ -61,7 +61,7 @@ class BudgetExceeded(ArgusError):
         self.budget = budget
         self.spent = spent
         super().__init__(
-            f"tenant {tenant!r} (plan {plan}) has spent ${spent:.4f} of its ${budget:.2f} "
+            f"tenant {tenant!r} (plan {plan}) has spent ${spent:.4f} of its ${budget:g} "
             "monthly paid-model budget; only the free tiers were used. Raise the plan's budget "
             "or wait for next month"
         )

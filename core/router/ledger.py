@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.router.errors import BudgetExceeded
 from core.router.generation import Outcome, Tier
 from core.router.plans import Plan, get_plan
 from core.store.sqlite import SQLiteStore
@@ -65,6 +66,11 @@ class Budget:
     def allows(self, estimate: float) -> bool:
         """Whether a request estimated at ``estimate`` dollars fits in what is left."""
         return self.limit is None or self.spent + estimate <= self.limit
+
+    def check(self, estimate: float) -> None:
+        """Raise :class:`BudgetExceeded` unless a request of ``estimate`` dollars fits."""
+        if not self.allows(estimate):
+            raise BudgetExceeded(self.tenant, self.plan.name, self.limit or 0.0, self.spent)
 
 
 class CostLedger:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from core.errors import ArgusError, ConfigError
 from core.router.cache import PatternCache, cached_text
 from core.router.classifier import classify_request
-from core.router.errors import NoCandidate, ProviderError, ProviderTimeout
+from core.router.errors import BudgetExceeded, NoCandidate, ProviderError, ProviderTimeout
 from core.router.generation import (
     Attempt,
     Generation,
@@ -186,15 +186,11 @@ class Router:
         )
         if estimate == 0:
             return None
-        budget = self.ledger.budget(request.tenant)
-        if budget.allows(estimate):
-            return None
-        return (
-            f"budget: tenant {request.tenant!r} (plan {budget.plan.name}) has spent "
-            f"${budget.spent:.4f} of its ${budget.limit or 0:.2f} monthly paid-model budget; "
-            f"a {tier} request (about ${estimate:.4f}) would exceed it, so only the free tiers "
-            "were used"
-        )
+        try:
+            self.ledger.budget(request.tenant).check(estimate)
+        except BudgetExceeded as error:
+            return f"budget: {error} (the {tier} request was estimated at ${estimate:.4f})"
+        return None
 
     async def _from_cache(self, run: _Run, validate: Validate) -> RoutedResult | None:
         assert self.cache is not None and run.request.cache_key is not None

@@ -486,3 +486,32 @@ async def test_free_plan_never_reaches_sonnet(  # type: ignore[no-untyped-def]
     result = await stack.router.route(hard, reject_all)
     assert [a.tier for a in result.attempts] == [Tier.HAIKU]
     assert anthropic_server.requests[0].body["model"] == "claude-haiku-5-5"
+
+
+async def test_concurrent_routings_share_providers_and_ledger(  # type: ignore[no-untyped-def]
+    stack, workers_ai_server, store
+) -> None:
+    import anyio
+
+    workers_ai_server.responder = lambda request: workers_ai_result(
+        "def test_c(): pass", prompt_tokens=500, completion_tokens=50
+    )
+    results = []
+
+    async def one(index: int) -> None:
+        results.append(await stack.router.route(make_request(tenant=f"t{index % 3}"), accept_all))
+
+    async with anyio.create_task_group() as group:
+        for index in range(20):
+            group.start_soon(one, index)
+
+    assert len(results) == 20 and all(result.ok for result in results)
+    rows = ledger_rows(store)
+    assert len(rows) == 20 and len({row["routing_id"] for row in rows}) == 20
+    summary = costs_summary(store, "2026-11")
+    assert summary["tiers"]["workers_ai"]["requests"] == 20
+    assert {name: entry["requests"] for name, entry in summary["tenants"].items()} == {
+        "t0": 7,
+        "t1": 7,
+        "t2": 6,
+    }
