@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from core.errors import ConfigError
+from core.testgen.frameworks import Framework
 
 
 class CandidateKind(StrEnum):
@@ -39,6 +40,13 @@ class Candidate:
         except ValueError as error:
             raise ConfigError(
                 f"unknown candidate kind {self.kind!r}: use pr_test or regression_test"
+            ) from error
+        try:
+            Framework(self.framework)
+        except ValueError as error:
+            known = ", ".join(framework.value for framework in Framework)
+            raise ConfigError(
+                f"unknown test framework {self.framework!r}: use one of {known}"
             ) from error
         relative = PurePosixPath(self.path)
         if not self.path or relative.is_absolute() or ".." in relative.parts:

@@ -19,6 +19,7 @@ from core.testgen.sandbox import (
     IsolationPolicy,
     Limits,
     NetworkMode,
+    UserMode,
     detect_isolation,
 )
 from tests.core.testgen.sandbox_repos import (
@@ -298,10 +299,21 @@ def test_deleting_a_folder_outside_the_copy_leaves_it_intact(
         f"    open({str(tmp_path / 'planted.txt')!r}, 'w').write('x')\n"
     )
     result = validate(pytest_candidate(source), project.path, project.fixed, limits=FAST)
-    assert (sentinel / "keep.txt").read_text() == "precious"
-    assert not (tmp_path / "planted.txt").exists()
-    assert result.rejection is Rejection.FAILS_ON_HEAD
-    assert "Read-only file system" in result.detail or "Permission denied" in result.detail
+    isolation = result.isolation
+    assert isolation is not None
+    protected = (
+        isolation.filesystem is FilesystemMode.READ_ONLY_MOUNTS
+        or isolation.user is UserMode.UNPRIVILEGED
+    )
+    if protected:
+        assert (sentinel / "keep.txt").read_text() == "precious"
+        assert not (tmp_path / "planted.txt").exists()
+        assert result.rejection is Rejection.FAILS_ON_HEAD
+        assert "Read-only file system" in result.detail or "Permission denied" in result.detail
+    else:
+        # The documented fallback as the same user: nothing outside the copy is protected,
+        # and the result says so.
+        assert isolation.filesystem is FilesystemMode.COPY_ONLY
 
 
 def test_server_secrets_are_not_in_the_test_environment(
@@ -430,6 +442,10 @@ def test_candidate_path_must_stay_inside_the_repository() -> None:
         Candidate("python", "pytest", "/etc/test_x.py", "def test_x(): pass\n")
     with pytest.raises(ConfigError):
         Candidate("python", "pytest", "tests/test_x.py", "", kind=CandidateKind.REGRESSION_TEST)
+    with pytest.raises(ConfigError, match="unknown test framework 'nose'"):
+        Candidate("python", "nose", "tests/test_x.py", "def test_x(): pass\n")
+    with pytest.raises(ConfigError, match="unknown candidate kind"):
+        Candidate("python", "pytest", "tests/test_x.py", "", kind="smoke_test")  # type: ignore[arg-type]
 
 
 def test_project_dependencies_are_linked_into_the_worktree(tmp_path: Path) -> None:
