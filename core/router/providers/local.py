@@ -6,6 +6,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
+from core.errors import ArgusError
 from core.router.errors import NoCandidate
 from core.router.generation import Generation, GenerationRequest, Tier
 
@@ -44,9 +45,15 @@ class LocalProvider:
     async def generate(self, request: GenerationRequest) -> Generation:
         """The first generator's text, or :class:`NoCandidate`."""
         started = time.monotonic()
+        refusals: list[str] = []
         for generator_name, generator in self._generators:
-            produced = generator(request)
-            text = await produced if inspect.isawaitable(produced) else produced
+            try:
+                produced = generator(request)
+                text = await produced if inspect.isawaitable(produced) else produced
+            except ArgusError as error:
+                # A generator that cannot handle this input says so; the next one may.
+                refusals.append(f"{generator_name}: {error}")
+                continue
             if text is not None:
                 return Generation(
                     text=text,
@@ -55,4 +62,5 @@ class LocalProvider:
                     model=generator_name,
                     latency_seconds=time.monotonic() - started,
                 )
-        raise NoCandidate("no deterministic generator applies to this request", self.name)
+        detail = f" ({'; '.join(refusals)})" if refusals else ""
+        raise NoCandidate(f"no deterministic generator applies to this request{detail}", self.name)

@@ -515,3 +515,17 @@ async def test_concurrent_routings_share_providers_and_ledger(  # type: ignore[n
         "t1": 7,
         "t2": 6,
     }
+
+
+async def test_local_generator_errors_move_on_to_the_next_generator() -> None:
+    from core.errors import DiffParseError
+    from core.router.errors import NoCandidate
+
+    def broken(request: GenerationRequest) -> str | None:
+        raise DiffParseError("no such hunk")
+
+    local = LocalProvider([("broken", broken), ("fine", lambda request: "def test_ok(): ...")])
+    generation = await local.generate(make_request())
+    assert generation.model == "fine"
+    with pytest.raises(NoCandidate, match="broken: malformed diff"):
+        await LocalProvider([("broken", broken)]).generate(make_request())
