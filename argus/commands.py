@@ -203,7 +203,8 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     finally:
         if target is not None:
             target.close()
-    if arguments.fail_on and review.level.rank >= RiskLevel(arguments.fail_on).rank:
+    changed = review.files_changed > 0
+    if arguments.fail_on and changed and review.level.rank >= RiskLevel(arguments.fail_on).rank:
         return 1
     return 0
 

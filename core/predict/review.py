@@ -149,8 +149,12 @@ def review_change(
         bugs.extend(file_bugs)
         warnings.extend(file_warnings)
 
-    base_probability = model.predict(change_features)
-    factors = list(model.explain(change_features, top=3))
+    if changeset.is_empty():
+        # Nothing changed, so nothing can break.
+        base_probability, factors = 0.0, []
+    else:
+        base_probability = model.predict(change_features)
+        factors = list(model.explain(change_features, top=3))
     probability = _with_bug_evidence(base_probability, bugs)
     if bugs:
         factors.insert(0, _bugs_factor(bugs, base_probability, probability))
