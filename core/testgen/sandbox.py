@@ -333,7 +333,9 @@ class Workspace:
             raise ConfigError(f"{relative!r} would be written outside the sandbox copy")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        self.hand_over(self.copy)
+        if self._account is not None:
+            for path in (target, *target.relative_to(self.copy.resolve()).parents):
+                os.chown(self.copy.resolve() / path, *self._account, follow_symlinks=False)
         return target
 
     def hand_over(self, folder: Path) -> None:
@@ -348,7 +350,7 @@ class Workspace:
 
     def environment(self, python_paths: Sequence[str] = ()) -> dict[str, str]:
         """The whole environment of a run: nothing is inherited from this process."""
-        search = [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        search = [str(Path(self.python).parent), "/usr/local/bin", "/usr/bin", "/bin"]
         go = shutil.which("go")
         if go is not None:
             search.insert(1, str(Path(go).parent))

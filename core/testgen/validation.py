@@ -396,7 +396,7 @@ def _exception_seen(expected: str, output: str) -> bool:
     name = re.escape(expected.rsplit(".", 1)[-1])
     if not name:
         return False
-    pattern = rf"(?m)^(E\s+|FAILED .* - |\s*(name: ')?)([\w.]+\.)?{name}('|:|$)"
+    pattern = rf"(?m)^(E\s+|FAILED .* - |\s*(name: ')?)([\w.]+\.)?{name}('|:|$| \[)"
     return re.search(pattern, output) is not None
 
 

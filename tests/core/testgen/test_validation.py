@@ -477,3 +477,34 @@ def test_project_dependencies_are_linked_into_the_worktree(tmp_path: Path) -> No
         assert "node_modules/.bin/jest" in missing.detail
     finally:
         shutil.rmtree(shared)
+
+
+def test_javascript_regression_test_fails_before_with_the_error(tmp_path: Path) -> None:
+    repo = node_repo(tmp_path)
+    buggy = git(repo, "rev-parse", "HEAD")
+    price = repo / "src" / "price.js"
+    price.write_text(price.read_text().replace("items.reduce", "(items || []).reduce"))
+    git(repo, "commit", "-q", "-am", "no items, no total")
+    source = (
+        "const test = require('node:test');\n"
+        "const assert = require('node:assert');\n"
+        "const { total } = require('../src/price.js');\n"
+        "test('no basket', () => assert.strictEqual(total(undefined), 0));\n"
+    )
+
+    def candidate(expected: str) -> Candidate:
+        return Candidate(
+            "javascript",
+            "node_test",
+            "test/basket.test.js",
+            source,
+            ("total",),
+            CandidateKind.REGRESSION_TEST,
+            expected_exception=expected,
+        )
+
+    result = validate(candidate("TypeError"), repo, "HEAD", before=buggy, limits=FAST)
+    assert result.accepted, result.detail
+    assert result.fails_before and result.expected_exception_seen and result.passes_on_head
+    wrong = validate(candidate("RangeError"), repo, "HEAD", before=buggy, limits=FAST)
+    assert wrong.rejection is Rejection.WRONG_EXCEPTION
