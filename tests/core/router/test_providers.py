@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import anthropic  # noqa: F401 - imported up front: timing tests measure requests, not imports
 import pytest
 
 from core.router.errors import (

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import anthropic  # noqa: F401 - imported up front: timing tests measure requests, not imports
 import pytest
 
 from core.errors import ConfigError
