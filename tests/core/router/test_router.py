@@ -530,3 +530,20 @@ async def test_local_generator_errors_move_on_to_the_next_generator() -> None:
     assert generation.model == "fine"
     with pytest.raises(NoCandidate, match="broken: malformed diff"):
         await LocalProvider([("broken", broken)]).generate(make_request())
+
+
+async def test_anthropic_429_retry_after_honoured_through_the_router(  # type: ignore[no-untyped-def]
+    stack, anthropic_server, store
+) -> None:
+    anthropic_server.enqueue(
+        anthropic_error(429, "rate_limit_error", "slow down", retry_after=6),
+        anthropic_message("def test_h(): pass", input_tokens=3000, output_tokens=400),
+    )
+    request = make_request(task=TaskKind.PR_TEST, context_tokens=7000, file_count=3)
+    result = await stack.router.route(request, accept_all)
+    assert result.ok and result.tier is Tier.HAIKU
+    assert stack.sleep.waits == [6.0]
+    assert [(row["outcome"], row["dollars"]) for row in ledger_rows(store)] == [
+        ("error", 0.0),
+        ("ok", pytest.approx((3000 * 0.10 + 400 * 0.50) / 1e6)),
+    ]
