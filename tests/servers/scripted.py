@@ -378,3 +378,14 @@ def slow(reply: Reply, seconds: float) -> Reply:
 def trickle(reply: Reply, seconds_between_chunks: float) -> Reply:
     """``reply`` with headers at once and the body in ten pieces, ``seconds`` apart."""
     return Reply(reply.status, reply.body, dict(reply.headers), 0.0, seconds_between_chunks)
+
+
+def estimated_prompt_tokens(request: ReceivedRequest) -> int:
+    """About four characters a token over the request's messages (and Anthropic's system), so a
+    ``responder`` can answer with realistic usage for whatever it was sent."""
+    body = request.body if isinstance(request.body, dict) else {}
+    texts = [str(body.get("system") or "")]
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            texts.append(str(message.get("content") or ""))
+    return max(1, sum(len(text) for text in texts) // 4)

@@ -322,3 +322,24 @@ def test_retry_after_in_both_forms() -> None:
     assert parse_retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+async def test_responder_answers_with_usage_from_the_request(openai_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.servers.scripted import estimated_prompt_tokens
+
+    openai_server.responder = lambda request: openai_completion(
+        "ok", prompt_tokens=estimated_prompt_tokens(request), completion_tokens=10
+    )
+    async with openai(openai_server) as provider:
+        small = await provider.generate(make_request())
+        large = await provider.generate(
+            make_request(prompt=replace_user(make_request().prompt, "x" * 4000))
+        )
+    assert small.input_tokens == (len("You write tests.") + len(make_request().prompt.user)) // 4
+    assert large.input_tokens == (len("You write tests.") + 4000) // 4
+
+
+def replace_user(prompt, user: str):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(prompt, user=user)
