@@ -201,10 +201,13 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def _where(pattern: Pattern) -> str:
-    if not pattern.locations:
-        return ""
-    location = pattern.locations[0]
-    return f" in {location.path}:{location.function}"
+    """`` in path:function`` of the innermost in-app frame, when known."""
+    innermost = pattern.frames[0] if pattern.frames else None
+    for location in pattern.locations:
+        name = location.path.rsplit("/", 1)[-1]
+        if innermost is None or innermost.endswith(f"{name}:{location.function}"):
+            return f" in {location.path}:{location.function}"
+    return f" in {innermost}" if innermost else ""
 
 
 def _ingest_line(result: IngestResult) -> str:
@@ -214,10 +217,14 @@ def _ingest_line(result: IngestResult) -> str:
     how = result.matched_by
     if result.similarity is not None and how == "similarity":
         how = f"similarity {result.similarity:.2f}"
-    times = "once" if pattern.occurrences == 1 else f"{pattern.occurrences} times"
-    return f"Matched pattern {pattern.id} (seen {times}; matched by {how}): {pattern.title}" + (
+    seen = _times(pattern.occurrences)
+    return f"Matched pattern {pattern.id} (seen {seen}; matched by {how}): {pattern.title}" + (
         _where(pattern)
     )
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def run_patterns_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
@@ -262,7 +269,7 @@ def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
         f"{pattern.id}: {pattern.title}",
         f"  type         {pattern.exception_type}",
         f"  message      {pattern.message}",
-        f"  seen         {pattern.occurrences} times, first {pattern.first_seen.isoformat()}, "
+        f"  seen         {_times(pattern.occurrences)}, first {pattern.first_seen.isoformat()}, "
         f"last {pattern.last_seen.isoformat()}",
         f"  hash         {pattern.pattern_hash}",
     ]

@@ -21,6 +21,9 @@ from core.store.sqlite import STORE_FILENAME, default_store_path
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from core.patterns.event import ErrorEvent
+    from core.patterns.records import IngestResult
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -80,15 +83,45 @@ def serve_settings(
     return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret)
 
 
+class ConfinedService:
+    """A PatternService opened on, and always called on, one worker thread of its own.
+
+    A SQLite connection belongs to the thread that opened it, while the server calls in from
+    a pool of threads; the service serialises its calls anyway, so one thread costs nothing.
+    """
+
+    def __init__(self, store_path: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from core.patterns.service import open_service
+
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
+        try:
+            self._service = self._executor.submit(open_service, store_path).result()
+        except BaseException:
+            self._executor.shutdown()
+            raise
+
+    def ingest(self, data: ErrorEvent, tenant: str) -> IngestResult:
+        """File one event (on the service's thread)."""
+        return self._executor.submit(self._service.ingest, data, tenant).result()
+
+    def close(self) -> None:
+        """Persist and close the service, then stop its thread."""
+        try:
+            self._executor.submit(self._service.close).result()
+        finally:
+            self._executor.shutdown()
+
+
 @contextmanager
 def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
     """The ingestion app over the pattern library at ``settings.store_path``; closes it after."""
-    from core.patterns.service import open_service
     from ingest_server.app import create_ingest_app
     from ingest_server.keys import SQLiteProjectKeys
     from ingest_server.settings import IngestSettings
 
-    service = open_service(settings.store_path)
+    service = ConfinedService(settings.store_path)
     keys = SQLiteProjectKeys(settings.store_path)
     try:
         yield create_ingest_app(

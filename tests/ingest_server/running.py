@@ -1,0 +1,88 @@
+"""A real ingestion server for tests: the `argus serve` composition under uvicorn, in a thread,
+on a free loopback port; and a snapshot of every table of a store to prove nothing changed."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from argus.serve import ServeSettings, ingest_app
+from ingest_server.keys import Project, SQLiteProjectKeys
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    store_path: Path
+    project: Project
+    other_project: Project
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30.0)
+
+    def metric(self, line_start: str) -> int:
+        page = httpx.get(f"{self.url}/metrics", timeout=10.0).text
+        for line in page.splitlines():
+            if line.startswith(line_start + " "):
+                return int(float(line.rsplit(" ", 1)[1]))
+        return 0
+
+
+@contextmanager
+def running_server(
+    store_path: Path, *, max_body_bytes: int = 4 * 1024 * 1024, secret: str | None = "s3cret"
+) -> Iterator[RunningServer]:
+    keys = SQLiteProjectKeys(store_path)
+    project = keys.add("shop", tenant="acme")
+    other = keys.add("billing", tenant="globex")
+    keys.close()
+    port = free_port()
+    settings = ServeSettings("127.0.0.1", port, store_path, max_body_bytes, secret)
+    with ingest_app(settings) as app:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the ingestion server did not start")
+            time.sleep(0.02)
+        try:
+            yield RunningServer(f"http://127.0.0.1:{port}", store_path, project, other)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=20)
+
+
+def store_snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to compare before and after a refused request."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            for table in tables
+        }
+    finally:
+        connection.close()
