@@ -160,7 +160,10 @@ def detect_isolation(
 
 @functools.cache
 def _detect_isolation(policy: IsolationPolicy, python: str) -> Isolation:
-    if policy.use_namespaces and shutil.which("unshare") is not None:
+    if (
+        policy.use_namespaces
+        and shutil.which("unshare", path=_LAUNCHER_ENVIRONMENT["PATH"]) is not None
+    ):
         if os.geteuid() == 0 and not policy.user_namespace:
             if _probe(python, namespaces=True, account=None):
                 user = _user_mode(policy, python, True)
@@ -183,7 +186,7 @@ def _user_mode(policy: IsolationPolicy, python: str, namespaces: bool) -> UserMo
         account = _account(policy.user_name)
         if account is not None and _probe(python, namespaces=namespaces, account=account):
             return UserMode.UNPRIVILEGED
-    if shutil.which("setpriv") is not None:
+    if shutil.which("setpriv", path=_LAUNCHER_ENVIRONMENT["PATH"]) is not None:
         return UserMode.NO_CAPABILITIES
     return UserMode.SAME_USER
 

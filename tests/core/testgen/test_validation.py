@@ -508,3 +508,40 @@ def test_javascript_regression_test_fails_before_with_the_error(tmp_path: Path) 
     assert result.fails_before and result.expected_exception_seen and result.passes_on_head
     wrong = validate(candidate("RangeError"), repo, "HEAD", before=buggy, limits=FAST)
     assert wrong.rejection is Rejection.WRONG_EXCEPTION
+
+
+def test_hypothesis_property_test_runs_in_the_sandbox(project: PythonRepo) -> None:
+    source = (
+        "from hypothesis import given, settings, strategies as st\n\n"
+        "from calc.ops import double, mean\n\n\n"
+        "@settings(max_examples=30, deadline=None)\n"
+        "@given(st.lists(st.integers(-1000, 1000), max_size=20))\n"
+        "def test_mean_of_doubles_is_double_the_mean(values):\n"
+        "    assert abs(mean([double(v) for v in values]) - 2 * mean(values)) < 1e-9\n"
+    )
+    result = validate(
+        pytest_candidate(source),
+        project.path,
+        project.fixed,
+        changed_lines=FIX_LINES,
+        limits=Limits(timeout_seconds=30.0),
+    )
+    assert result.accepted, result.detail
+    assert result.coverage is not None and result.coverage.covered_count >= 2
+
+
+def test_go_candidate_without_a_go_toolchain_is_a_clear_rejection(
+    project: PythonRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    git_path = shutil.which("git")
+    assert git_path is not None
+    (tools / "git").symlink_to(git_path)
+    monkeypatch.setenv("PATH", str(tools))
+    source = 'package calc\n\nimport "testing"\n\nfunc TestMean(t *testing.T) {}\n'
+    candidate = Candidate("go", "go_test", "calc/mean_test.go", source)
+    result = validate(candidate, project.path, project.fixed, limits=FAST)
+    assert result.rejection is Rejection.RUNNER_UNAVAILABLE
+    assert result.detail == "go toolchain not available (no `go` on PATH)"
+    assert result.runs == ()
