@@ -358,6 +358,8 @@ class Workspace:
         if go is not None:
             search.insert(1, str(Path(go).parent))
         python_path = [str(self.guard), str(self.copy), *python_paths]
+        if (self.copy / "src").is_dir():
+            python_path.insert(2, str(self.copy / "src"))  # the "src layout"
         environment = {
             "PATH": os.pathsep.join(dict.fromkeys(search)),
             "HOME": str(self.home),

@@ -129,6 +129,14 @@ def test_environment_is_exactly_the_clean_one(
     assert str(space.copy) in variables["PYTHONPATH"].split(os.pathsep)
 
 
+def test_src_layout_packages_are_importable(project: PythonRepo) -> None:
+    (project.path / "src" / "shapes").mkdir(parents=True)
+    (project.path / "src" / "shapes" / "__init__.py").write_text("SIDES = 4\n")
+    with workspace(project.path, None) as space:
+        result = space.run(["python", "-c", "import shapes; print(shapes.SIDES)"], FAST)
+    assert result.stdout.strip() == "4", result.stderr
+
+
 def test_runs_as_an_unprivileged_user_in_the_copy(project: PythonRepo) -> None:
     with workspace(project.path, project.fixed) as space:
         result = space.run(["sh", "-c", "id -u; pwd"], FAST)
