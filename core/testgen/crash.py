@@ -1,0 +1,501 @@
+"""Reproduce a production error as a regression test, with no model: the free tier.
+
+The innermost in-app frame is tried first: its repository file is found from the deployment
+path, its function from the frame's line, and its arguments rebuilt from the frame variables
+the error tracker recorded (:mod:`core.testgen.literals`). When they cannot be rebuilt (a
+value that is not a literal, a ``self`` whose class cannot be made, a parameter reassigned
+before the crash) the next caller outwards is tried. The test calls the function and asserts
+nothing else: on the buggy code the production error escapes and the test fails with it; once
+the bug is fixed the call completes and the test passes.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ArgusError
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.normalise import signature_of
+from core.testgen import style
+from core.testgen.candidate import Candidate, CandidateKind
+from core.testgen.literals import Rebuilt, rebuild
+from core.testgen.repo_view import RepoView
+
+# How many frames outwards from the crash are tried, and how many tests are proposed.
+MAX_FRAMES_TRIED = 8
+MAX_CANDIDATES = 3
+
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class NotReproducible(ArgusError):
+    """No frame of the event could be turned into a call with rebuilt arguments."""
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """A call that should raise the production error, and how it was derived."""
+
+    frame: Frame
+    path: str  # repository-relative file
+    module: str
+    import_root: str
+    function: str  # qualified within the module: ``unit_price`` or ``Cart.total``
+    call: str  # the call expression, as source
+    imports: tuple[str, ...]
+    is_async: bool
+    is_generator: bool
+    reliable: bool  # False when a parameter was reassigned before the crash line
+
+
+def reproduce_crash(
+    event: ErrorEvent,
+    repo: Path | str,
+    *,
+    ref: str | None = None,
+    framework: str | None = None,
+) -> list[Candidate]:
+    """Regression-test candidates for ``event`` against ``repo`` at ``ref`` (None: work tree).
+
+    Candidates are ordered best first (the innermost reliable frame first). Each is a
+    ``regression_test`` expecting the event's exception type; validate them in order and keep
+    the first that survives. ``framework`` forces pytest or unittest (default: the project's).
+    Raises :class:`NotReproducible` with the reason for each frame when none can be built.
+    """
+    if event.platform not in ("python", "other", "") and not _python_frames(event):
+        raise NotReproducible(
+            f"crash reproduction needs a Python event; this one is {event.platform!r} "
+            "(JavaScript events rarely carry frame variables)"
+        )
+    view = RepoView(repo, ref)
+    plans, reasons = plan_calls(event, view)
+    if not plans:
+        detail = "; ".join(reasons) or "the event has no frames"
+        raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
+    chosen_framework = framework or style.python_style(repo).framework
+    test_style = style.python_style(repo)
+    pattern = signature_of(event).pattern_hash
+    candidates: list[Candidate] = []
+    for plan in plans[:MAX_CANDIDATES]:
+        name = f"regression_{plan.function.replace('.', '_')}_{_short(pattern)}"
+        path = style.test_path(test_style, name, plan.path)
+        source = render_crash_test(event, plan, path, str(chosen_framework), pattern)
+        candidates.append(
+            Candidate(
+                language="python",
+                framework=str(chosen_framework),
+                path=path,
+                source=source,
+                targets=(f"{plan.path}::{plan.function}",),
+                kind=CandidateKind.REGRESSION_TEST,
+                expected_exception=event.exception_type,
+            )
+        )
+    return candidates
+
+
+def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[str]]:
+    """Calls that should reproduce ``event``, best first, and why other frames were skipped."""
+    reasons: list[str] = []
+    reliable: list[CallPlan] = []
+    doubtful: list[CallPlan] = []
+    tried = 0
+    for frame in reversed(event.frames):
+        if tried >= MAX_FRAMES_TRIED:
+            break
+        path = view.map_path(frame.path, frame.module)
+        if path is None or not path.endswith(".py"):
+            if frame.in_app:
+                reasons.append(f"{frame.function}: {frame.path or '?'} is not in the repository")
+            continue
+        if not frame.in_app and not _confident_mapping(frame.path, path):
+            continue
+        tried += 1
+        try:
+            plan = _plan_frame(frame, path, view)
+        except NotReproducible as refusal:
+            reasons.append(f"{frame.function} ({path}): {refusal}")
+            continue
+        (reliable if plan.reliable else doubtful).append(plan)
+    return reliable + doubtful, reasons
+
+
+def render_crash_test(
+    event: ErrorEvent, plan: CallPlan, test_file: str, framework: str, pattern: str
+) -> str:
+    """The regression test module for ``plan`` in ``framework``'s style."""
+    where = f"{plan.path}:{plan.frame.lineno}" if plan.frame.lineno else plan.path
+    title = event.title.splitlines()[0][:200]
+    docstring = (
+        f"Regression test for a production error: {title}\n\n"
+        f"Error pattern {pattern}. The error surfaced in {event.frames[-1].function}(); this "
+        f"test calls {plan.function}() ({where}) with the values the error tracker recorded. "
+        f"It fails with {event.exception_type} while the bug is there and passes once it is "
+        "fixed. Generated by Argus (deterministic crash reproduction)."
+    )
+    imports = list(plan.imports)
+    setup_imports, setup = style.path_setup(test_file, plan.import_root)
+    imports.extend(setup_imports)
+    if plan.is_async:
+        imports.append("import asyncio")
+        statement = f"asyncio.run({plan.call})"
+    elif plan.is_generator:
+        statement = f"list({plan.call})"
+    else:
+        statement = plan.call
+    body = style.TestBody(
+        name=f"{plan.function.replace('.', '_')}_does_not_raise_{_snake(event.exception_type)}",
+        lines=(f"# The production error was {title!r}.", statement),
+    )
+    spec = style.TestSpec(docstring, tuple(imports), setup, (body,))
+    return style.render(spec, framework)
+
+
+def _python_frames(event: ErrorEvent) -> bool:
+    return any(frame.path.endswith(".py") for frame in event.frames)
+
+
+def _confident_mapping(frame_path: str, repo_path: str) -> bool:
+    """A library frame counts only when at least a folder and the file name match."""
+    frame_parts = frame_path.replace("\\", "/").split("/")
+    repo_parts = repo_path.split("/")
+    return len(repo_parts) >= 2 and frame_parts[-2:] == repo_parts[-2:]
+
+
+def _short(pattern: str) -> str:
+    return pattern.rsplit(":", 1)[-1][:8]
+
+
+def _snake(exception_type: str) -> str:
+    name = exception_type.rsplit(".", 1)[-1]
+    out: list[str] = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+# --- one frame -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Located:
+    node: _FunctionNode
+    owner: ast.ClassDef | None  # the class of a method, None for a module function
+
+
+def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
+    try:
+        tree = ast.parse(view.read(path))
+    except (SyntaxError, ValueError) as error:
+        raise NotReproducible(f"the file does not parse ({error})") from error
+    located = _locate(tree, frame)
+    target = view.import_path(path)
+    classes = _importable_classes(tree, target.module, path, view)
+    node, owner = located.node, located.owner
+    kind = _method_kind(node) if owner is not None else "function"
+    arguments, reliable = _arguments(
+        node, frame, classes, skip_first=kind != "static" and owner is not None
+    )
+    imports = set(arguments.imports)
+    if owner is None:
+        receiver = node.name
+        imports.add(f"from {target.module} import {node.name}")
+    else:
+        imports.add(f"from {target.module} import {owner.name}")
+        if kind in ("static", "class"):
+            receiver = f"{owner.name}.{node.name}"
+        else:
+            instance = _instance(owner, frame, classes)
+            imports.update(instance.imports)
+            receiver = f"{instance.source}.{node.name}"
+    call = f"{receiver}({arguments.source})"
+    return CallPlan(
+        frame=frame,
+        path=path,
+        module=target.module,
+        import_root=target.root,
+        function=node.name if owner is None else f"{owner.name}.{node.name}",
+        call=call,
+        imports=tuple(sorted(imports)),
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        is_generator=_is_generator(node),
+        reliable=reliable,
+    )
+
+
+def _locate(tree: ast.Module, frame: Frame) -> _Located:
+    """The module-level function or method of a top-level class the frame is in."""
+    name = frame.function.rsplit(".", 1)[-1]
+    found: list[_Located] = []
+    nested_match = False
+    for top in tree.body:
+        if isinstance(top, _FunctionNode):
+            if _matches(top, name, frame.lineno):
+                found.append(_Located(top, None))
+            elif _contains_nested(top, name, frame.lineno):
+                nested_match = True
+        elif isinstance(top, ast.ClassDef):
+            for item in top.body:
+                if isinstance(item, _FunctionNode):
+                    if _matches(item, name, frame.lineno):
+                        found.append(_Located(item, top))
+                    elif _contains_nested(item, name, frame.lineno):
+                        nested_match = True
+    if len(found) == 1:
+        return found[0]
+    if not found and nested_match:
+        raise NotReproducible(f"{name} is a nested function, which a test cannot call directly")
+    if not found:
+        raise NotReproducible(f"no function {name} at line {frame.lineno} in the file")
+    raise NotReproducible(f"several functions named {name} fit the frame")
+
+
+def _matches(node: _FunctionNode, name: str, lineno: int | None) -> bool:
+    if node.name != name:
+        return False
+    if lineno is None:
+        return True
+    first = min([node.lineno, *(item.lineno for item in node.decorator_list)])
+    return first <= lineno <= (node.end_lineno or node.lineno)
+
+
+def _contains_nested(node: _FunctionNode, name: str, lineno: int | None) -> bool:
+    for inner in ast.walk(node):
+        if inner is not node and isinstance(inner, _FunctionNode) and _matches(inner, name, lineno):
+            return True
+    return False
+
+
+def _method_kind(node: _FunctionNode) -> str:
+    for decorator in node.decorator_list:
+        text = ast.unparse(decorator)
+        if text in ("staticmethod", "builtins.staticmethod"):
+            return "static"
+        if text in ("classmethod", "builtins.classmethod"):
+            return "class"
+        if text.endswith(("property", ".setter", ".getter", "cached_property")):
+            raise NotReproducible(f"{node.name} is a property")
+    return "method"
+
+
+def _is_generator(node: _FunctionNode) -> bool:
+    for inner in _own_nodes(node):
+        if isinstance(inner, ast.Yield | ast.YieldFrom):
+            return True
+    return False
+
+
+def _own_nodes(node: _FunctionNode) -> list[ast.AST]:
+    """The nodes of a function's body, not descending into nested functions or classes."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        if isinstance(current, _FunctionNode | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+    return out
+
+
+def _reassigned(node: _FunctionNode) -> set[str]:
+    """Names the function's body binds again (their recorded value may not be the argument)."""
+    names: set[str] = set()
+    for inner in _own_nodes(node):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store | ast.Del):
+            names.add(inner.id)
+        elif isinstance(inner, ast.AugAssign) and isinstance(inner.target, ast.Name):
+            names.add(inner.target.id)
+    return names
+
+
+def _importable_classes(tree: ast.Module, module: str, path: str, view: RepoView) -> dict[str, str]:
+    """Class-like names the rebuilt values may call: top-level classes of the module and
+    names it imports from the repository, each with the import line that brings it in."""
+    classes: dict[str, str] = {}
+    for top in tree.body:
+        if isinstance(top, ast.ClassDef):
+            classes[top.name] = f"from {module} import {top.name}"
+        elif isinstance(top, ast.ImportFrom):
+            source = _absolute_module(top, module, path)
+            if source is None or not _is_repo_module(source, view):
+                continue
+            for alias in top.names:
+                if alias.name != "*" and alias.name[:1].isupper():
+                    local = alias.asname or alias.name
+                    if alias.asname:
+                        line = f"from {source} import {alias.name} as {alias.asname}"
+                    else:
+                        line = f"from {source} import {alias.name}"
+                    classes[local] = line
+    return classes
+
+
+def _absolute_module(node: ast.ImportFrom, module: str, path: str) -> str | None:
+    if not node.level:
+        return node.module
+    package = module.split(".")
+    if not path.endswith("__init__.py"):
+        package = package[:-1]
+    if node.level - 1 > len(package):
+        return None
+    base = package[: len(package) - (node.level - 1)]
+    if node.module:
+        base = [*base, node.module]
+    return ".".join(base) or None
+
+
+def _is_repo_module(module: str, view: RepoView) -> bool:
+    tail = module.replace(".", "/")
+    return any(name.endswith((f"{tail}.py", f"{tail}/__init__.py")) for name in view.files)
+
+
+@dataclass(frozen=True)
+class _Arguments:
+    source: str
+    imports: tuple[str, ...]
+
+
+def _arguments(
+    node: _FunctionNode, frame: Frame, classes: Mapping[str, str], *, skip_first: bool
+) -> tuple[_Arguments, bool]:
+    """The call's argument list from the frame variables, and whether it is reliable."""
+    spec = node.args
+    positional_only = list(spec.posonlyargs)
+    regular = list(spec.args)
+    if skip_first:
+        if positional_only:
+            positional_only.pop(0)
+        elif regular:
+            regular.pop(0)
+        else:
+            raise NotReproducible("a method without self")
+    variables = frame.vars
+    takes = positional_only or regular or spec.kwonlyargs or spec.vararg or spec.kwarg
+    if not variables and takes:
+        raise NotReproducible("the event recorded no frame variables")
+    reassigned = _reassigned(node)
+    imports: set[str] = set()
+    parts: list[str] = []
+    doubtful = False
+    all_positional = [*spec.posonlyargs, *spec.args]
+    defaults_from = len(all_positional) - len(spec.defaults)
+    default_of = {
+        argument.arg: index >= defaults_from for index, argument in enumerate(all_positional)
+    }
+
+    def value(name: str) -> Rebuilt | None:
+        if name not in variables:
+            return None
+        rebuilt = rebuild(variables[name], classes=classes)
+        if rebuilt is None:
+            raise NotReproducible(f"argument {name}={_shown(variables[name])} is not a literal")
+        return rebuilt
+
+    skipped_positional = False
+    for argument in positional_only:
+        rebuilt = value(argument.arg)
+        if rebuilt is None:
+            if not default_of.get(argument.arg):
+                raise NotReproducible(f"argument {argument.arg} was not recorded")
+            skipped_positional = True
+            continue
+        if skipped_positional:
+            raise NotReproducible(f"positional-only {argument.arg} follows a missing one")
+        doubtful |= argument.arg in reassigned
+        imports.update(rebuilt.imports)
+        parts.append(rebuilt.source)
+    star = spec.vararg.arg if spec.vararg else None
+    star_value = value(star) if star else None
+    for argument in regular:
+        rebuilt = value(argument.arg)
+        if rebuilt is None:
+            if not default_of.get(argument.arg):
+                raise NotReproducible(f"argument {argument.arg} was not recorded")
+            if star_value is not None:
+                raise NotReproducible(f"{argument.arg} was not recorded and *{star} follows")
+            continue
+        doubtful |= argument.arg in reassigned
+        imports.update(rebuilt.imports)
+        if star_value is not None:
+            parts.append(rebuilt.source)  # *args follows: pass positionally
+        else:
+            parts.append(f"{argument.arg}={rebuilt.source}")
+    if star_value is not None:
+        doubtful |= star in reassigned
+        imports.update(star_value.imports)
+        parts.append(f"*{star_value.source}")
+    for argument, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
+        rebuilt = value(argument.arg)
+        if rebuilt is None:
+            if default is None:
+                raise NotReproducible(f"argument {argument.arg} was not recorded")
+            continue
+        doubtful |= argument.arg in reassigned
+        imports.update(rebuilt.imports)
+        parts.append(f"{argument.arg}={rebuilt.source}")
+    if spec.kwarg:
+        extra = value(spec.kwarg.arg)
+        if extra is not None:
+            if not extra.source.startswith("{"):
+                raise NotReproducible(f"**{spec.kwarg.arg} is not a dict")
+            doubtful |= spec.kwarg.arg in reassigned
+            imports.update(extra.imports)
+            if extra.source != "{}":
+                parts.append(f"**{extra.source}")
+    return _Arguments(", ".join(parts), tuple(sorted(imports))), not doubtful
+
+
+@dataclass(frozen=True)
+class _Instance:
+    source: str
+    imports: tuple[str, ...]
+
+
+def _instance(owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str]) -> _Instance:
+    """Source that builds the method's ``self``: from its repr, or a no-argument constructor."""
+    recorded = frame.vars.get("self")
+    if recorded is not None:
+        rebuilt = rebuild(recorded, classes=classes)
+        if rebuilt is not None and rebuilt.source.startswith(f"{owner.name}("):
+            return _Instance(rebuilt.source, rebuilt.imports)
+    if _constructible_without_arguments(owner):
+        return _Instance(f"{owner.name}()", ())
+    raise NotReproducible(
+        f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
+    )
+
+
+def _constructible_without_arguments(owner: ast.ClassDef) -> bool:
+    if _is_dataclass(owner):
+        for item in owner.body:
+            if isinstance(item, ast.AnnAssign) and item.value is None:
+                if "ClassVar" not in ast.unparse(item.annotation):
+                    return False
+        return True
+    for item in owner.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            return _no_required(item.args)
+    # No __init__ of its own: only safe when it inherits object's.
+    return not owner.bases or all(ast.unparse(base) == "object" for base in owner.bases)
+
+
+def _is_dataclass(owner: ast.ClassDef) -> bool:
+    return any("dataclass" in ast.unparse(decorator) for decorator in owner.decorator_list)
+
+
+def _no_required(spec: ast.arguments) -> bool:
+    positional = [*spec.posonlyargs, *spec.args][1:]  # without self
+    if len(positional) > len(spec.defaults):
+        return False
+    return all(default is not None for default in spec.kw_defaults)
+
+
+def _shown(recorded: object) -> str:
+    text = str(recorded)
+    return text if len(text) <= 60 else text[:57] + "..."
