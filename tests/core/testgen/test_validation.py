@@ -546,3 +546,44 @@ def test_go_candidate_without_a_go_toolchain_is_a_clear_rejection(
     assert result.rejection is Rejection.RUNNER_UNAVAILABLE
     assert result.detail == "go toolchain not available (no `go` on PATH)"
     assert result.runs == ()
+
+
+def test_javascript_network_attempt_and_memory_bomb_are_rejected(tmp_path: Path) -> None:
+    repo = node_repo(tmp_path)
+    with Listener() as listener:
+        phone_home = (
+            "const test = require('node:test');\n"
+            "const net = require('node:net');\n"
+            "test('phone home', () => new Promise((resolve, reject) => {\n"
+            f"  const socket = net.connect({listener.port}, '127.0.0.1', resolve);\n"
+            "  socket.on('error', reject);\n"
+            "}));\n"
+        )
+        network = validate(
+            Candidate("javascript", "node_test", "test/net.test.js", phone_home),
+            repo,
+            "HEAD",
+            limits=FAST,
+            runs=1,
+        )
+    hoard = (
+        "const test = require('node:test');\n"
+        "test('hoard', () => {\n"
+        "  const kept = [];\n"
+        "  for (;;) kept.push(new Array(1e6).fill(7));\n"
+        "});\n"
+    )
+    memory = validate(
+        Candidate("javascript", "node_test", "test/hoard.test.js", hoard),
+        repo,
+        "HEAD",
+        limits=Limits(timeout_seconds=30.0, memory_bytes=256 << 20),
+        runs=1,
+    )
+    if NAMESPACES:
+        assert network.rejection is Rejection.NETWORK_ATTEMPT, network.detail
+        assert listener.accepted == []
+    else:
+        # The documented limit of the fallback: only Python code is guarded.
+        assert listener.accepted
+    assert memory.rejection is Rejection.MEMORY, memory.detail
