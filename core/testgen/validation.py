@@ -145,6 +145,7 @@ def validate(
     runs: int = 3,
     policy: IsolationPolicy = DEFAULT_POLICY,
     python: str = sys.executable,
+    compare_with_existing_tests: bool = False,
 ) -> ValidationResult:
     """Run ``candidate`` in the sandbox and say whether it may be shown, and why not.
 
@@ -152,7 +153,9 @@ def validate(
     test it is the fixed code. ``before`` is the commit where the error happened; when it is
     None a regression test is checked against ``head`` alone as a reproduction: it must fail
     there, every time, with the expected exception. ``changed_lines`` maps repository-relative
-    paths to changed line numbers; for Python, at least one must be executed.
+    paths to changed line numbers; for Python, at least one must be executed. With
+    ``compare_with_existing_tests`` the project's tests that mention a changed module are run
+    once under coverage too, so ``coverage.newly_covered`` says what the candidate adds.
     """
     started = time.monotonic()
     progress = _Progress()
@@ -175,6 +178,7 @@ def validate(
             policy,
             python,
             progress,
+            compare_with_existing_tests,
         )
     except _Rejected as rejected:
         rejection, detail = rejected.rejection, rejected.detail
@@ -261,6 +265,7 @@ def _run_head(
     policy: IsolationPolicy,
     python: str,
     progress: _Progress,
+    compare_with_existing_tests: bool,
 ) -> None:
     stage = "head"
     moment = time.monotonic()
@@ -299,6 +304,16 @@ def _run_head(
             outcomes.append(result.passed)
             if measure and number == 0:
                 progress.coverage = _coverage(space, python, changed, limits, progress)
+        if (
+            compare_with_existing_tests
+            and progress.coverage is not None
+            and progress.coverage.measured
+            and not reproduce_only
+            and all(outcomes)
+        ):
+            progress.coverage = _with_baseline(
+                progress.coverage, space, candidate, python, limits, progress
+            )
     if len(set(outcomes)) > 1:
         progress.flaky = True
         shown = ", ".join("pass" if outcome else "fail" for outcome in outcomes)
@@ -364,8 +379,41 @@ def _coverage(
     rcfile = space.root / "coveragerc"
     result = space.run(coverage_check.report_argv(python, space.home, rcfile), limits)
     progress.timings["coverage_report"] = result.seconds
-    report = space.read_untrusted(space.home / coverage_check.REPORT_FILE, 32 << 20)
+    report = space.read_untrusted(coverage_check.report_path(space.home), 32 << 20)
     return coverage_check.parse_report(report if result.passed else None, space.copy, changed)
+
+
+def _with_baseline(
+    report: coverage_check.CoverageReport,
+    space: Workspace,
+    candidate: Candidate,
+    python: str,
+    limits: Limits,
+    progress: _Progress,
+) -> coverage_check.CoverageReport:
+    """Add what the project's existing tests of the changed modules already cover."""
+    moment = time.monotonic()
+    tests = coverage_check.existing_tests(space.copy, report.changed, candidate.path)
+    if not tests:
+        progress.timings["baseline"] = time.monotonic() - moment
+        return replace(report, baseline={})
+    rcfile = space.root / "coveragerc"
+    name = coverage_check.BASELINE_NAME
+    pytest_argv = (python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests)
+    argv = coverage_check.run_argv(
+        python, pytest_argv, space.copy, space.home, sorted(report.changed), rcfile, name
+    )
+    environment = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    ran = space.run(argv, limits, extra_environment=environment)
+    made = space.run(coverage_check.report_argv(python, space.home, rcfile, name), limits)
+    progress.timings["baseline"] = time.monotonic() - moment
+    if ran.timed_out or not made.passed:
+        return report  # no baseline: newly_covered stays unknown
+    data = space.read_untrusted(coverage_check.report_path(space.home, name), 32 << 20)
+    existing = coverage_check.parse_report(data, space.copy, report.changed)
+    if not existing.measured:
+        return report
+    return replace(report, baseline=existing.covered, baseline_tests=tuple(tests))
 
 
 def _reject_hard_failures(result: RunResult, stage: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.testgen.candidate import Candidate
-from core.testgen.coverage_check import parse_report, python_changed_lines
+from core.testgen.coverage_check import existing_tests, parse_report, python_changed_lines
 from core.testgen.frameworks import Framework, TestStyle, command_for, detect_style
 from core.testgen.static_check import compiles, is_test
 
@@ -318,3 +318,21 @@ def test_coverage_report_is_intersected_with_changed_lines(tmp_path: Path) -> No
     assert relative.covered_count == 1
     for garbage in (None, b"not json", b"[]", b'{"files": 3}'):
         assert parse_report(garbage, tmp_path, changed).measured is False
+
+
+def test_existing_tests_of_the_changed_modules(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "tests/test_a.py": "import calc.ops\n",
+            "tests/test_b.py": "from calc import other, ops\n",
+            "tests/test_c.py": "from calc import other\n",
+            "tests/test_generated.py": "import calc.ops\n",
+            "calc/helper.py": "import calc.ops\n",
+            "node_modules/x/test_d.py": "import calc.ops\n",
+            "src_test.py": "from util import text\n",
+        },
+    )
+    changed = {"calc/ops.py": frozenset({1}), "src/util/text.py": frozenset({2})}
+    found = existing_tests(tmp_path, changed, exclude="tests/test_generated.py")
+    assert found == ["src_test.py", "tests/test_a.py", "tests/test_b.py"]

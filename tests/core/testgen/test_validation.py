@@ -587,3 +587,27 @@ def test_javascript_network_attempt_and_memory_bomb_are_rejected(tmp_path: Path)
         # The documented limit of the fallback: only Python code is guarded.
         assert listener.accepted
     assert memory.rejection is Rejection.MEMORY, memory.detail
+
+
+def test_lines_newly_covered_compared_with_the_existing_tests(project: PythonRepo) -> None:
+    (project.path / "tests" / "test_mean_existing.py").write_text(
+        "from calc.ops import mean\n\n\ndef test_empty():\n    assert mean([]) == 0.0\n"
+    )
+    source = "from calc import ops\n\n\ndef test_two():\n    assert ops.mean([1, 3]) == 2\n"
+    result = validate(
+        pytest_candidate(source),
+        project.path,
+        None,
+        changed_lines=FIX_LINES,
+        limits=FAST,
+        runs=1,
+        compare_with_existing_tests=True,
+    )
+    assert result.accepted, result.detail
+    coverage = result.coverage
+    assert coverage is not None
+    assert coverage.covered == {"calc/ops.py": frozenset({5, 7})}
+    assert coverage.baseline == {"calc/ops.py": frozenset({5, 6})}
+    assert coverage.newly_covered == {"calc/ops.py": frozenset({7})}
+    assert coverage.baseline_tests == ("tests/test_mean_existing.py", "tests/test_ops.py")
+    assert "baseline" in result.timings
