@@ -1,4 +1,4 @@
-"""The provider price table, kept as data in ``data/prices.toml`` ($ per million tokens)."""
+"""The provider price table, kept as data in ``core/router/data/prices.toml`` ($ per Mtok)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ _PER_TOKEN = 1_000_000
 
 
 def default_price_path() -> Path:
-    """``data/prices.toml`` at the root of the Argus source tree."""
-    return Path(__file__).resolve().parents[2] / "data" / "prices.toml"
+    """The price table shipped with Argus (package data of ``core.router``)."""
+    return Path(__file__).resolve().parent / "data" / "prices.toml"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class PriceTable:
         if found is None:
             raise ConfigError(
                 f"no price for model {model!r} of provider {provider!r}; add a [[price]] row "
-                "to data/prices.toml"
+                "to core/router/data/prices.toml"
             )
         return found
 

@@ -35,8 +35,8 @@ CHARACTERS_PER_TOKEN = 4
 
 
 def default_prompts_directory() -> Path:
-    """``prompts/`` at the root of the Argus source tree."""
-    return Path(__file__).resolve().parents[2] / "prompts"
+    """The prompt templates shipped with Argus (package data of ``core.router``)."""
+    return Path(__file__).resolve().parent / "prompts"
 
 
 @dataclass(frozen=True)
