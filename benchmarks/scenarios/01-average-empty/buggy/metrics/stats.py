@@ -1,0 +1,5 @@
+"""Basic statistics over samples."""
+
+
+def average(values):
+    return sum(values) / len(values)

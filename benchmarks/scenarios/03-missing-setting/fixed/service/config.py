@@ -1,0 +1,5 @@
+DEFAULT_TIMEOUT = 30
+
+
+def timeout_seconds(settings):
+    return int(settings.get("timeout", DEFAULT_TIMEOUT))

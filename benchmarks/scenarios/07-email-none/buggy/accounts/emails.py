@@ -1,0 +1,2 @@
+def normalise_email(email: str | None) -> str:
+    return email.strip().lower()

@@ -1,0 +1,2 @@
+def cart_label(count):
+    return "Items in cart: " + count

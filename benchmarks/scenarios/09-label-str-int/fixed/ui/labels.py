@@ -1,0 +1,2 @@
+def cart_label(count):
+    return f"Items in cart: {count}"

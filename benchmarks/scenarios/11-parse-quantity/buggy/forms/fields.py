@@ -1,0 +1,2 @@
+def parse_quantity(text):
+    return int(text)

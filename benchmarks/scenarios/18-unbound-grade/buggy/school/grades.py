@@ -1,0 +1,6 @@
+def classify(score):
+    if score >= 90:
+        grade = "A"
+    elif score >= 50:
+        grade = "B"
+    return grade

@@ -1,0 +1,5 @@
+def make_divider(parts):
+    def share(amount):
+        return amount / parts
+
+    return share

@@ -1,0 +1,2 @@
+def render(template, *args, **fields):
+    return template.format(*args, **fields)

@@ -1,0 +1,5 @@
+import statistics
+
+
+async def mean_latency(samples):
+    return statistics.mean(samples)

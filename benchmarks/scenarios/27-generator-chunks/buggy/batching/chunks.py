@@ -1,0 +1,7 @@
+def chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def batch_count(items, size):
+    return len(list(chunks(items, size)))

@@ -1,0 +1,6 @@
+COUPONS = {"SAVE10": 0.10, "SAVE20": 0.20}
+
+
+def apply_coupon(code, amount):
+    code = code.strip().upper()
+    return amount * (1 - COUPONS[code])
