@@ -372,14 +372,27 @@ def run_patterns_export(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus patterns import FILE|-``: merge exported rows (all read before any is stored)."""
+    from core.patterns.errors import IngestError
+    from core.patterns.service import EXPORT_FORMAT
+
     tenant = _tenant(arguments)
     rows = _read_rows(arguments.file)
+    if not rows or rows[0].get("format") != EXPORT_FORMAT:
+        raise IngestError(
+            f"{arguments.file} does not start with the header line of an "
+            f'\'argus patterns export\' ({{"format": "{EXPORT_FORMAT}", ...}})'
+        )
+    patterns = len(rows) - 1
     with _library() as service:
-        imported = service.import_rows(tenant, rows)
+        created = service.import_rows(tenant, rows)
     if arguments.format == "json":
-        _print_json({"tenant": tenant, "rows": len(rows), "imported": imported}, stdout)
+        _print_json({"tenant": tenant, "patterns": patterns, "new": created}, stdout)
     else:
-        print(f"Imported {imported} patterns into tenant {tenant} ({len(rows)} rows)", file=stdout)
+        print(
+            f"Imported {patterns} patterns into tenant {tenant} ({created} new, "
+            f"{patterns - created} merged into known ones)",
+            file=stdout,
+        )
     return 0
 
 
