@@ -74,17 +74,24 @@ class _NotLiteral(Exception):
     """Internal: the text holds something outside the whitelist."""
 
 
-def rebuild(recorded: object, *, classes: Mapping[str, str] | None = None) -> Rebuilt | None:
+def rebuild(
+    recorded: object, *, classes: Mapping[str, str] | None = None, nested: bool = True
+) -> Rebuilt | None:
     """Rebuild a recorded frame variable, or None when it is not a literal value.
 
     ``recorded`` is what the event holds: a ``repr`` string, or a list or dict of them (the
     JSON form of a container). ``classes`` maps class names the caller can import (a project
     dataclass whose ``repr`` is ``Item(sku='a', qty=2)``) to the import line that brings each
     in; calls to them with literal keyword or positional arguments are rebuilt too.
+    ``nested=False`` reads the text as plain Python source (a literal in a program), where a
+    list of strings stays a list of strings rather than Sentry's repr-per-leaf form.
     """
     allowed = dict(classes or {})
     try:
-        node = _to_node(recorded, allowed, nested=False)
+        if nested or not isinstance(recorded, str):
+            node = _to_node(recorded, allowed, nested=False)
+        else:
+            node = _parse_text(recorded, allowed, decode=False)
     except (_NotLiteral, RecursionError):
         return None
     imports: set[str] = set()
@@ -151,7 +158,7 @@ def _key_node(key: str) -> ast.expr:
     return ast.Constant(key)
 
 
-def _parse_text(text: str, allowed: Mapping[str, str]) -> ast.expr:
+def _parse_text(text: str, allowed: Mapping[str, str], *, decode: bool = True) -> ast.expr:
     if len(text) > _MAX_TEXT or looks_truncated(text):
         raise _NotLiteral("too long or truncated")
     try:
@@ -160,7 +167,7 @@ def _parse_text(text: str, allowed: Mapping[str, str]) -> ast.expr:
         raise _NotLiteral(str(error)) from error
     body = tree.body
     _check(body, allowed)
-    return _decode_nested(body, allowed)
+    return _decode_nested(body, allowed) if decode else body
 
 
 def _decode_nested(node: ast.expr, allowed: Mapping[str, str]) -> ast.expr:

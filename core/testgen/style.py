@@ -137,7 +137,7 @@ def _insert_setup(text: str, setup: Sequence[str]) -> str:
     marker = lines.index("# __ARGUS_SETUP__")
     del lines[marker]
     standard = [line for line in lines[:marker] if line.startswith(("import ", "from "))]
-    project = [line for line in standard if _is_project_import(line)]
+    project = [line for line in standard if is_project_import(line)]
     head = [line for line in lines[:marker] if line not in project]
     rebuilt = [*head, *setup, *project, *lines[marker:]]
     return "\n".join(rebuilt)
@@ -146,7 +146,8 @@ def _insert_setup(text: str, setup: Sequence[str]) -> str:
 _STANDARD_MODULES = frozenset({*sys.stdlib_module_names, "pytest", "hypothesis"})
 
 
-def _is_project_import(line: str) -> bool:
+def is_project_import(line: str) -> bool:
+    """True for an import of something outside the standard library, pytest and Hypothesis."""
     words = line.split()
     module = words[1].split(".")[0] if len(words) > 1 else ""
     return module not in _STANDARD_MODULES

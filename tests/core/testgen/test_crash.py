@@ -1,0 +1,353 @@
+"""Crash reproduction: path mapping, import paths, frame choice, and real before/after runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.formats import parse_error
+from core.testgen.candidate import CandidateKind
+from core.testgen.crash import NotReproducible, reproduce_crash
+from core.testgen.repo_view import ImportPath, RepoView
+from tests.core.testgen.sandbox_repos import git
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "benchmarks" / "scenarios"
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def commit(root: Path, files: dict[str, str], message: str) -> str:
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD")
+
+
+def run_pytest(repo: Path, commit_sha: str, test_path: str, source: str, tmp: Path) -> str:
+    """Run one test file with real pytest in a fresh worktree at ``commit_sha``; its output."""
+    tree = tmp / f"tree-{commit_sha[:8]}"
+    git(repo, "worktree", "add", "-q", "--detach", str(tree), commit_sha)
+    try:
+        (tree / test_path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / test_path).write_text(source, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_path],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(tree)},
+        )
+        return f"rc={done.returncode}\n{done.stdout}{done.stderr}"
+    finally:
+        git(repo, "worktree", "remove", "--force", str(tree))
+
+
+# --- path mapping -----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def layout(tmp_path: Path) -> RepoView:
+    repo = make_repo(
+        tmp_path / "layout",
+        {
+            "orders/__init__.py": "",
+            "orders/pricing.py": "def f():\n    pass\n",
+            "legacy/pricing.py": "def f():\n    pass\n",
+            "src/inventory/__init__.py": "",
+            "src/inventory/stock.py": "def g():\n    pass\n",
+            "scripts/tool.py": "from helpers import x\n",
+            "scripts/helpers.py": "x = 1\n",
+            "app/namespace_mod.py": "import json\n",
+            "loose/single.py": "import os\n",
+        },
+    )
+    return RepoView(repo)
+
+
+@pytest.mark.parametrize(
+    ("frame_path", "module", "expected"),
+    [
+        ("/srv/app/orders/pricing.py", None, "orders/pricing.py"),
+        ("/usr/lib/python3.11/site-packages/orders/pricing.py", None, "orders/pricing.py"),
+        ("orders/pricing.py", None, "orders/pricing.py"),
+        ("C:\\deploy\\orders\\pricing.py", None, "orders/pricing.py"),
+        (
+            "/opt/venv/lib/python3.11/site-packages/inventory/stock.py",
+            None,
+            "src/inventory/stock.py",
+        ),
+        ("/srv/app/legacy/pricing.py", None, "legacy/pricing.py"),
+        ("/elsewhere/pricing.py", None, None),  # two files named pricing.py fit equally
+        ("/elsewhere/pricing.py", "orders.pricing", "orders/pricing.py"),
+        ("/srv/app/missing.py", None, None),
+        ("", None, None),
+    ],
+)
+def test_frame_paths_map_to_repository_files(
+    layout: RepoView, frame_path: str, module: str | None, expected: str | None
+) -> None:
+    assert layout.map_path(frame_path, module) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("orders/pricing.py", ImportPath("orders.pricing", "")),
+        ("orders/__init__.py", ImportPath("orders", "")),
+        ("src/inventory/stock.py", ImportPath("inventory.stock", "src")),
+        ("scripts/tool.py", ImportPath("tool", "scripts")),
+        ("app/namespace_mod.py", ImportPath("app.namespace_mod", "")),
+        ("loose/single.py", ImportPath("loose.single", "")),
+    ],
+)
+def test_import_paths(layout: RepoView, path: str, expected: ImportPath) -> None:
+    assert layout.import_path(path) == expected
+
+
+# --- frame choice and argument rebuilding ------------------------------------------------------
+
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/calc.py": (
+        "from dataclasses import dataclass\n"
+        "\n"
+        "\n"
+        "def ratio(part, whole, /, digits=1, *, scale=100):\n"
+        "    return round(scale * part / whole, digits)\n"
+        "\n"
+        "\n"
+        "def render(template, *args, **fields):\n"
+        "    return template.format(*args, **fields)\n"
+        "\n"
+        "\n"
+        "@dataclass\n"
+        "class Basket:\n"
+        "    items: list\n"
+        "\n"
+        "    def mean(self):\n"
+        "        return sum(self.items) / len(self.items)\n"
+        "\n"
+        "\n"
+        "class Counter:\n"
+        "    def __init__(self, start, step):\n"
+        "        self.start = start\n"
+        "\n"
+        "    def per_step(self, total):\n"
+        "        return total / self.start\n"
+        "\n"
+        "\n"
+        "def counter_report(start, step, total):\n"
+        "    counter = Counter(start, step)\n"
+        "    return counter.per_step(total)\n"
+    ),
+}
+
+
+def event_for(frames: list[Frame], exception: str = "ZeroDivisionError") -> ErrorEvent:
+    return ErrorEvent(exception, "division by zero", tuple(frames), platform="python")
+
+
+def test_positional_only_and_keyword_only_arguments(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "ratio",
+        abs_path="/srv/app/shop/calc.py",
+        lineno=5,
+        vars={"part": "3", "whole": "0", "digits": "2", "scale": "100"},
+    )
+    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    assert "ratio(3, 0, digits=2, scale=100)" in candidate.source
+    assert candidate.kind is CandidateKind.REGRESSION_TEST
+    assert candidate.expected_exception == "ZeroDivisionError"
+    assert candidate.path.startswith("tests/test_regression_ratio_")
+    assert "from shop.calc import ratio" in candidate.source
+
+
+def test_defaults_fill_in_for_missing_variables(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "3", "whole": "0"}
+    )
+    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    assert "ratio(3, 0)" in candidate.source
+
+
+def test_star_args_and_keyword_arguments(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "render",
+        abs_path="/srv/app/shop/calc.py",
+        lineno=9,
+        vars={"template": "'{name}'", "args": ["'x'"], "fields": {"number": "42"}},
+    )
+    (candidate,) = reproduce_crash(event_for([frame], "KeyError"), repo)
+    assert "render('{name}', *['x'], **{'number': 42})" in candidate.source
+
+
+def test_dataclass_self_is_rebuilt_from_its_repr(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "mean", abs_path="/srv/app/shop/calc.py", lineno=17, vars={"self": "Basket(items=[])"}
+    )
+    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    assert "Basket(items=[]).mean()" in candidate.source
+
+
+def test_unrebuildable_self_moves_to_the_caller(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frames = [
+        Frame(
+            "counter_report",
+            abs_path="/srv/app/shop/calc.py",
+            lineno=29,
+            vars={
+                "start": "0",
+                "step": "1",
+                "total": "10",
+                "counter": "<shop.calc.Counter object>",
+            },
+        ),
+        Frame(
+            "per_step",
+            abs_path="/srv/app/shop/calc.py",
+            lineno=25,
+            vars={"self": "<shop.calc.Counter object at 0x1>", "total": "10"},
+        ),
+    ]
+    (candidate,) = reproduce_crash(event_for(frames), repo)
+    assert "counter_report(start=0, step=1, total=10)" in candidate.source
+
+
+def test_nothing_rebuildable_is_refused_with_reasons(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "ratio",
+        abs_path="/srv/app/shop/calc.py",
+        lineno=5,
+        vars={"part": "<object at 0x1>", "whole": "0"},
+    )
+    with pytest.raises(NotReproducible, match="part=<object at 0x1> is not a literal"):
+        reproduce_crash(event_for([frame]), repo)
+    outside = Frame("main", abs_path="/srv/other/unknown.py", lineno=1)
+    with pytest.raises(NotReproducible, match="not in the repository"):
+        reproduce_crash(event_for([outside]), repo)
+
+
+def test_malicious_variable_is_never_written_into_the_test(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame(
+        "ratio",
+        abs_path="/srv/app/shop/calc.py",
+        lineno=5,
+        vars={"part": "__import__('os').system('touch pwned')", "whole": "0"},
+    )
+    with pytest.raises(NotReproducible):
+        reproduce_crash(event_for([frame]), repo)
+
+
+def test_unittest_projects_get_a_test_case(tmp_path: Path) -> None:
+    files = {
+        **SHOP,
+        "tests/test_calc.py": (
+            "import unittest\n\nfrom shop.calc import ratio\n\n\n"
+            "class RatioTest(unittest.TestCase):\n"
+            "    def test_ratio(self):\n        self.assertEqual(ratio(1, 2), 50.0)\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "shop", files)
+    frame = Frame(
+        "ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "1", "whole": "0"}
+    )
+    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    assert candidate.framework == "unittest"
+    assert "(unittest.TestCase):" in candidate.source
+    compile(candidate.source, candidate.path, "exec")
+
+
+# --- real runs ---------------------------------------------------------------------------------
+
+BUGGY_STATS = "def average(values):\n    return sum(values) / len(values)\n"
+FIXED_STATS = (
+    "def average(values):\n    if not values:\n        return 0.0\n"
+    "    return sum(values) / len(values)\n"
+)
+
+
+def test_generated_test_fails_before_and_passes_after_with_real_pytest(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "stats",
+        {
+            "src/metrics/__init__.py": "",
+            "src/metrics/stats.py": BUGGY_STATS,
+            "src/metrics/report.py": (
+                "from metrics.stats import average\n\n\n"
+                "def summary(name, values):\n    return f'{name}: {average(values):.2f}'\n"
+            ),
+        },
+    )
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed = commit(repo, {"src/metrics/stats.py": FIXED_STATS}, "fix")
+    frames = [
+        Frame("<module>", abs_path="/srv/app/run.py", lineno=1, vars={}),
+        Frame(
+            "summary",
+            abs_path="/opt/venv/lib/python3.11/site-packages/metrics/report.py",
+            lineno=5,
+            in_app=False,
+            vars={"name": "'latency'", "values": "[]"},
+        ),
+        Frame(
+            "average",
+            abs_path="/opt/venv/lib/python3.11/site-packages/metrics/stats.py",
+            lineno=2,
+            in_app=False,
+            vars={"values": "[]"},
+        ),
+    ]
+    candidates = reproduce_crash(event_for(frames), repo, ref=buggy)
+    first = candidates[0]
+    assert "average(values=[])" in first.source
+    assert "sys.path.insert" in first.source  # src layout
+    before = run_pytest(repo, buggy, first.path, first.source, tmp_path)
+    assert before.startswith("rc=1")
+    assert "ZeroDivisionError" in before
+    after = run_pytest(repo, fixed, first.path, first.source, tmp_path)
+    assert after.startswith("rc=0"), after
+
+
+def test_a_real_sentry_event_reproduces_through_a_caller(tmp_path: Path) -> None:
+    """The invoice scenario's event was captured from the real sentry-sdk."""
+    folder = SCENARIOS / "16-invoice-caller"
+    files = {
+        str(path.relative_to(folder / "buggy")): path.read_text(encoding="utf-8")
+        for path in (folder / "buggy").rglob("*.py")
+    }
+    repo = make_repo(tmp_path / "invoice", files)
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed_text = (folder / "fixed" / "invoices" / "invoice.py").read_text(encoding="utf-8")
+    fixed = commit(repo, {"invoices/invoice.py": fixed_text}, "fix")
+    event = parse_error((folder / "event.json").read_text(encoding="utf-8"))
+    (candidate, *_) = reproduce_crash(event, repo, ref=buggy)
+    assert "invoice_summary(lines=[], tax_rate=0.2)" in candidate.source
+    assert "Error pattern" in candidate.source and "ZeroDivisionError" in candidate.source
+    before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
+    assert before.startswith("rc=1") and "ZeroDivisionError" in before
+    after = run_pytest(repo, fixed, candidate.path, candidate.source, tmp_path)
+    assert after.startswith("rc=0"), after
