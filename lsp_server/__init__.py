@@ -1,0 +1,1 @@
+"""The Argus language server: open buffers -> core review -> LSP diagnostics, hovers, lenses."""

@@ -1,0 +1,459 @@
+"""One buffer -> one Review: a line diff against the base blob, then the core review.
+
+Per keystroke only the buffer's own diff is analysed: the base side is parsed once per
+(commit, path), the buffer is re-parsed incrementally from its previous tree, and the review
+sees just the top-level blocks the change touches (other lines are blanked, so every line
+number stays where it was).
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
+from core.errors import ArgusError
+from core.predict.findings import Review
+from core.predict.review import (
+    HistoryFacts,
+    ReviewOptions,
+    Sources,
+    basic_change_features,
+    count_lines,
+    review_change,
+)
+from lsp_server.settings import Settings
+from lsp_server.workspace import (
+    Repositories,
+    Repository,
+    Span,
+    file_fixes_feature,
+)
+
+# Top-level statements this short (imports, constants) stay in the analysed slice: rules may
+# want the names they define, and they cost nothing to parse.
+SHORT_BLOCK_LINES = 2
+
+# File names for buffers that have none yet (untitled:), by LSP language id.
+UNTITLED_NAMES = {
+    "python": "untitled.py",
+    "javascript": "untitled.js",
+    "javascriptreact": "untitled.jsx",
+    "typescript": "untitled.ts",
+    "typescriptreact": "untitled.tsx",
+    "go": "untitled.go",
+    "java": "Untitled.java",
+}
+
+
+class StaleAnalysis(Exception):
+    """A newer version of the buffer arrived: this analysis is dropped."""
+
+
+@dataclass(frozen=True)
+class BufferRequest:
+    """What the server knows about one open buffer at one version."""
+
+    uri: str
+    text: str
+    version: int | None
+    path: Path | None  # None for an untitled buffer
+    language_id: str = ""
+    workspace_root: Path | None = None
+
+
+@dataclass(frozen=True)
+class BufferAnalysis:
+    """The outcome for one buffer version; ``review`` None means nothing to show."""
+
+    uri: str
+    version: int | None
+    review: Review | None
+    lines: Sequence[str] = ()
+    path: str | None = None
+    repository: Path | None = None
+    outside_git: bool = False
+    file_level_only: bool = False
+    problem: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class LineDiff:
+    """The hunks between two versions of a file and the lines each side touches."""
+
+    hunks: tuple[Hunk, ...]
+    touched_old: set[int] = field(default_factory=set)
+    touched_new: set[int] = field(default_factory=set)
+    runs: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def new_line(self, old_line: int) -> int | None:
+        """Where an unchanged old line (1-based) sits in the new version; None if changed."""
+        place = bisect.bisect_right(self.runs, (old_line - 1, 1 << 62, 0)) - 1
+        if place < 0:
+            return None
+        old_start, new_start, length = self.runs[place]
+        offset = old_line - 1 - old_start
+        return new_start + offset + 1 if 0 <= offset < length else None
+
+
+def split_lines(source: bytes) -> list[bytes]:
+    """Lines without their newline; a final newline does not make an extra empty line."""
+    lines = source.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def _common_prefix(a: Sequence[object], b: Sequence[object]) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: Sequence[object], b: Sequence[object], limit: int) -> int:
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle :] == b[len(b) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def matching_lines(old: Sequence[bytes], new: Sequence[bytes]) -> list[tuple[int, int, int]]:
+    """Runs (old index, new index, length) of lines kept unchanged, in order (a patience diff).
+
+    Lines unique on both sides anchor the match; the gaps between anchors are matched the
+    same way, and a gap without unique lines falls back to difflib (it is small then).
+    """
+    runs: list[tuple[int, int, int]] = []
+    _match(old, new, 0, len(old), 0, len(new), runs)
+    return [run for run in runs if run[2]]
+
+
+def _match(
+    old: Sequence[bytes],
+    new: Sequence[bytes],
+    old_low: int,
+    old_high: int,
+    new_low: int,
+    new_high: int,
+    runs: list[tuple[int, int, int]],
+) -> None:
+    same = _common_prefix(old[old_low:old_high], new[new_low:new_high])
+    runs.append((old_low, new_low, same))
+    old_low, new_low = old_low + same, new_low + same
+    limit = min(old_high - old_low, new_high - new_low)
+    tail = _common_suffix(old[old_low:old_high], new[new_low:new_high], limit)
+    old_high, new_high = old_high - tail, new_high - tail
+    if old_low < old_high and new_low < new_high:
+        anchors = _unique_anchors(old, new, old_low, old_high, new_low, new_high)
+        if anchors:
+            previous_old, previous_new = old_low, new_low
+            for old_index, new_index in anchors:
+                _match(old, new, previous_old, old_index, previous_new, new_index, runs)
+                runs.append((old_index, new_index, 1))
+                previous_old, previous_new = old_index + 1, new_index + 1
+            _match(old, new, previous_old, old_high, previous_new, new_high, runs)
+        else:
+            matcher = difflib.SequenceMatcher(
+                None, old[old_low:old_high], new[new_low:new_high], autojunk=False
+            )
+            for block in matcher.get_matching_blocks():
+                runs.append((old_low + block.a, new_low + block.b, block.size))
+    runs.append((old_high, new_high, tail))
+
+
+def _unique_anchors(
+    old: Sequence[bytes],
+    new: Sequence[bytes],
+    old_low: int,
+    old_high: int,
+    new_low: int,
+    new_high: int,
+) -> list[tuple[int, int]]:
+    """The longest increasing run of lines that occur exactly once on each side."""
+    in_old: dict[bytes, int] = {}
+    for index in range(old_low, old_high):
+        line = old[index]
+        in_old[line] = -1 if line in in_old else index
+    in_new: dict[bytes, int] = {}
+    for index in range(new_low, new_high):
+        line = new[index]
+        in_new[line] = -1 if line in in_new else index
+    candidates = [
+        (old_index, in_new[line])
+        for line, old_index in in_old.items()
+        if old_index >= 0 and in_new.get(line, -1) >= 0
+    ]
+    candidates.sort(key=lambda pair: pair[1])
+    # Longest increasing subsequence of old indexes (patience sorting).
+    tops: list[int] = []
+    top_items: list[int] = []
+    back: list[int] = []
+    for position, (old_index, _) in enumerate(candidates):
+        place = bisect.bisect_left(tops, old_index)
+        back.append(top_items[place - 1] if place else -1)
+        if place == len(tops):
+            tops.append(old_index)
+            top_items.append(position)
+        else:
+            tops[place] = old_index
+            top_items[place] = position
+    chain: list[tuple[int, int]] = []
+    position = top_items[-1] if top_items else -1
+    while position >= 0:
+        chain.append(candidates[position])
+        position = back[position]
+    chain.reverse()
+    return chain
+
+
+def line_diff(old: list[bytes], new: list[bytes]) -> LineDiff:
+    """Hunks from ``old`` to ``new`` (1-based line numbers, as git's ``-U0`` would give)."""
+    result = LineDiff(hunks=())
+    hunks: list[Hunk] = []
+    old_next, new_next = 0, 0
+    result.runs = matching_lines(old, new)
+    for old_index, new_index, length in [*result.runs, (len(old), len(new), 0)]:
+        if old_index > old_next or new_index > new_next:
+            removed = tuple(range(old_next + 1, old_index + 1))
+            added = tuple(range(new_next + 1, new_index + 1))
+            hunks.append(
+                Hunk(
+                    source_start=old_next + 1 if removed else old_next,
+                    source_length=len(removed),
+                    target_start=new_next + 1 if added else new_next,
+                    target_length=len(added),
+                    added=added,
+                    removed=removed,
+                )
+            )
+            # The lines on either side of a change belong to the blocks it changed.
+            result.touched_old.update(removed or (old_next, old_next + 1))
+            result.touched_new.update(added or (new_next, new_next + 1))
+        old_next, new_next = old_index + length, new_index + length
+    result.hunks = tuple(hunks)
+    return result
+
+
+def slice_source(source: bytes, spans: Sequence[Span], touched: set[int]) -> bytes:
+    """``source`` with every top-level block that no touched line falls in blanked out.
+
+    Short blocks (imports, constants) are kept. Lines keep their numbers and the result has as
+    many lines as ``source``.
+    """
+    ordered = sorted(touched)
+    parts: list[bytes] = []
+    written_newlines = 0
+    kept_end = 0  # the last line written
+    kept_start_offset = 0
+    kept_first = 0
+    last_offset = 0
+    for span in spans:
+        first = bisect.bisect_left(ordered, span.first_line)
+        hit = first < len(ordered) and ordered[first] <= span.last_line
+        if not hit and span.last_line - span.first_line + 1 > SHORT_BLOCK_LINES:
+            continue
+        if kept_first and span.first_line <= kept_end:
+            kept_end = max(kept_end, span.last_line)
+            last_offset = max(last_offset, span.last_offset)
+            continue
+        if kept_first:
+            written_newlines = _emit(
+                parts, source, kept_first, kept_start_offset, last_offset, written_newlines
+            )
+        kept_first, kept_end = span.first_line, span.last_line
+        kept_start_offset, last_offset = span.first_offset, span.last_offset
+    if kept_first:
+        written_newlines = _emit(
+            parts, source, kept_first, kept_start_offset, last_offset, written_newlines
+        )
+    total_newlines = source.count(b"\n")
+    parts.append(b"\n" * (total_newlines - written_newlines))
+    result = b"".join(parts)
+    if source and not source.endswith(b"\n") and result.endswith(b"\n"):
+        result += b" "  # keep the count of lines when the last one has no newline
+    return result
+
+
+def _emit(
+    parts: list[bytes],
+    source: bytes,
+    first_line: int,
+    start_offset: int,
+    last_offset: int,
+    written_newlines: int,
+) -> int:
+    """Append blank lines up to ``first_line``, then the block's lines; newlines written."""
+    parts.append(b"\n" * (first_line - 1 - written_newlines))
+    end = source.find(b"\n", last_offset)
+    block = source[start_offset : len(source) if end < 0 else end]
+    parts.append(block)
+    return first_line - 1 + block.count(b"\n")
+
+
+def blank_unchanged_blocks(
+    new_lines: list[bytes], new_source: bytes, spans: Sequence[Span], diff: LineDiff
+) -> bytes:
+    """The new version with the base's untouched top-level blocks blanked where they now sit.
+
+    A block none of whose lines the change touched is the same text in the buffer, only
+    moved; blanking it there spares parsing it again on every keystroke.
+    """
+    ordered = sorted(diff.touched_old)
+    parts: list[bytes] = []
+    written = 0  # new lines copied or blanked so far
+    for span in spans:
+        if span.last_line - span.first_line + 1 <= SHORT_BLOCK_LINES:
+            continue
+        first = bisect.bisect_left(ordered, span.first_line)
+        if first < len(ordered) and ordered[first] <= span.last_line:
+            continue
+        start, end = diff.new_line(span.first_line), diff.new_line(span.last_line)
+        if start is None or end is None or start <= written:
+            continue
+        parts.extend(new_lines[written : start - 1])
+        parts.extend([b""] * (end + 1 - start))
+        written = end
+    parts.extend(new_lines[written:])
+    text = b"\n".join(parts)
+    return text + b"\n" if new_source.endswith(b"\n") else text
+
+
+class Analyser:
+    """Analyses buffers against their repository's base, keeping per-repository caches."""
+
+    def __init__(self, repositories: Repositories):
+        self.repositories = repositories
+
+    def analyse(
+        self,
+        request: BufferRequest,
+        settings: Settings,
+        is_stale: Callable[[], bool] = lambda: False,
+    ) -> BufferAnalysis:
+        """Review the buffer's change against the configured base.
+
+        Raises StaleAnalysis when ``is_stale`` says a newer version arrived meanwhile.
+        """
+        started = time.perf_counter()
+        lines = request.text.split("\n")
+        located = self._locate(request)
+        if located is None:
+            return BufferAnalysis(request.uri, request.version, None, lines, outside_git=True)
+        repository, relative, tracked = located
+        try:
+            review, file_level = self._review(
+                request, settings, repository, relative, tracked, is_stale
+            )
+        except ArgusError as error:
+            return BufferAnalysis(
+                request.uri,
+                request.version,
+                None,
+                lines,
+                relative,
+                repository.root,
+                problem=str(error),
+            )
+        return BufferAnalysis(
+            request.uri,
+            request.version,
+            review,
+            lines,
+            relative,
+            repository.root,
+            file_level_only=file_level,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _locate(self, request: BufferRequest) -> tuple[Repository, str, bool] | None:
+        if request.path is None:
+            if request.workspace_root is None:
+                return None
+            repository = self.repositories.locate(request.workspace_root / "untitled")
+            name = UNTITLED_NAMES.get(request.language_id, "untitled.txt")
+            return (repository, name, False) if repository is not None else None
+        repository = self.repositories.locate(request.path)
+        if repository is None:
+            return None
+        try:
+            relative = request.path.resolve().relative_to(repository.root.resolve())
+        except ValueError:
+            return None
+        return repository, PurePosixPath(relative).as_posix(), True
+
+    def _review(
+        self,
+        request: BufferRequest,
+        settings: Settings,
+        repository: Repository,
+        path: str,
+        tracked: bool,
+        is_stale: Callable[[], bool],
+    ) -> tuple[Review | None, bool]:
+        commit = repository.base_commit(settings.base_ref)
+        base = repository.base_file(commit if tracked else None, path, settings.max_file_bytes)
+        new_source = request.text.encode("utf-8", "surrogatepass")
+        old_source = base.source
+        new_lines = split_lines(new_source)
+        diff = line_diff(split_lines(old_source or b""), new_lines)
+        if not diff.hunks:
+            return None, False
+        too_large = max(len(new_source), len(old_source or b"")) > settings.max_file_bytes
+        analysed_new, analysed_old = new_source, old_source
+        if not too_large and old_source is not None and base.tree is not None:
+            analysed_new = blank_unchanged_blocks(new_lines, new_source, base.spans, diff)
+            analysed_old = slice_source(old_source, base.spans, diff.touched_old)
+        if is_stale():
+            raise StaleAnalysis(request.uri)
+        change = FileChange(
+            old_path=path if old_source is not None else None,
+            new_path=path,
+            status=FileStatus.MODIFIED if old_source is not None else FileStatus.ADDED,
+            hunks=diff.hunks,
+        )
+        changeset = ChangeSet(files=(change,), base=commit)
+        line_counts = {path: count_lines(old_source)} if old_source is not None else {}
+        features, history = self._features(repository, changeset, commit, line_counts, change)
+        review = review_change(
+            changeset,
+            Sources(old={path: analysed_old}, new={path: analysed_new}),
+            repository.model(),
+            features,
+            history,
+            ReviewOptions(max_file_bytes=settings.max_file_bytes),
+        )
+        return review, too_large
+
+    def _features(
+        self,
+        repository: Repository,
+        changeset: ChangeSet,
+        commit: str | None,
+        line_counts: dict[str, int],
+        change: FileChange,
+    ) -> tuple[dict[str, float], HistoryFacts | None]:
+        index = repository.history(commit)
+        if index is None:
+            return basic_change_features(changeset, line_counts), None
+        from core.predict.features import change_features
+
+        facts = repository.facts(index)
+        features = change_features(
+            index, changeset, facts.author_email, facts.when, file_sizes=line_counts
+        )
+        features.update(file_fixes_feature(facts, change.old_path))
+        return features, facts
