@@ -76,7 +76,9 @@ def build_repository(folder: Path, destination: Path) -> tuple[str, str]:
     _git(destination, "add", "-A")
     _git(destination, "commit", "-q", "-m", "Buggy release")
     buggy = _git(destination, "rev-parse", "HEAD")
-    shutil.copytree(folder / "fixed", destination, dirs_exist_ok=True)
+    # Plain copies (fresh mtimes): a fix of the same size and an old mtime would look
+    # unchanged to git's index.
+    shutil.copytree(folder / "fixed", destination, dirs_exist_ok=True, copy_function=shutil.copy)
     _git(destination, "add", "-A")
     _git(destination, "commit", "-q", "-m", "Fix the production error")
     fixed = _git(destination, "rev-parse", "HEAD")
