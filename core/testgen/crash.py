@@ -12,6 +12,7 @@ the bug is fixed the call completes and the test passes.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,11 @@ MAX_FRAMES_TRIED = 8
 MAX_CANDIDATES = 3
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_BUILTIN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
 
 
 class NotReproducible(ArgusError):
@@ -75,14 +81,19 @@ def reproduce_crash(
     if not plans:
         detail = "; ".join(reasons) or "the event has no frames"
         raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
-    chosen_framework = framework or style.python_style(repo).framework
     test_style = style.python_style(repo)
+    chosen_framework = framework or test_style.framework
     pattern = signature_of(event).pattern_hash
     candidates: list[Candidate] = []
-    for plan in plans[:MAX_CANDIDATES]:
+    variants = [(plan, False) for plan in plans[:MAX_CANDIDATES]]
+    if _exception_reference(event.exception_type) is not None:
+        variants.append((plans[0], True))
+    for plan, tolerant in variants:
         name = f"regression_{plan.function.replace('.', '_')}_{_short(pattern)}"
         path = style.test_path(test_style, name, plan.path)
-        source = render_crash_test(event, plan, path, str(chosen_framework), pattern)
+        source = render_crash_test(
+            event, plan, path, str(chosen_framework), pattern, tolerant=tolerant
+        )
         candidates.append(
             Candidate(
                 language="python",
@@ -124,9 +135,19 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
 
 
 def render_crash_test(
-    event: ErrorEvent, plan: CallPlan, test_file: str, framework: str, pattern: str
+    event: ErrorEvent,
+    plan: CallPlan,
+    test_file: str,
+    framework: str,
+    pattern: str,
+    *,
+    tolerant: bool = False,
 ) -> str:
-    """The regression test module for ``plan`` in ``framework``'s style."""
+    """The regression test module for ``plan`` in ``framework``'s style.
+
+    A ``tolerant`` test fails only on the production exception type: a fix that refuses the
+    input with another, deliberate error (a ValueError with a message) still passes it.
+    """
     where = f"{plan.path}:{plan.frame.lineno}" if plan.frame.lineno else plan.path
     title = event.title.splitlines()[0][:200]
     docstring = (
@@ -146,12 +167,39 @@ def render_crash_test(
         statement = f"list({plan.call})"
     else:
         statement = plan.call
+    lines = [f"# The production error was {title!r}.", statement]
+    reference = _exception_reference(event.exception_type)
+    if tolerant and reference is not None:
+        name, needed = reference
+        imports.extend(needed)
+        lines = [
+            lines[0],
+            "try:",
+            f"    {statement}",
+            f"except {name}:",
+            "    raise",
+            "except Exception:",
+            "    # Refusing this input with another, deliberate error is a fix too.",
+            "    pass",
+        ]
     body = style.TestBody(
         name=f"{plan.function.replace('.', '_')}_does_not_raise_{_snake(event.exception_type)}",
-        lines=(f"# The production error was {title!r}.", statement),
+        lines=tuple(lines),
     )
     spec = style.TestSpec(docstring, tuple(imports), setup, (body,))
     return style.render(spec, framework)
+
+
+def _exception_reference(exception_type: str) -> tuple[str, tuple[str, ...]] | None:
+    """How a test names the production exception type, and the import that needs."""
+    if not exception_type or not all(part.isidentifier() for part in exception_type.split(".")):
+        return None
+    if "." not in exception_type:
+        if exception_type in _BUILTIN_EXCEPTIONS:
+            return exception_type, ()
+        return None
+    module = exception_type.rsplit(".", 1)[0]
+    return exception_type, (f"import {module}",)
 
 
 def _python_frames(event: ErrorEvent) -> bool:

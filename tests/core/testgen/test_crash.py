@@ -172,7 +172,7 @@ def test_positional_only_and_keyword_only_arguments(tmp_path: Path) -> None:
         lineno=5,
         vars={"part": "3", "whole": "0", "digits": "2", "scale": "100"},
     )
-    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    candidate = reproduce_crash(event_for([frame]), repo)[0]
     assert "ratio(3, 0, digits=2, scale=100)" in candidate.source
     assert candidate.kind is CandidateKind.REGRESSION_TEST
     assert candidate.expected_exception == "ZeroDivisionError"
@@ -185,7 +185,7 @@ def test_defaults_fill_in_for_missing_variables(tmp_path: Path) -> None:
     frame = Frame(
         "ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "3", "whole": "0"}
     )
-    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    candidate = reproduce_crash(event_for([frame]), repo)[0]
     assert "ratio(3, 0)" in candidate.source
 
 
@@ -197,7 +197,7 @@ def test_star_args_and_keyword_arguments(tmp_path: Path) -> None:
         lineno=9,
         vars={"template": "'{name}'", "args": ["'x'"], "fields": {"number": "42"}},
     )
-    (candidate,) = reproduce_crash(event_for([frame], "KeyError"), repo)
+    candidate = reproduce_crash(event_for([frame], "KeyError"), repo)[0]
     assert "render('{name}', *['x'], **{'number': 42})" in candidate.source
 
 
@@ -206,7 +206,7 @@ def test_dataclass_self_is_rebuilt_from_its_repr(tmp_path: Path) -> None:
     frame = Frame(
         "mean", abs_path="/srv/app/shop/calc.py", lineno=17, vars={"self": "Basket(items=[])"}
     )
-    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    candidate = reproduce_crash(event_for([frame]), repo)[0]
     assert "Basket(items=[]).mean()" in candidate.source
 
 
@@ -231,7 +231,7 @@ def test_unrebuildable_self_moves_to_the_caller(tmp_path: Path) -> None:
             vars={"self": "<shop.calc.Counter object at 0x1>", "total": "10"},
         ),
     ]
-    (candidate,) = reproduce_crash(event_for(frames), repo)
+    candidate = reproduce_crash(event_for(frames), repo)[0]
     assert "counter_report(start=0, step=1, total=10)" in candidate.source
 
 
@@ -275,7 +275,7 @@ def test_unittest_projects_get_a_test_case(tmp_path: Path) -> None:
     frame = Frame(
         "ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "1", "whole": "0"}
     )
-    (candidate,) = reproduce_crash(event_for([frame]), repo)
+    candidate = reproduce_crash(event_for([frame]), repo)[0]
     assert candidate.framework == "unittest"
     assert "(unittest.TestCase):" in candidate.source
     compile(candidate.source, candidate.path, "exec")
@@ -344,10 +344,35 @@ def test_a_real_sentry_event_reproduces_through_a_caller(tmp_path: Path) -> None
     fixed_text = (folder / "fixed" / "invoices" / "invoice.py").read_text(encoding="utf-8")
     fixed = commit(repo, {"invoices/invoice.py": fixed_text}, "fix")
     event = parse_error((folder / "event.json").read_text(encoding="utf-8"))
-    (candidate, *_) = reproduce_crash(event, repo, ref=buggy)
+    candidate = reproduce_crash(event, repo, ref=buggy)[0]
     assert "invoice_summary(lines=[], tax_rate=0.2)" in candidate.source
     assert "Error pattern" in candidate.source and "ZeroDivisionError" in candidate.source
     before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
     assert before.startswith("rc=1") and "ZeroDivisionError" in before
     after = run_pytest(repo, fixed, candidate.path, candidate.source, tmp_path)
+    assert after.startswith("rc=0"), after
+
+
+def test_tolerant_variant_accepts_a_fix_that_refuses_the_input(tmp_path: Path) -> None:
+    buggy_text = "def rate(table, code):\n    return table[code]\n"
+    fixed_text = (
+        "def rate(table, code):\n    if code not in table:\n"
+        "        raise ValueError(f'unknown currency {code}')\n    return table[code]\n"
+    )
+    repo = make_repo(tmp_path / "fx", {"fx/__init__.py": "", "fx/rates.py": buggy_text})
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed = commit(repo, {"fx/rates.py": fixed_text}, "refuse unknown codes")
+    frame = Frame(
+        "rate",
+        abs_path="/srv/app/fx/rates.py",
+        lineno=2,
+        vars={"table": {"EUR": "1.0"}, "code": "'XXX'"},
+    )
+    strict, tolerant = reproduce_crash(event_for([frame], "KeyError"), repo, ref=buggy)
+    assert "except KeyError:" in tolerant.source and "except KeyError" not in strict.source
+    strict_after = run_pytest(repo, fixed, strict.path, strict.source, tmp_path)
+    assert strict_after.startswith("rc=1") and "ValueError" in strict_after
+    before = run_pytest(repo, buggy, tolerant.path, tolerant.source, tmp_path)
+    assert before.startswith("rc=1") and "KeyError" in before
+    after = run_pytest(repo, fixed, tolerant.path, tolerant.source, tmp_path)
     assert after.startswith("rc=0"), after
