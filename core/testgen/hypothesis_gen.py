@@ -388,8 +388,8 @@ def _render(
         + (f" ({', '.join(allowed)})" if allowed else "")
         + (", and returns a value of its annotated type." if check else ".")
     )
-    lines = [_docstring(docstring), ""]
-    lines += _sorted_imports(imports, setup)
+    lines = [style.docstring_literal(docstring), ""]
+    lines += style.import_block(imports, setup)
     lines += ["", ""]
     if framework == "unittest":
         lines += [
@@ -417,16 +417,3 @@ def _project_exceptions(allowed: list[str], types: ModuleTypes) -> set[str]:
     """Raised names that are not builtins come from the module under test."""
     del types
     return {name for name in allowed if "." not in name and name not in _BUILTIN_EXCEPTIONS}
-
-
-def _sorted_imports(imports: list[str], setup: tuple[str, ...]) -> list[str]:
-    unique = list(dict.fromkeys(imports))
-    project = [line for line in unique if style.is_project_import(line)]
-    standard = [line for line in unique if line not in project]
-    plain = sorted(line for line in standard if line.startswith("import "))
-    froms = sorted(line for line in standard if line.startswith("from "))
-    return [*plain, *froms, *setup, *sorted(project)]
-
-
-def _docstring(text: str) -> str:
-    return '"""' + text.replace('"""', "'''") + '\n"""'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,6 +18,7 @@ from core.testgen.frameworks import Framework, TestStyle, detect_style
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]+")
 _INDENT = "    "
+_WIDTH = 99
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,10 @@ def render(spec: TestSpec, framework: Framework | str) -> str:
         imports.append("import unittest")
     if spec.needs_pytest:
         imports.append("import pytest")
-    lines = [_docstring(spec.docstring, ""), ""]
-    lines.extend(_ordered_imports(imports, after_setup=bool(spec.setup)))
-    lines.append("")
+    lines = [docstring_literal(spec.docstring, ""), ""]
+    lines.extend(import_block(imports, spec.setup))
     if kind is Framework.UNITTEST:
-        lines.append("")
+        lines.extend(["", ""])
         class_name = "Test" + camel(spec.tests[0].name if spec.tests else "generated")
         lines.append(f"class {class_name}(unittest.TestCase):")
         for number, test in enumerate(spec.tests):
@@ -104,7 +105,7 @@ def render(spec: TestSpec, framework: Framework | str) -> str:
                 lines.append("")
             lines.append(f"{_INDENT}def test_{identifier(test.name)}(self) -> None:")
             if test.docstring:
-                lines.append(_docstring(test.docstring, _INDENT * 2))
+                lines.append(docstring_literal(test.docstring, _INDENT * 2))
             lines.extend(_indented(test.lines, _INDENT * 2))
         lines.extend(["", "", 'if __name__ == "__main__":', f"{_INDENT}unittest.main()"])
     else:
@@ -112,35 +113,31 @@ def render(spec: TestSpec, framework: Framework | str) -> str:
             lines.extend(["", ""])
             lines.append(f"def test_{identifier(test.name)}() -> None:")
             if test.docstring:
-                lines.append(_docstring(test.docstring, _INDENT))
+                lines.append(docstring_literal(test.docstring, _INDENT))
             lines.extend(_indented(test.lines, _INDENT))
-    text = "\n".join(lines).rstrip() + "\n"
-    if spec.setup:
-        text = _insert_setup(text, spec.setup)
-    return text
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def _ordered_imports(imports: Sequence[str], *, after_setup: bool) -> list[str]:
-    """Standard-library style first (``import x``), then ``from`` imports; no duplicates."""
+def import_block(imports: Sequence[str], setup: Sequence[str] = ()) -> list[str]:
+    """Imports as isort would group them: standard library and test tools, then set-up lines
+    (``sys.path``), then the project's own imports, which may need the set-up."""
     unique = list(dict.fromkeys(imports))
-    plain = sorted(line for line in unique if line.startswith("import "))
-    froms = sorted(line for line in unique if line.startswith("from "))
-    ordered = [*plain, *froms]
-    if after_setup:
-        ordered.append("# __ARGUS_SETUP__")
-    return ordered
-
-
-def _insert_setup(text: str, setup: Sequence[str]) -> str:
-    """Set-up lines (sys.path) go before the project's own imports, which need them."""
-    lines = text.split("\n")
-    marker = lines.index("# __ARGUS_SETUP__")
-    del lines[marker]
-    standard = [line for line in lines[:marker] if line.startswith(("import ", "from "))]
-    project = [line for line in standard if is_project_import(line)]
-    head = [line for line in lines[:marker] if line not in project]
-    rebuilt = [*head, *setup, *project, *lines[marker:]]
-    return "\n".join(rebuilt)
+    project = [line for line in unique if is_project_import(line)]
+    standard = [line for line in unique if line not in project]
+    groups = [
+        sorted(line for line in standard if line.startswith("import "))
+        + sorted(line for line in standard if line.startswith("from ")),
+        list(setup),
+        sorted(line for line in project if line.startswith("import "))
+        + sorted(line for line in project if line.startswith("from ")),
+    ]
+    block: list[str] = []
+    for group in groups:
+        if group:
+            if block:
+                block.append("")
+            block.extend(group)
+    return block
 
 
 _STANDARD_MODULES = frozenset({*sys.stdlib_module_names, "pytest", "hypothesis"})
@@ -153,8 +150,13 @@ def is_project_import(line: str) -> bool:
     return module not in _STANDARD_MODULES
 
 
-def _docstring(text: str, indent: str) -> str:
+def docstring_literal(text: str, indent: str = "") -> str:
+    """``text`` as a triple-quoted docstring at ``indent``, wrapped to the line width."""
     safe = text.replace("\\", "\\\\").replace('"""', "'''").strip()
+    safe = "\n\n".join(
+        textwrap.fill(paragraph, width=_WIDTH - len(indent), break_long_words=False)
+        for paragraph in safe.split("\n\n")
+    )
     if "\n" not in safe:
         return f'{indent}"""{safe}"""'
     body = "\n".join((indent + line) if line.strip() else "" for line in safe.split("\n"))
