@@ -2,8 +2,9 @@
 
 The server runs as a subprocess on a free loopback port; applications run as other
 subprocesses from different folders with different values and compressions. The same bug
-from two processes is one pattern with two occurrences, and the same bug pasted as a plain
-traceback (`argus ingest -`) matches that pattern by hash.
+from two processes is one pattern with two occurrences, the same bug pasted as a plain
+traceback (`argus ingest -`) matches that pattern by hash, and the server and CLI processes
+writing the same store at once lose nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,3 +240,43 @@ def test_serve_refuses_bad_settings_with_a_clear_message(served: Served) -> None
         "serve", "--port", str(free_port()), env={**served.env, "ARGUS_INGEST_MAX_BYTES": "10"}
     )
     assert tiny.returncode == 2 and b"at least 1024 bytes" in tiny.stderr
+
+
+def test_the_server_and_the_cli_writing_at_once_lose_nothing(served: Served) -> None:
+    key = served.dsn.split("//", 1)[1].split("@", 1)[0]
+    project_id = served.dsn.rsplit("/", 1)[1]
+    report = json.dumps(
+        {
+            "type": "ConcurrencyProbe",
+            "message": "written from two processes",
+            "frames": [{"file": "/srv/orders/probe.py", "function": "probe", "line": 3}],
+        }
+    ).encode()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "argus", "ingest", "-", "--tenant", "orders"],
+            cwd=ROOT,
+            env=served.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+
+    def post(_: int) -> int:
+        return httpx.post(
+            f"{served.url}/api/{project_id}/errors",
+            content=report,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        posted = pool.map(post, range(30))
+        outcomes = [writer.communicate(report, timeout=120) for writer in writers]
+        statuses = list(posted)
+    assert statuses == [200] * 30
+    assert [writer.returncode for writer in writers] == [0] * 4, [e for _, e in outcomes]
+    (pattern,) = [p for p in patterns(served) if p["exception_type"] == "ConcurrencyProbe"]
+    assert pattern["occurrences"] == 34
