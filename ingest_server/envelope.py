@@ -82,12 +82,6 @@ class Envelope:
         return value if isinstance(value, str) else None
 
 
-def parse_envelope_header(data: bytes) -> dict[str, object]:
-    """The envelope header alone (the first line), e.g. to read its ``dsn`` before the rest."""
-    line, _, _ = data.partition(b"\n")
-    return _json_object(line, "envelope header")
-
-
 def parse_envelope(data: bytes) -> Envelope:
     """Parse a whole envelope; a malformed header, item header or length is a 400."""
     header_line, newline, rest = data.partition(b"\n")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingest_server.envelope import parse_envelope, parse_envelope_header
+from ingest_server.envelope import parse_envelope
 from ingest_server.errors import Rejected
 
 EVENT = json.dumps({"event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "message": "a\nb"}).encode()
@@ -69,7 +69,3 @@ def test_malformed_envelopes_are_bad_requests(data: bytes, reason: str, says: st
         parse_envelope(data)
     assert (caught.value.status, caught.value.reason) == (400, reason)
     assert says in caught.value.detail
-
-
-def test_the_header_alone_can_be_read() -> None:
-    assert parse_envelope_header(b'{"dsn":"x"}\n{broken') == {"dsn": "x"}
