@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ MAX_FRAMES_TRIED = 8
 MAX_CANDIDATES = 3
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+_MAX_SCANNED = 20_000
 _BUILTIN_EXCEPTIONS = frozenset(
     name
     for name, value in vars(builtins).items()
@@ -244,6 +247,7 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
     located = _locate(tree, frame)
     target = view.import_path(path)
     classes = _importable_classes(tree, target.module, path, view)
+    classes.update(_classes_named_in(frame, classes, view))
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
     arguments, reliable = _arguments(
@@ -382,6 +386,25 @@ def _importable_classes(tree: ast.Module, module: str, path: str, view: RepoView
                         line = f"from {source} import {alias.name}"
                     classes[local] = line
     return classes
+
+
+def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) -> dict[str, str]:
+    """Classes the recorded values name (``OrderLine(sku='A1', ...)``) that the module does not
+    import but one repository file defines: values of them can be rebuilt too."""
+    names: set[str] = set()
+    for recorded in frame.vars.values():
+        names.update(_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
+    names -= {*known, "Decimal", "UUID"}
+    if not names:
+        return {}
+    found: dict[str, str] = {}
+    for name, path in view.find_classes(names).items():
+        if not path.endswith(".py"):
+            continue
+        module = view.import_path(path).module
+        if module:
+            found[name] = f"from {module} import {name}"
+    return found
 
 
 def _absolute_module(node: ast.ImportFrom, module: str, path: str) -> str | None:

@@ -173,9 +173,11 @@ def _parse_text(text: str, allowed: Mapping[str, str], *, decode: bool = True) -
 def _decode_nested(node: ast.expr, allowed: Mapping[str, str]) -> ast.expr:
     """A container printed from Sentry's JSON holds repr strings as leaves: decode them too.
 
-    ``['1', "'a'"]`` is the text of a Sentry list ``[1, 'a']``: when every leaf string of a
-    container is itself a literal's repr, the leaves are replaced by what they denote. A
-    container of plain words (``['a', 'b']``) is left alone.
+    ``['1', "'a'"]`` is the text of a Sentry list ``[1, 'a']``: the leaves are replaced by
+    what they denote. Sentry sends lists and dicts as JSON whose every leaf is a repr, so a
+    list or dict of strings with a leaf that is no literal's repr
+    (``["OrderLine(...)"]``: an object) is refused rather than rebuilt as strings. Tuples
+    and sets arrive as one repr (``{'a', 'b'}``) and are kept when their leaves are words.
     """
     if not isinstance(node, ast.List | ast.Dict | ast.Tuple | ast.Set):
         return node
@@ -188,6 +190,8 @@ def _decode_nested(node: ast.expr, allowed: Mapping[str, str]) -> ast.expr:
         try:
             decoded[id(leaf)] = _parse_text(leaf.value, allowed)
         except _NotLiteral:
+            if isinstance(node, ast.List | ast.Dict):
+                raise
             return node
     if (
         isinstance(node, ast.List | ast.Tuple | ast.Set)

@@ -87,6 +87,30 @@ class RepoView:
                 return by_module[0]
         return None
 
+    def find_classes(self, names: set[str]) -> dict[str, str]:
+        """Top-level classes named ``names`` anywhere in the Python files of this view.
+
+        Returns name -> repo-relative file, for names defined by exactly one file.
+        """
+        wanted = sorted(name for name in names if name.isidentifier())
+        if not wanted:
+            return {}
+        pattern = rf"^class ({'|'.join(wanted)})\b"
+        args = ["grep", "-I", "-E", "-o", pattern]
+        if self.ref is not None:
+            args.append(self.ref)
+        output = run_git(self.repo, *args, "--", "*.py", check=False)
+        prefix = f"{self.ref}:" if self.ref is not None else ""
+        found: dict[str, set[str]] = {}
+        for line in output.decode("utf-8", "surrogateescape").splitlines():
+            if prefix and line.startswith(prefix):
+                line = line[len(prefix) :]
+            path, _, match = line.rpartition(":")
+            name = match.removeprefix("class ").strip()
+            if path and name in wanted:
+                found.setdefault(name, set()).add(path)
+        return {name: next(iter(paths)) for name, paths in found.items() if len(paths) == 1}
+
     def import_path(self, path: str) -> ImportPath:
         """The module name of a Python file and the folder to import it from.
 

@@ -376,3 +376,36 @@ def test_tolerant_variant_accepts_a_fix_that_refuses_the_input(tmp_path: Path) -
     assert before.startswith("rc=1") and "KeyError" in before
     after = run_pytest(repo, fixed, tolerant.path, tolerant.source, tmp_path)
     assert after.startswith("rc=0"), after
+
+
+def test_values_of_a_class_defined_in_another_module_are_rebuilt(tmp_path: Path) -> None:
+    files = {
+        "store/__init__.py": "",
+        "store/models.py": (
+            "from dataclasses import dataclass\n\n\n"
+            "@dataclass(frozen=True)\nclass Line:\n    sku: str\n    quantity: int\n"
+        ),
+        "store/bulk.py": (
+            "def bulk(lines):\n"
+            "    return [i for i in range(len(lines) + 1) if lines[i].quantity > 5]\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "store", files)
+    frame = Frame(
+        "bulk",
+        abs_path="/srv/app/store/bulk.py",
+        lineno=2,
+        vars={"lines": str(["Line(sku='A1', quantity=60)"])},
+    )
+    candidate = reproduce_crash(event_for([frame], "IndexError"), repo)[0]
+    assert "from store.models import Line" in candidate.source
+    assert "bulk(lines=[Line(sku='A1', quantity=60)])" in candidate.source
+    # A class name no file defines leaves the value unrebuilt (never a list of strings).
+    unknown = Frame(
+        "bulk",
+        abs_path="/srv/app/store/bulk.py",
+        lineno=2,
+        vars={"lines": str(["Missing(sku='A1')"])},
+    )
+    with pytest.raises(NotReproducible, match="is not a literal"):
+        reproduce_crash(event_for([unknown], "IndexError"), repo)

@@ -25,7 +25,8 @@ REBUILT = [
     ("(1, 'a')", "(1, 'a')", (1, "a"), ()),
     ("{'a': 1}", "{'a': 1}", {"a": 1}, ()),
     ("{1, 2}", "{1, 2}", {1, 2}, ()),
-    ("['a', 'b']", "['a', 'b']", ["a", "b"], ()),
+    ("('a', 'b')", "('a', 'b')", ("a", "b"), ()),
+    ("{'a', 'b'}", "{'a', 'b'}", {"a", "b"}, ()),
     ("Decimal('1.5')", "Decimal('1.5')", Decimal("1.5"), ("from decimal import Decimal",)),
     (
         "datetime.date(2024, 5, 1)",
@@ -101,6 +102,10 @@ def test_plain_source_keeps_strings_that_look_like_literals() -> None:
         "<shop.Cart object at 0x7f3a>",
         "<Color.RED: 1>",
         "Item(sku='a')",
+        # A Sentry list or dict holds reprs: a leaf that is none is an object, not a string.
+        "['a', 'b']",
+        str(["OrderLine(sku='A1', quantity=60)"]),
+        str({"line": "<Line object at 0x1>"}),
         "...",
         "'abc",
         "'abc...'",
