@@ -1,0 +1,30 @@
+# The VS Code extension (vscode-extension/). Included from the Makefile; also usable alone,
+# from the repository root, as `make -f make/vscode.mk vsix`.
+#   make vsix         npm ci, type-check, lint, unit-test, bundle, package vscode-extension/argus-<version>.vsix
+#   make vscode-test  the extension's unit tests only
+VSCODE_DIR := vscode-extension
+VSCODE_BIN := node_modules/.bin
+VSCODE_VERSION := $(shell node -p "require('./$(VSCODE_DIR)/package.json').version" 2>/dev/null)
+VSIX := $(VSCODE_DIR)/argus-$(VSCODE_VERSION).vsix
+VSCODE_MODULES := $(VSCODE_DIR)/node_modules/.package-lock.json
+
+.PHONY: vsix vscode-test vscode-lint
+
+# npm ci runs again only when the lock file changes. The skipped install scripts are not
+# needed: esbuild's binary comes as a package, vsce-sign only signs.
+$(VSCODE_MODULES): $(VSCODE_DIR)/package-lock.json $(VSCODE_DIR)/package.json
+	cd $(VSCODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+vscode-lint: $(VSCODE_MODULES)
+	cd $(VSCODE_DIR) && $(VSCODE_BIN)/tsc --noEmit
+	cd $(VSCODE_DIR) && $(VSCODE_BIN)/eslint .
+
+vscode-test: $(VSCODE_MODULES)
+	cd $(VSCODE_DIR) && $(VSCODE_BIN)/vitest run
+
+vsix: vscode-lint vscode-test
+	cd $(VSCODE_DIR) && node scripts/build.mjs --production
+	cd $(VSCODE_DIR) && $(VSCODE_BIN)/vsce package --no-dependencies --allow-missing-repository \
+		--out argus-$(VSCODE_VERSION).vsix
+	@ls -l $(VSIX)

@@ -1,0 +1,184 @@
+/**
+ * Owns the language client: starts the Argus server with the command the settings name,
+ * restarts it when that command changes, and reflects its state in the status bar.
+ */
+import * as os from "node:os";
+import * as vscode from "vscode";
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from "vscode-languageclient/node";
+
+import { CLIENT_COMMANDS, type CommandHost } from "./commands";
+import {
+  CONFIGURATION_SECTION,
+  describeCommand,
+  readSettings,
+  resolveServer,
+  SUPPORTED_LANGUAGES,
+  SUPPORTED_SCHEMES,
+  toInitializationOptions,
+  type ArgusSettings,
+} from "./config";
+import { activeInterpreter, type PythonExtensionApi } from "./python";
+
+const CLIENT_ID = "argus";
+const CLIENT_NAME = "Argus";
+
+/** Starts, stops and restarts the Argus language client, one operation at a time. */
+export class ServerController implements CommandHost {
+  private client: LanguageClient | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly status: vscode.StatusBarItem,
+    private readonly pythonExtension: () => Promise<PythonExtensionApi | undefined>,
+  ) {}
+
+  /** Starts the server; a failure is logged and shown, never thrown. */
+  start(): Promise<void> {
+    return this.enqueue(() => this.startNow());
+  }
+
+  /** Stops the server if it runs. */
+  stop(): Promise<void> {
+    return this.enqueue(() => this.stopNow());
+  }
+
+  /** Stops the server and starts it again with the current settings. */
+  restartServer(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopNow();
+      await this.startNow();
+    });
+  }
+
+  showOutput(): void {
+    this.output.show(true);
+  }
+
+  appendOutput(text: string): void {
+    this.output.appendLine(text);
+  }
+
+  async executeServerCommand(command: string, argument: object): Promise<unknown> {
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      void vscode.window.showWarningMessage("Argus: the language server is not running; see the Argus output.");
+      return undefined;
+    }
+    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+  }
+
+  private enqueue(operation: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(operation, operation);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private currentSettings(): ArgusSettings {
+    const section = vscode.workspace.getConfiguration(CONFIGURATION_SECTION);
+    const { settings, problems } = readSettings((key) => section.get(key));
+    for (const problem of problems) {
+      this.output.warn(problem);
+    }
+    return settings;
+  }
+
+  private async startNow(): Promise<void> {
+    const settings = this.currentSettings();
+    const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.uri.scheme === "file");
+    const server = await resolveServer(settings, {
+      home: os.homedir(),
+      workspaceFolder: folder?.uri.fsPath,
+      pythonExtensionInterpreter: async () => activeInterpreter(await this.pythonExtension(), folder?.uri),
+    });
+    const commandLine = describeCommand(server.command);
+    if (server.interpreter !== undefined) {
+      this.output.info(`Python interpreter from ${server.interpreter.source}: ${server.interpreter.path}`);
+    }
+    this.output.info(`Starting the Argus language server: ${commandLine}`);
+
+    const executable = {
+      command: server.command.command,
+      args: [...server.command.args],
+      options: { ...server.command.options },
+      transport: TransportKind.stdio,
+    };
+    const serverOptions: ServerOptions = { run: executable, debug: executable };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: SUPPORTED_SCHEMES.flatMap((scheme) =>
+        SUPPORTED_LANGUAGES.map((language) => ({ scheme, language })),
+      ),
+      // The server takes settings both ways: pushed with didChangeConfiguration (this option)
+      // and pulled with workspace/configuration, which the client answers by default.
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
+      synchronize: { configurationSection: CONFIGURATION_SECTION },
+      initializationOptions: () => toInitializationOptions(this.currentSettings()),
+      outputChannel: this.output,
+    };
+    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+      this.showState(event.newState, commandLine);
+    });
+    this.client = client;
+    this.showState(State.Starting, commandLine);
+    try {
+      await client.start();
+    } catch (error) {
+      this.client = undefined;
+      this.showState(State.Stopped, commandLine);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.output.error(`Could not start the Argus language server (${commandLine}): ${reason}`);
+      void this.offerHelp(commandLine, server.interpreter === undefined);
+    }
+  }
+
+  private async stopNow(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client === undefined) {
+      return;
+    }
+    try {
+      await client.dispose(2000);
+    } catch (error) {
+      // A server that died already cannot be asked to shut down; the new one starts regardless.
+      this.output.warn(`Stopping the Argus language server: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private showState(state: State, commandLine: string): void {
+    const labels: Record<State, [string, string]> = {
+      [State.Starting]: ["$(sync~spin) Argus", "starting"],
+      [State.Running]: ["$(pulse) Argus", "running"],
+      [State.Stopped]: ["$(error) Argus", "stopped"],
+    };
+    const [text, word] = labels[state];
+    this.status.text = text;
+    this.status.tooltip = `Argus language server ${word}: ${commandLine}\nClick to show the output.`;
+    this.status.command = CLIENT_COMMANDS.showOutput;
+    this.status.show();
+  }
+
+  private async offerHelp(commandLine: string, usedServerPath: boolean): Promise<void> {
+    const hint = usedServerPath
+      ? "Check the argus.serverPath setting."
+      : "Install Argus into that interpreter (`pip install .` in the Argus checkout), or set argus.interpreter or argus.serverPath.";
+    const choice = await vscode.window.showErrorMessage(
+      `Argus could not start its language server with \`${commandLine}\`. ${hint}`,
+      "Show output",
+      "Open settings",
+    );
+    if (choice === "Show output") {
+      this.showOutput();
+    } else if (choice === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:argus.argus");
+    }
+  }
+}
