@@ -146,14 +146,24 @@ def risk_diagnostic(
         severity=severity_of(settings.severity_for(symbol.level)),
         code=RISK_CODE,
         source=SOURCE,
-        data={"kind": "risk", "symbol": symbol.name, "line": symbol.start_line},
+        data={"kind": "risk", "symbol": symbol.name, "line": symbol.start_line - 1},
     )
 
 
 def bug_diagnostic(
-    bug: BugFinding, lines: Sequence[str], owner: str | None, encoding: str = "utf-16"
+    bug: BugFinding,
+    lines: Sequence[str],
+    owner: SymbolRisk | None,
+    encoding: str = "utf-16",
 ) -> types.Diagnostic:
-    """The diagnostic of one predicted bug, with its rule id and documentation link."""
+    """The diagnostic of one predicted bug, with its rule id and documentation link.
+
+    ``owner`` is the changed function the bug is in (its name goes in ``data`` for the
+    "Generate test" code action).
+    """
+    named = owner is not None and owner.kind != "file"
+    owner_name = owner.name if owner is not None and named else None
+    owner_line = owner.start_line - 1 if owner is not None and named else None
     title = f"{bug.title}: " if bug.title else ""
     return types.Diagnostic(
         range=bug_range(bug, lines, encoding),
@@ -162,7 +172,7 @@ def bug_diagnostic(
         code=bug.rule_id,
         code_description=types.CodeDescription(href=help_uri(bug.rule_id)),
         source=SOURCE,
-        data={"kind": "bug", "symbol": owner, "line": bug.line},
+        data={"kind": "bug", "symbol": owner_name, "line": owner_line},
     )
 
 
@@ -176,9 +186,7 @@ def diagnostics(
         risk_diagnostic(s, lines, settings, encoding) for s in shown_symbols(review, settings)
     ]
     for bug in review.bugs:
-        owner = symbol_at(review, bug.line)
-        name = owner.name if owner is not None and owner.kind != "file" else None
-        result.append(bug_diagnostic(bug, lines, name, encoding))
+        result.append(bug_diagnostic(bug, lines, symbol_at(review, bug.line), encoding))
     return result
 
 
@@ -238,8 +246,8 @@ def hover_markdown(
 
 
 def command_arguments(uri: str, symbol: SymbolRisk) -> dict[str, Any]:
-    """The arguments of ``argus.generateTest`` for one symbol."""
-    return {"uri": uri, "symbol": symbol.name, "line": symbol.start_line}
+    """The arguments of ``argus.generateTest`` for one symbol (``line`` is 0-based, as in LSP)."""
+    return {"uri": uri, "symbol": symbol.name, "line": symbol.start_line - 1}
 
 
 def code_lenses(
