@@ -35,7 +35,18 @@ from core.patterns.service import open_service  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "errors"
 FIXTURE_ROOT = "/tmp/argus-fixtures/srv/shop-release-4f3a9b2c"
-WORDS = ["cart", "order", "invoice", "user", "payment", "stock", "price", "coupon", "refund", "ship"]
+WORDS = [
+    "cart",
+    "order",
+    "invoice",
+    "user",
+    "payment",
+    "stock",
+    "price",
+    "coupon",
+    "refund",
+    "ship",
+]
 
 
 def _name(rng: random.Random, known: int, new: bool, serial: int) -> str:
@@ -162,16 +173,22 @@ def main() -> None:
 
     counted = after["occurrences"] - before["occurrences"]
     print(f"events: {len(events)} ({options.new_share:.0%} with a never-seen function name)")
-    print(f"matched by hash {outcomes['hash']}, similarity {outcomes['similarity']}, "
-          f"new {outcomes['new']}; occurrences stored {counted} (must equal events)")
+    print(
+        f"matched by hash {outcomes['hash']}, similarity {outcomes['similarity']}, "
+        f"new {outcomes['new']}; occurrences stored {counted} (must equal events)"
+    )
     print(f"patterns before/after: {before['patterns']}/{after['patterns']}")
     print(f"wall {wall:.2f}s, cpu {cpu:.2f}s ({cpu / len(events) * 1e6:.0f} µs cpu per event)")
-    print(f"already parsed (scrub+normalise+hash+embed+store only): "
-          f"{len(parsed) / wall_parsed:,.0f} events/s")
+    print(
+        f"already parsed (scrub+normalise+hash+embed+store only): "
+        f"{len(parsed) / wall_parsed:,.0f} events/s"
+    )
     if counted != len(events):
         raise SystemExit(f"lost occurrences: {counted} stored for {len(events)} events")
-    print(f"ingest throughput: {len(events) / wall:,.0f} events/s wall "
-          f"({len(events) / cpu:,.0f}/s per CPU second), one core, one transaction per event")
+    print(
+        f"ingest throughput: {len(events) / wall:,.0f} events/s wall "
+        f"({len(events) / cpu:,.0f}/s per CPU second), one core, one transaction per event"
+    )
 
 
 if __name__ == "__main__":
