@@ -21,7 +21,9 @@ from core.testgen import style
 from core.testgen.candidate import Candidate, CandidateKind
 
 MAX_EXAMPLES = 50
-_SETTINGS = f"@settings(max_examples={MAX_EXAMPLES}, deadline=None, derandomize=True)"
+_SETTINGS = (
+    f"@settings(max_examples={MAX_EXAMPLES}, deadline=None, derandomize=True, database=None)"
+)
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 # Annotation name -> strategy source; typing aliases and bare builtins alike.

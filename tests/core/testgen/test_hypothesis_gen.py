@@ -210,7 +210,9 @@ def test_generated_property_tests_pass_on_correct_code(package: Path, name: str)
     (candidate,) = property_tests(
         "shop/pricing.py", MODULE, symbol_named(MODULE, name), module="shop.pricing"
     )
-    assert "@settings(max_examples=50, deadline=None, derandomize=True)" in candidate.source
+    assert "@settings(max_examples=50, deadline=None, derandomize=True, database=None)" in (
+        candidate.source
+    )
     done = run_test(package, candidate.path, candidate.source)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -263,3 +265,23 @@ def test_unittest_style(package: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Ran 1 test" in done.stderr
+
+
+def test_property_test_survives_validation_in_the_sandbox(package: Path) -> None:
+    from core.testgen.validation import validate
+    from tests.core.testgen.sandbox_repos import git
+
+    git(package, "init", "-q", "-b", "main")
+    git(package, "add", "-A")
+    git(package, "commit", "-q", "-m", "pricing")
+    (candidate,) = property_tests(
+        "shop/pricing.py", MODULE, symbol_named(MODULE, "describe"), module="shop.pricing"
+    )
+    result = validate(
+        candidate,
+        package,
+        git(package, "rev-parse", "HEAD"),
+        changed_lines={"shop/pricing.py": {34, 38}},
+    )
+    assert result.accepted, (result.rejection, result.detail)
+    assert result.coverage is not None and result.coverage.covered_count == 1
