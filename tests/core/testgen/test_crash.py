@@ -409,3 +409,25 @@ def test_values_of_a_class_defined_in_another_module_are_rebuilt(tmp_path: Path)
     )
     with pytest.raises(NotReproducible, match="is not a literal"):
         reproduce_crash(event_for([unknown], "IndexError"), repo)
+
+
+def test_bad_input_is_an_argus_error(tmp_path: Path) -> None:
+    from core.errors import ArgusError, GitError
+
+    repo = make_repo(tmp_path / "shop", SHOP)
+    frame = Frame("ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "1"})
+    with pytest.raises(GitError):
+        reproduce_crash(event_for([frame]), repo, ref="no-such-release")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ArgusError):
+        reproduce_crash(event_for([frame]), tmp_path / "plain")
+    node = ErrorEvent(
+        "TypeError",
+        "x is undefined",
+        (Frame("parse", abs_path="/srv/app/web/cart.js", lineno=3),),
+        platform="node",
+    )
+    with pytest.raises(NotReproducible, match="Python event"):
+        reproduce_crash(node, repo)
+    with pytest.raises(NotReproducible, match="no frames"):
+        reproduce_crash(event_for([]), repo)
