@@ -411,6 +411,7 @@ class Analyser:
         new_lines = split_lines(new_source)
         diff = line_diff(split_lines(old_source or b""), new_lines)
         if not diff.hunks:
+            repository.history(commit)  # synced at the first open, not at the first keystroke
             return None, False
         too_large = max(len(new_source), len(old_source or b"")) > settings.max_file_bytes
         analysed_new, analysed_old = new_source, old_source

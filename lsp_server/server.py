@@ -1,8 +1,9 @@
 """The Argus language server: pygls glue from LSP requests to the analyser and converters.
 
-Per document, an edit schedules one asyncio task: it waits ``debounceMs`` (a newer edit cancels
-it), then analyses the buffer on the single analysis thread; a result for an older version is
-dropped. Results are kept per document, so pull diagnostics, hovers and lenses reuse them.
+Per document, an edit schedules one asyncio task: within a burst of edits it waits until they
+pause for ``debounceMs`` (a newer edit cancels it), then analyses the buffer on the single
+analysis thread; a result for an older version is dropped. Results are kept per document, so
+pull diagnostics, hovers and lenses reuse them.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class ArgusLanguageServer(LanguageServer):
         self.outcomes: dict[str, Outcome] = {}
         self.pending: dict[str, asyncio.Task[Outcome | None]] = {}
         self.latest: dict[str, int | None] = {}
+        self.edited_at: dict[str, float] = {}
         self.generation = 0  # bumped when a setting changes what an analysis computes
         self.workspace_root: Path | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -113,12 +115,21 @@ class ArgusLanguageServer(LanguageServer):
     # -- analysis ---------------------------------------------------------------------------
 
     def schedule(self, uri: str, delay: bool = True) -> None:
-        """Analyse ``uri`` after the debounce delay, cancelling the analysis of older versions."""
+        """Analyse ``uri``'s current version, cancelling the analysis of older versions.
+
+        Debounce: an edit that follows the previous one within ``debounceMs`` waits until the
+        edits pause for that long; the first edit after a pause is analysed at once (a burst
+        costs one analysis at its start, whose result is dropped, and one at its end).
+        """
+        loop = asyncio.get_running_loop()
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
         self.latest[uri] = self.workspace.get_text_document(uri).version
-        task = asyncio.get_running_loop().create_task(self._analyse_later(uri, delay))
+        now = loop.time()
+        quiet = now - self.edited_at.get(uri, -1e9) >= self.settings.debounce_ms / 1000
+        self.edited_at[uri] = now
+        task = loop.create_task(self._analyse_later(uri, delay and not quiet))
         self.pending[uri] = task
 
     async def _analyse_later(self, uri: str, delay: bool) -> Outcome | None:
@@ -195,6 +206,7 @@ class ArgusLanguageServer(LanguageServer):
         if task is not None:
             task.cancel()
         self.latest.pop(uri, None)
+        self.edited_at.pop(uri, None)
         if self.outcomes.pop(uri, None) is not None:
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
