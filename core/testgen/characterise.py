@@ -58,7 +58,7 @@ class Recorded:
 
 def find_inputs(view: RepoView, path: str, function: str, module: str) -> list[CallInput]:
     """Literal calls of ``module.function`` in the repository (tests first), deduplicated."""
-    files = [name for name in view.files if name.endswith(".py")][:_MAX_FILES_SCANNED]
+    files = view.files_mentioning(function)[:_MAX_FILES_SCANNED]
     files.sort(key=lambda name: (not _is_test_file(name), name))
     found: list[CallInput] = []
     seen: set[str] = set()

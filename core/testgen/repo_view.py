@@ -87,6 +87,16 @@ class RepoView:
                 return by_module[0]
         return None
 
+    def files_mentioning(self, word: str, suffix: str = ".py") -> list[str]:
+        """Files of this view whose text contains ``word`` as a whole word (``git grep``)."""
+        args = ["grep", "-I", "-l", "-F", "-w", "-e", word]
+        if self.ref is not None:
+            args.append(self.ref)
+        output = run_git(self.repo, *args, "--", f"*{suffix}", check=False)
+        prefix = f"{self.ref}:" if self.ref is not None else ""
+        names = output.decode("utf-8", "surrogateescape").splitlines()
+        return [name.removeprefix(prefix) for name in names if name]
+
     def find_classes(self, names: set[str]) -> dict[str, str]:
         """Top-level classes named ``names`` anywhere in the Python files of this view.
 
