@@ -98,6 +98,9 @@ class IngestResult:
 
     ``matched_by`` is ``"hash"`` (same signature hash), ``"similarity"`` (nearest pattern at or
     above the threshold; ``similarity`` holds the cosine) or ``"new"`` (a new pattern).
+    To keep ingestion cheap, ``pattern`` carries the pattern's own columns (counts, first/last
+    seen, frames) but empty ``locations``, ``releases``, ``environments``, ``tests`` and
+    ``aliases``; ``PatternService.get`` returns them all.
     """
 
     pattern: Pattern
