@@ -226,10 +226,10 @@ INDEX_SUFFIX = ".vectors"
 class LocalAnnIndex:
     """Approximate cosine search with usearch's HNSW, one graph per namespace.
 
-    With ``directory`` set, :meth:`save` writes each namespace as ``<digest>.usearch`` (the
-    graph) plus ``<digest>.json`` (namespace, ids, metadata, store sequence) and a new instance
-    loads them; a missing or unreadable file just leaves that namespace empty, for the service
-    to rebuild from the embeddings the store keeps.
+    With ``directory`` set, :meth:`save` writes each changed namespace as a graph file plus a
+    ``<digest>.json`` sidecar (namespace, graph file name, ids, metadata, store sequence); a
+    namespace is loaded on first use. A missing or unreadable file just leaves that namespace
+    empty, for the service to rebuild from the embeddings the store keeps.
     """
 
     def __init__(
@@ -248,11 +248,9 @@ class LocalAnnIndex:
         self.expansion_add = expansion_add
         self.expansion_search = expansion_search
         self.threads = threads
-        self._spaces: dict[str, _AnnSpace] = {}
+        self._spaces: dict[str, _AnnSpace | None] = {}
         self._lock = threading.RLock()
         self.load_errors: list[str] = []
-        if self.directory is not None and self.directory.is_dir():
-            self._load()
 
     def upsert(
         self,
@@ -270,7 +268,7 @@ class LocalAnnIndex:
     def query(self, namespace: str, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
         """The ``top_k`` most similar vectors (approximately)."""
         with self._lock:
-            space = self._spaces.get(namespace)
+            space = self._existing(namespace)
             if space is None or top_k <= 0 or not space.ids:
                 return []
             return space.query(as_matrix([vector], self.dimensions)[0], top_k)
@@ -278,7 +276,7 @@ class LocalAnnIndex:
     def query_many(self, namespace: str, vectors: FloatMatrix, top_k: int) -> list[list[str]]:
         """Ids of the ``top_k`` nearest vectors for each query row (batched, threaded)."""
         with self._lock:
-            space = self._spaces.get(namespace)
+            space = self._existing(namespace)
             if space is None:
                 return [[] for _ in range(len(vectors))]
             return space.query_many(as_matrix(vectors, self.dimensions), top_k, self.threads)
@@ -286,18 +284,20 @@ class LocalAnnIndex:
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         """Remove vectors by id."""
         with self._lock:
-            space = self._spaces.get(namespace)
+            space = self._existing(namespace)
             if space is not None:
                 space.delete(ids)
 
     def size(self, namespace: str) -> int:
         """How many vectors the namespace holds."""
-        space = self._spaces.get(namespace)
+        with self._lock:
+            space = self._existing(namespace)
         return len(space.ids) if space is not None else 0
 
     def synced_through(self, namespace: str) -> int:
         """The highest store sequence number this namespace holds."""
-        space = self._spaces.get(namespace)
+        with self._lock:
+            space = self._existing(namespace)
         return space.synced if space is not None else 0
 
     def mark_synced(self, namespace: str, sequence: int) -> None:
@@ -314,7 +314,7 @@ class LocalAnnIndex:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 for namespace, space in self._spaces.items():
-                    if space.dirty:
+                    if space is not None and space.dirty:
                         space.save(self.directory / _digest(namespace), namespace)
             except OSError as error:
                 raise StoreError(
@@ -322,11 +322,17 @@ class LocalAnnIndex:
                 ) from error
 
     def _space(self, namespace: str) -> _AnnSpace:
-        space = self._spaces.get(namespace)
+        space = self._existing(namespace)
         if space is None:
             space = _AnnSpace(self._new_graph())
             self._spaces[namespace] = space
         return space
+
+    def _existing(self, namespace: str) -> _AnnSpace | None:
+        """The namespace's graph, loaded from ``directory`` on first use (None if absent)."""
+        if namespace not in self._spaces:
+            self._spaces[namespace] = self._load(namespace)
+        return self._spaces[namespace]
 
     def _new_graph(self) -> Any:
         from usearch.index import Index
@@ -340,21 +346,28 @@ class LocalAnnIndex:
             expansion_search=self.expansion_search,
         )
 
-    def _load(self) -> None:
-        assert self.directory is not None
-        for sidecar in sorted(self.directory.glob("*.json")):
-            try:
-                info = json.loads(sidecar.read_text(encoding="utf-8"))
-                graph = self._new_graph()
-                graph.load(str(sidecar.with_name(Path(str(info["graph"])).name)))
-                space = _AnnSpace(graph)
-                space.restore(info)
-                if graph.ndim != self.dimensions or len(graph) != len(space.ids):
-                    raise ValueError("graph and sidecar disagree")
-            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
-                self.load_errors.append(f"{sidecar.name}: {error}")
-                continue
-            self._spaces[str(info["namespace"])] = space
+    def _load(self, namespace: str) -> _AnnSpace | None:
+        if self.directory is None:
+            return None
+        sidecar = self.directory / f"{_digest(namespace)}.json"
+        if not sidecar.exists():
+            return None
+        try:
+            info = json.loads(sidecar.read_text(encoding="utf-8"))
+            graph = self._new_graph()
+            graph.load(str(sidecar.with_name(Path(str(info["graph"])).name)))
+            space = _AnnSpace(graph)
+            space.restore(info)
+            if (
+                info.get("namespace") != namespace
+                or graph.ndim != self.dimensions
+                or len(graph) != len(space.ids)
+            ):
+                raise ValueError("graph and sidecar disagree")
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+            self.load_errors.append(f"{sidecar.name}: {error}")
+            return None
+        return space
 
 
 class _AnnSpace:

@@ -90,6 +90,7 @@ def test_saved_index_loads_and_a_corrupt_one_is_skipped(tmp_path) -> None:
     graph = next(path for path in folder.glob("*.usearch") if path.stat().st_size > 0)
     graph.write_bytes(b"garbage")
     third = LocalAnnIndex(32, folder)
-    assert len(third.load_errors) == 1
+    assert third.load_errors == []  # namespaces load on first use
     survivors = [third.size("t:a"), third.size("t:b")]
     assert sorted(survivors) in ([0, 1], [0, 20])
+    assert len(third.load_errors) == 1
