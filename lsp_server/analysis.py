@@ -80,6 +80,7 @@ class BufferAnalysis:
     file_level_only: bool = False
     problem: str | None = None
     seconds: float = 0.0
+    changed_lines: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -355,7 +356,7 @@ class Analyser:
             return BufferAnalysis(request.uri, request.version, None, lines, outside_git=True)
         repository, relative, tracked = located
         try:
-            review, file_level = self._review(
+            review, file_level, changed = self._review(
                 request, settings, repository, relative, tracked, is_stale
             )
         except ArgusError as error:
@@ -377,6 +378,7 @@ class Analyser:
             repository.root,
             file_level_only=file_level,
             seconds=time.perf_counter() - started,
+            changed_lines=changed,
         )
 
     def _locate(self, request: BufferRequest) -> tuple[Repository, str, bool] | None:
@@ -403,7 +405,7 @@ class Analyser:
         path: str,
         tracked: bool,
         is_stale: Callable[[], bool],
-    ) -> tuple[Review | None, bool]:
+    ) -> tuple[Review | None, bool, frozenset[int]]:
         commit = repository.base_commit(settings.base_ref)
         base = repository.base_file(commit if tracked else None, path, settings.max_file_bytes)
         new_source = request.text.encode("utf-8", "surrogatepass")
@@ -412,7 +414,7 @@ class Analyser:
         diff = line_diff(split_lines(old_source or b""), new_lines)
         if not diff.hunks:
             repository.history(commit)  # synced at the first open, not at the first keystroke
-            return None, False
+            return None, False, frozenset()
         too_large = max(len(new_source), len(old_source or b"")) > settings.max_file_bytes
         analysed_new, analysed_old = new_source, old_source
         if not too_large and old_source is not None and base.tree is not None:
@@ -437,7 +439,7 @@ class Analyser:
             history,
             ReviewOptions(max_file_bytes=settings.max_file_bytes),
         )
-        return review, too_large
+        return review, too_large, change.added_lines
 
     def _features(
         self,

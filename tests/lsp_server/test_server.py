@@ -462,11 +462,61 @@ async def test_close_clears_diagnostics(client: LanguageClient, repo: Path):
     assert cleared == []
 
 
-async def test_generate_test_without_a_generator_is_a_clear_error(
-    client: LanguageClient, repo: Path
+TYPED_BASE = '''"""Prices."""
+
+
+def apply_discount(price: float, rate: float) -> float:
+    return price * (1 - rate)
+'''
+
+TYPED_CHANGED = TYPED_BASE.replace(
+    "    return price * (1 - rate)\n",
+    "    if rate > 1:\n        rate = rate / 100\n    return price * (1 - rate)\n",
+)
+
+
+async def test_generate_test_creates_a_validated_test_with_progress(
+    client: LanguageClient, tmp_path: Path
 ):
+    repo = make_repo(tmp_path / "typed", {"prices.py": TYPED_BASE, "tests/__init__.py": ""})
+    path = repo / "prices.py"
+    path.write_text(TYPED_CHANGED, encoding="utf-8")  # saved, not committed
+    capabilities = types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=True)
+    )
+    await initialize(client, repo, capabilities=capabilities)
+    uri = path.as_uri()
+    diagnostics = await published(client, uri, 1, lambda: open_document(client, path))
+    assert by_code(diagnostics, "ARGUS-RISK")
+
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="argus.generateTest",
+            arguments=[{"uri": uri, "symbol": "apply_discount", "line": 3}],
+        )
+    )
+    assert result["validated"] is True
+    assert result["path"].startswith("tests/") and result["path"].endswith(".py")
+    assert result["uri"] == (repo / result["path"]).as_uri()
+
+    [applied] = client.applied_edits  # type: ignore[attr-defined]
+    create, insert = applied.edit.document_changes
+    assert isinstance(create, types.CreateFile) and create.uri == result["uri"]
+    assert isinstance(insert, types.TextDocumentEdit)
+    source = insert.edits[0].new_text
+    assert "def test_" in source and "apply_discount" in source
+    assert not (repo / result["path"]).exists()  # the editor creates it, not the server
+
+    [reports] = [r for token, r in client.progress_reports.items() if "generate" in str(token)]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert any(isinstance(r, types.WorkDoneProgressReport) for r in reports)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    assert "validated" in (reports[-1].message or "")
+
+
+async def test_generate_test_refuses_unsaved_buffers_clearly(client: LanguageClient, repo: Path):
     uri, _ = await _open_risky(client, repo)
-    with pytest.raises(JsonRpcException, match="not available"):
+    with pytest.raises(JsonRpcException, match="save prices.py first"):
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(
                 command="argus.generateTest",
@@ -478,6 +528,23 @@ async def test_generate_test_without_a_generator_is_a_clear_error(
         types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
     )
     assert isinstance(again, types.RelatedFullDocumentDiagnosticReport)
+
+
+async def test_generate_test_off_by_setting(client: LanguageClient, repo: Path):
+    uri, _ = await _open_risky(client, repo, {"generateTests": False})
+    with pytest.raises(JsonRpcException, match="turned off"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="argus.generateTest",
+                arguments=[{"uri": uri, "symbol": "apply_discount", "line": 5}],
+            )
+        )
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(types.TextDocumentIdentifier(uri))
+    )
+    resolved = await client.code_lens_resolve_async(lenses[0])
+    assert resolved.command is not None and resolved.command.command == "argus.explain"
+    assert "Generate test" not in resolved.command.title
 
 
 ARGUS_CONFIG = ClientServerConfig(
