@@ -44,7 +44,11 @@ def test_every_supported_encoding_decodes(encoding: str | None, encoded: bytes) 
 
 @pytest.mark.parametrize(
     ("encoding", "compress"),
-    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)],
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", lambda data: brotli.compress(data, quality=5)),
+    ],
 )
 def test_a_compression_bomb_stops_at_the_limit(encoding: str, compress) -> None:
     bomb = compress(b"\0" * (50 * 1024 * 1024))
