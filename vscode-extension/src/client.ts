@@ -5,6 +5,8 @@
 import * as os from "node:os";
 import * as vscode from "vscode";
 import {
+  CloseAction,
+  ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
@@ -25,6 +27,7 @@ import {
   type ArgusSettings,
 } from "./config";
 import { activeInterpreter, type PythonExtensionApi } from "./python";
+import { CrashHistory } from "./restarts";
 
 const CLIENT_ID = "argus";
 const CLIENT_NAME = "Argus";
@@ -32,6 +35,7 @@ const CLIENT_NAME = "Argus";
 /** Starts, stops and restarts the Argus language client, one operation at a time. */
 export class ServerController implements CommandHost {
   private client: LanguageClient | undefined;
+  private readonly retiring = new WeakSet<LanguageClient>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -52,6 +56,11 @@ export class ServerController implements CommandHost {
 
   /** Stops the server and starts it again with the current settings. */
   restartServer(): Promise<void> {
+    // From now on the old client forwards no settings: its server is about to be replaced,
+    // and a notification racing the shutdown would only surface as an error message.
+    if (this.client !== undefined) {
+      this.retiring.add(this.client);
+    }
     return this.enqueue(async () => {
       await this.stopNow();
       await this.startNow();
@@ -111,6 +120,8 @@ export class ServerController implements CommandHost {
       transport: TransportKind.stdio,
     };
     const serverOptions: ServerOptions = { run: executable, debug: executable };
+    const crashes = new CrashHistory();
+    let hadStarted = false;
     const clientOptions: LanguageClientOptions = {
       documentSelector: SUPPORTED_SCHEMES.flatMap((scheme) =>
         SUPPORTED_LANGUAGES.map((language) => ({ scheme, language })),
@@ -121,19 +132,47 @@ export class ServerController implements CommandHost {
       synchronize: { configurationSection: CONFIGURATION_SECTION },
       initializationOptions: () => toInitializationOptions(this.currentSettings()),
       outputChannel: this.output,
+      // No retry and no extra pop-ups: startNow reports the failure once, with what to do.
+      initializationFailedHandler: () => false,
+      errorHandler: {
+        // A few unreadable messages are survivable; a stream of them means a broken server.
+        error: (_error, _message, count) => ({
+          action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+        }),
+        closed: () => {
+          const decision = crashes.onCrash(Date.now(), hadStarted);
+          if (decision.restart) {
+            return { action: CloseAction.Restart };
+          }
+          // Before the start finished, startNow's own message says what to do.
+          return { action: CloseAction.DoNotRestart, message: decision.reason, handled: !hadStarted };
+        },
+      },
+      middleware: {
+        workspace: {
+          didChangeConfiguration: (sections, next) =>
+            this.retiring.has(client) ? Promise.resolve() : next(sections),
+        },
+      },
     };
-    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    const client: LanguageClient = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
     client.onDidChangeState((event) => {
+      hadStarted ||= event.newState === State.Running;
       this.showState(event.newState, commandLine);
     });
     this.client = client;
     this.showState(State.Starting, commandLine);
+    let failure: unknown;
     try {
       await client.start();
     } catch (error) {
+      failure = error;
+    }
+    // start() can resolve although the server died during start-up, so the state decides.
+    if (client.state !== State.Running) {
       this.client = undefined;
       this.showState(State.Stopped, commandLine);
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = failure instanceof Error ? failure.message : "the server exited during start-up";
       this.output.error(`Could not start the Argus language server (${commandLine}): ${reason}`);
       void this.offerHelp(commandLine, server.interpreter === undefined);
     }
@@ -142,7 +181,8 @@ export class ServerController implements CommandHost {
   private async stopNow(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (client === undefined) {
+    // A client whose server never started, or has stopped for good, has nothing to shut down.
+    if (client === undefined || client.state === State.Stopped) {
       return;
     }
     try {
@@ -169,7 +209,8 @@ export class ServerController implements CommandHost {
   private async offerHelp(commandLine: string, usedServerPath: boolean): Promise<void> {
     const hint = usedServerPath
       ? "Check the argus.serverPath setting."
-      : "Install Argus into that interpreter (`pip install .` in the Argus checkout), or set argus.interpreter or argus.serverPath.";
+      : "Check that the interpreter exists and has Argus installed (`pip install .` in the Argus checkout), " +
+        "or set argus.interpreter or argus.serverPath.";
     const choice = await vscode.window.showErrorMessage(
       `Argus could not start its language server with \`${commandLine}\`. ${hint}`,
       "Show output",
