@@ -221,6 +221,8 @@ DEFAULT_CONNECTIVITY = 16
 DEFAULT_EXPANSION_ADD = 96
 DEFAULT_EXPANSION_SEARCH = 96
 INDEX_SUFFIX = ".vectors"
+#: Vectors changed in a namespace already on disk before ``save`` rewrites it.
+SAVE_AFTER = 1000
 
 
 class LocalAnnIndex:
@@ -306,15 +308,21 @@ class LocalAnnIndex:
             space = self._space(namespace)
             space.synced = max(space.synced, sequence)
 
-    def save(self) -> None:
-        """Write every changed namespace to ``directory`` (no-op without one)."""
+    def save(self, force: bool = False) -> None:
+        """Write changed namespaces to ``directory`` (no-op without one).
+
+        A namespace already on disk is rewritten only once ``SAVE_AFTER`` vectors (or a tenth
+        of its size) changed, unless ``force``: the service re-adds the few newer patterns
+        from the store when it next opens, which is cheaper than rewriting a large graph after
+        every command.
+        """
         if self.directory is None:
             return
         with self._lock:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 for namespace, space in self._spaces.items():
-                    if space is not None and space.dirty:
+                    if space is not None and space.due(force):
                         space.save(self.directory / _digest(namespace), namespace)
             except OSError as error:
                 raise StoreError(
@@ -379,6 +387,14 @@ class _AnnSpace:
         self.next_key = 0
         self.synced = 0
         self.dirty = False
+        self.on_disk = False
+        self.unsaved = 0
+
+    def due(self, force: bool) -> bool:
+        """Whether a save is worth it now."""
+        if not self.dirty:
+            return False
+        return force or not self.on_disk or self.unsaved >= max(SAVE_AFTER, len(self.ids) // 10)
 
     def upsert(
         self,
@@ -406,6 +422,7 @@ class _AnnSpace:
         if len(ids):
             self.graph.add(keys, matrix, threads=threads)
         self.dirty = True
+        self.unsaved += len(ids)
 
     def query(self, vector: FloatMatrix, top_k: int) -> list[VectorMatch]:
         found = self.graph.search(vector, min(top_k, len(self.ids)))
@@ -459,9 +476,12 @@ class _AnnSpace:
         temporary_sidecar.write_text(json.dumps(info), encoding="utf-8")
         temporary_sidecar.replace(sidecar)
         self.dirty = False
+        self.on_disk = True
+        self.unsaved = 0
         _remove_stale_graphs(stem, sidecar)
 
     def restore(self, info: Mapping[str, Any]) -> None:
+        self.on_disk = True
         self.next_key = int(info["next_key"])
         self.synced = int(info["synced"])
         for key, identifier in info["ids"]:

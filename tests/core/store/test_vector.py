@@ -94,3 +94,21 @@ def test_saved_index_loads_and_a_corrupt_one_is_skipped(tmp_path) -> None:
     survivors = [third.size("t:a"), third.size("t:b")]
     assert sorted(survivors) in ([0, 1], [0, 20])
     assert len(third.load_errors) == 1
+
+
+def test_small_changes_to_a_saved_namespace_wait_for_later_saves(tmp_path) -> None:
+    folder = tmp_path / "vectors"
+    vectors = _unit(np.random.default_rng(7), 5)
+    index = LocalAnnIndex(32, folder)
+    index.upsert("n", ["a", "b", "c", "d"], vectors[:4])
+    index.mark_synced("n", 4)
+    index.save()
+    (sidecar,) = folder.glob("*.json")
+    written = sidecar.read_text()
+    index.upsert("n", ["e"], vectors[4:])
+    index.mark_synced("n", 5)
+    index.save()
+    assert sidecar.read_text() == written  # one new vector: not worth rewriting the graph
+    assert LocalAnnIndex(32, folder).synced_through("n") == 4  # the service re-adds "e"
+    index.save(force=True)
+    assert LocalAnnIndex(32, folder).size("n") == 5
