@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from core.patterns.event import ErrorEvent
     from core.patterns.records import IngestResult
+    from core.patterns.service import PatternService
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -90,17 +92,22 @@ class ConfinedService:
     a pool of threads; the service serialises its calls anyway, so one thread costs nothing.
     """
 
-    def __init__(self, store_path: Path) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+    def __init__(self, executor: ThreadPoolExecutor, service: PatternService) -> None:
+        self._executor = executor
+        self._service = service
 
+    @classmethod
+    def open(cls, store_path: Path) -> ConfinedService:
+        """Start the worker thread and open the library at ``store_path`` on it."""
         from core.patterns.service import open_service
 
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
         try:
-            self._service = self._executor.submit(open_service, store_path).result()
+            service = executor.submit(open_service, store_path).result()
         except BaseException:
-            self._executor.shutdown()
+            executor.shutdown()
             raise
+        return cls(executor, service)
 
     def ingest(self, data: ErrorEvent, tenant: str) -> IngestResult:
         """File one event (on the service's thread)."""
@@ -121,7 +128,7 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
     from ingest_server.keys import SQLiteProjectKeys
     from ingest_server.settings import IngestSettings
 
-    service = ConfinedService(settings.store_path)
+    service = ConfinedService.open(settings.store_path)
     keys = SQLiteProjectKeys(settings.store_path)
     try:
         yield create_ingest_app(
