@@ -264,6 +264,12 @@ class PatternService:
         self.store.contribute(tenant, shared, encode_embedding(vector))
         self.index.upsert(SHARED_NAMESPACE, [shared.shared_hash], [vector])
 
+    def register_tenant(self, tenant: str, kind: str = "project", name: str = "") -> None:
+        """Create a tenant (``github_installation`` or ``project``) or update its kind and name;
+        ingesting for an unknown tenant creates it as a ``project`` named by its id."""
+        with self._lock:
+            self.store.register_tenant(_checked_tenant(tenant), kind, name)
+
     def set_sharing(self, tenant: str, share: bool) -> None:
         """Opt the tenant in (contributing every pattern it has) or out (withdrawing them)."""
         tenant = _checked_tenant(tenant)

@@ -207,6 +207,10 @@ class PatternStore(Protocol):
         """A pattern's tests, best success rate first."""
         ...
 
+    def register_tenant(self, tenant: str, kind: str, name: str = "") -> None:
+        """Create the tenant or set its kind and name."""
+        ...
+
     def sharing(self, tenant: str) -> bool:
         """Whether the tenant opted in to the shared pool."""
         ...
@@ -317,6 +321,25 @@ class SqlPatternStore:
             (tenant, kind, name or tenant, format_time(datetime.now(UTC))),
         )
         self._tenants.add(tenant)
+
+    def register_tenant(self, tenant: str, kind: str, name: str = "") -> None:
+        """Create the tenant or set its kind and name."""
+        if kind not in TENANT_KINDS:
+            raise StoreError(f"unknown tenant kind {kind!r}: use one of {', '.join(TENANT_KINDS)}")
+        self.executor.execute(
+            "INSERT INTO tenants (id, kind, name, share_opt_in, created_at) "
+            "VALUES (?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, "
+            "name = excluded.name",
+            (tenant, kind, name or tenant, format_time(datetime.now(UTC))),
+        )
+        self._tenants.add(tenant)
+
+    def tenant(self, tenant: str) -> Row | None:
+        """The tenant's row (id, kind, name, share_opt_in, created_at), or None."""
+        rows = self.executor.execute(
+            "SELECT id, kind, name, share_opt_in, created_at FROM tenants WHERE id = ?", (tenant,)
+        )
+        return rows[0] if rows else None
 
     def sharing(self, tenant: str) -> bool:
         """Whether the tenant opted in to the shared pool."""

@@ -261,3 +261,13 @@ def test_exact_index_can_replace_the_ann_index(tmp_path) -> None:
     with open_service(tmp_path / "a.db", index=ExactIndex(384)) as service:
         assert service.ingest(_traceback("/a"), "acme").is_new
         assert service.ingest(_traceback("/b"), "acme").matched_by == "hash"
+
+
+def test_tenants_are_registered_with_their_kind(service) -> None:
+    service.ingest(_event("f"), "gh:4242")
+    assert service.store.tenant("gh:4242")["kind"] == "project"
+    service.register_tenant("gh:4242", "github_installation", "acme-org")
+    row = service.store.tenant("gh:4242")
+    assert (row["kind"], row["name"]) == ("github_installation", "acme-org")
+    with pytest.raises(StoreError, match="tenant kind"):
+        service.register_tenant("x", "team")
