@@ -54,6 +54,13 @@ class SQLiteExecutor:
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
         self._db = store.connection
+        try:
+            # Connection settings, not schema: a larger page cache, and WAL checkpoints every
+            # ~16 MB instead of ~4 MB (fewer checkpoint fsyncs under a stream of small writes).
+            self._db.execute("PRAGMA cache_size = -32768")
+            self._db.execute("PRAGMA wal_autocheckpoint = 4000")
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot configure the store: {error}") from error
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Run one statement (autocommit)."""
