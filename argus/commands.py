@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_author, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
@@ -26,6 +25,9 @@ from core.predict.review import (
     review_change,
 )
 from core.predict.scoring import ScoringModel
+
+if TYPE_CHECKING:
+    from core.predict.history import HistoryIndex
 from core.store.sqlite import SQLiteStore, default_store_path
 
 
@@ -128,7 +130,7 @@ def _with_history(
         index, changeset, email, when, message=message, file_sizes=line_counts
     )
     facts = IndexedHistory(index, email, when)
-    features.update(_extras(facts, changeset))
+    features.update(_adaptation_extras(index, changeset))
     return facts, features
 
 
@@ -153,10 +155,15 @@ def _worktree_dirty(repo: Path, changeset: ChangeSet) -> bool:
     return bool(status.strip())
 
 
-def _extras(facts: HistoryFacts, changeset: ChangeSet) -> dict[str, float]:
-    """The adaptation's extra features for a review: earlier fixes in the touched files."""
-    fixes = sum(facts.file_facts(f.old_path).fix_commits for f in changeset.files if f.old_path)
-    return {"file_fixes": math.log1p(fixes)}
+def _adaptation_extras(index: HistoryIndex, changeset: ChangeSet) -> dict[str, float]:
+    """The adaptation's extra features for a review, as ``argus learn`` computed them for
+    commits: earlier fix commits and known bug-introducing commits in the touched files."""
+    from core.predict.adapt import extra_features
+    from core.predict.szz import first_fix_seq
+
+    after_everything = len(index.commits) + 1
+    paths = [f.old_path for f in changeset.files]
+    return extra_features(index, after_everything, paths, first_fix_seq(index))
 
 
 def _color(choice: str, stream: TextIO) -> bool:

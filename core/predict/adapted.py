@@ -30,9 +30,21 @@ class AdaptedModel:
         extras = {name: features.get(name, 0.0) for name in EXTRA_FEATURES}
         return self.adaptation.adjust(self.base.predict(features), extras)
 
+    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, Sequence[Factor]]:
+        """The adapted probability and its reasons, from one pass of the base model."""
+        probability, factors = self.base.assess(features, top=top)
+        extras = {name: features.get(name, 0.0) for name in EXTRA_FEATURES}
+        return self.adaptation.adjust(probability, extras), self._with_own_history(
+            features, list(factors), top
+        )
+
     def explain(self, features: Mapping[str, float], top: int = 3) -> Sequence[Factor]:
         """The base model's reasons, plus the repository's own bug history when it weighs in."""
-        factors = list(self.base.explain(features, top=top))
+        return self._with_own_history(features, list(self.base.explain(features, top=top)), top)
+
+    def _with_own_history(
+        self, features: Mapping[str, float], factors: list[Factor], top: int
+    ) -> list[Factor]:
         weight = self.adaptation.weights.get("file_bugs", 0.0)
         bugs = features.get("file_bugs", 0.0)
         if weight > 0 and bugs > 0:

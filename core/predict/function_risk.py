@@ -89,8 +89,8 @@ def function_risk(
     """Probability that this function's change introduces a bug, and the factors behind it."""
     weights = weights or FunctionWeights()
     features = slice_features(change, facts)
-    base = model.predict(features)
-    factors = list(model.explain(features, top=4))
+    base, explained = model.assess(features, top=4)
+    factors = list(explained)
     shift = 0.0
 
     if facts.fix_touches:

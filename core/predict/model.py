@@ -161,6 +161,19 @@ class RiskModel:
 
     def contributions(self, features: Mapping[str, float]) -> dict[str, float]:
         """Signed log-odds contribution per raw feature (they sum to margin minus base)."""
+        totals = self._path_totals(features)
+        # Calibration rescales log-odds; report contributions on the calibrated scale.
+        return {name: value * self.calibration_slope for name, value in totals.items()}
+
+    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, list[Factor]]:
+        """``predict`` and ``explain`` in one walk of the trees (what a review needs)."""
+        totals = self._path_totals(features)
+        root_total = self.baseline + sum(tree.value[0] for tree in self.trees)
+        probability = self.calibrate(root_total + sum(totals.values()))
+        scaled = {name: value * self.calibration_slope for name, value in totals.items()}
+        return probability, self._factors(features, scaled, top)
+
+    def _path_totals(self, features: Mapping[str, float]) -> dict[str, float]:
         inputs = derive_features(features, self.derived_names, self.imputation)
         owners = [DERIVED_FEATURES[name][0] for name in self.derived_names]
         totals = dict.fromkeys(self.feature_names, 0.0)
@@ -174,8 +187,7 @@ class RiskModel:
                     child = tree.right[node]
                 totals[owners[index]] += tree.value[child] - tree.value[node]
                 node = child
-        # Calibration rescales log-odds; report contributions on the calibrated scale.
-        return {name: value * self.calibration_slope for name, value in totals.items()}
+        return totals
 
     @property
     def base_log_odds(self) -> float:
@@ -185,10 +197,13 @@ class RiskModel:
 
     def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
         """The ``top`` features that moved the score most, strongest first, in plain words."""
+        return self._factors(features, self.contributions(features), top)
+
+    def _factors(
+        self, features: Mapping[str, float], contributions: Mapping[str, float], top: int
+    ) -> list[Factor]:
         raw = complete_features(features, self.imputation)
-        ranked = sorted(
-            self.contributions(features).items(), key=lambda item: (-abs(item[1]), item[0])
-        )
+        ranked = sorted(contributions.items(), key=lambda item: (-abs(item[1]), item[0]))
         factors: list[Factor] = []
         for name, contribution in ranked:
             # An imputed feature is not a fact about this change, so it is no reason to show.
@@ -245,7 +260,7 @@ def describe(name: str, raw: Mapping[str, float]) -> str:
         ),
         "fix": lambda: "a bug-fix change" if value >= 0.5 else "not a bug-fix change",
         "ndev": lambda: f"files changed by {_plural(value, 'developer')} before",
-        "age": lambda: f"files last changed {value:,.0f} days before, on average",
+        "age": lambda: f"files last changed {_plural(value, 'day')} before, on average",
         "nuc": lambda: f"files changed in {_plural(value, 'earlier commit')}",
         "exp": lambda: f"author's {_ordinal(round(value) + 1)} change to the project",
         "rexp": lambda: f"author's recent experience {value:,.1f} (changes weighted by recency)",

@@ -153,8 +153,8 @@ def review_change(
         # Nothing changed, so nothing can break.
         base_probability, factors = 0.0, []
     else:
-        base_probability = model.predict(change_features)
-        factors = list(model.explain(change_features, top=3))
+        base_probability, explained = model.assess(change_features, top=3)
+        factors = list(explained)
     probability = _with_bug_evidence(base_probability, bugs)
     if bugs:
         factors.insert(0, _bugs_factor(bugs, base_probability, probability))

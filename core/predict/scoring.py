@@ -23,3 +23,7 @@ class ScoringModel(Protocol):
     def explain(self, features: Mapping[str, float], top: int = 3) -> Sequence[Factor]:
         """The features that moved the score most, in plain words, strongest first."""
         ...
+
+    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, Sequence[Factor]]:
+        """``predict`` and ``explain`` together (one pass where the model allows it)."""
+        ...
