@@ -86,6 +86,64 @@ class BugFinding:
 
 
 @dataclass(frozen=True)
+class TestValidation:
+    """How a generated test was validated in the sandbox before it was shown.
+
+    ``runs``/``passed_runs`` count the runs on the head (the fixed code for a regression test).
+    ``fails_before`` is True when a regression test failed on the code where the error happened
+    with ``expected_exception``; ``passes_after`` when it then passed on the fix (or head).
+    ``changed_lines_covered``/``changed_lines_total`` are None when coverage was not measured.
+    ``tier`` is where the test came from (cache, local, workers_ai, haiku, sonnet, ...) and
+    ``dollars`` what all the attempts of its routing cost.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    runs: int = 0
+    passed_runs: int = 0
+    fails_before: bool | None = None
+    passes_after: bool | None = None
+    expected_exception: str | None = None
+    changed_lines_covered: int | None = None
+    changed_lines_total: int | None = None
+    isolation: str = ""
+    tier: str = ""
+    generator: str = ""
+    dollars: float = 0.0
+    cached: bool = False
+    before: str | None = None
+    after: str | None = None
+
+    @property
+    def coverage_ratio(self) -> float | None:
+        """Covered changed lines over changed lines, when measured."""
+        if self.changed_lines_covered is None or not self.changed_lines_total:
+            return None
+        return self.changed_lines_covered / self.changed_lines_total
+
+
+@dataclass(frozen=True)
+class GeneratedTest:
+    """A generated test that survived validation: what it tests, its file, and how it was run.
+
+    ``kind`` is ``pr_test`` (for a changed function) or ``regression_test`` (from a production
+    error). ``path`` is where the file goes, relative to the repository root.
+    """
+
+    __test__ = False
+
+    target_path: str
+    target_symbol: str
+    language: str
+    framework: str
+    path: str
+    source: str
+    kind: str
+    validation: TestValidation = field(default_factory=TestValidation)
+    pattern_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Review:
     """The whole verdict on a change."""
 
@@ -101,3 +159,4 @@ class Review:
     base: str | None = None
     head: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    tests: tuple[GeneratedTest, ...] = field(default=())

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from core.errors import ModelError
-from core.predict.findings import BugFinding, Factor, Review, SymbolRisk
+from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
 from core.report.options import ReportOptions, installed_version
 from core.report.summary import headline, is_empty, ordered_bugs, ranked_symbols
 
@@ -25,7 +25,7 @@ def review_document(review: Review, options: ReportOptions | None = None) -> dic
     options = options or ReportOptions()
     symbols = ranked_symbols(review)
     bugs = ordered_bugs(review)
-    return {
+    document: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "tool": {"name": "Argus", "version": options.tool_version or installed_version()},
         "model_version": review.model_version,
@@ -46,6 +46,43 @@ def review_document(review: Review, options: ReportOptions | None = None) -> dic
         "symbols": [_symbol(rank, symbol) for rank, symbol in enumerate(symbols, start=1)],
         "bugs": [_bug(bug) for bug in bugs],
         "warnings": list(review.warnings),
+    }
+    if review.tests:
+        # Additive: present only when tests were generated (``argus review --generate-tests``).
+        document["tests"] = [generated_test_document(test) for test in review.tests]
+    return document
+
+
+def generated_test_document(test: GeneratedTest) -> dict[str, Any]:
+    """One validated generated test as JSON (the ``tests`` items; ``argus ingest`` too)."""
+    check = test.validation
+    ratio = check.coverage_ratio
+    return {
+        "target_path": test.target_path,
+        "target_symbol": test.target_symbol,
+        "language": test.language,
+        "framework": test.framework,
+        "kind": test.kind,
+        "path": test.path,
+        "source": test.source,
+        "pattern_id": test.pattern_id,
+        "validation": {
+            "runs": check.runs,
+            "passed_runs": check.passed_runs,
+            "fails_before": check.fails_before,
+            "passes_after": check.passes_after,
+            "expected_exception": check.expected_exception,
+            "before": check.before,
+            "after": check.after,
+            "changed_lines_covered": check.changed_lines_covered,
+            "changed_lines_total": check.changed_lines_total,
+            "changed_line_coverage": None if ratio is None else _round(ratio),
+            "isolation": check.isolation,
+            "tier": check.tier,
+            "generator": check.generator,
+            "cached": check.cached,
+            "dollars": round(check.dollars, 6),
+        },
     }
 
 

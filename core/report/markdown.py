@@ -25,6 +25,7 @@ from core.report.summary import (
     plural,
     ranked_symbols,
     top_factors,
+    validation_summary,
 )
 
 MARKER = "<!-- argus:review -->"
@@ -88,6 +89,8 @@ def _compose(
             parts.append("**Why:** " + "; ".join(reasons))
         parts.append(_symbol_table(review, options, symbol_rows))
         parts.append(_bug_table(review, options, bug_rows))
+    if review.tests:
+        parts.append(_tests(review))
     if review.warnings:
         parts.append(_warnings(review))
     if cut:
@@ -205,6 +208,38 @@ def _cut_note(review: Review, options: ReportOptions, symbol_rows: int, bug_rows
         f"{plural(hidden_symbols, 'symbol')} and {plural(hidden_bugs, 'finding')} not shown. "
         "The JSON and SARIF reports hold every finding."
     )
+
+
+def _tests(review: Review) -> str:
+    """Each generated test in a collapsible block: its code and how it was validated."""
+    blocks = [f"**Generated tests** ({len(review.tests)}, each run in a sandbox before shown)"]
+    for test in review.tests:
+        target = f"{test.target_path}::{test.target_symbol}" if test.target_symbol else ""
+        fence = "`" * max(3, _longest_backtick_run(test.source) + 1)
+        language = "python" if test.language == "python" else ""
+        blocks.append(
+            "\n".join(
+                [
+                    "<details>",
+                    f"<summary>{_code(test.path)} tests {_code(target)} "
+                    f"({escape(test.framework)})</summary>",
+                    "",
+                    f"Validated: {escape(validation_summary(test))}",
+                    "",
+                    f"{fence}{language}",
+                    test.source.rstrip("\n"),
+                    fence,
+                    "",
+                    "</details>",
+                ]
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def _longest_backtick_run(text: str) -> int:
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    return max(runs, default=0)
 
 
 def _details(review: Review, options: ReportOptions) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.predict.findings import BugFinding, Factor, Review, SymbolRisk
+from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
 
 NO_CHANGES = "No changes to review"
 MINUS = "\N{MINUS SIGN}"
@@ -81,3 +81,32 @@ def complexity_change(symbol: SymbolRisk) -> str:
 def location(path: str, line: int) -> str:
     """``path:line``."""
     return f"{path}:{line}"
+
+
+def validation_summary(test: GeneratedTest) -> str:
+    """One line on how a generated test was validated, for the text and Markdown reports."""
+    check = test.validation
+    parts: list[str] = []
+    if check.fails_before:
+        where = f" on {check.before[:12]}" if check.before else ""
+        parts.append(f"fails{where} with {check.expected_exception or 'the error'}")
+    if check.passes_after:
+        where = check.after[:12] if check.after else "the working tree"
+        parts.append(f"passes on {where} ({check.passed_runs}/{check.runs} runs)")
+    elif check.fails_before and check.passes_after is None:
+        parts.append(f"reproduced {check.runs}/{check.runs} runs (no fix to pass on)")
+    if check.changed_lines_total:
+        ratio = check.coverage_ratio or 0.0
+        parts.append(
+            f"covers {check.changed_lines_covered}/{check.changed_lines_total} changed lines "
+            f"({ratio:.0%})"
+        )
+    origin = check.tier or "?"
+    if check.generator and check.generator != check.tier:
+        origin += f" ({check.generator})"
+    parts.append("from the pattern cache" if check.cached else f"from {origin}")
+    if check.dollars:
+        parts.append(f"${check.dollars:.4f}")
+    if check.isolation:
+        parts.append(f"sandbox: {check.isolation}")
+    return "; ".join(parts)

@@ -19,6 +19,7 @@ from core.report.summary import (
     plural,
     ranked_symbols,
     top_factors,
+    validation_summary,
 )
 
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
@@ -53,6 +54,9 @@ def render_text(review: Review, options: ReportOptions | None = None) -> str:
         lines.extend(_symbol_section(review, options, paint))
         lines.append("")
         lines.extend(_bug_section(review, options, paint))
+    if review.tests:
+        lines.append("")
+        lines.extend(_test_section(review, options, paint))
     if review.warnings:
         lines.append("")
         lines.append(paint.bold("Warnings"))
@@ -61,6 +65,27 @@ def render_text(review: Review, options: ReportOptions | None = None) -> str:
     lines.append("")
     lines.append(paint.dim(truncate(_provenance(review), options.width)))
     return "\n".join(lines) + "\n"
+
+
+def _test_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
+    """Each generated test: where it goes, what it tests, how it was validated, its code."""
+    count = len(review.tests)
+    lines = [paint.bold(f"Generated tests ({count}, each run before it is shown)")]
+    for test in review.tests:
+        target = f"{test.target_path}::{test.target_symbol}" if test.target_symbol else ""
+        head = f"  {_clean(test.path)} ({test.framework}) tests {_clean(target)}"
+        lines.extend(_wrap(head, options.width, "    ", first=""))
+        lines.extend(
+            _wrap(
+                "validated: " + _clean(validation_summary(test)),
+                options.width,
+                "      ",
+                first="    ",
+            )
+        )
+        for code_line in test.source.rstrip("\n").splitlines():
+            lines.append(paint.dim("    | " + _clean(code_line)))
+    return lines
 
 
 def _provenance(review: Review) -> str:
