@@ -183,6 +183,8 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
     event = replace(parse_error(data), tenant=tenant)
     with _library() as service:
         result = service.ingest(event, tenant)
+        # Ingestion returns the pattern's own columns; its locations etc. come with get().
+        pattern = service.get(tenant, result.pattern.id) or result.pattern
     if arguments.format == "json":
         _print_json(
             {
@@ -191,27 +193,31 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 "is_new": result.is_new,
                 "matched_by": result.matched_by,
                 "similarity": result.similarity,
-                "pattern": result.pattern.to_dict(),
+                "pattern": pattern.to_dict(),
             },
             stdout,
         )
     else:
-        print(_ingest_line(result), file=stdout)
+        print(_ingest_line(result, pattern), file=stdout)
     return 0
 
 
 def _where(pattern: Pattern) -> str:
     """`` in path:function`` of the innermost in-app frame, when known."""
     innermost = pattern.frames[0] if pattern.frames else None
+    if innermost is None:
+        return ""
+    # Signature frames are "file name:last dotted part of the function"; locations are whole.
+    file_name, _, function = innermost.partition(":")
     for location in pattern.locations:
-        name = location.path.rsplit("/", 1)[-1]
-        if innermost is None or innermost.endswith(f"{name}:{location.function}"):
+        if location.path.rsplit("/", 1)[-1] == file_name and (
+            location.function == function or location.function.endswith("." + function)
+        ):
             return f" in {location.path}:{location.function}"
-    return f" in {innermost}" if innermost else ""
+    return f" in {innermost}"
 
 
-def _ingest_line(result: IngestResult) -> str:
-    pattern = result.pattern
+def _ingest_line(result: IngestResult, pattern: Pattern) -> str:
     if result.is_new:
         return f"New pattern {pattern.id}: {pattern.title}{_where(pattern)}"
     how = result.matched_by
