@@ -401,11 +401,35 @@ class SqlPatternStore:
         return self.record_many([filing])[0]
 
     def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
-        """File several occurrences in one atomic batch (group commit); patterns in order."""
+        """File several occurrences in one atomic batch (group commit); patterns in order.
+
+        Occurrences of one already filed pattern are added up first (an error storm costs
+        a handful of statements per pattern, not per occurrence); each of them then reports
+        the pattern as it stands after the whole batch.
+        """
         statements: list[Statement] = []
         returning: list[int] = []
-        for filing in filings:
-            returning.append(self._filing_statements(filing, statements))
+        groups: dict[str, list[int]] = {}
+        for position, filing in enumerate(filings):
+            if filing.matched_by == "hash":
+                groups.setdefault(filing.pattern_id, []).append(position)
+        group_returning: dict[str, int] = {}
+        for position, filing in enumerate(filings):
+            if filing.matched_by != "hash":
+                returning.append(self._filing_statements(filing, statements))
+                continue
+            members = groups[filing.pattern_id]
+            if len(members) == 1:
+                returning.append(self._filing_statements(filing, statements))
+            elif position == members[0]:
+                group_returning[filing.pattern_id] = self._group_statements(
+                    filing.pattern_id,
+                    [filings[member].occurrence for member in members],
+                    statements,
+                )
+                returning.append(group_returning[filing.pattern_id])
+            else:
+                returning.append(group_returning[filing.pattern_id])
         results = self.executor.execute_batch(statements)
         patterns = []
         for filing, position in zip(filings, returning, strict=True):
@@ -416,6 +440,75 @@ class SqlPatternStore:
                 )
             patterns.append(self._pattern(rows[0]))
         return patterns
+
+    def _group_statements(
+        self, pattern_id: str, occurrences: Sequence[Occurrence], statements: list[Statement]
+    ) -> int:
+        """Append the statements adding up several occurrences of one filed pattern."""
+        seen = [format_time(occurrence.seen_at) for occurrence in occurrences]
+        returning = len(statements)
+        statements.append(
+            (
+                "UPDATE patterns SET occurrences = occurrences + ?, "
+                "last_seen = max(last_seen, ?), first_seen = min(first_seen, ?) "
+                f"WHERE id = ? RETURNING {_PATTERN_COLUMNS}",
+                (len(occurrences), max(seen), min(seen), pattern_id),
+            )
+        )
+        by_release: dict[tuple[str, str], list[str]] = {}
+        locations: dict[tuple[str, str], int] = {}
+        for occurrence, moment in zip(occurrences, seen, strict=True):
+            by_release.setdefault((occurrence.release, occurrence.environment), []).append(moment)
+            for location in dict.fromkeys(occurrence.locations):
+                locations[location] = locations.get(location, 0) + 1
+        for (release, environment), moments in by_release.items():
+            statements.append(
+                (
+                    "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
+                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
+                    "count = count + excluded.count, "
+                    "last_seen = max(last_seen, excluded.last_seen), "
+                    "first_seen = min(first_seen, excluded.first_seen)",
+                    (pattern_id, release, environment, len(moments), min(moments), max(moments)),
+                )
+            )
+        if locations:
+            values = ", ".join("(?, ?, ?, ?, ?)" for _ in locations)
+            statements.append(
+                (
+                    "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
+                    f"VALUES {values} ON CONFLICT (pattern_id, path, function) "
+                    "DO UPDATE SET count = count + excluded.count",
+                    tuple(
+                        part
+                        for (path, function), count in locations.items()
+                        for part in (pattern_id, occurrences[0].tenant, path, function, count)
+                    ),
+                )
+            )
+        kept = min(len(occurrences), self.events_kept)
+        for back, occurrence in enumerate(reversed(occurrences[len(occurrences) - kept :])):
+            # The newest occurrence is number ``occurrences`` (after the update), the one
+            # before it ``occurrences - 1``, and so on.
+            statements.append(
+                (
+                    "INSERT INTO pattern_events (pattern_id, slot, occurrence, seen_at, event) "
+                    "SELECT id, (occurrences - ?) % ?, occurrences - ?, ?, ? FROM patterns "
+                    "WHERE id = ? ON CONFLICT (pattern_id, slot) DO UPDATE SET "
+                    "occurrence = excluded.occurrence, seen_at = excluded.seen_at, "
+                    "event = excluded.event",
+                    (
+                        back,
+                        self.events_kept,
+                        back,
+                        format_time(occurrence.seen_at),
+                        occurrence.event_json,
+                        pattern_id,
+                    ),
+                )
+            )
+        return returning
 
     def _filing_statements(self, filing: Filing, statements: list[Statement]) -> int:
         """Append one occurrence's statements; returns the position of the RETURNING one."""

@@ -271,3 +271,35 @@ def test_tenants_are_registered_with_their_kind(service) -> None:
     assert (row["kind"], row["name"]) == ("github_installation", "acme-org")
     with pytest.raises(StoreError, match="tenant kind"):
         service.register_tenant("x", "team")
+
+
+def test_a_storm_through_ingest_many_counts_like_one_by_one(tmp_path) -> None:
+    storm = [
+        _event("apply_discount", message=f"boom {number}", release=f"r{number % 3}")
+        for number in range(23)
+    ] + [_event("other_function")]
+    with open_service(tmp_path / "one.db") as single, open_service(tmp_path / "many.db") as grouped:
+        for event in storm:
+            single.ingest(event, "acme")
+        results = grouped.ingest_many(storm, "acme")
+        assert len(results) == len(storm)
+        assert results[0].is_new and results[1].matched_by == "hash"
+        assert results[-1].is_new
+        expected = {p.pattern_hash: p for p in single.list_patterns("acme")}
+        actual = {p.pattern_hash: p for p in grouped.list_patterns("acme")}
+        assert expected.keys() == actual.keys()
+        for key, pattern in expected.items():
+            other = actual[key]
+            assert (other.occurrences, other.releases, other.locations) == (
+                pattern.occurrences,
+                pattern.releases,
+                pattern.locations,
+            )
+        big = actual[results[0].pattern.pattern_hash]
+        kept = grouped.store.events_of(big.id)
+        assert [event["event"]["message"] for event in kept] == [
+            f"boom {number}" for number in (22, 21, 20, 19, 18)
+        ]
+        with pytest.raises(IngestError):
+            grouped.ingest_many([_event("x"), b"not an error"], "acme")
+        assert grouped.stats("acme")["occurrences"] == len(storm)
