@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -168,8 +169,7 @@ class RiskModel:
     def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, list[Factor]]:
         """``predict`` and ``explain`` in one walk of the trees (what a review needs)."""
         totals = self._path_totals(features)
-        root_total = self.baseline + sum(tree.value[0] for tree in self.trees)
-        probability = self.calibrate(root_total + sum(totals.values()))
+        probability = self.calibrate(self._root_total + sum(totals.values()))
         scaled = {name: value * self.calibration_slope for name, value in totals.items()}
         return probability, self._factors(features, scaled, top)
 
@@ -189,11 +189,14 @@ class RiskModel:
                 node = child
         return totals
 
+    @cached_property
+    def _root_total(self) -> float:
+        return self.baseline + sum(tree.value[0] for tree in self.trees)
+
     @property
     def base_log_odds(self) -> float:
         """Calibrated log-odds of a change whose every contribution is zero."""
-        root_total = self.baseline + sum(tree.value[0] for tree in self.trees)
-        return self.calibration_slope * root_total + self.calibration_intercept
+        return self.calibration_slope * self._root_total + self.calibration_intercept
 
     def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
         """The ``top`` features that moved the score most, strongest first, in plain words."""
