@@ -70,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not read git history (size and complexity only)",
     )
     review.add_argument("--top", type=int, default=15, help="rows in the risk table (default 15)")
+    review.add_argument(
+        "--generate-tests",
+        action="store_true",
+        help="add tests for the riskiest changed functions, each run in a sandbox first",
+    )
+    review.add_argument(
+        "--write-tests",
+        metavar="DIR",
+        help="with --generate-tests: write the tests under DIR at their repository paths",
+    )
+    review.add_argument(
+        "--max-tier",
+        metavar="TIER",
+        help="with --generate-tests: the dearest tier to use "
+        "(local, workers_ai, openai_compatible, haiku, sonnet)",
+    )
 
     learn = commands.add_parser(
         "learn",

@@ -15,7 +15,7 @@ from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_auth
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import has_commits, run_git
 from core.errors import ArgusError, ConfigError, GitError
-from core.predict.findings import RiskLevel
+from core.predict.findings import Review, RiskLevel
 from core.predict.review import (
     HistoryFacts,
     ReviewOptions,
@@ -194,6 +194,10 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     finally:
         if store is not None:
             store.close()
+    if getattr(arguments, "generate_tests", False):
+        review = _with_generated_tests(review, arguments, inputs.changeset)
+    elif getattr(arguments, "write_tests", None) or getattr(arguments, "max_tier", None):
+        raise ConfigError("--write-tests and --max-tier go with --generate-tests")
     target = open(arguments.output, "w", encoding="utf-8") if arguments.output else None
     stream = target or stdout
     try:
@@ -214,6 +218,26 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     if arguments.fail_on and changed and review.level.rank >= RiskLevel(arguments.fail_on).rank:
         return 1
     return 0
+
+
+def _with_generated_tests(
+    review: Review, arguments: argparse.Namespace, changeset: ChangeSet
+) -> Review:
+    """The review with validated tests (argus/testgen_wiring.py does the work)."""
+    from argus.testgen_wiring import review_with_tests
+    from core.testgen.service import changed_lines_of
+
+    if arguments.diff:
+        raise ConfigError("--generate-tests needs a repository to run tests in, not --diff")
+    repo = find_repo_root(arguments.repo)
+    return review_with_tests(
+        review,
+        repo,
+        changeset.head,
+        changed_lines_of(changeset.files),
+        max_tier=arguments.max_tier,
+        write_dir=arguments.write_tests,
+    )
 
 
 def _terminal_width(stream: TextIO) -> int:

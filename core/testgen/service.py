@@ -599,6 +599,8 @@ def _generated(
 
 def _note_attempts(log: GenerationLog, what: str, result: RoutedResult) -> None:
     for attempt in result.attempts:
+        if attempt.tier is Tier.CACHE and attempt.outcome is Outcome.MISS:
+            continue
         if attempt.outcome is not Outcome.OK and attempt.reason:
             log.add(f"{what}: {attempt.tier} ({attempt.outcome}): {_first_line(attempt.reason)}")
     if not result.ok and result.reason:

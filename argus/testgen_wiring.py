@@ -1,0 +1,229 @@
+"""Composition for test generation: environment → providers → router, ledger, sandbox, patterns.
+
+The CLI (``argus review --generate-tests``, ``argus ingest --generate-test``) calls these; they
+read the environment once (``ProviderSettings.from_environment``), build the router with the
+free tier registered on its LocalProvider, record every request in the cost ledger kept in the
+same SQLite file as the pattern library, and write validated tests where asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.patterns.event import ErrorEvent
+    from core.patterns.records import Pattern
+    from core.patterns.service import PatternService
+    from core.predict.findings import GeneratedTest, Review
+    from core.router.cache import PatternCache
+    from core.router.generation import Tier
+    from core.router.router import Router
+    from core.store.sqlite import SQLiteStore
+    from core.testgen.service import GenerationLog
+
+#: The CLI runs on a developer's machine with the developer's own keys: no plan cap.
+CLI_PLAN = "local"
+
+
+def build_router(
+    store: SQLiteStore,
+    *,
+    cache: PatternCache | None = None,
+    environ: Mapping[str, str] | None = None,
+    default_plan: str = CLI_PLAN,
+) -> Router:
+    """A router with the free tier and whichever paid providers the environment configures."""
+    from core.router.config import ProviderSettings, build_providers
+    from core.router.ledger import CostLedger
+    from core.router.prices import load_price_table
+    from core.router.providers.local import LocalProvider
+    from core.router.router import Router
+    from core.testgen.service import register_free_tier
+
+    settings = ProviderSettings.from_environment(os.environ if environ is None else environ)
+    local = LocalProvider()
+    register_free_tier(local)
+    providers, router_settings = build_providers(settings, local=local)
+    return Router(
+        providers,
+        load_price_table(),
+        ledger=CostLedger(store, default_plan=default_plan),
+        cache=cache,
+        settings=router_settings,
+    )
+
+
+def parse_tier(name: str | None) -> Tier | None:
+    """``--max-tier`` as a Tier (None when not given); a wrong name is a ConfigError."""
+    from core.router.generation import Tier
+
+    if name is None:
+        return None
+    try:
+        return Tier(name)
+    except ValueError as error:
+        known = ", ".join(tier.value for tier in Tier)
+        raise ConfigError(f"--max-tier {name!r}: use one of {known}") from error
+
+
+def review_with_tests(
+    review: Review,
+    repo: Path,
+    head: str | None,
+    changed_lines: Mapping[str, set[int]],
+    *,
+    max_tier: str | None = None,
+    write_dir: str | None = None,
+    max_tests: int = 3,
+    tenant: str = "local",
+) -> Review:
+    """``review`` with validated tests for its riskiest functions (written to ``write_dir``)."""
+    from argus.serve import pattern_store_path
+    from core.store.sqlite import SQLiteStore
+    from core.testgen.service import GenerationLog, generate_for_review
+
+    tier = parse_tier(max_tier)
+    log = GenerationLog()
+    with SQLiteStore.open(pattern_store_path(cwd=repo)) as store:
+        router = build_router(store)
+        tests = generate_for_review(
+            review,
+            repo,
+            head,
+            changed_lines,
+            router=router,
+            max_tests=max_tests,
+            tenant=tenant,
+            max_tier=tier,
+            log=log,
+        )
+    if write_dir is not None:
+        for test in tests:
+            write_test(test, Path(write_dir))
+    warnings = list(review.warnings)
+    if not tests:
+        warnings.append(_no_test_warning(log))
+    return replace(review, tests=tuple(tests), warnings=tuple(warnings))
+
+
+def _no_test_warning(log: GenerationLog) -> str:
+    reasons = "; ".join(log.notes[-3:])
+    text = "no generated test survived validation"
+    return f"{text} ({reasons})" if reasons else text
+
+
+def write_test(test: GeneratedTest, directory: Path) -> Path:
+    """Write ``test`` under ``directory`` at its repository-relative path; return the file.
+
+    With ``--write-tests .`` from the repository root, the file lands where the project keeps
+    its tests (its ``sys.path`` set-up is relative to that place).
+    """
+    relative = PurePosixPath(test.path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ConfigError(f"refusing to write a test outside {directory}: {test.path}")
+    target = directory / Path(*relative.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(test.source, encoding="utf-8")
+    return target
+
+
+def regression_test_for(
+    event: ErrorEvent,
+    pattern: Pattern,
+    service: PatternService,
+    store: SQLiteStore,
+    repo: Path,
+    *,
+    tenant: str,
+    write_dir: str | None = None,
+    fix: str | None = None,
+    max_tier: str | None = None,
+) -> dict[str, Any]:
+    """Generate (or reuse) the pattern's regression test; the JSON-ready outcome."""
+    from core.report.json_report import generated_test_document
+    from core.testgen.pattern_cache import PatternTestCache
+    from core.testgen.service import GenerationLog, generate_for_error
+
+    tier = parse_tier(max_tier)
+    cache = PatternTestCache(service, service.store, tenant)
+    router = build_router(store, cache=cache)
+    log = GenerationLog()
+    test = generate_for_error(
+        event,
+        repo,
+        tenant=tenant,
+        pattern=pattern,
+        router=router,
+        after=fix,
+        max_tier=tier,
+        log=log,
+    )
+    if test is None:
+        return {"generated": False, "cached": False, "written_to": None, "reasons": log.notes}
+    written = write_test(test, Path(write_dir)) if write_dir is not None else None
+    return {
+        "generated": True,
+        "cached": test.validation.cached,
+        "written_to": str(written) if written is not None else None,
+        "test": generated_test_document(test),
+        "reasons": log.notes,
+    }
+
+
+@dataclass(frozen=True)
+class RegressionOutcome:
+    """What ``argus ingest --generate-test`` reports: a JSON document and a line of text."""
+
+    document: dict[str, Any]
+    line: str
+
+
+def regression_test_cli(
+    arguments: argparse.Namespace,
+    event: ErrorEvent,
+    pattern: Pattern,
+    service: PatternService,
+    repo: Path,
+    tenant: str,
+) -> RegressionOutcome:
+    """``argus ingest --generate-test``: generate or reuse, write, and describe the test."""
+    from argus.serve import pattern_store_path
+    from core.store.sqlite import SQLiteStore
+
+    with SQLiteStore.open(pattern_store_path()) as store:
+        document = regression_test_for(
+            event,
+            pattern,
+            service,
+            store,
+            repo,
+            tenant=tenant,
+            write_dir=arguments.write_tests,
+            fix=arguments.fix,
+            max_tier=arguments.max_tier,
+        )
+    return RegressionOutcome(document, _regression_line(document, event))
+
+
+def _regression_line(document: dict[str, Any], event: ErrorEvent) -> str:
+    if not document["generated"]:
+        reasons = "; ".join(document["reasons"][-3:]) or "no candidate"
+        return f"No regression test for {event.exception_type} survived validation: {reasons}"
+    test = document["test"]
+    check = test["validation"]
+    where = document["written_to"] or test["path"]
+    label = "Reused the cached regression test" if document["cached"] else "Regression test"
+    facts = [f"fails on {str(check['before'])[:12]} with {check['expected_exception']}"]
+    if check["passes_after"]:
+        facts.append(
+            f"passes on {str(check['after'])[:12]} ({check['passed_runs']}/{check['runs']} runs)"
+        )
+    facts.append(f"from {check['tier']} ({check['generator']})")
+    return f"{label} {where}: " + "; ".join(facts)
