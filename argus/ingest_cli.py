@@ -45,6 +45,19 @@ def add_commands(subparsers: Any) -> None:
     ingest.add_argument("file", metavar="FILE|-", help="the error report (- for stdin)")
     _add_tenant(ingest)
     _add_format(ingest)
+    ingest.add_argument(
+        "--generate-test",
+        action="store_true",
+        help="also write a regression test that fails where the error happened (needs --repo)",
+    )
+    ingest.add_argument("--repo", metavar="PATH", help="the repository the error came from")
+    ingest.add_argument("--write-tests", metavar="DIR", help="write the validated test under DIR")
+    ingest.add_argument(
+        "--fix", metavar="COMMIT", help="the commit that fixes the error: the test must pass there"
+    )
+    ingest.add_argument(
+        "--max-tier", metavar="TIER", help="the dearest model tier to use (default: configured)"
+    )
     ingest.set_defaults(handler=_lazy(__name__, "run_ingest"))
 
     patterns = subparsers.add_parser(
@@ -172,6 +185,7 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
     from core.patterns.formats import parse_error
 
     tenant = _tenant(arguments)
+    repo = _generation_repo(arguments) if getattr(arguments, "generate_test", False) else None
     data = _read_input(arguments.file)
     try:
         data.decode("utf-8")
@@ -185,21 +199,36 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
         result = service.ingest(event, tenant)
         # Ingestion returns the pattern's own columns; its locations etc. come with get().
         pattern = service.get(tenant, result.pattern.id) or result.pattern
+        generated = None
+        if repo is not None:
+            from argus.testgen_wiring import regression_test_cli
+
+            generated = regression_test_cli(arguments, event, pattern, service, repo, tenant)
     if arguments.format == "json":
-        _print_json(
-            {
-                "tenant": tenant,
-                "source_format": event.source_format,
-                "is_new": result.is_new,
-                "matched_by": result.matched_by,
-                "similarity": result.similarity,
-                "pattern": pattern.to_dict(),
-            },
-            stdout,
-        )
+        document: dict[str, Any] = {
+            "tenant": tenant,
+            "source_format": event.source_format,
+            "is_new": result.is_new,
+            "matched_by": result.matched_by,
+            "similarity": result.similarity,
+            "pattern": pattern.to_dict(),
+        }
+        if generated is not None:
+            document["regression_test"] = generated.document
+        _print_json(document, stdout)
     else:
         print(_ingest_line(result, pattern), file=stdout)
+        if generated is not None:
+            print(generated.line, file=stdout)
     return 0
+
+
+def _generation_repo(arguments: argparse.Namespace) -> Path:
+    from core.diff.git import find_repo_root
+
+    if not arguments.repo:
+        raise ConfigError("--generate-test needs --repo PATH (the repository the error came from)")
+    return find_repo_root(arguments.repo)
 
 
 def _where(pattern: Pattern) -> str:
