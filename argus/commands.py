@@ -25,10 +25,11 @@ from core.predict.review import (
     review_change,
 )
 from core.predict.scoring import ScoringModel
+from core.store.analysis_cache import SQLiteAnalysisCache
+from core.store.sqlite import SQLiteStore, default_store_path
 
 if TYPE_CHECKING:
     from core.predict.history import HistoryIndex
-from core.store.sqlite import SQLiteStore, default_store_path
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise ConfigError("--top must be at least 1")
     inputs, store = gather_review_inputs(arguments)
     try:
+        cache = SQLiteAnalysisCache(store) if store is not None else None
         review = review_change(
             inputs.changeset,
             inputs.sources,
@@ -190,6 +192,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
             inputs.features,
             inputs.history,
             ReviewOptions(),
+            cache,
         )
     finally:
         if store is not None:

@@ -16,6 +16,7 @@ from tree_sitter import Tree
 
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
+from core.predict.analysis_cache import AnalysisCache, findings_key, symbols_key
 from core.predict.findings import (
     BugFinding,
     Factor,
@@ -134,8 +135,12 @@ def review_change(
     change_features: Mapping[str, float],
     history: HistoryFacts | None = None,
     options: ReviewOptions | None = None,
+    cache: AnalysisCache | None = None,
 ) -> Review:
-    """Score a change: overall risk, every changed symbol ranked, and predicted bugs."""
+    """Score a change: overall risk, every changed symbol ranked, and predicted bugs.
+
+    With a ``cache``, file versions and file changes analysed before are not parsed again.
+    """
     options = options or ReviewOptions()
     history = history or NoHistory()
     warnings = list(changeset.warnings)
@@ -143,7 +148,7 @@ def review_change(
     bugs: list[BugFinding] = []
     for file_change in changeset.files:
         file_symbols, file_bugs, file_warnings = _review_file(
-            file_change, sources, model, change_features, history, options
+            file_change, sources, model, change_features, history, options, cache
         )
         symbols.extend(file_symbols)
         bugs.extend(file_bugs)
@@ -158,6 +163,8 @@ def review_change(
     probability = _with_bug_evidence(base_probability, bugs)
     if bugs:
         factors.insert(0, _bugs_factor(bugs, base_probability, probability))
+    if cache is not None:
+        cache.flush()
     symbols.sort(key=lambda s: (-s.probability, s.path, s.start_line))
     bugs.sort(key=lambda b: (-b.confidence, b.path, b.line))
     return Review(
@@ -183,6 +190,7 @@ def _review_file(
     change_features: Mapping[str, float],
     history: HistoryFacts,
     options: ReviewOptions,
+    cache: AnalysisCache | None,
 ) -> tuple[list[SymbolRisk], list[BugFinding], list[str]]:
     path = file_change.path
     if file_change.is_binary or file_change.mode_only:
@@ -203,10 +211,10 @@ def _review_file(
     deleted = file_change.status is FileStatus.DELETED
     analysable = not too_large and not deleted
     new_analysis, new_tree = (
-        _analyse(path, new_source, options) if analysable and new_source else (None, None)
+        _analyse(path, new_source, options, cache) if analysable and new_source else (None, None)
     )
     old_analysis, old_tree = (
-        _analyse(file_change.old_path or path, old_source, options)
+        _analyse(file_change.old_path or path, old_source, options, cache)
         if analysable and old_source
         else (None, None)
     )
@@ -234,17 +242,9 @@ def _review_file(
 
     bugs: list[BugFinding] = []
     if options.run_rules and new_source is not None and analysable and language:
-        context = RuleContext(
-            path=path,
-            language=language,
-            source=new_source,
-            changed_lines=file_change.added_lines,
-            tree=new_tree,
-            old_source=old_source,
-            old_tree=old_tree,
-            removed_lines=file_change.removed_lines,
+        bugs = _predicted_bugs(
+            file_change, language, new_source, new_tree, old_source, old_tree, cache, warnings
         )
-        bugs = run_rules(context, warnings=warnings)
     bugs_by_symbol: dict[str, list[BugFinding]] = defaultdict(list)
     for bug in bugs:
         owner = _innermost(new_symbols, bug.line)
@@ -302,9 +302,62 @@ def _review_file(
     return results, bugs, warnings
 
 
-def _analyse(path: str, source: bytes, options: ReviewOptions) -> tuple[FileAnalysis, Tree | None]:
-    """Symbols of one side of a file, parsing it once so the rules can reuse the tree."""
-    return analyse_with_tree(path, source, max_bytes=options.max_file_bytes)
+def _analyse(
+    path: str, source: bytes, options: ReviewOptions, cache: AnalysisCache | None
+) -> tuple[FileAnalysis, Tree | None]:
+    """Symbols of one side of a file: from the cache, or parsed (the tree is kept so that the
+    rules need not parse the file again)."""
+    if cache is None:
+        return analyse_with_tree(path, source, max_bytes=options.max_file_bytes)
+    key = symbols_key(path, source, options.max_file_bytes)
+    cached = cache.get_symbols(key)
+    if cached is not None:
+        return cached, None
+    analysis, tree = analyse_with_tree(path, source, max_bytes=options.max_file_bytes)
+    cache.put_symbols(key, analysis)
+    return analysis, tree
+
+
+def _predicted_bugs(
+    file_change: FileChange,
+    language: str,
+    new_source: bytes,
+    new_tree: Tree | None,
+    old_source: bytes | None,
+    old_tree: Tree | None,
+    cache: AnalysisCache | None,
+    warnings: list[str],
+) -> list[BugFinding]:
+    """The rules' findings on the changed lines, from the cache when this very change was
+    analysed before."""
+    key = None
+    if cache is not None:
+        key = findings_key(
+            file_change.path,
+            new_source,
+            old_source,
+            file_change.added_lines,
+            file_change.removed_lines,
+        )
+        cached = cache.get_findings(key)
+        if cached is not None:
+            return cached
+    context = RuleContext(
+        path=file_change.path,
+        language=language,
+        source=new_source,
+        changed_lines=file_change.added_lines,
+        tree=new_tree,
+        old_source=old_source,
+        old_tree=old_tree,
+        removed_lines=file_change.removed_lines,
+    )
+    rule_warnings: list[str] = []
+    bugs = run_rules(context, warnings=rule_warnings)
+    warnings.extend(rule_warnings)
+    if cache is not None and key is not None and not rule_warnings:
+        cache.put_findings(key, bugs)
+    return bugs
 
 
 def _innermost(symbols: Sequence[Symbol], line: int) -> Symbol | None:
