@@ -2,13 +2,15 @@
 # from the repository root, as `make -f make/vscode.mk vsix`.
 #   make vsix         npm ci, type-check, lint, unit-test, bundle, package vscode-extension/argus-<version>.vsix
 #   make vscode-test  the extension's unit tests only
+#   make vscode-e2e   the bundled extension against the real server (needs Argus in $(VSCODE_PYTHON))
 VSCODE_DIR := vscode-extension
 VSCODE_BIN := node_modules/.bin
 VSCODE_VERSION := $(shell node -p "require('./$(VSCODE_DIR)/package.json').version" 2>/dev/null)
 VSIX := $(VSCODE_DIR)/argus-$(VSCODE_VERSION).vsix
 VSCODE_MODULES := $(VSCODE_DIR)/node_modules/.package-lock.json
+VSCODE_PYTHON ?= $(CURDIR)/.venv/bin/python
 
-.PHONY: vsix vscode-test vscode-lint
+.PHONY: vsix vscode-test vscode-lint vscode-e2e
 
 # npm ci runs again only when the lock file changes. The skipped install scripts are not
 # needed: esbuild's binary comes as a package, vsce-sign only signs.
@@ -28,3 +30,8 @@ vsix: vscode-lint vscode-test
 	cd $(VSCODE_DIR) && $(VSCODE_BIN)/vsce package --no-dependencies --allow-missing-repository \
 		--out argus-$(VSCODE_VERSION).vsix
 	@ls -l $(VSIX)
+
+# Loads the bundle with a stand-in editor API and drives the real `python -m lsp_server`.
+vscode-e2e: $(VSCODE_MODULES)
+	cd $(VSCODE_DIR) && node scripts/build.mjs --production
+	cd $(VSCODE_DIR) && node test/e2e/lifecycle.cjs $(VSCODE_PYTHON)

@@ -17,7 +17,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.mjs", "**/*.mts"],
+    files: ["**/*.mjs", "**/*.mts", "**/*.cjs"],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly", setTimeout: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -1,0 +1,179 @@
+// End-to-end check of the packaged bundle outside the editor: loads dist/extension.js with a
+// stand-in `vscode` module, activates it against the real Argus language server, and checks
+// the life cycle the unit tests cannot: the server starts over stdio and registers its
+// commands, a change of argus.serverPath restarts it with the new command, and an interpreter
+// without Argus ends in one clear error instead of a crash.
+//
+// Usage: node test/e2e/lifecycle.cjs <python-with-argus>   (run from vscode-extension/)
+"use strict";
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const Module = require("node:module");
+const os = require("node:os");
+const path = require("node:path");
+
+const python = path.resolve(process.argv[2] ?? "../.venv/bin/python");
+const argusExecutable = path.join(path.dirname(python), "argus");
+const bundle = path.resolve(__dirname, "../../dist/extension.js");
+const unhandled = [];
+process.on("unhandledRejection", (error) => unhandled.push(error));
+
+/** A recorder of what the extension shows, and an editor API just wide enough for it. */
+function makeEditor(folder, settings) {
+  const events = { statuses: [], errors: [], commands: new Set(), log: [] };
+  const configurationListeners = [];
+  const disposable = { dispose() {} };
+  const noEvent = () => disposable;
+  // Any API member the extension or the client library touches without needing a value.
+  const inert = new Proxy(function inert() {}, {
+    get: (target, property) => (property === "then" ? undefined : inert),
+    apply: () => inert,
+    construct: () => inert,
+  });
+  const withDefaults = (object) =>
+    new Proxy(object, { get: (target, property) => (property in target ? target[property] : inert) });
+  const channel = (name) =>
+    withDefaults({
+      name,
+      ...Object.fromEntries(
+        ["append", "appendLine", "info", "warn", "error", "debug", "trace"].map((level) => [
+          level,
+          (message) => events.log.push(`${level}: ${String(message).trimEnd()}`),
+        ]),
+      ),
+      show() {},
+      dispose() {},
+    });
+  const folderUri = { scheme: "file", fsPath: folder, path: folder, toString: () => `file://${folder}` };
+  const vscode = withDefaults({
+    version: "1.85.0",
+    env: { appName: "Visual Studio Code", language: "en", machineId: "e2e", sessionId: "e2e", uriScheme: "vscode" },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    SymbolKind: { Module: 1, Namespace: 2, Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10,
+      Function: 11, Variable: 12, Constant: 13, Object: 18, Struct: 22 },
+    Disposable: class { constructor(callback) { this.callback = callback; } dispose() { this.callback?.(); }
+      static from(...items) { return { dispose: () => items.forEach((item) => item.dispose()) }; } },
+    EventEmitter: class { constructor() { this.listeners = []; this.event = (listener) => { this.listeners.push(listener); return disposable; }; }
+      fire(value) { this.listeners.forEach((listener) => listener(value)); } dispose() {} },
+    Uri: { file: (fsPath) => ({ ...folderUri, fsPath, path: fsPath, toString: () => `file://${fsPath}` }),
+      parse: (text) => ({ scheme: text.split(":")[0], fsPath: text.replace(/^file:\/\//, ""), toString: () => text }) },
+    workspace: withDefaults({
+      workspaceFolders: [{ uri: folderUri, name: path.basename(folder), index: 0 }],
+      textDocuments: [],
+      isTrusted: true,
+      getConfiguration: (section) => ({
+        get: (key, fallback) => {
+          const name = section ? `${section}.${key}` : key;
+          return name in settings ? settings[name] : fallback;
+        },
+        has: () => false,
+        inspect: () => undefined,
+      }),
+      onDidChangeConfiguration: (listener) => { configurationListeners.push(listener); return disposable; },
+      onDidOpenTextDocument: noEvent, onDidCloseTextDocument: noEvent, onDidChangeTextDocument: noEvent,
+      onDidSaveTextDocument: noEvent, onWillSaveTextDocument: noEvent, onDidChangeWorkspaceFolders: noEvent,
+      createFileSystemWatcher: () => withDefaults({ dispose() {} }),
+    }),
+    window: withDefaults({
+      tabGroups: { all: [], onDidChangeTabs: noEvent, onDidChangeTabGroups: noEvent },
+      visibleTextEditors: [],
+      activeTextEditor: undefined,
+      createOutputChannel: channel,
+      createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {}, set text(text) { events.statuses.push(text); } }),
+      showErrorMessage: (message) => { events.errors.push(message); return Promise.resolve(undefined); },
+      showWarningMessage: () => Promise.resolve(undefined),
+      showInformationMessage: () => Promise.resolve(undefined),
+    }),
+    extensions: { getExtension: () => undefined, all: [] },
+    commands: withDefaults({
+      registerCommand: (id) => { events.commands.add(id); return { dispose: () => events.commands.delete(id) }; },
+      executeCommand: () => Promise.resolve(undefined),
+    }),
+  });
+  const changeSetting = (name, value) => {
+    settings[name] = value;
+    configurationListeners.forEach((listener) =>
+      listener({ affectsConfiguration: (section) => section === name || section === "argus" }));
+  };
+  return { vscode, events, changeSetting };
+}
+
+async function waitFor(description, condition, timeoutMs = 60_000) {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out waiting until ${description}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function run(settings, scenario) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-e2e-"));
+  const editor = makeEditor(folder, settings);
+  const originalLoad = Module._load;
+  Module._load = function load(request, ...rest) {
+    return request === "vscode" ? editor.vscode : originalLoad.call(this, request, ...rest);
+  };
+  Reflect.deleteProperty(require.cache, bundle);
+  const extension = require(bundle);
+  Module._load = originalLoad;
+  try {
+    await extension.activate({ subscriptions: [], extensionPath: path.dirname(bundle) });
+    await scenario(editor);
+  } catch (error) {
+    console.error(editor.events.log.join("\n"));
+    throw error;
+  } finally {
+    await extension.deactivate();
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const running = "$(pulse) Argus";
+const stopped = "$(error) Argus";
+const checks = [
+  ["starts the server, which registers its commands, and restarts it on a new argus.serverPath",
+    () => run({ "argus.interpreter": python }, async ({ events, changeSetting }) => {
+      await waitFor("the server runs", () => events.statuses.includes(running));
+      assert.ok(events.commands.has("argus.generateTest"), "argus.generateTest comes from the server");
+      assert.ok(events.commands.has("argus.explain"), "argus.explain comes from the server");
+      assert.ok(events.log.some((line) => line.includes(`${python} -m lsp_server`)));
+      events.statuses.length = 0;
+      changeSetting("argus.serverPath", `${argusExecutable} lsp`);
+      await waitFor("the new server runs", () => events.statuses.includes(running));
+      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${argusExecutable} lsp`)));
+      assert.deepEqual(events.errors, []);
+    })],
+  // `/usr/bin/env -m lsp_server` exits at once with an error, like an interpreter without Argus.
+  ["reports a server that cannot start once, with what to do",
+    () => run({ "argus.interpreter": "/usr/bin/env" }, async ({ events }) => {
+      await waitFor("the start failed", () => events.statuses.at(-1) === stopped && events.errors.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const ours = events.errors.filter((message) => message.startsWith("Argus could not start its language server"));
+      assert.equal(ours.length, 1, events.errors.join("\n"));
+    })],
+];
+
+(async () => {
+  let failed = 0;
+  for (const [name, check] of checks) {
+    try {
+      await check();
+      console.log(`ok - ${name}`);
+    } catch (error) {
+      failed += 1;
+      console.log(`not ok - ${name}\n  ${error.stack}`);
+    }
+  }
+  // vscode-languageclient 9 itself leaves rejections unhandled when a server dies while
+  // starting (the editor logs and ignores them); count only ours.
+  const ourFunctions = /\b(ServerController|registerCommands|activate|followPythonInterpreter|resolveServer|activeInterpreter|loadPythonExtension)\b/;
+  const ours = unhandled.filter((error) => ourFunctions.test(String(error?.stack).split("\n")[1] ?? ""));
+  if (ours.length > 0) {
+    failed += 1;
+    console.log(`not ok - unhandled rejections from the extension:\n${ours.map((error) => error.stack).join("\n")}`);
+  }
+  console.log(`${checks.length - failed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+})();
