@@ -56,6 +56,12 @@ def add_commands(subparsers: Any) -> None:
         "--fix", metavar="COMMIT", help="the commit that fixes the error: the test must pass there"
     )
     ingest.add_argument(
+        "--before",
+        metavar="COMMIT",
+        help="the commit where the error happened (default: the event's release when it names "
+        "a commit, else HEAD)",
+    )
+    ingest.add_argument(
         "--max-tier", metavar="TIER", help="the dearest model tier to use (default: configured)"
     )
     ingest.set_defaults(handler=_lazy(__name__, "run_ingest"))

@@ -144,6 +144,7 @@ def regression_test_for(
     tenant: str,
     write_dir: str | None = None,
     fix: str | None = None,
+    before: str | None = None,
     max_tier: str | None = None,
 ) -> dict[str, Any]:
     """Generate (or reuse) the pattern's regression test; the JSON-ready outcome."""
@@ -161,7 +162,8 @@ def regression_test_for(
         tenant=tenant,
         pattern=pattern,
         router=router,
-        after=fix,
+        before=_commit(repo, before),
+        after=_commit(repo, fix),
         max_tier=tier,
         log=log,
     )
@@ -207,9 +209,19 @@ def regression_test_cli(
             tenant=tenant,
             write_dir=arguments.write_tests,
             fix=arguments.fix,
+            before=arguments.before,
             max_tier=arguments.max_tier,
         )
     return RegressionOutcome(document, _regression_line(document, event))
+
+
+def _commit(repo: Path, ref: str | None) -> str | None:
+    """The full commit id ``ref`` names in ``repo`` (GitError when it names none)."""
+    from core.diff.git import run_git
+
+    if ref is None:
+        return None
+    return run_git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").decode().strip()
 
 
 def _regression_line(document: dict[str, Any], event: ErrorEvent) -> str:
