@@ -413,7 +413,7 @@ class Analyser:
         new_lines = split_lines(new_source)
         diff = line_diff(split_lines(old_source or b""), new_lines)
         if not diff.hunks:
-            repository.history(commit)  # synced at the first open, not at the first keystroke
+            repository.history(repository.head)  # synced at the first open, not the first edit
             return None, False, frozenset()
         too_large = max(len(new_source), len(old_source or b"")) > settings.max_file_bytes
         analysed_new, analysed_old = new_source, old_source
@@ -430,7 +430,7 @@ class Analyser:
         )
         changeset = ChangeSet(files=(change,), base=commit)
         line_counts = {path: count_lines(old_source)} if old_source is not None else {}
-        features, history = self._features(repository, changeset, commit, line_counts, change)
+        features, history = self._features(repository, changeset, line_counts, change)
         review = review_change(
             changeset,
             Sources(old={path: analysed_old}, new={path: analysed_new}),
@@ -445,11 +445,10 @@ class Analyser:
         self,
         repository: Repository,
         changeset: ChangeSet,
-        commit: str | None,
         line_counts: dict[str, int],
         change: FileChange,
     ) -> tuple[dict[str, float], HistoryFacts | None]:
-        index = repository.history(commit)
+        index = repository.history(repository.head)
         if index is None:
             return basic_change_features(changeset, line_counts), None
         from core.predict.features import change_features

@@ -56,6 +56,7 @@ class Repository:
         self._bases: dict[str, tuple[float, str | None]] = {}
         self._files: OrderedDict[tuple[str, str], BaseFile] = OrderedDict()
         self._indexed_head: str | None = None
+        self.head: str | None = None  # HEAD's commit, as of the last base_commit()
         self._tests: RelatedTests | None = None
 
     @property
@@ -75,11 +76,10 @@ class Repository:
         if cached is not None and now - cached[0] < BASE_TTL_SECONDS:
             return cached[1]
         commit: str | None = None
+        self.head = None
         if has_commits(self.root):
-            if ref == "HEAD":
-                commit = run_git(self.root, "rev-parse", "HEAD").decode("ascii").strip()
-            else:
-                commit = merge_base(self.root, ref, "HEAD")
+            self.head = run_git(self.root, "rev-parse", "HEAD").decode("ascii").strip()
+            commit = self.head if ref == "HEAD" else merge_base(self.root, ref, self.head)
         self._bases[ref] = (now, commit)
         return commit
 
@@ -105,7 +105,7 @@ class Repository:
         return base
 
     def history(self, head: str | None) -> HistoryIndex | None:
-        """The history index, synced at first use and brought up to date when HEAD moves.
+        """The history index, synced at first use and brought up to date when ``head`` moves.
 
         None when the repository has no commits or the history cannot be read (the review
         then runs on size and complexity alone).

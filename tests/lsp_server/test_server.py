@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -209,6 +210,35 @@ async def test_hover_explains_a_flagged_function(client: LanguageClient, repo: P
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line=15, character=6))
     )
     assert unchanged is None
+
+
+async def test_hover_names_production_errors_filed_for_the_function(
+    client: LanguageClient, repo: Path
+):
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/shop/app.py", line 3, in <module>\n'
+        "    checkout()\n"
+        '  File "/srv/shop/prices.py", line 7, in apply_discount\n'
+        "    return price * (1 - rate)\n"
+        "TypeError: unsupported operand type(s) for -: 'int' and 'str'\n"
+    )
+    report = repo.parent / "error.txt"
+    report.write_text(traceback, encoding="utf-8")
+    for _ in range(2):
+        subprocess.run(
+            [sys.executable, "-m", "argus", "ingest", str(report)],
+            cwd=repo,
+            env=SERVER_ENV,
+            check=True,
+            capture_output=True,
+        )
+    uri, _ = await _open_risky(client, repo)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line=5, character=8))
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "Production: 2 errors recorded in this function." in hover.contents.value
 
 
 async def test_code_lens_is_resolved_with_the_generate_test_command(
