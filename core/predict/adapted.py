@@ -38,6 +38,23 @@ class AdaptedModel:
             features, list(factors), top
         )
 
+    def assess_many(
+        self, rows: Sequence[Mapping[str, float]], top: int = 3
+    ) -> list[tuple[float, Sequence[Factor]]]:
+        """:meth:`assess` for many changes, the base model scoring them in one batch."""
+        results: list[tuple[float, Sequence[Factor]]] = []
+        for features, (probability, factors) in zip(
+            rows, self.base.assess_many(rows, top=top), strict=True
+        ):
+            extras = {name: features.get(name, 0.0) for name in EXTRA_FEATURES}
+            results.append(
+                (
+                    self.adaptation.adjust(probability, extras),
+                    self._with_own_history(features, list(factors), top),
+                )
+            )
+        return results
+
     def explain(self, features: Mapping[str, float], top: int = 3) -> Sequence[Factor]:
         """The base model's reasons, plus the repository's own bug history when it weighs in."""
         return self._with_own_history(features, list(self.base.explain(features, top=top)), top)

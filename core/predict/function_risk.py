@@ -12,7 +12,7 @@ weights on the repository's own history (see core/predict/adapt.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.predict.findings import Factor
@@ -87,10 +87,28 @@ def function_risk(
     weights: FunctionWeights | None = None,
 ) -> tuple[float, list[Factor]]:
     """Probability that this function's change introduces a bug, and the factors behind it."""
+    return function_risks(model, change, [facts], weights)[0]
+
+
+def function_risks(
+    model: ScoringModel,
+    change: Mapping[str, float],
+    facts: Sequence[FunctionFacts],
+    weights: FunctionWeights | None = None,
+) -> list[tuple[float, list[Factor]]]:
+    """:func:`function_risk` for many functions, scored by the model in one batch."""
     weights = weights or FunctionWeights()
-    features = slice_features(change, facts)
-    base, explained = model.assess(features, top=4)
-    factors = list(explained)
+    assessed = model.assess_many([slice_features(change, each) for each in facts], top=4)
+    return [
+        _adjusted(base, list(explained), each, weights)
+        for (base, explained), each in zip(assessed, facts, strict=True)
+    ]
+
+
+def _adjusted(
+    base: float, factors: list[Factor], facts: FunctionFacts, weights: FunctionWeights
+) -> tuple[float, list[Factor]]:
+    """Shift the model's probability by what is known about the function itself."""
     shift = 0.0
 
     if facts.fix_touches:

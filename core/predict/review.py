@@ -24,7 +24,7 @@ from core.predict.findings import (
     Review,
     SymbolRisk,
 )
-from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risk
+from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risks
 from core.predict.rules import RuleContext, run_rules
 from core.predict.scoring import ScoringModel
 
@@ -144,15 +144,16 @@ def review_change(
     options = options or ReviewOptions()
     history = history or NoHistory()
     warnings = list(changeset.warnings)
-    symbols: list[SymbolRisk] = []
+    pending: list[_Pending] = []
     bugs: list[BugFinding] = []
     for file_change in changeset.files:
         file_symbols, file_bugs, file_warnings = _review_file(
-            file_change, sources, model, change_features, history, options, cache
+            file_change, sources, history, options, cache
         )
-        symbols.extend(file_symbols)
+        pending.extend(file_symbols)
         bugs.extend(file_bugs)
         warnings.extend(file_warnings)
+    symbols = _score_symbols(pending, model, change_features, options)
 
     if changeset.is_empty():
         # Nothing changed, so nothing can break.
@@ -186,12 +187,10 @@ def review_change(
 def _review_file(
     file_change: FileChange,
     sources: Sources,
-    model: ScoringModel,
-    change_features: Mapping[str, float],
     history: HistoryFacts,
     options: ReviewOptions,
     cache: AnalysisCache | None,
-) -> tuple[list[SymbolRisk], list[BugFinding], list[str]]:
+) -> tuple[list[_Pending], list[BugFinding], list[str]]:
     path = file_change.path
     if file_change.is_binary or file_change.mode_only:
         return [], [], []
@@ -250,7 +249,7 @@ def _review_file(
         owner = _innermost(new_symbols, bug.line)
         bugs_by_symbol[owner.qualified_name if owner else FILE_LEVEL].append(bug)
 
-    results: list[SymbolRisk] = []
+    results: list[_Pending] = []
     for name in sorted(set(added) | set(removed), key=lambda n: (n != FILE_LEVEL, n)):
         symbol = new_by_name.get(name)
         before = old_by_name.get(name)
@@ -276,30 +275,67 @@ def _review_file(
             production_errors=options.production_errors.get((path, name), 0),
             is_new=symbol is not None and before is None,
         )
-        probability, factors = function_risk(model, change_features, facts, options.weights)
-        own_bugs = bugs_by_symbol.get(name, [])
-        combined = _with_bug_evidence(probability, own_bugs)
-        if own_bugs:
-            factors.insert(0, _bugs_factor(own_bugs, probability, combined))
         start, end = _span(symbol, added.get(name, []), file_change)
         results.append(
-            SymbolRisk(
+            _Pending(
                 path=path,
                 name=name if symbol else FILE_LEVEL,
                 kind=symbol.kind if symbol else "file",
                 language=language,
                 start_line=start,
                 end_line=end,
-                probability=combined,
-                level=options.thresholds.level_for(combined),
-                factors=tuple(factors[:3]),
-                lines_added=facts.lines_added,
-                lines_deleted=facts.lines_deleted,
-                complexity_before=facts.complexity_before,
-                complexity_after=facts.complexity_after,
+                facts=facts,
+                bugs=tuple(bugs_by_symbol.get(name, [])),
             )
         )
     return results, bugs, warnings
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A changed symbol with its facts, waiting to be scored with all the others."""
+
+    path: str
+    name: str
+    kind: str
+    language: str | None
+    start_line: int
+    end_line: int
+    facts: FunctionFacts
+    bugs: tuple[BugFinding, ...]
+
+
+def _score_symbols(
+    pending: Sequence[_Pending],
+    model: ScoringModel,
+    change_features: Mapping[str, float],
+    options: ReviewOptions,
+) -> list[SymbolRisk]:
+    """Score every changed symbol of the review in one batch."""
+    scored = function_risks(model, change_features, [p.facts for p in pending], options.weights)
+    symbols = []
+    for entry, (probability, factors) in zip(pending, scored, strict=True):
+        combined = _with_bug_evidence(probability, entry.bugs)
+        if entry.bugs:
+            factors.insert(0, _bugs_factor(entry.bugs, probability, combined))
+        symbols.append(
+            SymbolRisk(
+                path=entry.path,
+                name=entry.name,
+                kind=entry.kind,
+                language=entry.language,
+                start_line=entry.start_line,
+                end_line=entry.end_line,
+                probability=combined,
+                level=options.thresholds.level_for(combined),
+                factors=tuple(factors[:3]),
+                lines_added=entry.facts.lines_added,
+                lines_deleted=entry.facts.lines_deleted,
+                complexity_before=entry.facts.complexity_before,
+                complexity_after=entry.facts.complexity_after,
+            )
+        )
+    return symbols
 
 
 def _analyse(

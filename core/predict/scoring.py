@@ -27,3 +27,9 @@ class ScoringModel(Protocol):
     def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, Sequence[Factor]]:
         """``predict`` and ``explain`` together (one pass where the model allows it)."""
         ...
+
+    def assess_many(
+        self, rows: Sequence[Mapping[str, float]], top: int = 3
+    ) -> list[tuple[float, Sequence[Factor]]]:
+        """:meth:`assess` for many changes at once (vectorised where the model allows it)."""
+        ...
