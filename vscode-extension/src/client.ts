@@ -81,7 +81,16 @@ export class ServerController implements CommandHost {
       void vscode.window.showWarningMessage("Argus: the language server is not running; see the Argus output.");
       return undefined;
     }
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+    try {
+      return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+    } catch (error) {
+      // The server's refusals (no function at the cursor, generation turned off) are messages
+      // for the user, not failures of the extension.
+      const reason = error instanceof Error ? error.message : "the request failed";
+      this.output.warn(`${command}: ${reason}`);
+      void vscode.window.showWarningMessage(`Argus: ${reason}`);
+      return undefined;
+    }
   }
 
   private enqueue(operation: () => Promise<void>): Promise<void> {

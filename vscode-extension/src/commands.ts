@@ -75,7 +75,7 @@ function enclosingInTree(symbols: readonly vscode.DocumentSymbol[], line: number
     if (!containsLine(symbol.range, line) || !CONTAINER_KINDS.has(symbol.kind)) {
       continue;
     }
-    const here = [...path, symbol.name];
+    const here = [...path, symbolName(symbol.name)];
     const inner = enclosingInTree(symbol.children, line, here);
     if (inner !== "") {
       return inner;
@@ -101,7 +101,18 @@ function enclosingInFlatList(symbols: readonly vscode.SymbolInformation[], line:
   if (best === undefined) {
     return "";
   }
-  return best.containerName ? `${best.containerName}.${best.name}` : best.name;
+  const name = symbolName(best.name);
+  return best.containerName ? `${symbolName(best.containerName)}.${name}` : name;
+}
+
+/**
+ * An editor's symbol name in Argus's spelling: Go's `(*Server).Run` is `Server.Run` (no pointer,
+ * no type arguments), Java's `total(int)` is `total`.
+ */
+export function symbolName(name: string): string {
+  const receiver = /^\(\*?([^)[\]]+)(?:\[[^\]]*\])?\)\.(.+)$/.exec(name);
+  const plain = receiver ? `${receiver[1] ?? ""}.${receiver[2] ?? ""}` : name;
+  return plain.replace(/\s*\(.*\)$/, "").replace(/\[[^\]]*\]$/, "");
 }
 
 /** The argument of `argus.generateTest` for the cursor at `line` (0-based) of `uri`. */

@@ -8,6 +8,7 @@ import {
   generateTestArguments,
   SERVER_EXPLAIN,
   SERVER_GENERATE_TEST,
+  symbolName,
 } from "../src/commands";
 
 function symbol(name: string, kind: SymbolKind, startLine: number, endLine: number, children: DocumentSymbol[] = []): DocumentSymbol {
@@ -65,6 +66,28 @@ describe("enclosingFunctionName", () => {
     expect(enclosingFunctionName(flat, 6)).toBe("Orders.total");
     expect(enclosingFunctionName(flat, 9)).toBe("run");
     expect(enclosingFunctionName(flat, 30)).toBe("");
+  });
+});
+
+describe("symbolName", () => {
+  it.each([
+    ["apply_discount", "apply_discount"],
+    ["(*Server).Run", "Server.Run"],
+    ["(Server).Run", "Server.Run"],
+    ["(*List[T]).Push", "List.Push"],
+    ["total(int, String)", "total"],
+    ["Orders()", "Orders"],
+    ["Map[K, V]", "Map"],
+  ])("%s -> %s", (name, expected) => {
+    expect(symbolName(name)).toBe(expected);
+  });
+
+  it("applies to nested and flat symbols alike", () => {
+    const java = [symbol("Orders", SymbolKind.Class, 0, 30, [symbol("total(int)", SymbolKind.Method, 2, 9)])];
+    expect(enclosingFunctionName(java, 5)).toBe("Orders.total");
+    const uri = Uri.file("/src/server.go");
+    const go = [new SymbolInformation("(*Server).Run", SymbolKind.Method, "", new Location(uri, new Range(3, 0, 9, 0)))];
+    expect(enclosingFunctionName(go, 4)).toBe("Server.Run");
   });
 });
 
