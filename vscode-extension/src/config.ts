@@ -112,7 +112,7 @@ export function readSettings(read: SettingReader): SettingsReading {
       minimumLevel: pick("minimumLevel", DEFAULT_SETTINGS.minimumLevel, isOneOf(RISK_LEVELS)),
       severity,
       generateTests: pick("generateTests", DEFAULT_SETTINGS.generateTests, isBoolean),
-      maxFileBytes: pick("maxFileBytes", DEFAULT_SETTINGS.maxFileBytes, isNonNegativeNumber),
+      maxFileBytes: pick("maxFileBytes", DEFAULT_SETTINGS.maxFileBytes, isPositiveNumber),
       debounceMs: pick("debounceMs", DEFAULT_SETTINGS.debounceMs, isNonNegativeNumber),
       interpreter: pick("interpreter", DEFAULT_SETTINGS.interpreter, isString).trim(),
       serverPath: pick("serverPath", DEFAULT_SETTINGS.serverPath, isString).trim(),
@@ -363,6 +363,10 @@ function isNonEmptyString(value: unknown): value is string {
 
 function isBoolean(value: unknown): value is boolean {
   return typeof value === "boolean";
+}
+
+function isPositiveNumber(value: unknown): value is number {
+  return isNonNegativeNumber(value) && value > 0;
 }
 
 function isNonNegativeNumber(value: unknown): value is number {

@@ -102,6 +102,7 @@ describe("readSettings", () => {
     ["minimumLevel", "critical", "low"],
     ["generateTests", "yes", true],
     ["maxFileBytes", -1, 500_000],
+    ["maxFileBytes", 0, 500_000],
     ["debounceMs", Number.NaN, 25],
     ["interpreter", 3, ""],
     ["trace.server", "loud", "off"],
