@@ -103,10 +103,16 @@ class LineDiff:
 
 
 def split_lines(source: bytes) -> list[bytes]:
-    """Lines without their newline; a final newline does not make an extra empty line."""
+    """Lines without their newline (LF or CRLF); a final newline makes no extra empty line.
+
+    CRLF and LF compare equal, so a checkout converting line endings (core.autocrlf) does not
+    make every line look changed.
+    """
     lines = source.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    if b"\r" in source:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
     return lines
 
 

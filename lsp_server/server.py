@@ -130,7 +130,20 @@ class ArgusLanguageServer(LanguageServer):
         quiet = now - self.edited_at.get(uri, -1e9) >= self.settings.debounce_ms / 1000
         self.edited_at[uri] = now
         task = loop.create_task(self._analyse_later(uri, delay and not quiet))
+        task.add_done_callback(lambda done: self._report_failure(uri, done))
         self.pending[uri] = task
+
+    def _report_failure(self, uri: str, task: asyncio.Task[Outcome | None]) -> None:
+        """An analysis that crashed is reported to the user, not lost in a log."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        logger.error("analysis of %s failed", uri, exc_info=error)
+        self.log(
+            types.MessageType.Error,
+            f"Argus: the analysis of {uri} failed ({type(error).__name__}: {error}); "
+            "please report it with the server's log",
+        )
 
     async def _analyse_later(self, uri: str, delay: bool) -> Outcome | None:
         if delay and self.settings.debounce_ms:

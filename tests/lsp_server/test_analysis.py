@@ -80,6 +80,19 @@ def test_split_lines_ignores_the_final_newline():
     assert split_lines(b"a\nb\n") == [b"a", b"b"]
     assert split_lines(b"a\nb") == [b"a", b"b"]
     assert split_lines(b"") == []
+    assert split_lines(b"a\r\nb\r\n") == [b"a", b"b"]
+
+
+def test_crlf_checkout_of_an_lf_blob_is_unchanged(tmp_path: Path):
+    repo = make_repo(tmp_path / "repo", {"m.py": MODULE})
+    analyser = Analyser(Repositories())
+    crlf = MODULE.replace("\n", "\r\n")
+    same = analyser.analyse(BufferRequest("file:///m", crlf, 1, repo / "m.py"), Settings())
+    assert same.review is None
+    edited = crlf.replace("return value - 3", "return value - 33")
+    result = analyser.analyse(BufferRequest("file:///m", edited, 2, repo / "m.py"), Settings())
+    assert result.review is not None
+    assert [s.name for s in result.review.symbols] == ["function_3"]
 
 
 @pytest.mark.parametrize("touched", [set(), {1}, {9, 10}, {40}, {5, 80}])
