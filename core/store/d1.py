@@ -3,9 +3,11 @@
 ``POST {base}/accounts/{account_id}/d1/database/{database_id}/query`` takes ``{"sql",
 "params"}`` or ``{"batch": [{"sql", "params"}, ...]}`` and answers ``{"result": [{"results":
 [row objects], "success", "meta"}, ...], "success", "errors", "messages"}``: one result per
-statement. A batch runs as one transaction on D1. Parameters travel as JSON values (numbers,
-strings, null; embeddings are base64 text). The same numbered migrations as the SQLite store
-(``core/store/migrations``) are applied and recorded in ``schema_migrations``.
+statement. D1 documents batches as transactions (rolled back whole when a statement fails)
+for its Workers binding; the REST ``batch`` form is relied on to behave the same. Parameters
+travel as JSON values (numbers, strings, null; embeddings are base64 text). The same numbered
+migrations as the SQLite store (``core/store/migrations``) are applied and recorded in
+``schema_migrations``.
 """
 
 from __future__ import annotations
