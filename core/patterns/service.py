@@ -121,7 +121,8 @@ class PatternService:
         committed, so a crash loses nothing that was acknowledged. Every item is parsed before
         anything is stored: one unreadable item raises ``IngestError`` and stores nothing.
         Errors of unknown hashes are matched and filed first, each in its own transaction
-        (they may create patterns later items match).
+        (they may create patterns later items match); when the shared transaction of the rest
+        then fails (``StoreError``), those first ones stay filed and the rest is not.
         """
         tenant = _checked_tenant(tenant)
         prepared = []
