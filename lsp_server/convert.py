@@ -208,6 +208,21 @@ def symbol_named(review: Review | None, name: str) -> SymbolRisk | None:
     return next((s for s in review.symbols if s.name == name), None)
 
 
+def target_function(review: Review | None, name: str, line: int) -> str | None:
+    """The qualified name a "Generate test" request means: ``name`` when it is a changed
+    function, else the changed function at the 0-based ``line`` whose name is or ends with
+    ``name`` (any, when ``name`` is empty: a client without symbols sends only the line), else
+    ``name`` itself."""
+    if symbol_named(review, name) is not None:
+        return name
+    at_line = symbol_at(review, line + 1)
+    if at_line is not None and at_line.kind != "file":
+        simple = at_line.name.rsplit(".", 1)[-1]
+        if not name or name in (at_line.name, simple) or at_line.name.endswith("." + name):
+            return at_line.name
+    return name or None
+
+
 def hover_markdown(
     symbol: SymbolRisk,
     bugs: Iterable[BugFinding],

@@ -427,11 +427,15 @@ def create_server(repositories: Repositories | None = None) -> ArgusLanguageServ
         from lsp_server.generate import run_generate_test
 
         uri, line = _open_uri(ls, arguments), _line_argument(arguments)
-        symbol = _argument(arguments, "symbol")
-        if not isinstance(symbol, str) or not symbol:
-            raise CommandError(f"'symbol' must be a function name, not {symbol!r}")
+        given = arguments[0].get("symbol") or ""
+        if not isinstance(given, str):
+            raise CommandError(f"'symbol' must be a function name, not {given!r}")
         if not ls.settings.generate_tests:
             raise CommandError("test generation is turned off (setting argus.generateTests)")
+        review = (await ls.current(uri)).analysis.review
+        symbol = convert.target_function(review, given, line)
+        if symbol is None:
+            raise CommandError(f"no changed function at line {line + 1}: put the cursor in one")
         return await run_generate_test(ls, uri, symbol, line)
 
     @server.feature(types.SHUTDOWN)

@@ -223,3 +223,18 @@ def test_symbol_at_prefers_the_innermost(line, expected):
     file_level = symbol(RiskLevel.LOW, name="(file)", kind="file", start=1, end=8)
     found = convert.symbol_at(review(outer, inner, file_level), line)
     assert (found.name if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "expected"),
+    [
+        ("Cart.total", 0, "Cart.total"),  # a changed function, by its qualified name
+        ("total", 3, "Cart.total"),  # an editor's simple name for the function at the line
+        ("", 3, "Cart.total"),  # no name: the changed function at the line
+        ("", 0, None),  # no name, no function there
+        ("helper", 0, "helper"),  # not changed: taken as given
+    ],
+)
+def test_target_function(name, line, expected):
+    method = symbol(RiskLevel.HIGH, name="Cart.total", kind="method", start=3, end=6)
+    assert convert.target_function(review(method), name, line) == expected
