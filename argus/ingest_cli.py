@@ -210,6 +210,7 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
             from argus.testgen_wiring import regression_test_cli
 
             generated = regression_test_cli(arguments, event, pattern, service, repo, tenant)
+            pattern = service.get(tenant, pattern.id) or pattern  # with the test's new figures
     if arguments.format == "json":
         document: dict[str, Any] = {
             "tenant": tenant,
