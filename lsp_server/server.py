@@ -205,8 +205,20 @@ class ArgusLanguageServer(LanguageServer):
         analysis = outcome.analysis
         return convert.diagnostics(analysis.review, analysis.lines, self.settings, self.encoding)
 
+    @property
+    def pushes(self) -> bool:
+        """Whether diagnostics are pushed: only to clients that do not pull them.
+
+        A client that pulls (``textDocument/diagnostic``) would otherwise show every diagnostic
+        twice, once per collection (VS Code does).
+        """
+        text_document = self.client_capabilities.text_document
+        return not (text_document and text_document.diagnostic)
+
     def publish(self, uri: str, outcome: Outcome) -> None:
         """Push the outcome's diagnostics, tagged with the version they were computed for."""
+        if not self.pushes:
+            return
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=self.diagnostics(outcome), version=outcome.analysis.version
@@ -220,7 +232,7 @@ class ArgusLanguageServer(LanguageServer):
             task.cancel()
         self.latest.pop(uri, None)
         self.edited_at.pop(uri, None)
-        if self.outcomes.pop(uri, None) is not None:
+        if self.outcomes.pop(uri, None) is not None and self.pushes:
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
             )

@@ -190,6 +190,31 @@ async def test_pull_diagnostics_with_result_id(client: LanguageClient, repo: Pat
     assert by_code(list(after.items), "PY003") == []
 
 
+async def test_clients_that_pull_are_not_pushed_to(client: LanguageClient, repo: Path):
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            diagnostic=types.DiagnosticClientCapabilities(related_document_support=True)
+        )
+    )
+    await initialize(client, repo, capabilities=capabilities)
+    path = repo / "prices.py"
+    uri = open_document(client, path, RISKY)
+    report = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert by_code(list(report.items), "PY003")
+    change(client, uri, 2, (10, 0), (12, 0), "    finally:\n        pass\n")
+    after = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(
+            types.TextDocumentIdentifier(uri), previous_result_id=report.result_id
+        )
+    )
+    assert isinstance(after, types.RelatedFullDocumentDiagnosticReport)
+    assert by_code(list(after.items), "PY003") == []
+    assert client.published == []  # type: ignore[attr-defined]
+
+
 async def test_hover_explains_a_flagged_function(client: LanguageClient, repo: Path):
     uri, _ = await _open_risky(client, repo)
     hover = await client.text_document_hover_async(
