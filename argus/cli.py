@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--top", type=int, default=15, help="rows in the risk table (default 15)")
     review.add_argument(
+        "--tenant",
+        default="local",
+        help="whose production errors count as risk factors (default: local, as argus ingest)",
+    )
+    review.add_argument(
         "--generate-tests",
         action="store_true",
         help="add tests for the riskiest changed functions, each run in a sandbox first",

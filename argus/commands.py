@@ -167,6 +167,25 @@ def _adaptation_extras(index: HistoryIndex, changeset: ChangeSet) -> dict[str, f
     return extra_features(index, after_everything, paths, first_fix_seq(index))
 
 
+def _production_errors(
+    store: SQLiteStore, changeset: ChangeSet, tenant: str
+) -> dict[tuple[str, str], int]:
+    """Production errors filed under ``tenant`` (``argus ingest``, ``argus serve``) whose in-app
+    frames point into the changed files, keyed by (path, function as recorded)."""
+    from core.patterns.risk_feedback import count_by_function
+    from core.patterns.store import SQLiteExecutor, SqlPatternStore
+
+    paths = [f.path for f in changeset.files]
+    locations = SqlPatternStore(SQLiteExecutor(store)).location_counts(tenant)
+    counts = count_by_function(locations, paths) if locations else {}
+    # Frames may carry qualified names (Cart.add); the review also looks up the bare name.
+    for (path, function), count in list(counts.items()):
+        bare = function.rsplit(".", 1)[-1]
+        if bare != function:
+            counts[(path, bare)] = counts.get((path, bare), 0) + count
+    return counts
+
+
 def _color(choice: str, stream: TextIO) -> bool:
     if choice == "always":
         return True
@@ -185,13 +204,14 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     inputs, store = gather_review_inputs(arguments)
     try:
         cache = SQLiteAnalysisCache(store) if store is not None else None
+        errors = _production_errors(store, inputs.changeset, arguments.tenant) if store else {}
         review = review_change(
             inputs.changeset,
             inputs.sources,
             inputs.model,
             inputs.features,
             inputs.history,
-            ReviewOptions(),
+            ReviewOptions(production_errors=errors),
             cache,
         )
     finally:

@@ -91,6 +91,7 @@ class ReviewOptions:
     weights: FunctionWeights = field(default_factory=FunctionWeights)
     max_file_bytes: int = 1_000_000
     run_rules: bool = True
+    # (repository path, function name as production frames recorded it) -> error count.
     production_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -272,7 +273,7 @@ def _review_file(
             file_changes=file_facts.changes,
             file_age_days=file_facts.age_days,
             author_file_changes=file_facts.author_changes,
-            production_errors=options.production_errors.get((path, name), 0),
+            production_errors=_production_errors(options, path, name, symbol),
             is_new=symbol is not None and before is None,
         )
         start, end = _span(symbol, added.get(name, []), file_change)
@@ -394,6 +395,15 @@ def _predicted_bugs(
     if cache is not None and key is not None and not rule_warnings:
         cache.put_findings(key, bugs)
     return bugs
+
+
+def _production_errors(options: ReviewOptions, path: str, name: str, symbol: Symbol | None) -> int:
+    """Production errors recorded in this function: the counts are keyed by the function
+    name an error's frame carried, qualified (``Cart.add``) or bare (``add``)."""
+    if symbol is None:
+        return 0
+    counts = options.production_errors
+    return counts.get((path, name)) or counts.get((path, symbol.name)) or 0
 
 
 def _innermost(symbols: Sequence[Symbol], line: int) -> Symbol | None:

@@ -173,3 +173,32 @@ def test_a_second_review_reuses_the_cached_history(demo: Path) -> None:
     second = argus("review", "--base", "main", "-f", "json", "--repo", str(demo))
     assert json.loads(first.stdout)["summary"] == json.loads(second.stdout)["summary"]
     assert (demo / ".argus" / "argus.db").is_file()
+
+
+def test_production_errors_become_a_risk_factor(demo: Path, tmp_path: Path) -> None:
+    traceback = tmp_path / "traceback.txt"
+    traceback.write_text(
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/orders/service.py", line 30, in place_order\n'
+        "    total = price_order(order, coupon)\n"
+        '  File "/srv/app/orders/pricing.py", line 95, in price_order\n'
+        "    rate = tier_rate(total) / count\n"
+        "ZeroDivisionError: division by zero\n"
+    )
+
+    def place_order() -> dict:
+        completed = argus("review", "--base", "main", "-f", "json", cwd=demo)
+        symbols = json.loads(completed.stdout)["symbols"]
+        return next(s for s in symbols if s["name"] == "OrderService.place_order")
+
+    before = place_order()
+    for _ in range(2):
+        assert argus("ingest", str(traceback), cwd=demo).returncode == 0
+    after = place_order()
+    assert after["probability"] > before["probability"]
+    assert "2 production errors seen here" in [f["text"] for f in after["factors"]]
+    # Another tenant's errors are not this tenant's risk.
+    other = argus("review", "--base", "main", "-f", "json", "--tenant", "acme", cwd=demo)
+    symbols = json.loads(other.stdout)["symbols"]
+    elsewhere = next(s for s in symbols if s["name"] == "OrderService.place_order")
+    assert elsewhere["probability"] == before["probability"]
