@@ -11,14 +11,8 @@ from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang.languages import parse
 from core.predict.review import ReviewOptions, Sources, count_lines
 from core.predict.review import review_change as core_review
-from lsp_server.analysis import (
-    Analyser,
-    BufferRequest,
-    blank_unchanged_blocks,
-    line_diff,
-    slice_source,
-    split_lines,
-)
+from lsp_server.analysis import Analyser, BufferRequest, blank_unchanged_blocks, slice_source
+from lsp_server.line_diff import line_diff, split_lines
 from lsp_server.settings import Settings
 from lsp_server.workspace import Repositories, top_level_spans
 from tests.lsp_server.support import make_repo
