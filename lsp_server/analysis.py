@@ -271,7 +271,10 @@ class Analyser:
             repository.model(),
             features,
             history,
-            ReviewOptions(max_file_bytes=settings.max_file_bytes),
+            ReviewOptions(
+                max_file_bytes=settings.max_file_bytes,
+                production_errors=repository.production_errors(path),
+            ),
         )
         return review, too_large, change.added_lines
 

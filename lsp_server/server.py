@@ -269,12 +269,13 @@ class ArgusLanguageServer(LanguageServer):
         if repository is not None and symbol.kind != "file":
             tests = repository.tests_mentioning(symbol.name)
             if analysis.path is not None:
-                by_function = repository.production_errors(analysis.path)
+                counts = repository.production_errors(analysis.path)
                 simple = symbol.name.rsplit(".", 1)[-1]
-                errors = sum(
-                    count
-                    for function, count in by_function.items()
-                    if function == symbol.name or function.rsplit(".", 1)[-1] == simple
+                # Looked up as the review does: the qualified name, else the bare one.
+                errors = (
+                    counts.get((analysis.path, symbol.name))
+                    or counts.get((analysis.path, simple))
+                    or 0
                 )
         return convert.hover_markdown(symbol, analysis.review.bugs, errors, tests)
 

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 BASE_TTL_SECONDS = 2.0
 BLOB_CACHE_SIZE = 64
 PATTERN_TENANT = "local"
+# Production errors filed meanwhile (by `argus ingest` or `argus serve`) show up this fast.
+ERRORS_TTL_SECONDS = 10.0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Repository:
         self._indexed_head: str | None = None
         self.head: str | None = None  # HEAD's commit, as of the last base_commit()
         self._tests: RelatedTests | None = None
+        self._locations: tuple[float, list[tuple[str, str, int]]] | None = None
 
     @property
     def store(self) -> SQLiteStore:
@@ -155,19 +158,32 @@ class Repository:
             self._tests = RelatedTests(self.root)
         return self._tests.mentioning(function)
 
-    def production_errors(self, path: str) -> dict[str, int]:
-        """Production errors recorded per function name in ``path`` (empty when none known)."""
-        try:
-            from core.patterns.risk_feedback import count_by_function
-            from core.patterns.store import SQLiteExecutor, SqlPatternStore
+    def production_errors(self, path: str) -> dict[tuple[str, str], int]:
+        """Production errors filed under the local tenant (``argus ingest``) whose frames point
+        into ``path``: ``(path, function) -> count``, the function as recorded (``Cart.add``)
+        and bare (``add``), as the review looks them up. Read again at most every
+        ERRORS_TTL_SECONDS."""
+        now = time.monotonic()
+        if self._locations is None or now - self._locations[0] >= ERRORS_TTL_SECONDS:
+            try:
+                from core.patterns.store import SQLiteExecutor, SqlPatternStore
 
-            locations = SqlPatternStore(SQLiteExecutor(self.store)).location_counts(PATTERN_TENANT)
-        except (ArgusError, ImportError) as error:
-            logger.info("no production errors for %s: %s", path, error)
+                locations = SqlPatternStore(SQLiteExecutor(self.store)).location_counts(
+                    PATTERN_TENANT
+                )
+            except ArgusError as error:
+                logger.info("no production errors for %s: %s", self.root, error)
+                locations = []
+            self._locations = (now, locations)
+        if not self._locations[1]:
             return {}
-        counts: dict[str, int] = {}
-        for (_, function), occurrences in count_by_function(locations, [path]).items():
-            counts[function] = counts.get(function, 0) + occurrences
+        from core.patterns.risk_feedback import count_by_function
+
+        counts = count_by_function(self._locations[1], [path])
+        for (counted_path, function), count in list(counts.items()):
+            bare = function.rsplit(".", 1)[-1]
+            if bare != function:
+                counts[(counted_path, bare)] = counts.get((counted_path, bare), 0) + count
         return counts
 
     def close(self) -> None:

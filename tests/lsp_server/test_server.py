@@ -258,12 +258,15 @@ async def test_hover_names_production_errors_filed_for_the_function(
             check=True,
             capture_output=True,
         )
-    uri, _ = await _open_risky(client, repo)
+    uri, diagnostics = await _open_risky(client, repo)
     hover = await client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line=5, character=8))
     )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "Production: 2 errors recorded in this function." in hover.contents.value
+    # The errors also weigh in the risk, as in `argus review`.
+    assert "2 production errors" in hover.contents.value
+    assert "2 production errors" in by_code(diagnostics, "ARGUS-RISK")[0].message
 
 
 async def test_code_lens_is_resolved_with_the_generate_test_command(
