@@ -31,7 +31,6 @@ from lsp_server.workspace import (
     Repositories,
     Repository,
     Span,
-    file_fixes_feature,
 )
 
 # Top-level statements this short (imports, constants) stay in the analysed slice: rules may
@@ -294,5 +293,5 @@ class Analyser:
         features = change_features(
             index, changeset, facts.author_email, facts.when, file_sizes=line_counts
         )
-        features.update(file_fixes_feature(facts, change.old_path))
+        features.update(repository.adaptation_extras(index, change.old_path))
         return features, facts

@@ -7,7 +7,6 @@ the thread that opened it, and one thread also makes the caches safe without loc
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -61,6 +60,7 @@ class Repository:
         self.head: str | None = None  # HEAD's commit, as of the last base_commit()
         self._tests: RelatedTests | None = None
         self._locations: tuple[float, list[tuple[str, str, int]]] | None = None
+        self._first_fix: tuple[str | None, dict[int, int]] | None = None
 
     @property
     def store(self) -> SQLiteStore:
@@ -126,6 +126,16 @@ class Repository:
             return None
         self._indexed_head = head
         return self._index
+
+    def adaptation_extras(self, index: HistoryIndex, history_path: str | None) -> dict[str, float]:
+        """The adaptation's extra features (earlier fixes and known bug-introducing commits in
+        the file), computed as `argus review` and `argus learn` compute them."""
+        from core.predict.adapt import extra_features
+        from core.predict.szz import first_fix_seq
+
+        if self._first_fix is None or self._first_fix[0] != self._indexed_head:
+            self._first_fix = (self._indexed_head, first_fix_seq(index))
+        return extra_features(index, len(index.commits) + 1, [history_path], self._first_fix[1])
 
     def facts(self, index: HistoryIndex) -> IndexedHistory:
         """History facts as of now, for the person editing."""
@@ -217,12 +227,6 @@ def top_level_spans(tree: Tree) -> list[Span]:
             )
         )
     return spans
-
-
-def file_fixes_feature(facts: IndexedHistory, history_path: str | None) -> dict[str, float]:
-    """The adaptation's extra feature (earlier fixes in the file), as `argus review` adds it."""
-    fixes = facts.file_facts(history_path).fix_commits if history_path else 0
-    return {"file_fixes": math.log1p(fixes)}
 
 
 class Repositories:

@@ -161,13 +161,12 @@ def test_buffer_review_matches_a_full_review(tmp_path: Path, name, edit):
     index = repository.history(commit)
     assert index is not None
     from core.predict.features import change_features
-    from lsp_server.workspace import file_fixes_feature
 
     facts = repository.facts(index)
     features = change_features(
         index, changeset, facts.author_email, facts.when, file_sizes={"m.py": count_lines(old)}
     )
-    features.update(file_fixes_feature(facts, "m.py"))
+    features.update(repository.adaptation_extras(index, "m.py"))
     full = core_review(
         changeset,
         Sources(old={"m.py": old}, new={"m.py": new}),
