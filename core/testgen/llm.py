@@ -11,6 +11,7 @@ handed to the sandbox like any other candidate.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,36 @@ MAX_CALLERS = 8
 MAX_TEST_FILES = 2
 
 _FENCE = re.compile(r"```[ \t]*([\w+.-]*)[^\n]*\n(.*?)```", re.S)
+JS_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
+_FENCE_LABELS = {
+    "python": ("python", "py"),
+    "javascript": ("javascript", "js", "mjs", "cjs", "node"),
+    "typescript": ("typescript", "ts"),
+    "tsx": ("tsx", "typescript", "ts"),
+}
+_JS_CODE = re.compile(r"\b(const|let|var|function|import|require|test|it|describe)\b\s*[\w({'\"]")
+_JS_TEST_FILE = re.compile(r"\.(test|spec)\.(c|m)?(j|t)sx?$")
+_JS_NETWORK_MODULES = r"child_process|net|http|https|http2|dgram|tls|dns|cluster|worker_threads"
+_JS_FORBIDDEN = (
+    (
+        re.compile(
+            rf"""(require\(\s*|from\s+|import\(\s*)['"](node:)?({_JS_NETWORK_MODULES})['"]"""
+        ),
+        "tries the network or a process",
+    ),
+    (re.compile(r"\b(fetch|XMLHttpRequest|WebSocket)\s*\("), "tries the network"),
+    (
+        re.compile(r"\b(rm|rmSync|rmdir|rmdirSync|unlink|unlinkSync)\s*\("),
+        "deletes files",
+    ),
+    (
+        re.compile(
+            r"""\b(writeFile|writeFileSync|appendFile|appendFileSync|mkdirSync)\s*\(\s*['"`](/|~|\.\.)"""
+        ),
+        "writes outside its directory",
+    ),
+    (re.compile(r"\b(process\.exit|process\.kill|eval)\s*\("), "refused"),
+)
 
 #: Modules a generated test may not import: processes, network, and low-level escapes.
 FORBIDDEN_MODULES = frozenset(
@@ -104,9 +135,13 @@ class FunctionContext:
     callers: str
     existing_tests: str
 
+    import_statement: str = ""
+
     @property
     def import_line(self) -> str:
         """The import a test of this function uses."""
+        if self.import_statement:
+            return self.import_statement
         return f"from {self.module} import {self.name.split('.')[0]}"
 
 
@@ -225,18 +260,23 @@ def describe_error(event: ErrorEvent) -> str:
     return _cut("\n".join(lines))
 
 
-def extract_code(answer: str) -> str:
-    """The test source in a model's answer: its (first Python, else first) fenced block, or
-    the whole answer when it is plain Python. Raises AnswerRejected when there is no code."""
+def extract_code(answer: str, *, language: str = "python") -> str:
+    """The test source in a model's answer: its (first block in the language, else first)
+    fenced block, or the whole answer. Raises AnswerRejected when there is no code."""
+    labels = _FENCE_LABELS.get(language, (language,))
     blocks = _FENCE.findall(answer)
     if blocks:
-        python = [body for language, body in blocks if language.lower() in ("python", "py")]
-        code = str((python or [blocks[0][1]])[0])
+        matching = [body for label, body in blocks if label.lower() in labels]
+        code = str((matching or [blocks[0][1]])[0])
     else:
         code = answer
     code = code.strip("\n")
     if not code.strip():
         raise AnswerRejected("not code: the answer is empty")
+    if language != "python":
+        if not _JS_CODE.search(code):
+            raise AnswerRejected("not code: no statement of the language in the answer")
+        return code + "\n"
     try:
         ast.parse(code)
     except SyntaxError as error:
@@ -274,6 +314,83 @@ def check_test_source(source: str) -> str | None:
     return None
 
 
+def check_js_test_source(source: str, language: str = "javascript") -> str | None:
+    """None when a JavaScript/TypeScript ``source`` is a test and nothing else, else why not."""
+    probe = Candidate(language=language, framework="node_test", path="probe.test.js", source=source)
+    shape = static_check.is_test(probe)
+    if not shape.ok:
+        return f"not a test: {shape.detail}"
+    for pattern, reason in _JS_FORBIDDEN:
+        found = pattern.search(source)
+        if found is not None:
+            line = source.count("\n", 0, found.start()) + 1
+            return f"{reason}: line {line} uses {found.group(0)[:60]}"
+    return None
+
+
+def import_line_for(language: str, module_source: str, test_path: str, path: str, name: str) -> str:
+    """How a test at ``test_path`` imports ``name`` from ``path``, in the module's own style."""
+    if language == "python":
+        return ""
+    relative = posixpath.relpath(path, posixpath.dirname(test_path) or ".")
+    if not relative.startswith("."):
+        relative = "./" + relative
+    simple = name.split(".")[0]
+    if "module.exports" in module_source or "exports." in module_source:
+        return f"const {{ {simple} }} = require('{relative}');"
+    return f"import {{ {simple} }} from '{relative.rsplit('.', 1)[0]}';"
+
+
+def function_context_by_lines(
+    repo: Path | str,
+    path: str,
+    name: str,
+    start_line: int,
+    end_line: int,
+    *,
+    test_path: str,
+    language: str,
+    ref: str | None = None,
+    changed_lines: frozenset[int] = frozenset(),
+) -> FunctionContext:
+    """A prompt context for a function of any language, cut from its file by line span."""
+    view = RepoView(repo, ref)
+    if not view.exists(path):
+        raise ArgusError(f"{path} is not a file of the repository at {ref or 'the working tree'}")
+    text = view.read(path)
+    lines = text.splitlines()
+    marker = "//" if language in JS_LANGUAGES else "#"
+    shown = [
+        line + (f"  {marker} changed" if number in changed_lines else "")
+        for number, line in enumerate(lines[start_line - 1 : end_line], start=start_line)
+    ]
+    simple = name.split(".")[-1]
+    suffix = PurePosixPath(path).suffix or ".js"
+    callers: list[str] = []
+    tests: list[str] = []
+    for other in view.files_mentioning(simple, suffix=suffix):
+        if other == path:
+            continue
+        other_text = view.read(other)
+        if _JS_TEST_FILE.search(other) or _is_test_file(other):
+            if len(tests) < MAX_TEST_FILES:
+                tests.append(f"// {other}\n{other_text}")
+            continue
+        for number, line in enumerate(other_text.splitlines(), start=1):
+            if re.search(rf"\b{re.escape(simple)}\s*\(", line) and len(callers) < MAX_CALLERS:
+                callers.append(f"{other}:{number}: {line.strip()}")
+    return FunctionContext(
+        path=path,
+        name=name,
+        module=path,
+        import_root="",
+        source="\n".join(shown),
+        callers=_cut("\n".join(callers) or "(no call sites found)"),
+        existing_tests=_cut("\n\n".join(tests) or "(no tests of this module yet)"),
+        import_statement=import_line_for(language, text, test_path, path, name),
+    )
+
+
 def candidate_from_answer(
     answer: str,
     *,
@@ -285,10 +402,14 @@ def candidate_from_answer(
     language: str = "python",
 ) -> Candidate:
     """A Candidate from a model's answer, or AnswerRejected with the reason."""
-    if language != "python":
-        raise AnswerRejected(f"model answers are only checked for Python, not {language}")
-    code = extract_code(answer)
-    reason = check_test_source(code)
+    if language in JS_LANGUAGES:
+        code = extract_code(answer, language=language)
+        reason = check_js_test_source(code, language)
+    elif language == "python":
+        code = extract_code(answer)
+        reason = check_test_source(code)
+    else:
+        raise AnswerRejected(f"model answers are checked for Python and JavaScript, not {language}")
     if reason is not None:
         raise AnswerRejected(reason)
     return Candidate(

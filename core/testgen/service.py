@@ -51,6 +51,7 @@ from core.testgen import llm, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.characterise import characterisation_tests, sandbox_runner
 from core.testgen.crash import reproduce_crash
+from core.testgen.frameworks import command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
 from core.testgen.pattern_cache import PatternTestCache
 from core.testgen.repo_view import RepoView
@@ -139,11 +140,19 @@ async def generate_for_review_async(
     options = sandbox or SandboxOptions()
     log = log if log is not None else GenerationLog()
     tests: list[GeneratedTest] = []
-    for symbol in riskiest_functions(review, max_tests):
+    languages = testable_languages(repo, review)
+    for symbol in riskiest_functions(review, max_tests, languages):
         lines = _lines_in(changed_lines.get(symbol.path, set()), symbol)
         if not lines:
             continue
         try:
+            if _language_of(symbol) != "python":
+                test = await _model_test_for_symbol(
+                    symbol, repo, head, {symbol.path: lines}, router, tenant, max_tier, options, log
+                )
+                if test is not None:
+                    tests.append(test)
+                continue
             test = await _test_for_symbol(
                 symbol, repo, head, {symbol.path: lines}, router, tenant, max_tier, options, log
             )
@@ -185,16 +194,38 @@ def generate_for_review(
     )
 
 
-def riskiest_functions(review: Review, count: int) -> list[SymbolRisk]:
-    """The ``count`` riskiest changed Python functions and methods, riskiest first."""
+def riskiest_functions(
+    review: Review, count: int, languages: frozenset[str] = frozenset({"python"})
+) -> list[SymbolRisk]:
+    """The ``count`` riskiest changed functions and methods in ``languages``, riskiest first."""
     functions = [
         symbol
         for symbol in review.symbols
-        if symbol.kind in ("function", "method")
-        and (symbol.language == "python" or symbol.path.endswith(".py"))
+        if symbol.kind in ("function", "method") and _language_of(symbol) in languages
     ]
     functions.sort(key=lambda symbol: (-symbol.probability, symbol.path, symbol.start_line))
     return functions[: max(0, count)]
+
+
+def testable_languages(repo: Path | str, review: Review) -> frozenset[str]:
+    """Python, plus each JavaScript/TypeScript language of the review whose test runner can
+    run here (node for node:test; the project's own jest or vitest in node_modules)."""
+    found = {"python"}
+    for language in {_language_of(symbol) for symbol in review.symbols} & llm.JS_LANGUAGES:
+        try:
+            test_style = detect_style(repo, language)
+        except ArgusError:
+            continue
+        command = command_for(test_style.framework, "probe.test.js", Path(repo))
+        if command.available:
+            found.add(language)
+    return frozenset(found)
+
+
+def _language_of(symbol: SymbolRisk) -> str:
+    if symbol.language:
+        return symbol.language
+    return "python" if symbol.path.endswith(".py") else ""
 
 
 def changed_lines_of(files: Sequence[object]) -> dict[str, set[int]]:
@@ -318,6 +349,79 @@ async def _test_for_symbol(
     verdict = memory.verdicts[result.generation.text]
     return _generated(
         verdict,
+        symbol.path,
+        symbol.name,
+        result,
+        memory.generators.get(result.generation.text, result.generation.model),
+        before=None,
+        after=head,
+    )
+
+
+async def _model_test_for_symbol(
+    symbol: SymbolRisk,
+    repo: Path | str,
+    head: str | None,
+    changed: dict[str, set[int]],
+    router: Router,
+    tenant: str,
+    max_tier: Tier | None,
+    options: SandboxOptions,
+    log: GenerationLog,
+) -> GeneratedTest | None:
+    """A test of a JavaScript/TypeScript function: no free tier yet, so the model tiers only.
+
+    Changed-line coverage is measured for Python only; such a test must pass on the head three
+    times, and its coverage fields stay empty.
+    """
+    language = _language_of(symbol)
+    test_style = detect_style(repo, language)
+    framework = str(test_style.framework)
+    simple = symbol.name.split(".")[-1]
+    test_path = test_style.test_path(f"{simple}_generated", symbol.path)
+    memory = _Attempts()
+    context = llm.function_context_by_lines(
+        repo,
+        symbol.path,
+        symbol.name,
+        symbol.start_line,
+        symbol.end_line,
+        test_path=test_path,
+        language=language,
+        ref=head,
+        changed_lines=frozenset(changed[symbol.path]),
+    )
+    prompt = llm.pr_prompt(context, framework=framework, test_path=test_path, language=language)
+    request = GenerationRequest(
+        task=TaskKind.PR_TEST, prompt=prompt, tenant=tenant, language=language
+    )
+
+    async def check(generation: Generation) -> RouterVerdict:
+        try:
+            candidate = llm.candidate_from_answer(
+                generation.text,
+                framework=framework,
+                path=test_path,
+                targets=(f"{symbol.path}::{symbol.name}",),
+                kind=CandidateKind.PR_TEST,
+                language=language,
+            )
+        except llm.AnswerRejected as rejected:
+            return RouterVerdict(False, rejected.reason)
+        verdict = await asyncio.to_thread(
+            _run_validation, candidate, repo, head, None, changed, options
+        )
+        memory.verdicts[generation.text] = verdict
+        memory.generators[generation.text] = generation.model
+        return _router_verdict(verdict)
+
+    result = await router.route(request, check, max_tier=max_tier)
+    log.results.append(result)
+    _note_attempts(log, f"{symbol.path}::{symbol.name}", result)
+    if not result.ok or result.generation is None:
+        return None
+    return _generated(
+        memory.verdicts[result.generation.text],
         symbol.path,
         symbol.name,
         result,

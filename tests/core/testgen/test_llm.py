@@ -320,3 +320,107 @@ def test_a_failing_candidate_escalates_to_the_next_tier(
     ]
     assert "fails_on_head" in (log.results[-1].attempts[1].reason or "")
     assert len(anthropic.requests) == 1
+
+
+# -- JavaScript: model tiers only, node:test runner --------------------------------------------
+
+PRICE_AFTER = (
+    "function total(items) {\n"
+    "  if (!Array.isArray(items)) throw new TypeError('items must be an array');\n"
+    "  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);\n"
+    "}\n"
+    "module.exports = { total };\n"
+)
+
+GOOD_JS = """```javascript
+const test = require('node:test');
+const assert = require('node:assert');
+const { total } = require('../src/price.js');
+
+test('total adds price times quantity', () => {
+  assert.strictEqual(total([{ price: 2, quantity: 3 }, { price: 1, quantity: 1 }]), 7);
+  assert.throws(() => total(null), TypeError);
+});
+```"""
+
+BAD_JS = """```js
+const test = require('node:test');
+const { execSync } = require('child_process');
+
+test('shell', () => { execSync('rm -rf /tmp/x'); });
+```"""
+
+
+@pytest.fixture(scope="module")
+def node_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    from tests.core.testgen.sandbox_repos import node_repo
+
+    repo = node_repo(tmp_path_factory.mktemp("js"))
+    (repo / "src" / "price.js").write_text(PRICE_AFTER)
+    git(repo, "commit", "-q", "-am", "refuse non-arrays")
+    return repo, git(repo, "rev-parse", "HEAD")
+
+
+def js_review() -> Review:
+    symbol = SymbolRisk(
+        "src/price.js", "total", "function", "javascript", 1, 4, 0.6, RiskLevel.MEDIUM
+    )
+    return Review(0.6, RiskLevel.MEDIUM, (), (symbol,), (), 1, 1, 0, "test")
+
+
+def test_a_javascript_function_gets_a_model_test_run_with_node(
+    node_project: tuple[Path, str],
+    store: SQLiteStore,
+    servers: tuple[ScriptedServer, ScriptedServer],
+) -> None:
+    repo, head = node_project
+    workers, anthropic = servers
+    workers.enqueue(workers_ai_result(BAD_JS, prompt_tokens=900, completion_tokens=80))
+    anthropic.enqueue(anthropic_message(GOOD_JS, input_tokens=900, output_tokens=120))
+    log = GenerationLog()
+    tests = generate_for_review(
+        js_review(),
+        repo,
+        head,
+        {"src/price.js": {2}},
+        router=make_router(store, workers, anthropic),
+        tenant="acme",
+        sandbox=FAST,
+        log=log,
+    )
+    [test] = tests
+    assert (test.language, test.framework, test.validation.tier) == (
+        "javascript",
+        "node_test",
+        "haiku",
+    )
+    assert test.path.endswith(".test.js") and test.validation.passed_runs == 3
+    assert test.validation.changed_lines_total is None  # coverage is measured for Python only
+    prompt = workers.requests[0].body["messages"][-1]["content"]
+    assert "const { total } = require('../src/price.js');" in prompt and "// changed" in prompt
+    rejected = log.results[-1].attempts[1]
+    assert rejected.tier is Tier.WORKERS_AI and "tries the network or a process" in (
+        rejected.reason or ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("const x = 1;\n", "not a test"),
+        ("test('a', () => { fetch('http://example.com'); });\n", "tries the network"),
+        (
+            "import { rmSync } from 'fs';\ntest('a', () => { rmSync('src'); });\n",
+            "deletes files",
+        ),
+        (
+            "const fs = require('fs');\ntest('a', () => { fs.writeFileSync('/etc/x', 'y'); });\n",
+            "writes outside",
+        ),
+        ("import http from 'node:http';\ntest('a', () => {});\n", "tries the network"),
+    ],
+)
+def test_javascript_answers_are_checked_too(source: str, reason: str) -> None:
+    found = llm.check_js_test_source(source)
+    assert found is not None and reason in found
+    assert llm.check_js_test_source("test('a', () => { expect(1).toBe(1); });\n") is None
