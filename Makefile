@@ -10,6 +10,7 @@ JIT_DATA ?= ../shared/data/jit
 
 help:
 	@echo "make demo   - build the example repository and review its risky change"
+	@echo "make vsix   - build the VS Code extension into vscode-extension/argus-<version>.vsix"
 	@echo "make test   - lint, type-check and run the test suite"
 	@echo "make train  - retrain the shipped risk model from $(JIT_DATA)"
 	@echo "make bench  - run the benchmarks (needs $(JIT_DATA))"
@@ -30,13 +31,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
+	$(BIN)/mypy lsp_server ingest_server argus
 
 # The official SARIF validator (a self-contained binary from npm) checks our SARIF in the tests.
 SARIF_TOOL := tools/sarif/node_modules/@microsoft/sarif-multitool/package.json
 $(SARIF_TOOL):
 	npm install --prefix tools/sarif --no-audit --no-fund --loglevel=error @microsoft/sarif-multitool@5.7.0
 
-test: lint $(STAMP) $(SARIF_TOOL)
+# The VS Code extension: vsix (type-check, lint, unit tests, bundle, package), vscode-e2e.
+include make/vscode.mk
+vscode-e2e: $(STAMP)
+
+test: lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
 	$(BIN)/python -m pytest -n 2 tests
 
 train: $(STAMP)

@@ -175,7 +175,7 @@ class RiskModel:
 
     def assess_many(
         self, rows: Sequence[Mapping[str, float]], top: int = 3
-    ) -> list[tuple[float, list[Factor]]]:
+    ) -> list[tuple[float, Sequence[Factor]]]:
         """:meth:`assess` for many changes. (Vectorising with numpy was measured: its import
         costs more than the tree walks it saves for a few hundred functions.)"""
         return [self.assess(row, top) for row in rows]
