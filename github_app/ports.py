@@ -1,0 +1,74 @@
+"""The calls the App makes to GitHub, as one installation-scoped port.
+
+The githubkit adapter (github_app/githubkit_adapter.py) implements it against the REST API;
+tests use an in-memory fake. Handlers only ever talk to GitHub through this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class GitHubPort(Protocol):
+    """GitHub REST calls of one installation (the client holds the installation token)."""
+
+    async def get_pull_request_diff(self, owner: str, repo: str, number: int) -> str:
+        """Return the unified diff of a pull request (``application/vnd.github.diff``)."""
+        ...
+
+    async def list_pull_request_files(
+        self, owner: str, repo: str, number: int
+    ) -> list[dict[str, Any]]:
+        """Return every file of a pull request (all pages), as GitHub's JSON objects."""
+        ...
+
+    async def get_file(self, owner: str, repo: str, path: str, ref: str) -> bytes | None:
+        """Return a file's bytes at ``ref`` (contents API, base64-decoded), None on 404."""
+        ...
+
+    async def find_comment(
+        self, owner: str, repo: str, number: int, marker: str
+    ) -> dict[str, Any] | None:
+        """Return the first issue comment whose body contains ``marker`` (all pages), or None."""
+        ...
+
+    async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict[str, Any]:
+        """Create an issue comment and return it."""
+        ...
+
+    async def update_comment(
+        self, owner: str, repo: str, comment_id: int, body: str
+    ) -> dict[str, Any]:
+        """Replace an issue comment's body and return it."""
+        ...
+
+    async def add_reaction(self, owner: str, repo: str, comment_id: int, content: str) -> None:
+        """React to an issue comment (``content`` such as ``"eyes"``)."""
+        ...
+
+    async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict[str, Any]:
+        """Create a check run (fields as the REST API names them) and return it."""
+        ...
+
+    async def update_check_run(
+        self, owner: str, repo: str, check_run_id: int, **fields: Any
+    ) -> dict[str, Any]:
+        """Update a check run; ``output.annotations`` holds at most 50 items per request."""
+        ...
+
+    async def collaborator_permission(self, owner: str, repo: str, username: str) -> str:
+        """Return ``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
+        ...
+
+    async def create_branch_commit_and_pr(
+        self,
+        owner: str,
+        repo: str,
+        base: str,
+        branch: str,
+        files: dict[str, str],
+        title: str,
+        body: str,
+    ) -> dict[str, Any]:
+        """Create ``branch`` from ``base``, commit ``files`` (path -> text) and open a PR."""
+        ...
