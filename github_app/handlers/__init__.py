@@ -1,0 +1,1 @@
+"""Thin webhook handlers: parse the event, call core, render, post."""

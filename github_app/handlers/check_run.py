@@ -1,0 +1,46 @@
+"""check_run requested_action (the "Generate tests" and "Re-run" buttons) and rerequested."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from github_app.context import Context
+from github_app.dispatch import Dispatcher
+from github_app.events import Event
+from github_app.handlers.pull_request import review_and_report
+from github_app.render import CHECK_NAME
+
+
+def register(dispatcher: Dispatcher) -> None:
+    """Add this module's handlers to the table."""
+    dispatcher.add("check_run.requested_action", requested_action)
+    dispatcher.add("check_run.rerequested", rerequested)
+
+
+def _pull_requests(ctx: Context, event: Event) -> list[dict[str, Any]]:
+    check_run = event.payload["check_run"]
+    if check_run.get("name") != CHECK_NAME:
+        return []
+    html_url = str((event.payload.get("repository") or {}).get("html_url", ""))
+    found = []
+    for pull_request in check_run.get("pull_requests") or []:
+        found.append({**pull_request, "html_url": f"{html_url}/pull/{pull_request['number']}"})
+    return found
+
+
+async def requested_action(ctx: Context, event: Event) -> None:
+    """Re-run the review, with tests when "Generate tests" was pressed."""
+    identifier = (event.payload.get("requested_action") or {}).get("identifier")
+    for pull_request in _pull_requests(ctx, event):
+        if identifier == "generate_tests":
+            from github_app.handlers.issue_comment import Command, _tests
+
+            await _tests(ctx, int(pull_request["number"]), Command("tests", ()), "")
+        elif identifier == "rerun":
+            await review_and_report(ctx, pull_request, pushed=True)
+
+
+async def rerequested(ctx: Context, event: Event) -> None:
+    """Review again when someone presses GitHub's own "Re-run"."""
+    for pull_request in _pull_requests(ctx, event):
+        await review_and_report(ctx, pull_request, pushed=True)

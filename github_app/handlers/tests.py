@@ -1,0 +1,46 @@
+"""Test generation from the App: quota first, tier capped by plan and ``.argus.yml``, metered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.predict.findings import GeneratedTest, Review
+from github_app.config import RepoConfig
+from github_app.context import Context
+from github_app.plans import capped_tier, current_month, quota_for
+
+NO_GENERATOR = (
+    "Test generation needs a checkout of the repository on the Argus server, and none is "
+    "configured; the review above is complete without tests."
+)
+
+
+def quota_note(ctx: Context) -> str | None:
+    """A polite refusal when the installation's monthly test runs are used up, else None."""
+    quota = quota_for(ctx.state, ctx.installation_id)
+    if not quota.exhausted:
+        return None
+    return (
+        f"The {quota.plan.capitalize()} plan's {quota.limit} test runs for this month are used "
+        "up; tests will be generated again next month (or on a larger plan)."
+    )
+
+
+async def with_tests(
+    ctx: Context, review: Review, config: RepoConfig, target: str | None = None
+) -> tuple[Review, list[str]]:
+    """``review`` with generated tests when the plan allows; notes say why not otherwise."""
+    deps = ctx.services
+    if deps is None or deps.generate_tests is None:
+        return review, [NO_GENERATOR]
+    refusal = quota_note(ctx)
+    if refusal:
+        return review, [refusal]
+    quota = quota_for(ctx.state, ctx.installation_id)
+    tier = capped_tier(config.max_tier, quota)
+    tests: tuple[GeneratedTest, ...] = await deps.generate_tests(
+        ctx=ctx, review=review, tier=tier, target=target
+    )
+    if ctx.installation_id is not None:
+        ctx.state.add_test_runs(ctx.installation_id, current_month(), max(1, len(tests)))
+    return replace(review, tests=tuple(review.tests) + tuple(tests)), []

@@ -1,0 +1,148 @@
+"""Turns a Review into what GitHub shows: the check run's summary and annotations, the comment.
+
+The comment is core/report's Markdown (with links to the PR's files) plus the App's footer and,
+after a push, a "What changed since the last report" section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from core.predict.findings import Review, RiskLevel
+from core.report import ReportOptions, render
+from core.report.markdown import escape
+
+ANNOTATIONS_PER_REQUEST = 50
+CHECK_NAME = "Argus"
+_TEXT_LIMIT = 65_000
+_LEVEL_ANNOTATION = {RiskLevel.HIGH: "warning", RiskLevel.MEDIUM: "notice", RiskLevel.LOW: "notice"}
+ACTIONS = [
+    {
+        "label": "Generate tests",
+        "description": "Write and validate tests for the riskiest functions.",
+        "identifier": "generate_tests",
+    },
+    {"label": "Re-run", "description": "Review this pull request again.", "identifier": "rerun"},
+]
+
+
+def file_link(html_url: str, sha: str) -> Callable[[str, int], str | None]:
+    """``link_for``: a ``path:line`` becomes a link to the file at the head commit."""
+    repository_url = html_url.split("/pull/", 1)[0]
+
+    def link_for(path: str, line: int) -> str | None:
+        return f"{repository_url}/blob/{sha}/{quote(path)}#L{max(line, 1)}"
+
+    return link_for
+
+
+def review_summary(review: Review) -> dict[str, Any]:
+    """What is kept of a report to tell, after the next push, what changed."""
+    return {
+        "probability": round(review.probability, 4),
+        "level": review.level.value,
+        "head": review.head,
+        "symbols": sorted(f"{s.path}:{s.name}" for s in review.symbols if s.kind != "file"),
+        "bugs": sorted(f"{b.path}:{b.line}:{b.rule_id}" for b in review.bugs),
+    }
+
+
+def changes_since(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    """The "What changed since the last report" section."""
+    lines = ["#### What changed since the last report"]
+    before, after = previous.get("probability", 0.0), current["probability"]
+    head = previous.get("head")
+    since = f" (last report at `{head[:7]}`)" if head else ""
+    lines.append(
+        f"- Risk: {before:.0%} {previous.get('level', '?')} → {after:.0%} {current['level']}{since}"
+    )
+    old_bugs, new_bugs = set(previous.get("bugs", [])), set(current["bugs"])
+    lines.append(
+        f"- Predicted bugs: {len(new_bugs - old_bugs)} new, {len(old_bugs - new_bugs)} gone, "
+        f"{len(new_bugs & old_bugs)} still there"
+    )
+    old_symbols, new_symbols = set(previous.get("symbols", [])), set(current["symbols"])
+    added = sorted(new_symbols - old_symbols)
+    if added:
+        shown = ", ".join(f"`{escape(name, 80)}`" for name in added[:5])
+        more = f" and {len(added) - 5} more" if len(added) > 5 else ""
+        lines.append(f"- Newly changed functions: {shown}{more}")
+    return "\n".join(lines)
+
+
+def comment_body(
+    review: Review,
+    *,
+    link_for: Callable[[str, int], str | None] | None = None,
+    previous: dict[str, Any] | None = None,
+    history_note: str | None = None,
+    notes: list[str] | None = None,
+) -> str:
+    """The sticky PR comment: core's Markdown, what changed since last time, and the footer."""
+    options = ReportOptions(link_for=link_for, max_chars=60_000)
+    body = render(review, "markdown", options=options).rstrip("\n")
+    parts = [body]
+    if previous is not None:
+        parts.append(changes_since(previous, review_summary(review)))
+    footer = [f"> {escape(note)}" for note in notes or []]
+    if history_note:
+        footer.append(f"<sub>{history_note}</sub>")
+    parts.extend(footer)
+    return "\n\n".join(parts) + "\n"
+
+
+def check_summary(review: Review, notes: list[str] | None = None) -> str:
+    """The check run's summary (Markdown, short: the comment has the detail)."""
+    lines = [
+        f"**{review.level.value.capitalize()} risk ({review.probability:.0%})**: "
+        f"{review.files_changed} files, +{review.lines_added} −{review.lines_deleted} lines, "
+        f"{len(review.bugs)} predicted bugs, "
+        f"{sum(1 for s in review.symbols if s.level is not RiskLevel.LOW)} risky functions.",
+    ]
+    for factor in review.factors:
+        lines.append(f"- {escape(factor.text, 200)}")
+    for note in notes or []:
+        lines.append(f"\n> ⚠️ {escape(note, 500)}")
+    return "\n".join(lines)[:_TEXT_LIMIT]
+
+
+def check_annotations(review: Review) -> list[dict[str, Any]]:
+    """Line annotations: every predicted bug, then each medium- or high-risk function."""
+    found: list[dict[str, Any]] = []
+    for bug in review.bugs:
+        end = bug.end_line if bug.end_line and bug.end_line >= bug.line else bug.line
+        found.append(
+            {
+                "path": bug.path,
+                "start_line": max(bug.line, 1),
+                "end_line": max(end, 1),
+                "annotation_level": "failure" if bug.confidence >= 0.8 else "warning",
+                "title": (bug.title or bug.rule_id)[:255],
+                "message": f"{bug.message} (rule {bug.rule_id}, confidence {bug.confidence:.0%})",
+            }
+        )
+    for symbol in review.symbols:
+        if symbol.level is RiskLevel.LOW or symbol.kind == "file":
+            continue
+        reasons = "; ".join(factor.text for factor in symbol.factors[:3]) or "risk model"
+        found.append(
+            {
+                "path": symbol.path,
+                "start_line": max(symbol.start_line, 1),
+                "end_line": max(symbol.end_line, symbol.start_line, 1),
+                "annotation_level": _LEVEL_ANNOTATION[symbol.level],
+                "title": f"{symbol.level.value.capitalize()} risk: {symbol.name}"[:255],
+                "message": f"{symbol.probability:.0%} chance of a defect. {reasons}",
+            }
+        )
+    return found
+
+
+def batches(
+    items: list[dict[str, Any]], size: int = ANNOTATIONS_PER_REQUEST
+) -> Iterator[list[dict[str, Any]]]:
+    """``items`` in chunks GitHub accepts in one check-run update."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,113 @@
+"""A pull request reviewed through the API: diff and both sides of each file from the port,
+then core's review. No clone, so no history: the comment's footer says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.diff import ChangeSet, parse_diff
+from core.lang.languages import language_for_path
+from core.predict.findings import Review
+from core.predict.review import (
+    ReviewOptions,
+    Sources,
+    basic_change_features,
+    count_lines,
+    review_change,
+)
+from github_app.config import RepoConfig
+from github_app.ports import GitHubPort
+
+NO_HISTORY_NOTE = (
+    "Reviewed from the pull request alone: no repository history is available through the "
+    "GitHub API, so the history factors (past fixes, authors, age) did not weigh in."
+)
+MAX_FILES = 300
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    """Where a PR's two sides are."""
+
+    owner: str
+    repo: str
+    number: int
+    base_sha: str
+    head_sha: str
+
+
+def pull_request_ref(owner: str, repo: str, pull_request: dict[str, Any]) -> PullRequestRef:
+    """The ref of a PR from its webhook JSON."""
+    return PullRequestRef(
+        owner,
+        repo,
+        int(pull_request["number"]),
+        str(pull_request["base"]["sha"]),
+        str(pull_request["head"]["sha"]),
+    )
+
+
+def filtered(changeset: ChangeSet, config: RepoConfig, extra_ignored: list[str]) -> ChangeSet:
+    """The change without ignored paths and, when ``languages`` is set, other languages."""
+    kept = []
+    for change in changeset.files:
+        if config.ignores(change.path, extra_ignored):
+            continue
+        if config.languages:
+            language = language_for_path(change.path)
+            if language is None or language.lower() not in config.languages:
+                continue
+        kept.append(change)
+    return replace(changeset, files=tuple(kept))
+
+
+async def fetch_sources(github: GitHubPort, ref: PullRequestRef, changeset: ChangeSet) -> Sources:
+    """Both sides of every changed text file, fetched concurrently."""
+    files = [f for f in changeset.files if not f.is_binary][:MAX_FILES]
+    olds = [f.old_path for f in files if f.old_path]
+    news = [f.new_path for f in files if f.new_path]
+
+    async def fetch(path: str, sha: str) -> bytes | None:
+        return await github.get_file(ref.owner, ref.repo, path, sha)
+
+    old_texts = await asyncio.gather(*(fetch(path, ref.base_sha) for path in olds))
+    new_texts = await asyncio.gather(*(fetch(path, ref.head_sha) for path in news))
+    return Sources(
+        old=dict(zip(olds, old_texts, strict=True)), new=dict(zip(news, new_texts, strict=True))
+    )
+
+
+async def review_pull_request(
+    github: GitHubPort,
+    ref: PullRequestRef,
+    config: RepoConfig,
+    model: Any,
+    extra_ignored: list[str],
+) -> Review:
+    """Core's review of the PR, history-free, with the repository's thresholds."""
+    diff = await github.get_pull_request_diff(ref.owner, ref.repo, ref.number)
+    changeset = parse_diff(diff, base=ref.base_sha, head=ref.head_sha)
+    changeset = filtered(changeset, config, extra_ignored)
+    sources = await fetch_sources(github, ref, changeset)
+    line_counts = {path: count_lines(text) for path, text in sources.old.items()}
+    features = basic_change_features(changeset, line_counts)
+    options = ReviewOptions(thresholds=config.thresholds)
+    # Parsing and scoring are CPU work: off the event loop.
+    return await asyncio.to_thread(
+        review_change, changeset, sources, model, features, None, options
+    )
+
+
+_MODEL: list[Any] = []
+
+
+def shipped_model() -> Any:
+    """The scoring model shipped with Argus (loaded once per process)."""
+    if not _MODEL:
+        from core.predict.model import load_model
+
+        _MODEL.append(load_model())
+    return _MODEL[0]
