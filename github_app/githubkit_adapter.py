@@ -4,7 +4,7 @@ One :class:`GitHubAppClient` per process holds the App's credentials (App id and
 and hands out installation-scoped :class:`GitHubKitAdapter` objects. githubkit signs the App JWT
 (RS256) and exchanges it for an installation token, which it keeps in its cache until a minute
 before the token's ``expires_at``; every installation adapter made from one client shares that
-cache, so a token is requested once per installation and expiry.
+cache (one per client), so a token is requested once per installation and expiry.
 
 Rate limits and failures are handled here, not by githubkit (its own retry is turned off so the
 waits are counted and the sleep can be replaced in tests):
@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 import httpx
 from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import (
     GitHubException,
     PrimaryRateLimitExceeded,
@@ -98,6 +99,9 @@ class GitHubAppClient:
             auto_retry=False,
             http_cache=False,
             timeout=timeout,
+            # Our own cache, not githubkit's process-wide default: tokens and the JWT are
+            # keyed by App id only, so two clients must not share them.
+            cache_strategy=MemCacheStrategy(),
         )
 
     def for_installation(self, installation_id: int) -> GitHubKitAdapter:
