@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.store.sqlite import SQLiteStore
+from github_app.dispatch import Deps
+from github_app.state import AppState
+from tests.github_app.fake_github import FakeGitHub
+
+WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
+BASE = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
+HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+
+def payload(name: str) -> dict:
+    return json.loads((WEBHOOKS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> AppState:
+    store = SQLiteStore.open(tmp_path / "app.db")
+    yield AppState(store)
+    store.close()
+
+
+@pytest.fixture
+def github() -> FakeGitHub:
+    return FakeGitHub()
+
+
+@pytest.fixture
+def deps(github: FakeGitHub, state: AppState) -> Deps:
+    return Deps(github_for=lambda installation_id: github, state=state)

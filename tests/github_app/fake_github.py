@@ -1,0 +1,87 @@
+"""An in-memory GitHubPort: a repository's files by ref, a PR diff, and what the App sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FakeGitHub:
+    """Records every call; comments and check runs behave as GitHub's do."""
+
+    diff: str = ""
+    files: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    check_runs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    reactions: list[tuple[int, str]] = field(default_factory=list)
+    pulls: list[dict[str, Any]] = field(default_factory=list)
+    _next_id: int = 100
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    async def get_pull_request_diff(self, owner: str, repo: str, number: int) -> str:
+        self.calls.append(("get_pull_request_diff", {"number": number}))
+        return self.diff
+
+    async def list_pull_request_files(self, owner: str, repo: str, number: int) -> list[dict]:
+        self.calls.append(("list_pull_request_files", {"number": number}))
+        return []
+
+    async def get_file(self, owner: str, repo: str, path: str, ref: str) -> bytes | None:
+        self.calls.append(("get_file", {"path": path, "ref": ref}))
+        return self.files.get((path, ref))
+
+    async def find_comment(self, owner: str, repo: str, number: int, marker: str) -> dict | None:
+        self.calls.append(("find_comment", {"number": number}))
+        for comment in self.comments.values():
+            if comment["number"] == number and marker in comment["body"]:
+                return comment
+        return None
+
+    async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
+        self.calls.append(("create_comment", {"number": number, "body": body}))
+        comment = {"id": self._id(), "number": number, "body": body}
+        self.comments[comment["id"]] = comment
+        return comment
+
+    async def update_comment(self, owner: str, repo: str, comment_id: int, body: str) -> dict:
+        self.calls.append(("update_comment", {"id": comment_id, "body": body}))
+        self.comments[comment_id]["body"] = body
+        return self.comments[comment_id]
+
+    async def add_reaction(self, owner: str, repo: str, comment_id: int, content: str) -> None:
+        self.calls.append(("add_reaction", {"id": comment_id, "content": content}))
+        self.reactions.append((comment_id, content))
+
+    async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict:
+        self.calls.append(("create_check_run", fields))
+        run_id = self._id()
+        self.check_runs[run_id] = [fields]
+        return {"id": run_id, **fields}
+
+    async def update_check_run(self, owner: str, repo: str, check_run_id: int, **fields: Any) -> dict:
+        annotations = (fields.get("output") or {}).get("annotations") or []
+        assert len(annotations) <= 50, "GitHub takes at most 50 annotations per request"
+        self.calls.append(("update_check_run", fields))
+        self.check_runs[check_run_id].append(fields)
+        return {"id": check_run_id, **fields}
+
+    async def collaborator_permission(self, owner: str, repo: str, username: str) -> str:
+        self.calls.append(("collaborator_permission", {"username": username}))
+        return self.permissions.get(username, "none")
+
+    async def create_branch_commit_and_pr(
+        self, owner: str, repo: str, base: str, branch: str, files: dict[str, str], title: str, body: str
+    ) -> dict:
+        pull = {"number": 900 + len(self.pulls), "base": base, "branch": branch, "files": files, "title": title, "body": body}
+        self.calls.append(("create_branch_commit_and_pr", pull))
+        self.pulls.append(pull)
+        return pull
