@@ -123,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and sets a
 # ``handler(arguments, stdout) -> int`` default on its parsers (imported only when needed).
-COMMAND_MODULES: tuple[str, ...] = ("argus.ingest_cli", "argus.costs_command", "argus.lsp_command")
+COMMAND_MODULES: tuple[str, ...] = (
+    "argus.ingest_cli",
+    "argus.costs_command",
+    "argus.lsp_command",
+    "argus.worker_command",
+)
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace, TextIO], int]:

@@ -777,3 +777,46 @@ def seed_demo(server: GitHubAPIServer, repo_dir: Path) -> None:
     """Serve the demo repository as acme/orders with PR #7 (feature/bulk-discounts -> main)."""
     server.add_repository(DEMO_OWNER, DEMO_REPO, repo_dir, default_branch=DEMO_BASE)
     server.add_pull_request(DEMO_OWNER, DEMO_REPO, DEMO_PULL, base=DEMO_BASE, head=DEMO_HEAD)
+
+
+WEBHOOK_FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
+
+
+def demo_pull_request_payload(
+    action: str, repo_dir: Path, installation_id: int, head: str = DEMO_HEAD
+) -> dict[str, Any]:
+    """GitHub's recorded ``pull_request.<action>`` payload, pointed at the demo repository."""
+    payload: dict[str, Any] = json.loads(
+        (WEBHOOK_FIXTURES / f"pull_request.{action}.payload.json").read_text(encoding="utf-8")
+    )
+    payload["number"] = DEMO_PULL
+    payload["installation"] = {"id": installation_id}
+    repository = payload["repository"]
+    repository.update(
+        name=DEMO_REPO,
+        full_name=f"{DEMO_OWNER}/{DEMO_REPO}",
+        default_branch=DEMO_BASE,
+    )
+    repository["owner"]["login"] = DEMO_OWNER
+    pull = payload["pull_request"]
+    pull.update(number=DEMO_PULL, draft=False, state="open")
+    for side, ref in (("base", DEMO_BASE), ("head", head)):
+        pull[side]["ref"] = ref
+        pull[side]["sha"] = _git(repo_dir, "rev-parse", ref).strip()
+        pull[side]["repo"] = repository
+    return payload
+
+
+def signed_headers(secret: str, body: bytes, event: str, delivery: str) -> dict[str, str]:
+    """The headers GitHub sends with a delivery, ``X-Hub-Signature-256`` included."""
+    import hmac
+
+    signature = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return {
+        "content-type": "application/json",
+        "x-github-event": event,
+        "x-github-delivery": delivery,
+        "x-github-hook-id": "1",
+        "x-hub-signature-256": f"sha256={signature}",
+        "user-agent": "GitHub-Hookshot/test",
+    }

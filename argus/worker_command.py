@@ -1,0 +1,91 @@
+"""``argus worker``: work the GitHub App's job queue (PostgreSQL for scale-out, or SQLite)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add the ``worker`` sub-command."""
+    parser = subparsers.add_parser(
+        "worker",
+        help="work the GitHub App's queued deliveries (scale-out next to argus serve)",
+        description=(
+            "Take the GitHub App's queued webhook deliveries and handle them: reviews, check "
+            "runs, the sticky PR comment, slash-commands. Settings come from the environment "
+            "and .env (ARGUS_GITHUB_APP_ID, ARGUS_GITHUB_PRIVATE_KEY, ARGUS_GITHUB_WEBHOOK_SECRET, "
+            "ARGUS_GITHUB_API_URL, ARGUS_DATABASE_URL). With a postgresql:// database the jobs "
+            "are procrastinate's; with sqlite:/// the embedded queue's. Stops on SIGINT/SIGTERM."
+        ),
+    )
+    parser.add_argument("--env-file", default=".env", help="the .env file to read (default: .env)")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="jobs handled at once (default: 2)"
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60.0,
+        help="SQLite queue: how long a taken job stays this worker's without renewal (60)",
+    )
+    parser.add_argument(
+        "--heartbeat-seconds",
+        type=float,
+        default=10.0,
+        help="PostgreSQL queue: seconds between this worker's heartbeats (10)",
+    )
+    parser.add_argument(
+        "--stalled-seconds",
+        type=float,
+        default=30.0,
+        help="PostgreSQL queue: a worker silent this long is dead and its jobs are retried (30)",
+    )
+    parser.set_defaults(handler=run_worker)
+
+
+def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """Work until signalled."""
+    import asyncio
+    import logging
+    import signal
+
+    from github_app.settings import load_settings
+    from github_app.worker import build_deps
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if arguments.concurrency < 1:
+        raise SystemExit("argus worker: --concurrency must be at least 1")
+    settings = load_settings(dotenv=Path(arguments.env_file))
+    deps = build_deps(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
+        if settings.uses_postgres:
+            from github_app.queue_postgres import run_postgres_worker
+
+            print("argus worker: PostgreSQL queue (procrastinate)", file=stdout, flush=True)
+            await run_postgres_worker(
+                settings.database_url,
+                deps,
+                concurrency=arguments.concurrency,
+                heartbeat_seconds=arguments.heartbeat_seconds,
+                stalled_seconds=arguments.stalled_seconds,
+                stop=stop,
+            )
+        else:
+            from github_app.queue import SQLiteJobQueue
+            from github_app.worker import EmbeddedWorker
+
+            assert settings.sqlite_path is not None
+            queue = SQLiteJobQueue(settings.sqlite_path, lease_seconds=arguments.lease_seconds)
+            worker = EmbeddedWorker.for_deps(queue, deps, concurrency=arguments.concurrency)
+            print(f"argus worker: SQLite queue at {settings.sqlite_path}", file=stdout, flush=True)
+            await worker.run_until(stop)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,219 @@
+"""The scale-out queue: procrastinate on PostgreSQL, worked by ``argus worker`` processes.
+
+Deliveries are deferred as jobs of one procrastinate task (``argus.github_job`` on the
+``github`` queue). Duplicate deliveries are refused by ``argus_github_deliveries`` (the
+delivery id as primary key), written before the job is deferred.
+
+A worker that dies (SIGKILL, lost machine) stops sending procrastinate's worker heartbeat; its
+jobs stay ``doing``. procrastinate's documented recovery is ``job_manager.get_stalled_jobs()``
+(jobs of workers without a heartbeat for ``seconds_since_heartbeat``) followed by
+``job_manager.retry_job(job)``; every ``argus worker`` runs that sweep at start and then
+periodically (:func:`retry_stalled_jobs`). Handlers are idempotent, so the retried job posts
+no second comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import PsycopgConnector, RetryStrategy, SyncPsycopgConnector
+
+from core.errors import StoreError
+from github_app.jobs import Job
+
+_LOG = logging.getLogger("argus.github_app.queue")
+
+QUEUE_NAME = "github"
+TASK_NAME = "argus.github_job"
+DEDUP_TABLE_SQL = (
+    "CREATE TABLE IF NOT EXISTS argus_github_deliveries ("
+    "delivery_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+    "received_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+)
+RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
+
+
+def conninfo(database_url: str) -> str:
+    """psycopg's connection string for ``postgresql://`` (or ``postgres://``) URLs."""
+    if database_url.startswith("postgres://"):
+        return "postgresql://" + database_url.removeprefix("postgres://")
+    return database_url
+
+
+def define_task(app: procrastinate.App) -> Any:
+    """Register the one task on ``app``: it runs ``dispatch.run_job`` with the worker's deps."""
+
+    @app.task(name=TASK_NAME, queue=QUEUE_NAME, retry=RETRY, pass_context=True)
+    async def github_job(
+        context: procrastinate.JobContext,
+        kind: str,
+        payload: dict[str, Any],
+        delivery_id: str,
+        installation_id: int | None = None,
+    ) -> None:
+        from github_app.dispatch import run_job
+
+        deps = context.additional_context["deps"]
+        job = context.job
+        await run_job(
+            Job(
+                id=str(job.id),
+                kind=kind,
+                payload=payload,
+                installation_id=installation_id,
+                delivery_id=delivery_id,
+                attempts=job.attempts + 1,
+            ),
+            deps,
+        )
+
+    return github_job
+
+
+def ensure_schema(database_url: str) -> None:
+    """Apply procrastinate's schema (once) and create the delivery table."""
+    try:
+        with psycopg.connect(conninfo(database_url), autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
+            ).fetchone()
+            connection.execute(DEDUP_TABLE_SQL)
+        if exists and exists[0]:
+            return
+        app = procrastinate.App(connector=SyncPsycopgConnector(conninfo=conninfo(database_url)))
+        with app.open():
+            app.schema_manager.apply_schema()
+    except psycopg.Error as error:
+        raise StoreError(f"cannot prepare the PostgreSQL job queue: {error}") from error
+
+
+class PostgresJobQueue:
+    """The web side of the procrastinate queue (implements ``JobQueue``)."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        ensure_schema(database_url)
+        self._app = procrastinate.App(
+            connector=SyncPsycopgConnector(conninfo=conninfo(database_url))
+        )
+        self._task = define_task(self._app)
+        self._app.open()
+        self._connection = psycopg.connect(conninfo(database_url), autocommit=True)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._connection.close()
+        self._app.close()
+
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delivery_id: str, installation_id: int | None
+    ) -> bool:
+        """Defer a job; return False (and defer nothing) when ``delivery_id`` was seen before."""
+        try:
+            added = self._connection.execute(
+                "INSERT INTO argus_github_deliveries (delivery_id, kind) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (delivery_id, kind),
+            ).rowcount
+            if added != 1:
+                return False
+            try:
+                self._task.defer(
+                    kind=kind,
+                    payload=payload,
+                    delivery_id=delivery_id,
+                    installation_id=installation_id,
+                )
+            except BaseException:
+                self._connection.execute(
+                    "DELETE FROM argus_github_deliveries WHERE delivery_id = %s", (delivery_id,)
+                )
+                raise
+        except psycopg.Error as error:
+            raise StoreError(f"cannot queue delivery {delivery_id}: {error}") from error
+        return True
+
+    def depth(self) -> int:
+        """Return the number of jobs waiting or running (for /metrics)."""
+        row = self._connection.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s "
+            "AND status IN ('todo', 'doing')",
+            (QUEUE_NAME,),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def statuses(self) -> dict[str, int]:
+        """Jobs by procrastinate status (``todo``, ``doing``, ``succeeded``, ``failed`` ...)."""
+        rows = self._connection.execute(
+            "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s "
+            "GROUP BY status",
+            (QUEUE_NAME,),
+        ).fetchall()
+        return {str(status): int(count) for status, count in rows}
+
+
+async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: float) -> int:
+    """Put the jobs of workers silent for ``seconds_since_heartbeat`` back in the queue."""
+    stalled = await app.job_manager.get_stalled_jobs(
+        queue=QUEUE_NAME, seconds_since_heartbeat=seconds_since_heartbeat
+    )
+    count = 0
+    for job in stalled:
+        _LOG.warning("job %s of a dead worker is retried", job.id)
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+async def run_postgres_worker(
+    database_url: str,
+    deps: Any,
+    *,
+    concurrency: int = 2,
+    heartbeat_seconds: float = 10.0,
+    stalled_seconds: float = 30.0,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Work the procrastinate queue until ``stop`` is set (or the process is signalled)."""
+    ensure_schema(database_url)
+    app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    define_task(app)
+    async with app.open_async():
+
+        async def sweep() -> None:
+            while True:
+                try:
+                    await retry_stalled_jobs(app, stalled_seconds)
+                except Exception as error:  # noqa: BLE001 - the next sweep tries again
+                    _LOG.warning("stalled-job sweep failed: %s", error)
+                await asyncio.sleep(max(stalled_seconds / 2, 0.5))
+
+        sweeper = asyncio.create_task(sweep())
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=[QUEUE_NAME],
+                concurrency=concurrency,
+                update_heartbeat_interval=heartbeat_seconds,
+                stalled_worker_timeout=stalled_seconds,
+                additional_context={"deps": deps},
+                fetch_job_polling_interval=1.0,
+                install_signal_handlers=stop is None,
+            )
+        )
+        waiters: set[asyncio.Task[Any]] = {worker}
+        if stop is not None:
+            waiters.add(asyncio.create_task(stop.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sweeper.cancel()
+            for task in waiters:
+                task.cancel()
+            for task in (sweeper, *waiters):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

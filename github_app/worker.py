@@ -1,0 +1,208 @@
+"""Working queued jobs: the embedded worker (inside ``argus serve``) and its composition.
+
+:class:`EmbeddedWorker` takes jobs from the :class:`~github_app.queue.SQLiteJobQueue` and hands
+each to ``github_app.dispatch.run_job``. It runs as asyncio tasks in the server's event loop
+(start it from the app's lifespan, stop it on shutdown) or alone in ``argus worker``. While a
+job runs its lease is renewed; a failure puts the job back with a backoff. Stopping gives an
+unfinished job back untried; a killed process leaves it to be retaken when its lease runs out.
+
+:func:`build_deps` assembles what jobs need from :class:`~github_app.settings.AppSettings`: the
+githubkit client for installations and the App's state in the SQLite store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from core.store.sqlite import SQLiteStore
+from github_app.dispatch import Deps, run_job
+from github_app.githubkit_adapter import GitHubAppClient
+from github_app.jobs import Job
+from github_app.metrics import AppMetrics
+from github_app.queue import SQLiteJobQueue
+from github_app.settings import AppSettings
+from github_app.state import AppState
+
+_LOG = logging.getLogger("argus.github_app.worker")
+
+JobRunner = Callable[[Job], Awaitable[None]]
+
+
+def worker_name() -> str:
+    """A name unique to this process: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def state_path(settings: AppSettings, environ: dict[str, str] | None = None) -> Path:
+    """Where the App's state lives: the SQLite database URL's file, else ``$ARGUS_HOME``."""
+    if settings.sqlite_path is not None:
+        return settings.sqlite_path
+    env = os.environ if environ is None else environ
+    return Path(env.get("ARGUS_HOME", ".argus")) / "github-app.db"
+
+
+def build_deps(
+    settings: AppSettings, metrics: AppMetrics | None = None, store: SQLiteStore | None = None
+) -> Deps:
+    """The jobs' dependencies: installation clients over githubkit, and the App's state."""
+    metrics = metrics or AppMetrics()
+    client = GitHubAppClient(
+        settings.app_id, settings.private_key, base_url=settings.api_url, metrics=metrics
+    )
+
+    def github_for(installation_id: int | None) -> Any:
+        if installation_id is None:
+            raise ValueError("this delivery names no installation")
+        return client.for_installation(installation_id)
+
+    state = AppState(store or SQLiteStore.open(state_path(settings)))
+    return Deps(github_for=github_for, state=state, metrics=metrics)
+
+
+class EmbeddedWorker:
+    """Asyncio tasks working the SQLite queue: ``await start()``, ``await stop()``."""
+
+    def __init__(
+        self,
+        queue: SQLiteJobQueue,
+        runner: JobRunner,
+        *,
+        concurrency: int = 2,
+        poll_seconds: float = 1.0,
+        metrics: AppMetrics | None = None,
+        name: str | None = None,
+    ):
+        self.queue = queue
+        self.runner = runner
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.metrics = metrics
+        self.name = name or worker_name()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self.paused = False
+
+    @classmethod
+    def for_deps(cls, queue: SQLiteJobQueue, deps: Deps, **options: Any) -> EmbeddedWorker:
+        """A worker that runs each job with ``run_job(job, deps)``."""
+
+        async def runner(job: Job) -> None:
+            await run_job(job, deps)
+
+        return cls(queue, runner, metrics=deps.metrics, **options)
+
+    async def start(self) -> None:
+        """Start the worker tasks in the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.queue.on_enqueue(self._notify)
+        self._tasks = [
+            asyncio.create_task(self._work(index), name=f"argus-worker-{index}")
+            for index in range(self.concurrency)
+        ]
+
+    async def stop(self) -> None:
+        """Stop the tasks; a job being run is given back to the queue untried."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set (for ``argus worker``)."""
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    def _notify(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    async def _work(self, index: int) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            job = None if self.paused else self.queue.claim(self.name)
+            if job is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                continue
+            await self._run(job)
+
+    async def _run(self, job: Job) -> None:
+        renewer = asyncio.create_task(self._renew(job))
+        started = time.perf_counter()
+        try:
+            await self.runner(job)
+        except asyncio.CancelledError:
+            self.queue.release(job, self.name)
+            raise
+        except Exception as error:  # noqa: BLE001 - any handler failure is retried later
+            status = self.queue.fail(job, self.name, f"{type(error).__name__}: {error}")
+            _LOG.warning(
+                "job %s (%s, delivery %s) failed on attempt %d: %s; now %s",
+                job.id,
+                job.kind,
+                job.delivery_id,
+                job.attempts,
+                error,
+                status,
+            )
+            if self.metrics is not None and status == "queued":
+                self.metrics.job(job.kind, "retried")
+        else:
+            self.queue.complete(job, self.name)
+            _LOG.info("job %s (%s) done in %.2f s", job.id, job.kind, time.perf_counter() - started)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, job: Job) -> None:
+        while True:
+            await asyncio.sleep(max(self.queue.lease_seconds / 3, 0.05))
+            if not self.queue.renew(job, self.name):
+                _LOG.warning("job %s: lease lost", job.id)
+                return
+
+
+def start_embedded_worker(
+    queue: SQLiteJobQueue, deps: Deps, **options: Any
+) -> Callable[[], Awaitable[None]]:
+    """For an app's lifespan: start a worker on ``queue`` now; returns the coroutine to stop it.
+
+    Call from inside the running event loop (the lifespan's startup), then ``await stop()``.
+    """
+    worker = EmbeddedWorker.for_deps(queue, deps, **options)
+    task = asyncio.get_running_loop().create_task(worker.start())
+
+    async def stop() -> None:
+        await task
+        await worker.stop()
+
+    return stop
