@@ -114,6 +114,9 @@ async def run_job(job: Job, deps: Deps) -> None:
     """Handle one queued delivery (the worker's entry point); errors propagate for a retry."""
     name = job.kind.split(".", 1)[0]
     event = make_event(name, job.payload, job.delivery_id)
+    deps.metrics.count(
+        "argus_github_typed_total", kind=job.kind, typed=str(event.typed is not None).lower()
+    )
     started = time.perf_counter()
     try:
         await dispatch(event, deps)

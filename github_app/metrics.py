@@ -21,6 +21,7 @@ from collections.abc import Callable
 _COUNTERS = {
     "argus_github_deliveries_total": "Webhook deliveries received, by event and outcome.",
     "argus_github_jobs_total": "Jobs worked, by kind and outcome.",
+    "argus_github_typed_total": "Jobs whose payload githubkit's models accepted (typed=true).",
     "argus_github_api_calls_total": "GitHub REST calls made, by endpoint and status.",
     "argus_github_rate_limit_waits_total": "Waits for GitHub rate limits, by kind.",
     "argus_github_rate_limit_wait_seconds_total": "Seconds spent waiting for rate limits.",
