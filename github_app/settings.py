@@ -105,4 +105,4 @@ def _private_key(value: str) -> str:
         text = path.read_text(encoding="utf-8")
     if _PEM_START not in text or "PRIVATE KEY-----" not in text:
         raise ConfigError("ARGUS_GITHUB_PRIVATE_KEY does not hold a PEM private key")
-    return text
+    return text.strip() + "\n"
