@@ -13,10 +13,12 @@ from urllib.parse import quote
 from core.predict.findings import Review, RiskLevel
 from core.report import ReportOptions, render
 from core.report.markdown import escape
+from core.report.summary import plural
 
 ANNOTATIONS_PER_REQUEST = 50
 CHECK_NAME = "Argus"
 _TEXT_LIMIT = 65_000
+_DETAILS = "<details>\n<summary>How this score is computed"
 _LEVEL_ANNOTATION = {RiskLevel.HIGH: "warning", RiskLevel.MEDIUM: "notice", RiskLevel.LOW: "notice"}
 ACTIONS = [
     {
@@ -83,9 +85,12 @@ def comment_body(
     """The sticky PR comment: core's Markdown, what changed since last time, and the footer."""
     options = ReportOptions(link_for=link_for, max_chars=60_000)
     body = render(review, "markdown", options=options).rstrip("\n")
-    parts = [body]
     if previous is not None:
-        parts.append(changes_since(previous, review_summary(review)))
+        # Right after the findings, before the "How this score is computed" block.
+        section = changes_since(previous, review_summary(review))
+        at = body.rfind(_DETAILS)
+        body = f"{body[:at]}{section}\n\n{body[at:]}" if at >= 0 else f"{body}\n\n{section}"
+    parts = [body]
     footer = [f"> {escape(note)}" for note in notes or []]
     if history_note:
         footer.append(f"<sub>{history_note}</sub>")
@@ -95,11 +100,12 @@ def comment_body(
 
 def check_summary(review: Review, notes: list[str] | None = None) -> str:
     """The check run's summary (Markdown, short: the comment has the detail)."""
+    risky = sum(1 for s in review.symbols if s.level is not RiskLevel.LOW)
     lines = [
         f"**{review.level.value.capitalize()} risk ({review.probability:.0%})**: "
-        f"{review.files_changed} files, +{review.lines_added} −{review.lines_deleted} lines, "
-        f"{len(review.bugs)} predicted bugs, "
-        f"{sum(1 for s in review.symbols if s.level is not RiskLevel.LOW)} risky functions.",
+        f"{plural(review.files_changed, 'file')}, +{review.lines_added} −{review.lines_deleted} "
+        f"lines, {plural(len(review.bugs), 'predicted bug')}, "
+        f"{plural(risky, 'risky function')}.",
     ]
     for factor in review.factors:
         lines.append(f"- {escape(factor.text, 200)}")

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from core.predict.findings import (
+    BugFinding,
+    Factor,
+    GeneratedTest,
+    Review,
+    RiskLevel,
+    SymbolRisk,
+    TestValidation,
+)
+from core.report import MARKER
+from github_app.render import (
+    check_annotations,
+    check_summary,
+    comment_body,
+    file_link,
+    review_summary,
+)
+from github_app.review_service import NO_HISTORY_NOTE
+from tests.core.report.snapshots import assert_matches_snapshot
+
+HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+
+def _review(head: str = HEAD, extra_bug: bool = True) -> Review:
+    bugs = [
+        BugFinding("PY001", "app/billing.py", 12, "Default to `None`.", 0.75, "python", title="Mutable default argument"),
+    ]
+    if extra_bug:
+        bugs.append(BugFinding("PY002", "app/billing.py", 30, "Catch what you expect.", 0.9, "python", end_line=31, title="Bare except"))
+    return Review(
+        probability=0.72,
+        level=RiskLevel.HIGH,
+        factors=(Factor("la", "Adds 120 lines", 0.2, 120.0), Factor("nf", "Touches 3 files", 0.1, 3.0)),
+        symbols=(
+            SymbolRisk("app/billing.py", "charge", "function", "python", 10, 40, 0.81, RiskLevel.HIGH, (Factor("cc", "Complexity 4 → 9", 0.3),)),
+            SymbolRisk("app/util.py", "slug", "function", "python", 3, 8, 0.12, RiskLevel.LOW),
+        ),
+        bugs=tuple(bugs),
+        files_changed=3,
+        lines_added=120,
+        lines_deleted=7,
+        model_version="test-model",
+        base="f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+        head=head,
+        tests=(
+            GeneratedTest(
+                "app/billing.py", "charge", "python", "pytest", "tests/test_charge.py",
+                "def test_charge():\n    assert charge(1) == 1\n", "pr_test",
+                TestValidation(runs=3, passed_runs=3, changed_lines_covered=8, changed_lines_total=10, tier="local"),
+            ),
+        ),
+    )
+
+
+LINK = file_link("https://github.com/Codertocat/Hello-World/pull/2", HEAD)
+
+
+def test_comment_snapshot():
+    body = comment_body(_review(), link_for=LINK, history_note=NO_HISTORY_NOTE)
+    assert body.startswith(MARKER)
+    assert f"https://github.com/Codertocat/Hello-World/blob/{HEAD}/app/billing.py#L12" in body
+    assert_matches_snapshot("github-app-comment.md", body)
+
+
+def test_comment_after_a_push_snapshot():
+    previous = review_summary(_review(head="a" * 40, extra_bug=False))
+    body = comment_body(_review(), link_for=LINK, previous=previous, history_note=NO_HISTORY_NOTE, notes=["A note"])
+    assert "Predicted bugs: 1 new, 0 gone, 1 still there" in body
+    assert_matches_snapshot("github-app-comment-after-push.md", body)
+
+
+def test_check_summary_snapshot():
+    summary = check_summary(_review(), notes=[".argus.yml could not be used (x); defaults apply"])
+    assert_matches_snapshot("github-app-check-summary.md", summary + "\n")
+
+
+def test_annotations_cover_bugs_and_risky_functions_only():
+    found = check_annotations(_review())
+    assert [(a["path"], a["start_line"], a["end_line"], a["annotation_level"]) for a in found] == [
+        ("app/billing.py", 12, 12, "warning"),
+        ("app/billing.py", 30, 31, "failure"),
+        ("app/billing.py", 10, 40, "warning"),
+    ]
+    assert found[2]["title"] == "High risk: charge"
+    assert "Complexity 4 → 9" in found[2]["message"]
+
+
+def test_file_links_quote_paths():
+    assert LINK("dir/a b.py", 0).endswith(f"/blob/{HEAD}/dir/a%20b.py#L1")
