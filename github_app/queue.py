@@ -120,7 +120,11 @@ class SQLiteJobQueue:
     # -- worker side -----------------------------------------------------------------------
 
     def claim(self, worker: str) -> Job | None:
-        """Take the oldest ready job (queued and due, or running with an expired lease)."""
+        """Take the oldest ready job (queued and due, or running with an expired lease).
+
+        A lease that ran out in this worker's own hands is not taken back: the job is still
+        running here (a long synchronous step kept the renewal from running), not dead.
+        """
         now = self.clock()
         try:
             with self._lock:
@@ -129,8 +133,9 @@ class SQLiteJobQueue:
                     row = self._db.execute(
                         "SELECT id, kind, payload, installation_id, delivery_id, attempts "
                         "FROM github_jobs WHERE (status = 'queued' AND run_after <= ?) "
-                        "OR (status = 'running' AND locked_until < ?) ORDER BY id LIMIT 1",
-                        (now, now),
+                        "OR (status = 'running' AND locked_until < ? AND locked_by != ?) "
+                        "ORDER BY id LIMIT 1",
+                        (now, now, worker),
                     ).fetchone()
                     if row is not None:
                         self._db.execute(

@@ -205,3 +205,13 @@ def test_stopping_gives_the_running_job_back(tmp_path: Path) -> None:
     assert queue.counts() == {"queued": 1}
     job = queue.claim("next")
     assert job is not None and job.attempts == 1
+
+
+def test_a_worker_does_not_take_back_its_own_expired_lease(
+    queue: SQLiteJobQueue, clock: Clock
+) -> None:
+    put(queue, "d-1")
+    assert queue.claim("busy") is not None
+    clock.now += 31  # a long synchronous step kept the renewal from running
+    assert queue.claim("busy") is None
+    assert queue.claim("other") is not None
