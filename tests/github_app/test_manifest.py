@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from github_app.dispatch import default_dispatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
+    manifest = yaml.safe_load((ROOT / "app.yml").read_text(encoding="utf-8"))
+    assert manifest["name"] and manifest["description"] and manifest["url"]
+    assert manifest["hook_attributes"]["url"].endswith("/webhooks/github")
+    assert set(manifest["default_events"]) == {"pull_request", "issue_comment", "check_run", "check_suite"}
+    assert manifest["default_permissions"] == {
+        "metadata": "read",
+        "contents": "write",
+        "pull_requests": "write",
+        "issues": "write",
+        "checks": "write",
+    }
+    # Every event with a handler is subscribed to (installation events are always sent).
+    handled = {key.split(".", 1)[0] for key in default_dispatcher().keys()}
+    assert handled - {"installation", "installation_repositories"} <= set(manifest["default_events"])
