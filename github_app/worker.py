@@ -206,3 +206,45 @@ def start_embedded_worker(
         await worker.stop()
 
     return stop
+
+
+def attach_embedded_worker(app: Any, queue: SQLiteJobQueue, deps: Deps, **options: Any) -> None:
+    """Run an :class:`EmbeddedWorker` for the lifetime of ``app`` (a FastAPI/Starlette app).
+
+    The app's own lifespan (if any) still runs; the worker starts after it and stops first.
+    ``app.state.worker`` holds the worker (``paused`` can be set to only acknowledge).
+    """
+    inner = app.router.lifespan_context
+    worker = EmbeddedWorker.for_deps(queue, deps, **options)
+    app.state.worker = worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: Any) -> Any:
+        async with inner(application) as state:
+            await worker.start()
+            try:
+                yield state
+            finally:
+                await worker.stop()
+
+    app.router.lifespan_context = lifespan
+
+
+def create_served_app(settings: AppSettings, *, work: bool = True, **options: Any) -> Any:
+    """The whole embedded App for one process: webhook app + SQLite queue + worker.
+
+    With ``work=False`` the worker starts paused (deliveries are only acknowledged and stored).
+    """
+    from github_app.app import AppDeps, create_app
+
+    if settings.sqlite_path is None:
+        raise ValueError("the embedded worker needs a sqlite:/// ARGUS_DATABASE_URL")
+    metrics = AppMetrics()
+    queue = SQLiteJobQueue(settings.sqlite_path)
+    metrics.track_queue_depth(queue.depth)
+    deps = build_deps(settings, metrics)
+    app = create_app(settings, AppDeps(queue=queue, metrics=metrics))
+    app.state.queue = queue
+    attach_embedded_worker(app, queue, deps, **options)
+    app.state.worker.paused = not work
+    return app
