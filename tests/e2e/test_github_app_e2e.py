@@ -122,7 +122,7 @@ def deliver(
 
 
 def done(served: ServedApp) -> int:
-    return served.app.state.queue.counts().get("done", 0)
+    return int(served.app.state.queue.counts().get("done", 0))
 
 
 def test_pull_request_opened_then_pushed(
