@@ -76,10 +76,16 @@ class Deps:
 
 def default_dispatcher() -> Dispatcher:
     """The App's table: every handler module registered."""
-    from github_app.handlers import check_run, installation, issue_comment, pull_request
+    from github_app.handlers import (
+        check_run,
+        installation,
+        issue_comment,
+        pull_request,
+        regression_job,
+    )
 
     dispatcher = Dispatcher()
-    for module in (pull_request, issue_comment, check_run, installation):
+    for module in (pull_request, issue_comment, check_run, installation, regression_job):
         module.register(dispatcher)
     return dispatcher
 

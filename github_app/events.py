@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from githubkit.exception import WebhookTypeNotFound
 from githubkit.webhooks import parse_obj
 from pydantic import ValidationError
 
@@ -55,10 +56,10 @@ class Event:
 
 
 def typed_model(name: str, payload: dict[str, Any]) -> Any:
-    """githubkit's model of the delivery, or None when the payload does not validate."""
+    """githubkit's model of the delivery; None when it does not validate or is not GitHub's."""
     try:
         return parse_obj(name, payload)
-    except (ValidationError, ValueError, KeyError):
+    except (ValidationError, WebhookTypeNotFound, ValueError, KeyError):
         return None
 
 

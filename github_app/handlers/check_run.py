@@ -15,6 +15,7 @@ def register(dispatcher: Dispatcher) -> None:
     """Add this module's handlers to the table."""
     dispatcher.add("check_run.requested_action", requested_action)
     dispatcher.add("check_run.rerequested", rerequested)
+    dispatcher.add("check_suite.rerequested", suite_rerequested)
 
 
 def _pull_requests(ctx: Context, event: Event) -> list[dict[str, Any]]:
@@ -44,3 +45,13 @@ async def rerequested(ctx: Context, event: Event) -> None:
     """Review again when someone presses GitHub's own "Re-run"."""
     for pull_request in _pull_requests(ctx, event):
         await review_and_report(ctx, pull_request, pushed=True)
+
+
+async def suite_rerequested(ctx: Context, event: Event) -> None:
+    """Review again when someone re-runs all checks of a commit that has open PRs."""
+    html_url = str((event.payload.get("repository") or {}).get("html_url", ""))
+    for pull_request in event.payload["check_suite"].get("pull_requests") or []:
+        number = pull_request["number"]
+        await review_and_report(
+            ctx, {**pull_request, "html_url": f"{html_url}/pull/{number}"}, pushed=True
+        )

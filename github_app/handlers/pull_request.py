@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import ArgusError
 from core.predict.findings import Review, RiskLevel
 from core.report import MARKER
 from github_app.config import RepoConfig
@@ -66,6 +67,10 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
     ):
         ctx.log.info("%s is beyond the plan's repository limit", ctx.full_name)
         return
+    recorded = ctx.state.installation(ctx.installation_id) if ctx.installation_id else None
+    if recorded is not None and recorded.suspended:
+        ctx.log.info("installation %s is suspended", ctx.installation_id)
+        return
     check = await ctx.github.create_check_run(
         ctx.owner, ctx.repo, name=CHECK_NAME, head_sha=ref.head_sha, status="in_progress"
     )
@@ -74,7 +79,21 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
     deps = ctx.services
     model = (deps.review_model if deps is not None else None) or shipped_model()
     ignored = ctx.state.ignored_globs(ctx.full_name, ref.number)
-    review = await review_pull_request(ctx.github, ref, config, model, ignored)
+    try:
+        review = await review_pull_request(ctx.github, ref, config, model, ignored)
+    except ArgusError as error:
+        # Bad input (a diff that does not parse, ...) will not get better on a retry.
+        ctx.log.warning("review failed: %s", error)
+        await ctx.github.update_check_run(
+            ctx.owner,
+            ctx.repo,
+            int(check["id"]),
+            status="completed",
+            conclusion="neutral",
+            output={"title": "Argus could not review this change", "summary": str(error)},
+            actions=ACTIONS,
+        )
+        return
     if config.generate_tests and deps is not None and deps.generate_tests is not None:
         from github_app.handlers.tests import with_tests
 

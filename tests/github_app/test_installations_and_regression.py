@@ -120,3 +120,50 @@ def test_regression_test_pr_is_opened_through_the_port(github, deps):
     assert pull["branch"] == "argus/regression-p-42" and pull["base"] == "main"
     assert pull["files"] == {"tests/test_charge_regression.py": test.source}
     assert "fails on the code where the error happened" in pull["body"]
+
+
+def test_regression_job_opens_the_pr(github, deps):
+    from github_app.dispatch import run_job
+    from github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
+    from github_app.jobs import Job
+
+    test = GeneratedTest(
+        "app/pay.py", "charge", "python", "pytest", "tests/test_charge_regression.py",
+        "def test_charge():\n    assert True\n", "regression_test",
+        TestValidation(runs=3, passed_runs=3, fails_before=True, passes_after=True),
+        pattern_id="p-7",
+    )
+    job = Job("1", REGRESSION_KIND, regression_payload(1, "octo/shop", test, base="trunk"), 1, "r-1")
+    asyncio.run(run_job(job, deps))
+    (pull,) = github.pulls
+    assert (pull["base"], pull["branch"]) == ("trunk", "argus/regression-p-7")
+    assert pull["files"] == {"tests/test_charge_regression.py": test.source}
+
+
+def test_suspended_installations_are_not_reviewed(github, deps, state: AppState):
+    state.record_installation(1, "Codertocat")
+    state.set_suspended(1, True)
+    _deliver(deps, "pull_request.opened.payload.json")
+    assert github.calls == []
+
+
+def test_a_diff_that_does_not_parse_completes_the_check_run_neutral(github, deps):
+    github.diff = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@ nonsense\n-a\n"
+    _deliver(deps, "pull_request.opened.payload.json")
+    (run,) = github.check_runs.values()
+    assert run[0]["status"] == "in_progress"
+    assert run[-1]["status"] == "completed" and run[-1]["conclusion"] == "neutral"
+    assert run[-1]["output"]["title"] == "Argus could not review this change"
+    assert github.comments == {}
+
+
+def test_check_suite_rerequested_reviews_its_pull_requests(github, deps):
+    def with_pr(data):
+        data["repository"]["full_name"] = "Codertocat/Hello-World"
+        data["check_suite"]["pull_requests"] = [
+            {"number": 2, "head": {"sha": HEAD}, "base": {"sha": "b" * 40}}
+        ]
+
+    _deliver(deps, "check_suite.rerequested.payload.json", change=with_pr)
+    assert github.names()[0] == "create_check_run"
+    assert "create_comment" in github.names()

@@ -133,6 +133,7 @@ def test_health_and_ingestion_routes_are_mounted(client):
 ROUTED = {
     "check_run.requested_action": 1,
     "check_run.rerequested": 1,
+    "check_suite.rerequested": 1,
     "installation.created": 1,
     "installation.deleted": 1,
     "installation.suspend": 1,

@@ -1,0 +1,45 @@
+"""The queued job that opens a regression-test PR, so ingestion can hand the test over.
+
+Ingestion (or any producer) enqueues ``regression_payload(...)`` with the kind
+:data:`REGRESSION_KIND`; the worker runs :func:`handle`, which opens the PR via the port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from core.predict.findings import GeneratedTest, TestValidation
+from github_app.context import Context
+from github_app.dispatch import Dispatcher
+from github_app.events import Event
+from github_app.handlers.regression import open_regression_test_pr
+
+REGRESSION_KIND = "argus_regression_test"
+
+
+def register(dispatcher: Dispatcher) -> None:
+    """Add this module's handler to the table."""
+    dispatcher.add(REGRESSION_KIND, handle)
+
+
+def regression_payload(
+    installation_id: int, full_name: str, test: GeneratedTest, base: str = "main"
+) -> dict[str, Any]:
+    """The job payload for :func:`handle` (shaped like a webhook's, so the context works)."""
+    return {
+        "installation": {"id": installation_id},
+        "repository": {"full_name": full_name},
+        "base": base,
+        "test": asdict(test),
+    }
+
+
+async def handle(ctx: Context, event: Event) -> None:
+    """Open the PR adding the test."""
+    data = dict(event.payload["test"])
+    data["validation"] = TestValidation(**data.get("validation") or {})
+    pull = await open_regression_test_pr(
+        ctx, GeneratedTest(**data), base=str(event.payload.get("base") or "main")
+    )
+    ctx.log.info("regression test PR opened: #%s", pull.get("number"))
