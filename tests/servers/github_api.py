@@ -790,7 +790,7 @@ def demo_pull_request_payload(
         (WEBHOOK_FIXTURES / f"pull_request.{action}.payload.json").read_text(encoding="utf-8")
     )
     payload["number"] = DEMO_PULL
-    payload["installation"] = {"id": installation_id}
+    payload["installation"] = {**payload.get("installation", {}), "id": installation_id}
     repository = payload["repository"]
     repository.update(
         name=DEMO_REPO,

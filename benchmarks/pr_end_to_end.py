@@ -1,0 +1,110 @@
+"""PR review end to end: from a delivery received to the comment and check run posted.
+
+Everything is real except GitHub, which is the local GitHub API server of
+``tests/servers/github_api.py`` (loopback HTTP, the demo repository as acme/orders, PR #7 from
+``feature/bulk-discounts`` into ``main``, so the diff and file contents come from git). The App
+runs as the embedded default does (``github_app.worker.create_served_app``: the webhook
+endpoint, the SQLite queue and the worker in one uvicorn process, here in a thread of this
+process). Test generation is off (no ``generate_tests`` service is configured).
+
+Each run posts a signed ``pull_request.opened`` delivery (a fresh delivery id, and a fresh PR
+number so every run creates its comment rather than updating one) and measures the time from
+sending it until the local server has both the completed check run and the comment. The first
+run (imports, model load) is reported separately and not counted in the median.
+
+    .venv/bin/python benchmarks/pr_end_to_end.py [--runs 7]
+
+Prints each run and last the median. Target (issue 5): <= 5 s without test generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from github_app.settings import AppSettings  # noqa: E402
+from tests.e2e.test_github_app_e2e import ServedApp  # noqa: E402
+from tests.servers.github_api import (  # noqa: E402
+    DEMO_BASE,
+    DEMO_HEAD,
+    DEMO_OWNER,
+    DEMO_REPO,
+    GitHubAPIServer,
+    build_demo_repo,
+    demo_pull_request_payload,
+    rsa_key_pair,
+    signed_headers,
+)
+
+SECRET = "benchmark-secret"
+APP_ID = 9
+INSTALLATION = 3
+
+
+def one_run(served: ServedApp, github: GitHubAPIServer, repo: Path, number: int) -> float:
+    github.add_pull_request(DEMO_OWNER, DEMO_REPO, number, base=DEMO_BASE, head=DEMO_HEAD)
+    payload = demo_pull_request_payload("opened", repo, INSTALLATION)
+    payload["number"] = payload["pull_request"]["number"] = number
+    body = json.dumps(payload).encode("utf-8")
+    headers = signed_headers(SECRET, body, "pull_request", str(uuid.uuid4()))
+    runs_before = len(github.check_runs)
+    started = time.perf_counter()
+    answer = httpx.post(f"{served.url}/webhooks/github", content=body, headers=headers)
+    if answer.status_code != 202:
+        raise SystemExit(f"delivery refused: {answer.status_code} {answer.text}")
+    deadline = started + 120
+    while time.perf_counter() < deadline:
+        comments = github.issue_comments(DEMO_OWNER, DEMO_REPO, number)
+        runs = list(github.check_runs.values())[runs_before:]
+        if comments and runs and runs[-1]["status"] == "completed":
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    raise SystemExit(f"run for PR #{number} did not finish in 120 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    arguments = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="argus-pr-e2e-"))
+    repo = build_demo_repo(work / "orders")
+    private, public = rsa_key_pair()
+    with GitHubAPIServer(APP_ID, public) as github:
+        github.add_repository(DEMO_OWNER, DEMO_REPO, repo, default_branch=DEMO_BASE)
+        settings = AppSettings(
+            APP_ID, private, SECRET, api_url=github.url, database_url=f"sqlite:///{work}/app.db"
+        )
+        with ServedApp(settings, poll_seconds=0.5) as served:
+            first = one_run(served, github, repo, 100)
+            print(f"first run (cold: imports, model load): {first:.2f} s")
+            times = []
+            for index in range(arguments.runs):
+                seconds = one_run(served, github, repo, 101 + index)
+                times.append(seconds)
+                print(f"run {index + 1}: {seconds:.2f} s", flush=True)
+    calls = len(github.requests) / (arguments.runs + 1)
+    print(
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+        f"{calls:.0f} GitHub API calls per run; test generation off"
+    )
+    print(
+        f"median delivery -> comment and completed check run: {statistics.median(times):.2f} s "
+        f"over {arguments.runs} runs (min {min(times):.2f}, max {max(times):.2f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
