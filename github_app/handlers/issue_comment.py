@@ -142,6 +142,14 @@ async def _tests(ctx: Context, number: int, command: Command, login: str) -> Non
     if notes:
         await reply(ctx, number, "\n\n".join(notes))
         return
+    if not review.tests:
+        await reply(
+            ctx,
+            number,
+            "No generated test survived validation (or the repository has no clone on the "
+            "Argus server holding this commit).",
+        )
+        return
     lines = [f"Generated {len(review.tests)} tests:"]
     for test in review.tests:
         validation = test.validation

@@ -6,7 +6,12 @@ from __future__ import annotations
 def risky_module(functions: int) -> str:
     lines = []
     for index in range(functions):
-        lines += [f"def collect_{index}(item, bucket=[]):", "    bucket.append(item)", "    return bucket", ""]
+        lines += [
+            f"def collect_{index}(item, bucket=[]):",
+            "    bucket.append(item)",
+            "    return bucket",
+            "",
+        ]
     return "\n".join(lines)
 
 

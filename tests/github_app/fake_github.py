@@ -67,7 +67,9 @@ class FakeGitHub:
         self.check_runs[run_id] = [fields]
         return {"id": run_id, **fields}
 
-    async def update_check_run(self, owner: str, repo: str, check_run_id: int, **fields: Any) -> dict:
+    async def update_check_run(
+        self, owner: str, repo: str, check_run_id: int, **fields: Any
+    ) -> dict:
         annotations = (fields.get("output") or {}).get("annotations") or []
         assert len(annotations) <= 50, "GitHub takes at most 50 annotations per request"
         self.calls.append(("update_check_run", fields))
@@ -79,9 +81,23 @@ class FakeGitHub:
         return self.permissions.get(username, "none")
 
     async def create_branch_commit_and_pr(
-        self, owner: str, repo: str, base: str, branch: str, files: dict[str, str], title: str, body: str
+        self,
+        owner: str,
+        repo: str,
+        base: str,
+        branch: str,
+        files: dict[str, str],
+        title: str,
+        body: str,
     ) -> dict:
-        pull = {"number": 900 + len(self.pulls), "base": base, "branch": branch, "files": files, "title": title, "body": body}
+        pull = {
+            "number": 900 + len(self.pulls),
+            "base": base,
+            "branch": branch,
+            "files": files,
+            "title": title,
+            "body": body,
+        }
         self.calls.append(("create_branch_commit_and_pr", pull))
         self.pulls.append(pull)
         return pull

@@ -111,8 +111,13 @@ def test_regression_test_pr_is_opened_through_the_port(github, deps):
     event = make_event("issue_comment", payload("issue_comment.created.payload.json"), "d")
     ctx = context_for(event, deps)
     test = GeneratedTest(
-        "app/pay.py", "charge", "python", "pytest", "tests/test_charge_regression.py",
-        "def test_charge():\n    assert True\n", "regression_test",
+        "app/pay.py",
+        "charge",
+        "python",
+        "pytest",
+        "tests/test_charge_regression.py",
+        "def test_charge():\n    assert True\n",
+        "regression_test",
         TestValidation(runs=3, passed_runs=3, fails_before=True, passes_after=True),
         pattern_id="p-42",
     )
@@ -128,12 +133,19 @@ def test_regression_job_opens_the_pr(github, deps):
     from github_app.jobs import Job
 
     test = GeneratedTest(
-        "app/pay.py", "charge", "python", "pytest", "tests/test_charge_regression.py",
-        "def test_charge():\n    assert True\n", "regression_test",
+        "app/pay.py",
+        "charge",
+        "python",
+        "pytest",
+        "tests/test_charge_regression.py",
+        "def test_charge():\n    assert True\n",
+        "regression_test",
         TestValidation(runs=3, passed_runs=3, fails_before=True, passes_after=True),
         pattern_id="p-7",
     )
-    job = Job("1", REGRESSION_KIND, regression_payload(1, "octo/shop", test, base="trunk"), 1, "r-1")
+    job = Job(
+        "1", REGRESSION_KIND, regression_payload(1, "octo/shop", test, base="trunk"), 1, "r-1"
+    )
     asyncio.run(run_job(job, deps))
     (pull,) = github.pulls
     assert (pull["base"], pull["branch"]) == ("trunk", "argus/regression-p-7")

@@ -13,7 +13,12 @@ def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
     manifest = yaml.safe_load((ROOT / "app.yml").read_text(encoding="utf-8"))
     assert manifest["name"] and manifest["description"] and manifest["url"]
     assert manifest["hook_attributes"]["url"].endswith("/webhooks/github")
-    assert set(manifest["default_events"]) == {"pull_request", "issue_comment", "check_run", "check_suite"}
+    assert set(manifest["default_events"]) == {
+        "pull_request",
+        "issue_comment",
+        "check_run",
+        "check_suite",
+    }
     assert manifest["default_permissions"] == {
         "metadata": "read",
         "contents": "write",

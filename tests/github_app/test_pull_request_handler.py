@@ -35,7 +35,9 @@ def test_opened_runs_check_in_progress_then_completed_with_annotations_in_batche
     _arrange(github, functions=26)  # a bug and a risky function each: 52 annotations
     _deliver(deps, "pull_request.opened.payload.json")
     first, *updates = _check_requests(github)
-    assert first["status"] == "in_progress" and first["head_sha"] == HEAD and first["name"] == "Argus"
+    assert (
+        first["status"] == "in_progress" and first["head_sha"] == HEAD and first["name"] == "Argus"
+    )
     assert github.names().index("create_check_run") < github.names().index("get_pull_request_diff")
     assert len(updates) == 2
     assert [len(u["output"]["annotations"]) for u in updates] == [50, 2]
@@ -61,7 +63,9 @@ def test_one_sticky_comment_created_then_updated_on_push(github, deps):
     (comment,) = github.comments.values()
     assert comment["body"].startswith(MARKER)
     assert NO_HISTORY_NOTE in comment["body"]
-    assert f"https://github.com/Codertocat/Hello-World/blob/{HEAD}/app/service.py#L" in comment["body"]
+    assert (
+        f"https://github.com/Codertocat/Hello-World/blob/{HEAD}/app/service.py#L" in comment["body"]
+    )
     assert "What changed since the last report" not in comment["body"]
 
     _arrange(github, functions=4)

@@ -25,16 +25,48 @@ HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 def _review(head: str = HEAD, extra_bug: bool = True) -> Review:
     bugs = [
-        BugFinding("PY001", "app/billing.py", 12, "Default to `None`.", 0.75, "python", title="Mutable default argument"),
+        BugFinding(
+            "PY001",
+            "app/billing.py",
+            12,
+            "Default to `None`.",
+            0.75,
+            "python",
+            title="Mutable default argument",
+        ),
     ]
     if extra_bug:
-        bugs.append(BugFinding("PY002", "app/billing.py", 30, "Catch what you expect.", 0.9, "python", end_line=31, title="Bare except"))
+        bugs.append(
+            BugFinding(
+                "PY002",
+                "app/billing.py",
+                30,
+                "Catch what you expect.",
+                0.9,
+                "python",
+                end_line=31,
+                title="Bare except",
+            )
+        )
     return Review(
         probability=0.72,
         level=RiskLevel.HIGH,
-        factors=(Factor("la", "Adds 120 lines", 0.2, 120.0), Factor("nf", "Touches 3 files", 0.1, 3.0)),
+        factors=(
+            Factor("la", "Adds 120 lines", 0.2, 120.0),
+            Factor("nf", "Touches 3 files", 0.1, 3.0),
+        ),
         symbols=(
-            SymbolRisk("app/billing.py", "charge", "function", "python", 10, 40, 0.81, RiskLevel.HIGH, (Factor("cc", "Complexity 4 → 9", 0.3),)),
+            SymbolRisk(
+                "app/billing.py",
+                "charge",
+                "function",
+                "python",
+                10,
+                40,
+                0.81,
+                RiskLevel.HIGH,
+                (Factor("cc", "Complexity 4 → 9", 0.3),),
+            ),
             SymbolRisk("app/util.py", "slug", "function", "python", 3, 8, 0.12, RiskLevel.LOW),
         ),
         bugs=tuple(bugs),
@@ -46,9 +78,20 @@ def _review(head: str = HEAD, extra_bug: bool = True) -> Review:
         head=head,
         tests=(
             GeneratedTest(
-                "app/billing.py", "charge", "python", "pytest", "tests/test_charge.py",
-                "def test_charge():\n    assert charge(1) == 1\n", "pr_test",
-                TestValidation(runs=3, passed_runs=3, changed_lines_covered=8, changed_lines_total=10, tier="local"),
+                "app/billing.py",
+                "charge",
+                "python",
+                "pytest",
+                "tests/test_charge.py",
+                "def test_charge():\n    assert charge(1) == 1\n",
+                "pr_test",
+                TestValidation(
+                    runs=3,
+                    passed_runs=3,
+                    changed_lines_covered=8,
+                    changed_lines_total=10,
+                    tier="local",
+                ),
             ),
         ),
     )
@@ -66,7 +109,9 @@ def test_comment_snapshot():
 
 def test_comment_after_a_push_snapshot():
     previous = review_summary(_review(head="a" * 40, extra_bug=False))
-    body = comment_body(_review(), link_for=LINK, previous=previous, history_note=NO_HISTORY_NOTE, notes=["A note"])
+    body = comment_body(
+        _review(), link_for=LINK, previous=previous, history_note=NO_HISTORY_NOTE, notes=["A note"]
+    )
     assert "Predicted bugs: 1 new, 0 gone, 1 still there" in body
     assert_matches_snapshot("github-app-comment-after-push.md", body)
 

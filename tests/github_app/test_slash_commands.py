@@ -33,7 +33,11 @@ def _open_pr(github, deps) -> None:
     text = risky_module(3)
     github.diff = added_file_diff(PATH, text)
     github.files[(PATH, HEAD)] = text.encode()
-    asyncio.run(dispatch(make_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps))
+    asyncio.run(
+        dispatch(
+            make_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps
+        )
+    )
     github.calls.clear()
 
 
@@ -94,7 +98,17 @@ def test_tests_are_metered_and_tier_capped_by_plan(github, deps, state: AppState
 
     async def generate(*, ctx, review, tier, target):
         seen.update(tier=tier, target=target)
-        return (GeneratedTest("app/service.py", "collect_0", "python", "pytest", "tests/test_x.py", "def test_x():\n    pass\n", "pr_test"),)
+        return (
+            GeneratedTest(
+                "app/service.py",
+                "collect_0",
+                "python",
+                "pytest",
+                "tests/test_x.py",
+                "def test_x():\n    pass\n",
+                "pr_test",
+            ),
+        )
 
     deps.generate_tests = generate
     state.record_installation(1, "Codertocat")
@@ -113,11 +127,21 @@ def test_pause_and_resume(github, deps):
     _comment(deps, "/argus pause")
     assert "paused" in _replies(github)[-1]
     github.calls.clear()
-    asyncio.run(dispatch(make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"), deps))
+    asyncio.run(
+        dispatch(
+            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"),
+            deps,
+        )
+    )
     assert github.calls == []
     _comment(deps, "/argus resume")
     github.calls.clear()
-    asyncio.run(dispatch(make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"), deps))
+    asyncio.run(
+        dispatch(
+            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"),
+            deps,
+        )
+    )
     assert "create_check_run" in github.names()
 
 

@@ -69,8 +69,14 @@ def _sign(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _post(client, event: str, body: bytes, delivery: str = "72d3162e", signature: str | None = "sign"):
-    headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery, "Content-Type": "application/json"}
+def _post(
+    client, event: str, body: bytes, delivery: str = "72d3162e", signature: str | None = "sign"
+):
+    headers = {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "Content-Type": "application/json",
+    }
     if signature == "sign":
         headers["X-Hub-Signature-256"] = _sign(body)
     elif signature is not None:
@@ -148,7 +154,9 @@ ROUTED = {
 
 
 @pytest.mark.parametrize("path", sorted(WEBHOOKS.glob("*.json")), ids=lambda p: p.name)
-def test_every_recorded_payload_is_accepted_parsed_and_routed(client, queue, path: Path, deps, github):
+def test_every_recorded_payload_is_accepted_parsed_and_routed(
+    client, queue, path: Path, deps, github
+):
     event_name = path.name.split(".", 1)[0]
     response = _post(client, event_name, path.read_bytes(), delivery=path.name)
     assert response.status_code == 202
