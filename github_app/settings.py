@@ -27,6 +27,8 @@ class AppSettings:
     webhook_secret: str
     api_url: str = DEFAULT_API_URL
     database_url: str = DEFAULT_DATABASE_URL
+    checkouts_dir: Path | None = None
+    """Where clones for test generation live (``<dir>/<owner>/<repo>``); None: no tests."""
 
     @property
     def uses_postgres(self) -> bool:
@@ -90,7 +92,13 @@ def load_settings(
         raise ConfigError(
             f"ARGUS_DATABASE_URL must be sqlite:///<path> or postgresql://..., got {database_url!r}"
         )
-    return AppSettings(int(app_id_text), private_key, secret, api_url.rstrip("/"), database_url)
+    checkouts_text = values.get("ARGUS_GITHUB_CHECKOUTS", "").strip()
+    checkouts = Path(checkouts_text).expanduser() if checkouts_text else None
+    if checkouts is not None and not checkouts.is_dir():
+        raise ConfigError(f"ARGUS_GITHUB_CHECKOUTS must be a directory; {checkouts} is not one")
+    return AppSettings(
+        int(app_id_text), private_key, secret, api_url.rstrip("/"), database_url, checkouts
+    )
 
 
 def _private_key(value: str) -> str:

@@ -39,6 +39,7 @@ def test_a_missing_value_stops_start_up_naming_it(name):
         ("ARGUS_GITHUB_PRIVATE_KEY", "/nowhere/key.pem"),
         ("ARGUS_GITHUB_API_URL", "ftp://example.com"),
         ("ARGUS_DATABASE_URL", "mysql://db"),
+        ("ARGUS_GITHUB_CHECKOUTS", "/nowhere/clones"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_it(name, value):
@@ -60,6 +61,11 @@ def test_private_key_path_and_dotenv(tmp_path: Path):
     assert settings.app_id == 8  # the environment wins over .env
     assert settings.private_key == PEM and settings.webhook_secret == "from file"
     assert settings.uses_postgres and settings.sqlite_path is None
+    assert settings.checkouts_dir is None
+    assert (
+        load_settings({**GOOD, "ARGUS_GITHUB_CHECKOUTS": str(tmp_path)}, None).checkouts_dir
+        == tmp_path
+    )
 
 
 def test_config_defaults_and_values():
