@@ -1,8 +1,9 @@
 """Working queued jobs: the embedded worker (inside ``argus serve``) and its composition.
 
 :class:`EmbeddedWorker` takes jobs from the :class:`~github_app.queue.SQLiteJobQueue` and hands
-each to ``github_app.dispatch.run_job``. It runs as asyncio tasks in the server's event loop
-(start it from the app's lifespan, stop it on shutdown) or alone in ``argus worker``. While a
+each to ``github_app.dispatch.run_job``. It runs as asyncio tasks: in a thread of its own inside
+the server process (:class:`WorkerThread`, started and stopped by the app's lifespan, see
+:func:`create_served_app`), or alone in ``argus worker``. While a
 job runs its lease is renewed; a failure puts the job back with a backoff. Stopping gives an
 unfinished job back untried; a killed process leaves it to be retaken when its lease runs out.
 
@@ -17,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -230,8 +232,93 @@ def attach_embedded_worker(app: Any, queue: SQLiteJobQueue, deps: Deps, **option
     app.router.lifespan_context = lifespan
 
 
+class WorkerThread:
+    """An :class:`EmbeddedWorker` in a thread of its own, with its own event loop.
+
+    Reviews parse and score code synchronously; in a thread of their own they do not hold up
+    the web server's event loop (the interpreter switches threads every few milliseconds), so
+    webhooks are still acknowledged at once while a review runs. ``deps_factory`` is called in
+    the worker thread (the App's state holds a SQLite connection that stays in one thread).
+    """
+
+    def __init__(
+        self,
+        queue: SQLiteJobQueue,
+        deps_factory: Callable[[], Deps],
+        *,
+        paused: bool = False,
+        **options: Any,
+    ):
+        self.queue = queue
+        self.deps_factory = deps_factory
+        self.paused = paused
+        self.options = options
+        self.worker: EmbeddedWorker | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the thread and wait until its worker is running."""
+        self._thread = threading.Thread(target=self._run, name="argus-worker", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the worker thread did not start")
+        if self._error is not None:
+            raise self._error
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the worker (a running job goes back to the queue) and join the thread."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            try:
+                deps = self.deps_factory()
+                worker = EmbeddedWorker.for_deps(self.queue, deps, **self.options)
+                worker.paused = self.paused
+                self.worker = worker
+                await worker.start()
+            except BaseException as error:
+                self._error = error
+                raise
+            finally:
+                self._ready.set()
+            try:
+                await self._stop.wait()
+            finally:
+                await worker.stop()
+
+        with contextlib.suppress(Exception):
+            asyncio.run(main())
+
+
+def attach_worker_thread(app: Any, thread: WorkerThread) -> None:
+    """Run ``thread`` for the lifetime of ``app`` (started after the app's own lifespan)."""
+    inner = app.router.lifespan_context
+    app.state.worker_thread = thread
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: Any) -> Any:
+        async with inner(application) as state:
+            await asyncio.to_thread(thread.start)
+            try:
+                yield state
+            finally:
+                await asyncio.to_thread(thread.stop)
+
+    app.router.lifespan_context = lifespan
+
+
 def create_served_app(settings: AppSettings, *, work: bool = True, **options: Any) -> Any:
-    """The whole embedded App for one process: webhook app + SQLite queue + worker.
+    """The whole embedded App for one process: webhook app + SQLite queue + worker thread.
 
     With ``work=False`` the worker starts paused (deliveries are only acknowledged and stored).
     """
@@ -242,9 +329,8 @@ def create_served_app(settings: AppSettings, *, work: bool = True, **options: An
     metrics = AppMetrics()
     queue = SQLiteJobQueue(settings.sqlite_path)
     metrics.track_queue_depth(queue.depth)
-    deps = build_deps(settings, metrics)
     app = create_app(settings, AppDeps(queue=queue, metrics=metrics))
     app.state.queue = queue
-    attach_embedded_worker(app, queue, deps, **options)
-    app.state.worker.paused = not work
+    thread = WorkerThread(queue, lambda: build_deps(settings, metrics), paused=not work, **options)
+    attach_worker_thread(app, thread)
     return app

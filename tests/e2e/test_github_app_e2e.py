@@ -2,7 +2,7 @@
 githubkit pointed at the local GitHub API server seeded with the demo repository.
 
 The app is ``github_app.worker.create_served_app`` (the webhook app from ``create_app``, the
-embedded SQLite queue and its worker in the same process and event loop).
+embedded SQLite queue, and its worker in a thread of the same process).
 """
 
 from __future__ import annotations
