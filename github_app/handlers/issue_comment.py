@@ -18,6 +18,7 @@ from github_app.events import Event
 from github_app.handlers.pull_request import review_and_report
 from github_app.handlers.tests import quota_note, with_tests
 from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
+from github_app.state import REPOSITORY_WIDE
 
 PREFIX = "/argus"
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -29,8 +30,8 @@ HELP = """Argus commands (collaborators with write access):
 | `/argus review` | review the pull request again |
 | `/argus tests [path[:function]]` | generate and validate tests (uses the plan's test runs) |
 | `/argus explain path[:line]` | why a changed function is risky |
-| `/argus ignore <glob>` | leave matching paths out of this PR's reviews |
-| `/argus pause` / `/argus resume` | stop or restart reviews of this PR |
+| `/argus ignore <glob> [--repo]` | leave matching paths out of this PR's (or all) reviews |
+| `/argus pause [--repo]` / `/argus resume [--repo]` | stop or restart reviews |
 | `/argus feedback up\\|down` | tell us whether the report helped |
 """
 
@@ -192,23 +193,39 @@ async def _explain(ctx: Context, number: int, command: Command, login: str) -> N
     await reply(ctx, number, "\n".join(lines))
 
 
+def _scope(command: Command, number: int) -> tuple[tuple[str, ...], int, str]:
+    """Arguments without ``--repo``, the switch's PR number (0 for the repository), and a name."""
+    if "--repo" in command.arguments:
+        rest = tuple(a for a in command.arguments if a != "--repo")
+        return rest, REPOSITORY_WIDE, "this repository"
+    return command.arguments, number, "this pull request"
+
+
 async def _ignore(ctx: Context, number: int, command: Command, login: str) -> None:
-    if len(command.arguments) != 1:
-        await reply(ctx, number, "Usage: `/argus ignore <glob>` (for example `docs/**`)")
+    arguments, scope, where = _scope(command, number)
+    if len(arguments) != 1:
+        await reply(ctx, number, "Usage: `/argus ignore <glob> [--repo]` (for example `docs/**`)")
         return
-    glob = command.arguments[0]
-    ctx.state.add_ignored(ctx.full_name, number, glob)
-    await reply(ctx, number, f"Paths matching `{escape(glob, 200)}` are left out from now on.")
+    glob = arguments[0]
+    ctx.state.add_ignored(ctx.full_name, scope, glob)
+    await reply(
+        ctx, number, f"Paths matching `{escape(glob, 200)}` are left out of {where} from now on."
+    )
 
 
 async def _pause(ctx: Context, number: int, command: Command, login: str) -> None:
-    ctx.state.set_paused(ctx.full_name, number, True)
-    await reply(ctx, number, "Reviews of this pull request are paused; `/argus resume` restarts.")
+    _, scope, where = _scope(command, number)
+    ctx.state.set_paused(ctx.full_name, scope, True)
+    await reply(ctx, number, f"Reviews of {where} are paused; `/argus resume` restarts them.")
 
 
 async def _resume(ctx: Context, number: int, command: Command, login: str) -> None:
-    ctx.state.set_paused(ctx.full_name, number, False)
-    await reply(ctx, number, "Reviews of this pull request are back on.")
+    _, scope, where = _scope(command, number)
+    ctx.state.set_paused(ctx.full_name, scope, False)
+    note = ""
+    if ctx.state.is_paused(ctx.full_name, number):
+        note = " (the repository is still paused: `/argus resume --repo`)"
+    await reply(ctx, number, f"Reviews of {where} are back on{note}.")
 
 
 async def _feedback(ctx: Context, number: int, command: Command, login: str) -> None:

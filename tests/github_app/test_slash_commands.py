@@ -176,3 +176,16 @@ def test_feedback_is_recorded(github, deps, state: AppState):
     assert rows == [("Codertocat", 1)]
     _comment(deps, "/argus feedback sideways")
     assert "Usage" in _replies(github)[-1]
+
+
+def test_repository_wide_pause_and_ignore(github, deps, state: AppState):
+    github.permissions["Codertocat"] = "write"
+    _comment(deps, "/argus pause --repo")
+    assert "Reviews of this repository are paused" in _replies(github)[-1]
+    assert state.is_paused("Codertocat/Hello-World", 99)
+    _comment(deps, "/argus resume")
+    assert "still paused" in _replies(github)[-1]
+    _comment(deps, "/argus resume --repo")
+    assert not state.is_paused("Codertocat/Hello-World", 2)
+    _comment(deps, "/argus ignore --repo 'vendor/**'")
+    assert state.ignored_globs("Codertocat/Hello-World", 7) == ["vendor/**"]
