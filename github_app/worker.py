@@ -52,9 +52,16 @@ def state_path(settings: AppSettings, environ: dict[str, str] | None = None) -> 
 
 
 def build_deps(
-    settings: AppSettings, metrics: AppMetrics | None = None, store: SQLiteStore | None = None
+    settings: AppSettings,
+    metrics: AppMetrics | None = None,
+    store: SQLiteStore | None = None,
+    generate_tests: Callable[..., Awaitable[Any]] | None = None,
 ) -> Deps:
-    """The jobs' dependencies: installation clients over githubkit, and the App's state."""
+    """The jobs' dependencies: installation clients over githubkit, and the App's state.
+
+    ``generate_tests`` (e.g. ``github_app.testgen.CheckoutTestGenerator``) is passed through
+    to :class:`~github_app.dispatch.Deps`; without it no tests are generated.
+    """
     metrics = metrics or AppMetrics()
     client = GitHubAppClient(
         settings.app_id, settings.private_key, base_url=settings.api_url, metrics=metrics
@@ -66,7 +73,7 @@ def build_deps(
         return client.for_installation(installation_id)
 
     state = AppState(store or SQLiteStore.open(state_path(settings)))
-    return Deps(github_for=github_for, state=state, metrics=metrics)
+    return Deps(github_for=github_for, state=state, metrics=metrics, generate_tests=generate_tests)
 
 
 class EmbeddedWorker:

@@ -207,3 +207,18 @@ def test_postgres_queue_worker_killed_mid_job(
         assert queue.statuses() == {"succeeded": 1}
     finally:
         queue.close()
+
+
+def test_argus_worker_names_a_missing_setting(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "argus"), "worker", "--env-file", "missing.env"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "ARGUS_GITHUB_APP_ID" in done.stderr
+    assert "Traceback" not in done.stderr
