@@ -433,7 +433,11 @@ def _with_bug_evidence(probability: float, bugs: Sequence[BugFinding]) -> float:
 
 
 def _bugs_factor(bugs: Sequence[BugFinding], before: float, after: float) -> Factor:
-    rule_ids = sorted({bug.rule_id for bug in bugs})
+    strongest: dict[str, float] = {}
+    for bug in bugs:
+        strongest[bug.rule_id] = max(strongest.get(bug.rule_id, 0.0), bug.confidence)
+    # The most confident findings are named first.
+    rule_ids = sorted(strongest, key=lambda rule_id: (-strongest[rule_id], rule_id))
     noun = "predicted bug" if len(bugs) == 1 else "predicted bugs"
     shown = ", ".join(rule_ids[:3]) + ("…" if len(rule_ids) > 3 else "")
     lift = math.log(max(after, 1e-6) / max(1 - after, 1e-6)) - math.log(
