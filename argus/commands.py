@@ -7,6 +7,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -15,7 +17,8 @@ from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_auth
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import has_commits, run_git
 from core.errors import ArgusError, ConfigError, GitError
-from core.predict.findings import Review, RiskLevel
+from core.predict.analysis_cache import LayeredAnalysisCache
+from core.predict.findings import Factor, Review, RiskLevel
 from core.predict.review import (
     HistoryFacts,
     ReviewOptions,
@@ -41,6 +44,7 @@ class ReviewInputs:
     features: dict[str, float]
     history: HistoryFacts | None
     model: ScoringModel
+    analysis_cache: LayeredAnalysisCache
 
 
 def default_base(repo: Path) -> str:
@@ -99,33 +103,100 @@ def gather_review_inputs(arguments: argparse.Namespace) -> tuple[ReviewInputs, S
         head = None
     else:
         repo = find_repo_root(arguments.repo)
-        base = arguments.base or default_base(repo)
-        changeset = changeset_for_review(repo, base, arguments.head)
-        head = changeset.head
-    sources = _sources(repo, changeset, head)
+    prefetch = _prefetch_history(repo) if repo is not None and not arguments.no_history else None
+    analysis_cache = LayeredAnalysisCache()
+    try:
+        if not arguments.diff:
+            assert repo is not None
+            base = arguments.base or default_base(repo)
+            changeset = changeset_for_review(repo, base, arguments.head)
+            head = changeset.head
+        sources = _sources(repo, changeset, head)
+        # A warm history is up to date within a few tens of milliseconds; give it that.
+        if prefetch is not None and not wait([prefetch], timeout=0.25).done:
+            # The history is being read for the first time: parse the changed files meanwhile
+            # (git log runs on the other core), so the review finds them analysed.
+            review_change(changeset, sources, _UNSCORED, {}, cache=analysis_cache)
+    except BaseException:
+        if prefetch is not None:
+            _discard(prefetch)  # the main thread's error is the one to report
+        raise
+    synced = prefetch.result() if prefetch is not None else None  # raises the sync's error
     line_counts = {path: count_lines(text) for path, text in sources.old.items()}
     features = basic_change_features(changeset, line_counts)
     store = None
     history: HistoryFacts | None = None
-    if repo is not None and not arguments.no_history:
-        store = SQLiteStore.open(default_store_path(repo))
-        history, features = _with_history(store, repo, changeset, head, line_counts)
+    if repo is not None and synced is not None:
+        store, index = synced
+        history, features = _with_history(index, repo, changeset, head, line_counts)
     model = _load_model(store, repo)
-    return ReviewInputs(changeset, sources, features, history, model), store
+    if store is not None:
+        analysis_cache.attach(SQLiteAnalysisCache(store))
+    return ReviewInputs(changeset, sources, features, history, model, analysis_cache), store
+
+
+class _Unscored:
+    """A model that scores nothing: used to analyse files before the history is ready."""
+
+    version = "unscored"
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        return 0.0
+
+    def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
+        return []
+
+    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, list[Factor]]:
+        return 0.0, []
+
+    def assess_many(
+        self, rows: Sequence[Mapping[str, float]], top: int = 3
+    ) -> list[tuple[float, Sequence[Factor]]]:
+        return [(0.0, []) for _ in rows]
+
+
+_UNSCORED = _Unscored()
+
+
+def _prefetch_history(repo: Path) -> Future[tuple[SQLiteStore, HistoryIndex]]:
+    """Open the store and bring the cached history up to date in a thread, while the main
+    thread reads the change (git log and git diff then run on both cores). The main thread
+    takes the store and index over once the thread is done."""
+    from core.predict.history import HistoryIndex
+
+    def sync() -> tuple[SQLiteStore, HistoryIndex]:
+        store = SQLiteStore.open(default_store_path(repo), handed_between_threads=True)
+        try:
+            return store, HistoryIndex.sync(store, repo)
+        except BaseException:
+            store.close()
+            raise
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-history")
+    future = executor.submit(sync)
+    executor.shutdown(wait=False)
+    return future
+
+
+def _discard(prefetch: Future[tuple[SQLiteStore, HistoryIndex]]) -> None:
+    """Wait for an abandoned history sync and close its store."""
+    try:
+        store, _ = prefetch.result()
+    except ArgusError:
+        return  # it failed too; the caller reports its own error
+    store.close()
 
 
 def _with_history(
-    store: SQLiteStore,
+    index: HistoryIndex,
     repo: Path,
     changeset: ChangeSet,
     head: str | None,
     line_counts: dict[str, int],
 ) -> tuple[HistoryFacts, dict[str, float]]:
     from core.predict.features import change_features
-    from core.predict.history import HistoryIndex
     from core.predict.history_facts import IndexedHistory
 
-    index = HistoryIndex.sync(store, repo)
     email, when, message = _author_of_change(repo, changeset, head)
     features = change_features(
         index, changeset, email, when, message=message, file_sizes=line_counts
@@ -203,7 +274,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise ConfigError("--top must be at least 1")
     inputs, store = gather_review_inputs(arguments)
     try:
-        cache = SQLiteAnalysisCache(store) if store is not None else None
+        cache = inputs.analysis_cache
         errors = _production_errors(store, inputs.changeset, arguments.tenant) if store else {}
         review = review_change(
             inputs.changeset,

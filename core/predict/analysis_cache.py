@@ -81,3 +81,52 @@ def findings_key(
     digest.update(",".join(map(str, sorted(changed_lines))).encode())
     digest.update(b"|" + ",".join(map(str, sorted(removed_lines))).encode())
     return f"bug:{code_version()}:{digest.hexdigest()}"
+
+
+class LayeredAnalysisCache:
+    """An in-process cache in front of an optional persistent one, which can be attached
+    later: analysis done before the store is open is kept and handed to it on attach."""
+
+    def __init__(self, backing: AnalysisCache | None = None):
+        self.backing = backing
+        self._symbols: dict[str, FileAnalysis] = {}
+        self._findings: dict[str, list[BugFinding]] = {}
+
+    def attach(self, backing: AnalysisCache) -> None:
+        """Use ``backing`` from now on, and give it what was computed before."""
+        self.backing = backing
+        for key, analysis in self._symbols.items():
+            backing.put_symbols(key, analysis)
+        for key, findings in self._findings.items():
+            backing.put_findings(key, findings)
+
+    def get_symbols(self, key: str) -> FileAnalysis | None:
+        """From memory, else from the backing cache."""
+        found = self._symbols.get(key)
+        if found is None and self.backing is not None:
+            found = self.backing.get_symbols(key)
+        return found
+
+    def put_symbols(self, key: str, analysis: FileAnalysis) -> None:
+        """Keep in memory and in the backing cache."""
+        self._symbols[key] = analysis
+        if self.backing is not None:
+            self.backing.put_symbols(key, analysis)
+
+    def get_findings(self, key: str) -> list[BugFinding] | None:
+        """From memory, else from the backing cache."""
+        found = self._findings.get(key)
+        if found is None and self.backing is not None:
+            found = self.backing.get_findings(key)
+        return found
+
+    def put_findings(self, key: str, findings: list[BugFinding]) -> None:
+        """Keep in memory and in the backing cache."""
+        self._findings[key] = findings
+        if self.backing is not None:
+            self.backing.put_findings(key, findings)
+
+    def flush(self) -> None:
+        """Flush the backing cache, if any."""
+        if self.backing is not None:
+            self.backing.flush()

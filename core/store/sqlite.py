@@ -46,8 +46,12 @@ class SQLiteStore:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str) -> SQLiteStore:
-        """Open (creating if needed) and migrate the store at ``path`` (``":memory:"`` works)."""
+    def open(cls, path: Path | str, *, handed_between_threads: bool = False) -> SQLiteStore:
+        """Open (creating if needed) and migrate the store at ``path`` (``":memory:"`` works).
+
+        ``handed_between_threads`` allows opening in one thread and using it in another, never
+        at the same time (the caller guarantees that, e.g. by joining the opening thread).
+        """
         target = None if str(path) == ":memory:" else Path(path)
         try:
             if target is not None and not target.parent.exists():
@@ -55,7 +59,10 @@ class SQLiteStore:
                 # The store lives inside the work tree by default: keep it out of git's sight.
                 (target.parent / ".gitignore").write_text("*\n", encoding="utf-8")
             connection = sqlite3.connect(
-                ":memory:" if target is None else str(target), timeout=30.0, isolation_level=None
+                ":memory:" if target is None else str(target),
+                timeout=30.0,
+                isolation_level=None,
+                check_same_thread=not handed_between_threads,
             )
             connection.execute("PRAGMA foreign_keys = ON")
             if target is not None:
