@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.diff.git import find_repo_root
 from core.errors import ConfigError, GitError
@@ -141,12 +141,40 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
         service.close()
 
 
+def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
+    """The GitHub App's settings when it is configured (ARGUS_GITHUB_APP_ID in the environment
+    or ``.env``), else None; a configured App with a missing or bad value stops start-up."""
+    from github_app.settings import load_settings, read_dotenv
+
+    env = dict(read_dotenv(Path(".env")))
+    env.update(os.environ if environ is None else environ)
+    if not env.get("ARGUS_GITHUB_APP_ID"):
+        return None
+    return load_settings(env, dotenv=None)
+
+
+def _github_app(github: Any) -> Any:
+    """The App's web front: with the embedded SQLite queue, its worker runs in this process;
+    with PostgreSQL, deliveries are queued for `argus worker` processes."""
+    if not github.uses_postgres:
+        from github_app.worker import create_served_app
+
+        return create_served_app(github)
+    from github_app.app import AppDeps, create_app
+    from github_app.metrics import AppMetrics
+    from github_app.queue_postgres import PostgresJobQueue
+
+    metrics = AppMetrics()
+    return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
+
+
 def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus serve``: run the ingestion server until interrupted."""
     import uvicorn
 
     settings = serve_settings(arguments.host, arguments.port)
-    with ingest_app(settings) as app:
+    github = github_app_settings()  # validated before anything starts
+    with ingest_app(settings) as ingestion:
         webhooks = (
             "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
         )
@@ -156,6 +184,19 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             file=stdout,
             flush=True,
         )
+        app = ingestion
+        if github is None:
+            print("GitHub App off (ARGUS_GITHUB_APP_ID unset)", file=stdout, flush=True)
+        else:
+            app = _github_app(github)
+            # The App's routes come first; everything else (the ingestion API) falls through.
+            app.mount("/", ingestion)
+            print(
+                f"GitHub App {github.app_id} on POST /webhooks/github "
+                f"(queue: {github.database_url})",
+                file=stdout,
+                flush=True,
+            )
         config = uvicorn.Config(
             app,
             host=settings.host,

@@ -1,0 +1,118 @@
+"""`argus serve` as an operator runs it: with the GitHub App configured in `.env`, one process
+answers GitHub webhooks, works the embedded queue against the (local) GitHub API, and still
+serves the error ingestion API."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.servers.github_api import (
+    DEMO_OWNER,
+    DEMO_PULL,
+    DEMO_REPO,
+    GitHubAPIServer,
+    build_demo_repo,
+    demo_pull_request_payload,
+    rsa_key_pair,
+    seed_demo,
+    signed_headers,
+)
+
+APP_ID = 9090
+SECRET = "serve-webhook-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
+    private_key, public_key = rsa_key_pair()
+    repo = build_demo_repo(tmp_path / "orders")
+    workdir = tmp_path / "service"
+    workdir.mkdir()
+    (workdir / "app.pem").write_text(private_key)
+    with GitHubAPIServer(APP_ID, public_key) as github:
+        seed_demo(github, repo)
+        (workdir / ".env").write_text(
+            f"ARGUS_GITHUB_APP_ID={APP_ID}\n"
+            f"ARGUS_GITHUB_PRIVATE_KEY={workdir / 'app.pem'}\n"
+            f"ARGUS_GITHUB_WEBHOOK_SECRET={SECRET}\n"
+            f"ARGUS_GITHUB_API_URL={github.url}\n"
+            f"ARGUS_DATABASE_URL=sqlite:///{workdir / 'app.db'}\n"
+        )
+        port = free_port()
+        env = {**os.environ, "ARGUS_HOME": str(workdir / "home")}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "argus", "serve", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+
+            def healthy() -> bool:
+                try:
+                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(healthy, 60, "argus serve to start")
+            body = json.dumps(demo_pull_request_payload("opened", repo, 42)).encode()
+            answer = httpx.post(
+                f"{base}/webhooks/github",
+                content=body,
+                headers=signed_headers(SECRET, body, "pull_request", "delivery-1"),
+                timeout=10,
+            )
+            assert answer.status_code == 202
+
+            def commented() -> bool:
+                return bool(github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL))
+
+            wait_until(commented, 90, "the PR comment")
+            (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
+            assert "<!-- argus:review -->" in comment["body"]
+
+            forged = httpx.post(
+                f"{base}/webhooks/github",
+                content=body,
+                headers=signed_headers("wrong", body, "pull_request", "delivery-2"),
+                timeout=10,
+            )
+            assert forged.status_code == 401
+
+            # The ingestion API is served by the same process: an unknown key is refused.
+            refused = httpx.post(
+                f"{base}/api/1/errors",
+                json={"type": "ValueError", "message": "x"},
+                headers={"Authorization": "Bearer nope"},
+                timeout=10,
+            )
+            assert refused.status_code == 401
+        finally:
+            server.terminate()
+            output = server.communicate(timeout=30)[0]
+        assert f"GitHub App {APP_ID}" in output
