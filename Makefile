@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
-	$(BIN)/mypy lsp_server ingest_server argus
+	$(BIN)/mypy lsp_server ingest_server github_app argus
 
 # The official SARIF validator (a self-contained binary from npm) checks our SARIF in the tests.
 SARIF_TOOL := tools/sarif/node_modules/@microsoft/sarif-multitool/package.json
