@@ -147,6 +147,13 @@ def kill_mid_job_and_recover(
     finally:
         stop(first)
     assert not finished()
+    # The dead worker's request was already on the wire; let it land, as it would in a few
+    # milliseconds without the server's artificial delay. (Otherwise a rerun that starts
+    # at once can look for the comment before GitHub has stored it: a race no handler can
+    # close without an idempotency key, which GitHub's comment API lacks.)
+    wait_for(
+        lambda: github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL), 30, "the first comment"
+    )
     second = start_worker(tmp_path, github, keys, database_url, *options)
     try:
         wait_for(finished, 90, "the job to be done by the second worker")

@@ -508,14 +508,18 @@ async def test_concurrent_routings_share_providers_and_ledger(  # type: ignore[n
 
     assert len(results) == 20 and all(result.ok for result in results)
     rows = ledger_rows(store)
-    assert len(rows) == 20 and len({row["routing_id"] for row in rows}) == 20
+    # On a loaded machine a request may time out and be retried: every attempt is a row, but
+    # each routing ends in exactly one successful request.
+    assert len({row["routing_id"] for row in rows}) == 20
+    succeeded = [row for row in rows if row["outcome"] == "ok"]
+    assert len(succeeded) == 20 and len({row["routing_id"] for row in succeeded}) == 20
+    assert all(row["outcome"] in ("ok", "timeout", "error") for row in rows)
     summary = costs_summary(store, "2026-11")
-    assert summary["tiers"]["workers_ai"]["requests"] == 20
-    assert {name: entry["requests"] for name, entry in summary["tenants"].items()} == {
-        "t0": 7,
-        "t1": 7,
-        "t2": 6,
-    }
+    assert summary["tiers"]["workers_ai"]["outcomes"]["ok"] == 20
+    per_tenant = {name: entry["requests"] for name, entry in summary["tenants"].items()}
+    assert set(per_tenant) == {"t0", "t1", "t2"} and sum(per_tenant.values()) == len(rows)
+    expected = {"t0": 7, "t1": 7, "t2": 6}
+    assert all(per_tenant[name] >= count for name, count in expected.items())
 
 
 async def test_local_generator_errors_move_on_to_the_next_generator() -> None:
