@@ -320,41 +320,20 @@ async def _test_for_symbol(
         context={_CONTEXT_KEY: free_tier},
     )
 
-    async def check(generation: Generation) -> RouterVerdict:
-        known = memory.verdicts.get(generation.text)
-        if known is not None:
-            return _router_verdict(known)
-        try:
-            candidate = llm.candidate_from_answer(
-                generation.text,
-                framework=framework,
-                path=test_path,
-                targets=(f"{symbol.path}::{symbol.name}",),
-                kind=CandidateKind.PR_TEST,
-            )
-        except llm.AnswerRejected as rejected:
-            return RouterVerdict(False, rejected.reason)
-        verdict = await asyncio.to_thread(
-            _run_validation, candidate, repo, head, None, changed, options
-        )
-        memory.verdicts[generation.text] = verdict
-        memory.generators[generation.text] = generation.model
-        return _router_verdict(verdict)
-
-    result = await router.route(request, check, max_tier=max_tier)
-    log.results.append(result)
-    _note_attempts(log, f"{symbol.path}::{symbol.name}", result)
-    if not result.ok or result.generation is None:
-        return None
-    verdict = memory.verdicts[result.generation.text]
-    return _generated(
-        verdict,
-        symbol.path,
-        symbol.name,
-        result,
-        memory.generators.get(result.generation.text, result.generation.model),
-        before=None,
-        after=head,
+    return await _route_pr_test(
+        request,
+        symbol,
+        framework,
+        test_path,
+        "python",
+        repo,
+        head,
+        changed,
+        router,
+        max_tier,
+        options,
+        log,
+        memory,
     )
 
 
@@ -396,7 +375,45 @@ async def _model_test_for_symbol(
         task=TaskKind.PR_TEST, prompt=prompt, tenant=tenant, language=language
     )
 
+    return await _route_pr_test(
+        request,
+        symbol,
+        framework,
+        test_path,
+        language,
+        repo,
+        head,
+        changed,
+        router,
+        max_tier,
+        options,
+        log,
+        memory,
+    )
+
+
+async def _route_pr_test(
+    request: GenerationRequest,
+    symbol: SymbolRisk,
+    framework: str,
+    test_path: str,
+    language: str,
+    repo: Path | str,
+    head: str | None,
+    changed: dict[str, set[int]],
+    router: Router,
+    max_tier: Tier | None,
+    options: SandboxOptions,
+    log: GenerationLog,
+    memory: _Attempts,
+) -> GeneratedTest | None:
+    """Route a PR-test request through the tiers; every answer is validated in the sandbox
+    (a verdict the free tier already reached for the same text is reused)."""
+
     async def check(generation: Generation) -> RouterVerdict:
+        known = memory.verdicts.get(generation.text)
+        if known is not None:
+            return _router_verdict(known)
         try:
             candidate = llm.candidate_from_answer(
                 generation.text,
