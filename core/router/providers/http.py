@@ -18,6 +18,16 @@ from core.router.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from core.router.prompts import RenderedPrompt
+
+
+def chat_messages(prompt: RenderedPrompt) -> list[dict[str, str]]:
+    """The rendered prompt as chat messages (system first when there is one)."""
+    messages = []
+    if prompt.system:
+        messages.append({"role": "system", "content": prompt.system})
+    messages.append({"role": "user", "content": prompt.user})
+    return messages
 
 
 @dataclass(frozen=True)

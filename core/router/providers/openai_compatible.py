@@ -6,7 +6,7 @@ import httpx
 
 from core.router.errors import BadProviderAnswer
 from core.router.generation import Generation, GenerationRequest, Tier
-from core.router.providers.http import post_json, require_int, require_str
+from core.router.providers.http import chat_messages, post_json, require_int, require_str
 
 
 class OpenAICompatibleProvider:
@@ -56,10 +56,7 @@ class OpenAICompatibleProvider:
         """Send a chat completion; the first choice's message is the answer."""
         client = self._client or httpx.AsyncClient()
         self._client = client
-        messages = []
-        if request.prompt.system:
-            messages.append({"role": "system", "content": request.prompt.system})
-        messages.append({"role": "user", "content": request.prompt.user})
+        messages = chat_messages(request.prompt)
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         answer = await post_json(
             client,

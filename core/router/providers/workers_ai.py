@@ -6,7 +6,7 @@ import httpx
 
 from core.router.errors import BadProviderAnswer
 from core.router.generation import Generation, GenerationRequest, Tier
-from core.router.providers.http import post_json, require_int, require_str
+from core.router.providers.http import chat_messages, post_json, require_int, require_str
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
@@ -59,10 +59,7 @@ class WorkersAIProvider:
         """Send the rendered prompt as chat messages; translate the answer or the error."""
         client = self._client or httpx.AsyncClient()
         self._client = client
-        messages = []
-        if request.prompt.system:
-            messages.append({"role": "system", "content": request.prompt.system})
-        messages.append({"role": "user", "content": request.prompt.user})
+        messages = chat_messages(request.prompt)
         answer = await post_json(
             client,
             self._name,
