@@ -835,8 +835,9 @@ class SqlPatternStore:
     def location_counts(self, tenant: str) -> list[tuple[str, str, int]]:
         """``(path, function, occurrences)`` summed over the tenant's patterns."""
         rows = self.executor.execute(
-            "SELECT path, function, sum(count) AS n FROM pattern_locations WHERE tenant = ? "
-            "GROUP BY path, function",
+            "SELECT l.path, l.function, sum(l.count) AS n FROM patterns p "
+            "JOIN pattern_locations l ON l.pattern_id = p.id WHERE p.tenant = ? "
+            "GROUP BY l.path, l.function",
             (tenant,),
         )
         return [(str(row["path"]), str(row["function"]), int(row["n"])) for row in rows]
