@@ -11,13 +11,14 @@ above the threshold (the new hash is recorded as an alias of that pattern); else
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import ConfigError, StoreError
 from core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD, Embedder, HashingEmbedder
@@ -68,6 +69,14 @@ MAX_TENANT_CHARS = 200
 FILED_CACHE_SIZE = 200_000
 #: Event timestamps further in the future than this are replaced by the time of receipt.
 FUTURE_TOLERANCE = timedelta(days=1)
+
+
+class _Prepared(NamedTuple):
+    """One error parsed, scrubbed and signed, ready to file."""
+
+    tenant: str
+    signature: Signature
+    occurrence: Occurrence
 
 
 def tenant_namespace(tenant: str) -> str:
@@ -125,28 +134,80 @@ class PatternService:
         then fails (``StoreError``), those first ones stay filed and the rest is not.
         """
         tenant = _checked_tenant(tenant)
-        prepared = []
-        for data in items:
-            event = data if isinstance(data, ErrorEvent) else parse_error(data)
-            clean = scrub_event(event)
-            signature = signature_of(clean)
-            prepared.append((signature, self._occurrence(tenant, clean, signature)))
-        results: list[IngestResult | None] = [None] * len(prepared)
+        prepared = [self._prepare(data, tenant) for data in items]
+        outcomes = self._file(prepared, stop_on_error=True)
+        return [outcome for outcome in outcomes if isinstance(outcome, IngestResult)]
+
+    def ingest_batch(
+        self, items: Sequence[tuple[bytes | str | ErrorEvent, str]]
+    ) -> list[IngestResult | Exception]:
+        """Ingest ``(error, tenant)`` pairs of any tenants as one group; an outcome per item.
+
+        What a server needs to acknowledge each event only once it is stored: the errors of
+        already known hashes share one transaction (group commit); those of unknown hashes are
+        filed first, each in its own transaction. An item's outcome is its ``IngestResult``
+        (it is committed), or the exception that kept it from being stored: ``IngestError`` or
+        ``ConfigError`` for that item alone, ``StoreError`` for an item whose transaction
+        failed (for the shared one: every item in it; nothing of theirs was written).
+        """
+        outcomes: list[IngestResult | Exception | None] = [None] * len(items)
+        prepared: list[_Prepared] = []
+        positions: list[int] = []
+        for position, (data, tenant) in enumerate(items):
+            try:
+                prepared.append(self._prepare(data, _checked_tenant(tenant)))
+            except (IngestError, ConfigError) as error:
+                outcomes[position] = error
+                continue
+            positions.append(position)
+        for position, outcome in zip(positions, self._file(prepared), strict=True):
+            outcomes[position] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _prepare(self, data: bytes | str | ErrorEvent, tenant: str) -> _Prepared:
+        """Parse (unless already an event), scrub and sign one error; nothing is stored."""
+        event = data if isinstance(data, ErrorEvent) else parse_error(data)
+        clean = scrub_event(event)
+        signature = signature_of(clean)
+        return _Prepared(tenant, signature, self._occurrence(tenant, clean, signature))
+
+    def _file(
+        self, prepared: Sequence[_Prepared], *, stop_on_error: bool = False
+    ) -> list[IngestResult | Exception]:
+        """File prepared errors: unknown hashes one by one, then the rest in one transaction.
+
+        With ``stop_on_error`` the first ``StoreError`` propagates; otherwise it becomes the
+        outcome of the items it kept from being stored.
+        """
+        outcomes: list[IngestResult | Exception | None] = [None] * len(prepared)
         with self._lock:
-            self.store.ensure_tenant(tenant)
             known: list[tuple[int, Filing]] = []
-            for position, (signature, occurrence) in enumerate(prepared):
-                pattern_id = self._resolve(tenant, signature.pattern_hash)
-                if pattern_id is None:
-                    results[position] = self._file_unknown_hash(tenant, signature, occurrence)
-                    self._remember(tenant, signature.pattern_hash, results[position])
-                else:
-                    known.append((position, Filing(occurrence, pattern_id, False, "hash")))
+            for position, (tenant, signature, occurrence) in enumerate(prepared):
+                try:
+                    self.store.ensure_tenant(tenant)
+                    pattern_id = self._resolve(tenant, signature.pattern_hash)
+                    if pattern_id is None:
+                        result = self._file_unknown_hash(tenant, signature, occurrence)
+                        self._remember(tenant, signature.pattern_hash, result)
+                        outcomes[position] = result
+                    else:
+                        known.append((position, Filing(occurrence, pattern_id, False, "hash")))
+                except StoreError as error:
+                    if stop_on_error:
+                        raise
+                    outcomes[position] = error
             if known:
-                patterns = self.store.record_many([filing for _, filing in known])
-                for (position, _), pattern in zip(known, patterns, strict=True):
-                    results[position] = IngestResult(pattern, is_new=False, matched_by="hash")
-        return [result for result in results if result is not None]
+                try:
+                    patterns = self.store.record_many([filing for _, filing in known])
+                except StoreError as error:
+                    if stop_on_error:
+                        raise
+                    for position, _ in known:
+                        outcomes[position] = error
+                else:
+                    for (position, _), pattern in zip(known, patterns, strict=True):
+                        outcomes[position] = IngestResult(pattern, is_new=False, matched_by="hash")
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _resolve(self, tenant: str, pattern_hash: str) -> str | None:
         """The pattern a hash is filed under; filings never move, so answers are cached."""
@@ -228,7 +289,7 @@ class PatternService:
             release=event.release or "",
             environment=event.environment or "",
             seen_at=seen,
-            event_json=event_to_json(event),
+            event_json=functools.partial(event_to_json, event),
         )
 
     def _catch_up(self, tenant: str) -> None:

@@ -14,11 +14,12 @@ error at once therefore both count, and a pattern two writers create at once is 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import sqlite3
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -112,7 +113,13 @@ class Occurrence:
     release: str
     environment: str
     seen_at: datetime
-    event_json: str
+    #: The scrubbed event as JSON text, or a function giving it: the store calls it only for
+    #: the occurrences whose event it keeps (the newest few of each pattern in a batch).
+    event_json: str | Callable[[], str]
+
+    def event_text(self) -> str:
+        """The scrubbed event as JSON text."""
+        return self.event_json if isinstance(self.event_json, str) else self.event_json()
 
 
 @dataclass(frozen=True)
@@ -432,13 +439,17 @@ class SqlPatternStore:
                 returning.append(group_returning[filing.pattern_id])
         results = self.executor.execute_batch(statements)
         patterns = []
+        built: dict[int, Pattern] = {}  # members of a group share one returned row
         for filing, position in zip(filings, returning, strict=True):
-            rows = results[position]
-            if not rows:
-                raise StoreError(
-                    f"the pattern for {filing.occurrence.pattern_hash} vanished while filing it"
-                )
-            patterns.append(self._pattern(rows[0]))
+            pattern = built.get(position)
+            if pattern is None:
+                rows = results[position]
+                if not rows:
+                    raise StoreError(
+                        f"the pattern for {filing.occurrence.pattern_hash} vanished while filing it"
+                    )
+                pattern = built[position] = self._pattern(rows[0])
+            patterns.append(pattern)
         return patterns
 
     def _group_statements(
@@ -503,7 +514,7 @@ class SqlPatternStore:
                         self.events_kept,
                         back,
                         format_time(occurrence.seen_at),
-                        occurrence.event_json,
+                        occurrence.event_text(),
                         pattern_id,
                     ),
                 )
@@ -597,7 +608,7 @@ class SqlPatternStore:
                     "ON CONFLICT (pattern_id, slot) DO UPDATE SET "
                     "occurrence = excluded.occurrence, seen_at = excluded.seen_at, "
                     "event = excluded.event",
-                    (self.events_kept, seen, o.event_json, *ref_params),
+                    (self.events_kept, seen, o.event_text(), *ref_params),
                 )
             )
         return returning
@@ -1003,7 +1014,7 @@ class SqlPatternStore:
             occurrences=int(row["occurrences"]),
             first_seen=parse_time(str(row["first_seen"])),
             last_seen=parse_time(str(row["last_seen"])),
-            frames=tuple(json.loads(row["frames"] or "[]")),
+            frames=_frames(row["frames"]),
             **details,
         )
 
@@ -1082,6 +1093,12 @@ def _embedding_statement(
             pattern_id,
         ),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _frames(text: str | None) -> tuple[str, ...]:
+    """A pattern's stored signature frames (JSON text; the same text for every occurrence)."""
+    return tuple(json.loads(text or "[]"))
 
 
 def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
