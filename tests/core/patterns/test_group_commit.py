@@ -1,0 +1,81 @@
+"""Group commit: events from many threads share transactions, each acknowledged after its own."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from core.errors import StoreError
+from core.patterns.errors import IngestError
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.group_commit import GroupCommit
+from core.patterns.service import open_service
+from core.store.vector import ExactIndex
+
+
+def _event(number: int) -> ErrorEvent:
+    function = f"handler_{number % 5}"
+    return ErrorEvent(
+        exception_type="KeyError",
+        message=f"'user-{number}'",
+        frames=(Frame(function=function, filename=f"/srv/app/api/{function}.py", lineno=number),),
+        release=f"r{number % 3}",
+        environment="production",
+    )
+
+
+def _served(tmp_path):
+    """A service owned by one worker thread, as ``argus serve`` runs it."""
+    worker = ThreadPoolExecutor(max_workers=1)
+    service = worker.submit(open_service, tmp_path / "argus.db", index=ExactIndex(384)).result()
+    return worker, service
+
+
+def test_events_arriving_together_share_commits_and_none_is_lost(tmp_path) -> None:
+    worker, service = _served(tmp_path)
+    group = GroupCommit(worker.submit, service.ingest_batch)
+    for number in range(5):  # the patterns exist: the rest are repeats of known hashes
+        group.ingest(_event(number), "acme")
+    start = threading.Barrier(16)
+
+    def send(offset: int) -> list[int]:
+        start.wait()
+        return [group.ingest(_event(offset + i), "acme").pattern.occurrences for i in range(25)]
+
+    with ThreadPoolExecutor(max_workers=16) as senders:
+        counts = [c for batch in senders.map(send, range(0, 1600, 100)) for c in batch]
+    assert len(counts) == 400 and min(counts) >= 2
+    assert group.events == 405
+    assert group.groups < group.events  # concurrent arrivals were grouped
+    stats = worker.submit(service.stats, "acme").result()
+    assert stats["occurrences"] == 405 and stats["patterns"] == 5
+    worker.submit(service.close).result()
+    worker.shutdown()
+
+
+def test_bad_input_fails_only_its_own_event(tmp_path) -> None:
+    worker, service = _served(tmp_path)
+    outcomes = worker.submit(
+        service.ingest_batch, [(_event(1), "acme"), (b"not an error", "acme"), (_event(2), "")]
+    ).result()
+    assert outcomes[0].pattern.occurrences == 1
+    assert isinstance(outcomes[1], IngestError)
+    assert isinstance(outcomes[2], Exception)
+    group = GroupCommit(worker.submit, service.ingest_batch)
+    with pytest.raises(IngestError):
+        group.ingest(b"", "acme")
+    assert group.ingest(_event(6), "acme").pattern.occurrences == 2
+    worker.submit(service.close).result()
+    worker.shutdown()
+
+
+def test_a_failed_group_wakes_every_caller_with_the_error() -> None:
+    def failing(items):
+        raise StoreError("disk full")
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        group = GroupCommit(worker.submit, failing)
+        with pytest.raises(StoreError, match="disk full"):
+            group.ingest(_event(1), "acme")
+        with pytest.raises(StoreError):  # the next group is attempted afresh
+            group.ingest(_event(2), "acme")
