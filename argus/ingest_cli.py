@@ -114,6 +114,39 @@ def add_commands(subparsers: Any) -> None:
         _add_format(parser)
     add.set_defaults(handler=_lazy(__name__, "run_projects_add"))
     project_list.set_defaults(handler=_lazy(__name__, "run_projects_list"))
+    link = project_commands.add_parser(
+        "link",
+        help="link a project to its code: argus serve then turns its errors into regression tests",
+        description=(
+            "Link project NAME to a local clone of its code. Each new error pattern of the "
+            "project then gets a regression test, generated in the background by 'argus serve' "
+            "in that clone and validated in the sandbox. With --github and --installation, the "
+            "GitHub App opens a PR adding the test to that repository. Linking again replaces "
+            "the link."
+        ),
+    )
+    link.add_argument("name", metavar="NAME")
+    link.add_argument(
+        "--repo", metavar="PATH", required=True, help="a git clone of the project's code"
+    )
+    link.add_argument("--github", metavar="OWNER/NAME", help="its GitHub repository")
+    link.add_argument(
+        "--installation",
+        metavar="ID",
+        type=int,
+        help="the GitHub App installation on that repository (needed with --github)",
+    )
+    link.add_argument("--base", default="main", help="the branch the PRs go to (default main)")
+    link.add_argument(
+        "--plan",
+        default="free",
+        help="the plan whose monthly model budget generation is metered against (default free)",
+    )
+    _add_format(link)
+    link.set_defaults(handler=_lazy(__name__, "run_projects_link"))
+    unlink = project_commands.add_parser("unlink", help="remove a project's link to its code")
+    unlink.add_argument("name", metavar="NAME")
+    unlink.set_defaults(handler=_lazy(__name__, "run_projects_unlink"))
 
     serve = subparsers.add_parser(
         "serve",
@@ -491,16 +524,20 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
-    """``argus projects list``: every ingestion project with its DSN."""
+    """``argus projects list``: every ingestion project with its DSN (and link)."""
     from argus.serve import pattern_store_path
     from ingest_server.keys import SQLiteProjectKeys
 
     keys = SQLiteProjectKeys(pattern_store_path())
     try:
         projects = keys.projects()
+        links = keys.links()
     finally:
         keys.close()
-    rows = [_project_dict(p, p.dsn(arguments.host, arguments.port)) for p in projects]
+    rows = [
+        _project_dict(p, p.dsn(arguments.host, arguments.port), links.get(p.project_id))
+        for p in projects
+    ]
     if arguments.format == "json":
         _print_json({"projects": rows}, stdout)
         return 0
@@ -511,14 +548,90 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
             f"{row['project_id']:>4}  {row['name']:<20} {row['tenant']:<20} {row['dsn']}",
             file=stdout,
         )
+        if row["link"] is not None:
+            print(f"      linked to {_link_text(row['link'])}", file=stdout)
     return 0
 
 
-def _project_dict(project: Any, dsn: str) -> dict[str, Any]:
+def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
+    from argus.serve import pattern_store_path
+    from core.diff.git import find_repo_root
+    from ingest_server.keys import SQLiteProjectKeys
+
+    repo = Path(arguments.repo).expanduser()
+    if not repo.is_dir():
+        raise ConfigError(f"--repo {arguments.repo}: no such directory")
+    # The root of the clone, absolute: the server may run from another directory.
+    root = find_repo_root(repo.resolve())
+    keys = SQLiteProjectKeys(pattern_store_path())
+    try:
+        link = keys.link(
+            arguments.name,
+            str(root),
+            github_repository=arguments.github,
+            installation_id=arguments.installation,
+            base_branch=arguments.base,
+            plan=arguments.plan,
+        )
+    finally:
+        keys.close()
+    document = _link_dict(link)
+    if arguments.format == "json":
+        _print_json({"name": arguments.name, "link": document}, stdout)
+        return 0
+    print(f"Project {arguments.name} linked to {_link_text(document)}", file=stdout)
+    print(
+        "argus serve now generates a regression test for each new error pattern of the project"
+        + (", and the GitHub App opens a PR with it" if link.on_github else ""),
+        file=stdout,
+    )
+    return 0
+
+
+def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
+    """``argus projects unlink NAME``: no more regression tests for the project's errors."""
+    from argus.serve import pattern_store_path
+    from ingest_server.keys import SQLiteProjectKeys
+
+    keys = SQLiteProjectKeys(pattern_store_path())
+    try:
+        removed = keys.unlink(arguments.name)
+    finally:
+        keys.close()
+    if removed:
+        print(f"Project {arguments.name} is no longer linked to its code", file=stdout)
+    else:
+        print(f"Project {arguments.name} was not linked", file=stdout)
+    return 0
+
+
+def _link_dict(link: Any) -> dict[str, Any]:
+    return {
+        "repo": link.repo_path,
+        "github": link.github_repository,
+        "installation_id": link.installation_id,
+        "base": link.base_branch,
+        "plan": link.plan,
+    }
+
+
+def _link_text(link: dict[str, Any]) -> str:
+    text = f"{link['repo']} (plan {link['plan']})"
+    if link["github"]:
+        text += (
+            f"; PRs to {link['github']}:{link['base']} "
+            f"through installation {link['installation_id']}"
+        )
+    return text
+
+
+def _project_dict(project: Any, dsn: str, link: Any = None) -> dict[str, Any]:
     return {
         "project_id": project.project_id,
         "name": project.name,
         "tenant": project.tenant,
         "public_key": project.public_key,
         "dsn": dsn,
+        "link": _link_dict(link) if link is not None else None,
     }

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from core.patterns.event import ErrorEvent
-    from core.patterns.records import IngestResult
+    from core.patterns.records import IngestResult, Pattern, PatternTest
     from core.patterns.service import PatternService
 
 DEFAULT_HOST = "127.0.0.1"
@@ -93,8 +93,12 @@ class ConfinedService:
     """
 
     def __init__(self, executor: ThreadPoolExecutor, service: PatternService) -> None:
+        from core.patterns.group_commit import GroupCommit
+
         self._executor = executor
         self._service = service
+        # Events that arrive together (concurrent requests) share one transaction.
+        self._group = GroupCommit(executor.submit, service.ingest_batch)
 
     @classmethod
     def open(cls, store_path: Path) -> ConfinedService:
@@ -110,8 +114,40 @@ class ConfinedService:
         return cls(executor, service)
 
     def ingest(self, data: ErrorEvent, tenant: str) -> IngestResult:
-        """File one event (on the service's thread)."""
-        return self._executor.submit(self._service.ingest, data, tenant).result()
+        """File one event (on the service's thread, grouped with the events queued with it);
+        returns once the transaction holding it has committed."""
+        return self._group.ingest(data, tenant)
+
+    def get(self, tenant: str, pattern_id: str) -> Pattern | None:
+        """One pattern of the tenant (on the service's thread)."""
+        return self._executor.submit(self._service.get, tenant, pattern_id).result()
+
+    def tests_for(self, pattern_id: str) -> list[PatternTest]:
+        """A pattern's stored tests, best first (on the service's thread)."""
+        return self._executor.submit(self._service.store.tests_for, pattern_id).result()
+
+    def record_test(
+        self,
+        tenant: str,
+        pattern_id: str,
+        test_id: str,
+        *,
+        framework: str = "",
+        success_rate: float = 0.0,
+        reuse_count: int = 0,
+        code: str | None = None,
+    ) -> None:
+        """Record or update a pattern's test (on the service's thread)."""
+        self._executor.submit(
+            self._service.record_test,
+            tenant,
+            pattern_id,
+            test_id,
+            framework=framework,
+            success_rate=success_rate,
+            reuse_count=reuse_count,
+            code=code,
+        ).result()
 
     def close(self) -> None:
         """Persist and close the service, then stop its thread."""
@@ -123,20 +159,33 @@ class ConfinedService:
 
 @contextmanager
 def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
-    """The ingestion app over the pattern library at ``settings.store_path``; closes it after."""
+    """The ingestion app over the pattern library at ``settings.store_path``; closes it after.
+
+    Events of projects linked to their code are scheduled for a regression test
+    (``argus.regression_jobs``); ``app.state.regressions.attach(served_app)`` starts the worker
+    that generates them, for the lifetime of the app that is served.
+    """
+    from argus.regression_jobs import RegressionPipeline
     from ingest_server.app import create_ingest_app
     from ingest_server.keys import SQLiteProjectKeys
     from ingest_server.settings import IngestSettings
 
     service = ConfinedService.open(settings.store_path)
     keys = SQLiteProjectKeys(settings.store_path)
+    regressions = None
     try:
-        yield create_ingest_app(
+        regressions = RegressionPipeline(settings.store_path, keys, service, environ=os.environ)
+        app = create_ingest_app(
             service,
             IngestSettings(settings.max_body_bytes, settings.sentry_client_secret),
             keys,
+            listener=regressions.scheduler,
         )
+        app.state.regressions = regressions
+        yield app
     finally:
+        if regressions is not None:
+            regressions.close()
         keys.close()
         service.close()
 
@@ -168,6 +217,21 @@ def _github_app(github: Any) -> Any:
     return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
 
 
+def _log_to_stderr(level: str) -> None:
+    """Show Argus's own log lines (job outcomes, regression tests) beside uvicorn's."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("argus")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
 def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus serve``: run the ingestion server until interrupted."""
     import uvicorn
@@ -185,10 +249,12 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             flush=True,
         )
         app = ingestion
+        app_queue = None
         if github is None:
             print("GitHub App off (ARGUS_GITHUB_APP_ID unset)", file=stdout, flush=True)
         else:
             app = _github_app(github)
+            app_queue = app.state.deps.queue
             # The App's routes come first; everything else (the ingestion API) falls through.
             app.mount("/", ingestion)
             print(
@@ -197,6 +263,10 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 file=stdout,
                 flush=True,
             )
+        # Regression tests for linked projects' errors, generated in a thread of this process
+        # (a mounted app's lifespan does not run: the served app carries the worker).
+        ingestion.state.regressions.attach(app, app_queue)
+        _log_to_stderr(arguments.log_level)
         config = uvicorn.Config(
             app,
             host=settings.host,

@@ -40,24 +40,11 @@ def build_router(
     default_plan: str = CLI_PLAN,
 ) -> Router:
     """A router with the free tier and whichever paid providers the environment configures."""
-    from core.router.config import ProviderSettings, build_providers
-    from core.router.ledger import CostLedger
-    from core.router.prices import load_price_table
-    from core.router.providers.local import LocalProvider
-    from core.router.router import Router
-    from core.testgen.service import register_free_tier
+    from core.router.config import ProviderSettings
+    from core.testgen.routing import generation_router
 
     settings = ProviderSettings.from_environment(os.environ if environ is None else environ)
-    local = LocalProvider()
-    register_free_tier(local)
-    providers, router_settings = build_providers(settings, local=local)
-    return Router(
-        providers,
-        load_price_table(),
-        ledger=CostLedger(store, default_plan=default_plan),
-        cache=cache,
-        settings=router_settings,
-    )
+    return generation_router(store, settings, cache=cache, default_plan=default_plan)
 
 
 def parse_tier(name: str | None) -> Tier | None:

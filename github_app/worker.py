@@ -8,7 +8,8 @@ job runs its lease is renewed; a failure puts the job back with a backoff. Stopp
 unfinished job back untried; a killed process leaves it to be retaken when its lease runs out.
 
 :func:`build_deps` assembles what jobs need from :class:`~github_app.settings.AppSettings`: the
-githubkit client for installations and the App's state in the SQLite store.
+githubkit client for installations, the App's state in the SQLite store, and, when
+``ARGUS_GITHUB_CHECKOUTS`` is set, test generation in the clones kept there.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,31 @@ def state_path(settings: AppSettings, environ: dict[str, str] | None = None) -> 
     return Path(env.get("ARGUS_HOME", ".argus")) / "github-app.db"
 
 
+def checkout_test_generator(
+    checkouts: Path, ledger_path: Path, environ: Mapping[str, str] | None = None
+) -> Callable[..., Awaitable[Any]]:
+    """Test generation in the clones under ``checkouts`` (``ARGUS_GITHUB_CHECKOUTS``).
+
+    Each installation's requests are routed as the CLI's are (``core.testgen.routing``), with
+    the providers the environment configures, metered on the installation's plan in the cost
+    ledger kept at ``ledger_path`` (opened on first use, in the thread that generates).
+    """
+    from core.router.config import ProviderSettings
+    from core.testgen.routing import generation_router
+    from github_app.testgen import CheckoutTestGenerator
+
+    providers = ProviderSettings.from_environment(os.environ if environ is None else environ)
+    providers.validate()  # a bad setting stops start-up, not the first /argus tests
+    ledgers: list[SQLiteStore] = []
+
+    def router_for(plan: str) -> Any:
+        if not ledgers:
+            ledgers.append(SQLiteStore.open(ledger_path))
+        return generation_router(ledgers[0], providers, default_plan=plan)
+
+    return CheckoutTestGenerator(checkouts, router_for)
+
+
 def build_deps(
     settings: AppSettings,
     metrics: AppMetrics | None = None,
@@ -60,9 +86,13 @@ def build_deps(
     """The jobs' dependencies: installation clients over githubkit, and the App's state.
 
     ``generate_tests`` (e.g. ``github_app.testgen.CheckoutTestGenerator``) is passed through
-    to :class:`~github_app.dispatch.Deps`; without it no tests are generated.
+    to :class:`~github_app.dispatch.Deps`; when not given and ``settings.checkouts_dir`` is
+    set, tests are generated in the clones there (:func:`checkout_test_generator`, the ledger
+    beside the App's state); otherwise no tests are generated.
     """
     metrics = metrics or AppMetrics()
+    if generate_tests is None and settings.checkouts_dir is not None:
+        generate_tests = checkout_test_generator(settings.checkouts_dir, state_path(settings))
     client = GitHubAppClient(
         settings.app_id, settings.private_key, base_url=settings.api_url, metrics=metrics
     )
@@ -246,18 +276,24 @@ class WorkerThread:
     the web server's event loop (the interpreter switches threads every few milliseconds), so
     webhooks are still acknowledged at once while a review runs. ``deps_factory`` is called in
     the worker thread (the App's state holds a SQLite connection that stays in one thread).
+    A queue of other jobs than deliveries passes ``runner_factory`` instead (also called in
+    the worker thread): each job is then handed to the runner it returns.
     """
 
     def __init__(
         self,
         queue: SQLiteJobQueue,
-        deps_factory: Callable[[], Deps],
+        deps_factory: Callable[[], Deps] | None,
         *,
         paused: bool = False,
+        runner_factory: Callable[[], JobRunner] | None = None,
         **options: Any,
     ):
+        if (deps_factory is None) == (runner_factory is None):
+            raise ValueError("give a WorkerThread either deps_factory or runner_factory")
         self.queue = queue
         self.deps_factory = deps_factory
+        self.runner_factory = runner_factory
         self.paused = paused
         self.options = options
         self.worker: EmbeddedWorker | None = None
@@ -288,8 +324,7 @@ class WorkerThread:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             try:
-                deps = self.deps_factory()
-                worker = EmbeddedWorker.for_deps(self.queue, deps, **self.options)
+                worker = self._worker()
                 worker.paused = self.paused
                 self.worker = worker
                 await worker.start()
@@ -306,11 +341,20 @@ class WorkerThread:
         with contextlib.suppress(Exception):
             asyncio.run(main())
 
+    def _worker(self) -> EmbeddedWorker:
+        if self.runner_factory is not None:
+            return EmbeddedWorker(self.queue, self.runner_factory(), **self.options)
+        assert self.deps_factory is not None
+        return EmbeddedWorker.for_deps(self.queue, self.deps_factory(), **self.options)
 
-def attach_worker_thread(app: Any, thread: WorkerThread) -> None:
-    """Run ``thread`` for the lifetime of ``app`` (started after the app's own lifespan)."""
+
+def attach_worker_thread(app: Any, thread: WorkerThread, name: str = "worker_thread") -> None:
+    """Run ``thread`` for the lifetime of ``app`` (started after the app's own lifespan).
+
+    ``app.state.<name>`` holds the thread (another name for a second worker of the same app).
+    """
     inner = app.router.lifespan_context
-    app.state.worker_thread = thread
+    setattr(app.state, name, thread)
 
     @contextlib.asynccontextmanager
     async def lifespan(application: Any) -> Any:

@@ -8,6 +8,7 @@ counted by endpoint and reason; nothing reaches the service before the whole req
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -32,6 +33,8 @@ from ingest_server.events import (
 from ingest_server.keys import ProjectKeys, StaticProjectKeys, check_name
 from ingest_server.metrics import IngestMetrics
 from ingest_server.settings import IngestSettings
+
+_LOG = logging.getLogger("argus.ingest_server")
 
 # Webhook resources that carry an error; the others (installation, comment, ...) are
 # acknowledged and not stored.
@@ -75,6 +78,17 @@ class EventIngestor(Protocol):
         ...
 
 
+class FilingListener(Protocol):
+    """Told of every event filed, e.g. to schedule a regression test for its pattern."""
+
+    def filed(
+        self, project_id: str | None, tenant: str, event: ErrorEvent, outcome: IngestOutcome
+    ) -> None:
+        """Called in a worker thread after the event is stored (``project_id`` None for a
+        Sentry webhook, which names only a tenant). Must be quick: the sender waits."""
+        ...
+
+
 Handler = Callable[[], Awaitable[dict[str, object]]]
 
 
@@ -83,8 +97,13 @@ def create_ingest_router(
     settings: IngestSettings,
     keys: ProjectKeys,
     metrics: IngestMetrics,
+    listener: FilingListener | None = None,
 ) -> APIRouter:
-    """The ingestion routes, to include in any FastAPI app (the GitHub App mounts them)."""
+    """The ingestion routes, to include in any FastAPI app (the GitHub App mounts them).
+
+    ``listener`` (if any) hears of each filed event; its failure is logged, never refused:
+    the event is stored by then.
+    """
     router = APIRouter()
     limit = settings.max_body_bytes
 
@@ -122,12 +141,21 @@ def create_ingest_router(
             raise Rejected(401, "bad_key", f"the key is not a key of project {project_id}")
         return tenant
 
+    def file_one(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
+        outcome = service.ingest(event, tenant)
+        if listener is not None:
+            try:
+                listener.filed(project_id, tenant, event, outcome)
+            except Exception:  # noqa: BLE001 - stored already: a listener cannot undo that
+                _LOG.exception("after filing %s under %s", event.title, outcome.pattern.id)
+        return outcome
+
     async def file_events(
-        endpoint: str, events: list[ErrorEvent], tenant: str
+        endpoint: str, events: list[ErrorEvent], tenant: str, project_id: str | None
     ) -> list[IngestOutcome]:
         outcomes = []
         for event in events:
-            outcome = await run_in_threadpool(service.ingest, event, tenant)
+            outcome = await run_in_threadpool(file_one, project_id, event, tenant)
             matched = outcome.matched_by
             metrics.count("argus_ingest_events_total", endpoint=endpoint, matched=matched)
             outcomes.append(outcome)
@@ -142,7 +170,7 @@ def create_ingest_router(
             if tenant is None:
                 tenant = await tenant_of(project_id, _envelope_key(envelope, project_id))
             events = _envelope_events(envelope, tenant, metrics)
-            await file_events("envelope", events, tenant)
+            await file_events("envelope", events, tenant, project_id)
             event_id = envelope.event_id or next((e.raw_id for e in events if e.raw_id), None)
             return {"id": event_id} if event_id else {}
 
@@ -154,7 +182,7 @@ def create_ingest_router(
             key = sentry_key_of(request.headers, request.query_params)
             tenant = await tenant_of(project_id, key)
             event = sentry_event(await read_body(request), tenant, "sentry-event")
-            await file_events("store", [event], tenant)
+            await file_events("store", [event], tenant, project_id)
             return {"id": event.raw_id} if event.raw_id else {}
 
         return await respond("store", handle)
@@ -169,7 +197,7 @@ def create_ingest_router(
                 )
             tenant = await tenant_of(project_id, key)
             event = any_format_event(await read_body(request), tenant)
-            (outcome,) = await file_events("errors", [event], tenant)
+            (outcome,) = await file_events("errors", [event], tenant, project_id)
             return _outcome_body(outcome, event)
 
         return await respond("errors", handle)
@@ -212,7 +240,7 @@ def create_ingest_router(
                 metrics.count("argus_ingest_items_ignored_total", type="webhook:issue")
                 return {"status": "ignored", "resource": resource}
             event = sentry_webhook_event(payload, tenant)
-            (outcome,) = await file_events("webhook", [event], tenant)
+            (outcome,) = await file_events("webhook", [event], tenant, None)
             return {"status": "ingested", **_outcome_body(outcome, event)}
 
         return await respond("webhook", handle)
@@ -235,12 +263,15 @@ def create_ingest_app(
     settings: IngestSettings,
     keys: ProjectKeys | None = None,
     metrics: IngestMetrics | None = None,
+    listener: FilingListener | None = None,
 ) -> FastAPI:
     """A standalone ingestion app (``argus serve``); ``keys`` default to none known."""
     app = FastAPI(title="Argus error ingestion", docs_url=None, redoc_url=None)
     app.state.metrics = metrics or IngestMetrics()
     app.include_router(
-        create_ingest_router(service, settings, keys or StaticProjectKeys(), app.state.metrics)
+        create_ingest_router(
+            service, settings, keys or StaticProjectKeys(), app.state.metrics, listener
+        )
     )
     return app
 

@@ -1,7 +1,9 @@
 """Ingestion projects: a project id and public key (its DSN) that map to a tenant.
 
 Keys live in the store's ``ingest_projects`` table (``argus projects add NAME`` creates one)
-or, for a server configured in code, in :class:`StaticProjectKeys`.
+or, for a server configured in code, in :class:`StaticProjectKeys`. A project may be linked
+to its code (``argus projects link NAME --repo PATH``, table ``ingest_project_links``): the
+clone regression tests are generated in, and optionally the GitHub repository they go to.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import ConfigError, StoreError
+from core.router.plans import get_plan
 from core.store.sqlite import SQLiteStore
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# GitHub's rules: an owner is letters, digits and single hyphens; a repository name adds
+# '.' and '_'.
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,35 @@ class Project:
     def dsn(self, host: str, port: int, scheme: str = "http") -> str:
         """The DSN an SDK is configured with: ``scheme://<key>@host:port/<project_id>``."""
         return f"{scheme}://{self.public_key}@{host}:{port}/{self.project_id}"
+
+
+@dataclass(frozen=True)
+class ProjectLink:
+    """Where a project's code lives: a local clone and, optionally, its GitHub repository.
+
+    ``installation_id`` is the GitHub App installation covering ``github_repository``; its
+    regression-test PRs go to ``base_branch``. ``plan`` names the plan whose monthly model
+    budget the project's test generation is metered against (``core/router/plans.py``).
+    """
+
+    project_id: int
+    repo_path: str
+    github_repository: str | None = None
+    installation_id: int | None = None
+    base_branch: str = "main"
+    plan: str = "free"
+
+    @property
+    def on_github(self) -> bool:
+        """Whether tests generated for the project go to a GitHub repository through the App."""
+        return self.github_repository is not None and self.installation_id is not None
+
+
+def check_github_repository(value: str) -> str:
+    """``value`` when it is an ``owner/name`` GitHub repository, else a ConfigError."""
+    if not _GITHUB_REPOSITORY.fullmatch(value) or value.endswith((".git", "/.", "/..")):
+        raise ConfigError(f"--github {value!r} is not a GitHub repository: write owner/name")
+    return value
 
 
 def check_name(value: str, what: str) -> str:
@@ -152,6 +188,101 @@ class SQLiteProjectKeys:
         )
         return [_project(row) for row in rows]
 
+    def project(self, project_id: int) -> Project | None:
+        """The project with id ``project_id``, if any."""
+        rows = self._query(
+            "SELECT project_id, name, tenant, public_key, created_at FROM ingest_projects "
+            "WHERE project_id = ?",
+            (project_id,),
+        )
+        return _project(rows[0]) if rows else None
+
+    def link(
+        self,
+        name: str,
+        repo_path: str,
+        *,
+        github_repository: str | None = None,
+        installation_id: int | None = None,
+        base_branch: str = "main",
+        plan: str = "free",
+    ) -> ProjectLink:
+        """Link project ``name`` to its code (replacing an earlier link); the link.
+
+        ``repo_path`` should be absolute (the server may run elsewhere). A GitHub repository
+        needs its installation id and the other way round.
+        """
+        project = self.get(name)
+        if project is None:
+            raise ConfigError(f"no project named {name!r} ('argus projects add {name}' first)")
+        if (github_repository is None) != (installation_id is None):
+            raise ConfigError(
+                "--github owner/name and --installation ID go together: the App's installation "
+                "on that repository opens the PRs"
+            )
+        if github_repository is not None:
+            check_github_repository(github_repository)
+        if installation_id is not None and installation_id <= 0:
+            raise ConfigError(f"--installation {installation_id} is not an installation id")
+        if not _BRANCH.fullmatch(base_branch) or ".." in base_branch:
+            raise ConfigError(f"--base {base_branch!r} is not a branch name")
+        get_plan(plan)  # an unknown plan is a ConfigError naming the known ones
+        link = ProjectLink(
+            project.project_id,
+            repo_path,
+            github_repository,
+            installation_id,
+            base_branch,
+            plan,
+        )
+        try:
+            self._connection().execute(
+                "INSERT INTO ingest_project_links (project_id, repo_path, github_repository, "
+                "installation_id, base_branch, plan, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (project_id) DO UPDATE SET repo_path = excluded.repo_path, "
+                "github_repository = excluded.github_repository, "
+                "installation_id = excluded.installation_id, base_branch = excluded.base_branch, "
+                "plan = excluded.plan, updated_at = excluded.updated_at",
+                (
+                    link.project_id,
+                    link.repo_path,
+                    link.github_repository,
+                    link.installation_id,
+                    link.base_branch,
+                    link.plan,
+                    int(time.time()),
+                ),
+            )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot link project {name!r} in {self.path}: {error}") from error
+        return link
+
+    def unlink(self, name: str) -> bool:
+        """Remove project ``name``'s link; False when it had none."""
+        project = self.get(name)
+        if project is None:
+            raise ConfigError(f"no project named {name!r} ('argus projects list')")
+        try:
+            cursor = self._connection().execute(
+                "DELETE FROM ingest_project_links WHERE project_id = ?", (project.project_id,)
+            )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot unlink project {name!r} in {self.path}: {error}") from error
+        return cursor.rowcount == 1
+
+    def link_for(self, project_id: int) -> ProjectLink | None:
+        """Project ``project_id``'s link, or None when it is not linked."""
+        rows = self._query(
+            f"SELECT {_LINK_COLUMNS} FROM ingest_project_links WHERE project_id = ?",
+            (project_id,),
+        )
+        return _link(rows[0]) if rows else None
+
+    def links(self) -> dict[int, ProjectLink]:
+        """Every link, by project id."""
+        rows = self._query(f"SELECT {_LINK_COLUMNS} FROM ingest_project_links", ())
+        return {link.project_id: link for link in map(_link, rows)}
+
     def _query(self, sql: str, parameters: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:
             return list(self._connection().execute(sql, parameters).fetchall())
@@ -165,6 +296,21 @@ class SQLiteProjectKeys:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+_LINK_COLUMNS = "project_id, repo_path, github_repository, installation_id, base_branch, plan"
+
+
+def _link(row: tuple[object, ...]) -> ProjectLink:
+    project_id, repo_path, github, installation, base, plan = row
+    return ProjectLink(
+        int(str(project_id)),
+        str(repo_path),
+        str(github) if github is not None else None,
+        int(str(installation)) if installation is not None else None,
+        str(base),
+        str(plan),
+    )
 
 
 def _project(row: tuple[object, ...]) -> Project:

@@ -30,6 +30,8 @@ async def open_regression_test_pr(
         f"`{test.target_symbol}` (`{test.target_path}`).\n\n"
         f"Validated: {', '.join(checks) or 'not validated'}.\n"
     )
+    if validation.fails_before and validation.passes_after is None:
+        body += "\nThe test fails until the error is fixed: merge it with the fix.\n"
     if test.pattern_id:
         body += f"\nError pattern: `{test.pattern_id}`\n"
     return await ctx.github.create_branch_commit_and_pr(

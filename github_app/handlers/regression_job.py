@@ -36,10 +36,33 @@ def regression_payload(
 
 
 async def handle(ctx: Context, event: Event) -> None:
-    """Open the PR adding the test."""
+    """Open the PR adding the test, for a repository of an installation the App knows.
+
+    An unknown or suspended installation, or a repository the installation does not cover
+    (or its plan does not enable), gets no PR: the job ends with the reason in the log.
+    """
+    refusal = _refusal(ctx)
+    if refusal is not None:
+        ctx.log.warning("no regression-test PR on %s: %s", ctx.full_name, refusal)
+        return
     data = dict(event.payload["test"])
     data["validation"] = TestValidation(**data.get("validation") or {})
     pull = await open_regression_test_pr(
         ctx, GeneratedTest(**data), base=str(event.payload.get("base") or "main")
     )
     ctx.log.info("regression test PR opened: #%s", pull.get("number"))
+
+
+def _refusal(ctx: Context) -> str | None:
+    installation_id = ctx.installation_id
+    installation = ctx.state.installation(installation_id) if installation_id else None
+    if installation is None:
+        return f"installation {installation_id} is not known to this App (never installed?)"
+    if installation.suspended:
+        return f"installation {installation_id} is suspended"
+    enabled = ctx.state.repository_enabled(installation.installation_id, ctx.full_name)
+    if enabled is None:
+        return f"installation {installation_id} does not cover {ctx.full_name}"
+    if not enabled:
+        return f"{ctx.full_name} is beyond the {installation.plan} plan's repositories"
+    return None

@@ -127,7 +127,7 @@ def test_regression_test_pr_is_opened_through_the_port(github, deps):
     assert "fails on the code where the error happened" in pull["body"]
 
 
-def test_regression_job_opens_the_pr(github, deps):
+def test_regression_job_opens_the_pr(github, deps, state: AppState):
     from github_app.dispatch import run_job
     from github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
     from github_app.jobs import Job
@@ -146,6 +146,14 @@ def test_regression_job_opens_the_pr(github, deps):
     job = Job(
         "1", REGRESSION_KIND, regression_payload(1, "octo/shop", test, base="trunk"), 1, "r-1"
     )
+    # An installation the App never recorded, then a repository it does not cover: no PR.
+    asyncio.run(run_job(job, deps))
+    state.record_installation(1, "octo")
+    state.add_repositories(1, ["octo/other"], enabled=1)
+    asyncio.run(run_job(job, deps))
+    assert github.pulls == []
+
+    state.add_repositories(1, ["octo/shop"], enabled=1)
     asyncio.run(run_job(job, deps))
     (pull,) = github.pulls
     assert (pull["base"], pull["branch"]) == ("trunk", "argus/regression-p-7")
