@@ -1,4 +1,4 @@
-"""Vector indexes: the port, a local approximate index (usearch HNSW) and an exact one (numpy).
+"""Vector indexes: the port, a local approximate index (faiss) and an exact one (numpy).
 
 Scores are cosine similarities (1.0 = same direction). Every operation names a namespace; the
 pattern service uses one namespace per tenant, so nothing is ever searched across tenants.
@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import StoreError
+from core.store.ann import DEFAULT_NPROBE, DEFAULT_TRAIN_AT, FaissSpace
 
 Metadata = Mapping[str, Any]
 FloatMatrix = npt.NDArray[np.float32]
@@ -215,18 +216,18 @@ def _check_lengths(
         raise StoreError(f"{len(metadata)} metadata entries for {len(ids)} vectors")
 
 
-# HNSW parameters: M (connectivity) and ef for construction and search. Measured on 1M clustered
-# 384-dimension vectors by benchmarks/pattern_lookup.py (docs/patterns.md).
-DEFAULT_CONNECTIVITY = 16
-DEFAULT_EXPANSION_ADD = 96
-DEFAULT_EXPANSION_SEARCH = 96
 INDEX_SUFFIX = ".vectors"
+GRAPH_SUFFIX = ".faiss"
 #: Vectors changed in a namespace already on disk before ``save`` rewrites it.
 SAVE_AFTER = 1000
 
 
 class LocalAnnIndex:
-    """Approximate cosine search with usearch's HNSW, one graph per namespace.
+    """Approximate cosine search on faiss, one index per namespace (:mod:`core.store.ann`).
+
+    A namespace is exact (flat) below ``train_at`` vectors and an IVF index above, scanning
+    ``nprobe`` lists per query; measured on 1M clustered vectors by
+    ``benchmarks/pattern_lookup.py`` (docs/patterns.md).
 
     With ``directory`` set, :meth:`save` writes each changed namespace as a graph file plus a
     ``<digest>.json`` sidecar (namespace, graph file name, ids, metadata, store sequence); a
@@ -239,16 +240,14 @@ class LocalAnnIndex:
         dimensions: int,
         directory: Path | str | None = None,
         *,
-        connectivity: int = DEFAULT_CONNECTIVITY,
-        expansion_add: int = DEFAULT_EXPANSION_ADD,
-        expansion_search: int = DEFAULT_EXPANSION_SEARCH,
+        train_at: int = DEFAULT_TRAIN_AT,
+        nprobe: int = DEFAULT_NPROBE,
         threads: int = 1,
     ) -> None:
         self.dimensions = dimensions
         self.directory = Path(directory) if directory is not None else None
-        self.connectivity = connectivity
-        self.expansion_add = expansion_add
-        self.expansion_search = expansion_search
+        self.train_at = train_at
+        self.nprobe = nprobe
         self.threads = threads
         self._spaces: dict[str, _AnnSpace | None] = {}
         self._lock = threading.RLock()
@@ -342,17 +341,8 @@ class LocalAnnIndex:
             self._spaces[namespace] = self._load(namespace)
         return self._spaces[namespace]
 
-    def _new_graph(self) -> Any:
-        from usearch.index import Index
-
-        return Index(
-            ndim=self.dimensions,
-            metric="cos",
-            dtype="f32",
-            connectivity=self.connectivity,
-            expansion_add=self.expansion_add,
-            expansion_search=self.expansion_search,
-        )
+    def _new_graph(self) -> FaissSpace:
+        return FaissSpace(self.dimensions, train_at=self.train_at, nprobe=self.nprobe)
 
     def _load(self, namespace: str) -> _AnnSpace | None:
         if self.directory is None:
@@ -362,15 +352,16 @@ class LocalAnnIndex:
             return None
         try:
             info = json.loads(sidecar.read_text(encoding="utf-8"))
-            graph = self._new_graph()
-            graph.load(str(sidecar.with_name(Path(str(info["graph"])).name)))
+            graph = FaissSpace.load(
+                sidecar.with_name(Path(str(info["graph"])).name),
+                self.dimensions,
+                train_at=self.train_at,
+                nprobe=self.nprobe,
+                trained_size=int(info.get("trained_size", 0)),
+            )
             space = _AnnSpace(graph)
             space.restore(info)
-            if (
-                info.get("namespace") != namespace
-                or graph.ndim != self.dimensions
-                or len(graph) != len(space.ids)
-            ):
+            if info.get("namespace") != namespace or len(graph) != len(space.ids):
                 raise ValueError("graph and sidecar disagree")
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
             self.load_errors.append(f"{sidecar.name}: {error}")
@@ -379,7 +370,7 @@ class LocalAnnIndex:
 
 
 class _AnnSpace:
-    def __init__(self, graph: Any) -> None:
+    def __init__(self, graph: FaissSpace) -> None:
         self.graph = graph
         self.ids: dict[int, str] = {}
         self.keys: dict[str, int] = {}
@@ -405,8 +396,8 @@ class _AnnSpace:
     ) -> None:
         stale = [self.keys[identifier] for identifier in ids if identifier in self.keys]
         if stale:
-            self.graph.remove(np.asarray(stale, dtype=np.uint64))
-        keys = np.empty(len(ids), dtype=np.uint64)
+            self.graph.remove(np.asarray(stale, dtype=np.int64))
+        keys = np.empty(len(ids), dtype=np.int64)
         for position, identifier in enumerate(ids):
             old = self.keys.pop(identifier, None)
             if old is not None:
@@ -420,34 +411,27 @@ class _AnnSpace:
             if metadata is not None and metadata[position]:
                 self.metadata[key] = dict(metadata[position])
         if len(ids):
-            self.graph.add(keys, matrix, threads=threads)
+            self.graph.add(keys, matrix, threads)
         self.dirty = True
         self.unsaved += len(ids)
 
     def query(self, vector: FloatMatrix, top_k: int) -> list[VectorMatch]:
-        found = self.graph.search(vector, min(top_k, len(self.ids)))
+        scores, keys = self.graph.search(vector.reshape(1, -1), min(top_k, len(self.ids)))
         matches = []
-        for key, distance in zip(found.keys, found.distances, strict=False):
-            identifier = self.ids.get(int(key))
+        for key, score in zip(keys[0].tolist(), scores[0].tolist(), strict=True):
+            identifier = self.ids.get(key)
             if identifier is not None:
-                matches.append(
-                    VectorMatch(identifier, 1.0 - float(distance), self.metadata.get(int(key), {}))
-                )
+                matches.append(VectorMatch(identifier, float(score), self.metadata.get(key, {})))
         return matches
 
     def query_many(self, vectors: FloatMatrix, top_k: int, threads: int) -> list[list[str]]:
-        found = self.graph.search(vectors, min(top_k, len(self.ids)), threads=threads)
-        keys = np.asarray(found.keys).reshape(len(vectors), -1)
-        counts = np.asarray(found.counts).reshape(-1)
-        return [
-            [self.ids.get(int(key), "") for key in row[: int(count)]]
-            for row, count in zip(keys, counts, strict=True)
-        ]
+        _, keys = self.graph.search(vectors, min(top_k, len(self.ids)), threads)
+        return [[self.ids[key] for key in row if key in self.ids] for row in keys.tolist()]
 
     def delete(self, ids: Sequence[str]) -> None:
         keys = [self.keys.pop(identifier) for identifier in ids if identifier in self.keys]
         if keys:
-            self.graph.remove(np.asarray(keys, dtype=np.uint64))
+            self.graph.remove(np.asarray(keys, dtype=np.int64))
             for key in keys:
                 self.ids.pop(key, None)
                 self.metadata.pop(key, None)
@@ -461,11 +445,12 @@ class _AnnSpace:
         removed once they are a minute old (another process may be about to name its own).
         """
         token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        graph_path = stem.with_name(f"{stem.name}.{token}.usearch")
-        self.graph.save(str(graph_path))
+        graph_path = stem.with_name(f"{stem.name}.{token}{GRAPH_SUFFIX}")
+        self.graph.save(graph_path)
         info = {
             "namespace": namespace,
             "graph": graph_path.name,
+            "trained_size": self.graph.trained_size,
             "next_key": self.next_key,
             "synced": self.synced,
             "ids": [[key, identifier] for key, identifier in self.ids.items()],
@@ -497,12 +482,14 @@ def _remove_stale_graphs(stem: Path, sidecar: Path) -> None:
     except (OSError, ValueError):
         return
     cutoff = time.time() - 60
-    for graph in stem.parent.glob(f"{stem.name}.*.usearch"):
-        try:
-            if graph.name != named and graph.stat().st_mtime < cutoff:
-                graph.unlink()
-        except OSError:
-            continue
+    # ".usearch": graphs of the HNSW index used before faiss (their sidecars no longer load).
+    for suffix in (GRAPH_SUFFIX, ".usearch"):
+        for graph in stem.parent.glob(f"{stem.name}.*{suffix}"):
+            try:
+                if graph.name != named and graph.stat().st_mtime < cutoff:
+                    graph.unlink()
+            except OSError:
+                continue
 
 
 def _digest(namespace: str) -> str:

@@ -87,7 +87,7 @@ def test_saved_index_loads_and_a_corrupt_one_is_skipped(tmp_path) -> None:
     assert second.synced_through("t:a") == 20
     assert second.query("t:a", vectors[5].tolist(), 1)[0].id == "a5"
     assert second.query("t:a", vectors[5].tolist(), 1)[0].metadata == {"i": 5}
-    graph = next(path for path in folder.glob("*.usearch") if path.stat().st_size > 0)
+    graph = next(path for path in folder.glob("*.faiss") if path.stat().st_size > 0)
     graph.write_bytes(b"garbage")
     third = LocalAnnIndex(32, folder)
     assert third.load_errors == []  # namespaces load on first use
@@ -112,3 +112,70 @@ def test_small_changes_to_a_saved_namespace_wait_for_later_saves(tmp_path) -> No
     assert LocalAnnIndex(32, folder).synced_through("n") == 4  # the service re-adds "e"
     index.save(force=True)
     assert LocalAnnIndex(32, folder).size("n") == 5
+
+
+def _clustered(seed: int, count: int, dimensions: int = 32) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = _unit(rng, 40, dimensions)
+    data = centres[rng.integers(0, 40, count)] + 0.3 * _unit(rng, count, dimensions)
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_large_namespace_becomes_ivf_and_keeps_its_recall() -> None:
+    data = _clustered(8, 4000)
+    ann, exact = LocalAnnIndex(32, train_at=1000, threads=2), ExactIndex(32)
+    ids = [str(i) for i in range(len(data))]
+    ann.upsert("n", ids[:900], data[:900])
+    assert not ann._spaces["n"].graph.is_ivf  # exact while small
+    ann.upsert("n", ids[900:], data[900:])
+    graph = ann._spaces["n"].graph
+    assert graph.is_ivf and graph.trained_size == 4000
+    exact.upsert("n", ids, data)
+    queries = (data[:300] + 0.05 * _unit(np.random.default_rng(9), 300)).astype(np.float32)
+    approx = ann.query_many("n", queries, 1)
+    truth = exact.query_many("n", queries, 1)
+    recall = np.mean([a[0] == str(t[0]) for a, t in zip(approx, truth, strict=True)])
+    assert recall >= 0.98
+    assert ann.query("n", data[42].tolist(), 1)[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_ivf_replaces_and_deletes_by_id() -> None:
+    data = _clustered(10, 1500)
+    ann = LocalAnnIndex(32, train_at=1000)
+    ann.upsert("n", [str(i) for i in range(1500)], data)
+    assert ann._spaces["n"].graph.is_ivf
+    ann.upsert("n", ["7"], data[8:9])  # 7 now points where 8 does
+    assert "7" not in [m.id for m in ann.query("n", data[7].tolist(), 5) if m.score > 0.999]
+    ann.delete("n", ["8", "missing"])
+    top = ann.query("n", data[8].tolist(), 3)
+    assert top[0].id == "7" and "8" not in [m.id for m in top]
+    assert ann.size("n") == 1499
+
+
+def test_ivf_retrains_after_growing_fourfold() -> None:
+    data = _clustered(11, 4200)
+    ann = LocalAnnIndex(32, train_at=1000)
+    ann.upsert("n", [str(i) for i in range(1000)], data[:1000])
+    graph = ann._spaces["n"].graph
+    assert graph.trained_size == 1000
+    ann.upsert("n", [str(i) for i in range(1000, 3999)], data[1000:3999])
+    assert ann._spaces["n"].graph.trained_size == 1000  # 3,999 < 4 x 1,000
+    ann.upsert("n", [str(i) for i in range(3999, 4200)], data[3999:])
+    assert ann._spaces["n"].graph.trained_size == 4200
+    assert ann.query("n", data[4100].tolist(), 1)[0].id == "4100"
+
+
+def test_a_saved_ivf_namespace_loads_with_its_training(tmp_path) -> None:
+    folder = tmp_path / "vectors"
+    data = _clustered(12, 1200)
+    first = LocalAnnIndex(32, folder, train_at=1000)
+    first.upsert("n", [str(i) for i in range(1200)], data, [{"i": i} for i in range(1200)])
+    first.mark_synced("n", 1200)
+    first.save()
+    second = LocalAnnIndex(32, folder, train_at=1000)
+    match = second.query("n", data[321].tolist(), 1)[0]
+    assert (match.id, match.metadata) == ("321", {"i": 321})
+    graph = second._spaces["n"].graph
+    assert graph.is_ivf and graph.trained_size == 1200 and second.load_errors == []
+    second.delete("n", ["321"])  # removal works on a loaded index too
+    assert second.query("n", data[321].tolist(), 1)[0].id != "321"
