@@ -2,8 +2,8 @@
 
 Many request threads call :meth:`GroupCommit.ingest` at once; each call queues its event and
 waits. One worker (the service's own thread) takes everything queued, files it with
-``PatternService.ingest_batch`` — the errors of known patterns in one transaction — and wakes
-each caller with its own outcome. While that transaction commits, newer events queue up and
+``PatternService.ingest_batch`` — one transaction for the whole group — and wakes each caller
+with its own outcome. While that transaction commits, newer events queue up and
 form the next group, so a lone event is filed at once (no waiting for company) and a burst
 shares commits. A call returns only after the transaction holding its event has committed:
 an acknowledged event is stored.

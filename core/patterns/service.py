@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from core.errors import ConfigError, StoreError
-from core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD, Embedder, HashingEmbedder
+from core.patterns.embed import (
+    DEFAULT_SIMILARITY_THRESHOLD,
+    Embedder,
+    HashingEmbedder,
+    cosine_similarity,
+)
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent
 from core.patterns.formats import parse_error
@@ -124,14 +129,15 @@ class PatternService:
     def ingest_many(
         self, items: Sequence[bytes | str | ErrorEvent], tenant: str
     ) -> list[IngestResult]:
-        """Ingest several errors; those of already known hashes share one transaction.
+        """Ingest several errors in one transaction (group commit): all are stored, or none.
 
-        Group commit: an error is reported filed only once the transaction holding it has
-        committed, so a crash loses nothing that was acknowledged. Every item is parsed before
-        anything is stored: one unreadable item raises ``IngestError`` and stores nothing.
-        Errors of unknown hashes are matched and filed first, each in its own transaction
-        (they may create patterns later items match); when the shared transaction of the rest
-        then fails (``StoreError``), those first ones stay filed and the rest is not.
+        An error is reported filed only once the transaction holding it has committed, so a
+        crash loses nothing that was acknowledged. Every item is parsed before anything is
+        stored: one unreadable item raises ``IngestError`` and stores nothing; a failing store
+        raises ``StoreError`` and stores nothing either (a retry of the whole batch counts
+        each error once). Occurrences of one pattern are added up (an error storm costs a few
+        statements per pattern); a new error repeated in the batch, or a look-alike of it
+        under another hash, goes to the one pattern the batch creates for it.
         """
         tenant = _checked_tenant(tenant)
         prepared = [self._prepare(data, tenant) for data in items]
@@ -143,12 +149,11 @@ class PatternService:
     ) -> list[IngestResult | Exception]:
         """Ingest ``(error, tenant)`` pairs of any tenants as one group; an outcome per item.
 
-        What a server needs to acknowledge each event only once it is stored: the errors of
-        already known hashes share one transaction (group commit); those of unknown hashes are
-        filed first, each in its own transaction. An item's outcome is its ``IngestResult``
-        (it is committed), or the exception that kept it from being stored: ``IngestError`` or
-        ``ConfigError`` for that item alone, ``StoreError`` for an item whose transaction
-        failed (for the shared one: every item in it; nothing of theirs was written).
+        What a server needs to acknowledge each event only once it is stored: the readable
+        items are filed in one transaction (as ``ingest_many`` files them). An item's outcome
+        is its ``IngestResult`` (committed), or the exception that kept it from being stored:
+        ``IngestError`` or ``ConfigError`` for that item alone (the others are filed), or
+        ``StoreError`` for every readable item when the transaction failed (none was stored).
         """
         outcomes: list[IngestResult | Exception | None] = [None] * len(items)
         prepared: list[_Prepared] = []
@@ -174,40 +179,117 @@ class PatternService:
     def _file(
         self, prepared: Sequence[_Prepared], *, stop_on_error: bool = False
     ) -> list[IngestResult | Exception]:
-        """File prepared errors: unknown hashes one by one, then the rest in one transaction.
+        """File prepared errors, all in one transaction: all of them are stored, or none.
 
-        With ``stop_on_error`` the first ``StoreError`` propagates; otherwise it becomes the
-        outcome of the items it kept from being stored.
+        Known hashes need no embedding. Each unknown hash is embedded and matched against the
+        tenant's index and against the patterns this batch creates before it (so one new bug
+        arriving twice under two hashes in one batch is still one pattern); the batch's new
+        patterns are indexed once the transaction has committed. With ``stop_on_error`` a
+        ``StoreError`` propagates; otherwise it is the outcome of every item.
         """
-        outcomes: list[IngestResult | Exception | None] = [None] * len(prepared)
         with self._lock:
-            known: list[tuple[int, Filing]] = []
-            for position, (tenant, signature, occurrence) in enumerate(prepared):
-                try:
-                    self.store.ensure_tenant(tenant)
-                    pattern_id = self._resolve(tenant, signature.pattern_hash)
-                    if pattern_id is None:
-                        result = self._file_unknown_hash(tenant, signature, occurrence)
-                        self._remember(tenant, signature.pattern_hash, result)
-                        outcomes[position] = result
-                    else:
-                        known.append((position, Filing(occurrence, pattern_id, False, "hash")))
-                except StoreError as error:
-                    if stop_on_error:
-                        raise
-                    outcomes[position] = error
-            if known:
-                try:
-                    patterns = self.store.record_many([filing for _, filing in known])
-                except StoreError as error:
-                    if stop_on_error:
-                        raise
-                    for position, _ in known:
-                        outcomes[position] = error
+            try:
+                filings = self._match(prepared)
+                patterns = self.store.record_many(filings) if filings else []
+            except StoreError as error:
+                if stop_on_error:
+                    raise
+                return [error] * len(prepared)
+            return self._settle(prepared, filings, patterns)
+
+    def _match(self, prepared: Sequence[_Prepared]) -> list[Filing]:
+        """How to file each error: by a known hash, by similarity, or as a new pattern."""
+        filings: list[Filing] = []
+        # (tenant, hash) first seen in this batch -> the hash whose pattern it goes to.
+        batch_hashes: dict[tuple[str, str], str] = {}
+        # Per tenant: patterns proposed in this batch (hash, embedding), for similarity.
+        proposed: dict[str, list[tuple[str, Sequence[float]]]] = {}
+        caught_up: set[str] = set()
+        for tenant, signature, occurrence in prepared:
+            pattern_hash = signature.pattern_hash
+            self.store.ensure_tenant(tenant)
+            pattern_id = self._resolve(tenant, pattern_hash)
+            if pattern_id is not None:
+                filings.append(Filing(occurrence, pattern_id, False, "hash"))
+                continue
+            if (tenant, pattern_hash) in batch_hashes:
+                filings.append(
+                    Filing(occurrence, "", False, "hash", by_hash=True)  # filed just before
+                )
+                continue
+            (embedding,) = self.embedder.embed([signature.embedding_text])
+            if tenant not in caught_up:
+                self._catch_up(tenant)
+                caught_up.add(tenant)
+            target, score = "", 0.0
+            matches = self.index.query(tenant_namespace(tenant), embedding, 1)
+            if matches:
+                target, score = matches[0].id, matches[0].score
+            target_hash, batch_score = _nearest(proposed.get(tenant, ()), embedding)
+            if target_hash is not None and batch_score > score and batch_score >= self.threshold:
+                filings.append(
+                    Filing(
+                        occurrence,
+                        pattern_id_for(tenant, target_hash),
+                        False,
+                        "similarity",
+                        similarity=min(1.0, batch_score),
+                        target_hash=target_hash,
+                    )
+                )
+            elif target and score >= self.threshold:
+                filings.append(
+                    Filing(occurrence, target, False, "similarity", similarity=min(1.0, score))
+                )
+            else:
+                new_id = pattern_id_for(tenant, pattern_hash)
+                filings.append(Filing(occurrence, new_id, True, "new", embedding=embedding))
+                proposed.setdefault(tenant, []).append((pattern_hash, embedding))
+            batch_hashes[(tenant, pattern_hash)] = pattern_hash
+        return filings
+
+    def _settle(
+        self, prepared: Sequence[_Prepared], filings: Sequence[Filing], patterns: Sequence[Pattern]
+    ) -> list[IngestResult | Exception]:
+        """After the commit: results, cached filings, index upserts and shared-pool entries."""
+        results: list[IngestResult | Exception] = []
+        for (tenant, signature, _), filing, pattern in zip(
+            prepared, filings, patterns, strict=True
+        ):
+            if filing.matched_by == "hash":
+                results.append(IngestResult(pattern, is_new=False, matched_by="hash"))
+                self._cache_filing(tenant, signature.pattern_hash, pattern.id)
+                continue
+            self._cache_filing(tenant, signature.pattern_hash, pattern.id)
+            if filing.matched_by == "similarity":
+                if pattern.id == filing.pattern_id:
+                    self._share_new(tenant, signature)
+                    results.append(
+                        IngestResult(
+                            pattern,
+                            is_new=False,
+                            matched_by="similarity",
+                            similarity=filing.similarity,
+                        )
+                    )
                 else:
-                    for (position, _), pattern in zip(known, patterns, strict=True):
-                        outcomes[position] = IngestResult(pattern, is_new=False, matched_by="hash")
-        return [outcome for outcome in outcomes if outcome is not None]
+                    results.append(IngestResult(pattern, is_new=False, matched_by="hash"))
+                continue
+            if pattern.id == filing.pattern_id and filing.embedding is not None:
+                # Created here, or by another writer at the same moment: indexing is idempotent.
+                self.index.upsert(
+                    tenant_namespace(tenant),
+                    [pattern.id],
+                    [filing.embedding],
+                    [{"pattern_hash": signature.pattern_hash}],
+                )
+            is_new = pattern.id == filing.pattern_id and pattern.occurrences == 1
+            if is_new:
+                self._share_new(tenant, signature)
+            results.append(
+                IngestResult(pattern, is_new=is_new, matched_by="new" if is_new else "hash")
+            )
+        return results
 
     def _resolve(self, tenant: str, pattern_hash: str) -> str | None:
         """The pattern a hash is filed under; filings never move, so answers are cached."""
@@ -219,56 +301,10 @@ class PatternService:
             self._cache_filing(tenant, pattern_hash, pattern_id)
         return pattern_id
 
-    def _remember(self, tenant: str, pattern_hash: str, result: IngestResult | None) -> None:
-        if result is not None:
-            self._cache_filing(tenant, pattern_hash, result.pattern.id)
-
     def _cache_filing(self, tenant: str, pattern_hash: str, pattern_id: str) -> None:
         if len(self._filed) >= FILED_CACHE_SIZE:
             self._filed.clear()
         self._filed[(tenant, pattern_hash)] = pattern_id
-
-    def _file_unknown_hash(
-        self, tenant: str, signature: Signature, occurrence: Occurrence
-    ) -> IngestResult:
-        (embedding,) = self.embedder.embed([signature.embedding_text])
-        namespace = tenant_namespace(tenant)
-        self._catch_up(tenant)
-        matches = self.index.query(namespace, embedding, 1)
-        if matches and matches[0].score >= self.threshold:
-            target, score = matches[0].id, min(1.0, matches[0].score)
-            pattern = self.store.record(
-                occurrence,
-                target,
-                create=False,
-                matched_by="similarity",
-                similarity=score,
-                embedding=None,
-            )
-            if pattern.id == target:
-                self._share_new(tenant, signature)
-                return IngestResult(
-                    pattern, is_new=False, matched_by="similarity", similarity=score
-                )
-            return IngestResult(pattern, is_new=False, matched_by="hash")
-        proposed = pattern_id_for(tenant, signature.pattern_hash)
-        pattern = self.store.record(
-            occurrence,
-            proposed,
-            create=True,
-            matched_by="new",
-            similarity=None,
-            embedding=embedding,
-        )
-        if pattern.id == proposed:
-            # Created here, or by another writer at the same moment: indexing is idempotent.
-            self.index.upsert(
-                namespace, [proposed], [embedding], [{"pattern_hash": signature.pattern_hash}]
-            )
-        is_new = pattern.id == proposed and pattern.occurrences == 1
-        if is_new:
-            self._share_new(tenant, signature)
-        return IngestResult(pattern, is_new=is_new, matched_by="new" if is_new else "hash")
 
     def _occurrence(self, tenant: str, event: ErrorEvent, signature: Signature) -> Occurrence:
         now = self.clock()
@@ -598,6 +634,24 @@ def _shared_pattern(row: Mapping[str, Any]) -> Pattern:
         shared=True,
         frames=tuple(json.loads(row["functions"] or "[]")),
     )
+
+
+def _nearest(
+    candidates: Sequence[tuple[str, Sequence[float]]], vector: Sequence[float]
+) -> tuple[str | None, float]:
+    """The candidate (hash, embedding) nearest to ``vector`` by cosine, and that cosine."""
+    if not candidates:
+        return None, 0.0
+    if len(candidates) == 1:
+        return candidates[0][0], cosine_similarity(candidates[0][1], vector)
+    import numpy as np  # only on the new-pattern path, which queries a numpy index anyway
+
+    matrix = np.asarray([embedding for _, embedding in candidates], dtype=np.float64)
+    query = np.asarray(vector, dtype=np.float64)
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query))
+    scores = np.divide(matrix @ query, norms, out=np.zeros(len(candidates)), where=norms > 0)
+    best = int(np.argmax(scores))
+    return candidates[best][0], float(scores[best])
 
 
 def _checked_tenant(tenant: str) -> str:

@@ -132,6 +132,13 @@ class Filing:
     matched_by: str
     similarity: float | None = None
     embedding: Sequence[float] | None = None
+    #: The pattern is whatever the occurrence's hash resolves to inside the transaction (a hash
+    #: filed earlier in the same batch); nothing is created or filed.
+    by_hash: bool = False
+    #: For a similarity match to a pattern proposed earlier in the same batch: that pattern's
+    #: hash. The alias is filed under whatever it resolves to inside the transaction (the
+    #: proposed pattern, or the one another writer filed that hash under first).
+    target_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -418,11 +425,11 @@ class SqlPatternStore:
         returning: list[int] = []
         groups: dict[str, list[int]] = {}
         for position, filing in enumerate(filings):
-            if filing.matched_by == "hash":
+            if filing.matched_by == "hash" and not filing.by_hash:
                 groups.setdefault(filing.pattern_id, []).append(position)
         group_returning: dict[str, int] = {}
         for position, filing in enumerate(filings):
-            if filing.matched_by != "hash":
+            if filing.matched_by != "hash" or filing.by_hash:
                 returning.append(self._filing_statements(filing, statements))
                 continue
             members = groups[filing.pattern_id]
@@ -550,7 +557,23 @@ class SqlPatternStore:
                 )
             )
             statements.append(_embedding_statement(filing.pattern_id, o.embedding_text, embedding))
-        if filing.create or filing.matched_by == "similarity":
+        if filing.target_hash is not None and not filing.by_hash:
+            statements.append(
+                (
+                    "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
+                    f"similarity, created_at) VALUES (?, ?, {_REF_BY_HASH}, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (
+                        *key,
+                        o.tenant,
+                        filing.target_hash,
+                        filing.matched_by,
+                        filing.similarity,
+                        seen,
+                    ),
+                )
+            )
+        elif (filing.create or filing.matched_by == "similarity") and not filing.by_hash:
             statements.append(
                 (
                     "INSERT INTO pattern_hashes (tenant, pattern_hash, pattern_id, matched_by, "
@@ -561,7 +584,7 @@ class SqlPatternStore:
         # A hash already filed resolves to a fixed id (filings are never moved); otherwise the
         # id is whatever the hash resolves to inside this transaction.
         ref_params: tuple[str, ...]
-        if filing.matched_by == "hash":
+        if filing.matched_by == "hash" and not filing.by_hash:
             ref, ref_params = "?", (filing.pattern_id,)
         else:
             ref, ref_params = _REF_BY_HASH, key

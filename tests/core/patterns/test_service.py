@@ -303,3 +303,46 @@ def test_a_storm_through_ingest_many_counts_like_one_by_one(tmp_path) -> None:
         with pytest.raises(IngestError):
             grouped.ingest_many([_event("x"), b"not an error"], "acme")
         assert grouped.stats("acme")["occurrences"] == len(storm)
+
+
+def _views_caller(text: str) -> str:
+    return text.replace(
+        '  File "/srv/a/shop/cart.py", line 10',
+        '  File "/srv/a/shop/views.py", line 3, in profile\n    x()\n'
+        '  File "/srv/a/shop/cart.py", line 10',
+    )
+
+
+def test_one_batch_files_a_new_bug_and_its_look_alike_as_one_pattern(service) -> None:
+    base = _traceback("/srv/a")
+    results = service.ingest_many([base, _views_caller(base), base, _views_caller(base)], "acme")
+    assert [result.matched_by for result in results] == ["new", "similarity", "hash", "hash"]
+    assert results[0].is_new and not results[1].is_new
+    assert {result.pattern.id for result in results} == {results[0].pattern.id}
+    assert [result.pattern.occurrences for result in results] == [1, 2, 3, 4]
+    assert service.stats("acme")["patterns"] == 1
+    # The new pattern was indexed after the commit: a later look-alike finds it.
+    later = service.ingest(_traceback("/srv/a").replace("line 26", "line 27"), "acme")
+    assert later.pattern.id == results[0].pattern.id
+
+
+def test_a_failed_batch_stores_nothing_and_indexes_nothing(tmp_path) -> None:
+    index = ExactIndex(384)
+    with open_service(tmp_path / "argus.db", index=index) as service:
+        service.ingest(_event("known"), "acme")
+        executor = service.store.executor
+        real = executor.execute_batch
+
+        def failing(statements):
+            raise StoreError("store write failed, nothing written: disk I/O error")
+
+        executor.execute_batch = failing
+        batch = [(_event("known"), "acme"), (_traceback("/srv/a"), "acme"), (b"???", "acme")]
+        outcomes = service.ingest_batch(batch)
+        assert [type(outcome) for outcome in outcomes] == [StoreError, StoreError, IngestError]
+        with pytest.raises(StoreError):
+            service.ingest_many([_event("known"), _traceback("/srv/a")], "acme")
+        executor.execute_batch = real
+        assert service.stats("acme")["occurrences"] == 1
+        assert len(index.query(tenant_namespace("acme"), [1.0] * 384, 10)) == 1
+        assert service.ingest(_traceback("/srv/a"), "acme").is_new  # its filing was not cached
