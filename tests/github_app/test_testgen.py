@@ -74,3 +74,31 @@ def test_argus_tests_generates_validated_tests_in_the_clone_and_meters_them(
 def test_no_clone_means_no_tests(tmp_path: Path, github, deps):
     generator = CheckoutTestGenerator(tmp_path, lambda plan: None)
     assert generator.checkout("Codertocat", "Hello-World", "abc") is None
+
+
+def test_build_deps_generates_tests_in_the_clones_of_argus_github_checkouts(tmp_path: Path):
+    from github_app.settings import AppSettings
+    from github_app.worker import build_deps
+    from tests.servers.github_api import rsa_key_pair
+
+    private_key, _ = rsa_key_pair()
+    (tmp_path / "clones").mkdir()
+    settings = AppSettings(
+        1, private_key, "secret", database_url=f"sqlite:///{tmp_path / 'app.db'}"
+    )
+    store = SQLiteStore.open(tmp_path / "state.db")
+    assert build_deps(settings, store=store).generate_tests is None
+
+    wired = AppSettings(
+        1,
+        private_key,
+        "secret",
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        checkouts_dir=tmp_path / "clones",
+    )
+    generator = build_deps(wired, store=store).generate_tests
+    assert isinstance(generator, CheckoutTestGenerator)
+    assert generator.root == tmp_path / "clones"
+    router = generator.router_for("pro")  # the CLI's router, metered on the plan asked for
+    assert isinstance(router, Router) and router.ledger.default_plan == "pro"
+    store.close()
