@@ -154,7 +154,10 @@ def add_commands(subparsers: Any) -> None:
         description=(
             "Serve the ingestion endpoints over HTTP. Environment: ARGUS_HOME (store), "
             "ARGUS_INGEST_MAX_BYTES (body limit, default 4 MiB), ARGUS_SENTRY_CLIENT_SECRET "
-            "(verifies Sentry integration webhooks). " + STORE_NOTE + "."
+            "(verifies Sentry integration webhooks). Errors of projects linked to their code "
+            "('argus projects link') get regression tests, generated in the background. "
+            + STORE_NOTE
+            + "."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
