@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from typing import Any
 
 from core.patterns.event import ErrorEvent
@@ -24,6 +23,22 @@ MAX_GROUP = 256
 
 Item = tuple[bytes | str | ErrorEvent, str]
 BatchIngest = Callable[[Sequence[Item]], list[IngestResult | Exception]]
+
+
+class _Waiter:
+    """One queued event and its outcome; its caller blocks on ``done`` until it is set."""
+
+    __slots__ = ("done", "item", "outcome")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.outcome: IngestResult | BaseException | None = None
+        self.done = threading.Lock()  # cheaper than a Future's condition: held until settled
+        self.done.acquire()
+
+    def settle(self, outcome: IngestResult | BaseException) -> None:
+        self.outcome = outcome
+        self.done.release()
 
 
 class GroupCommit:
@@ -44,7 +59,7 @@ class GroupCommit:
         self._ingest_batch = ingest_batch
         self._max_group = max(1, max_group)
         self._lock = threading.Lock()
-        self._pending: list[tuple[Item, Future[IngestResult]]] = []
+        self._pending: list[_Waiter] = []
         self._draining = False
         #: Groups filed and events in them (for tests and metrics).
         self.groups = 0
@@ -56,9 +71,9 @@ class GroupCommit:
         Raises what kept this event from being stored (``IngestError``, ``ConfigError``,
         ``StoreError``); other events of its group are not affected by its bad input.
         """
-        future: Future[IngestResult] = Future()
+        waiter = _Waiter((data, tenant))
         with self._lock:
-            self._pending.append(((data, tenant), future))
+            self._pending.append(waiter)
             start = not self._draining
             self._draining = True
         if start:
@@ -68,7 +83,13 @@ class GroupCommit:
                 with self._lock:
                     self._draining = False
                 raise
-        return future.result()
+        waiter.done.acquire()
+        outcome = waiter.outcome
+        if isinstance(outcome, IngestResult):
+            return outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        raise RuntimeError("group commit settled an event without an outcome")
 
     def _drain(self) -> None:
         """On the worker: file queued events, group after group, until none is left."""
@@ -82,13 +103,12 @@ class GroupCommit:
             self.groups += 1
             self.events += len(group)
             try:
-                outcomes = self._ingest_batch([item for item, _ in group])
+                outcomes: Sequence[IngestResult | BaseException] = self._ingest_batch(
+                    [waiter.item for waiter in group]
+                )
+                if len(outcomes) != len(group):
+                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} events")
             except Exception as error:  # noqa: BLE001 - every waiting caller must wake up
-                for _, future in group:
-                    future.set_exception(error)
-                continue
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+                outcomes = [error] * len(group)
+            for waiter, outcome in zip(group, outcomes, strict=True):
+                waiter.settle(outcome)
