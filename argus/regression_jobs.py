@@ -427,6 +427,9 @@ class RegressionJob:
         from core.diff.git import find_repo_root
         from core.testgen.pattern_cache import MIN_SUCCESS_RATE
 
+        earlier = self.requests.get(tenant, pattern_id)
+        if earlier is not None and earlier.status in ("generated", "cached"):
+            return  # a job queued twice (a request thought stale): the first one made the test
         project_id = int(payload["project_id"])
         link = self.keys.link_for(project_id)
         if link is None:
@@ -446,8 +449,7 @@ class RegressionJob:
         test, notes = await self._generate(tenant, pattern, payload, repo, link)
         if test is None:
             raise Skipped(
-                "no regression test survived validation: "
-                + ("; ".join(notes[-3:]) or "no candidate")
+                "no validated regression test: " + ("; ".join(notes[-3:]) or "no candidate")
             )
         checks = test.validation
         _LOG.info(

@@ -248,7 +248,7 @@ def test_jobs_record_why_there_is_no_test(keys, requests, tmp_path: Path) -> Non
     keys.link("shop", str(repo))
     outcome = run()
     assert outcome.status == "failed"
-    assert outcome.reason.startswith("no regression test survived validation: ")
+    assert outcome.reason.startswith("no validated regression test: ")
 
     # A pattern that has a validated test already: reused, nothing generated, no PR.
     library.record_test(
