@@ -33,6 +33,8 @@ Statement = tuple[str, Sequence[object]]
 
 #: Scrubbed events kept per pattern (the newest ones).
 EVENTS_KEPT = 5
+#: Bound parameters per statement at most (Cloudflare D1's limit is 100).
+MAX_PARAMS = 100
 TENANT_KINDS = ("github_installation", "project")
 
 
@@ -417,116 +419,127 @@ class SqlPatternStore:
     def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
         """File several occurrences in one atomic batch (group commit); patterns in order.
 
-        Occurrences of one already filed pattern are added up first (an error storm costs
-        a handful of statements per pattern, not per occurrence); each of them then reports
-        the pattern as it stands after the whole batch.
+        Occurrences of already filed patterns are added up per pattern and written with a few
+        multi-row statements for the whole batch (an error storm, or a batch of many patterns,
+        costs a handful of statements, not a few per occurrence); each of them then reports
+        its pattern as it stands after the batch. The others (new hashes) are filed one by one,
+        in order, after them.
         """
         statements: list[Statement] = []
-        returning: list[int] = []
-        groups: dict[str, list[int]] = {}
-        for position, filing in enumerate(filings):
+        known: dict[str, list[Occurrence]] = {}
+        for filing in filings:
             if filing.matched_by == "hash" and not filing.by_hash:
-                groups.setdefault(filing.pattern_id, []).append(position)
-        group_returning: dict[str, int] = {}
+                known.setdefault(filing.pattern_id, []).append(filing.occurrence)
+        updates = self._known_statements(known, statements) if known else []
+        returning: dict[int, int] = {}
         for position, filing in enumerate(filings):
-            if filing.matched_by != "hash" or filing.by_hash:
-                returning.append(self._filing_statements(filing, statements))
-                continue
-            members = groups[filing.pattern_id]
-            if len(members) == 1:
-                returning.append(self._filing_statements(filing, statements))
-            elif position == members[0]:
-                group_returning[filing.pattern_id] = self._group_statements(
-                    filing.pattern_id,
-                    [filings[member].occurrence for member in members],
-                    statements,
-                )
-                returning.append(group_returning[filing.pattern_id])
-            else:
-                returning.append(group_returning[filing.pattern_id])
+            if filing.pattern_id not in known or filing.by_hash or filing.matched_by != "hash":
+                returning[position] = self._filing_statements(filing, statements)
         results = self.executor.execute_batch(statements)
+        updated: dict[str, Pattern] = {}
+        for position in updates:
+            for row in results[position]:
+                updated[str(row["id"])] = self._pattern(row)
         patterns = []
-        built: dict[int, Pattern] = {}  # members of a group share one returned row
-        for filing, position in zip(filings, returning, strict=True):
-            pattern = built.get(position)
+        for position, filing in enumerate(filings):
+            at = returning.get(position)
+            if at is None:
+                pattern = updated.get(filing.pattern_id)
+            else:
+                rows = results[at]
+                pattern = self._pattern(rows[0]) if rows else None
             if pattern is None:
-                rows = results[position]
-                if not rows:
-                    raise StoreError(
-                        f"the pattern for {filing.occurrence.pattern_hash} vanished while filing it"
-                    )
-                pattern = built[position] = self._pattern(rows[0])
+                raise StoreError(
+                    f"the pattern for {filing.occurrence.pattern_hash} vanished while filing it"
+                )
             patterns.append(pattern)
         return patterns
 
-    def _group_statements(
-        self, pattern_id: str, occurrences: Sequence[Occurrence], statements: list[Statement]
-    ) -> int:
-        """Append the statements adding up several occurrences of one filed pattern."""
-        seen = [format_time(occurrence.seen_at) for occurrence in occurrences]
-        returning = len(statements)
-        statements.append(
-            (
-                "UPDATE patterns SET occurrences = occurrences + ?, "
-                "last_seen = max(last_seen, ?), first_seen = min(first_seen, ?) "
-                f"WHERE id = ? RETURNING {_PATTERN_COLUMNS}",
-                (len(occurrences), max(seen), min(seen), pattern_id),
+    def _known_statements(
+        self, known: Mapping[str, Sequence[Occurrence]], statements: list[Statement]
+    ) -> list[int]:
+        """Append the multi-row statements adding up occurrences of filed patterns; returns the
+        positions of the ``UPDATE ... RETURNING`` statements (one per chunk of patterns)."""
+        counters: list[tuple[object, ...]] = []
+        occurrence_rows: dict[tuple[str, str, str], list[Any]] = {}
+        location_rows: dict[tuple[str, str, str], list[Any]] = {}
+        event_rows: list[tuple[object, ...]] = []
+        for pattern_id, occurrences in known.items():
+            seen = [format_time(occurrence.seen_at) for occurrence in occurrences]
+            counters.append((pattern_id, len(occurrences), max(seen), min(seen)))
+            for occurrence, moment in zip(occurrences, seen, strict=True):
+                key = (pattern_id, occurrence.release, occurrence.environment)
+                row = occurrence_rows.get(key)
+                if row is None:
+                    occurrence_rows[key] = [*key, 1, moment, moment]
+                else:
+                    row[3] += 1
+                    row[4] = min(row[4], moment)
+                    row[5] = max(row[5], moment)
+                for path, function in dict.fromkeys(occurrence.locations):
+                    place = (pattern_id, path, function)
+                    counted = location_rows.get(place)
+                    if counted is None:
+                        location_rows[place] = [pattern_id, occurrence.tenant, path, function, 1]
+                    else:
+                        counted[4] += 1
+            kept = min(len(occurrences), self.events_kept)
+            # The newest occurrence is number ``occurrences`` (after the update), the one
+            # before it ``occurrences - 1``, and so on.
+            for back in range(kept):
+                occurrence = occurrences[len(occurrences) - 1 - back]
+                event_rows.append(
+                    (pattern_id, back, seen[len(occurrences) - 1 - back], occurrence.event_text())
+                )
+        updates: list[int] = []
+        for chunk in _chunks(counters, 4):
+            updates.append(len(statements))
+            statements.append(
+                (
+                    "UPDATE patterns SET occurrences = occurrences + v.column2, "
+                    "last_seen = max(last_seen, v.column3), first_seen = min(first_seen, "
+                    f"v.column4) FROM (VALUES {_marks(len(chunk), 4)}) AS v "
+                    f"WHERE patterns.id = v.column1 RETURNING {_PATTERN_COLUMNS}",
+                    _flat(chunk),
+                )
             )
-        )
-        by_release: dict[tuple[str, str], list[str]] = {}
-        locations: dict[tuple[str, str], int] = {}
-        for occurrence, moment in zip(occurrences, seen, strict=True):
-            by_release.setdefault((occurrence.release, occurrence.environment), []).append(moment)
-            for location in dict.fromkeys(occurrence.locations):
-                locations[location] = locations.get(location, 0) + 1
-        for (release, environment), moments in by_release.items():
+        for chunk in _chunks(list(occurrence_rows.values()), 6):
             statements.append(
                 (
                     "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
-                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?) "
+                    f"first_seen, last_seen) VALUES {_marks(len(chunk), 6)} "
                     "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
                     "count = count + excluded.count, "
                     "last_seen = max(last_seen, excluded.last_seen), "
                     "first_seen = min(first_seen, excluded.first_seen)",
-                    (pattern_id, release, environment, len(moments), min(moments), max(moments)),
+                    _flat(chunk),
                 )
             )
-        if locations:
-            values = ", ".join("(?, ?, ?, ?, ?)" for _ in locations)
+        for chunk in _chunks(list(location_rows.values()), 5):
             statements.append(
                 (
                     "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
-                    f"VALUES {values} ON CONFLICT (pattern_id, path, function) "
+                    f"VALUES {_marks(len(chunk), 5)} ON CONFLICT (pattern_id, path, function) "
                     "DO UPDATE SET count = count + excluded.count",
-                    tuple(
-                        part
-                        for (path, function), count in locations.items()
-                        for part in (pattern_id, occurrences[0].tenant, path, function, count)
-                    ),
+                    _flat(chunk),
                 )
             )
-        kept = min(len(occurrences), self.events_kept)
-        for back, occurrence in enumerate(reversed(occurrences[len(occurrences) - kept :])):
-            # The newest occurrence is number ``occurrences`` (after the update), the one
-            # before it ``occurrences - 1``, and so on.
+        ring = int(self.events_kept)
+        for chunk in _chunks(event_rows, 4):
             statements.append(
                 (
                     "INSERT INTO pattern_events (pattern_id, slot, occurrence, seen_at, event) "
-                    "SELECT id, (occurrences - ?) % ?, occurrences - ?, ?, ? FROM patterns "
-                    "WHERE id = ? ON CONFLICT (pattern_id, slot) DO UPDATE SET "
+                    f"SELECT p.id, (p.occurrences - v.column2) % {ring}, "
+                    "p.occurrences - v.column2, v.column3, v.column4 "
+                    f"FROM (VALUES {_marks(len(chunk), 4)}) AS v "
+                    "JOIN patterns p ON p.id = v.column1 WHERE true "
+                    "ON CONFLICT (pattern_id, slot) DO UPDATE SET "
                     "occurrence = excluded.occurrence, seen_at = excluded.seen_at, "
                     "event = excluded.event",
-                    (
-                        back,
-                        self.events_kept,
-                        back,
-                        format_time(occurrence.seen_at),
-                        occurrence.event_text(),
-                        pattern_id,
-                    ),
+                    _flat(chunk),
                 )
             )
-        return returning
+        return updates
 
     def _filing_statements(self, filing: Filing, statements: list[Statement]) -> int:
         """Append one occurrence's statements; returns the position of the RETURNING one."""
@@ -1122,6 +1135,23 @@ def _embedding_statement(
 def _frames(text: str | None) -> tuple[str, ...]:
     """A pattern's stored signature frames (JSON text; the same text for every occurrence)."""
     return tuple(json.loads(text or "[]"))
+
+
+def _chunks(rows: Sequence[Any], width: int) -> Iterator[Sequence[Any]]:
+    """``rows`` in runs whose parameters fit one statement (D1 binds at most 100)."""
+    size = max(1, MAX_PARAMS // width)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _marks(rows: int, width: int) -> str:
+    """``(?, ?), (?, ?)`` for ``rows`` rows of ``width`` values."""
+    row = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([row] * rows)
+
+
+def _flat(rows: Sequence[Sequence[object]]) -> tuple[object, ...]:
+    return tuple(value for row in rows for value in row)
 
 
 def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
