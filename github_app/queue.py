@@ -12,15 +12,34 @@ is found by its marker before one is created), so running a job twice posts one 
 The queue uses its own connection (shared by threads under a lock), so the webhook endpoint and
 the worker can run in any thread of the process; other processes reach the same file safely
 through SQLite's locking (WAL mode).
+
+**Group commit.** The webhook endpoint stores deliveries with :meth:`SQLiteJobQueue.enqueue_json`
+(awaitable): every delivery that asks in the same turn of the event loop joins one batch,
+written in one transaction at the end of that turn, and each caller is answered only once the
+transaction has committed (so a 202 still means the job is in the WAL file, which survives a
+crash or restart of the process). A failed transaction fails every caller of its batch; none
+of them was acknowledged. A duplicate inside a batch is refused like any other.
+
+**Checkpoints off the request path.** SQLite's automatic checkpoint (copying the WAL back into
+the database file, with an fsync, every ~4 MB) would run inside the committing call, on the
+event loop, for tens of milliseconds. The queue's connection turns it off; a checkpointer
+thread with a connection of its own runs a passive checkpoint (which never blocks writers)
+after every :data:`CHECKPOINT_BYTES` of payload written, and SQLite checkpoints once more when
+the last connection closes. Under a sustained burst a passive checkpoint never quite catches up
+with the writes, so the WAL grows (it is reused from its start once a checkpoint has caught up,
+and cut back to 64 MB); past :data:`WAL_LIMIT_BYTES` the checkpointer takes a RESTART
+checkpoint, which holds writers back for its length (back-pressure instead of a WAL without
+bound).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +49,18 @@ from github_app.jobs import Job
 
 DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+"""Payload bytes written between two background checkpoints (SQLite's default is ~4 MB)."""
+WAL_LIMIT_BYTES = 256 * 1024 * 1024
+"""A WAL larger than this after a passive checkpoint gets a blocking (RESTART) one."""
+
+_INSERT = (
+    "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING"
+)
+
+Row = tuple[str, str, int | None, str]
+"""One job to store: ``(kind, payload JSON text, installation id, delivery id)``."""
 
 
 def retry_delay(attempts: int) -> float:
@@ -47,6 +78,8 @@ class SQLiteJobQueue:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         clock: Callable[[], float] = time.time,
+        checkpoint_bytes: int = CHECKPOINT_BYTES,
+        wal_limit_bytes: int = WAL_LIMIT_BYTES,
     ):
         self.path = Path(path)
         self.lease_seconds = lease_seconds
@@ -59,13 +92,19 @@ class SQLiteJobQueue:
             )
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
+            self._db.execute(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}")
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the job queue at {self.path}: {error}") from error
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        # Group commit: the rows waiting for the end of the current turn of each event loop.
+        self._batches: dict[asyncio.AbstractEventLoop, list[tuple[Row, asyncio.Future[bool]]]] = {}
+        self._checkpointer = _Checkpointer(self.path, checkpoint_bytes, wal_limit_bytes)
 
     def close(self) -> None:
-        """Close the queue's connection."""
+        """Close the queue's connection (and stop its checkpointer)."""
+        self._checkpointer.stop()
         with self._lock:
             self._db.close()
 
@@ -79,20 +118,71 @@ class SQLiteJobQueue:
         self, kind: str, payload: dict[str, Any], *, delivery_id: str, installation_id: int | None
     ) -> bool:
         """Persist a job; return False (and store nothing) when ``delivery_id`` was seen before."""
-        now = self.clock()
         text = json.dumps(payload, separators=(",", ":"))
+        return self.enqueue_many([(kind, text, installation_id, delivery_id)])[0]
+
+    async def enqueue_json(
+        self, kind: str, payload: str, *, delivery_id: str, installation_id: int | None
+    ) -> bool:
+        """Persist a job whose payload is JSON text (a JSON object), by group commit.
+
+        Waits until the transaction holding this job has committed: every call made in the same
+        turn of the running event loop is written in that one transaction, at the end of the
+        turn. Returns False when ``delivery_id`` was seen before (also earlier in the batch).
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = []
+            loop.call_soon(self._commit_batch, loop)
+        batch.append(((kind, payload, installation_id, delivery_id), future))
+        return await future
+
+    def _commit_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._batches.pop(loop, [])
+        if not batch:
+            return
+        try:
+            added = self.enqueue_many([row for row, _ in batch])
+        except Exception as error:  # noqa: BLE001 - handed to every caller of the batch
+            for (_, _, _, delivery_id), future in batch:
+                if not future.done():
+                    failure = StoreError(f"cannot queue delivery {delivery_id}: {error}")
+                    future.set_exception(failure)
+            return
+        for (_, future), stored in zip(batch, added, strict=True):
+            if not future.done():
+                future.set_result(stored)
+
+    def enqueue_many(self, rows: Sequence[Row]) -> list[bool]:
+        """Persist jobs in one transaction; for each, whether it was new (False: a duplicate).
+
+        All or nothing: when the transaction fails, no job of ``rows`` is stored.
+        """
+        now = self.clock()
+        written = 0
         try:
             with self._lock:
-                cursor = self._db.execute(
-                    "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, "
-                    "run_after, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (delivery_id) DO NOTHING",
-                    (kind, text, installation_id, delivery_id, now, now),
-                )
-                added = cursor.rowcount == 1
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    added = []
+                    for kind, text, installation_id, delivery_id in rows:
+                        cursor = self._db.execute(
+                            _INSERT, (kind, text, installation_id, delivery_id, now, now)
+                        )
+                        added.append(cursor.rowcount == 1)
+                        written += len(text)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as error:
-            raise StoreError(f"cannot queue delivery {delivery_id}: {error}") from error
-        if added:
+            names = ", ".join(row[3] for row in rows[:3]) + (" ..." if len(rows) > 3 else "")
+            raise StoreError(f"cannot queue delivery {names}: {error}") from error
+        self._checkpointer.written(written)
+        if any(added):
             for listener in self._listeners:
                 listener()
         return added
@@ -214,3 +304,61 @@ class SQLiteJobQueue:
     def _scalar(self, sql: str) -> int:
         with self._lock:
             return int(self._db.execute(sql).fetchone()[0])
+
+
+class _Checkpointer:
+    """A thread that checkpoints the WAL (passively) after every ``every_bytes`` written."""
+
+    def __init__(self, path: Path, every_bytes: int, wal_limit: int):
+        self.path = path
+        self.every_bytes = every_bytes
+        self.wal_limit = wal_limit
+        self.checkpoints = 0
+        """Checkpoints run (for tests)."""
+        self._pending = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def written(self, size: int) -> None:
+        """Count ``size`` bytes committed; wake the thread (started then) once enough have been."""
+        self._pending += size
+        if self._pending >= self.every_bytes:
+            self._pending = 0
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(
+                    target=self._run, name="argus-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    def _run(self) -> None:
+        db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA wal_autocheckpoint = 0")
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    if self._wal_size() > self.wal_limit:
+                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                except sqlite3.Error:  # a checkpoint missed is done by the next one
+                    continue
+                self.checkpoints += 1
+        finally:
+            db.close()
+
+    def _wal_size(self) -> int:
+        try:
+            return (self.path.parent / f"{self.path.name}-wal").stat().st_size
+        except OSError:
+            return 0

@@ -171,7 +171,9 @@ class EmbeddedWorker:
 
     def _notify(self) -> None:
         loop, wake = self._loop, self._wake
-        if loop is None or wake is None or loop.is_closed():
+        # Called after every commit of the queue, often from another thread: waking a loop
+        # (a write to its self-pipe) is not free, so only when the wake-up would be noticed.
+        if loop is None or wake is None or loop.is_closed() or self.paused or wake.is_set():
             return
         try:
             running = asyncio.get_running_loop()
@@ -185,9 +187,11 @@ class EmbeddedWorker:
     async def _work(self, index: int) -> None:
         assert self._wake is not None
         while not self._stopping:
+            # Cleared before claiming: a job stored after the claim looked finds it clear and
+            # sets it (see _notify), one stored before is found by the claim.
+            self._wake.clear()
             job = None if self.paused else self.queue.claim(self.name)
             if job is None:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                 continue
