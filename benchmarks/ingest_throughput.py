@@ -1,6 +1,6 @@
 """Events per second through parse + scrub + normalise + hash + embed + store, on one core.
 
-    .venv/bin/python benchmarks/ingest_throughput.py [--events N] [--new-share 0.1]
+    .venv/bin/python benchmarks/ingest_throughput.py [--events N] [--new-share 0.1] [--senders 32]
 
 The events derive from the recorded fixtures (tests/fixtures/errors): a Python traceback, a
 chained traceback, a Node stack, a Sentry event and Argus generic JSON. Each event gets its own
@@ -9,10 +9,19 @@ deployment root, line numbers, ids and values (so texts never repeat verbatim), 
 events (``--new-share``, default 10%) carries a function name never seen before, so it creates
 a new pattern (embedding, nearest-neighbour query, insert, index upsert).
 
-The store is a SQLite file in WAL mode (synchronous=NORMAL) in a temporary directory; each event
-is its own ``BEGIN IMMEDIATE`` transaction (no group commit). Events are generated before the
-clock starts. The figure is wall-clock on one thread (the process is pinned to one CPU when the
-OS allows); CPU time is printed too, since the machine is shared. The last line is the figure.
+The store is a SQLite file in WAL mode (synchronous=NORMAL) in a temporary directory. Two modes
+run on the same events, each into a fresh store:
+
+- **one transaction per event**: ``PatternService.ingest`` called once per event, in turn (as
+  ``argus ingest`` files one error);
+- **grouped, as the server ingests** (the default figure, the last line): ``--senders`` threads
+  each parse their events and hand them to ``GroupCommit`` over a service owned by one worker
+  thread, exactly as ``argus serve`` wires it (``argus.serve.ConfinedService``). Events that
+  arrive while a transaction commits form the next group; each sender gets its answer only
+  after the commit holding its event. The average group size is printed.
+
+Events are generated before the clock starts. The figures are wall-clock with the whole process
+pinned to one CPU (when the OS allows); CPU time is printed too, since the machine is shared.
 """
 
 from __future__ import annotations
@@ -23,14 +32,18 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.patterns.formats import parse_error  # noqa: E402
+from core.patterns.group_commit import GroupCommit  # noqa: E402
 from core.patterns.service import open_service  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "errors"
@@ -148,8 +161,8 @@ def reference_loop_us() -> float:
     return (time.perf_counter() - started) / 2_000_000 * 1e6
 
 
-def run(events: list[str], warmup: list[str], batch: int) -> dict[str, float]:
-    """Ingest into a fresh store: one transaction per event (batch 1) or group commit."""
+def run_single(events: list[str], warmup: list[str]) -> dict[str, float]:
+    """Ingest into a fresh store, one ``ingest`` call (one transaction) per event."""
     with tempfile.TemporaryDirectory() as folder:
         service = open_service(Path(folder) / "argus.db")
         for payload in warmup:  # the known patterns exist, caches are warm
@@ -157,17 +170,64 @@ def run(events: list[str], warmup: list[str], batch: int) -> dict[str, float]:
         before = service.stats("bench")
         outcomes = {"hash": 0, "similarity": 0, "new": 0}
         started_wall, started_cpu = time.perf_counter(), time.process_time()
-        if batch == 1:
-            for payload in events:
-                outcomes[service.ingest(payload, "bench").matched_by] += 1
-        else:
-            for start in range(0, len(events), batch):
-                for result in service.ingest_many(events[start : start + batch], "bench"):
-                    outcomes[result.matched_by] += 1
+        for payload in events:
+            outcomes[service.ingest(payload, "bench").matched_by] += 1
         wall = time.perf_counter() - started_wall
         cpu = time.process_time() - started_cpu
         after = service.stats("bench")
         service.close()
+    return _figures(events, before, after, wall, cpu, outcomes)
+
+
+def run_server(events: list[str], warmup: list[str], senders: int) -> dict[str, float]:
+    """Ingest as ``argus serve`` does: concurrent senders, group commit on the store's thread."""
+    with tempfile.TemporaryDirectory() as folder:
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
+        service = worker.submit(open_service, Path(folder) / "argus.db").result()
+        group = GroupCommit(worker.submit, service.ingest_batch)
+        for payload in warmup:
+            group.ingest(payload, "bench")
+        before = worker.submit(service.stats, "bench").result()
+        groups_before, events_before = group.groups, group.events
+        outcomes = {"hash": 0, "similarity": 0, "new": 0}
+        lock = threading.Lock()
+        shares = [events[start::senders] for start in range(senders)]
+        barrier = threading.Barrier(senders + 1)
+
+        def send(share: list[str]) -> None:
+            counted = {"hash": 0, "similarity": 0, "new": 0}
+            barrier.wait()
+            for payload in share:  # parsed in the sender, as a request handler parses
+                counted[group.ingest(parse_error(payload), "bench").matched_by] += 1
+            with lock:
+                for key, value in counted.items():
+                    outcomes[key] += value
+
+        threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+        for thread in threads:
+            thread.start()
+        started_wall, started_cpu = time.perf_counter(), time.process_time()
+        barrier.wait()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started_wall
+        cpu = time.process_time() - started_cpu
+        after = worker.submit(service.stats, "bench").result()
+        worker.submit(service.close).result()
+        worker.shutdown()
+    figures = _figures(events, before, after, wall, cpu, outcomes)
+    figures["group_size"] = (group.events - events_before) / max(1, group.groups - groups_before)
+    return figures
+
+
+def _figures(
+    events: list[str],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    wall: float,
+    cpu: float,
+    outcomes: dict[str, int],
+) -> dict[str, float]:
     stored = after["occurrences"] - before["occurrences"]
     if stored != len(events):
         raise SystemExit(f"lost occurrences: {stored} stored for {len(events)} events")
@@ -186,7 +246,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--known", type=int, default=40, help="known names per event kind")
     parser.add_argument("--new-share", type=float, default=0.10)
-    parser.add_argument("--batch", type=int, default=50, help="events per group commit")
+    parser.add_argument(
+        "--senders", type=int, default=32, help="concurrent senders in the server mode"
+    )
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -198,35 +260,25 @@ def main() -> None:
         f"events: {len(events)}, {options.new_share:.0%} with a never-seen function name; "
         "kinds: Python traceback, chained traceback, Node stack, Sentry event, generic JSON"
     )
-    single = run(events, warmup, 1)
+    single = run_single(events, warmup)
     print(
         f"one transaction per event: {single['rate']:,.0f} events/s wall, "
         f"{single['cpu_rate']:,.0f}/s per CPU second ({single['cpu'] / len(events) * 1e6:.0f} µs "
         f"CPU per event); matched by hash {single['by_hash']:.0f}, similarity "
         f"{single['by_similarity']:.0f}, new {single['by_new']:.0f}; every occurrence stored"
     )
-    grouped = run(events, warmup, options.batch)
+    server = run_server(events, warmup, options.senders)
     print(
-        f"group commit of {options.batch}: {grouped['rate']:,.0f} events/s wall, "
-        f"{grouped['cpu_rate']:,.0f}/s per CPU second; every occurrence stored"
+        f"grouped as the server ingests ({options.senders} concurrent senders, group commit): "
+        f"{server['rate']:,.0f} events/s wall, {server['cpu_rate']:,.0f}/s per CPU second "
+        f"({server['cpu'] / len(events) * 1e6:.0f} µs CPU per event), "
+        f"{server['group_size']:.1f} events per commit on average; every occurrence stored"
     )
-    parsed = [parse_error(payload) for payload in events[:5000]]
-    with tempfile.TemporaryDirectory() as folder:
-        service = open_service(Path(folder) / "argus.db")
-        for payload in warmup:
-            service.ingest(payload, "bench")
-        started = time.process_time()
-        for event in parsed:
-            service.ingest(event, "bench")
-        print(
-            f"already parsed (scrub + normalise + hash + embed + store), one transaction per "
-            f"event: {len(parsed) / (time.process_time() - started):,.0f} events per CPU second"
-        )
-        service.close()
     print(
-        f"ingest throughput, one core: {single['rate']:,.0f} events/s (one transaction per "
-        f"event), {grouped['rate']:,.0f} events/s (group commit of {options.batch}); "
-        f"per CPU second {single['cpu_rate']:,.0f} / {grouped['cpu_rate']:,.0f}"
+        f"ingest throughput, one core, as the server ingests (group commit): "
+        f"{server['rate']:,.0f} events/s ({server['cpu_rate']:,.0f} per CPU second); "
+        f"one transaction per event: {single['rate']:,.0f} events/s "
+        f"({single['cpu_rate']:,.0f} per CPU second)"
     )
 
 
