@@ -43,6 +43,13 @@ def add_commands(subparsers: Any) -> None:
         ),
     )
     ingest.add_argument("file", metavar="FILE|-", help="the error report (- for stdin)")
+    ingest.add_argument(
+        "more",
+        nargs="*",
+        metavar="FILE",
+        help="more error reports, one per file: all are read first, then filed together in "
+        "one transaction (all or none)",
+    )
     _add_tenant(ingest)
     _add_format(ingest)
     ingest.add_argument(
@@ -227,6 +234,8 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
     from core.patterns.formats import parse_error
 
     tenant = _tenant(arguments)
+    if getattr(arguments, "more", None):
+        return _run_ingest_many(arguments, tenant, stdout)
     repo = _generation_repo(arguments) if getattr(arguments, "generate_test", False) else None
     data = _read_input(arguments.file)
     try:
@@ -263,6 +272,62 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
         print(_ingest_line(result, pattern), file=stdout)
         if generated is not None:
             print(generated.line, file=stdout)
+    return 0
+
+
+def _run_ingest_many(arguments: argparse.Namespace, tenant: str, stdout: TextIO) -> int:
+    """``argus ingest FILE FILE...``: file several errors in one transaction (group commit)."""
+    from dataclasses import replace
+
+    from core.patterns.errors import IngestError
+    from core.patterns.formats import parse_error
+
+    if getattr(arguments, "generate_test", False):
+        raise ConfigError("--generate-test takes one error report, not several")
+    names = [arguments.file, *arguments.more]
+    if names.count("-") > 1:
+        raise ConfigError("standard input (-) can be read once")
+    events = []
+    # Every report is parsed before the library opens: one unreadable report stores nothing.
+    for name in names:
+        data = _read_input(name)
+        try:
+            events.append(replace(parse_error(data), tenant=tenant))
+        except IngestError as error:
+            raise IngestError(f"{name}: {error}") from None
+    with _library() as service:
+        results = service.ingest_many(events, tenant)
+        details = service.store.get_many(tenant, [result.pattern.id for result in results])
+    # Each with its locations etc., and its count as it stood when that error was filed.
+    patterns = [
+        replace(
+            details.get(result.pattern.id, result.pattern), occurrences=result.pattern.occurrences
+        )
+        for result in results
+    ]
+    if arguments.format == "json":
+        _print_json(
+            {
+                "tenant": tenant,
+                "events": [
+                    {
+                        "file": name,
+                        "source_format": event.source_format,
+                        "is_new": result.is_new,
+                        "matched_by": result.matched_by,
+                        "similarity": result.similarity,
+                        "pattern": pattern.to_dict(),
+                    }
+                    for name, event, result, pattern in zip(
+                        names, events, results, patterns, strict=True
+                    )
+                ],
+            },
+            stdout,
+        )
+    else:
+        for name, result, pattern in zip(names, results, patterns, strict=True):
+            print(f"{name}: {_ingest_line(result, pattern)}", file=stdout)
     return 0
 
 

@@ -248,3 +248,24 @@ def test_the_store_lives_in_the_repository_or_in_the_home_folder(tmp_path: Path)
         )
     )
     assert (user_home / ".argus" / "argus.db").is_file()
+
+
+def test_ingest_of_several_files_files_them_together(home: Path, tmp_path: Path) -> None:
+    first, second, third = (tmp_path / name for name in ("a.txt", "b.txt", "c.json"))
+    first.write_bytes(TRACEBACK)
+    second.write_bytes(TRACEBACK.replace(b"'bob'", b"'eve'"))
+    third.write_bytes(GENERIC)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"nothing to see here")
+    refused = argus("ingest", str(first), str(bad), home=home)
+    assert refused.returncode == 2 and b"bad.txt" in refused.stderr
+    assert not (home / "argus.db").exists()  # parsed before the library opened
+    lines = ok(argus("ingest", str(first), str(second), str(third), home=home)).splitlines()
+    assert lines[0].startswith(f"{first}: New pattern pat_")
+    assert lines[1].startswith(f"{second}: Matched pattern ") and "seen 2 times" in lines[1]
+    assert lines[2].startswith(f"{third}: New pattern pat_")
+    document = json.loads(ok(argus("ingest", str(first), "-", "-f", "json", home=home, stdin=NODE)))
+    assert [event["matched_by"] for event in document["events"]] == ["hash", "new"]
+    assert document["events"][0]["pattern"]["occurrences"] == 3
+    stats = json.loads(ok(argus("patterns", "stats", "-f", "json", home=home)))
+    assert stats["occurrences"] == 5 and stats["patterns"] == 3
