@@ -16,6 +16,10 @@ class GitHubPort(Protocol):
         """Return the unified diff of a pull request (``application/vnd.github.diff``)."""
         ...
 
+    async def get_pull_request(self, owner: str, repo: str, number: int) -> dict[str, Any]:
+        """Return a pull request's JSON object (head and base refs and shas, state, ...)."""
+        ...
+
     async def list_pull_request_files(
         self, owner: str, repo: str, number: int
     ) -> list[dict[str, Any]]:
@@ -48,6 +52,12 @@ class GitHubPort(Protocol):
 
     async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict[str, Any]:
         """Create a check run (fields as the REST API names them) and return it."""
+        ...
+
+    async def find_check_run(
+        self, owner: str, repo: str, head_sha: str, name: str
+    ) -> dict[str, Any] | None:
+        """Return the newest check run called ``name`` on ``head_sha`` that is not completed."""
         ...
 
     async def update_check_run(

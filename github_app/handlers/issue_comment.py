@@ -15,6 +15,7 @@ from core.report.markdown import escape
 from github_app.context import Context
 from github_app.dispatch import Dispatcher
 from github_app.events import Event
+from github_app.githubkit_adapter import GitHubAPIError
 from github_app.handlers.pull_request import review_and_report
 from github_app.handlers.tests import quota_note, with_tests
 from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
@@ -110,15 +111,25 @@ async def reply(ctx: Context, number: int, body: str) -> None:
     await ctx.github.create_comment(ctx.owner, ctx.repo, number, body)
 
 
-def _stored_pull_request(ctx: Context, number: int) -> dict[str, Any] | None:
+async def _pull_request(ctx: Context, number: int) -> dict[str, Any] | None:
+    """The PR as of Argus's last report, else as GitHub has it now (None, with a reply, when
+    GitHub cannot give it)."""
     report = ctx.state.last_report(ctx.full_name, number)
-    return report.get("pull_request") if report else None
+    if report and report.get("pull_request"):
+        stored: dict[str, Any] = report["pull_request"]
+        return stored
+    try:
+        pull: dict[str, Any] = await ctx.github.get_pull_request(ctx.owner, ctx.repo, number)
+    except GitHubAPIError as error:
+        ctx.log.warning("cannot read pull request #%s: %s", number, error)
+        await reply(ctx, number, "Argus could not read this pull request from GitHub; try again.")
+        return None
+    return pull
 
 
 async def _review(ctx: Context, number: int, command: Command, login: str) -> None:
-    pull_request = _stored_pull_request(ctx, number)
+    pull_request = await _pull_request(ctx, number)
     if pull_request is None:
-        await reply(ctx, number, "Argus has not seen this pull request yet; push to it first.")
         return
     await review_and_report(ctx, pull_request, pushed=True)
     await reply(ctx, number, "Reviewed again: the report above is up to date.")
@@ -129,9 +140,8 @@ async def _tests(ctx: Context, number: int, command: Command, login: str) -> Non
     if refusal:
         await reply(ctx, number, refusal)
         return
-    pull_request = _stored_pull_request(ctx, number)
+    pull_request = await _pull_request(ctx, number)
     if pull_request is None:
-        await reply(ctx, number, "Argus has not seen this pull request yet; push to it first.")
         return
     ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
     config = await ctx.config(ref.base_sha)
@@ -167,9 +177,8 @@ async def _explain(ctx: Context, number: int, command: Command, login: str) -> N
         return
     path, _, line_text = command.arguments[0].partition(":")
     line = int(line_text) if line_text.isdigit() else None
-    pull_request = _stored_pull_request(ctx, number)
+    pull_request = await _pull_request(ctx, number)
     if pull_request is None:
-        await reply(ctx, number, "Argus has not seen this pull request yet; push to it first.")
         return
     ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
     config = await ctx.config(ref.base_sha)

@@ -71,9 +71,7 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
     if recorded is not None and recorded.suspended:
         ctx.log.info("installation %s is suspended", ctx.installation_id)
         return
-    check = await ctx.github.create_check_run(
-        ctx.owner, ctx.repo, name=CHECK_NAME, head_sha=ref.head_sha, status="in_progress"
-    )
+    check = await start_check_run(ctx, ref.head_sha)
     config = await ctx.config(ref.base_sha)
     notes = [config.note] if config.note else []
     deps = ctx.services
@@ -101,6 +99,21 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
         notes.extend(test_notes)
     await complete_check_run(ctx, int(check["id"]), review, config, notes)
     await post_comment(ctx, ref, pull_request, review, notes, pushed=pushed)
+
+
+async def start_check_run(ctx: Context, head_sha: str) -> dict[str, Any]:
+    """The "Argus" check run of ``head_sha``, in progress.
+
+    An attempt that died mid-review (a killed worker, a crash) leaves its check run in
+    progress; the retry takes that one over instead of leaving it spinning beside a new one.
+    """
+    left = await ctx.github.find_check_run(ctx.owner, ctx.repo, head_sha, CHECK_NAME)
+    if left is not None:
+        ctx.log.info("taking over check run %s left in progress", left.get("id"))
+        return left
+    return await ctx.github.create_check_run(
+        ctx.owner, ctx.repo, name=CHECK_NAME, head_sha=head_sha, status="in_progress"
+    )
 
 
 async def complete_check_run(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from github_app.githubkit_adapter import GitHubAPIError
+
 
 @dataclass
 class FakeGitHub:
@@ -18,6 +20,7 @@ class FakeGitHub:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reactions: list[tuple[int, str]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    open_pulls: list[dict[str, Any]] = field(default_factory=list)
     _next_id: int = 100
 
     def _id(self) -> int:
@@ -30,6 +33,24 @@ class FakeGitHub:
     async def get_pull_request_diff(self, owner: str, repo: str, number: int) -> str:
         self.calls.append(("get_pull_request_diff", {"number": number}))
         return self.diff
+
+    async def get_pull_request(self, owner: str, repo: str, number: int) -> dict:
+        self.calls.append(("get_pull_request", {"number": number}))
+        for pull in self.open_pulls:
+            if pull["number"] == number:
+                return pull
+        raise GitHubAPIError(f"GET pulls/{number}: 404 Not Found")
+
+    async def find_check_run(self, owner: str, repo: str, head_sha: str, name: str) -> dict | None:
+        self.calls.append(("find_check_run", {"head_sha": head_sha, "name": name}))
+        for run_id in sorted(self.check_runs, reverse=True):
+            fields: dict[str, Any] = {}
+            for update in self.check_runs[run_id]:
+                fields.update(update)
+            if fields.get("name") == name and fields.get("head_sha") == head_sha:
+                if fields.get("status") != "completed":
+                    return {"id": run_id, **fields}
+        return None
 
     async def list_pull_request_files(self, owner: str, repo: str, number: int) -> list[dict]:
         self.calls.append(("list_pull_request_files", {"number": number}))

@@ -309,3 +309,26 @@ def test_link_header_and_endpoint_labels() -> None:
     assert endpoint_label("PATCH", "/repos/acme/orders/check-runs/12") == (
         "PATCH /repos/{owner}/{repo}/check-runs/{n}"
     )
+
+
+async def test_a_check_run_in_progress_is_found_and_a_completed_one_is_not(
+    client: GitHubAppClient, server: GitHubAPIServer
+) -> None:
+    adapter = client.for_installation(INSTALLATION)
+    pull = await adapter.get_pull_request(OWNER, REPO, N)
+    assert pull["number"] == N
+    head = pull["head"]["sha"]
+    assert await adapter.find_check_run(OWNER, REPO, head, "Argus") is None
+    created = await adapter.create_check_run(
+        OWNER, REPO, name="Argus", head_sha=head, status="in_progress"
+    )
+    await adapter.create_check_run(OWNER, REPO, name="Other", head_sha=head)
+    found = await adapter.find_check_run(OWNER, REPO, head, "Argus")
+    assert found is not None and found["id"] == created["id"]
+    (listing,) = server.requests_to("GET", "/check-runs$")[-1:]
+    assert listing.path == f"/repos/{OWNER}/{REPO}/commits/{head}/check-runs"
+    assert listing.query["check_name"] == "Argus"
+    await adapter.update_check_run(
+        OWNER, REPO, int(created["id"]), status="completed", conclusion="neutral"
+    )
+    assert await adapter.find_check_run(OWNER, REPO, head, "Argus") is None

@@ -127,3 +127,17 @@ def test_drafts_wait_until_ready_for_review(github, deps):
 def test_closed_pull_requests_are_not_reviewed(github, deps):
     _deliver(deps, "pull_request.closed.payload.json")
     assert github.calls == []
+
+
+def test_a_check_run_left_in_progress_by_a_dead_attempt_is_taken_over(github, deps):
+    _arrange(github, functions=2)
+    left = asyncio.run(
+        github.create_check_run("o", "r", name="Argus", head_sha=HEAD, status="in_progress")
+    )
+    github.calls.clear()
+    _deliver(deps, "pull_request.opened.payload.json")
+    assert "create_check_run" not in github.names()
+    (run,) = github.check_runs.values()
+    assert run[-1]["status"] == "completed" and left["id"] in github.check_runs
+    _deliver(deps, "pull_request.synchronize.payload.json", delivery="d-2")
+    assert len(github.check_runs) == 2  # a completed run is never reopened: a new one per push

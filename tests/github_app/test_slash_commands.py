@@ -189,3 +189,24 @@ def test_repository_wide_pause_and_ignore(github, deps, state: AppState):
     assert not state.is_paused("Codertocat/Hello-World", 2)
     _comment(deps, "/argus ignore --repo 'vendor/**'")
     assert state.ignored_globs("Codertocat/Hello-World", 7) == ["vendor/**"]
+
+
+def test_commands_on_a_pull_request_argus_has_not_reviewed_read_it_from_github(github, deps):
+    github.permissions["Codertocat"] = "write"
+    text = risky_module(3)
+    github.diff = added_file_diff(PATH, text)
+    github.files[(PATH, HEAD)] = text.encode()
+    pull = payload("pull_request.opened.payload.json")["pull_request"]
+    github.open_pulls.append({**pull, "number": 2})
+    _comment(deps, f"/argus explain {PATH}:2")
+    assert ("get_pull_request", {"number": 2}) in github.calls
+    assert "collect\\_0" in _replies(github)[-1]
+    _comment(deps, "/argus review")
+    assert "create_check_run" in github.names() and "Reviewed again" in _replies(github)[-1]
+
+
+def test_a_pull_request_github_cannot_give_gets_a_polite_answer(github, deps):
+    github.permissions["Codertocat"] = "write"
+    _comment(deps, "/argus review")
+    assert _replies(github)[-1] == "Argus could not read this pull request from GitHub; try again."
+    assert "create_check_run" not in github.names()

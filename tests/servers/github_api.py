@@ -328,6 +328,7 @@ class GitHubAPIServer:
             (r"/issues/comments/(\d+)/reactions", "POST", self._react),
             (r"/check-runs", "POST", self._create_check_run),
             (r"/check-runs/(\d+)", "PATCH", self._update_check_run),
+            (r"/commits/([^/]+)/check-runs", "GET", self._list_check_runs),
             (r"/collaborators/([^/]+)/permission", "GET", self._permission),
             (r"/git/ref/heads/(.+)", "GET", self._get_ref),
             (r"/git/commits/([0-9a-f]+)", "GET", self._get_commit),
@@ -536,6 +537,18 @@ class GitHubAPIServer:
             if body.get("conclusion") and "status" not in body:
                 run["status"] = "completed"
             return 200, _check_run_view(run), {}
+
+    def _list_check_runs(self, request: ReceivedRequest, repository: Repository, ref: str) -> Any:
+        """``GET /repos/{owner}/{repo}/commits/{ref}/check-runs`` (by sha; ``check_name``)."""
+        name = request.query.get("check_name")
+        with self._lock:
+            runs = [
+                _check_run_view(run)
+                for run in self.check_runs.values()
+                if run.get("head_sha") == ref and (name is None or run.get("name") == name)
+            ]
+        runs.sort(key=lambda run: int(run["id"]), reverse=True)
+        return 200, {"total_count": len(runs), "check_runs": runs}, {}
 
     @staticmethod
     def _check_annotations(body: dict[str, Any]) -> None:
