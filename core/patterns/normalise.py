@@ -116,20 +116,44 @@ def normalise_path(path: str) -> str:
     if path.startswith("<") or path.startswith("["):
         return path
     normal = path.replace("\\", "/")
-    normal = _SCHEME.sub("", normal)
-    normal = normal.split("?", 1)[0].split("#", 1)[0]
-    normal = _DRIVE.sub("", normal)
-    normal = _LIBRARY_ROOT.sub("", normal)
-    segments = []
-    for segment in normal.split("/"):
-        if segment == ".":
-            continue
-        if _TEMP_SEGMENT.match(segment):
-            segment = "<tmp>"
-        else:
-            segment = _HASH_PART.sub("<hash>", segment)
-        segments.append(segment)
-    return "/".join(segments)
+    # Each rewrite runs only when a plain substring test says it could apply.
+    if "://" in normal:
+        normal = _SCHEME.sub("", normal)
+    if "?" in normal or "#" in normal:
+        normal = normal.split("?", 1)[0].split("#", 1)[0]
+    if normal[1:2] == ":":
+        normal = _DRIVE.sub("", normal)
+    if _MAYBE_LIBRARY(normal):
+        normal = _LIBRARY_ROOT.sub("", normal)
+    return "/".join([_segment(segment) for segment in normal.split("/") if segment != "."])
+
+
+def _MAYBE_LIBRARY(path: str) -> bool:  # noqa: N802 - reads as the regex it guards
+    return (
+        "site-packages/" in path
+        or "dist-packages/" in path
+        or "node_modules/" in path
+        or "lib/python" in path
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def _segment(segment: str) -> str:
+    """One path segment with temp directories and hash runs masked."""
+    if _TEMP_SEGMENT.match(segment):
+        return "<tmp>"
+    return _HASH_PART.sub("<hash>", segment) if _HAS_DIGIT.search(segment) else segment
+
+
+def _file_name(path: str) -> str:
+    """``path_tail(normalise_path(path), 1)``, cheaply when the last segment decides it."""
+    if "\\" not in path and "?" not in path and "#" not in path and "://" not in path:
+        last = path.rsplit("/", 1)[-1]
+        if last and last != "." and not path.startswith(("<", "[")):
+            name = _segment(last)
+            if name != "<tmp>":
+                return name
+    return path_tail(normalise_path(path), 1)
 
 
 def path_tail(path: str, segments: int = PATH_TAIL_SEGMENTS) -> str:
@@ -176,7 +200,7 @@ def frame_key(frame: Frame) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _frame_key(path: str, function: str) -> str:
-    file_name = path_tail(normalise_path(path), 1)
+    file_name = _file_name(path)
     short_function = function.strip().rsplit(".", 1)[-1] or function.strip()
     return f"{file_name}:{short_function}"
 
@@ -216,7 +240,7 @@ def _embedding_frames(event: ErrorEvent) -> list[str]:
 
 @functools.lru_cache(maxsize=8192)
 def _embedding_line(path: str, function: str) -> str:
-    return f"{path_tail(normalise_path(path), 1)}:{function.strip()}"
+    return f"{_file_name(path)}:{function.strip()}"
 
 
 def signature_of(event: ErrorEvent) -> Signature:
