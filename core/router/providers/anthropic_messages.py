@@ -15,6 +15,7 @@ from core.router.errors import (
     RateLimited,
 )
 from core.router.generation import Generation, GenerationRequest, Tier
+from core.router.providers.base import RemoteProvider
 from core.router.providers.http import parse_retry_after
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ HAIKU_MODEL = "claude-haiku-5-5"
 SONNET_MODEL = "claude-sonnet-5-5"
 
 
-class AnthropicProvider:
+class AnthropicProvider(RemoteProvider):
     """One Claude model. ``base_url`` points the SDK elsewhere (a proxy, or the test server)."""
 
     def __init__(
@@ -38,14 +39,9 @@ class AnthropicProvider:
         client: anthropic.AsyncAnthropic | None = None,
         name: str = "anthropic",
     ):
+        super().__init__(name, tier, model, client, timeout)
         self._api_key = api_key
-        self._model = model
-        self._tier = tier
         self._base_url = base_url
-        self.timeout = timeout
-        self._client = client
-        self._owns_client = client is None
-        self._name = name
 
     @classmethod
     def haiku(cls, api_key: str, **options: Any) -> AnthropicProvider:
@@ -57,34 +53,20 @@ class AnthropicProvider:
         """The Sonnet tier."""
         return cls(api_key, options.pop("model", SONNET_MODEL), Tier.SONNET, **options)
 
-    @property
-    def name(self) -> str:
-        """Provider name in the ledger."""
-        return self._name
-
-    @property
-    def tier(self) -> Tier:
-        """The tier this provider serves."""
-        return self._tier
-
-    @property
-    def model(self) -> str:
-        """The model id requests go to."""
-        return self._model
-
     def _sdk(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
-            anthropic = _sdk_module()
+            sdk = _sdk_module()
             # max_retries=0: the router's RetryPolicy and circuit breaker decide whether and
             # when to retry; SDK retries underneath would multiply the attempts, hide 429s from
             # the breaker and let one request outlive the timeout we promise.
-            self._client = anthropic.AsyncAnthropic(
+            self._client = sdk.AsyncAnthropic(
                 api_key=self._api_key,
                 base_url=self._base_url,
                 timeout=self.timeout,
                 max_retries=0,
             )
-        return self._client
+        client: anthropic.AsyncAnthropic = self._client
+        return client
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Create one message; the text blocks of the answer are the generation."""
@@ -132,17 +114,8 @@ class AnthropicProvider:
         latency = time.monotonic() - started
         return _to_generation(message, self._name, self._tier, self._model, latency)
 
-    async def aclose(self) -> None:
-        """Close the SDK client (one passed in by the caller stays open)."""
-        if self._client is not None and self._owns_client:
-            await self._client.close()
-            self._client = None
-
-    async def __aenter__(self) -> AnthropicProvider:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    async def _close_client(self, client: Any) -> None:
+        await client.close()  # the SDK's client closes with close(), not aclose()
 
 
 def _sdk_module() -> Any:

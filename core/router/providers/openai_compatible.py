@@ -6,10 +6,11 @@ import httpx
 
 from core.router.errors import BadProviderAnswer
 from core.router.generation import Generation, GenerationRequest, Tier
+from core.router.providers.base import RemoteProvider
 from core.router.providers.http import chat_messages, post_json, require_int, require_str
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(RemoteProvider):
     """``POST {base_url}/chat/completions``; usage from ``prompt_tokens``/``completion_tokens``.
 
     ``base_url`` includes the API prefix (``http://localhost:8000/v1`` for vLLM,
@@ -28,29 +29,9 @@ class OpenAICompatibleProvider:
         name: str = "openai_compatible",
         tier: Tier = Tier.OPENAI_COMPATIBLE,
     ):
+        super().__init__(name, tier, model, client, timeout)
         self._base_url = base_url.rstrip("/")
-        self._model = model
         self._api_key = api_key
-        self.timeout = timeout
-        self._client = client
-        self._owns_client = client is None
-        self._name = name
-        self._tier = tier
-
-    @property
-    def name(self) -> str:
-        """Provider name in the ledger."""
-        return self._name
-
-    @property
-    def tier(self) -> Tier:
-        """The tier this provider serves."""
-        return self._tier
-
-    @property
-    def model(self) -> str:
-        """The model id requests go to."""
-        return self._model
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Send a chat completion; the first choice's message is the answer."""
@@ -91,18 +72,6 @@ class OpenAICompatibleProvider:
             latency_seconds=answer.latency_seconds,
             request_id=request_id if isinstance(request_id, str) else None,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client (one passed in by the caller stays open)."""
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> OpenAICompatibleProvider:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 def _describe_error(body: object) -> str:

@@ -6,6 +6,7 @@ import httpx
 
 from core.router.errors import BadProviderAnswer
 from core.router.generation import Generation, GenerationRequest, Tier
+from core.router.providers.base import RemoteProvider
 from core.router.providers.http import chat_messages, post_json, require_int, require_str
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -15,7 +16,7 @@ DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
 CONTEXT_WINDOW = 7968
 
 
-class WorkersAIProvider:
+class WorkersAIProvider(RemoteProvider):
     """Runs a text-generation model on Workers AI; usage comes from ``result.usage``."""
 
     def __init__(
@@ -30,30 +31,10 @@ class WorkersAIProvider:
         name: str = "workers_ai",
         tier: Tier = Tier.WORKERS_AI,
     ):
+        super().__init__(name, tier, model, client, timeout)
         self._account_id = account_id
         self._api_token = api_token
-        self._model = model
         self._base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._client = client
-        self._owns_client = client is None
-        self._name = name
-        self._tier = tier
-
-    @property
-    def name(self) -> str:
-        """Provider name in the ledger."""
-        return self._name
-
-    @property
-    def tier(self) -> Tier:
-        """The tier this provider serves."""
-        return self._tier
-
-    @property
-    def model(self) -> str:
-        """The model id requests go to."""
-        return self._model
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Send the rendered prompt as chat messages; translate the answer or the error."""
@@ -85,18 +66,6 @@ class WorkersAIProvider:
             latency_seconds=answer.latency_seconds,
             request_id=answer.headers.get("cf-ray"),
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client (one passed in by the caller stays open)."""
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> WorkersAIProvider:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 def _describe_error(body: object) -> str:
