@@ -430,6 +430,8 @@ class SqlPatternStore:
         for filing in filings:
             if filing.matched_by == "hash" and not filing.by_hash:
                 known.setdefault(filing.pattern_id, []).append(filing.occurrence)
+        if len(known) == 1 and sum(len(group) for group in known.values()) == 1:
+            known = {}  # one occurrence: the plain single-row statements are cheaper
         updates = self._known_statements(known, statements) if known else []
         returning: dict[int, int] = {}
         for position, filing in enumerate(filings):

@@ -63,6 +63,8 @@ class SQLiteStore:
                 timeout=30.0,
                 isolation_level=None,
                 check_same_thread=not handed_between_threads,
+                # Group commit writes multi-row statements of many sizes: keep them prepared.
+                cached_statements=512,
             )
             connection.execute("PRAGMA foreign_keys = ON")
             if target is not None:
