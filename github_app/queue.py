@@ -40,6 +40,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,13 @@ CHECKPOINT_BYTES = 4 * 1024 * 1024
 WAL_LIMIT_BYTES = 256 * 1024 * 1024
 """A WAL larger than this after a passive checkpoint gets a blocking (RESTART) one."""
 
-_INSERT = (
+_INSERT_MANY = (
     "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING"
+    "VALUES "
 )
+_VALUES = "(?, ?, ?, ?, ?, ?)"
+_ON_CONFLICT = " ON CONFLICT (delivery_id) DO NOTHING"
+_CHUNK = 500  # rows a statement (6 parameters each; SQLite allows 32,766)
 
 Row = tuple[str, str, int | None, str]
 """One job to store: ``(kind, payload JSON text, installation id, delivery id)``."""
@@ -98,12 +102,15 @@ class SQLiteJobQueue:
             raise StoreError(f"cannot open the job queue at {self.path}: {error}") from error
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
-        # Group commit: the rows waiting for the end of the current turn of each event loop.
-        self._batches: dict[asyncio.AbstractEventLoop, list[tuple[Row, asyncio.Future[bool]]]] = {}
+        # Group commit: the jobs waiting for the next transaction, for each event loop.
+        self._groups: dict[asyncio.AbstractEventLoop, _Group] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self._checkpointer = _Checkpointer(self.path, checkpoint_bytes, wal_limit_bytes)
 
     def close(self) -> None:
         """Close the queue's connection (and stop its checkpointer)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         self._checkpointer.stop()
         with self._lock:
             self._db.close()
@@ -126,53 +133,79 @@ class SQLiteJobQueue:
     ) -> bool:
         """Persist a job whose payload is JSON text (a JSON object), by group commit.
 
-        Waits until the transaction holding this job has committed: every call made in the same
-        turn of the running event loop is written in that one transaction, at the end of the
-        turn. Returns False when ``delivery_id`` was seen before (also earlier in the batch).
+        Waits until the transaction holding this job has committed. Jobs asked for while a
+        transaction is being written wait for the next one, which takes all of them. Returns
+        False when ``delivery_id`` was seen before (also earlier in the same transaction).
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        batch = self._batches.get(loop)
-        if batch is None:
-            batch = self._batches[loop] = []
-            loop.call_soon(self._commit_batch, loop)
-        batch.append(((kind, payload, installation_id, delivery_id), future))
+        group = self._groups.get(loop)
+        if group is None:
+            group = self._groups[loop] = _Group()
+        group.pending.append(((kind, payload, installation_id, delivery_id), future))
+        if not group.writing:
+            group.writing = True
+            loop.create_task(self._write_groups(loop, group))
         return await future
 
-    def _commit_batch(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._batches.pop(loop, [])
-        if not batch:
-            return
+    async def _write_groups(self, loop: asyncio.AbstractEventLoop, group: _Group) -> None:
         try:
-            added = self.enqueue_many([row for row, _ in batch])
-        except Exception as error:  # noqa: BLE001 - handed to every caller of the batch
-            for (_, _, _, delivery_id), future in batch:
-                if not future.done():
-                    failure = StoreError(f"cannot queue delivery {delivery_id}: {error}")
-                    future.set_exception(failure)
-            return
-        for (_, future), stored in zip(batch, added, strict=True):
-            if not future.done():
-                future.set_result(stored)
+            while group.pending:
+                batch, group.pending = group.pending, []
+                rows = [row for row, _ in batch]
+                try:
+                    added = await loop.run_in_executor(self._writer(), self.enqueue_many, rows)
+                except Exception as error:  # noqa: BLE001 - handed to every caller of the batch
+                    for (_, _, _, delivery_id), future in batch:
+                        if not future.done():
+                            failure = StoreError(f"cannot queue delivery {delivery_id}: {error}")
+                            future.set_exception(failure)
+                    continue
+                for (_, future), stored in zip(batch, added, strict=True):
+                    if not future.done():
+                        future.set_result(stored)
+        finally:
+            group.writing = False
+
+    def _writer(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="argus-queue-writer")
+        return self._executor
 
     def enqueue_many(self, rows: Sequence[Row]) -> list[bool]:
         """Persist jobs in one transaction; for each, whether it was new (False: a duplicate).
 
-        All or nothing: when the transaction fails, no job of ``rows`` is stored.
+        All or nothing: when the transaction fails, no job of ``rows`` is stored. A handful of
+        statements whatever the number of rows (each releases the GIL while SQLite works).
         """
         now = self.clock()
-        written = 0
+        added = [False] * len(rows)
+        fresh: dict[str, int] = {}  # delivery id -> index of its first row
+        for index, row in enumerate(rows):
+            fresh.setdefault(row[3], index)
         try:
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    added = []
-                    for kind, text, installation_id, delivery_id in rows:
-                        cursor = self._db.execute(
-                            _INSERT, (kind, text, installation_id, delivery_id, now, now)
+                    ids = list(fresh)
+                    for start in range(0, len(ids), _CHUNK):
+                        chunk = ids[start : start + _CHUNK]
+                        for (seen,) in self._db.execute(
+                            "SELECT delivery_id FROM github_jobs WHERE delivery_id IN "
+                            f"({','.join('?' * len(chunk))})",
+                            chunk,
+                        ):
+                            del fresh[seen]
+                    new = [rows[index] for index in fresh.values()]
+                    for start in range(0, len(new), _CHUNK):
+                        chunk_rows = new[start : start + _CHUNK]
+                        params: list[Any] = []
+                        for kind, text, installation_id, delivery_id in chunk_rows:
+                            params += (kind, text, installation_id, delivery_id, now, now)
+                        self._db.execute(
+                            _INSERT_MANY + ",".join([_VALUES] * len(chunk_rows)) + _ON_CONFLICT,
+                            params,
                         )
-                        added.append(cursor.rowcount == 1)
-                        written += len(text)
                     self._db.execute("COMMIT")
                 except BaseException:
                     if self._db.in_transaction:
@@ -181,8 +214,10 @@ class SQLiteJobQueue:
         except sqlite3.Error as error:
             names = ", ".join(row[3] for row in rows[:3]) + (" ..." if len(rows) > 3 else "")
             raise StoreError(f"cannot queue delivery {names}: {error}") from error
-        self._checkpointer.written(written)
-        if any(added):
+        for index in fresh.values():
+            added[index] = True
+        self._checkpointer.written(sum(len(row[1]) for row in new))
+        if new:
             for listener in self._listeners:
                 listener()
         return added
@@ -304,6 +339,16 @@ class SQLiteJobQueue:
     def _scalar(self, sql: str) -> int:
         with self._lock:
             return int(self._db.execute(sql).fetchone()[0])
+
+
+class _Group:
+    """Group commit in one event loop: the jobs waiting, and whether a writer task runs."""
+
+    __slots__ = ("pending", "writing")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Row, asyncio.Future[bool]]] = []
+        self.writing = False
 
 
 class _Checkpointer:
