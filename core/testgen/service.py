@@ -54,6 +54,7 @@ from core.testgen.crash import reproduce_crash
 from core.testgen.frameworks import command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
 from core.testgen.pattern_cache import PatternTestCache
+from core.testgen.project_types import ProjectTypes
 from core.testgen.repo_view import RepoView
 from core.testgen.sandbox import DEFAULT_LIMITS, DEFAULT_POLICY, IsolationPolicy, Limits
 from core.testgen.validation import ValidationResult, validate
@@ -264,7 +265,7 @@ async def _test_for_symbol(
 
     def candidates() -> list[tuple[str, Candidate]]:
         found: list[tuple[str, Candidate]] = []
-        if symbol.kind == "function":
+        if symbol.kind in ("function", "method"):
             source = view.read(symbol.path)
             target = style.test_path(test_style, f"properties_{simple}", symbol.path)
             for candidate in property_tests(
@@ -275,6 +276,7 @@ async def _test_for_symbol(
                 framework=framework,
                 test_file=target,
                 import_root=located.root,
+                project=ProjectTypes.from_view(view, located.root),
             ):
                 found.append(("hypothesis", candidate))
             runner = sandbox_runner(repo, head, python=options.python, limits=options.limits)

@@ -223,7 +223,11 @@ def test_explicit_raises_are_allowed_and_imported(package: Path) -> None:
     )
     assert "except PricingError:" in candidate.source
     assert "from shop.pricing import Line, PricingError, line_total" in candidate.source
-    assert "st.builds(Line, quantity=st.integers()" in candidate.source
+    # A long strategy is laid out one argument per line, as ruff would.
+    assert "    line=st.builds(\n        Line,\n        quantity=st.integers(),\n" in (
+        candidate.source
+    )
+    assert all(len(line) <= 99 for line in candidate.source.splitlines())
 
 
 def test_a_property_test_finds_a_real_bug(package: Path) -> None:
