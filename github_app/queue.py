@@ -14,22 +14,24 @@ the worker can run in any thread of the process; other processes reach the same 
 through SQLite's locking (WAL mode).
 
 **Group commit.** The webhook endpoint stores deliveries with :meth:`SQLiteJobQueue.enqueue_json`
-(awaitable): every delivery that asks in the same turn of the event loop joins one batch,
-written in one transaction at the end of that turn, and each caller is answered only once the
-transaction has committed (so a 202 still means the job is in the WAL file, which survives a
-crash or restart of the process). A failed transaction fails every caller of its batch; none
-of them was acknowledged. A duplicate inside a batch is refused like any other.
+(awaitable). One writer thread writes them: the deliveries that arrive while a transaction is
+being written wait together and go into the next one (a handful of statements, whatever their
+number; SQLite works without holding the GIL, so the event loop goes on meanwhile). Each caller
+is answered only once the transaction holding its job has committed: a 202 still means the job
+is in the WAL file, which survives a crash or restart of the process (``synchronous = NORMAL``:
+not an fsync per commit, so not a power cut). A failed transaction fails every caller of its
+batch, none of which was acknowledged. A duplicate inside a batch is refused like any other.
 
 **Checkpoints off the request path.** SQLite's automatic checkpoint (copying the WAL back into
-the database file, with an fsync, every ~4 MB) would run inside the committing call, on the
-event loop, for tens of milliseconds. The queue's connection turns it off; a checkpointer
-thread with a connection of its own runs a passive checkpoint (which never blocks writers)
-after every :data:`CHECKPOINT_BYTES` of payload written, and SQLite checkpoints once more when
-the last connection closes. Under a sustained burst a passive checkpoint never quite catches up
-with the writes, so the WAL grows (it is reused from its start once a checkpoint has caught up,
-and cut back to 64 MB); past :data:`WAL_LIMIT_BYTES` the checkpointer takes a RESTART
-checkpoint, which holds writers back for its length (back-pressure instead of a WAL without
-bound).
+the database file, with an fsync, every ~4 MB) would run inside a commit, for tens of
+milliseconds, holding up every delivery waiting for the next one. The queue's connection turns
+it off; a checkpointer thread with a connection of its own runs a passive checkpoint (which
+never blocks writers) after every :data:`CHECKPOINT_BYTES` of payload written, and SQLite
+checkpoints once more when the last connection closes. Under a sustained burst a passive
+checkpoint never quite catches up with the writes, so the WAL grows (it is reused from its start
+once a checkpoint has caught up, and cut back to 64 MB); past :data:`WAL_LIMIT_BYTES` the
+checkpointer takes a RESTART checkpoint, which holds writers back for its length (back-pressure
+instead of a WAL without bound).
 """
 
 from __future__ import annotations
@@ -105,10 +107,12 @@ class SQLiteJobQueue:
         # Group commit: the jobs waiting for the next transaction, for each event loop.
         self._groups: dict[asyncio.AbstractEventLoop, _Group] = {}
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
         self._checkpointer = _Checkpointer(self.path, checkpoint_bytes, wal_limit_bytes)
 
     def close(self) -> None:
-        """Close the queue's connection (and stop its checkpointer)."""
+        """Close the queue's connection (after the transaction being written, if any)."""
+        self._closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=True)
         self._checkpointer.stop()
@@ -168,6 +172,8 @@ class SQLiteJobQueue:
             group.writing = False
 
     def _writer(self) -> ThreadPoolExecutor:
+        if self._closed:
+            raise StoreError(f"the job queue at {self.path} is closed")
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="argus-queue-writer")
         return self._executor
