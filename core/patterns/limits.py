@@ -45,7 +45,17 @@ def decode_input(data: bytes | str) -> str:
 
 def is_library_path(path: str) -> bool:
     """Tell whether a frame path belongs to an installed library or the runtime itself."""
-    return bool(path) and _LIBRARY_PATH.search(path) is not None
+    if not path:
+        return False
+    # Every alternative of the pattern needs one of these; most in-app paths have none.
+    if (
+        "packages" in path
+        or "node_modules" in path
+        or "ython" in path
+        or path.startswith(("<", "node:", "internal", "native"))
+    ):
+        return _LIBRARY_PATH.search(path) is not None
+    return False
 
 
 def cap_message(message: str) -> tuple[str, bool]:
