@@ -159,7 +159,7 @@ class WebhookEndpoint:
                 # The body as received is the payload (valid UTF-8: the parser checked it).
                 queued = await self._enqueue_json(
                     kind,
-                    body.decode("utf-8"),
+                    body,
                     delivery_id=delivery,
                     installation_id=installation_id,
                 )

@@ -61,12 +61,12 @@ _INSERT_MANY = (
     "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, created_at) "
     "VALUES "
 )
-_VALUES = "(?, ?, ?, ?, ?, ?)"
+_VALUES = "(?, CAST(? AS TEXT), ?, ?, ?, ?)"  # UTF-8 bytes are stored as they are, as text
 _ON_CONFLICT = " ON CONFLICT (delivery_id) DO NOTHING"
 _CHUNK = 500  # rows a statement (6 parameters each; SQLite allows 32,766)
 
-Row = tuple[str, str, int | None, str]
-"""One job to store: ``(kind, payload JSON text, installation id, delivery id)``."""
+Row = tuple[str, str | bytes, int | None, str]
+"""One job to store: ``(kind, payload JSON text (or its UTF-8), installation id, delivery id)``."""
 
 
 def retry_delay(attempts: int) -> float:
@@ -133,9 +133,9 @@ class SQLiteJobQueue:
         return self.enqueue_many([(kind, text, installation_id, delivery_id)])[0]
 
     async def enqueue_json(
-        self, kind: str, payload: str, *, delivery_id: str, installation_id: int | None
+        self, kind: str, payload: str | bytes, *, delivery_id: str, installation_id: int | None
     ) -> bool:
-        """Persist a job whose payload is JSON text (a JSON object), by group commit.
+        """Persist a job whose payload is JSON text (a JSON object; bytes: UTF-8), by group commit.
 
         Waits until the transaction holding this job has committed. Jobs asked for while a
         transaction is being written wait for the next one, which takes all of them. Returns
