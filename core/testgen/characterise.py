@@ -87,8 +87,8 @@ class Recorded:
     exception_module: str | None = None
     result_type: tuple[str, str] | None = None
     comparable: bool = True
-    fields: Mapping[str, str] | None = None
-    state: Mapping[str, str] | None = None
+    fields: Mapping[str, tuple[str, bool]] | None = None  # name -> (repr, comparable)
+    state: Mapping[str, tuple[str, bool]] | None = None
     setup_failed: bool = False
 
 
@@ -213,7 +213,9 @@ def recording_script(
         "        items = vars(value)\n"
         "    except TypeError:\n"
         "        return None\n"
-        "    return {k: repr(v) for k, v in items.items() if not k.startswith('_')}\n\n\n"
+        "    return {\n"
+        "        k: [repr(v), _comparable(v)] for k, v in items.items() if not k.startswith('_')\n"
+        "    }\n\n\n"
         "for index, (setup, call) in enumerate(CALLS):\n"
         "    record = {'index': index}\n"
         "    try:\n"
@@ -286,13 +288,17 @@ def parse_records(output: str) -> list[Recorded]:
     return records
 
 
-def _string_map(value: object) -> dict[str, str] | None:
+def _string_map(value: object) -> dict[str, tuple[str, bool]] | None:
     if not isinstance(value, dict):
         return None
     return {
-        key: item
+        key: (item[0], item[1] is True)
         for key, item in value.items()
-        if isinstance(key, str) and key.isidentifier() and isinstance(item, str)
+        if isinstance(key, str)
+        and key.isidentifier()
+        and isinstance(item, list)
+        and len(item) == 2
+        and isinstance(item[0], str)
     }
 
 
@@ -355,7 +361,9 @@ def characterisation_tests(
             if callee.binding == "instance" and item.receiver
             else []
         )
-        block = _assertions(record, call, item, classes, project, chosen, on_purpose, callee)
+        block = _assertions(
+            record, call, item, classes, project, chosen, on_purpose, callee, receiver_name
+        )
         if block is None:
             continue
         body, needed, uses_pytest = block
@@ -406,9 +414,11 @@ def _assertions(
     framework: str,
     on_purpose: set[str],
     callee: Callee,
+    receiver: str = "receiver",
 ) -> tuple[list[str], set[str], bool] | None:
     """The statements pinning one recorded call, their imports, and whether pytest is used."""
     imports: set[str] = set()
+    indent = 8 if framework == "unittest" else 4
     if record.exception is not None:
         name = record.exception
         if record.exception_module != "builtins":
@@ -437,7 +447,7 @@ def _assertions(
     expected = rebuild(record.result, classes=known, nested=False)
     if expected is not None and expected.source == "None" and callee.binding == "instance":
         # A method that returns nothing is pinned by what it did to its instance.
-        state = _pinned(record.state or {}, known, imports, call.split(".", 1)[0])
+        state = _pinned(record.state or {}, known, imports, receiver, indent)
         if not state:
             return None
         return [f"assert {call} is None", *state], imports, False
@@ -452,7 +462,7 @@ def _assertions(
             return [f"assert {call} is None"], imports, False
         return _fit(call, expected.source, framework), imports, False
     # No repr to compare with: pin the result's public attributes one by one.
-    fields = _pinned(record.fields or {}, known, imports, "result")
+    fields = _pinned(record.fields or {}, known, imports, "result", indent)
     if not fields:
         return None
     return [f"result = {call}", *fields], imports, False
@@ -480,20 +490,26 @@ def _fit(call: str, expected: str, framework: str) -> list[str]:
 
 
 def _pinned(
-    values: Mapping[str, str], classes: dict[str, str], imports: set[str], owner: str
+    values: Mapping[str, tuple[str, bool]],
+    classes: dict[str, str],
+    imports: set[str],
+    owner: str,
+    indent: int = 4,
 ) -> list[str]:
+    """``assert owner.name == value`` for each attribute whose repr is source and whose value
+    compares by equality (a project object without ``__eq__`` is left out)."""
     lines: list[str] = []
-    for name, text in sorted(values.items()):
+    for name, (text, comparable) in sorted(values.items()):
         rebuilt = rebuild(text, classes=classes, nested=False)
-        if rebuilt is None or rebuilt.classes:
-            continue  # objects inside are compared only through their own fields
+        if rebuilt is None or (rebuilt.classes and not comparable):
+            continue
         imports.update(rebuilt.imports)
         if rebuilt.source in ("None", "True", "False"):
             lines.append(f"assert {owner}.{name} is {rebuilt.source}")
-        elif isinstance(rebuilt.value, float):
-            lines.append(f"assert {owner}.{name} == {rebuilt.source}")
-        else:
-            lines.append(f"assert {owner}.{name} == {rebuilt.source}")
+            continue
+        value = ast.parse(rebuilt.source, mode="eval").body
+        prefix = f"assert {owner}.{name} == "
+        lines += [text[indent:] for text in layout(value, prefix=prefix, indent=indent)]
     return lines
 
 

@@ -649,8 +649,14 @@ def layout(node: ast.expr, *, prefix: str = "", suffix: str = "", indent: int = 
     by putting a long call's arguments one per line (as ruff and black would)."""
     pad = " " * indent
     one = f"{pad}{prefix}{ast.unparse(node)}{suffix}"
-    if len(one) <= _WIDTH or not isinstance(node, ast.Call):
+    if len(one) <= _WIDTH or not isinstance(node, ast.Call | ast.List | ast.Tuple):
         return [one]
+    if isinstance(node, ast.List | ast.Tuple):
+        opening, closing = ("[", "]") if isinstance(node, ast.List) else ("(", ")")
+        lines = [f"{pad}{prefix}{opening}"]
+        for item in node.elts:
+            lines += layout(item, suffix=",", indent=indent + 4)
+        return [*lines, f"{pad}{closing}{suffix}"]
     lines = [f"{pad}{prefix}{ast.unparse(node.func)}("]
     for argument in node.args:
         lines += layout(argument, suffix=",", indent=indent + 4)

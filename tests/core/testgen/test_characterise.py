@@ -13,6 +13,7 @@ import pytest
 from core.lang import analyse_source
 from core.lang.symbols import Symbol
 from core.testgen.characterise import (
+    Callee,
     Runner,
     characterisation_tests,
     find_inputs,
@@ -200,3 +201,268 @@ def test_recording_inside_the_sandbox(repo: Path) -> None:
         runner=sandbox_runner(repo, head),
     )
     assert "assert label(['a', 'b']) == 'a, b'" in candidate.source
+
+
+# --- Objects as inputs: project classes, variables, methods, forwarded values ---------------
+
+MODELS = '''"""Items and receipts."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    quantity: int
+    price: Decimal
+
+
+class Receipt:
+    """No __eq__ and no literal repr: compared field by field."""
+
+    def __init__(self, total, count):
+        self.total = total
+        self.count = count
+'''
+
+ORDERS = '''"""Orders."""
+
+from decimal import Decimal
+
+from shop.models import Item, Receipt
+
+STOCK = {"MUG": 5}
+
+
+class OutOfStock(Exception):
+    pass
+
+
+def total(items):
+    return sum((item.price * item.quantity for item in items), Decimal(0))
+
+
+def receipt(items):
+    return Receipt(total(items), len(items))
+
+
+def checkout(items):
+    for item in items:
+        if STOCK.get(item.sku, 0) < item.quantity:
+            raise OutOfStock(item.sku)
+    return total(items)
+
+
+def skus(items):
+    return [items[index].sku for index in range(len(items) + 1)]
+
+
+def report(items, title="Report"):
+    return title + ": " + ", ".join(skus(items))
+
+
+class Cart:
+    def __init__(self, owner, items=None):
+        self.owner = owner
+        self.items = list(items or [])
+
+    def add(self, item):
+        self.items.append(item)
+
+    def count(self):
+        return sum(item.quantity for item in self.items)
+'''
+
+ORDER_TESTS = """from decimal import Decimal
+
+import pytest
+
+from shop.models import Item
+from shop.orders import Cart, OutOfStock, checkout, receipt, report, total
+
+
+def test_total():
+    items = [Item("MUG", 2, Decimal("7.50"))]
+    assert total(items) == Decimal("15.00")
+
+
+def test_total_of_a_fixture(items):
+    assert total(items) >= 0
+
+
+def test_checkout_refuses_what_is_not_in_stock():
+    with pytest.raises(OutOfStock):
+        checkout([Item("TEE", 1, Decimal("9.00"))])
+
+
+def test_receipt_counts_items():
+    assert receipt([Item("MUG", 1, Decimal("7.50"))]).count == 1
+
+
+def test_report_is_broken():
+    with pytest.raises(IndexError):
+        report([Item("MUG", 1, Decimal("1"))], title="Today")
+
+
+def test_cart():
+    cart = Cart("ada", [Item("MUG", 2, Decimal("7.50"))])
+    cart.add(Item("TEE", 1, Decimal("9.00")))
+    assert cart.count() == 3
+"""
+
+OBJECT_FILES = {
+    "shop/__init__.py": "",
+    "shop/models.py": MODELS,
+    "shop/orders.py": ORDERS,
+    "tests/test_orders.py": ORDER_TESTS,
+}
+
+
+@pytest.fixture()
+def object_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "objects"
+    for name, text in OBJECT_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "orders")
+    return root
+
+
+def orders_symbol(qualified: str) -> Symbol:
+    analysis = analyse_source("shop/orders.py", ORDERS.encode())
+    return next(item for item in analysis.symbols if item.qualified_name == qualified)
+
+
+ITEM_MUG = "Item('MUG', 2, Decimal('7.50'))"
+CART = f"Cart('ada', [{ITEM_MUG}])"
+
+# (target, callee, [(receiver, arguments)], where the first input was found)
+INPUTS = [
+    # A variable assigned a list of project objects; `total(items)` of a fixture is no input;
+    # receipt and checkout pass their literal `items` on to total.
+    (
+        "total",
+        Callee("total"),
+        [
+            (None, f"[{ITEM_MUG}]"),
+            (None, "[Item('MUG', 1, Decimal('7.50'))]"),
+            (None, "[Item('TEE', 1, Decimal('9.00'))]"),
+        ],
+        "tests/test_orders.py:11",
+    ),
+    (
+        "checkout",
+        Callee("checkout"),
+        [(None, "[Item('TEE', 1, Decimal('9.00'))]")],
+        "tests/test_orders.py:20",
+    ),
+    # The receiver built with literals, the argument a project object.
+    (
+        "add",
+        Callee("add", "Cart", "instance"),
+        [(CART, "Item('TEE', 1, Decimal('9.00'))")],
+        "tests/test_orders.py:34",
+    ),
+    ("count", Callee("count", "Cart", "instance"), [(CART, "")], "tests/test_orders.py:35"),
+    # Nobody calls skus with literals, but report passes its `items` on to it.
+    (
+        "skus",
+        Callee("skus"),
+        [(None, "[Item('MUG', 1, Decimal('1'))]")],
+        "tests/test_orders.py:29 via report (shop/orders.py:34)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "callee", "expected", "where"), INPUTS)
+def test_inputs_with_objects(
+    object_repo: Path, name: str, callee: Callee, expected: list[tuple[str | None, str]], where: str
+) -> None:
+    inputs = find_inputs(
+        RepoView(object_repo), "shop/orders.py", name, "shop.orders", callee=callee
+    )
+    assert [(item.receiver, item.arguments) for item in inputs] == expected
+    assert inputs[0].found_in == where
+    assert "from shop.models import Item" in inputs[0].imports
+    assert "from decimal import Decimal" in inputs[0].imports
+
+
+def test_without_forwarding_a_function_nobody_calls_has_no_input(object_repo: Path) -> None:
+    view = RepoView(object_repo)
+    assert find_inputs(view, "shop/orders.py", "skus", "shop.orders", forward=False) == []
+
+
+# (target, lines the test must contain)
+OBJECT_TESTS = [
+    ("total", ["assert total([Item('MUG', 2, Decimal('7.50'))]) == Decimal('15.00')"]),
+    (
+        "checkout",
+        ["with pytest.raises(OutOfStock):", "from shop.orders import OutOfStock, checkout"],
+    ),
+    (
+        "receipt",
+        [
+            "result = receipt([Item('MUG', 1, Decimal('7.50'))])",
+            "assert result.count == 1",
+            "assert result.total == Decimal('7.50')",
+        ],
+    ),
+    (
+        "Cart.add",
+        [
+            f"cart = {CART}",
+            "assert cart.add(Item('TEE', 1, Decimal('9.00'))) is None",
+            "assert cart.items == [",
+            "        Item(sku='TEE', quantity=1, price=Decimal('9.00')),",
+            "assert cart.owner == 'ada'",
+        ],
+    ),
+    ("Cart.count", [f"cart = {CART}", "assert cart.count() == 2"]),
+    (
+        "skus",
+        [
+            "# The head raises IndexError here, and skus does not raise it on",
+            "with pytest.raises(IndexError):",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lines"), OBJECT_TESTS)
+def test_characterisation_of_code_taking_objects(
+    object_repo: Path, tmp_path: Path, name: str, lines: list[str]
+) -> None:
+    (candidate,) = characterisation_tests(
+        object_repo,
+        "shop/orders.py",
+        orders_symbol(name),
+        module="shop.orders",
+        runner=subprocess_runner(object_repo, tmp_path),
+    )
+    for line in lines:
+        assert line in candidate.source, candidate.source
+    assert "from shop.models import Item" in candidate.source
+    assert all(len(line) <= 99 for line in candidate.source.splitlines())
+    result = validate(candidate, object_repo, git(object_repo, "rev-parse", "HEAD"), runs=1)
+    assert result.accepted, (result.rejection, result.detail, candidate.source)
+
+
+def test_a_method_characterisation_catches_a_change(object_repo: Path, tmp_path: Path) -> None:
+    (candidate,) = characterisation_tests(
+        object_repo,
+        "shop/orders.py",
+        orders_symbol("Cart.count"),
+        module="shop.orders",
+        runner=subprocess_runner(object_repo, tmp_path),
+    )
+    changed = ORDERS.replace("sum(item.quantity for", "len([item.quantity for").replace(
+        "in self.items)", "in self.items])"
+    )
+    assert changed != ORDERS
+    (object_repo / "shop" / "orders.py").write_text(changed, encoding="utf-8")
+    git(object_repo, "commit", "-q", "-am", "count lines instead of units")
+    after = validate(candidate, object_repo, git(object_repo, "rev-parse", "HEAD"), runs=1)
+    assert not after.accepted
