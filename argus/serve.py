@@ -118,6 +118,11 @@ class ConfinedService:
         returns once the transaction holding it has committed."""
         return self._group.ingest(data, tenant)
 
+    async def ingest_async(self, data: ErrorEvent, tenant: str) -> IngestResult:
+        """:meth:`ingest` for a request coroutine: it waits without holding a thread, and the
+        outcomes of a group reach the event loop in one wake-up."""
+        return await self._group.ingest_async(data, tenant)
+
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
         """One pattern of the tenant (on the service's thread)."""
         return self._executor.submit(self._service.get, tenant, pattern_id).result()

@@ -1,6 +1,6 @@
 """Events per second through parse + scrub + normalise + hash + embed + store, on one core.
 
-    .venv/bin/python benchmarks/ingest_throughput.py [--events N] [--new-share 0.1] [--senders 32]
+    .venv/bin/python benchmarks/ingest_throughput.py [--events N] [--new-share 0.1] [--senders 40]
 
 The events derive from the recorded fixtures (tests/fixtures/errors): a Python traceback, a
 chained traceback, a Node stack, a Sentry event and Argus generic JSON. Each event gets its own
@@ -14,11 +14,13 @@ run on the same events, each into a fresh store:
 
 - **one transaction per event**: ``PatternService.ingest`` called once per event, in turn (as
   ``argus ingest`` files one error);
-- **grouped, as the server ingests** (the default figure, the last line): ``--senders`` threads
-  each parse their events and hand them to ``GroupCommit`` over a service owned by one worker
+- **grouped, as the server ingests** (the default figure, the last line): ``--senders``
+  concurrent requests (default 40) on an asyncio loop; each is parsed on the loop, as a request
+  handler parses, then awaits ``GroupCommit.ingest_async`` over a service owned by one worker
   thread, exactly as ``argus serve`` wires it (``argus.serve.ConfinedService``). Events that
-  arrive while a transaction commits form the next group; each sender gets its answer only
-  after the commit holding its event. The average group size is printed.
+  arrive while a transaction commits form the next group; each request gets its answer only
+  after the commit holding its event. The average group size is printed. HTTP itself, and the
+  regression-test listener ``argus serve`` calls after filing, are not part of the figure.
 
 Events are generated before the clock starts. The figures are wall-clock with the whole process
 pinned to one CPU (when the OS allows); CPU time is printed too, since the machine is shared.
@@ -27,12 +29,12 @@ pinned to one CPU (when the OS allows); CPU time is printed too, since the machi
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -180,7 +182,9 @@ def run_single(events: list[str], warmup: list[str]) -> dict[str, float]:
 
 
 def run_server(events: list[str], warmup: list[str], senders: int) -> dict[str, float]:
-    """Ingest as ``argus serve`` does: concurrent senders, group commit on the store's thread."""
+    """Ingest as ``argus serve`` does: ``senders`` concurrent requests on an asyncio loop, each
+    parsed on the loop, then filed through ``GroupCommit.ingest_async`` on the store's own
+    thread (``ConfinedService.ingest_async``)."""
     with tempfile.TemporaryDirectory() as folder:
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
         service = worker.submit(open_service, Path(folder) / "argus.db").result()
@@ -190,26 +194,18 @@ def run_server(events: list[str], warmup: list[str], senders: int) -> dict[str, 
         before = worker.submit(service.stats, "bench").result()
         groups_before, events_before = group.groups, group.events
         outcomes = {"hash": 0, "similarity": 0, "new": 0}
-        lock = threading.Lock()
         shares = [events[start::senders] for start in range(senders)]
-        barrier = threading.Barrier(senders + 1)
 
-        def send(share: list[str]) -> None:
-            counted = {"hash": 0, "similarity": 0, "new": 0}
-            barrier.wait()
-            for payload in share:  # parsed in the sender, as a request handler parses
-                counted[group.ingest(parse_error(payload), "bench").matched_by] += 1
-            with lock:
-                for key, value in counted.items():
-                    outcomes[key] += value
+        async def request(share: list[str]) -> None:
+            for payload in share:
+                event = parse_error(payload)  # a handler parses on the event loop
+                outcomes[(await group.ingest_async(event, "bench")).matched_by] += 1
 
-        threads = [threading.Thread(target=send, args=(share,)) for share in shares]
-        for thread in threads:
-            thread.start()
+        async def serve() -> None:
+            await asyncio.gather(*(request(share) for share in shares))
+
         started_wall, started_cpu = time.perf_counter(), time.process_time()
-        barrier.wait()
-        for thread in threads:
-            thread.join()
+        asyncio.run(serve())
         wall = time.perf_counter() - started_wall
         cpu = time.process_time() - started_cpu
         after = worker.submit(service.stats, "bench").result()
@@ -247,7 +243,10 @@ def main() -> None:
     parser.add_argument("--known", type=int, default=40, help="known names per event kind")
     parser.add_argument("--new-share", type=float, default=0.10)
     parser.add_argument(
-        "--senders", type=int, default=32, help="concurrent senders in the server mode"
+        "--senders",
+        type=int,
+        default=40,
+        help="concurrent requests in the server mode (default 40)",
     )
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args()
@@ -269,7 +268,7 @@ def main() -> None:
     )
     server = run_server(events, warmup, options.senders)
     print(
-        f"grouped as the server ingests ({options.senders} concurrent senders, group commit): "
+        f"grouped as the server ingests ({options.senders} concurrent requests, group commit): "
         f"{server['rate']:,.0f} events/s wall, {server['cpu_rate']:,.0f}/s per CPU second "
         f"({server['cpu'] / len(events) * 1e6:.0f} µs CPU per event), "
         f"{server['group_size']:.1f} events per commit on average; every occurrence stored"

@@ -74,7 +74,10 @@ class EventIngestor(Protocol):
     """The one call the server makes into the pattern service."""
 
     def ingest(self, data: ErrorEvent, tenant: str) -> IngestOutcome:
-        """File one (already parsed) event under a pattern of ``tenant``."""
+        """File one (already parsed) event under a pattern of ``tenant``.
+
+        A service may also offer ``async ingest_async(data, tenant)``; the server then files
+        through it (no worker thread waits for the commit)."""
         ...
 
 
@@ -141,13 +144,32 @@ def create_ingest_router(
             raise Rejected(401, "bad_key", f"the key is not a key of project {project_id}")
         return tenant
 
-    def file_one(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
-        outcome = service.ingest(event, tenant)
+    def notify(
+        project_id: str | None, event: ErrorEvent, tenant: str, outcome: IngestOutcome
+    ) -> None:
         if listener is not None:
             try:
                 listener.filed(project_id, tenant, event, outcome)
             except Exception:  # noqa: BLE001 - stored already: a listener cannot undo that
                 _LOG.exception("after filing %s under %s", event.title, outcome.pattern.id)
+
+    def file_one(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
+        outcome = service.ingest(event, tenant)
+        notify(project_id, event, tenant, outcome)
+        return outcome
+
+    # A service that files from coroutines (group commit, see ConfinedService) needs no worker
+    # thread per waiting request: concurrent requests share one transaction.
+    ingest_async: Callable[[ErrorEvent, str], Awaitable[IngestOutcome]] | None = getattr(
+        service, "ingest_async", None
+    )
+
+    async def file(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
+        if ingest_async is None:
+            return await run_in_threadpool(file_one, project_id, event, tenant)
+        outcome = await ingest_async(event, tenant)
+        if listener is not None:
+            await run_in_threadpool(notify, project_id, event, tenant, outcome)
         return outcome
 
     async def file_events(
@@ -155,7 +177,7 @@ def create_ingest_router(
     ) -> list[IngestOutcome]:
         outcomes = []
         for event in events:
-            outcome = await run_in_threadpool(file_one, project_id, event, tenant)
+            outcome = await file(project_id, event, tenant)
             matched = outcome.matched_by
             metrics.count("argus_ingest_events_total", endpoint=endpoint, matched=matched)
             outcomes.append(outcome)

@@ -11,6 +11,7 @@ an acknowledged event is stored.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,6 +42,28 @@ class _Waiter:
         self.done.release()
 
 
+class _AsyncWaiter:
+    """A queued event of a coroutine: settled on its event loop, a whole group per wake-up."""
+
+    __slots__ = ("future", "item", "loop")
+
+    def __init__(self, item: Item, loop: asyncio.AbstractEventLoop) -> None:
+        self.item = item
+        self.loop = loop
+        self.future: asyncio.Future[IngestResult] = loop.create_future()
+
+
+def _settle_all(settled: list[tuple[_AsyncWaiter, IngestResult | BaseException]]) -> None:
+    """On the event loop: hand each waiting coroutine its outcome."""
+    for waiter, outcome in settled:
+        if waiter.future.done():  # the request went away; its event is stored all the same
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.future.set_exception(outcome)
+        else:
+            waiter.future.set_result(outcome)
+
+
 class GroupCommit:
     """Queue events from any thread; file them in groups on one worker.
 
@@ -59,7 +82,7 @@ class GroupCommit:
         self._ingest_batch = ingest_batch
         self._max_group = max(1, max_group)
         self._lock = threading.Lock()
-        self._pending: list[_Waiter] = []
+        self._pending: list[_Waiter | _AsyncWaiter] = []
         self._draining = False
         #: Groups filed and events in them (for tests and metrics).
         self.groups = 0
@@ -72,6 +95,23 @@ class GroupCommit:
         ``StoreError``); other events of its group are not affected by its bad input.
         """
         waiter = _Waiter((data, tenant))
+        self._queue(waiter)
+        waiter.done.acquire()
+        outcome = waiter.outcome
+        if isinstance(outcome, IngestResult):
+            return outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        raise RuntimeError("group commit settled an event without an outcome")
+
+    async def ingest_async(self, data: bytes | str | ErrorEvent, tenant: str) -> IngestResult:
+        """:meth:`ingest` for a coroutine: no thread waits; the group's outcomes reach the
+        event loop in one wake-up. Returns after the commit holding the event."""
+        waiter = _AsyncWaiter((data, tenant), asyncio.get_running_loop())
+        self._queue(waiter)
+        return await waiter.future
+
+    def _queue(self, waiter: _Waiter | _AsyncWaiter) -> None:
         with self._lock:
             self._pending.append(waiter)
             start = not self._draining
@@ -83,13 +123,6 @@ class GroupCommit:
                 with self._lock:
                     self._draining = False
                 raise
-        waiter.done.acquire()
-        outcome = waiter.outcome
-        if isinstance(outcome, IngestResult):
-            return outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        raise RuntimeError("group commit settled an event without an outcome")
 
     def _drain(self) -> None:
         """On the worker: file queued events, group after group, until none is left."""
@@ -110,5 +143,14 @@ class GroupCommit:
                     raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} events")
             except Exception as error:  # noqa: BLE001 - every waiting caller must wake up
                 outcomes = [error] * len(group)
+            loops: dict[asyncio.AbstractEventLoop, list[tuple[_AsyncWaiter, Any]]] = {}
             for waiter, outcome in zip(group, outcomes, strict=True):
-                waiter.settle(outcome)
+                if isinstance(waiter, _Waiter):
+                    waiter.settle(outcome)
+                else:
+                    loops.setdefault(waiter.loop, []).append((waiter, outcome))
+            for loop, settled in loops.items():
+                try:
+                    loop.call_soon_threadsafe(_settle_all, settled)
+                except RuntimeError:  # that loop is closed: nobody is waiting any more
+                    continue

@@ -79,3 +79,33 @@ def test_a_failed_group_wakes_every_caller_with_the_error() -> None:
             group.ingest(_event(1), "acme")
         with pytest.raises(StoreError):  # the next group is attempted afresh
             group.ingest(_event(2), "acme")
+
+
+def test_coroutines_share_commits_and_each_gets_its_own_outcome(tmp_path) -> None:
+    import asyncio
+
+    worker, service = _served(tmp_path)
+    group = GroupCommit(worker.submit, service.ingest_batch)
+    group.ingest(_event(0), "acme")
+
+    async def send(offset: int) -> list[int]:
+        return [
+            (await group.ingest_async(_event(offset + i), "acme")).pattern.occurrences
+            for i in range(10)
+        ]
+
+    async def everyone() -> list[list[int]]:
+        return await asyncio.gather(*(send(offset) for offset in range(0, 3000, 100)))
+
+    counts = [count for batch in asyncio.run(everyone()) for count in batch]
+    assert len(counts) == 300
+    assert group.groups - 1 < 300 / 5  # 30 concurrent requests: far fewer commits than events
+
+    async def bad() -> None:
+        await group.ingest_async(b"not an error", "acme")
+
+    with pytest.raises(IngestError):
+        asyncio.run(bad())
+    assert worker.submit(service.stats, "acme").result()["occurrences"] == 301
+    worker.submit(service.close).result()
+    worker.shutdown()
