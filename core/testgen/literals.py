@@ -33,6 +33,10 @@ _STANDARD_CALLS: dict[str, str] = {
     "datetime.time": "import datetime",
     "datetime.timedelta": "import datetime",
     "datetime.timezone": "import datetime",
+    # As a test writes them after ``from datetime import date`` (reprs are dotted).
+    "date": "from datetime import date",
+    "time": "from datetime import time",
+    "timedelta": "from datetime import timedelta",
     "set": "",
     "frozenset": "",
 }
@@ -49,6 +53,9 @@ _BUILDERS: dict[str, object] = {
     "datetime.time": datetime.time,
     "datetime.timedelta": datetime.timedelta,
     "datetime.timezone": datetime.timezone,
+    "date": datetime.date,
+    "time": datetime.time,
+    "timedelta": datetime.timedelta,
     "set": set,
     "frozenset": frozenset,
 }

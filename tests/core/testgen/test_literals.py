@@ -53,6 +53,19 @@ REBUILT = [
         ("from uuid import UUID",),
     ),
     ("frozenset({3})", "frozenset({3})", frozenset({3}), ()),
+    # How tests write them after ``from datetime import date, timedelta``.
+    (
+        "date(2024, 5, 1)",
+        "date(2024, 5, 1)",
+        datetime.date(2024, 5, 1),
+        ("from datetime import date",),
+    ),
+    (
+        "timedelta(hours=3)",
+        "timedelta(hours=3)",
+        datetime.timedelta(hours=3),
+        ("from datetime import timedelta",),
+    ),
 ]
 
 
