@@ -151,7 +151,7 @@ def find_inputs(
     for name, tree in _parsed(view, files, target.imported):
         local_names, module_aliases = _names_for(tree, target.imported, module, name == path)
         classes = _importable_classes(tree, view, name, project)
-        for scope in _scopes(tree):
+        for scope in (case for each in _scopes(tree) for case in each.cases()):
             for call in scope.calls:
                 literal = _match(call, scope, target, local_names, module_aliases, classes)
                 if literal is None or (literal.receiver, literal.arguments) in seen:
@@ -653,15 +653,70 @@ class _Scope:
     node: ast.AST | None = None
     assignments: dict[str, list[tuple[int, ast.expr]]] = field(default_factory=dict)
     calls: list[ast.Call] = field(default_factory=list)
+    bound: dict[str, ast.expr] = field(default_factory=dict)  # parameters of one case
 
     def value_of(self, name: str, line: int) -> ast.expr | None:
         """What ``name`` was last assigned before ``line`` here, else in an enclosing scope."""
         earlier = [value for at, value in self.assignments.get(name, []) if at < line]
         if earlier:
             return earlier[-1]
+        if name in self.bound:
+            return self.bound[name]
         if name in self.parameters or self.parent is None:
             return None
         return self.parent.value_of(name, 1 << 30)
+
+    def cases(self) -> list[_Scope]:
+        """This scope once per ``@pytest.mark.parametrize`` row (its parameters bound), or
+        just itself. Stacked decorators are not combined: the first one is used."""
+        if not isinstance(self.node, _FunctionNode):
+            return [self]
+        for decorator in self.node.decorator_list:
+            rows = _parametrize_rows(decorator)
+            if rows:
+                return [
+                    _Scope(
+                        self.parent, self.parameters, self.node, self.assignments, self.calls, row
+                    )
+                    for row in rows
+                ]
+        return [self]
+
+
+def _parametrize_rows(decorator: ast.expr) -> list[dict[str, ast.expr]]:
+    """``@pytest.mark.parametrize("a, b", [(1, 2), ...])`` as one binding per row."""
+    if not (
+        isinstance(decorator, ast.Call)
+        and ast.unparse(decorator.func).endswith("mark.parametrize")
+        and len(decorator.args) >= 2
+    ):
+        return []
+    names_node, rows_node = decorator.args[0], decorator.args[1]
+    if isinstance(names_node, ast.Constant) and isinstance(names_node.value, str):
+        names = [part.strip() for part in names_node.value.split(",") if part.strip()]
+    elif isinstance(names_node, ast.Tuple | ast.List) and all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in names_node.elts
+    ):
+        names = [str(item.value) for item in names_node.elts if isinstance(item, ast.Constant)]
+    else:
+        return []
+    if not isinstance(rows_node, ast.List | ast.Tuple):
+        return []
+    rows: list[dict[str, ast.expr]] = []
+    for row in rows_node.elts:
+        if isinstance(row, ast.Call) and ast.unparse(row.func).endswith("param"):
+            if any(keyword.arg == "marks" for keyword in row.keywords):
+                continue  # an xfail or skip row says nothing about what the head does
+            values = list(row.args)
+        elif len(names) == 1:
+            values = [row]
+        elif isinstance(row, ast.Tuple | ast.List):
+            values = list(row.elts)
+        else:
+            continue
+        if len(values) == len(names):
+            rows.append(dict(zip(names, values, strict=True)))
+    return rows
 
 
 def _scopes(tree: ast.Module) -> list[_Scope]:

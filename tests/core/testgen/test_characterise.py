@@ -305,6 +305,14 @@ def test_report_is_broken():
         report([Item("MUG", 1, Decimal("1"))], title="Today")
 
 
+@pytest.mark.parametrize(
+    ("sku", "quantity"),
+    [("MUG", 3), pytest.param("CUP", 4, id="cup"), pytest.param("X", 0, marks=pytest.mark.xfail)],
+)
+def test_totals_of_many(sku, quantity):
+    assert total([Item(sku, quantity, Decimal("2"))]) >= 0
+
+
 def test_cart():
     cart = Cart("ada", [Item("MUG", 2, Decimal("7.50"))])
     cart.add(Item("TEE", 1, Decimal("9.00")))
@@ -348,6 +356,9 @@ INPUTS = [
         Callee("total"),
         [
             (None, f"[{ITEM_MUG}]"),
+            # one input per parametrize row, the xfail row left out
+            (None, "[Item('MUG', 3, Decimal('2'))]"),
+            (None, "[Item('CUP', 4, Decimal('2'))]"),
             (None, "[Item('MUG', 1, Decimal('7.50'))]"),
             (None, "[Item('TEE', 1, Decimal('9.00'))]"),
         ],
@@ -364,9 +375,9 @@ INPUTS = [
         "add",
         Callee("add", "Cart", "instance"),
         [(CART, "Item('TEE', 1, Decimal('9.00'))")],
-        "tests/test_orders.py:34",
+        "tests/test_orders.py:42",
     ),
-    ("count", Callee("count", "Cart", "instance"), [(CART, "")], "tests/test_orders.py:35"),
+    ("count", Callee("count", "Cart", "instance"), [(CART, "")], "tests/test_orders.py:43"),
     # Nobody calls skus with literals, but report passes its `items` on to it.
     (
         "skus",
