@@ -182,9 +182,11 @@ class SQLiteJobQueue:
     def enqueue_many(self, rows: Sequence[Row]) -> list[bool]:
         """Persist jobs in one transaction; for each, whether it was new (False: a duplicate).
 
-        All or nothing: when the transaction fails, no job of ``rows`` is stored. A handful of
-        statements whatever the number of rows (each releases the GIL while SQLite works).
+        All or nothing: when the transaction fails, no job of ``rows`` is stored. Usually one
+        statement whatever the number of rows (SQLite works on it without the GIL).
         """
+        if not rows:
+            return []
         now = self.clock()
         added = [False] * len(rows)
         fresh: dict[str, int] = {}  # delivery id -> index of its first row
@@ -192,35 +194,14 @@ class SQLiteJobQueue:
             fresh.setdefault(row[3], index)
         try:
             with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    ids = list(fresh)
-                    for start in range(0, len(ids), _CHUNK):
-                        chunk = ids[start : start + _CHUNK]
-                        for (seen,) in self._db.execute(
-                            "SELECT delivery_id FROM github_jobs WHERE delivery_id IN "
-                            f"({','.join('?' * len(chunk))})",
-                            chunk,
-                        ):
-                            del fresh[seen]
-                    new = [rows[index] for index in fresh.values()]
-                    for start in range(0, len(new), _CHUNK):
-                        chunk_rows = new[start : start + _CHUNK]
-                        params: list[Any] = []
-                        for kind, text, installation_id, delivery_id in chunk_rows:
-                            params += (kind, text, installation_id, delivery_id, now, now)
-                        self._db.execute(
-                            _INSERT_MANY + ",".join([_VALUES] * len(chunk_rows)) + _ON_CONFLICT,
-                            params,
-                        )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+                if len(fresh) <= _CHUNK:
+                    fresh = self._insert_at_once(rows, fresh, now)
+                else:
+                    fresh = self._insert_in_chunks(rows, fresh, now)
         except sqlite3.Error as error:
             names = ", ".join(row[3] for row in rows[:3]) + (" ..." if len(rows) > 3 else "")
             raise StoreError(f"cannot queue delivery {names}: {error}") from error
+        new = [rows[index] for index in fresh.values()]
         for index in fresh.values():
             added[index] = True
         self._checkpointer.written(sum(len(row[1]) for row in new))
@@ -228,6 +209,66 @@ class SQLiteJobQueue:
             for listener in self._listeners:
                 listener()
         return added
+
+    def _insert_at_once(
+        self, rows: Sequence[Row], fresh: dict[str, int], now: float
+    ) -> dict[str, int]:
+        """One INSERT statement, its own transaction: a single trip without the GIL.
+
+        When some rows were already stored (a redelivery: their insert was skipped), the rows
+        this statement did insert are the last ``inserted`` ids (AUTOINCREMENT gives a
+        statement's rows consecutive ids, and no other writer can come between).
+        """
+        before = self._db.total_changes
+        cursor = self._insert(rows, fresh, now)
+        inserted = self._db.total_changes - before
+        if inserted == len(fresh):
+            return fresh
+        if inserted == 0:
+            return {}
+        last = int(cursor.lastrowid or 0)
+        ours = {
+            delivery_id
+            for (delivery_id,) in self._db.execute(
+                "SELECT delivery_id FROM github_jobs WHERE id > ? AND id <= ?",
+                (last - inserted, last),
+            )
+        }
+        return {delivery_id: index for delivery_id, index in fresh.items() if delivery_id in ours}
+
+    def _insert_in_chunks(
+        self, rows: Sequence[Row], fresh: dict[str, int], now: float
+    ) -> dict[str, int]:
+        """More rows than one statement takes: a transaction, duplicates looked up first."""
+        fresh = dict(fresh)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = list(fresh)
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                for (seen,) in self._db.execute(
+                    "SELECT delivery_id FROM github_jobs WHERE delivery_id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    del fresh[seen]
+            items = list(fresh.items())
+            for start in range(0, len(items), _CHUNK):
+                self._insert(rows, dict(items[start : start + _CHUNK]), now)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return fresh
+
+    def _insert(self, rows: Sequence[Row], fresh: dict[str, int], now: float) -> sqlite3.Cursor:
+        params: list[Any] = []
+        for index in fresh.values():
+            kind, text, installation_id, delivery_id = rows[index]
+            params += (kind, text, installation_id, delivery_id, now, now)
+        values = ",".join([_VALUES] * len(fresh))
+        return self._db.execute(_INSERT_MANY + values + _ON_CONFLICT, params)
 
     def depth(self) -> int:
         """Return the number of jobs waiting or running (for /metrics)."""

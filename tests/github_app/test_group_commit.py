@@ -236,3 +236,20 @@ def test_the_endpoint_stores_the_body_as_received_and_answers_500_when_it_cannot
 )
 def test_read_head_checks_the_whole_body_and_reads_two_fields(body: bytes, head) -> None:
     assert read_head(body) == head
+
+
+def test_a_batch_larger_than_one_statement_is_one_transaction(queue: SQLiteJobQueue) -> None:
+    assert queue.enqueue_many([("ping", "{}", None, "d-7"), ("ping", "{}", None, "d-900")])
+    rows = [("ping", json.dumps({"n": n}), None, f"d-{n % 1100}") for n in range(1300)]
+    added = queue.enqueue_many(rows)
+    expected = [n < 1100 and n not in (7, 900) for n in range(1300)]
+    assert added == expected
+    assert len(stored(queue.path)) == 1100
+    with sqlite3.connect(queue.path) as db:  # still refused as a whole when one row fails
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON github_jobs "
+            "WHEN NEW.delivery_id = 'e-1000' BEGIN SELECT RAISE(ABORT, 'no'); END"
+        )
+    with pytest.raises(StoreError):
+        queue.enqueue_many([("ping", "{}", None, f"e-{n}") for n in range(1200)])
+    assert len(stored(queue.path)) == 1100
