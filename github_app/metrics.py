@@ -4,7 +4,7 @@ One :class:`AppMetrics` object is created per process and handed to each part; `
 gives the Prometheus text format (version 0.0.4). Names:
 
 - ``argus_github_deliveries_total{event, outcome}`` (outcome: ``queued``, ``duplicate``,
-  ``bad_signature``, ``unreadable``, ``ignored``)
+  ``bad_signature``, ``unreadable``, ``ignored``, ``error``: could not be stored, 500)
 - ``argus_github_jobs_total{kind, outcome}`` (``done``, ``failed``, ``retried``)
 - ``argus_github_job_seconds`` (summary: ``_sum`` and ``_count``; and histogram buckets)
 - ``argus_github_api_calls_total{endpoint, status}``
