@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.errors import ArgusError, StoreError
 from core.patterns.event import ErrorEvent, Frame
 from core.store.sqlite import SQLiteStore
+from core.testgen.pattern_cache import PatternTestReader, PatternTestStore
 
 if TYPE_CHECKING:
-    from core.patterns.records import Pattern, PatternTest
+    from core.patterns.records import Pattern
     from core.predict.findings import GeneratedTest
     from github_app.jobs import Job, JobQueue
     from github_app.queue import SQLiteJobQueue
@@ -349,29 +350,12 @@ class RegressionScheduler:
 # -- the job, in the worker thread --------------------------------------------------------------
 
 
-class PatternLibrary(Protocol):
-    """What the job needs of the pattern library (``argus.serve.ConfinedService`` fits)."""
+class PatternLibrary(PatternTestStore, PatternTestReader, Protocol):
+    """What the job needs of the pattern library (``argus.serve.ConfinedService`` fits): the
+    test cache's reads and writes, and a pattern by id."""
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
         """One pattern of the tenant."""
-        ...
-
-    def tests_for(self, pattern_id: str) -> list[PatternTest]:
-        """A pattern's stored tests, best first."""
-        ...
-
-    def record_test(
-        self,
-        tenant: str,
-        pattern_id: str,
-        test_id: str,
-        *,
-        framework: str = "",
-        success_rate: float = 0.0,
-        reuse_count: int = 0,
-        code: str | None = None,
-    ) -> None:
-        """Record or update a pattern's test."""
         ...
 
 
