@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreError
+from core.store.checkpoint import WAL_LIMIT_BYTES, WalCheckpointer
 from core.store.sqlite import SQLiteStore
 from github_app.jobs import Job
 
@@ -56,8 +57,6 @@ DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 """Payload bytes written between two background checkpoints (SQLite's default is ~4 MB)."""
-WAL_LIMIT_BYTES = 256 * 1024 * 1024
-"""A WAL holding more than this after a passive checkpoint gets a blocking (TRUNCATE) one."""
 
 _INSERT_MANY = (
     "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, created_at) "
@@ -109,7 +108,7 @@ class SQLiteJobQueue:
         self._groups: dict[asyncio.AbstractEventLoop, _Group] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
-        self._checkpointer = _Checkpointer(self.path, checkpoint_bytes, wal_limit_bytes)
+        self._checkpointer = WalCheckpointer(self.path, checkpoint_bytes, wal_limit_bytes)
 
     def close(self) -> None:
         """Close the queue's connection (after the transaction being written, if any)."""
@@ -397,56 +396,3 @@ class _Group:
     def __init__(self) -> None:
         self.pending: list[tuple[Row, asyncio.Future[bool]]] = []
         self.writing = False
-
-
-class _Checkpointer:
-    """A thread that checkpoints the WAL (passively) after every ``every_bytes`` written."""
-
-    def __init__(self, path: Path, every_bytes: int, wal_limit: int):
-        self.path = path
-        self.every_bytes = every_bytes
-        self.wal_limit = wal_limit
-        self.checkpoints = 0
-        """Checkpoints run (for tests)."""
-        self._pending = 0
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-
-    def written(self, size: int) -> None:
-        """Count ``size`` bytes committed; wake the thread (started then) once enough have been."""
-        self._pending += size
-        if self._pending >= self.every_bytes:
-            self._pending = 0
-            if self._thread is None and not self._stopping:
-                self._thread = threading.Thread(
-                    target=self._run, name="argus-checkpoint", daemon=True
-                )
-                self._thread.start()
-            self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        try:
-            db.execute("PRAGMA wal_autocheckpoint = 0")
-            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
-            while True:
-                self._wake.wait()
-                self._wake.clear()
-                if self._stopping:
-                    return
-                try:
-                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if frames * page_size > self.wal_limit:
-                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                except sqlite3.Error:  # a checkpoint missed is done by the next one
-                    continue
-                self.checkpoints += 1
-        finally:
-            db.close()
