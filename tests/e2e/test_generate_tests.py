@@ -16,6 +16,7 @@ import pytest
 
 from core.report.json_report import review_schema
 from tests.core.testgen.sandbox_repos import git
+from tests.support import metrics_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "01-average-empty"
@@ -167,18 +168,7 @@ def test_review_write_tests_without_generate_tests_is_refused(shop: Path, tmp_pa
 
 @pytest.fixture
 def metrics_app(tmp_path: Path) -> tuple[Path, str, str]:
-    repo = tmp_path / "metrics-app"
-    shutil.copytree(SCENARIO / "buggy", repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "buggy release")
-    buggy = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "-b", "fix")
-    shutil.copy(SCENARIO / "fixed" / "metrics" / "stats.py", repo / "metrics" / "stats.py")
-    git(repo, "commit", "-q", "-am", "an empty list averages to 0")
-    fixed = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "main")
-    return repo, buggy, fixed
+    return metrics_repo(tmp_path / "metrics-app")
 
 
 def test_ingest_generate_test_writes_then_reuses_the_cached_test(

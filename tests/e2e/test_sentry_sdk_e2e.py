@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from ingest_server.auth import hook_signature
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "integration-client-secret"
@@ -72,12 +72,6 @@ else:
         sentry_sdk.capture_exception(error)
     sentry_sdk.flush(timeout=20)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def argus(*args: str, env: dict[str, str], stdin: bytes | None = None):

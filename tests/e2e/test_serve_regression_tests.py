@@ -26,6 +26,7 @@ import httpx
 
 from tests.core.testgen.sandbox_repos import git
 from tests.servers.github_api import GitHubAPIServer, rsa_key_pair, signed_headers
+from tests.support import free_port, metrics_repo, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "01-average-empty"
@@ -66,23 +67,6 @@ print(f"sent in {time.monotonic() - started:.3f}", flush=True)
 """
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def rows(database: Path, sql: str, *params: object) -> list[tuple]:
     if not database.exists():
         return []
@@ -91,22 +75,6 @@ def rows(database: Path, sql: str, *params: object) -> list[tuple]:
             return connection.execute(sql, params).fetchall()
         except sqlite3.OperationalError:  # table not created yet
             return []
-
-
-def build_clone(folder: Path) -> tuple[Path, str, str]:
-    """The application's repository: the buggy release on main, the fix on branch fix."""
-    repo = folder / "metrics-service"
-    shutil.copytree(SCENARIO / "buggy", repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "buggy release")
-    buggy = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "-b", "fix")
-    shutil.copy(SCENARIO / "fixed" / "metrics" / "stats.py", repo / "metrics" / "stats.py")
-    git(repo, "commit", "-q", "-am", "an empty list averages to 0")
-    fixed = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-q", "main")
-    return repo, buggy, fixed
 
 
 def deploy(folder: Path) -> Path:
@@ -158,7 +126,7 @@ def installation_created() -> bytes:
 def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_request(
     tmp_path: Path,
 ) -> None:
-    repo, buggy, fixed = build_clone(tmp_path)
+    repo, buggy, fixed = metrics_repo(tmp_path / "metrics-service")
     app = deploy(tmp_path / "srv" / "metrics")
     private_key, public_key = rsa_key_pair()
     workdir = tmp_path / "server"

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import httpx
 
 from github_app.queue import SQLiteJobQueue
 from tests.servers.github_api import rsa_key_pair, signed_headers
+from tests.support import free_port
 
 SECRET = "durability-secret"
 SERVE = """
@@ -27,12 +27,6 @@ from github_app.worker import create_served_app
 app = create_served_app(load_settings(dotenv=None), work=False)
 uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_killed_server_keeps_every_acknowledged_delivery(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ on a free loopback port; and a snapshot of every table of a store to prove nothi
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import threading
 import time
@@ -17,12 +16,7 @@ import uvicorn
 
 from argus.serve import ServeSettings, ingest_app
 from ingest_server.keys import Project, SQLiteProjectKeys
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import free_port
 
 
 @dataclass

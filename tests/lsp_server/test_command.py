@@ -14,6 +14,7 @@ from argus.cli import build_parser
 from core.errors import ConfigError
 from lsp_server.server import parse_address
 from tests.lsp_server.support import SERVER_ENV
+from tests.support import free_port
 
 
 def test_argus_lsp_options():
@@ -68,14 +69,8 @@ def _read_result(connection: socket.socket, request_id: int) -> dict:
             return message["result"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_tcp_transport_answers_initialize():
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lsp_server", "--tcp", f"127.0.0.1:{port}"],
         env=SERVER_ENV,
