@@ -80,7 +80,7 @@ class FaissSpace:
     @property
     def is_ivf(self) -> bool:
         """Whether the namespace is past ``train_at`` and searched through IVF lists."""
-        return bool(self.index.__class__.__name__.startswith("IndexIVF"))
+        return isinstance(self.index, _faiss().IndexIVF)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

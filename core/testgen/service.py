@@ -146,15 +146,10 @@ async def generate_for_review_async(
         lines = _lines_in(changed_lines.get(symbol.path, set()), symbol)
         if not lines:
             continue
+        # Python has the free tier first; other languages go to the model tiers alone.
+        generate = _test_for_symbol if _language_of(symbol) == "python" else _model_test_for_symbol
         try:
-            if _language_of(symbol) != "python":
-                test = await _model_test_for_symbol(
-                    symbol, repo, head, {symbol.path: lines}, router, tenant, max_tier, options, log
-                )
-                if test is not None:
-                    tests.append(test)
-                continue
-            test = await _test_for_symbol(
+            test = await generate(
                 symbol, repo, head, {symbol.path: lines}, router, tenant, max_tier, options, log
             )
         except ArgusError as error:
