@@ -29,10 +29,11 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from core.patterns.embed import HashingEmbedder
+from tests.servers.loopback import LoopbackHTTPServer
 
 BGE_MODEL = "@cf/baai/bge-base-en-v1.5"
 BGE_DIMENSIONS = 768
@@ -80,7 +81,7 @@ class CloudflareServer:
         self.embedder = HashingEmbedder(BGE_DIMENSIONS)
         self._failures: list[int] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- set-up ------------------------------------------------------------------------------
@@ -107,8 +108,7 @@ class CloudflareServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> CloudflareServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = LoopbackHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

@@ -30,12 +30,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
+
+from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
 SECONDARY_RATE_LIMIT_MESSAGE = (
@@ -115,7 +117,7 @@ class GitHubAPIServer:
         self._delays: list[tuple[str, re.Pattern[str], float]] = []
         self._lock = threading.RLock()
         self._next_id = 1000
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- setup -----------------------------------------------------------------------------
@@ -214,8 +216,7 @@ class GitHubAPIServer:
 
     def start(self) -> GitHubAPIServer:
         """Listen on a free loopback port in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

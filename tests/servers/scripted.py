@@ -19,8 +19,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers.loopback import LoopbackHTTPServer
 
 DIALECT_PATHS = {
     "anthropic": "/v1/messages",
@@ -74,7 +76,7 @@ class ScriptedServer:
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- script ---------------------------------------------------------------------------
@@ -111,8 +113,7 @@ class ScriptedServer:
 
     def start(self) -> ScriptedServer:
         """Bind a free port and serve in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = LoopbackHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
