@@ -16,7 +16,8 @@ deliveries over fresh connections, all opened before its first delivery is sent.
 did before: the first deliveries of the late connections then wait 100-250 ms behind those of
 the connections already open, and that sets the p99 at 100.) Latency is from writing a
 request to reading its whole answer. After the run the jobs in the store are counted: none
-may be lost. The server's CPU time per delivery (all its threads) is read from /proc. The
+may be lost. The server's CPU time per delivery (all its threads) is read from /proc, the
+client's from its own process time. The
 1-minute load average is printed with the figures: on a shared 2-core machine other
 processes' load moves them a lot.
 
@@ -265,6 +266,7 @@ def main() -> int:
         lines = []
         for concurrency in LEVELS:
             cpu_before = cpu_seconds(server.pid)
+            client_before = time.process_time()
             load = os.getloadavg()[0]
             latencies, elapsed = run(
                 level(
@@ -276,12 +278,15 @@ def main() -> int:
                 )
             )
             server_cpu = (cpu_seconds(server.pid) - cpu_before) / len(latencies)
+            client_cpu = (time.process_time() - client_before) / len(latencies)
             sent += len(latencies)
             line = (
                 f"concurrency {concurrency:>3}: p50 {statistics.median(latencies) * 1000:.1f} ms, "
                 f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
                 f"{len(latencies) / elapsed:.0f} deliveries/s ({len(latencies)} sent; "
-                f"server CPU {server_cpu * 1000:.2f} ms a delivery; load {load:.2f})"
+                f"server CPU {server_cpu * 1000:.2f} ms a delivery, "
+                f"client {client_cpu * 1000:.2f}; "
+                f"load {load:.2f})"
             )
             lines.append(line)
             print(line, flush=True)

@@ -27,13 +27,17 @@ the database file, with an fsync, every ~4 MB) would run inside a commit, for te
 milliseconds, holding up every delivery waiting for the next one. The queue's connection turns
 it off; a checkpointer thread with a connection of its own runs a passive checkpoint (which
 never blocks writers) after every :data:`CHECKPOINT_BYTES` of payload written, and SQLite
-checkpoints once more when the last connection closes. Under a sustained burst a passive
-checkpoint never quite catches up with the writes, so the WAL grows; it is written again from
-its start once a checkpoint has caught up, and its file keeps its size (cutting it back, as
-``journal_size_limit`` does, took tens of milliseconds inside the first commit after a burst).
-Past :data:`WAL_LIMIT_BYTES` of frames the checkpointer takes a TRUNCATE checkpoint, which
-holds writers back for its length: back-pressure, and the file emptied, instead of a WAL
-without bound.
+checkpoints once more when the last connection closes. Under a sustained burst passive
+checkpoints keep up but cannot send the WAL back to its start (a commit always began before
+they ended), so the queue lends the checkpointer its writers' lock: past
+``core.store.checkpoint.RESTART_BYTES`` of WAL, with both files synced beforehand, it restarts
+the WAL, holding deliveries back for about 10-20 ms (6,000 deliveries in a row at 100
+concurrent: p99 57 ms, where a WAL left to grow to the TRUNCATE limit gave 1 s). The WAL file
+keeps its size between restarts (cutting it back, as ``journal_size_limit`` does, took tens of
+milliseconds inside the first commit after a burst). Past :data:`WAL_LIMIT_BYTES` of frames (a
+reader in another process can keep the restart from happening) the checkpointer takes a
+TRUNCATE checkpoint, which holds writers back for its length: back-pressure, and the file
+emptied, instead of a WAL without bound.
 """
 
 from __future__ import annotations
@@ -108,7 +112,9 @@ class SQLiteJobQueue:
         self._groups: dict[asyncio.AbstractEventLoop, _Group] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
-        self._checkpointer = WalCheckpointer(self.path, checkpoint_bytes, wal_limit_bytes)
+        self._checkpointer = WalCheckpointer(
+            self.path, checkpoint_bytes, wal_limit_bytes, writers=self._lock
+        )
 
     def close(self) -> None:
         """Close the queue's connection (after the transaction being written, if any)."""

@@ -63,3 +63,48 @@ def test_an_in_memory_store_has_no_checkpointer() -> None:
     assert executor._checkpointer is None
     executor.execute_batch([("CREATE TABLE t (x)", ())])
     executor.close()
+
+
+def _stream_of_commits(path: Path, checkpointer: WalCheckpointer, lock, commits: int) -> int:
+    """Commit ``commits`` 64 KB rows back to back, as a busy writer does; the WAL's peak size."""
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER, pad BLOB)")
+    peak = 0
+    for number in range(commits):
+        with lock:
+            db.execute("INSERT INTO t VALUES (?, ?)", (number, b"x" * 65536))
+        checkpointer.written(65536)
+        peak = max(peak, _wal_frames(path))
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == commits
+    db.close()
+    return peak
+
+
+def test_a_stream_of_commits_keeps_the_wal_bounded_when_writers_lend_their_lock(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    lock = threading.Lock()
+    path = tmp_path / "queue.db"
+    checkpointer = WalCheckpointer(
+        path, every=256 * 1024, wal_limit=1 << 40, writers=lock, restart_bytes=2 * 1024 * 1024
+    )
+    peak = _stream_of_commits(path, checkpointer, lock, commits=800)  # 50 MB written
+    checkpointer.stop()
+    assert checkpointer.restarts >= 1
+    assert peak < 12 * 1024 * 1024  # restarted near 2 MB, never the 50 MB written
+
+
+def test_without_the_writers_lock_the_wal_grows_with_the_stream(tmp_path: Path) -> None:
+    """What the lock is for: passive checkpoints alone do not restart a WAL under a stream."""
+    import threading
+
+    path = tmp_path / "queue.db"
+    checkpointer = WalCheckpointer(path, every=256 * 1024, wal_limit=1 << 40)
+    peak = _stream_of_commits(path, checkpointer, threading.Lock(), commits=800)
+    checkpointer.stop()
+    assert checkpointer.restarts == 0 and checkpointer.checkpoints >= 1
+    assert peak > 24 * 1024 * 1024
