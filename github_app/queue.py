@@ -52,6 +52,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
 from core.errors import StoreError
 from core.store.checkpoint import WAL_LIMIT_BYTES, WalCheckpointer
 from core.store.sqlite import SQLiteStore
@@ -66,12 +68,32 @@ _INSERT_MANY = (
     "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, created_at) "
     "VALUES "
 )
-_VALUES = "(?, CAST(? AS TEXT), ?, ?, ?, ?)"  # UTF-8 bytes are stored as they are, as text
+_VALUES = "(?, ?, ?, ?, ?, ?)"
 _ON_CONFLICT = " ON CONFLICT (delivery_id) DO NOTHING"
 _CHUNK = 500  # rows a statement (6 parameters each; SQLite allows 32,766)
 
 Row = tuple[str, str | bytes, int | None, str]
 """One job to store: ``(kind, payload JSON text (or its UTF-8), installation id, delivery id)``."""
+
+ZSTD_LEVEL = 1
+"""Payloads are stored as zstd frames: a 24 KB pull_request delivery becomes ~2.3 KB in ~20 µs
+(compressed in the writer thread, without the GIL), so each commit and checkpoint writes a tenth
+of the bytes (webhook_load.py: server CPU per delivery 0.41-0.49 ms before, 0.34-0.40 after)."""
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def payload_text(stored: str | bytes) -> str:
+    """The JSON text of a stored payload: a zstd frame, or the text itself (rows stored before)."""
+    if isinstance(stored, bytes):
+        if stored.startswith(_ZSTD_MAGIC):
+            stored = zstandard.ZstdDecompressor().decompress(stored)
+        return stored.decode("utf-8")
+    return stored
+
+
+def decode_payload(stored: str | bytes) -> Any:
+    """The JSON value of a stored payload (see :func:`payload_text`)."""
+    return json.loads(payload_text(stored))
 
 
 def retry_delay(attempts: int) -> float:
@@ -197,26 +219,27 @@ class SQLiteJobQueue:
         fresh: dict[str, int] = {}  # delivery id -> index of its first row
         for index, row in enumerate(rows):
             fresh.setdefault(row[3], index)
+        compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)  # one a call: not thread-safe
+        packed = {index: compressor.compress(_utf8(rows[index][1])) for index in fresh.values()}
         try:
             with self._lock:
                 if len(fresh) <= _CHUNK:
-                    fresh = self._insert_at_once(rows, fresh, now)
+                    fresh = self._insert_at_once(rows, packed, fresh, now)
                 else:
-                    fresh = self._insert_in_chunks(rows, fresh, now)
+                    fresh = self._insert_in_chunks(rows, packed, fresh, now)
         except sqlite3.Error as error:
             names = ", ".join(row[3] for row in rows[:3]) + (" ..." if len(rows) > 3 else "")
             raise StoreError(f"cannot queue delivery {names}: {error}") from error
-        new = [rows[index] for index in fresh.values()]
         for index in fresh.values():
             added[index] = True
-        self._checkpointer.written(sum(len(row[1]) for row in new))
-        if new:
+        self._checkpointer.written(sum(len(packed[index]) for index in fresh.values()))
+        if fresh:
             for listener in self._listeners:
                 listener()
         return added
 
     def _insert_at_once(
-        self, rows: Sequence[Row], fresh: dict[str, int], now: float
+        self, rows: Sequence[Row], packed: dict[int, bytes], fresh: dict[str, int], now: float
     ) -> dict[str, int]:
         """One INSERT statement, its own transaction: a single trip without the GIL.
 
@@ -225,7 +248,7 @@ class SQLiteJobQueue:
         statement's rows consecutive ids, and no other writer can come between).
         """
         before = self._db.total_changes
-        cursor = self._insert(rows, fresh, now)
+        cursor = self._insert(rows, packed, fresh, now)
         inserted = self._db.total_changes - before
         if inserted == len(fresh):
             return fresh
@@ -242,7 +265,7 @@ class SQLiteJobQueue:
         return {delivery_id: index for delivery_id, index in fresh.items() if delivery_id in ours}
 
     def _insert_in_chunks(
-        self, rows: Sequence[Row], fresh: dict[str, int], now: float
+        self, rows: Sequence[Row], packed: dict[int, bytes], fresh: dict[str, int], now: float
     ) -> dict[str, int]:
         """More rows than one statement takes: a transaction, duplicates looked up first."""
         fresh = dict(fresh)
@@ -259,7 +282,7 @@ class SQLiteJobQueue:
                     del fresh[seen]
             items = list(fresh.items())
             for start in range(0, len(items), _CHUNK):
-                self._insert(rows, dict(items[start : start + _CHUNK]), now)
+                self._insert(rows, packed, dict(items[start : start + _CHUNK]), now)
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
@@ -267,11 +290,13 @@ class SQLiteJobQueue:
             raise
         return fresh
 
-    def _insert(self, rows: Sequence[Row], fresh: dict[str, int], now: float) -> sqlite3.Cursor:
+    def _insert(
+        self, rows: Sequence[Row], packed: dict[int, bytes], fresh: dict[str, int], now: float
+    ) -> sqlite3.Cursor:
         params: list[Any] = []
         for index in fresh.values():
-            kind, text, installation_id, delivery_id = rows[index]
-            params += (kind, text, installation_id, delivery_id, now, now)
+            kind, _, installation_id, delivery_id = rows[index]
+            params += (kind, packed[index], installation_id, delivery_id, now, now)
         values = ",".join([_VALUES] * len(fresh))
         return self._db.execute(_INSERT_MANY + values + _ON_CONFLICT, params)
 
@@ -333,7 +358,7 @@ class SQLiteJobQueue:
         return Job(
             id=str(job_id),
             kind=kind,
-            payload=json.loads(payload),
+            payload=decode_payload(payload),
             installation_id=installation_id,
             delivery_id=delivery_id or "",
             attempts=attempts + 1,
@@ -402,3 +427,7 @@ class _Group:
     def __init__(self) -> None:
         self.pending: list[tuple[Row, asyncio.Future[bool]]] = []
         self.writing = False
+
+
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from github_app.queue import SQLiteJobQueue
+from github_app.queue import SQLiteJobQueue, payload_text
 from tests.servers.github_api import rsa_key_pair, signed_headers
 from tests.support import free_port
 
@@ -63,7 +63,8 @@ def test_killed_server_keeps_every_acknowledged_delivery(tmp_path: Path) -> None
     assert server.returncode == -signal.SIGKILL
     assert len(acknowledged) >= 100
     with sqlite3.connect(database) as db:  # a new connection replays the WAL
-        rows = dict(db.execute("SELECT delivery_id, payload FROM github_jobs").fetchall())
+        stored = db.execute("SELECT delivery_id, payload FROM github_jobs").fetchall()
+    rows = {delivery: payload_text(payload) for delivery, payload in stored}
     missing = acknowledged - set(rows)
     assert not missing, f"{len(missing)} acknowledged deliveries were lost"
     assert all(json.loads(rows[delivery])["delivery"] == delivery for delivery in acknowledged)

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -24,7 +25,7 @@ from fastapi.testclient import TestClient
 from core.errors import StoreError
 from github_app.app import AppDeps, create_app, read_head
 from github_app.metrics import AppMetrics
-from github_app.queue import SQLiteJobQueue
+from github_app.queue import SQLiteJobQueue, payload_text
 from github_app.settings import AppSettings
 
 SECRET = "group-commit-secret"
@@ -41,7 +42,8 @@ def queue(tmp_path: Path):
 def stored(path: Path) -> dict[str, str]:
     """delivery id -> payload, read through a connection of its own (as after a restart)."""
     with sqlite3.connect(path) as db:
-        return dict(db.execute("SELECT delivery_id, payload FROM github_jobs").fetchall())
+        rows = db.execute("SELECT delivery_id, payload FROM github_jobs").fetchall()
+    return {delivery: payload_text(payload) for delivery, payload in rows}
 
 
 def count_batches(queue: SQLiteJobQueue) -> list[int]:
@@ -168,13 +170,14 @@ def test_closing_the_queue_waits_for_the_transaction_being_written(tmp_path: Pat
 def test_checkpoints_run_in_the_background_and_keep_the_jobs(tmp_path: Path) -> None:
     queue = SQLiteJobQueue(tmp_path / "app.db", checkpoint_bytes=10_000, wal_limit_bytes=1)
     try:
-        text = json.dumps({"blob": "x" * 3_000})
         checkpointer = queue._checkpointer
         # Two rounds, each past the 10 KB threshold; wake-ups within a round may coalesce
         # into one checkpoint, so each round waits for its own.
         for round_number in range(2):
             for index in range(20):
                 delivery = f"d-{round_number}-{index}"
+                # Random text: payloads are stored compressed, and this must still weigh ~3 KB.
+                text = json.dumps({"blob": secrets.token_urlsafe(3_000)})
                 assert queue.enqueue_many([("ping", text, None, delivery)]) == [True]
             for _ in range(400):
                 if checkpointer.checkpoints > round_number:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from github_app.jobs import Job
 from github_app.metrics import AppMetrics
-from github_app.queue import SQLiteJobQueue, retry_delay
+from github_app.queue import SQLiteJobQueue, payload_text, retry_delay
 from github_app.worker import EmbeddedWorker
 
 
@@ -151,6 +152,30 @@ def test_jobs_survive_a_restart(tmp_path: Path) -> None:
     time.sleep(0.3)
     job = restarted.claim("new-process")
     assert job is not None and job.attempts == 2
+
+
+def test_payloads_are_stored_compressed_and_come_back_byte_for_byte(
+    queue: SQLiteJobQueue,
+) -> None:
+    text = '{"action":"opened","body":"' + "naïve " * 4000 + '","n":1}'
+    assert queue.enqueue_many([("pull_request.opened", text.encode(), 9, "big")]) == [True]
+    (stored,) = queue._db.execute("SELECT payload FROM github_jobs").fetchone()
+    assert isinstance(stored, bytes) and len(stored) < len(text) // 10
+    assert payload_text(stored) == text
+    job = queue.claim("w")
+    assert job is not None and job.payload == json.loads(text)
+
+
+def test_a_payload_stored_as_text_by_an_earlier_version_is_still_read(
+    queue: SQLiteJobQueue, clock: Clock
+) -> None:
+    queue._db.execute(
+        "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, run_after, "
+        "created_at) VALUES ('pull_request.opened', '{\"number\":7}', 9, 'old', ?, ?)",
+        (clock.now, clock.now),
+    )
+    job = queue.claim("w")
+    assert job is not None and job.payload == {"number": 7} and job.delivery_id == "old"
 
 
 def test_embedded_worker_runs_jobs_as_they_arrive_and_retries_failures(tmp_path: Path) -> None:
