@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One stack frame.
 
@@ -31,7 +31,7 @@ class Frame:
         return self.abs_path or self.filename
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ErrorEvent:
     """A production error, whatever format it arrived in.
 

@@ -162,7 +162,7 @@ def path_tail(path: str, segments: int = PATH_TAIL_SEGMENTS) -> str:
     return "/".join(parts[-segments:])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeLocation:
     """An in-app place an error passed through: normalised path, function, line."""
 
@@ -171,7 +171,7 @@ class CodeLocation:
     lineno: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signature:
     """What identifies an error's pattern.
 
@@ -244,20 +244,39 @@ def _embedding_line(path: str, function: str) -> str:
 
 
 def signature_of(event: ErrorEvent) -> Signature:
-    """Normalise an event into its Signature (canonical text, ``pattern_hash``, embed text)."""
+    """Normalise an event into its Signature (canonical text, ``pattern_hash``, embed text).
+
+    One pass over the frames, innermost first, gives what :func:`signature_frames`,
+    :func:`_embedding_frames` and the in-app locations would each give.
+    """
     exception_type = event.exception_type.strip() or "Error"
     message = mask_message(event.message)[:SIGNATURE_MESSAGE_CHARS]
-    frames = signature_frames(event)
+    in_app = [frame for frame in event.frames if frame.in_app]
+    chosen = in_app or list(event.frames)
+    limit = SIGNATURE_FRAMES if in_app else FALLBACK_FRAMES
+    keys: list[str] = []
+    embedding_lines: list[str] = []
+    locations: list[CodeLocation] = []
+    for frame in reversed(chosen):
+        path, function = frame.abs_path or frame.filename, frame.function
+        if len(keys) < limit:
+            key = _frame_key(path, function)
+            if not keys or keys[-1] != key:
+                keys.append(key)
+        if len(embedding_lines) < SIGNATURE_FRAMES:
+            line = _embedding_line(path, function)
+            if not embedding_lines or embedding_lines[-1] != line:
+                embedding_lines.append(line)
+        if in_app:
+            locations.append(CodeLocation(normalise_path(path), function, frame.lineno))
+        elif len(keys) >= limit and len(embedding_lines) >= SIGNATURE_FRAMES:
+            break
+    frames = tuple(keys)
     lines = [SIGNATURE_VERSION, f"type:{exception_type}", f"message:{message}"]
-    lines.extend(f"frame:{key}" for key in frames)
+    lines.extend([f"frame:{key}" for key in frames])
     canonical = "\n".join(lines)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    embedding_text = "\n".join([exception_type, message, *_embedding_frames(event)])
-    locations = tuple(
-        CodeLocation(normalise_path(frame.path), frame.function, frame.lineno)
-        for frame in reversed(event.frames)
-        if frame.in_app
-    )
+    embedding_text = "\n".join([exception_type, message, *embedding_lines])
     return Signature(
         exception_type=exception_type,
         message=message,
@@ -265,5 +284,5 @@ def signature_of(event: ErrorEvent) -> Signature:
         canonical_text=canonical,
         pattern_hash=f"{SIGNATURE_VERSION}:{digest}",
         embedding_text=embedding_text,
-        locations=locations,
+        locations=tuple(locations),
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """An in-app code location errors of a pattern passed through, with how many occurrences."""
 
@@ -16,7 +16,7 @@ class Location:
     count: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatternTest:
     """A test generated for a pattern (the test-generation capability records these)."""
 
@@ -28,7 +28,7 @@ class PatternTest:
     created: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pattern:
     """One error pattern of a tenant: similar errors filed together.
 
@@ -92,7 +92,7 @@ class Pattern:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     """What ingesting one error did: the pattern it was filed under and how it was matched.
 

@@ -115,7 +115,7 @@ def _rows(cursor: sqlite3.Cursor) -> list[Row]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     """One error to file: everything the store writes for it."""
 
@@ -139,7 +139,7 @@ class Occurrence:
         return self.event_json if isinstance(self.event_json, str) else self.event_json()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Filing:
     """One occurrence to file under a pattern, and how it was matched."""
 
@@ -158,7 +158,7 @@ class Filing:
     target_hash: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredEmbedding:
     """A pattern's embedding as stored (for index rebuilds)."""
 
@@ -168,7 +168,7 @@ class StoredEmbedding:
     embedding_text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SharedSignature:
     """An anonymised signature a sharing tenant contributes to the pool."""
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -253,7 +254,7 @@ def test_future_timestamps_are_clamped_to_receipt(tmp_path) -> None:
     with open_service(tmp_path / "a.db") as service:
         service.clock = lambda: now
         event = _event("f")
-        future = ErrorEvent(**{**event.__dict__, "timestamp": datetime(2099, 1, 1, tzinfo=UTC)})
+        future = dataclasses.replace(event, timestamp=datetime(2099, 1, 1, tzinfo=UTC))
         assert service.ingest(future, "acme").pattern.last_seen == now
 
 
@@ -346,3 +347,37 @@ def test_a_failed_batch_stores_nothing_and_indexes_nothing(tmp_path) -> None:
         assert service.stats("acme")["occurrences"] == 1
         assert len(index.query(tenant_namespace("acme"), [1.0] * 384, 10)) == 1
         assert service.ingest(_traceback("/srv/a"), "acme").is_new  # its filing was not cached
+
+
+def test_the_kept_event_is_compact_utf8_json_even_with_values_orjson_refuses() -> None:
+    from core.patterns.service import event_to_json
+
+    event = dataclasses.replace(
+        _event("f", message="prix négatif"),
+        frames=(
+            Frame(
+                function="f",
+                filename="app/a.py",
+                vars={"big": 2**70, "when": datetime(2026, 1, 2, tzinfo=UTC), 3: "int key"},
+            ),
+        ),
+    )
+    text = event_to_json(event)
+    assert "prix négatif" in text and ", " not in text and ": " not in text
+    kept = json.loads(text)
+    assert kept["frames"][0]["vars"] == {
+        "big": 2**70,
+        "when": "2026-01-02 00:00:00+00:00",
+        "3": "int key",
+    }
+    plain = json.loads(event_to_json(_event("f")))
+    assert plain["type"] == "ValueError" and plain["frames"][1]["line"] == 12
+
+
+def test_the_kept_event_renders_unusual_values_alike_whichever_encoder_ran() -> None:
+    from core.patterns.service import event_to_json
+
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    frame = Frame(function="f", filename="app/a.py", vars={"when": when})
+    kept = json.loads(event_to_json(dataclasses.replace(_event("f"), frames=(frame,))))
+    assert kept["frames"][0]["vars"] == {"when": "2026-01-02 00:00:00+00:00"}
