@@ -341,16 +341,22 @@ class PatternService:
         stored = self.store.embeddings_since(tenant, since)
         if not stored:
             return
+        # The patterns this process created since are in the index already (upserted as
+        # their batch committed): only other processes' patterns are added here.
+        held = self.index.held(namespace, [item.pattern_id for item in stored])
         ids: list[str] = []
         vectors: list[Sequence[float]] = []
         for item in stored:
+            if item.pattern_id in held:
+                continue
             vector = item.embedding
             if vector is None or len(vector) != self.embedder.dimensions:
                 (vector,) = self.embedder.embed([item.embedding_text])
                 self.store.store_embedding(item.pattern_id, vector)
             ids.append(item.pattern_id)
             vectors.append(vector)
-        self.index.upsert(namespace, ids, vectors)
+        if ids:
+            self.index.upsert(namespace, ids, vectors)
         self.index.mark_synced(namespace, stored[-1].sequence)
 
     # -- the shared pool -------------------------------------------------------------------

@@ -69,6 +69,10 @@ class CatchUpIndex(Protocol):
         """Record that the namespace now holds everything up to ``sequence``."""
         ...
 
+    def held(self, namespace: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the namespace holds already (upserted by this process)."""
+        ...
+
 
 def as_matrix(vectors: Sequence[Sequence[float]] | FloatMatrix, dimensions: int) -> FloatMatrix:
     """Vectors as a C-contiguous float32 matrix of ``dimensions`` columns (checked)."""
@@ -142,6 +146,12 @@ class ExactIndex:
     def mark_synced(self, namespace: str, sequence: int) -> None:
         """Record the store sequence number the namespace holds."""
         self._synced[namespace] = max(sequence, self._synced.get(namespace, 0))
+
+    def held(self, namespace: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the namespace holds."""
+        with self._lock:
+            space = self._spaces.get(namespace)
+            return {item for item in ids if item in space.rows} if space is not None else set()
 
 
 class _ExactSpace:
@@ -306,6 +316,12 @@ class LocalAnnIndex:
         with self._lock:
             space = self._space(namespace)
             space.synced = max(space.synced, sequence)
+
+    def held(self, namespace: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the namespace holds."""
+        with self._lock:
+            space = self._existing(namespace)
+            return {item for item in ids if item in space.keys} if space is not None else set()
 
     def save(self, force: bool = False) -> None:
         """Write changed namespaces to ``directory`` (no-op without one).

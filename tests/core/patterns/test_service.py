@@ -381,3 +381,21 @@ def test_the_kept_event_renders_unusual_values_alike_whichever_encoder_ran() -> 
     frame = Frame(function="f", filename="app/a.py", vars={"when": when})
     kept = json.loads(event_to_json(dataclasses.replace(_event("f"), frames=(frame,))))
     assert kept["frames"][0]["vars"] == {"when": "2026-01-02 00:00:00+00:00"}
+
+
+def test_catching_up_adds_only_other_processes_patterns(tmp_path) -> None:
+    """A process's own new patterns are indexed once; the next catch-up re-adds none of them
+    (it once removed and re-added each), but still adds another process's."""
+    path = tmp_path / "argus.db"
+    with open_service(path) as writer, open_service(path) as other:
+        own = writer.ingest(_traceback("/srv/a", function="first"), "acme").pattern
+        space = writer.index._spaces[tenant_namespace("acme")]
+        key = space.keys[own.id]
+        theirs = other.ingest(_traceback("/srv/b", function="second"), "acme").pattern
+        writer.ingest(_traceback("/srv/c", function="third"), "acme")  # catches up
+        assert space.keys[own.id] == key  # not removed and added again
+        assert theirs.id in space.keys
+        assert writer.index.held(tenant_namespace("acme"), [own.id, theirs.id, "x"]) == {
+            own.id,
+            theirs.id,
+        }
