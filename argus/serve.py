@@ -241,6 +241,8 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus serve``: run the ingestion server until interrupted."""
     import uvicorn
 
+    from argus.gc_tuning import tune_for_serving
+
     settings = serve_settings(arguments.host, arguments.port)
     github = github_app_settings()  # validated before anything starts
     with ingest_app(settings) as ingestion:
@@ -279,5 +281,6 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             log_level=arguments.log_level,
             access_log=arguments.log_level == "debug",
         )
+        tune_for_serving()
         uvicorn.Server(config).run()
     return 0

@@ -51,6 +51,7 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     import logging
     import signal
 
+    from argus.gc_tuning import tune_for_serving
     from github_app.settings import load_settings
     from github_app.worker import build_deps
 
@@ -59,6 +60,7 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise SystemExit("argus worker: --concurrency must be at least 1")
     settings = load_settings(dotenv=Path(arguments.env_file))
     deps = build_deps(settings)
+    tune_for_serving()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -17,7 +17,8 @@ run on the same events, each into a fresh store:
 - **grouped, as the server ingests** (the default figure, the last line): ``--senders``
   concurrent requests (default 40) on an asyncio loop; each is parsed on the loop, as a request
   handler parses, then awaits ``GroupCommit.ingest_async`` over a service owned by one worker
-  thread, exactly as ``argus serve`` wires it (``argus.serve.ConfinedService``). Events that
+  thread, exactly as ``argus serve`` wires it (``argus.serve.ConfinedService``), with the
+  garbage collector set as ``argus serve`` sets it (``argus.gc_tuning``). Events that
   arrive while a transaction commits form the next group; each request gets its answer only
   after the commit holding its event. The average group size is printed. HTTP itself, and the
   regression-test listener ``argus serve`` calls after filing, are not part of the figure.
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from argus.gc_tuning import tune_for_serving  # noqa: E402
 from core.patterns.formats import parse_error  # noqa: E402
 from core.patterns.group_commit import GroupCommit  # noqa: E402
 from core.patterns.service import open_service  # noqa: E402
@@ -185,6 +187,7 @@ def run_server(events: list[str], warmup: list[str], senders: int) -> dict[str, 
     """Ingest as ``argus serve`` does: ``senders`` concurrent requests on an asyncio loop, each
     parsed on the loop, then filed through ``GroupCommit.ingest_async`` on the store's own
     thread (``ConfinedService.ingest_async``)."""
+    tune_for_serving()  # the collector as ``argus serve`` sets it
     with tempfile.TemporaryDirectory() as folder:
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
         service = worker.submit(open_service, Path(folder) / "argus.db").result()

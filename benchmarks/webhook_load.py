@@ -60,11 +60,13 @@ def serve() -> None:
     """The server process: the embedded App with a paused worker."""
     import uvicorn
 
+    from argus.gc_tuning import tune_for_serving
     from github_app.settings import load_settings
     from github_app.worker import create_served_app
 
     settings = load_settings(dotenv=None)
     app = create_served_app(settings, work=False)
+    tune_for_serving()  # as ``argus serve`` does before serving
     uvicorn.run(
         app,
         host="127.0.0.1",
