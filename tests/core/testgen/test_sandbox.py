@@ -172,14 +172,17 @@ def test_timeout_kills_the_whole_process_group(project: PythonRepo) -> None:
 
 
 def test_file_size_and_process_limits_hold(project: PythonRepo) -> None:
-    limits = Limits(timeout_seconds=20.0, file_size_bytes=1 << 20, processes=4)
+    # Each limit on its own: the process limit counts every process of the sandbox user, so
+    # sandboxed runs of other tests at the same moment could keep `head` from starting at all.
+    file_limit = Limits(timeout_seconds=20.0, file_size_bytes=1 << 20)
+    process_limit = Limits(timeout_seconds=20.0, processes=4)
     with workspace(project.path, project.fixed) as space:
-        big = space.run(["sh", "-c", "head -c 2000000 /dev/zero > big.bin"], limits)
+        big = space.run(["sh", "-c", "head -c 2000000 /dev/zero > big.bin"], file_limit)
         assert not big.passed
         assert (space.copy / "big.bin").stat().st_size <= 1 << 20
         if detect_isolation().user is UserMode.UNPRIVILEGED:
             forks = space.run(
-                ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 3 & done; wait"], limits
+                ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 3 & done; wait"], process_limit
             )
             assert "fork" in forks.stderr.lower() or "resource" in forks.stderr.lower()
 
