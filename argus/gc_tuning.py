@@ -6,7 +6,7 @@ counting, then runs a young collection every few requests, and a full one (walki
 alive) every few seconds. Measured on ``benchmarks/ingest_throughput.py`` (20,000 events, the
 server's path): 21-25 µs of collection per event with the defaults, four full collections of
 ~45 ms each, against 4-5 µs per event and none with a young threshold of 10,000. The objects
-start-up built (FastAPI, pydantic and githubkit's models, the grammars) are moved out of every
+start-up built (FastAPI, pydantic and githubkit's models) are moved out of every
 later collection with ``gc.freeze()``.
 """
 

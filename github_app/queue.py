@@ -78,7 +78,7 @@ Row = tuple[str, str | bytes, int | None, str]
 ZSTD_LEVEL = 1
 """Payloads are stored as zstd frames: a 24 KB pull_request delivery becomes ~2.3 KB in ~20 µs
 (compressed in the writer thread, without the GIL), so each commit and checkpoint writes a tenth
-of the bytes (webhook_load.py: server CPU per delivery 0.41-0.49 ms before, 0.34-0.40 after)."""
+of the bytes (webhook_load.py: server CPU per delivery 0.41-0.54 ms before, 0.33-0.41 after)."""
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 

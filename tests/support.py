@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.core.testgen.sandbox_repos import git
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The crash-reproduction scenario whose buggy and fixed trees the end-to-end tests deploy.
 METRICS_SCENARIO = ROOT / "benchmarks" / "scenarios" / "01-average-empty"
+
+
+#: The variables that would configure a paid model tier: a test that runs only the pattern cache
+#: and the free tier starts its processes without them.
+MODEL_KEYS = (
+    "ANTHROPIC_API_KEY",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN",
+    "ARGUS_OPENAI_BASE_URL",
+    "ARGUS_OPENAI_MODEL",
+    "ARGUS_MAX_TIER",
+)
+
+
+def without_model_keys(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without :data:`MODEL_KEYS`."""
+    return {key: value for key, value in environ.items() if key not in MODEL_KEYS}
 
 
 def free_port() -> int:
@@ -33,6 +55,46 @@ def wait_until(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def argus_serve(
+    port: int,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    args: Sequence[str] = (),
+    start_seconds: float = 60,
+) -> Iterator[str]:
+    """Run ``argus serve --port PORT`` as a process, its output in ``log``, until ``/healthz``
+    answers; yield its base URL, and stop it (SIGTERM) after. A server that exits while
+    starting fails at once, with its output."""
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "argus", "serve", "--port", str(port), *args],
+            cwd=cwd,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+
+            def healthy() -> bool:
+                if server.poll() is not None:
+                    raise AssertionError(f"argus serve exited while starting:\n{log.read_text()}")
+                try:
+                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(healthy, start_seconds, "argus serve to start")
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
 
 
 def metrics_repo(repo: Path) -> tuple[Path, str, str]:

@@ -16,7 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from core.patterns.event import ErrorEvent, Frame
+from core.patterns.event import ErrorEvent
 
 SIGNATURE_VERSION = "v1"
 SIGNATURE_FRAMES = 8
@@ -188,54 +188,17 @@ class Signature:
     locations: tuple[CodeLocation, ...]
 
 
-def frame_key(frame: Frame) -> str:
+@functools.lru_cache(maxsize=8192)
+def _frame_key(path: str, function: str) -> str:
     """``file name:function`` of a frame, the unit signatures compare frames by.
 
     Only the file's base name and the function's last dotted part are kept: a Sentry event
     names ``shop/cart.py`` and ``Cart.add`` where a pasted traceback of the same code names
     ``/srv/app/shop/cart.py`` and ``add``; both give ``cart.py:add``.
     """
-    return _frame_key(frame.path, frame.function)
-
-
-@functools.lru_cache(maxsize=8192)
-def _frame_key(path: str, function: str) -> str:
     file_name = _file_name(path)
     short_function = function.strip().rsplit(".", 1)[-1] or function.strip()
     return f"{file_name}:{short_function}"
-
-
-def signature_frames(event: ErrorEvent) -> tuple[str, ...]:
-    """Keys of the innermost in-app frames (repeats from recursion collapsed), innermost first.
-
-    An event without in-app frames falls back to its innermost frames of any kind.
-    """
-    chosen = [frame for frame in event.frames if frame.in_app]
-    limit = SIGNATURE_FRAMES
-    if not chosen:
-        chosen, limit = list(event.frames), FALLBACK_FRAMES
-    keys: list[str] = []
-    for frame in reversed(chosen):
-        key = frame_key(frame)
-        if keys and keys[-1] == key:
-            continue
-        keys.append(key)
-        if len(keys) == limit:
-            break
-    return tuple(keys)
-
-
-def _embedding_frames(event: ErrorEvent) -> list[str]:
-    """``file name:function`` lines of the innermost in-app frames, for the embedder."""
-    chosen = [frame for frame in event.frames if frame.in_app] or list(event.frames)
-    lines: list[str] = []
-    for frame in reversed(chosen):
-        line = _embedding_line(frame.path, frame.function)
-        if not lines or lines[-1] != line:
-            lines.append(line)
-        if len(lines) == SIGNATURE_FRAMES:
-            break
-    return lines
 
 
 @functools.lru_cache(maxsize=8192)
@@ -246,8 +209,10 @@ def _embedding_line(path: str, function: str) -> str:
 def signature_of(event: ErrorEvent) -> Signature:
     """Normalise an event into its Signature (canonical text, ``pattern_hash``, embed text).
 
-    One pass over the frames, innermost first, gives what :func:`signature_frames`,
-    :func:`_embedding_frames` and the in-app locations would each give.
+    One pass over the frames, innermost first, gives the signature's frame keys (those of the
+    innermost in-app frames, repeats from recursion collapsed; an event without in-app frames
+    falls back to its innermost frames of any kind), the embedder's ``file name:function``
+    lines, and every in-app location.
     """
     exception_type = event.exception_type.strip() or "Error"
     message = mask_message(event.message)[:SIGNATURE_MESSAGE_CHARS]

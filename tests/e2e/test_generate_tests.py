@@ -16,18 +16,10 @@ import pytest
 
 from core.report.json_report import review_schema
 from tests.core.testgen.sandbox_repos import git
-from tests.support import metrics_repo
+from tests.support import metrics_repo, without_model_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "01-average-empty"
-KEYS = (
-    "ANTHROPIC_API_KEY",
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "ARGUS_OPENAI_BASE_URL",
-    "ARGUS_OPENAI_MODEL",
-    "ARGUS_MAX_TIER",
-)
 
 PRICING_BEFORE = '''"""Prices."""
 
@@ -47,7 +39,7 @@ def unit_price(total: float, quantity: int) -> float:
 
 
 def argus(*args: str, home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[bytes]:
-    env = {key: value for key, value in os.environ.items() if key not in KEYS}
+    env = without_model_keys(os.environ)
     env["ARGUS_HOME"] = str(home)
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     return subprocess.run(

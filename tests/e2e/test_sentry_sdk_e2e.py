@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from ingest_server.auth import hook_signature
-from tests.support import free_port
+from tests.support import argus_serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "integration-client-secret"
@@ -102,30 +101,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     added = argus("projects", "add", "orders", "--port", str(port), "--format", "json", env=env)
     assert added.returncode == 0, added.stderr.decode()
     dsn = json.loads(added.stdout)["dsn"]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "argus", "serve", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"argus serve did not start: {server.stderr.read().decode()}")
-        time.sleep(0.1)
-    try:
+    with argus_serve(
+        port, cwd=ROOT, env=env, log=home / "serve.log", args=("--log-level", "warning")
+    ) as url:
         yield Served(url, dsn, env, home)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def write_app(folder: Path) -> Path:

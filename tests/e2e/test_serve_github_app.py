@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -23,7 +21,7 @@ from tests.servers.github_api import (
     seed_demo,
     signed_headers,
 )
-from tests.support import free_port, wait_until
+from tests.support import argus_serve, free_port, wait_until
 
 APP_ID = 9090
 SECRET = "serve-webhook-secret"
@@ -46,24 +44,8 @@ def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
         )
         port = free_port()
         env = {**os.environ, "ARGUS_HOME": str(workdir / "home")}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "argus", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-
-            def healthy() -> bool:
-                try:
-                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
-            wait_until(healthy, 60, "argus serve to start")
+        log = workdir / "serve.log"
+        with argus_serve(port, cwd=workdir, env=env, log=log) as base:
             body = json.dumps(demo_pull_request_payload("opened", repo, 42)).encode()
             answer = httpx.post(
                 f"{base}/webhooks/github",
@@ -96,7 +78,5 @@ def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
                 timeout=10,
             )
             assert refused.status_code == 401
-        finally:
-            server.terminate()
-            output = server.communicate(timeout=30)[0]
+        output = log.read_text()
         assert f"GitHub App {APP_ID}" in output

@@ -26,7 +26,7 @@ import httpx
 
 from tests.core.testgen.sandbox_repos import git
 from tests.servers.github_api import GitHubAPIServer, rsa_key_pair, signed_headers
-from tests.support import free_port, metrics_repo, wait_until
+from tests.support import argus_serve, free_port, metrics_repo, wait_until, without_model_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "01-average-empty"
@@ -35,15 +35,6 @@ APP_ID = 4242
 INSTALLATION = 77
 SECRET = "regression-webhook-secret"
 OWNER, NAME = "acme", "metrics"
-# No model key: only the pattern cache and the free tier run.
-MODEL_KEYS = (
-    "ANTHROPIC_API_KEY",
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "ARGUS_OPENAI_BASE_URL",
-    "ARGUS_OPENAI_MODEL",
-    "ARGUS_MAX_TIER",
-)
 
 # The deployed application: argv = DSN, release. It reports the crash, waits for the server's
 # answer (flush), then says so on stdout.
@@ -133,7 +124,7 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
     workdir.mkdir()
     (workdir / "app.pem").write_text(private_key)
     home = workdir / "home"
-    env = {k: v for k, v in os.environ.items() if k not in MODEL_KEYS}
+    env = without_model_keys(os.environ)
     env.update(ARGUS_HOME=str(home), GIT_CONFIG_NOSYSTEM="1")
     port = free_port()
 
@@ -160,27 +151,8 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
         )  # fmt: skip
         assert f"linked to {repo}" in said and f"installation {INSTALLATION}" in said
 
-        log = (workdir / "serve.log").open("w+")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "argus", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-
-            def healthy() -> bool:
-                try:
-                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    return server.poll() is not None
-
-            wait_until(healthy, 60, "argus serve to start")
-            assert server.poll() is None, (workdir / "serve.log").read_text()
-
+        log = workdir / "serve.log"
+        with argus_serve(port, cwd=workdir, env=env, log=log) as base:
             # The App learns of its installation on acme/metrics from GitHub's webhook.
             body = installation_created()
             answer = httpx.post(
@@ -314,10 +286,6 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
                 (pattern_id, 1)
             ]
             assert len(github.created_pulls) == 1
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-            log.close()
-    output = (workdir / "serve.log").read_text()
+    output = log.read_text()
     assert f"project {orphan['project_id']} has no linked repository" in output
     assert f"regression test {test_path} for pattern {pattern_id}" in output
