@@ -469,9 +469,12 @@ class RegressionJob:
             router = build_router(
                 store, cache=cache, environ=self.environ or {}, default_plan=link.plan
             )
-            test = await generate_for_error_async(
-                event, repo, tenant=tenant, pattern=pattern, router=router, log=log
-            )
+            try:
+                test = await generate_for_error_async(
+                    event, repo, tenant=tenant, pattern=pattern, router=router, log=log
+                )
+            finally:
+                await router.aclose()  # a router per job: its clients end with it
         return test, list(log.notes)
 
     def _hand_to_github(

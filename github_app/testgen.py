@@ -68,17 +68,20 @@ class CheckoutTestGenerator:
         installation = ctx.state.installation(ctx.installation_id) if ctx.installation_id else None
         router = self.router_for(installation.plan if installation else "free")
         log = GenerationLog()
-        tests = await generate_for_review_async(
-            matching(review, target),
-            repo,
-            review.head,
-            changed_lines_of(changeset.files),
-            router=router,
-            max_tests=self.max_tests,
-            tenant=f"github-{ctx.installation_id}",
-            max_tier=tier,
-            log=log,
-        )
+        try:
+            tests = await generate_for_review_async(
+                matching(review, target),
+                repo,
+                review.head,
+                changed_lines_of(changeset.files),
+                router=router,
+                max_tests=self.max_tests,
+                tenant=f"github-{ctx.installation_id}",
+                max_tier=tier,
+                log=log,
+            )
+        finally:
+            await router.aclose()  # a router per job: its clients end with it
         for note in log.notes[-3:]:
             ctx.log.info("test generation: %s", note)
         return tuple(tests)

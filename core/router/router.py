@@ -33,6 +33,7 @@ from core.router.generation import (
 )
 from core.router.ledger import CostLedger, LedgerEntry
 from core.router.prices import PriceTable
+from core.router.providers.base import RemoteProvider
 from core.router.resilience import (
     CircuitBreaker,
     Clock,
@@ -112,6 +113,18 @@ class Router:
             )
             for tier in self.providers
         }
+
+    async def aclose(self) -> None:
+        """Close the providers' HTTP clients (each makes a new one when next asked).
+
+        A client belongs to the event loop it was first used on: whoever runs the router on a
+        loop of its own closes it before that loop ends, else the client's connections outlive
+        the loop and are only torn down by the garbage collector, inside whatever loop is
+        running then (an "Event loop is closed" error in unrelated code).
+        """
+        for provider in self.providers.values():
+            if isinstance(provider, RemoteProvider):
+                await provider.aclose()
 
     async def route(
         self, request: GenerationRequest, validate: Validate, *, max_tier: Tier | None = None

@@ -28,6 +28,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 from core.diff.git import run_git
 from core.errors import ArgusError
@@ -58,6 +59,8 @@ from core.testgen.project_types import ProjectTypes
 from core.testgen.repo_view import RepoView
 from core.testgen.sandbox import DEFAULT_LIMITS, DEFAULT_POLICY, IsolationPolicy, Limits
 from core.testgen.validation import ValidationResult, validate
+
+_T = TypeVar("_T")
 
 #: Name of the free-tier generator the service registers with the LocalProvider.
 FREE_TIER_GENERATOR = "testgen"
@@ -173,21 +176,32 @@ def generate_for_review(
     sandbox: SandboxOptions | None = None,
     log: GenerationLog | None = None,
 ) -> list[GeneratedTest]:
-    """Synchronous :func:`generate_for_review_async` (runs its own event loop)."""
+    """Synchronous :func:`generate_for_review_async` (runs its own event loop, and closes the
+    router's clients before it ends: see :meth:`Router.aclose`)."""
     return asyncio.run(
-        generate_for_review_async(
-            review,
-            repo,
-            head,
-            changed_lines,
-            router=router,
-            max_tests=max_tests,
-            tenant=tenant,
-            max_tier=max_tier,
-            sandbox=sandbox,
-            log=log,
+        _closing_router(
+            router,
+            generate_for_review_async(
+                review,
+                repo,
+                head,
+                changed_lines,
+                router=router,
+                max_tests=max_tests,
+                tenant=tenant,
+                max_tier=max_tier,
+                sandbox=sandbox,
+                log=log,
+            ),
         )
     )
+
+
+async def _closing_router(router: Router, work: Awaitable[_T]) -> _T:
+    try:
+        return await work
+    finally:
+        await router.aclose()
 
 
 def riskiest_functions(
@@ -602,19 +616,23 @@ def generate_for_error(
     sandbox: SandboxOptions | None = None,
     log: GenerationLog | None = None,
 ) -> GeneratedTest | None:
-    """Synchronous :func:`generate_for_error_async` (runs its own event loop)."""
+    """Synchronous :func:`generate_for_error_async` (runs its own event loop, and closes the
+    router's clients before it ends: see :meth:`Router.aclose`)."""
     return asyncio.run(
-        generate_for_error_async(
-            event,
-            repo,
-            tenant=tenant,
-            pattern=pattern,
-            router=router,
-            before=before,
-            after=after,
-            max_tier=max_tier,
-            sandbox=sandbox,
-            log=log,
+        _closing_router(
+            router,
+            generate_for_error_async(
+                event,
+                repo,
+                tenant=tenant,
+                pattern=pattern,
+                router=router,
+                before=before,
+                after=after,
+                max_tier=max_tier,
+                sandbox=sandbox,
+                log=log,
+            ),
         )
     )
 

@@ -14,6 +14,7 @@ from core.router.generation import Outcome, Tier
 from core.router.ledger import CostLedger
 from core.router.prices import load_price_table
 from core.router.providers.anthropic_messages import AnthropicProvider
+from core.router.providers.base import RemoteProvider
 from core.router.providers.local import LocalProvider
 from core.router.providers.workers_ai import WorkersAIProvider
 from core.router.router import Router, RouterSettings
@@ -256,6 +257,32 @@ def test_a_good_model_test_is_accepted_and_its_tier_recorded(
     assert ("local", "miss") == rows[0][:2]
     assert rows[-1][:2] == ("workers_ai", "ok")
     assert anthropic.requests == []
+
+
+def test_one_router_serves_two_synchronous_calls(
+    shout_repo: tuple[Path, str],
+    store: SQLiteStore,
+    servers: tuple[ScriptedServer, ScriptedServer],
+) -> None:
+    """Each call runs its own event loop; the router's clients must not outlive the first."""
+    repo, head = shout_repo
+    workers, anthropic = servers
+    router = make_router(store, workers, anthropic)
+    for _ in range(2):
+        workers.enqueue(workers_ai_result(GOOD_TEST, prompt_tokens=1800, completion_tokens=120))
+        (test,) = generate_for_review(
+            shout_review(), repo, head, CHANGED, router=router, tenant="acme", sandbox=FAST
+        )
+        assert test.validation.tier == "workers_ai"
+    assert [row[:2] for row in ledger_rows(store) if row[0] == "workers_ai"] == [
+        ("workers_ai", "ok"),
+        ("workers_ai", "ok"),
+    ]
+    assert all(
+        provider._client is None
+        for provider in router.providers.values()
+        if isinstance(provider, RemoteProvider)
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_ANSWERS))
