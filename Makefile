@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q core argus > /dev/null
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: system-deps $(STAMP)
 	$(BIN)/python scripts/make_demo_repo.py --out $(DEMO_DIR) --force
 	cd $(DEMO_DIR) && $(CURDIR)/$(BIN)/argus review --base main
 
@@ -40,9 +40,10 @@ $(SARIF_TOOL):
 
 # The VS Code extension: vsix (type-check, lint, unit tests, bundle, package), vscode-e2e.
 include make/vscode.mk
+include make/system.mk
 vscode-e2e: $(STAMP)
 
-test: lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
+test: system-deps lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
 	$(BIN)/python -m pytest -n 2 tests
 
 train: $(STAMP)
