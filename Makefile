@@ -12,6 +12,7 @@ help:
 	@echo "make demo   - build the example repository and review its risky change"
 	@echo "make vsix   - build the VS Code extension into vscode-extension/argus-<version>.vsix"
 	@echo "make test   - lint, type-check and run the test suite"
+	@echo "make dist   - build the sdist and wheel into dist/"
 	@echo "make train  - retrain the shipped risk model from $(JIT_DATA)"
 	@echo "make bench  - run the benchmarks (needs $(JIT_DATA))"
 
@@ -55,3 +56,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .bench .mypy_cache .ruff_cache .pytest_cache
+
+# The sdist and wheel people install (`pip install dist/argus_pr-*.whl`, `pipx install ...`).
+.PHONY: dist
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	@ls -l dist

@@ -73,10 +73,12 @@ class ReportOptions:
 
 
 def installed_version() -> str:
-    """The version of the installed ``argus`` distribution, or ``0.0.0`` when not installed."""
+    """The version of the installed ``argus-pr`` distribution, or ``0.0.0`` when not installed.
+
+    The distribution is ``argus-pr`` because ``argus`` on PyPI is an unrelated project."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("argus")
+        return version("argus-pr")
     except PackageNotFoundError:
         return "0.0.0"
