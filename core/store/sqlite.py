@@ -67,6 +67,12 @@ class SQLiteStore:
                 cached_statements=512,
             )
             connection.execute("PRAGMA foreign_keys = ON")
+            # Before anything writes (even the journal mode): a newer store stays untouched.
+            try:
+                _refuse_newer(connection, target)
+            except StoreError:
+                connection.close()
+                raise
             if target is not None:
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA synchronous = NORMAL")
@@ -86,12 +92,7 @@ class SQLiteStore:
             )
             applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
             known = migration_scripts()
-            newest_known = max((v for v, _, _ in known), default=0)
-            if applied and max(applied) > newest_known:
-                raise StoreError(
-                    f"the store {self.path} was written by a newer Argus (schema {max(applied)}, "
-                    f"this one knows {newest_known}); upgrade Argus or set ARGUS_HOME elsewhere"
-                )
+            _refuse_newer(db, self.path)
             for version, name, sql in known:
                 if version in applied:
                     continue
@@ -132,6 +133,27 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _refuse_newer(db: sqlite3.Connection, path: Path | None) -> None:
+    """Raise when the store was written by a newer Argus than this one (reads only)."""
+    try:
+        exists = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        newest_applied = (
+            db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+            if exists
+            else None
+        )
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot read the store {path}: {error}") from error
+    newest_known = max((version for version, _, _ in migration_scripts()), default=0)
+    if newest_applied is not None and newest_applied > newest_known:
+        raise StoreError(
+            f"the store {path} was written by a newer Argus (schema {newest_applied}, "
+            f"this one knows {newest_known}); upgrade Argus or set ARGUS_HOME elsewhere"
+        )
 
 
 def _split_statements(sql: str) -> list[str]:
