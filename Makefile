@@ -43,6 +43,7 @@ $(SARIF_TOOL):
 include make/vscode.mk
 include make/system.mk
 vscode-e2e: $(STAMP)
+vscode-wheel: $(STAMP)
 
 test: system-deps lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
 	$(BIN)/python -m pytest -n 2 tests

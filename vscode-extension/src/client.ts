@@ -2,6 +2,8 @@
  * Owns the language client: starts the Argus server with the command the settings name,
  * restarts it when that command changes, and reflects its state in the status bar.
  */
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as vscode from "vscode";
 import {
@@ -17,6 +19,7 @@ import {
 
 import { CLIENT_COMMANDS, type CommandHost } from "./commands";
 import {
+  buildServerCommand,
   CONFIGURATION_SECTION,
   describeCommand,
   readSettings,
@@ -26,11 +29,44 @@ import {
   toInitializationOptions,
   type ArgusSettings,
 } from "./config";
+import { bundledWheel, chooseServer, InstallError, installServer, type InstallHost } from "./install";
 import { activeInterpreter, type PythonExtensionApi } from "./python";
 import { CrashHistory } from "./restarts";
 
 const CLIENT_ID = "argus";
 const CLIENT_NAME = "Argus";
+
+/** Where the extension may keep and find its own server (from the ExtensionContext). */
+export interface OwnServer {
+  /** The extension's global storage folder, home of the private environment. */
+  readonly storageFolder: string;
+  /** The installed extension's folder, which carries the server wheel. */
+  readonly extensionFolder: string;
+  /** The extension's version: the wheel's, and the one the private environment must have. */
+  readonly version: string;
+}
+
+/** Processes and files for the installer, through Node. */
+function nodeInstallHost(output: vscode.LogOutputChannel): InstallHost {
+  return {
+    run: (command, args, timeoutMs) =>
+      new Promise((resolve) => {
+        execFile(command, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+          resolve({ code, stdout, stderr: error !== null && stderr === "" ? error.message : stderr });
+        });
+      }),
+    exists: (file) =>
+      fs.access(file).then(
+        () => true,
+        () => false,
+      ),
+    remove: (folder) => fs.rm(folder, { recursive: true, force: true }),
+    log: (line) => {
+      output.info(line);
+    },
+  };
+}
 
 /** Starts, stops and restarts the Argus language client, one operation at a time. */
 export class ServerController implements CommandHost {
@@ -42,6 +78,7 @@ export class ServerController implements CommandHost {
     private readonly output: vscode.LogOutputChannel,
     private readonly status: vscode.StatusBarItem,
     private readonly pythonExtension: () => Promise<PythonExtensionApi | undefined>,
+    private readonly ownServer?: OwnServer,
   ) {}
 
   /** Starts the server; a failure is logged and shown, never thrown. */
@@ -111,11 +148,22 @@ export class ServerController implements CommandHost {
   private async startNow(): Promise<void> {
     const settings = this.currentSettings();
     const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.uri.scheme === "file");
-    const server = await resolveServer(settings, {
+    let server = await resolveServer(settings, {
       home: os.homedir(),
       workspaceFolder: folder?.uri.fsPath,
       pythonExtensionInterpreter: async () => activeInterpreter(await this.pythonExtension(), folder?.uri),
     });
+    if (server.interpreter !== undefined && server.interpreter.source !== "setting" && this.ownServer !== undefined) {
+      // No setting names the server: use the extension's own, installing it when asked.
+      const python = await this.serverInterpreter(server.interpreter.path, this.ownServer);
+      if (python !== undefined && python !== server.interpreter.path) {
+        server = {
+          command: buildServerCommand(settings, python, { home: os.homedir(), workspaceFolder: folder?.uri.fsPath }),
+          interpreter: { path: python, source: server.interpreter.source },
+        };
+        this.output.info(`Using the extension's own server environment: ${python}`);
+      }
+    }
     const commandLine = describeCommand(server.command);
     if (server.interpreter !== undefined) {
       this.output.info(`Python interpreter from ${server.interpreter.source}: ${server.interpreter.path}`);
@@ -184,6 +232,51 @@ export class ServerController implements CommandHost {
       const reason = failure instanceof Error ? failure.message : "the server exited during start-up";
       this.output.error(`Could not start the Argus language server (${commandLine}): ${reason}`);
       void this.offerHelp(commandLine, server.interpreter === undefined);
+    }
+  }
+
+  /**
+   * The interpreter with a usable server: the private environment, else `interpreter` when it
+   * has Argus, else (when the person agrees) a new private environment made with it.
+   */
+  private async serverInterpreter(interpreter: string, own: OwnServer): Promise<string | undefined> {
+    const host = nodeInstallHost(this.output);
+    const choice = await chooseServer(host, { storageFolder: own.storageFolder, version: own.version, interpreter });
+    if (choice.kind !== "install") {
+      return choice.python;
+    }
+    const answer = await vscode.window.showInformationMessage(
+      `Argus needs its language server, and ${interpreter} does not have it. ` +
+        "Install it into a private environment of the extension (a few minutes, once)?",
+      "Install",
+      "Open settings",
+    );
+    if (answer === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:argus.argus");
+      return undefined;
+    }
+    if (answer !== "Install") {
+      return undefined;
+    }
+    this.status.text = "$(sync~spin) Argus";
+    this.status.tooltip = "Installing the Argus language server";
+    this.status.show();
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "Argus: installing the language server" },
+        () =>
+          installServer(host, {
+            basePython: choice.basePython,
+            storageFolder: own.storageFolder,
+            wheel: bundledWheel(own.extensionFolder, own.version),
+            version: own.version,
+          }),
+      );
+    } catch (error) {
+      const reason = error instanceof InstallError ? error.message : String(error);
+      this.output.error(`Installing the Argus language server failed: ${reason}`);
+      void vscode.window.showErrorMessage(`Argus could not install its language server: ${reason.split("\n")[0]}`);
+      return undefined;
     }
   }
 

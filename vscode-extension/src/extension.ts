@@ -28,7 +28,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return pythonApi;
   };
 
-  const server = new ServerController(output, status, pythonExtension);
+  const server = new ServerController(output, status, pythonExtension, {
+    storageFolder: context.globalStorageUri.fsPath,
+    extensionFolder: context.extensionPath,
+    version: (context.extension.packageJSON as { version: string }).version,
+  });
   controller = server;
   context.subscriptions.push(...registerCommands(server));
   await vscode.commands.executeCommand("setContext", "argus.supportedLanguages", [...SUPPORTED_LANGUAGES]);

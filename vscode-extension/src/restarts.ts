@@ -39,7 +39,7 @@ export class CrashHistory {
         restart: false,
         reason:
           `The Argus language server crashed ${this.crashes.length} times in the last ${minutes} minutes and ` +
-          "will not be restarted. See the Argus output, then run \"Argus: Restart language server\".",
+          "will not be restarted. See the Argus output, then run \"Argus: Restart server\".",
       };
     }
     return { restart: true, reason: undefined };

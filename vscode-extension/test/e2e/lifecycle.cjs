@@ -14,13 +14,21 @@ const path = require("node:path");
 
 const python = path.resolve(process.argv[2] ?? "../.venv/bin/python");
 const argusExecutable = path.join(path.dirname(python), "argus");
-const bundle = path.resolve(__dirname, "../../dist/extension.js");
+const extensionRoot = path.resolve(__dirname, "../..");
+const bundle = path.join(extensionRoot, "dist", "extension.js");
+const manifest = JSON.parse(fs.readFileSync(path.join(extensionRoot, "package.json"), "utf8"));
+// An interpreter without Argus: the one that made the Argus venv (`python -m venv` records it).
+const basePython = (() => {
+  const config = fs.readFileSync(path.join(path.dirname(python), "..", "pyvenv.cfg"), "utf8");
+  const home = /^home\s*=\s*(.+)$/m.exec(config)[1].trim();
+  return ["python3", "python"].map((name) => path.join(home, name)).find((file) => fs.existsSync(file));
+})();
 const unhandled = [];
 process.on("unhandledRejection", (error) => unhandled.push(error));
 
 /** A recorder of what the extension shows, and an editor API just wide enough for it. */
-function makeEditor(folder, settings) {
-  const events = { statuses: [], errors: [], commands: new Set(), log: [] };
+function makeEditor(folder, settings, answers = {}) {
+  const events = { statuses: [], errors: [], commands: new Set(), log: [], offers: [] };
   const configurationListeners = [];
   const disposable = { dispose() {} };
   const noEvent = () => disposable;
@@ -82,9 +90,24 @@ function makeEditor(folder, settings) {
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {}, set text(text) { events.statuses.push(text); } }),
       showErrorMessage: (message) => { events.errors.push(message); return Promise.resolve(undefined); },
       showWarningMessage: () => Promise.resolve(undefined),
-      showInformationMessage: () => Promise.resolve(undefined),
+      showInformationMessage: (message, ...choices) => {
+        events.offers.push(message);
+        return Promise.resolve(choices.includes(answers.offer) ? answers.offer : undefined);
+      },
+      withProgress: (options, task) => task({ report() {} }, { isCancellationRequested: false }),
     }),
-    extensions: { getExtension: () => undefined, all: [] },
+    ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+    extensions: {
+      // The Python extension, when the scenario has one, names `answers.interpreter` as active.
+      getExtension: (id) =>
+        id === "ms-python.python" && answers.interpreter !== undefined
+          ? { isActive: true, exports: { environments: {
+              getActiveEnvironmentPath: () => ({ id: answers.interpreter, path: answers.interpreter }),
+              resolveEnvironment: () => Promise.resolve({ executable: { uri: { fsPath: answers.interpreter } } }),
+            } } }
+          : undefined,
+      all: [],
+    },
     commands: withDefaults({
       registerCommand: (id) => { events.commands.add(id); return { dispose: () => events.commands.delete(id) }; },
       executeCommand: () => Promise.resolve(undefined),
@@ -108,9 +131,10 @@ async function waitFor(description, condition, timeoutMs = 60_000) {
   }
 }
 
-async function run(settings, scenario) {
+async function run(settings, scenario, answers = {}) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-e2e-"));
-  const editor = makeEditor(folder, settings);
+  const storage = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-storage-"));
+  const editor = makeEditor(folder, settings, answers);
   const originalLoad = Module._load;
   Module._load = function load(request, ...rest) {
     return request === "vscode" ? editor.vscode : originalLoad.call(this, request, ...rest);
@@ -119,14 +143,20 @@ async function run(settings, scenario) {
   const extension = require(bundle);
   Module._load = originalLoad;
   try {
-    await extension.activate({ subscriptions: [], extensionPath: path.dirname(bundle) });
-    await scenario(editor);
+    await extension.activate({
+      subscriptions: [],
+      extensionPath: extensionRoot,
+      globalStorageUri: { scheme: "file", fsPath: storage, path: storage },
+      extension: { packageJSON: manifest },
+    });
+    await scenario(editor, storage);
   } catch (error) {
     console.error(editor.events.log.join("\n"));
     throw error;
   } finally {
     await extension.deactivate();
     fs.rmSync(folder, { recursive: true, force: true });
+    fs.rmSync(storage, { recursive: true, force: true });
   }
 }
 
@@ -153,6 +183,22 @@ const checks = [
       const ours = events.errors.filter((message) => message.startsWith("Argus could not start its language server"));
       assert.equal(ours.length, 1, events.errors.join("\n"));
     })],
+  ["without a server, offers to install its own, installs the bundled wheel and starts it",
+    () => run({ "argus.serverPath": "" }, async ({ events }, storage) => {
+      await waitFor("the installed server runs", () => events.statuses.includes(running), 600_000);
+      assert.equal(events.offers.length, 1, events.offers.join("\n"));
+      assert.match(events.offers[0], /Install it into a private environment/);
+      const privatePython = path.join(storage, "server-venv", "bin", "python");
+      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${privatePython} -m lsp_server`)),
+        events.log.join("\n"));
+      assert.deepEqual(events.errors, []);
+    }, { offer: "Install", interpreter: basePython })],
+  ["declining the install ends in the usual error, once",
+    () => run({}, async ({ events }) => {
+      await waitFor("the start failed", () => events.statuses.at(-1) === stopped && events.errors.length >= 1);
+      assert.equal(events.offers.length, 1);
+      assert.equal(events.errors.filter((message) => message.startsWith("Argus could not start")).length, 1);
+    }, { interpreter: basePython })],
 ];
 
 (async () => {
