@@ -24,4 +24,5 @@ def test_the_changelog_has_an_entry_for_this_version() -> None:
 def test_pyproject_takes_the_version_from_the_package() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in pyproject
-    assert not re.search(r"^version\s*=", pyproject, re.MULTILINE)
+    assert re.search(r'^version = \{ attr = "argus.__version__" \}', pyproject, re.MULTILINE)
+    assert not re.search(r'^version\s*=\s*"', pyproject, re.MULTILINE), "a second version"
