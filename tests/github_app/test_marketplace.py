@@ -1,7 +1,7 @@
 """marketplace_purchase deliveries set plans; installation events enforce repository limits; a
 used-up quota is said once on a pull request.
 
-The marketplace_purchase payloads in tests/fixtures/github-webhooks/ follow the schemas of
+The marketplace_purchase payloads in tests/fixtures/marketplace-webhooks/ follow the schemas of
 @octokit/openapi-webhooks 12.1.0 (webhook-marketplace-purchase-*; checked with jsonschema when
 they were written).
 """
@@ -9,7 +9,9 @@ they were written).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +22,19 @@ from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload
 
+MARKETPLACE = Path(__file__).resolve().parents[1] / "fixtures" / "marketplace-webhooks"
 ACCOUNT = "Codertocat"
 INSTALLATION = payload("installation.created.payload.json")["installation"]["id"]
 
 
+def fixture(name: str) -> dict:
+    if name.startswith("marketplace_purchase."):
+        return json.loads((MARKETPLACE / name).read_text(encoding="utf-8"))
+    return payload(name)
+
+
 def deliver(deps, name: str, change=None) -> None:
-    data = payload(name)
+    data = fixture(name)
     if change:
         change(data)
     asyncio.run(dispatch(make_event(name.split(".", 1)[0], data, "delivery-1"), deps))
@@ -89,7 +98,7 @@ def test_a_pending_downgrade_waits_for_its_changed_event(deps, state):
     marketplace(deps, "pending_change")
 
     def downgrade_takes_effect(data):
-        data["marketplace_purchase"]["plan"] = payload(
+        data["marketplace_purchase"]["plan"] = fixture(
             "marketplace_purchase.pending_change.payload.json"
         )["marketplace_purchase"]["plan"]
         data["effective_date"] = "2026-12-01T00:00:00Z"
