@@ -10,7 +10,7 @@ Usage (as action.yml runs it, with the environment a GitHub runner provides):
 their merge base (a default ``actions/checkout`` is a depth-1 clone of the merge commit, which
 has neither), runs ``argus review`` on the range, appends the Markdown report to
 ``$GITHUB_STEP_SUMMARY`` and writes ``risk-level``, ``risk``, ``files-changed``, ``sarif-file``,
-``report-file`` and ``json-file`` to ``$GITHUB_OUTPUT``.
+``report-file``, ``json-file`` and ``checkout-path`` to ``$GITHUB_OUTPUT``.
 
 Settings come from the environment (action.yml maps its inputs onto these):
 ``ARGUS_FAIL_ON`` (none, low, medium, high), ``ARGUS_HISTORY`` (full: fetch the whole history of
@@ -261,6 +261,8 @@ def review(environ: Mapping[str, str]) -> int:
             "sarif-file": str(result.sarif_file),
             "report-file": str(result.report_file),
             "json-file": str(result.json_file),
+            # SARIF paths are relative to the checkout (%SRCROOT%): upload-sarif's checkout_path.
+            "checkout-path": str(repo),
         },
     )
     print(f"argus: risk {result.level.upper()} {result.probability:.2f}")

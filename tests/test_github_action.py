@@ -415,7 +415,11 @@ def test_a_risky_pull_request_on_a_depth_1_checkout_is_reviewed_uploaded_and_gat
     assert run.uses == [
         (
             "github/codeql-action/upload-sarif@v4",
-            {"sarif_file": run.outputs["sarif-file"], "category": "argus"},
+            {
+                "sarif_file": run.outputs["sarif-file"],
+                "checkout_path": str(runner.workspace),
+                "category": "argus",
+            },
         )
     ]
     sarif = json.loads(Path(run.outputs["sarif-file"]).read_text())
