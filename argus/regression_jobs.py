@@ -447,7 +447,9 @@ class RegressionJob:
         )
         status = "cached" if checks.cached else "generated"
         self.requests.finish(tenant, pattern_id, status, test_path=test.path)
-        self._hand_to_github(tenant, pattern_id, test, link)
+        self._hand_to_github(
+            tenant, pattern_id, test, link, introduced_by(repo, test, pattern, payload)
+        )
 
     async def _generate(
         self,
@@ -478,7 +480,12 @@ class RegressionJob:
         return test, list(log.notes)
 
     def _hand_to_github(
-        self, tenant: str, pattern_id: str, test: GeneratedTest, link: ProjectLink
+        self,
+        tenant: str,
+        pattern_id: str,
+        test: GeneratedTest,
+        link: ProjectLink,
+        origin: dict[str, Any] | None = None,
     ) -> None:
         if link.github_repository is None or link.installation_id is None:
             return
@@ -494,7 +501,7 @@ class RegressionJob:
         self.app_queue.enqueue(
             REGRESSION_KIND,
             regression_payload(
-                link.installation_id, link.github_repository, test, link.base_branch
+                link.installation_id, link.github_repository, test, link.base_branch, origin
             ),
             delivery_id=f"argus-regression-pr:{tenant}:{pattern_id}",
             installation_id=link.installation_id,
@@ -506,6 +513,39 @@ class RegressionJob:
             test.path,
             link.github_repository,
         )
+
+
+def introduced_by(
+    repo: Path, test: GeneratedTest, pattern: Pattern, payload: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """What the App needs to tell the pull request that introduced the failing line: the line,
+    the commit that wrote it (blamed at the commit the test failed on), the error and its
+    occurrences; None when no frame of the error maps to a blamable line."""
+    from core.testgen.origin import failing_line_origin
+
+    event = event_from_payload(payload["event"])
+    deployed = test.validation.before or "HEAD"
+    try:
+        origin = failing_line_origin(repo, deployed, event)
+    except ArgusError as error:
+        _LOG.info("pattern %s: cannot blame the failing line: %s", pattern.id, error)
+        return None
+    if origin is None:
+        return None
+    return {
+        "commit": origin.commit,
+        "path": origin.path,
+        "line": origin.line,
+        "function": origin.function,
+        "deployed": deployed,
+        "error": event.title[:ERROR_TITLE_LIMIT],
+        "occurrences": pattern.occurrences,
+        "pattern_id": pattern.id,
+    }
+
+
+#: The error's first line, as far as a comment shows it (the event is scrubbed already).
+ERROR_TITLE_LIMIT = 300
 
 
 # -- composition --------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def default_dispatcher() -> Dispatcher:
         check_run,
         installation,
         issue_comment,
+        marketplace,
         pull_request,
         regression_job,
     )
@@ -87,6 +88,7 @@ def default_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     for module in (pull_request, issue_comment, check_run, installation, regression_job):
         module.register(dispatcher)
+    marketplace.register(dispatcher)
     return dispatcher
 
 

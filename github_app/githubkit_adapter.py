@@ -247,6 +247,13 @@ class GitHubKitAdapter:
                 return comment
         return None
 
+    async def list_commit_pull_requests(
+        self, owner: str, repo: str, commit_sha: str
+    ) -> list[dict[str, Any]]:
+        """Return the pull requests associated with a commit (all pages): the merged one that
+        brought it into the default branch, or the open ones it is on."""
+        return await self._all_pages(f"/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict[str, Any]:
         """Create an issue comment and return it."""
         result: dict[str, Any] = await self._json(

@@ -36,6 +36,13 @@ class GitHubPort(Protocol):
         """Return the first issue comment whose body contains ``marker`` (all pages), or None."""
         ...
 
+    async def list_commit_pull_requests(
+        self, owner: str, repo: str, commit_sha: str
+    ) -> list[dict[str, Any]]:
+        """Return the pull requests associated with a commit (all pages): the merged one that
+        brought it into the default branch, or the open ones it is on."""
+        ...
+
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict[str, Any]:
         """Create an issue comment and return it."""
         ...

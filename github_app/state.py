@@ -32,6 +32,17 @@ class Installation:
     repositories: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AccountPlan:
+    """A GitHub Marketplace purchase: the plan in force and a downgrade or cancellation to come."""
+
+    account: str
+    plan: str
+    effective_at: str
+    pending_plan: str | None
+    pending_effective_at: str | None
+
+
 class AppState:
     """Reads and writes the App's tables; safe to share between threads."""
 
@@ -148,6 +159,76 @@ class AppState:
             full_name,
         )
         return bool(rows[0][0]) if rows else None
+
+    def installations_of(self, account: str) -> list[int]:
+        """The installations on ``account`` (its login, any case)."""
+        rows = self._read(
+            "SELECT installation_id FROM gh_installations WHERE account = ? COLLATE NOCASE "
+            "ORDER BY installation_id",
+            account,
+        )
+        return [int(installation_id) for (installation_id,) in rows]
+
+    def enforce_repository_limit(self, installation_id: int, limit: int | None) -> list[str]:
+        """Enable the installation's first ``limit`` repositories (None: all), already enabled
+        ones first, then in the order they were added; return the enabled names."""
+        with self._write() as db:
+            names = [
+                str(name)
+                for (name,) in db.execute(
+                    "SELECT full_name FROM gh_installation_repositories WHERE installation_id = ? "
+                    "ORDER BY enabled DESC, rowid",
+                    (installation_id,),
+                )
+            ]
+            keep = names if limit is None else names[:limit]
+            db.executemany(
+                "UPDATE gh_installation_repositories SET enabled = ? "
+                "WHERE installation_id = ? AND full_name = ?",
+                [(int(name in keep), installation_id, name) for name in names],
+            )
+        return keep
+
+    # Marketplace plans ----------------------------------------------------------------------
+
+    def account_plan(self, account: str) -> AccountPlan | None:
+        """The Marketplace plan bought for ``account``, or None when it never bought one."""
+        rows = self._read(
+            "SELECT account, plan, effective_at, pending_plan, pending_effective_at "
+            "FROM gh_marketplace_accounts WHERE account = ?",
+            account,
+        )
+        return AccountPlan(*rows[0]) if rows else None
+
+    def save_account_plan(
+        self, account: str, account_id: int | None, plan: str, effective_at: str
+    ) -> bool:
+        """Record ``account``'s plan as of ``effective_at`` (ISO 8601, UTC) and drop any pending
+        change; False (nothing written) when a change effective later is already recorded."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT effective_at FROM gh_marketplace_accounts WHERE account = ?", (account,)
+            ).fetchone()
+            if row is not None and str(row[0]) > effective_at:
+                return False
+            db.execute(
+                "INSERT INTO gh_marketplace_accounts (account, account_id, plan, effective_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+                "account_id = excluded.account_id, plan = excluded.plan, effective_at = "
+                "excluded.effective_at, pending_plan = NULL, pending_effective_at = NULL, "
+                "updated_at = excluded.updated_at",
+                (account, account_id, plan, effective_at, int(time.time())),
+            )
+        return True
+
+    def save_pending_plan(self, account: str, plan: str | None, effective_at: str | None) -> None:
+        """Record (or, with None, forget) the plan ``account`` moves to at ``effective_at``."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE gh_marketplace_accounts SET pending_plan = ?, pending_effective_at = ?, "
+                "updated_at = ? WHERE account = ?",
+                (plan, effective_at, int(time.time()), account),
+            )
 
     # Usage ---------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from github_app.context import Context
 from github_app.dispatch import Dispatcher
 from github_app.events import Event
+from github_app.marketplace import plan_for_new_installation
 from github_app.plans import repository_limit
 
 
@@ -39,11 +40,14 @@ def _add(ctx: Context, installation_id: int, names: list[str]) -> None:
 
 
 async def created(ctx: Context, event: Event) -> None:
-    """Record a new installation on the Free plan with the repositories it covers."""
+    """Record a new installation, on the plan its account bought on Marketplace (else Free),
+    with as many of its repositories as the plan covers."""
     installation = event.payload["installation"]
     installation_id = int(installation["id"])
     account = str((installation.get("account") or {}).get("login", ""))
-    ctx.state.record_installation(installation_id, account)
+    ctx.state.record_installation(
+        installation_id, account, plan_for_new_installation(ctx.state, account)
+    )
     _add(ctx, installation_id, _names(event.payload.get("repositories")))
 
 
@@ -73,8 +77,11 @@ async def repositories_added(ctx: Context, event: Event) -> None:
 
 
 async def repositories_removed(ctx: Context, event: Event) -> None:
-    """Forget removed repositories."""
+    """Forget removed repositories; the room they leave goes to repositories beyond the limit."""
     installation_id = int(event.payload["installation"]["id"])
     ctx.state.remove_repositories(
         installation_id, _names(event.payload.get("repositories_removed"))
     )
+    installation = ctx.state.installation(installation_id)
+    if installation is not None:
+        ctx.state.enforce_repository_limit(installation_id, repository_limit(installation.plan))

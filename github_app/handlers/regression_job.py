@@ -14,6 +14,7 @@ from github_app.context import Context
 from github_app.dispatch import Dispatcher
 from github_app.events import Event
 from github_app.handlers.regression import open_regression_test_pr
+from github_app.handlers.regression_origin import tell_the_introducing_pull_request
 
 REGRESSION_KIND = "argus_regression_test"
 
@@ -24,15 +25,26 @@ def register(dispatcher: Dispatcher) -> None:
 
 
 def regression_payload(
-    installation_id: int, full_name: str, test: GeneratedTest, base: str = "main"
+    installation_id: int,
+    full_name: str,
+    test: GeneratedTest,
+    base: str = "main",
+    origin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The job payload for :func:`handle` (shaped like a webhook's, so the context works)."""
-    return {
+    """The job payload for :func:`handle` (shaped like a webhook's, so the context works).
+
+    ``origin`` (``argus.regression_jobs.introduced_by``) names the commit that wrote the
+    failing line, the error and its occurrences: the App comments on that commit's pull request.
+    """
+    payload = {
         "installation": {"id": installation_id},
         "repository": {"full_name": full_name},
         "base": base,
         "test": asdict(test),
     }
+    if origin is not None:
+        payload["origin"] = origin
+    return payload
 
 
 async def handle(ctx: Context, event: Event) -> None:
@@ -51,6 +63,9 @@ async def handle(ctx: Context, event: Event) -> None:
         ctx, GeneratedTest(**data), base=str(event.payload.get("base") or "main")
     )
     ctx.log.info("regression test PR opened: #%s", pull.get("number"))
+    origin = event.payload.get("origin")
+    if isinstance(origin, dict):
+        await tell_the_introducing_pull_request(ctx, origin, pull)
 
 
 def _refusal(ctx: Context) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from core.predict.findings import GeneratedTest, Review
 from github_app.config import RepoConfig
 from github_app.context import Context
+from github_app.notices import pull_request_number, quota_marker, say_once
 from github_app.plans import capped_tier, current_month, quota_for
 
 NO_GENERATOR = (
@@ -29,13 +30,19 @@ def quota_note(ctx: Context) -> str | None:
 async def with_tests(
     ctx: Context, review: Review, config: RepoConfig, target: str | None = None
 ) -> tuple[Review, list[str]]:
-    """``review`` with generated tests when the plan allows; notes say why not otherwise."""
+    """``review`` with generated tests when the plan allows; notes say why not otherwise, except
+    a used-up quota, which is said once on the pull request (github_app/notices.py)."""
     deps = ctx.services
     if deps is None or deps.generate_tests is None:
         return review, [NO_GENERATOR]
     refusal = quota_note(ctx)
     if refusal:
-        return review, [refusal]
+        # Said once on the PR (a comment of its own), not in the report of every push.
+        number = pull_request_number(ctx.event)
+        if number is None:
+            return review, [refusal]
+        await say_once(ctx, number, quota_marker(), refusal)
+        return review, []
     quota = quota_for(ctx.state, ctx.installation_id)
     tier = capped_tier(config.max_tier, quota)
     tests: tuple[GeneratedTest, ...] = await deps.generate_tests(

@@ -130,6 +130,8 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
 
     with GitHubAPIServer(APP_ID, public_key) as github:
         github.add_repository(OWNER, NAME, repo, default_branch="main")
+        # The buggy line came in with pull request #3, merged by dana.
+        github.add_merged_pull_request(OWNER, NAME, 3, [buggy], author="dana")
         (workdir / ".env").write_text(
             f"ARGUS_GITHUB_APP_ID={APP_ID}\n"
             f"ARGUS_GITHUB_PRIVATE_KEY={workdir / 'app.pem'}\n"
@@ -267,6 +269,17 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
             assert ref.body["ref"] == f"refs/heads/{branch}"
             assert len(github.requests_to("POST", rf"/repos/{OWNER}/{NAME}/git/commits")) == 1
 
+            # The pull request that introduced the failing line hears of it (blamed at the
+            # deployed commit, then GitHub's "pull requests associated with a commit").
+            wait_until(
+                lambda: github.issue_comments(OWNER, NAME, 3), 60, "the comment on the PR #3"
+            )
+            (told,) = github.issue_comments(OWNER, NAME, 3)
+            assert "`metrics/stats.py` line 5 (`average`)" in told["body"]
+            assert "ZeroDivisionError: division by zero" in told["body"]
+            assert "**once**" in told["body"] and pull["html_url"] in told["body"]
+            assert github.requests_to("GET", rf"/repos/{OWNER}/{NAME}/commits/{buggy}/pulls")
+
             # The same error again: filed, and nothing generated or opened again.
             send_crash(app, linked["dsn"], buggy)
             wait_until(
@@ -290,6 +303,7 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
                 (pattern_id, 1)
             ]
             assert len(github.created_pulls) == 1
+            assert len(github.issue_comments(OWNER, NAME, 3)) == 1
     output = log.read_text()
     assert f"project {orphan['project_id']} has no linked repository" in output
     assert f"regression test {test_path} for pattern {pattern_id}" in output

@@ -21,6 +21,7 @@ class FakeGitHub:
     reactions: list[tuple[int, str]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     open_pulls: list[dict[str, Any]] = field(default_factory=list)
+    commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _next_id: int = 100
 
     def _id(self) -> int:
@@ -66,6 +67,10 @@ class FakeGitHub:
             if comment["number"] == number and marker in comment["body"]:
                 return comment
         return None
+
+    async def list_commit_pull_requests(self, owner: str, repo: str, commit_sha: str) -> list:
+        self.calls.append(("list_commit_pull_requests", {"commit_sha": commit_sha}))
+        return list(self.commit_pulls.get(commit_sha, []))
 
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
         self.calls.append(("create_comment", {"number": number, "body": body}))

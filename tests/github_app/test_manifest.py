@@ -26,9 +26,10 @@ def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
         "issues": "write",
         "checks": "write",
     }
-    # Every event with a handler is subscribed to (installation events are always sent).
+    # Every event with a handler is subscribed to (installation events are always sent, and
+    # marketplace_purchase goes to the Marketplace listing's webhook, not a subscription).
     from github_app.handlers.regression_job import REGRESSION_KIND
 
     handled = {key.split(".", 1)[0] for key in default_dispatcher().keys()}
-    always_sent = {"installation", "installation_repositories"}
+    always_sent = {"installation", "installation_repositories", "marketplace_purchase"}
     assert handled - always_sent - {REGRESSION_KIND} <= set(manifest["default_events"])

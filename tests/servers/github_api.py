@@ -81,6 +81,7 @@ class Repository:
     pulls: dict[int, dict[str, str]] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # branches created through the API
+    merged_pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class Reply(Exception):
@@ -133,6 +134,14 @@ class GitHubAPIServer:
     def add_pull_request(self, owner: str, name: str, number: int, base: str, head: str) -> None:
         """Open pull request ``number`` from branch ``head`` into ``base``."""
         self._repo(owner, name).pulls[number] = {"base": base, "head": head}
+
+    def add_merged_pull_request(
+        self, owner: str, name: str, number: int, commits: list[str], author: str = "octocat"
+    ) -> None:
+        """Pull request ``number`` by ``author``, merged into the default branch: ``commits``."""
+        repository = self._repo(owner, name)
+        full = [_rev(repository, commit) for commit in commits]
+        repository.merged_pulls[number] = {"commits": full, "author": author}
 
     def set_permission(self, owner: str, name: str, username: str, permission: str) -> None:
         """Give ``username`` a role (admin, maintain, write, triage, read) on the repository."""
@@ -330,6 +339,7 @@ class GitHubAPIServer:
             (r"/check-runs", "POST", self._create_check_run),
             (r"/check-runs/(\d+)", "PATCH", self._update_check_run),
             (r"/commits/([^/]+)/check-runs", "GET", self._list_check_runs),
+            (r"/commits/([^/]+)/pulls", "GET", self._commit_pulls),
             (r"/collaborators/([^/]+)/permission", "GET", self._permission),
             (r"/git/ref/heads/(.+)", "GET", self._get_ref),
             (r"/git/commits/([0-9a-f]+)", "GET", self._get_commit),
@@ -366,6 +376,66 @@ class GitHubAPIServer:
             },
             {},
         )
+
+    def _commit_pulls(self, request: ReceivedRequest, repository: Repository, sha: str) -> Any:
+        """GitHub's "list pull requests associated with a commit": the merged pull request that
+        brought the commit into the default branch; for a commit not on it, the merged and open
+        ones it is on. 422 for a commit the repository does not have."""
+        full = _rev(repository, sha, missing_ok=True)
+        if full is None:
+            raise Reply(
+                422, {"message": f"No commit found for SHA: {sha}", "documentation_url": DOCS}
+            )
+        found = []
+        for number, merged in sorted(repository.merged_pulls.items()):
+            if full in merged["commits"]:
+                found.append(
+                    self._pull_simple(
+                        repository, number, merged["commits"][-1], merged["author"], merged=True
+                    )
+                )
+        on_default = (
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(repository.git_dir),
+                    "merge-base",
+                    "--is-ancestor",
+                    full,
+                    repository.default_branch,
+                ],
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
+        if not on_default:
+            for number, pull in sorted(repository.pulls.items()):
+                span = _git(repository.git_dir, "rev-list", f"{pull['base']}..{pull['head']}")
+                if full in span.split():
+                    head = _rev(repository, pull["head"]) or ""
+                    found.append(
+                        self._pull_simple(repository, number, head, "octocat", merged=False)
+                    )
+        return self._page(request, found)
+
+    def _pull_simple(
+        self, repository: Repository, number: int, head_sha: str, author: str, *, merged: bool
+    ) -> dict[str, Any]:
+        api = f"{self.url}/repos/{repository.owner}/{repository.name}"
+        return {
+            "url": f"{api}/pulls/{number}",
+            "id": 10_000 + number,
+            "number": number,
+            "state": "closed" if merged else "open",
+            "title": f"Pull request {number}",
+            "user": {"login": author, "id": 1, "type": "User"},
+            "html_url": f"https://github.com/{repository.owner}/{repository.name}/pull/{number}",
+            "merged_at": _now() if merged else None,
+            "head": {"sha": head_sha},
+            "base": {"ref": repository.default_branch},
+        }
 
     def _pull_files(self, request: ReceivedRequest, repository: Repository, number: str) -> Any:
         pull = self._pull(repository, number)
