@@ -11,6 +11,7 @@ fallback without namespaces it is the isolation (Python code only). Importing it
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from typing import Any
@@ -45,11 +46,15 @@ def install() -> None:
     def init(self: socket.socket, family: Any = -1, *args: Any, **kwargs: Any) -> None:
         try:
             socket_init(self, family, *args, **kwargs)
-        except PermissionError as error:
-            if family in (-1, *_INTERNET):  # -1 is the default, an Internet socket
+        except OSError as error:
+            # The seccomp filter answers ENETUNREACH; -1 is the default, an Internet socket.
+            if error.errno == errno.ENETUNREACH and family in (-1, *_INTERNET):
                 kind = socket.AF_INET if family == -1 else family
                 raise _refuse(f"socket {getattr(kind, 'name', kind)}") from error
             raise
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        raise _refuse(f"connect {address!r}")  # always an Internet connection
 
     def connect(self: socket.socket, address: Any) -> None:
         if self.family in _INTERNET:
@@ -81,6 +86,7 @@ def install() -> None:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.socket.sendto = sendto  # type: ignore[assignment]
     socket.getaddrinfo = getaddrinfo
+    socket.create_connection = create_connection
 
 
 def _is_numeric(name: str) -> bool:

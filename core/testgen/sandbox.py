@@ -384,8 +384,10 @@ class Workspace:
         self._bubblewrap = bubblewrap if isolation.namespaces else None
         if isolation.namespaces and bubblewrap is None:
             raise SandboxUnavailableError("a namespaced workspace needs the bubblewrap program")
-        # Host paths the runs see read-only besides the system and the interpreter.
-        self.shown: list[Path] = [self.guard]
+        # Host paths the runs see read-only besides the system and the interpreter: the
+        # sandbox folder (the guard, files the caller writes for the run such as a coverage
+        # configuration); its copy, home and temp are writable on top of it.
+        self.shown: list[Path] = [self.root]
         self._runs = 0
 
     def write(self, relative: str, text: str) -> Path:

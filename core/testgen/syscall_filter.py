@@ -1,5 +1,8 @@
 """The seccomp filter of a sandboxed run: no sockets but Unix ones, no io_uring.
 
+Any other socket is refused with ENETUNREACH ("Network is unreachable"), which Python, Node and
+Go report as the network failure it is, and which the validation recognises.
+
 The filter is compiled with libseccomp (through ``pyseccomp``) into the BPF program bubblewrap
 loads with ``--seccomp FD`` just before it executes the run's command. Why these rules, and what
 the rest of the sandbox adds to them, is in docs/sandbox.md.
@@ -40,7 +43,8 @@ def _compiled_filter() -> bytes:
             "the test sandbox needs libseccomp and the pyseccomp package "
             f"(apt-get install libseccomp2; pip install pyseccomp): {error}"
         ) from error
-    refused = pyseccomp.ERRNO(errno.EACCES)
+    # "Network is unreachable": what every runtime already reports as a network failure.
+    refused = pyseccomp.ERRNO(errno.ENETUNREACH)
     rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
     for call in ("socket", "socketpair"):
         rules.add_rule(refused, call, pyseccomp.Arg(0, pyseccomp.NE, _ALLOWED_FAMILY))
