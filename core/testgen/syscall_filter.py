@@ -37,7 +37,7 @@ def compiled_filter() -> bytes:
 @functools.cache
 def _compiled_filter() -> bytes:
     try:
-        import pyseccomp  # type: ignore[import-untyped]  # loads libseccomp when imported
+        import pyseccomp  # loads libseccomp when imported
     except (ImportError, OSError) as error:
         raise ConfigError(
             "the test sandbox needs libseccomp and the pyseccomp package "
