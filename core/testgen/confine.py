@@ -19,6 +19,7 @@ import ctypes.util
 import json
 import os
 import resource
+import shutil
 import sys
 from typing import Any
 
@@ -58,7 +59,7 @@ def _mount(
 
 
 def stage(mounts: list[list[str]], folder: str) -> list[list[str]]:
-    """Bind each read-only source into ``folder`` (in a new private mount namespace).
+    """Bind each read-only folder into ``folder`` (in a new private mount namespace), copy files.
 
     Returns the mounts with those sources replaced by their staged place, which bubblewrap,
     started as the unprivileged user, can open whatever the folders above the source allow.
@@ -77,9 +78,12 @@ def stage(mounts: list[list[str]], folder: str) -> list[list[str]]:
         place = os.path.join(folder, str(number))
         if os.path.isdir(source):
             os.mkdir(place, 0o755)
+            _mount(libc, source, place, _MS_BIND | _MS_REC)
         else:
-            os.close(os.open(place, os.O_CREAT | os.O_WRONLY, 0o644))
-        _mount(libc, source, place, _MS_BIND | _MS_REC)
+            # A file is copied, not bound: a bind would pin the inode, and a file replaced by
+            # rename in the meantime (useradd rewrites /etc/passwd) could then not be shown.
+            shutil.copyfile(source, place)
+            os.chmod(place, 0o644)
         staged.append(["--ro-bind", place, target])
     return staged
 

@@ -562,6 +562,9 @@ def workspace(
             if installed.is_dir() and not os.path.lexists(space.copy / name):
                 (space.copy / name).symlink_to(installed, target_is_directory=True)
                 space.shown.append(installed)
+        go = shutil.which("go")
+        if go is not None:  # the toolchain the environment's PATH names (GOROOT/bin/go)
+            space.shown.append(Path(os.path.realpath(go)).parent.parent)
         _install_guard(space.guard)
         for folder in (space.home, space.temp):
             folder.mkdir()
