@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -12,6 +13,11 @@ from pathlib import Path
 from core.errors import StoreError
 
 STORE_FILENAME = "argus.db"
+# The store holds every tenant's keys and events: only its owner may read it.
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
+# SQLite gives these the database file's mode when it creates them; older ones are tightened.
+_SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -55,9 +61,11 @@ class SQLiteStore:
         target = None if str(path) == ":memory:" else Path(path)
         try:
             if target is not None and not target.parent.exists():
-                target.parent.mkdir(parents=True)
+                target.parent.mkdir(parents=True, mode=DIRECTORY_MODE)
                 # The store lives inside the work tree by default: keep it out of git's sight.
                 (target.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+            if target is not None:
+                make_private(target)
             connection = sqlite3.connect(
                 ":memory:" if target is None else str(target),
                 timeout=30.0,
@@ -154,6 +162,30 @@ def _refuse_newer(db: sqlite3.Connection, path: Path | None) -> None:
             f"the store {path} was written by a newer Argus (schema {newest_applied}, "
             f"this one knows {newest_known}); upgrade Argus or set ARGUS_HOME elsewhere"
         )
+
+
+def make_private(target: Path) -> None:
+    """Create the store file ``target`` with mode 0600 if missing; tighten what is looser.
+
+    The file and its SQLite side files become 0600 and their folder 0700, when this process
+    owns them. A shared folder (sticky, like ``/tmp``) or one of another user is left alone.
+    """
+    folder = target.parent
+    info = folder.stat()
+    if (
+        info.st_uid == os.geteuid()
+        and not info.st_mode & stat.S_ISVTX
+        and stat.S_IMODE(info.st_mode) & 0o077
+    ):
+        folder.chmod(DIRECTORY_MODE)
+    os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
+    for path in (target, *(Path(f"{target}{suffix}") for suffix in _SIDECAR_SUFFIXES)):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            path.chmod(FILE_MODE)
 
 
 def _split_statements(sql: str) -> list[str]:

@@ -335,7 +335,7 @@ class LocalAnnIndex:
             return
         with self._lock:
             try:
-                self.directory.mkdir(parents=True, exist_ok=True)
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # holds tenants' data
                 for namespace, space in self._spaces.items():
                     if space is not None and space.due(force):
                         space.save(self.directory / _digest(namespace), namespace)

@@ -1,12 +1,15 @@
 """The last step before a candidate runs: confine this process, then exec the test command.
 
-The sandbox starts this file as a script (``python -I -S confine.py SPEC``), inside fresh
-network, mount and PID namespaces when the machine allows them. It reads a JSON spec and, in
-order: hides private folders (``/root``; the interpreter's own prefix stays visible), makes
-every mount read-only except the sandbox folder, sets resource limits, drops to an
-unprivileged user (or, failing that, to root without capabilities), enters the copy and execs
-the command with exactly the environment the spec names. It uses the standard library only and
-does nothing when imported.
+The sandbox starts this file as a script (``python -I -S confine.py SPEC``). It reads a JSON
+spec and, in order: when the spec asks for it, enters a private mount namespace and binds the
+read-only paths the run will see into a staging folder the sandbox user can reach (an
+interpreter under ``/root`` is not reachable by ``nobody`` otherwise); opens the seccomp
+program; sets resource limits; drops to an unprivileged user (no supplementary groups, no new
+privileges); and execs bubblewrap, which builds the run's empty file-system view, its own user,
+network, PID, IPC and UTS namespaces and loads the seccomp program before it execs the command
+with exactly the environment the spec names. Without bubblewrap (only when the caller chose the
+weak fallback) it execs the command directly. It uses the standard library only and does
+nothing when imported.
 """
 
 from __future__ import annotations
@@ -16,35 +19,15 @@ import ctypes.util
 import json
 import os
 import resource
+import shutil
 import sys
 from typing import Any
 
-_MS_RDONLY = 1
-_MS_NOSUID = 2
-_MS_NODEV = 4
-_MS_NOEXEC = 8
-_MS_REMOUNT = 32
 _MS_BIND = 4096
 _MS_REC = 16384
+_MS_PRIVATE = 1 << 18
+_CLONE_NEWNS = 0x00020000
 _PR_SET_NO_NEW_PRIVS = 38
-_MNT_DETACH = 2
-
-# Mounts left writable: device nodes (/dev/null, terminals) carry no files a test could damage.
-_KEEP_WRITABLE = ("/dev", "/dev/pts")
-
-# Per-mount flags a remount keeps (in a user namespace, dropping one is refused).
-_MOUNT_FLAGS = {
-    "nosuid": _MS_NOSUID,
-    "nodev": _MS_NODEV,
-    "noexec": _MS_NOEXEC,
-    "noatime": 1024,
-    "nodiratime": 2048,
-    "relatime": 1 << 21,
-    "strictatime": 1 << 24,
-}
-# Kernel filesystems a user namespace may not remount; their files belong to the real root,
-# whom a namespaced run never is, so they stay unwritable to it anyway.
-_KERNEL_FILESYSTEMS = ("/proc", "/sys")
 
 _RLIMITS = {
     "address_space": resource.RLIMIT_AS,
@@ -57,33 +40,6 @@ _RLIMITS = {
 
 def _libc() -> Any:
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-
-
-def _unescape(field: str) -> str:
-    """Mount points in mountinfo escape space, tab, newline and backslash as octal."""
-    out, index = [], 0
-    while index < len(field):
-        code = field[index + 1 : index + 4]
-        if field[index] == "\\" and len(code) == 3 and code.isdigit():
-            out.append(chr(int(code, 8)))
-            index += 4
-        else:
-            out.append(field[index])
-            index += 1
-    return "".join(out)
-
-
-def _mounts() -> list[tuple[str, int]]:
-    """Each mount point with the per-mount flags a read-only remount must keep."""
-    found = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as lines:
-        for line in lines:
-            fields = line.split()
-            flags = 0
-            for option in fields[5].split(","):
-                flags |= _MOUNT_FLAGS.get(option, 0)
-            found.append((_unescape(fields[4]), flags))
-    return found
 
 
 def _mount(
@@ -102,44 +58,34 @@ def _mount(
         raise OSError(error, f"mount {target}: {os.strerror(error)}")
 
 
-def hide(folder: str, keep: list[str], stage: str) -> None:
-    """Cover ``folder`` with an empty tmpfs, then bind the ``keep`` paths below it back in."""
+def stage(mounts: list[list[str]], folder: str) -> list[list[str]]:
+    """Bind each read-only folder into ``folder`` (in a new private mount namespace), copy files.
+
+    Returns the mounts with those sources replaced by their staged place, which bubblewrap,
+    started as the unprivileged user, can open whatever the folders above the source allow.
+    """
     libc = _libc()
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"unshare of the mount namespace: {os.strerror(error)}")
+    _mount(libc, None, "/", _MS_REC | _MS_PRIVATE)
     staged = []
-    for number, path in enumerate(keep):
-        place = os.path.join(stage, str(number))
-        os.makedirs(place, exist_ok=True)
-        _mount(libc, path, place, _MS_BIND | _MS_REC)
-        staged.append((place, path))
-    _mount(libc, "tmpfs", folder, _MS_NOSUID | _MS_NODEV, "tmpfs", "mode=755,size=1m")
-    for place, path in staged:
-        os.makedirs(path, exist_ok=True)
-        _mount(libc, place, path, _MS_BIND | _MS_REC)
-        libc.umount2(place.encode(), _MNT_DETACH)
-
-
-def make_read_only(
-    writable: str, hidden: dict[str, list[str]], in_user_namespace: bool = False
-) -> None:
-    """Bind ``writable`` onto itself, hide private folders, remount all else read-only."""
-    libc = _libc()
-    _mount(libc, writable, writable, _MS_BIND | _MS_REC)
-    for number, (folder, keep) in enumerate(sorted(hidden.items())):
-        hide(folder, keep, os.path.join(writable, "stage", str(number)))
-    for target, flags in _mounts():
-        if target in _KEEP_WRITABLE or target == writable or target.startswith(writable + "/"):
+    for number, mount in enumerate(mounts):
+        if mount[0] != "--ro-bind":
+            staged.append(mount)
             continue
-        try:
-            _mount(libc, None, target, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags)
-        except OSError as error:
-            if in_user_namespace and any(
-                target == kernel or target.startswith(kernel + "/")
-                for kernel in _KERNEL_FILESYSTEMS
-            ):
-                continue
-            # A mount that cannot be remounted is reported, never silently left writable.
-            sys.stderr.write(f"argus-sandbox: could not make {target} read-only ({error})\n")
-            raise SystemExit(125) from error
+        source, target = mount[1], mount[2]
+        place = os.path.join(folder, str(number))
+        if os.path.isdir(source):
+            os.mkdir(place, 0o755)
+            _mount(libc, source, place, _MS_BIND | _MS_REC)
+        else:
+            # A file is copied, not bound: a bind would pin the inode, and a file replaced by
+            # rename in the meantime (useradd rewrites /etc/passwd) could then not be shown.
+            shutil.copyfile(source, place)
+            os.chmod(place, 0o644)
+        staged.append(["--ro-bind", place, target])
+    return staged
 
 
 def apply_limits(limits: dict[str, int]) -> None:
@@ -158,24 +104,40 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
+def bubblewrap_command(box: dict[str, Any], seccomp: int, cwd: str, argv: list[str]) -> list[str]:
+    """The bubblewrap command line: options, mounts in order, the filter, then the command."""
+    command = [str(box["program"]), *box["options"]]
+    for mount in box["mounts"]:
+        command.extend(mount)
+    # bubblewrap sets PWD; the run's environment is exactly the spec's, so env takes it out.
+    unset = ["/usr/bin/env", "-u", "PWD", "--"]
+    return [*command, "--seccomp", str(seccomp), "--chdir", cwd, "--", *unset, *argv]
+
+
 def main(argv: list[str]) -> int:
     """Confine according to the JSON spec in ``argv[1]`` and exec its command."""
     spec = json.loads(argv[1])
-    if spec.get("read_only_outside"):
-        make_read_only(spec["writable"], spec.get("hidden", {}), bool(spec.get("user_namespace")))
+    box = spec.get("bubblewrap")
+    command = list(spec["argv"])
+    if box is not None:
+        if box.get("stage"):
+            box["mounts"] = stage(box["mounts"], box["stage"])
+        seccomp = os.open(box["seccomp"], os.O_RDONLY)  # read while still allowed to
+        os.set_inheritable(seccomp, True)
+        command = bubblewrap_command(box, seccomp, spec["cwd"], command)
     apply_limits({name: int(value) for name, value in spec["limits"].items()})
     drop_privileges(spec.get("uid"), spec.get("gid"))
-    command = list(spec["argv"])
-    if spec.get("drop_capabilities"):
-        command = [
-            "setpriv",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-            "--",
-            *command,
-        ]
-    os.chdir(spec["cwd"])
+    if box is None:
+        if spec.get("drop_capabilities"):
+            command = [
+                "setpriv",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+                *command,
+            ]
+        os.chdir(spec["cwd"])
     environment = {str(key): str(value) for key, value in spec["env"].items()}
     try:
         os.execvpe(command[0], command, environment)

@@ -4,12 +4,14 @@ The sandbox copies this file, followed by a call to :func:`install`, as ``sitecu
 into a folder on the candidate's ``PYTHONPATH``, so the interpreter runs it at start-up. It
 refuses Internet-family connections and name lookups, and notes every attempt in
 ``$HOME/.argus-network-attempts`` so the sandbox can report ``network_attempt`` even when the
-test swallows the error. Where a network namespace is in force this is a second layer and the
-detector; where it is not, it is the isolation (Python code only). Importing it does nothing.
+test swallows the error. Where the sandbox's seccomp filter is in force (it refuses every socket
+but Unix ones), this is the detector: a refused Internet socket is noted too; in the weak
+fallback without namespaces it is the isolation (Python code only). Importing it does nothing.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from typing import Any
@@ -39,6 +41,20 @@ def _refuse(what: str) -> PermissionError:
 def install() -> None:
     """Patch ``socket`` so Internet connections and non-local name lookups raise."""
     original_getaddrinfo = socket.getaddrinfo
+    socket_init = socket.socket.__init__
+
+    def init(self: socket.socket, family: Any = -1, *args: Any, **kwargs: Any) -> None:
+        try:
+            socket_init(self, family, *args, **kwargs)
+        except OSError as error:
+            # The seccomp filter answers ENETUNREACH; -1 is the default, an Internet socket.
+            if error.errno == errno.ENETUNREACH and family in (-1, *_INTERNET):
+                kind = socket.AF_INET if family == -1 else family
+                raise _refuse(f"socket {getattr(kind, 'name', kind)}") from error
+            raise
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        raise _refuse(f"connect {address!r}")  # always an Internet connection
 
     def connect(self: socket.socket, address: Any) -> None:
         if self.family in _INTERNET:
@@ -65,10 +81,12 @@ def install() -> None:
     socket_connect = socket.socket.connect
     socket_connect_ex = socket.socket.connect_ex
     socket_sendto = socket.socket.sendto
+    socket.socket.__init__ = init  # type: ignore[method-assign]
     socket.socket.connect = connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.socket.sendto = sendto  # type: ignore[assignment]
     socket.getaddrinfo = getaddrinfo
+    socket.create_connection = create_connection
 
 
 def _is_numeric(name: str) -> bool:

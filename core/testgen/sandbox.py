@@ -2,9 +2,13 @@
 
 Every run happens in its own process group, in a temporary copy of the repository (a detached
 ``git worktree`` at the commit, or a copy of the working tree's tracked and untracked-not-ignored
-files), with a time limit, a memory limit, no network and a clean environment. How strongly the
-process is confined depends on what the machine allows; :func:`detect_isolation` measures it
-once and every :class:`RunResult` says which isolation was in force. See docs/sandbox.md.
+files), with a time limit, a memory limit and a clean environment, confined by bubblewrap: an
+empty file-system view holding only what the run needs (:mod:`core.testgen.filesystem_view`),
+new user, network, PID, IPC and UTS namespaces, and a seccomp filter that refuses every socket
+but Unix ones (:mod:`core.testgen.syscall_filter`). When that confinement cannot be set up, the
+sandbox refuses to run (:class:`SandboxUnavailableError`) unless the caller explicitly chose the
+weak fallback policy. Every :class:`RunResult` says which isolation was in force. See
+docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -28,23 +32,29 @@ from pathlib import Path
 
 from core.diff.git import find_repo_root, resolve_ref, run_git
 from core.errors import ConfigError
-from core.testgen import network_guard
+from core.testgen import filesystem_view, network_guard
+from core.testgen.syscall_filter import compiled_filter
 
 CONFINE_SCRIPT = Path(__file__).with_name("confine.py")
 
-# The launcher's own environment: enough to find unshare, mount and setpriv, nothing else.
+# The launcher's own environment: enough to find bwrap and setpriv, nothing else.
 _LAUNCHER_ENVIRONMENT = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
-_NAMESPACE_PREFIX = (
-    "unshare",
-    "--net",
-    "--mount",
-    "--pid",
-    "--fork",
-    "--kill-child",
-    "--propagation",
-    "private",
-    "--",
+# Every namespace bubblewrap offers; a nested user namespace (which would give the run
+# capabilities over its own mounts and network again) is refused.
+_BUBBLEWRAP_OPTIONS = (
+    "--unshare-user",
+    "--disable-userns",
+    "--unshare-net",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--hostname",
+    "argus-sandbox",
+    "--die-with-parent",
+    "--new-session",
 )
+_FILTER_FILE = "seccomp.bpf"
 # Where a program that honours proxy variables is sent when no network namespace is in force.
 _NOWHERE_PROXY = "http://127.0.0.1:9"
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -67,6 +77,10 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class SandboxUnavailableError(ConfigError):
+    """The sandbox cannot confine runs on this machine, so it runs nothing (fails closed)."""
 
 
 class NetworkMode(StrEnum):
@@ -100,6 +114,7 @@ class Isolation:
     filesystem: FilesystemMode
     user: UserMode
     pid_namespace: bool
+    syscall_filter: bool = False
 
     @property
     def namespaces(self) -> bool:
@@ -111,17 +126,25 @@ class Isolation:
         parts = [self.network.value, self.filesystem.value, self.user.value]
         if self.pid_namespace:
             parts.append("pid_namespace")
+        if self.syscall_filter:
+            parts.append("seccomp_unix_sockets_only")
         return ", ".join(parts)
 
 
 @dataclass(frozen=True)
 class IsolationPolicy:
-    """What the caller allows the sandbox to use; the weaker modes exist for machines without."""
+    """What the caller allows the sandbox to use.
+
+    ``use_namespaces=False`` is the weak fallback (a copy and a Python-level network guard,
+    nothing more); only a caller that sets it explicitly gets it. With the default, a machine
+    where bubblewrap cannot confine a run raises :class:`SandboxUnavailableError` instead.
+    """
 
     use_namespaces: bool = True
     switch_user: bool = True
     user_name: str = "nobody"
     user_namespace: bool = False  # as root too: what a non-root server gets
+    bubblewrap: str = "bwrap"  # the program, found on the system PATH when not absolute
 
 
 DEFAULT_POLICY = IsolationPolicy()
@@ -154,76 +177,105 @@ class RunResult:
 def detect_isolation(
     policy: IsolationPolicy = DEFAULT_POLICY, python: str = sys.executable
 ) -> Isolation:
-    """Measure, once per policy and interpreter, the strongest isolation this machine allows."""
+    """Measure, once per policy and interpreter, the isolation runs get.
+
+    Raises :class:`SandboxUnavailableError` when the policy asks for namespaces (the default)
+    and bubblewrap, libseccomp or the namespaces themselves are not available: a run is never
+    started with less confinement than the policy asked for.
+    """
     return _detect_isolation(policy, python)
 
 
 @functools.cache
 def _detect_isolation(policy: IsolationPolicy, python: str) -> Isolation:
-    if (
-        policy.use_namespaces
-        and shutil.which("unshare", path=_LAUNCHER_ENVIRONMENT["PATH"]) is not None
-    ):
-        if os.geteuid() == 0 and not policy.user_namespace:
-            if _probe(python, namespaces=True, account=None):
-                user = _user_mode(policy, python, True)
-                return Isolation(NetworkMode.NAMESPACE, FilesystemMode.READ_ONLY_MOUNTS, user, True)
-        elif _probe(python, namespaces=True, account=None, user_namespace=True):
-            return Isolation(
-                NetworkMode.NAMESPACE,
-                FilesystemMode.READ_ONLY_MOUNTS,
-                UserMode.USER_NAMESPACE,
-                True,
-            )
-    user = _user_mode(policy, python, False)
-    return Isolation(NetworkMode.PYTHON_GUARD, FilesystemMode.COPY_ONLY, user, False)
+    if not policy.use_namespaces:
+        user = _user_mode(policy, python)
+        return Isolation(NetworkMode.PYTHON_GUARD, FilesystemMode.COPY_ONLY, user, False)
+    program = shutil.which(policy.bubblewrap, path=_LAUNCHER_ENVIRONMENT["PATH"])
+    if program is None:
+        raise SandboxUnavailableError(
+            f"the test sandbox needs bubblewrap ({policy.bubblewrap!r} is not installed: "
+            "apt-get install bubblewrap); generated tests are not run unconfined"
+        )
+    compiled_filter()
+    account = _switched_account(policy)
+    user = UserMode.UNPRIVILEGED if account is not None else UserMode.USER_NAMESPACE
+    isolation = Isolation(
+        NetworkMode.NAMESPACE, FilesystemMode.READ_ONLY_MOUNTS, user, True, syscall_filter=True
+    )
+    failure = _probe(python, isolation, account, program)
+    if failure is not None:
+        raise SandboxUnavailableError(
+            f"bubblewrap could not confine a test run on this machine ({failure}); generated "
+            "tests are not run unconfined. User namespaces must be allowed "
+            "(sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1 where "
+            "it exists, and no container profile that forbids them)"
+        )
+    return isolation
 
 
-def _user_mode(policy: IsolationPolicy, python: str, namespaces: bool) -> UserMode:
+def _switched_account(policy: IsolationPolicy) -> tuple[int, int] | None:
+    """The account a run switches to: only a root server switches, and only when allowed."""
+    if os.geteuid() != 0 or policy.user_namespace or not policy.switch_user:
+        return None
+    return _account(policy.user_name)
+
+
+def _user_mode(policy: IsolationPolicy, python: str) -> UserMode:
+    """The user of a fallback run (no namespaces)."""
     if os.geteuid() != 0:
         return UserMode.SAME_USER
     if policy.switch_user:
         account = _account(policy.user_name)
-        if account is not None and _probe(python, namespaces=namespaces, account=account):
-            return UserMode.UNPRIVILEGED
+        if account is not None:
+            fallback = Isolation(
+                NetworkMode.PYTHON_GUARD, FilesystemMode.COPY_ONLY, UserMode.UNPRIVILEGED, False
+            )
+            if _probe(python, fallback, account, None) is None:
+                return UserMode.UNPRIVILEGED
     if shutil.which("setpriv", path=_LAUNCHER_ENVIRONMENT["PATH"]) is not None:
         return UserMode.NO_CAPABILITIES
     return UserMode.SAME_USER
 
 
 def _probe(
-    python: str,
-    *,
-    namespaces: bool,
-    account: tuple[int, int] | None,
-    user_namespace: bool = False,
-) -> bool:
-    """Start ``python`` through the real launcher, confined as a run would be: did it work?"""
+    python: str, isolation: Isolation, account: tuple[int, int] | None, bubblewrap: str | None
+) -> str | None:
+    """Start ``python`` through the real launcher, confined as a run would be.
+
+    Returns None when it worked, else what went wrong (the launcher's last error line).
+    """
     with tempfile.TemporaryDirectory(prefix="argus-probe-") as folder:
-        Path(folder).chmod(0o711)
+        root = Path(folder)
+        root.chmod(0o711)
         spec = _confinement(
-            writable=Path(folder),
+            root=root,
+            stage=root / "stage",
+            writable=[],
+            shown=[],
             cwd=Path("/"),
             argv=[python, "-I", "-c", "import site"],
             environment={"PATH": "/usr/bin:/bin"},
             rlimits={},
-            namespaces=namespaces,
             account=account,
-            drop_capabilities=user_namespace,
+            isolation=isolation,
+            bubblewrap=bubblewrap,
             python=python,
-            user_namespace=user_namespace,
         )
         try:
             done = subprocess.run(
-                _launch_command(spec, namespaces, user_namespace),
+                _launch_command(spec),
                 capture_output=True,
                 timeout=30,
                 env=_LAUNCHER_ENVIRONMENT,
                 check=False,
             )
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        return done.returncode == 0
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return str(error)
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {done.returncode}"
 
 
 def _account(name: str) -> tuple[int, int] | None:
@@ -236,70 +288,66 @@ def _account(name: str) -> tuple[int, int] | None:
 
 def _confinement(
     *,
-    writable: Path,
+    root: Path,
+    stage: Path,
+    writable: Sequence[Path],
+    shown: Sequence[Path],
     cwd: Path,
     argv: list[str],
     environment: dict[str, str],
     rlimits: dict[str, int],
-    namespaces: bool,
     account: tuple[int, int] | None,
-    drop_capabilities: bool,
+    isolation: Isolation,
+    bubblewrap: str | None,
     python: str,
-    user_namespace: bool = False,
 ) -> dict[str, object]:
-    """The JSON spec confine.py follows."""
-    hidden = _hidden_folders(python, writable) if namespaces else {}
-    return {
-        "read_only_outside": namespaces,
-        "user_namespace": user_namespace,
-        "writable": str(writable),
-        "hidden": hidden,
+    """The JSON spec confine.py follows.
+
+    With ``bubblewrap`` the run sees only the system, the interpreter, ``shown`` (read-only)
+    and ``writable``; inside a writable copy, its ``.git`` link back to the repository stays
+    read-only.
+    """
+    spec: dict[str, object] = {
         "limits": rlimits,
         "uid": account[0] if account else None,
         "gid": account[1] if account else None,
-        "drop_capabilities": drop_capabilities,
+        "drop_capabilities": isolation.user is UserMode.NO_CAPABILITIES,
         "argv": argv,
         "cwd": str(cwd),
         "env": environment,
+        "bubblewrap": None,
     }
+    if bubblewrap is None:
+        return spec
+    program = root / _FILTER_FILE
+    if not program.exists():
+        descriptor = os.open(program, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(compiled_filter())
+    links = [path / ".git" for path in writable if os.path.lexists(path / ".git")]
+    mounts = [
+        *filesystem_view.kernel_mounts(),
+        *filesystem_view.system_mounts(),
+        *filesystem_view.read_only([*_interpreter_paths(python), *shown]),
+        *filesystem_view.writable(writable),
+        *filesystem_view.read_only(links),
+        filesystem_view.seal_root(),
+    ]
+    if account is not None:
+        stage.mkdir(mode=0o711)
+    spec["bubblewrap"] = {
+        "program": bubblewrap,
+        "options": list(_BUBBLEWRAP_OPTIONS),
+        "mounts": [mount.arguments() for mount in mounts],
+        "seccomp": str(program),
+        # Only a switch from root needs the staging: the user can then reach what root can.
+        "stage": str(stage) if account is not None else None,
+    }
+    return spec
 
 
-def _launch_command(
-    spec: Mapping[str, object], namespaces: bool, user_namespace: bool = False
-) -> list[str]:
-    launcher = [sys.executable, "-I", "-S", str(CONFINE_SCRIPT), json.dumps(spec)]
-    if not namespaces:
-        return launcher
-    if user_namespace:
-        return ["unshare", "--user", "--map-root-user", *_NAMESPACE_PREFIX[1:], *launcher]
-    return [*_NAMESPACE_PREFIX, *launcher]
-
-
-def _hidden_folders(python: str, writable: Path) -> dict[str, list[str]]:
-    """Private folders to cover (``/root``), each with the interpreter paths to keep inside.
-
-    Covering them hides root's own files from the run; an interpreter installed under one (a
-    pyenv in ``/root``) stays reachable because its prefix is bound back in.
-    """
-    hidden: dict[str, list[str]] = {}
-    if os.path.isdir("/root"):
-        hidden["/root"] = []
-    for needed in _interpreter_paths(python):
-        for ancestor in reversed(needed.parents):
-            if ancestor == Path("/") or ancestor.stat().st_mode & 0o001:
-                continue
-            hidden.setdefault(str(ancestor), []).append(str(needed))
-            break
-    kept: dict[str, list[str]] = {}
-    for folder, paths in hidden.items():
-        if writable.is_relative_to(folder):
-            continue  # never cover the sandbox itself
-        kept[folder] = [
-            path
-            for path in sorted(set(paths))
-            if not any(path != other and Path(path).is_relative_to(other) for other in paths)
-        ]
-    return kept
+def _launch_command(spec: Mapping[str, object]) -> list[str]:
+    return [sys.executable, "-I", "-S", str(CONFINE_SCRIPT), json.dumps(spec)]
 
 
 def _interpreter_paths(python: str) -> set[Path]:
@@ -316,7 +364,13 @@ class Workspace:
     """A prepared sandbox folder: the repository copy, a home, a temp folder and the guard."""
 
     def __init__(
-        self, root: Path, commit: str | None, isolation: Isolation, user_name: str, python: str
+        self,
+        root: Path,
+        commit: str | None,
+        isolation: Isolation,
+        user_name: str,
+        python: str,
+        bubblewrap: str | None = None,
     ):
         self.root = root
         self.python = python
@@ -327,6 +381,13 @@ class Workspace:
         self.commit = commit
         self.isolation = isolation
         self._account = _account(user_name) if isolation.user is UserMode.UNPRIVILEGED else None
+        self._bubblewrap = bubblewrap if isolation.namespaces else None
+        if isolation.namespaces and bubblewrap is None:
+            raise SandboxUnavailableError("a namespaced workspace needs the bubblewrap program")
+        # Host paths the runs see read-only besides the system and the interpreter: the
+        # sandbox folder (the guard, files the caller writes for the run such as a coverage
+        # configuration); its copy, home and temp are writable on top of it.
+        self.shown: list[Path] = [self.root]
         self._runs = 0
 
     def write(self, relative: str, text: str) -> Path:
@@ -383,10 +444,8 @@ class Workspace:
         self._runs += 1
         environment = self.environment(python_paths)
         environment.update(extra_environment or {})
-        spec = self._spec(list(argv), limits, environment)
-        command = _launch_command(
-            spec, self.isolation.namespaces, self.isolation.user is UserMode.USER_NAMESPACE
-        )
+        spec = self._spec(list(argv), limits, environment, python_paths)
+        command = _launch_command(spec)
         stdout_path = self.root / f"run-{self._runs}.stdout"
         stderr_path = self.root / f"run-{self._runs}.stderr"
         started = time.monotonic()
@@ -427,7 +486,11 @@ class Workspace:
         return _read_regular(path, limit)
 
     def _spec(
-        self, argv: list[str], limits: Limits, environment: dict[str, str]
+        self,
+        argv: list[str],
+        limits: Limits,
+        environment: dict[str, str],
+        python_paths: Sequence[str],
     ) -> dict[str, object]:
         rlimits = {
             "address_space": limits.memory_bytes,
@@ -439,17 +502,18 @@ class Workspace:
             # Counted per user, so it only means something for the dedicated sandbox user.
             rlimits["processes"] = limits.processes
         return _confinement(
-            writable=self.root,
+            root=self.root,
+            stage=self.root / f"stage-{self._runs}",
+            writable=[self.copy, self.home, self.temp],
+            shown=[*self.shown, *(Path(path) for path in python_paths)],
             cwd=self.copy,
             argv=argv,
             environment=environment,
             rlimits=rlimits,
-            namespaces=self.isolation.namespaces,
             account=self._account,
-            drop_capabilities=self.isolation.user
-            in (UserMode.NO_CAPABILITIES, UserMode.USER_NAMESPACE),
+            isolation=self.isolation,
+            bubblewrap=self._bubblewrap,
             python=self.python,
-            user_namespace=self.isolation.user is UserMode.USER_NAMESPACE,
         )
 
     def _take_network_attempts(self) -> tuple[str, ...]:
@@ -491,11 +555,16 @@ def workspace(
             added = True
         else:
             _copy_working_tree(root_of_repo, root / "copy")
-        space = Workspace(root, sha, isolation, policy.user_name, python)
+        bubblewrap = shutil.which(policy.bubblewrap, path=_LAUNCHER_ENVIRONMENT["PATH"])
+        space = Workspace(root, sha, isolation, policy.user_name, python, bubblewrap)
         for name in shared:
             installed = root_of_repo / name
             if installed.is_dir() and not os.path.lexists(space.copy / name):
                 (space.copy / name).symlink_to(installed, target_is_directory=True)
+                space.shown.append(installed)
+        go = shutil.which("go")
+        if go is not None:  # the toolchain the environment's PATH names (GOROOT/bin/go)
+            space.shown.append(Path(os.path.realpath(go)).parent.parent)
         _install_guard(space.guard)
         for folder in (space.home, space.temp):
             folder.mkdir()
@@ -587,6 +656,7 @@ __all__ = [
     "Limits",
     "NetworkMode",
     "RunResult",
+    "SandboxUnavailableError",
     "UserMode",
     "Workspace",
     "detect_isolation",
