@@ -269,14 +269,7 @@ class ArgusLanguageServer(LanguageServer):
         if repository is not None and symbol.kind != "file":
             tests = repository.tests_mentioning(symbol.name)
             if analysis.path is not None:
-                counts = repository.production_errors(analysis.path)
-                simple = symbol.name.rsplit(".", 1)[-1]
-                # Looked up as the review does: the qualified name, else the bare one.
-                errors = (
-                    counts.get((analysis.path, symbol.name))
-                    or counts.get((analysis.path, simple))
-                    or 0
-                )
+                errors = repository.production_errors(analysis.path, symbol.name)
         return convert.hover_markdown(symbol, analysis.review.bugs, errors, tests)
 
     # -- messages ---------------------------------------------------------------------------
