@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--base",
         help="base branch or ref; the change is merge-base(base, head)..head "
-        "(default: main, else master, else HEAD)",
+        "(default: origin/HEAD, else main, else master, else HEAD)",
     )
     review.add_argument("--head", help="head ref (default: the working tree, staged or not)")
     review.add_argument(

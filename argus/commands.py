@@ -11,20 +11,11 @@ from typing import TextIO
 
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
-from core.diff.git import has_commits, run_git
+from core.diff.git import default_base, has_commits
 from core.errors import ArgusError, ConfigError, GitError
 from core.predict.findings import Review, RiskLevel
 from core.predict.review import Sources
 from core.store.sqlite import SQLiteStore, default_store_path
-
-
-def default_base(repo: Path) -> str:
-    """``main`` when it exists, else ``master``, else ``HEAD``."""
-    for candidate in ("main", "master"):
-        found = run_git(repo, "rev-parse", "--verify", "-q", candidate, check=False)
-        if found.strip():
-            return candidate
-    return "HEAD"
 
 
 def _read_diff(argument: str) -> ChangeSet:

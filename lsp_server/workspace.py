@@ -14,7 +14,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from core.diff.changeset import ChangeSet
-from core.diff.git import find_repo_root, has_commits, merge_base, read_blob, run_git
+from core.diff.git import default_base, find_repo_root, has_commits, merge_base, read_blob, run_git
 from core.errors import GitError
 from core.lang.languages import language_for_path, parse
 from core.predict.findings import Review
@@ -47,13 +47,15 @@ class Repository:
         self.base_model = model
         # History, facts, the model in use and production errors: core's review service.
         self.service = ReviewService(root, model=model, tenant=PATTERN_TENANT)
-        self._bases: dict[str, tuple[float, str | None]] = {}
+        self._bases: dict[str | None, tuple[float, str | None]] = {}
         self._files: OrderedDict[tuple[str, str], BaseFile] = OrderedDict()
         self.head: str | None = None  # HEAD's commit, as of the last base_commit()
         self._tests: RelatedTests | None = None
 
-    def base_commit(self, ref: str) -> str | None:
-        """The commit buffers are compared with: HEAD, or merge-base(ref, HEAD) for a branch.
+    def base_commit(self, ref: str | None) -> str | None:
+        """The commit buffers are compared with: HEAD, or merge-base(ref, HEAD) for a branch;
+        ``ref`` None is the default branch (see core.diff.git.default_base), falling back to
+        HEAD when it shares no history with HEAD.
 
         None in a repository without commits (every file is new). GitError for an unknown ref.
         """
@@ -65,9 +67,21 @@ class Repository:
         self.head = None
         if has_commits(self.root):
             self.head = run_git(self.root, "rev-parse", "HEAD").decode("ascii").strip()
-            commit = self.head if ref == "HEAD" else merge_base(self.root, ref, self.head)
+            if ref is None:
+                commit = self._default_base(self.head)
+            else:
+                commit = self.head if ref == "HEAD" else merge_base(self.root, ref, self.head)
         self._bases[ref] = (now, commit)
         return commit
+
+    def _default_base(self, head: str) -> str:
+        branch = default_base(self.root)
+        if branch == "HEAD":
+            return head
+        try:
+            return merge_base(self.root, branch, head)
+        except GitError:
+            return head
 
     def base_file(self, commit: str | None, path: str, parse_limit: int) -> BaseFile:
         """``path`` at ``commit`` (absent: source None), parsed once per (commit, path) when
