@@ -15,7 +15,7 @@ from core.diff.git import default_base, has_commits
 from core.errors import ArgusError, ConfigError, GitError
 from core.predict.findings import Review, RiskLevel
 from core.predict.review import Sources
-from core.store.sqlite import SQLiteStore, default_store_path
+from core.store.sqlite import SQLiteStore, locate_store
 
 
 def _read_diff(argument: str) -> ChangeSet:
@@ -145,7 +145,7 @@ def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
     from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
-    with SQLiteStore.open(default_store_path(repo)) as store:
+    with SQLiteStore.open(locate_store(repo)) as store:
         report = learn(store, repo, load_model())
     auc_shipped = report.auc_shipped
     auc_adapted = report.auc_adapted
@@ -193,7 +193,7 @@ def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     count = 0
     try:
         with (
-            SQLiteStore.open(default_store_path(repo)) as store,
+            SQLiteStore.open(locate_store(repo)) as store,
             partial.open("w", encoding="utf-8") as handle,
         ):
             for row in score_history(store, repo, load_model()):

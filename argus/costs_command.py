@@ -32,13 +32,13 @@ def add_commands(commands: Any) -> None:
 
 def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print the month's cost summary."""
-    from argus.serve import pattern_store_path
     from core.router.ledger import costs_summary
+    from core.store.sqlite import locate_store
 
     month = arguments.month or time.strftime("%Y-%m", time.gmtime())
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ConfigError(f"--month {month!r}: expected YYYY-MM, e.g. 2026-11")
-    with SQLiteStore.open(pattern_store_path(cwd=Path(arguments.repo))) as store:
+    with SQLiteStore.open(locate_store(Path(arguments.repo))) as store:
         summary = costs_summary(store, month, arguments.tenant)
     if arguments.format == "json":
         stdout.write(json.dumps(summary, indent=2) + "\n")

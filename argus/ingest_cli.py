@@ -1,6 +1,6 @@
 """``argus ingest``, ``argus patterns ...``, ``argus projects ...`` and ``argus serve``.
 
-Each handler reads its input, opens the pattern library (see ``argus.serve.pattern_store_path``),
+Each handler reads its input, opens the pattern library (see ``core.store.sqlite.locate_store``),
 calls the PatternService, prints text or JSON and closes the library. Input is parsed before
 the library is opened, so bad input leaves it untouched.
 """
@@ -192,10 +192,10 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _library() -> Iterator[PatternService]:
-    from argus.serve import pattern_store_path
     from core.patterns.service import open_service
+    from core.store.sqlite import locate_store
 
-    service = open_service(pattern_store_path())
+    service = open_service(locate_store())
     try:
         yield service
     finally:
@@ -568,10 +568,10 @@ def _read_rows(argument: str) -> list[dict[str, Any]]:
 
 def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects add NAME``: a new project; prints its DSN."""
-    from argus.serve import pattern_store_path
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         project = keys.add(arguments.name, arguments.tenant)
     finally:
@@ -593,10 +593,10 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects list``: every ingestion project with its DSN (and link)."""
-    from argus.serve import pattern_store_path
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         projects = keys.projects()
         links = keys.links()
@@ -623,8 +623,8 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
-    from argus.serve import pattern_store_path
     from core.diff.git import find_repo_root
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
     repo = Path(arguments.repo).expanduser()
@@ -632,7 +632,7 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise ConfigError(f"--repo {arguments.repo}: no such directory")
     # The root of the clone, absolute: the server may run from another directory.
     root = find_repo_root(repo.resolve())
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         link = keys.link(
             arguments.name,
@@ -659,10 +659,10 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects unlink NAME``: no more regression tests for the project's errors."""
-    from argus.serve import pattern_store_path
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         removed = keys.unlink(arguments.name)
     finally:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.diff.git import find_repo_root
-from core.errors import ConfigError, GitError
-from core.store.sqlite import STORE_FILENAME, default_store_path
+from core.errors import ConfigError
+from core.store.sqlite import locate_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,22 +27,6 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-
-
-def pattern_store_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
-    """Where the pattern library lives.
-
-    ``$ARGUS_HOME/argus.db`` when ARGUS_HOME is set, else ``.argus/argus.db`` in the git
-    repository containing ``cwd`` (as ``argus review``), else ``~/.argus/argus.db``.
-    """
-    env = dict(os.environ if environ is None else environ)
-    if env.get("ARGUS_HOME"):
-        return default_store_path(None, env)
-    try:
-        repo = find_repo_root(cwd or Path.cwd())
-    except GitError:
-        return Path.home() / ".argus" / STORE_FILENAME
-    return default_store_path(repo, env)
 
 
 @dataclass(frozen=True)
@@ -82,7 +65,7 @@ def serve_settings(
     secret = env.get("ARGUS_SENTRY_CLIENT_SECRET") or None
     # IngestSettings checks the values themselves (limit too small, blank secret).
     IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
-    return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret)
+    return ServeSettings(host, port, locate_store(cwd, env), limit, secret)
 
 
 class ConfinedService:

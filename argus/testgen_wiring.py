@@ -72,13 +72,12 @@ def review_with_tests(
     tenant: str = "local",
 ) -> Review:
     """``review`` with validated tests for its riskiest functions (written to ``write_dir``)."""
-    from argus.serve import pattern_store_path
-    from core.store.sqlite import SQLiteStore
+    from core.store.sqlite import SQLiteStore, locate_store
     from core.testgen.service import GenerationLog, generate_for_review
 
     tier = parse_tier(max_tier)
     log = GenerationLog()
-    with SQLiteStore.open(pattern_store_path(cwd=repo)) as store:
+    with SQLiteStore.open(locate_store(repo)) as store:
         router = build_router(store)
         tests = generate_for_review(
             review,
@@ -183,10 +182,9 @@ def regression_test_cli(
     tenant: str,
 ) -> RegressionOutcome:
     """``argus ingest --generate-test``: generate or reuse, write, and describe the test."""
-    from argus.serve import pattern_store_path
-    from core.store.sqlite import SQLiteStore
+    from core.store.sqlite import SQLiteStore, locate_store
 
-    with SQLiteStore.open(pattern_store_path()) as store:
+    with SQLiteStore.open(locate_store()) as store:
         document = regression_test_for(
             event,
             pattern,

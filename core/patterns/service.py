@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
-
 from core.errors import ConfigError, StoreError
 from core.patterns.embed import (
     DEFAULT_SIMILARITY_THRESHOLD,
@@ -31,6 +29,7 @@ from core.patterns.embed import (
 )
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent
+from core.patterns.event_codec import event_to_json
 from core.patterns.formats import parse_error
 from core.patterns.normalise import Signature, mask_message, signature_of
 from core.patterns.records import IngestResult, Location, Pattern, PatternTest
@@ -590,49 +589,6 @@ class PatternService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def event_to_json(event: ErrorEvent) -> str:
-    """The scrubbed event as kept in the store (compact JSON, UTF-8 unescaped).
-
-    Encoded by orjson (~3 µs where ``json.dumps`` took ~25 for a typical event, once per
-    occurrence on the ingestion path); ``json`` takes what orjson refuses (integers past 64
-    bits in a frame's variables).
-    """
-    document = _event_document(event)
-    try:
-        return orjson.dumps(document, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME).decode(
-            "utf-8"
-        )
-    except TypeError:
-        return json.dumps(document, separators=(",", ":"), default=str, ensure_ascii=False)
-
-
-def _event_document(event: ErrorEvent) -> dict[str, object]:
-    return {
-        "type": event.exception_type,
-        "message": event.message,
-        "platform": event.platform,
-        "format": event.source_format,
-        "release": event.release,
-        "environment": event.environment,
-        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
-        "id": event.raw_id,
-        "cause": event.cause,
-        "frames_omitted": event.frames_omitted,
-        "frames": [
-            {
-                "function": frame.function,
-                "file": frame.path,
-                "line": frame.lineno,
-                "in_app": frame.in_app,
-                "code": frame.context_line,
-                "vars": dict(frame.vars) if frame.vars else None,
-            }
-            for frame in event.frames
-        ],
-        "tags": dict(event.extra) if event.extra else None,
-    }
 
 
 def _shared_pattern(row: Mapping[str, Any]) -> Pattern:

@@ -371,7 +371,7 @@ def test_the_kept_event_is_compact_utf8_json_even_with_values_orjson_refuses() -
         "3": "int key",
     }
     plain = json.loads(event_to_json(_event("f")))
-    assert plain["type"] == "ValueError" and plain["frames"][1]["line"] == 12
+    assert plain["exception_type"] == "ValueError" and plain["frames"][1]["lineno"] == 12
 
 
 def test_the_kept_event_renders_unusual_values_alike_whichever_encoder_ran() -> None:
