@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from core.errors import ArgusError
+from lsp_server.errors import CommandError
 
 if TYPE_CHECKING:
     from core.lang.symbols import Symbol
@@ -30,8 +31,6 @@ Report = Callable[[str], None]
 
 
 def _fail(message: str) -> Exception:
-    from lsp_server.server import CommandError
-
     return CommandError(message)
 
 

@@ -346,7 +346,7 @@ class ReviewService:
 
     def _attach_cache(self, store: SQLiteStore) -> None:
         if self._cache is not None:
-            from core.store.analysis_cache import SQLiteAnalysisCache
+            from core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
 
             self._cache.attach(SQLiteAnalysisCache(store))
 
