@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--write-tests",
         metavar="DIR",
-        help="with --generate-tests: write the tests under DIR at their repository paths",
+        help="with --generate-tests: write the tests into DIR",
     )
     review.add_argument(
         "--max-tier",

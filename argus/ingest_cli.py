@@ -58,7 +58,7 @@ def add_commands(subparsers: Any) -> None:
         help="also write a regression test that fails where the error happened (needs --repo)",
     )
     ingest.add_argument("--repo", metavar="PATH", help="the repository the error came from")
-    ingest.add_argument("--write-tests", metavar="DIR", help="write the validated test under DIR")
+    ingest.add_argument("--write-tests", metavar="DIR", help="write the validated test into DIR")
     ingest.add_argument(
         "--fix", metavar="COMMIT", help="the commit that fixes the error: the test must pass there"
     )

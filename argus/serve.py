@@ -7,7 +7,9 @@ what to fix; the app below receives plain typed values.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -228,7 +230,9 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     settings = serve_settings(arguments.host, arguments.port)
     github = github_app_settings()  # validated before anything starts
-    with ingest_app(settings) as ingestion:
+    # Bound before anything says it is serving; uvicorn serves on this very socket.
+    listening = listen(settings.host, settings.port)
+    with listening, ingest_app(settings) as ingestion:
         webhooks = (
             "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
         )
@@ -265,5 +269,30 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             access_log=arguments.log_level == "debug",
         )
         tune_for_serving()
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``; ConfigError saying so when the port is taken
+    or the address cannot be used."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({error})") from None
+    listening = socket.socket(family, kind, protocol)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is taken by another program: stop it, or choose "
+                "another with --port"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    listening.set_inheritable(True)
+    return listening
