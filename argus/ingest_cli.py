@@ -115,9 +115,21 @@ def add_commands(subparsers: Any) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--tenant", help="tenant its errors are filed under (default: NAME)")
     project_list = project_commands.add_parser("list", help="every project with its DSN")
+    add.add_argument(
+        "--host", default="127.0.0.1", help="host of argus serve in the DSN (default 127.0.0.1)"
+    )
+    add.add_argument(
+        "--port", type=int, default=8000, help="port of argus serve in the DSN (default 8000)"
+    )
+    project_list.add_argument(
+        "--host", help="host in the printed DSNs (default: the one each project was added with)"
+    )
+    project_list.add_argument(
+        "--port",
+        type=int,
+        help="port in the printed DSNs (default: the one each project was added with)",
+    )
     for parser in (add, project_list):
-        parser.add_argument("--host", default="127.0.0.1", help="host in the printed DSN")
-        parser.add_argument("--port", type=int, default=8000, help="port in the printed DSN")
         _add_format(parser)
     add.set_defaults(handler=_lazy(__name__, "run_projects_add"))
     project_list.set_defaults(handler=_lazy(__name__, "run_projects_list"))
@@ -573,10 +585,12 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     keys = SQLiteProjectKeys(locate_store())
     try:
-        project = keys.add(arguments.name, arguments.tenant)
+        project = keys.add(
+            arguments.name, arguments.tenant, host=arguments.host, port=arguments.port
+        )
     finally:
         keys.close()
-    dsn = project.dsn(arguments.host, arguments.port)
+    dsn = project.dsn()
     if arguments.format == "json":
         _print_json(_project_dict(project, dsn), stdout)
         return 0
