@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from core.patterns.service import PatternService
 
 DEFAULT_TENANT = "local"
+# `patterns search` hides matches below this cosine similarity: unrelated errors score near 0.
+MIN_SEARCH_SIMILARITY = 0.3
 
 STORE_NOTE = (
     "the pattern library is $ARGUS_HOME/argus.db, else .argus/argus.db in the git repository "
@@ -87,6 +89,13 @@ def add_commands(subparsers: Any) -> None:
     search = commands.add_parser("search", help="the patterns nearest to an error text")
     search.add_argument("text", metavar="TEXT|-", help="error text (any ingest format) or -")
     search.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    search.add_argument(
+        "--min-similarity",
+        type=float,
+        default=MIN_SEARCH_SIMILARITY,
+        metavar="S",
+        help=f"hide matches less similar than S, from -1 to 1 (default {MIN_SEARCH_SIMILARITY})",
+    )
     stats = commands.add_parser("stats", help="figures on the library")
     export = commands.add_parser("export", help="write the library as JSON lines")
     export.add_argument("--out", "-o", metavar="FILE", help="write to FILE (default: stdout)")
@@ -461,17 +470,28 @@ def run_patterns_search(arguments: argparse.Namespace, stdout: TextIO) -> int:
         text = arguments.text
     if not text.strip():
         raise ConfigError("nothing to search for: give an error text")
+    if not -1.0 <= arguments.min_similarity <= 1.0:
+        raise ConfigError(f"--min-similarity {arguments.min_similarity}: give a value from -1 to 1")
     with _library() as service:
-        found = service.search(text, tenant, k=arguments.k)
+        nearest = service.search(text, tenant, k=arguments.k)
+    found = [(pattern, score) for pattern, score in nearest if score >= arguments.min_similarity]
+    hidden = len(nearest) - len(found)
     if arguments.format == "json":
         results = [
             {"similarity": round(score, 4), "pattern": pattern.to_dict()}
             for pattern, score in found
         ]
-        _print_json({"tenant": tenant, "results": results}, stdout)
+        _print_json({"tenant": tenant, "results": results, "hidden": hidden}, stdout)
+        return 0
+    if not nearest:
+        print(f"No patterns for tenant {tenant} yet.", file=stdout)
         return 0
     if not found:
-        print(f"No patterns for tenant {tenant} yet.", file=stdout)
+        print(
+            f"No pattern of tenant {tenant} is similar (all {hidden} below "
+            f"{arguments.min_similarity}; --min-similarity -1 shows them).",
+            file=stdout,
+        )
         return 0
     for pattern, score in found:
         shared = " [shared]" if pattern.shared else ""
@@ -518,10 +538,11 @@ def run_patterns_export(arguments: argparse.Namespace, stdout: TextIO) -> int:
         except OSError as error:
             partial.unlink(missing_ok=True)
             raise ConfigError(f"--out {arguments.out}: cannot write: {error}") from error
+    patterns = count - 1  # the first line is the header
     if arguments.format == "json":
-        _print_json({"tenant": tenant, "exported": count, "out": str(target)}, stdout)
+        _print_json({"tenant": tenant, "exported": patterns, "out": str(target)}, stdout)
     else:
-        print(f"Exported {count} rows of tenant {tenant} to {target}", file=stdout)
+        print(f"Exported {patterns} patterns of tenant {tenant} to {target}", file=stdout)
     return 0
 
 
@@ -539,13 +560,15 @@ def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
         )
     patterns = len(rows) - 1
     with _library() as service:
-        created = service.import_rows(tenant, rows)
+        counts = service.import_counted(tenant, rows)
     if arguments.format == "json":
-        _print_json({"tenant": tenant, "patterns": patterns, "new": created}, stdout)
+        document = {"tenant": tenant, "patterns": patterns, **counts._asdict()}
+        _print_json(document, stdout)
     else:
         print(
-            f"Imported {patterns} patterns into tenant {tenant} ({created} new, "
-            f"{patterns - created} merged into known ones)",
+            f"Imported {patterns} patterns into tenant {tenant}: {counts.new} new, "
+            f"{counts.merged} merged into known ones, {counts.skipped} skipped (imported "
+            "before)",
             file=stdout,
         )
     return 0

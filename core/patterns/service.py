@@ -528,11 +528,16 @@ class PatternService:
         yield from rows
 
     def import_rows(self, tenant: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Merge exported rows into the tenant's library (a known hash adds its counts);
-        returns how many patterns were new. A header of another format or version is an error.
+        """Merge exported rows into the tenant's library (a known hash adds its counts; a row
+        imported before is skipped); returns how many patterns were new. A header of another
+        format or version is an error.
         """
+        return self.import_counted(tenant, rows).new
+
+    def import_counted(self, tenant: str, rows: Iterable[Mapping[str, Any]]) -> ImportCounts:
+        """:meth:`import_rows`, counting new, merged and skipped (imported before) rows."""
         tenant = _checked_tenant(tenant)
-        created = 0
+        created = merged = skipped = 0
         with self._lock:
             for number, row in enumerate(rows, start=1):
                 if not isinstance(row, Mapping):
@@ -544,10 +549,15 @@ class PatternService:
                             f"{row.get('version')!r} is not {EXPORT_FORMAT} {EXPORT_VERSION}"
                         )
                     continue
-                if self.store.import_pattern(tenant, row):
+                outcome = self.store.import_pattern(tenant, row)
+                if outcome is None:
+                    skipped += 1
+                elif outcome:
                     created += 1
+                else:
+                    merged += 1
             self._index_imported(tenant)
-        return created
+        return ImportCounts(created, merged, skipped)
 
     def _index_imported(self, tenant: str) -> None:
         if isinstance(self.index, CatchUpIndex):
@@ -589,6 +599,15 @@ class PatternService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ImportCounts(NamedTuple):
+    """What an import did: patterns created, merged into known ones, and rows skipped because
+    they were imported before."""
+
+    new: int
+    merged: int
+    skipped: int
 
 
 def _shared_pattern(row: Mapping[str, Any]) -> Pattern:
