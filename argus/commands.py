@@ -109,6 +109,11 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
             target.close()
     changed = review.files_changed > 0
     if arguments.fail_on and changed and review.level.rank >= RiskLevel(arguments.fail_on).rank:
+        print(
+            f"argus: the change's risk is {review.level.value} ({review.probability:.0%}), at or "
+            f"above --fail-on {arguments.fail_on}: exit code 1",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -184,7 +184,8 @@ def add_commands(subparsers: Any) -> None:
             "ARGUS_INGEST_MAX_BYTES (body limit, default 4 MiB), ARGUS_SENTRY_CLIENT_SECRET "
             "(verifies Sentry integration webhooks). Errors of projects linked to their code "
             "('argus projects link') get regression tests, generated in the background. "
-            + STORE_NOTE
+            + STORE_NOTE[0].upper()
+            + STORE_NOTE[1:]
             + "."
         ),
     )
