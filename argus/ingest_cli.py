@@ -428,7 +428,11 @@ def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
             f"no pattern {arguments.pattern_id!r} for tenant {tenant} ('argus patterns list')"
         )
     if arguments.format == "json":
-        _print_json(pattern.to_dict(), stdout)
+        document = pattern.to_dict()
+        # The stored tests' code too: `show` is where a user reads a regression test.
+        for shown, test in zip(document["tests"], pattern.tests, strict=True):
+            shown["code"] = test.code
+        _print_json(document, stdout)
         return 0
     lines = [
         f"{pattern.id}: {pattern.title}",
@@ -449,11 +453,13 @@ def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
             lines.append(f"  {label:<12} {shown}")
     if pattern.tests:
         lines.append("  tests")
-        lines += [
-            f"    {test.test_id} ({test.framework}; success {test.success_rate:.0%}, "
-            f"reused {test.reuse_count})"
-            for test in pattern.tests
-        ]
+        for test in pattern.tests:
+            lines.append(
+                f"    {test.test_id} ({test.framework}; success {test.success_rate:.0%}, "
+                f"reused {test.reuse_count})"
+            )
+            if test.code:
+                lines += ["      " + line for line in test.code.rstrip("\n").split("\n")]
     if pattern.aliases:
         lines.append(f"  also hashes  {', '.join(pattern.aliases)}")
     print("\n".join(lines), file=stdout)
