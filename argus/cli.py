@@ -146,7 +146,10 @@ class RawHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
 
 def _use_house_style(parser: argparse.ArgumentParser) -> None:
     """Give ``parser`` and every sub-command's parser the house help formatter."""
-    raw = issubclass(parser.formatter_class, argparse.RawDescriptionHelpFormatter)
+    formatter = parser.formatter_class
+    raw = isinstance(formatter, type) and issubclass(
+        formatter, argparse.RawDescriptionHelpFormatter
+    )
     parser.formatter_class = RawHelpFormatter if raw else HelpFormatter
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -122,20 +122,23 @@ def _with_generated_tests(
     review: Review, arguments: argparse.Namespace, changeset: ChangeSet
 ) -> Review:
     """The review with validated tests (argus/testgen_wiring.py does the work)."""
+    from argus.progress import stages
     from argus.testgen_wiring import review_with_tests
     from core.testgen.service import changed_lines_of
 
     if arguments.diff:
         raise ConfigError("--generate-tests needs a repository to run tests in, not --diff")
     repo = find_repo_root(arguments.repo)
-    return review_with_tests(
-        review,
-        repo,
-        changeset.head,
-        changed_lines_of(changeset.files),
-        max_tier=arguments.max_tier,
-        write_dir=arguments.write_tests,
-    )
+    with stages("review") as stage:
+        stage("generating tests for the riskiest functions, each run in a sandbox")
+        return review_with_tests(
+            review,
+            repo,
+            changeset.head,
+            changed_lines_of(changeset.files),
+            max_tier=arguments.max_tier,
+            write_dir=arguments.write_tests,
+        )
 
 
 def _terminal_width(stream: TextIO) -> int:
@@ -146,12 +149,13 @@ def _terminal_width(stream: TextIO) -> int:
 
 def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus learn``: label history with SZZ and fit this repository's adaptation."""
+    from argus.progress import stages
     from core.predict.adapt import learn
     from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
-    with SQLiteStore.open(locate_store(repo)) as store:
-        report = learn(store, repo, load_model())
+    with SQLiteStore.open(locate_store(repo)) as store, stages("learn") as stage:
+        report = learn(store, repo, load_model(), on_stage=stage)
     auc_shipped = report.auc_shipped
     auc_adapted = report.auc_adapted
     document = {
@@ -189,6 +193,7 @@ def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus predict history``: one JSON line per non-merge commit, scored time-aware."""
+    from argus.progress import counter
     from core.predict.backtest import score_history
     from core.predict.model import load_model
 
@@ -200,10 +205,12 @@ def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
         with (
             SQLiteStore.open(locate_store(repo)) as store,
             partial.open("w", encoding="utf-8") as handle,
+            counter("predict history", "commits scored") as advance,
         ):
             for row in score_history(store, repo, load_model()):
                 handle.write(json.dumps(row, sort_keys=False) + "\n")
                 count += 1
+                advance(1)
     except (ArgusError, OSError):
         partial.unlink(missing_ok=True)
         raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -565,9 +565,11 @@ def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
             f"{arguments.file} does not start with the header line of an "
             f'\'argus patterns export\' ({{"format": "{EXPORT_FORMAT}", ...}})'
         )
+    from argus.progress import counter
+
     patterns = len(rows) - 1
-    with _library() as service:
-        counts = service.import_counted(tenant, rows)
+    with _library() as service, counter("patterns import", "patterns", patterns) as advance:
+        counts = service.import_counted(tenant, _counted(rows, advance))
     if arguments.format == "json":
         document = {"tenant": tenant, "patterns": patterns, **counts._asdict()}
         _print_json(document, stdout)
@@ -579,6 +581,16 @@ def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
             file=stdout,
         )
     return 0
+
+
+def _counted(
+    rows: list[dict[str, Any]], advance: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    """The rows, advancing the progress past each pattern row as it is taken."""
+    for row in rows:
+        yield row
+        if "format" not in row:
+            advance(1)
 
 
 def _read_rows(argument: str) -> list[dict[str, Any]]:
