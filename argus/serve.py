@@ -183,13 +183,12 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
 def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
     """The GitHub App's settings when it is configured (ARGUS_GITHUB_APP_ID in the environment
     or ``.env``), else None; a configured App with a missing or bad value stops start-up."""
-    from github_app.settings import load_settings, read_dotenv
+    from github_app.settings import app_configured, load_settings
 
-    env = dict(read_dotenv(Path(".env")))
-    env.update(os.environ if environ is None else environ)
-    if not env.get("ARGUS_GITHUB_APP_ID"):
+    dotenv = Path(".env")
+    if not app_configured(environ, dotenv):
         return None
-    return load_settings(env, dotenv=None)
+    return load_settings(environ, dotenv=dotenv)
 
 
 def _github_app(github: Any) -> Any:
