@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
 	$(BIN)/mypy lsp_server ingest_server github_app argus
+	$(BIN)/lint-imports
 
 # The official SARIF validator (a self-contained binary from npm) checks our SARIF in the tests.
 SARIF_TOOL := tools/sarif/node_modules/@microsoft/sarif-multitool/package.json

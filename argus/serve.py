@@ -7,7 +7,9 @@ what to fix; the app below receives plain typed values.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.diff.git import find_repo_root
-from core.errors import ConfigError, GitError
-from core.store.sqlite import STORE_FILENAME, default_store_path
+from core.errors import ConfigError
+from core.store.sqlite import locate_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,22 +29,6 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-
-
-def pattern_store_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
-    """Where the pattern library lives.
-
-    ``$ARGUS_HOME/argus.db`` when ARGUS_HOME is set, else ``.argus/argus.db`` in the git
-    repository containing ``cwd`` (as ``argus review``), else ``~/.argus/argus.db``.
-    """
-    env = dict(os.environ if environ is None else environ)
-    if env.get("ARGUS_HOME"):
-        return default_store_path(None, env)
-    try:
-        repo = find_repo_root(cwd or Path.cwd())
-    except GitError:
-        return Path.home() / ".argus" / STORE_FILENAME
-    return default_store_path(repo, env)
 
 
 @dataclass(frozen=True)
@@ -82,7 +67,7 @@ def serve_settings(
     secret = env.get("ARGUS_SENTRY_CLIENT_SECRET") or None
     # IngestSettings checks the values themselves (limit too small, blank secret).
     IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
-    return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret)
+    return ServeSettings(host, port, locate_store(cwd, env), limit, secret)
 
 
 class ConfinedService:
@@ -198,13 +183,12 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
 def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
     """The GitHub App's settings when it is configured (ARGUS_GITHUB_APP_ID in the environment
     or ``.env``), else None; a configured App with a missing or bad value stops start-up."""
-    from github_app.settings import load_settings, read_dotenv
+    from github_app.settings import app_configured, load_settings
 
-    env = dict(read_dotenv(Path(".env")))
-    env.update(os.environ if environ is None else environ)
-    if not env.get("ARGUS_GITHUB_APP_ID"):
+    dotenv = Path(".env")
+    if not app_configured(environ, dotenv):
         return None
-    return load_settings(env, dotenv=None)
+    return load_settings(environ, dotenv=dotenv)
 
 
 def _github_app(github: Any) -> Any:
@@ -245,7 +229,9 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     settings = serve_settings(arguments.host, arguments.port)
     github = github_app_settings()  # validated before anything starts
-    with ingest_app(settings) as ingestion:
+    # Bound before anything says it is serving; uvicorn serves on this very socket.
+    listening = listen(settings.host, settings.port)
+    with listening, ingest_app(settings) as ingestion:
         webhooks = (
             "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
         )
@@ -282,5 +268,30 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             access_log=arguments.log_level == "debug",
         )
         tune_for_serving()
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``; ConfigError saying so when the port is taken
+    or the address cannot be used."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({error})") from None
+    listening = socket.socket(family, kind, protocol)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is taken by another program: stop it, or choose "
+                "another with --port"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    listening.set_inheritable(True)
+    return listening
