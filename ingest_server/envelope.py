@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
 from ingest_server.errors import Rejected
 
 INGESTED_TYPES = frozenset({"event"})
@@ -133,7 +134,11 @@ def parse_envelope(data: bytes) -> Envelope:
 
 def _json_object(line: bytes, what: str) -> dict[str, object]:
     try:
-        value = json.loads(line.decode("utf-8"))
+        value = loads_bounded(line.decode("utf-8"))
+    except JsonTooDeep:
+        raise Rejected(
+            400, "json_too_deep", f"the {what} nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except UnicodeDecodeError:
         raise Rejected(400, "invalid_utf8", f"the {what} is not valid UTF-8") from None
     except json.JSONDecodeError as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from core.input_limits import JsonTooDeep, loads_bounded
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.formats.document import Document
@@ -99,11 +100,13 @@ class SentryEnvelopeFormat:
         for item_type, payload in _envelope_items(document.text.lstrip()):
             if item_type == "event":
                 try:
-                    value = json.loads(payload)
+                    value = loads_bounded(payload)
                 except json.JSONDecodeError as error:
                     raise IngestError(
                         f"Sentry envelope event item is not JSON: {error.msg}"
                     ) from None
+                except JsonTooDeep as error:
+                    raise IngestError(f"Sentry envelope event item is {error}") from None
                 if not isinstance(value, dict):
                     raise IngestError("Sentry envelope event item is not a JSON object")
                 return parse_sentry_payload(value, self.name)
@@ -117,9 +120,11 @@ def _envelope_items(text: str) -> list[tuple[str, str]]:
     while body.strip():
         header_line, _, body = body.partition("\n")
         try:
-            header = json.loads(header_line)
+            header = loads_bounded(header_line)
         except json.JSONDecodeError:
             raise IngestError("Sentry envelope item header is not JSON") from None
+        except JsonTooDeep as error:
+            raise IngestError(f"Sentry envelope item header is {error}") from None
         if not isinstance(header, dict):
             raise IngestError("Sentry envelope item header is not a JSON object")
         length = int_of(header, "length")
