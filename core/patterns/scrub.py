@@ -17,8 +17,20 @@ access key ids, GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and ``github
 tokens, Slack ``xox?-`` tokens, Stripe secret and restricted keys, Anthropic ``sk-ant-`` and
 OpenAI ``sk-`` keys, Google ``AIza`` keys, JWTs, PEM private key blocks, passwords in URLs,
 ``Authorization``/``Bearer`` values, and values after secret-looking words (``password=``,
-``token:``, ``api_key=``...). Personal data: e-mail addresses, IPv4 and IPv6 addresses, and
-card numbers that pass the Luhn check.
+``token:``, ``api_key=``...), every value of a ``Cookie``/``Set-Cookie`` header. Personal
+data: e-mail addresses, IPv4 and IPv6 addresses, US social security numbers, and card numbers
+that pass the Luhn check (as text or as an integer variable).
+
+**Linear time, whatever the input** (docs/security.md). Every field is cut to
+``SCAN_FACTOR`` times its stored length before any expression reads it, and no expression can
+backtrack more than a bounded amount per position: each one that starts with a repeated class
+is anchored by a look-behind to the start of its run and repeats possessively (``++``,
+Python 3.11), so a 20 KB ``a-a-a-…`` costs one pass, not 20,000. Fields are cut to their
+stored length only *after* scrubbing, and a cut never leaves half a token.
+
+**Every field** of an event is scrubbed: message, cause, exception type, release, environment,
+event id, every frame's function, module, paths, code line, variable names and values (nested
+ones too) and tag keys and values.
 """
 
 from __future__ import annotations
@@ -28,24 +40,30 @@ import functools
 import re
 from collections.abc import Mapping
 
+from core.input_limits import without_lone_surrogates
 from core.patterns.event import ErrorEvent, Frame
+from core.patterns.limits import FIELD_CHARS, SCAN_FACTOR, TRUNCATION_MARK, cut_text
 
 FILTERED = "[Filtered]"
 EMAIL = "[email]"
 IP_ADDRESS = "[ip]"
 CARD = "[card]"
+SSN = "[ssn]"
 MAX_DEPTH = 4
+MAX_ITEMS = 64  # entries kept of one nested container of a variable
 
 _SECRET_WORD = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth"
     r"|credentials?|private[_-]?key|session(?:[_-]?id)?|cookie|signature|client[_-]?secret"
 )
 _SECRET_NAME = re.compile(
-    rf"(?:{_SECRET_WORD}|csrf|xsrf|jwt|bearer|otp|ssn|cvv|card[_-]?number|dsn)",
+    rf"(?:{_SECRET_WORD}|csrf|xsrf|jwt|bearer|otp|ssn|cvv|card[_-]?number|dsn"
+    r"|(?<![a-z])sid(?![a-z]))",
     re.IGNORECASE,
 )
 _ALWAYS_SECRET_NAME = re.compile(r"pass|pwd|secret|private", re.IGNORECASE)
 _KEY_HINTS = re.compile(r"akia|asia|abia|acca|gh[pousr]_|github_pat|xox|[sr]k_|sk-|aiza|eyj")
+_SSN_HINT = re.compile(r"\d\d\d-\d\d-\d\d\d\d")
 _SECRET_HINTS = re.compile(r"pass|pwd|secret|token|key|auth|credential|session|cookie|signature")
 # Gates start with a literal character, which the regex engine scans for quickly.
 _IPV4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
@@ -55,30 +73,40 @@ _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 _PEM = re.compile(
     r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
 )
-_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@/]+(?=@)")
+_URL_PASSWORD = re.compile(
+    r"((?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s:/@]*+:)[^\s@/]++(?=@)"
+)
 _AUTHORIZATION = re.compile(
     r"(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n\"',;]+", re.IGNORECASE
 )
-_BEARER = re.compile(r"(\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+_BEARER = re.compile(r"(\b(?:bearer|basic|token)\s++)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+_COOKIE = re.compile(r"(\b(?:set-)?cookie[\"']?\s*+[:=]\s*+)([^\r\n\"]++)", re.IGNORECASE)
+_COOKIE_VALUE = re.compile(r"=[^;,\s]++")
 _KEYS = re.compile(
     r"""
-    \b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b
-    |\bgh[pousr]_[A-Za-z0-9]{36,255}\b
-    |\bgithub_pat_[A-Za-z0-9_]{22,255}\b
-    |\bxox[abposre]-[A-Za-z0-9-]{10,}
-    |\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b
-    |\bsk-ant-[A-Za-z0-9_-]{20,}
-    |\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}
-    |\bAIza[0-9A-Za-z_-]{35}
-    |\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*
+    (?<![A-Za-z0-9])(?:
+    (?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])
+    |gh[pousr]_[A-Za-z0-9]{36,255}+
+    |github_pat_[A-Za-z0-9_]{22,255}+
+    |xox[abposre]-[A-Za-z0-9-]{10,}+
+    |(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}+
+    |sk-ant-[A-Za-z0-9_-]{20,}+
+    |sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}+
+    |AIza[0-9A-Za-z_-]{35}
+    |eyJ[A-Za-z0-9_-]{4,}+\.eyJ[A-Za-z0-9_-]{4,}+\.[A-Za-z0-9_-]*+
+    )
     """,
     re.VERBOSE,
 )
 # name, separator, then a quoted value (spaces allowed) or a bare one.
+# The name starts where a run of name characters starts and takes all of it (possessive):
+# one attempt per run, so a long run without a separator is read once.
 _ASSIGNMENT = re.compile(
-    r"\b([\w-]+)([\"']?\s*[:=]\s*)(\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'|[^\s&\"',;<>]{4,})"
+    r"(?<![\w-])([\w-]++)([\"']?\s*+[:=]\s*+)"
+    r"(\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'|[^\s&\"',;<>]{4,}+)"
 )
-_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])")
 _IPV6 = re.compile(
@@ -99,6 +127,10 @@ def _assignment(match: re.Match[str]) -> str:
     if _ALWAYS_SECRET_NAME.search(name) or _looks_random(bare):
         return f"{name}{separator}{quote}{FILTERED}{quote}"
     return match.group()
+
+
+def _cookie(match: re.Match[str]) -> str:
+    return match.group(1) + _COOKIE_VALUE.sub(f"={FILTERED}", match.group(2))
 
 
 def _card(match: re.Match[str]) -> str:
@@ -130,7 +162,10 @@ def luhn_valid(candidate: str) -> bool:
 
 
 def scrub_text(text: str) -> str:
-    """Replace secrets and personal data in ``text`` with ``[Filtered]``/``[email]``/...."""
+    """Replace secrets and personal data in ``text`` with ``[Filtered]``/``[email]``/....
+
+    Linear in ``len(text)``; callers cap the text first (``scrub_event`` does).
+    """
     if len(text) < 6:
         return text
     lowered = text.lower()
@@ -140,6 +175,8 @@ def scrub_text(text: str) -> str:
         text = _IPV4.sub(IP_ADDRESS, text)
     if _IPV6_HINT.search(text):
         text = _IPV6.sub(IP_ADDRESS, text)
+    if len(text) >= 11 and "-" in text and _SSN_HINT.search(text):
+        text = _SSN.sub(SSN, text)
     if len(text) >= 13 and _DIGIT_RUN.search(text):
         text = _CARD.sub(_card, text)
     return text
@@ -156,6 +193,7 @@ def might_hold_secrets(text: str) -> bool:
         or _IPV4_HINT.search(text) is not None
         or _IPV6_HINT.search(text) is not None
         or _DIGIT_RUN.search(text) is not None
+        or _SSN_HINT.search(text) is not None
     )
 
 
@@ -210,6 +248,8 @@ def _scrub_secrets(text: str, lowered: str) -> str:
         text = _AUTHORIZATION.sub(rf"\g<1>{FILTERED}", text)
     if "bearer" in lowered or "basic" in lowered or "token" in lowered:
         text = _BEARER.sub(rf"\g<1>{FILTERED}", text)
+    if "cookie" in lowered:
+        text = _COOKIE.sub(_cookie, text)
     if _KEY_HINTS.search(lowered):
         text = _KEYS.sub(FILTERED, text)
     if ("=" in text or ":" in text) and _SECRET_HINTS.search(lowered):
@@ -226,11 +266,16 @@ def is_secret_name(name: str) -> bool:
 
 
 def scrub_value(value: object, depth: int = 0) -> object:
-    """Scrub a frame-local or extra value: text scrubbed, containers walked, secret keys cut."""
+    """Scrub a frame-local or extra value: text scrubbed, containers walked, secret keys cut.
+
+    An integer of 13 to 19 digits that passes the Luhn check is a card number (``[card]``).
+    """
     if isinstance(value, str):
         return scrub_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return CARD if 10**12 <= abs(value) < 10**19 and luhn_valid(str(abs(value))) else value
     if depth >= MAX_DEPTH:
-        return value if isinstance(value, int | float | bool) or value is None else FILTERED
+        return value if isinstance(value, float | bool) or value is None else FILTERED
     if isinstance(value, Mapping):
         return scrub_mapping(value, depth + 1)
     if isinstance(value, list | tuple):
@@ -239,19 +284,20 @@ def scrub_value(value: object, depth: int = 0) -> object:
 
 
 def scrub_mapping(mapping: Mapping[str, object], depth: int = 0) -> dict[str, object]:
-    """Scrub a name → value mapping: values under secret-looking names become ``[Filtered]``."""
+    """Scrub a name → value mapping: values under secret-looking names become ``[Filtered]``,
+    the names themselves are scrubbed like text."""
     return {
-        str(name): FILTERED if is_secret_name(str(name)) else scrub_value(value, depth)
+        scrub_text(str(name)): FILTERED if is_secret_name(str(name)) else scrub_value(value, depth)
         for name, value in mapping.items()
     }
 
 
 def scrub_frame(frame: Frame) -> Frame:
-    """A copy of ``frame`` with its paths, code line and local variables scrubbed."""
+    """A copy of ``frame`` with every text it carries scrubbed (and its variables)."""
     return Frame(
-        function=frame.function,
+        function=scrub_text(frame.function),
         filename=scrub_text(frame.filename),
-        module=frame.module,
+        module=scrub_text(frame.module) if frame.module else frame.module,
         abs_path=scrub_text(frame.abs_path) if frame.abs_path else frame.abs_path,
         lineno=frame.lineno,
         in_app=frame.in_app,
@@ -263,23 +309,174 @@ def scrub_frame(frame: Frame) -> Frame:
 def scrub_event(event: ErrorEvent) -> ErrorEvent:
     """A copy of ``event`` with secrets and personal data removed from every text it carries.
 
-    Frame-local variables under secret-looking names are always ``[Filtered]``; the texts
-    themselves are only rewritten when the event as a whole holds something to scrub.
+    Every field is first cut to ``SCAN_FACTOR`` times its stored length (and made encodable:
+    a lone surrogate is written as its escape), then scrubbed, then cut to its stored length
+    (``FIELD_CHARS``). Frame-local variables under secret-looking names are always
+    ``[Filtered]``; the texts themselves are only rewritten when the event as a whole holds
+    something to scrub.
     """
-    texts: list[str] = [event.message, event.cause or ""]
+    event = bound_event(event)
+    texts: list[str] = [
+        event.message,
+        event.cause or "",
+        event.exception_type,
+        event.release or "",
+        event.environment or "",
+        event.raw_id or "",
+    ]
+    texts.extend(event.extra)
     texts.extend(event.extra.values())
     for frame in event.frames:
-        texts.extend((frame.filename, frame.abs_path or "", frame.context_line or ""))
+        texts.extend(
+            (
+                frame.function,
+                frame.module or "",
+                frame.filename,
+                frame.abs_path or "",
+                frame.context_line or "",
+            )
+        )
         _collect_texts(frame.vars, texts, 0)
     if not might_hold_secrets("\n".join(texts)):
-        return _filter_secret_names(event)
+        return finish_scrubbed(_filter_secret_names(event))
+    return finish_scrubbed(
+        dataclasses.replace(
+            event,
+            exception_type=scrub_text(event.exception_type),
+            message=scrub_text(event.message),
+            cause=scrub_text(event.cause) if event.cause else event.cause,
+            release=scrub_text(event.release) if event.release else event.release,
+            environment=scrub_text(event.environment) if event.environment else event.environment,
+            raw_id=scrub_text(event.raw_id) if event.raw_id else event.raw_id,
+            frames=tuple(scrub_frame(frame) for frame in event.frames),
+            extra={
+                scrub_text(name): FILTERED if is_secret_name(name) else scrub_text(value)
+                for name, value in event.extra.items()
+            },
+        )
+    )
+
+
+def _scan(text: str, field: str) -> str:
+    return without_lone_surrogates(cut_text(text, FIELD_CHARS[field] * SCAN_FACTOR))
+
+
+def _scan_optional(text: str | None, field: str) -> str | None:
+    return _scan(text, field) if text else text
+
+
+def _bounded_value(value: object, depth: int) -> object:
+    """A variable's value cut for scanning: texts, containers' sizes and depth bounded."""
+    if isinstance(value, str):
+        return _scan(value, "var_value")
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if depth >= MAX_DEPTH:
+        return FILTERED
+    if isinstance(value, Mapping):
+        return {
+            _scan(str(name), "var_name"): _bounded_value(item, depth + 1)
+            for name, item in list(value.items())[:MAX_ITEMS]
+        }
+    if isinstance(value, list | tuple):
+        return [_bounded_value(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
+    return _scan(str(value), "var_value")
+
+
+def bound_event(event: ErrorEvent) -> ErrorEvent:
+    """``event`` with every field cut to what scrubbing reads, before any regex reads it.
+
+    Also writes each lone surrogate as its escape, so every field encodes as UTF-8.
+    """
+    frames = tuple(
+        Frame(
+            function=_scan(frame.function, "function"),
+            filename=_scan(frame.filename, "filename"),
+            module=_scan_optional(frame.module, "module"),
+            abs_path=_scan_optional(frame.abs_path, "abs_path"),
+            lineno=frame.lineno,
+            in_app=frame.in_app,
+            context_line=_scan_optional(frame.context_line, "context_line"),
+            vars={
+                _scan(str(name), "var_name"): _bounded_value(value, 0)
+                for name, value in list(frame.vars.items())[:MAX_ITEMS]
+            }
+            if frame.vars
+            else {},
+        )
+        for frame in event.frames
+    )
     return dataclasses.replace(
         event,
-        message=scrub_text(event.message),
-        cause=scrub_text(event.cause) if event.cause else event.cause,
-        frames=tuple(scrub_frame(frame) for frame in event.frames),
+        exception_type=_scan(event.exception_type, "exception_type"),
+        message=_scan(event.message, "message"),
+        cause=_scan_optional(event.cause, "cause"),
+        release=_scan_optional(event.release, "release"),
+        environment=_scan_optional(event.environment, "environment"),
+        raw_id=_scan_optional(event.raw_id, "raw_id"),
+        tenant=_scan_optional(event.tenant, "tag_value"),
+        platform=_scan(event.platform, "environment"),
+        source_format=_scan(event.source_format, "environment"),
+        frames=frames,
         extra={
-            name: FILTERED if is_secret_name(name) else scrub_text(value)
+            _scan(str(name), "tag_key"): _scan(str(value), "tag_value")
+            for name, value in list(event.extra.items())[:MAX_ITEMS]
+        },
+    )
+
+
+def _stored(text: str, field: str) -> str:
+    return cut_text(text, FIELD_CHARS[field])
+
+
+def _stored_value(value: object) -> object:
+    """A scrubbed variable's value as stored: text of at most ``var_value`` characters."""
+    if isinstance(value, str):
+        return _stored(value, "var_value")
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return _stored(str(value), "var_value")
+
+
+def finish_scrubbed(event: ErrorEvent) -> ErrorEvent:
+    """The scrubbed ``event`` with each field cut to its stored length (``FIELD_CHARS``)."""
+    message = cut_text(event.message, FIELD_CHARS["message"], TRUNCATION_MARK)
+    frames = tuple(
+        Frame(
+            function=_stored(frame.function, "function"),
+            filename=_stored(frame.filename, "filename"),
+            module=_stored(frame.module, "module") if frame.module else frame.module,
+            abs_path=_stored(frame.abs_path, "abs_path") if frame.abs_path else frame.abs_path,
+            lineno=frame.lineno,
+            in_app=frame.in_app,
+            context_line=(
+                _stored(frame.context_line, "context_line")
+                if frame.context_line
+                else frame.context_line
+            ),
+            vars={
+                _stored(name, "var_name"): _stored_value(value)
+                for name, value in frame.vars.items()
+            }
+            if frame.vars
+            else {},
+        )
+        for frame in event.frames
+    )
+    return dataclasses.replace(
+        event,
+        exception_type=_stored(event.exception_type, "exception_type"),
+        message=message,
+        message_truncated=event.message_truncated or message != event.message,
+        cause=_stored(event.cause, "cause") if event.cause else event.cause,
+        release=_stored(event.release, "release") if event.release else event.release,
+        environment=(
+            _stored(event.environment, "environment") if event.environment else event.environment
+        ),
+        raw_id=_stored(event.raw_id, "raw_id") if event.raw_id else event.raw_id,
+        frames=frames,
+        extra={
+            _stored(name, "tag_key"): _stored(value, "tag_value")
             for name, value in event.extra.items()
         },
     )
@@ -288,8 +485,12 @@ def scrub_event(event: ErrorEvent) -> ErrorEvent:
 def _collect_texts(value: object, into: list[str], depth: int) -> None:
     if isinstance(value, str):
         into.append(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if 10**12 <= abs(value) < 10**19:
+            into.append(str(value))
     elif depth < MAX_DEPTH and isinstance(value, Mapping):
-        for item in value.values():
+        for name, item in value.items():
+            into.append(str(name))
             _collect_texts(item, into, depth + 1)
     elif depth < MAX_DEPTH and isinstance(value, list | tuple):
         for item in value:

@@ -6,9 +6,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from core.patterns.event import ErrorEvent, Frame
-from core.patterns.limits import cap_frames, cap_message, is_library_path
+from core.patterns.limits import (
+    FIELD_CHARS,
+    SCAN_FACTOR,
+    cap_frames,
+    cut_text,
+    is_library_path,
+)
 
-MAX_VAR_CHARS = 512
+MAX_VAR_CHARS = FIELD_CHARS["var_value"]
+_MESSAGE_SCAN = FIELD_CHARS["message"] * SCAN_FACTOR
 
 
 def text_of(mapping: Mapping[str, object], key: str) -> str | None:
@@ -67,17 +74,15 @@ def timestamp_of(value: object) -> datetime | None:
 
 
 def frame_vars(value: object) -> dict[str, object]:
-    """Frame-local variables as name → value, long values cut to ``MAX_VAR_CHARS``."""
+    """Frame-local variables as name → value.
+
+    Values are kept whole here (nested ones as they are): scrubbing bounds them, scrubs them
+    and only then cuts them to ``MAX_VAR_CHARS`` (``core.patterns.scrub.scrub_event``), so a
+    cut never leaves part of a secret behind.
+    """
     if not isinstance(value, dict):
         return {}
-    result: dict[str, object] = {}
-    for name, item in value.items():
-        if isinstance(item, str) and len(item) > MAX_VAR_CHARS:
-            item = item[:MAX_VAR_CHARS] + "…"
-        elif isinstance(item, dict | list):
-            item = str(item)[:MAX_VAR_CHARS]
-        result[str(name)] = item
-    return result
+    return {str(name): item for name, item in value.items()}
 
 
 def in_app_default(path: str, given: bool | None) -> bool:
@@ -102,9 +107,14 @@ def finish_event(
     cause: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> ErrorEvent:
-    """Apply the frame and message caps and build the ErrorEvent."""
+    """Apply the frame cap and build the ErrorEvent.
+
+    The message is cut to what scrubbing reads (``SCAN_FACTOR`` times its stored length);
+    scrubbing cuts it to its stored length afterwards and sets ``message_truncated``.
+    """
     capped_frames, omitted = cap_frames(frames)
-    capped_message, truncated = cap_message(message)
+    capped_message = cut_text(message, _MESSAGE_SCAN)
+    truncated = capped_message != message
     return ErrorEvent(
         exception_type=exception_type.strip() or "Error",
         message=capped_message,

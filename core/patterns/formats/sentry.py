@@ -256,7 +256,8 @@ def _tags(payload: dict[str, object]) -> dict[str, str]:
                 pairs.append((tag[0], tag[1]))
             elif isinstance(tag, dict):
                 pairs.append((tag.get("key"), tag.get("value")))
-    return {str(key): str(value)[:200] for key, value in pairs[:50] if key is not None}
+    # Cut to their stored length only after scrubbing (scrub_event), never before.
+    return {str(key): str(value) for key, value in pairs[:50] if key is not None}
 
 
 def _parse_issue(issue: dict[str, object], source_format: str) -> ErrorEvent:
