@@ -39,6 +39,9 @@ FIELD_CHARS = {
 #: never see more (their time is linear in it), and whatever straddles the stored cut is
 #: scrubbed before the cut, so no prefix of a secret is left by truncation.
 SCAN_FACTOR = 2
+#: Characters of one event that scrubbing reads in all (its fields together, the error
+#: first, then frames innermost first); the rest is cut before any regex reads it.
+SCAN_BUDGET = 32 * 1024
 
 _TOKEN_CHARS = re.compile(r"[\w.+/=~%-]*")
 

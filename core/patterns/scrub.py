@@ -42,7 +42,13 @@ from collections.abc import Mapping
 
 from core.input_limits import without_lone_surrogates
 from core.patterns.event import ErrorEvent, Frame
-from core.patterns.limits import FIELD_CHARS, SCAN_FACTOR, TRUNCATION_MARK, cut_text
+from core.patterns.limits import (
+    FIELD_CHARS,
+    SCAN_BUDGET,
+    SCAN_FACTOR,
+    TRUNCATION_MARK,
+    cut_text,
+)
 
 FILTERED = "[Filtered]"
 EMAIL = "[email]"
@@ -101,9 +107,14 @@ _KEYS = re.compile(
 # name, separator, then a quoted value (spaces allowed) or a bare one.
 # The name starts where a run of name characters starts and takes all of it (possessive):
 # one attempt per run, so a long run without a separator is read once.
+# The name: a whole run of name characters (possessive, and starting where the run starts):
+# one attempt per run, none of it read twice: linear.
 _ASSIGNMENT = re.compile(
     r"(?<![\w-])([\w-]++)([\"']?\s*+[:=]\s*+)"
-    r"(\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'|[^\s&\"',;<>]{4,}+)"
+    # A value already scrubbed ("[Filtered]") is left alone. A bare value that is itself a
+    # name and a separator ("token: password: abc") is no value: the next attempt takes it.
+    r"(?![\"']?\[)"
+    r"(\"[^\"\n]{1,300}\"|'[^'\n]{1,300}'|(?![\w-]++[\"']?\s*+[:=])[^\s&\"',;<>]{4,}+)"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
@@ -120,7 +131,8 @@ def _assignment(match: re.Match[str]) -> str:
     name, separator, value = match.groups()
     quote = value[0] if value[0] in "\"'" else ""
     bare = value[1:-1] if quote else value
-    if not is_secret_name(name) or bare.startswith("["):
+    # A name longer than any real one is judged by its end (the part next to the separator).
+    if not is_secret_name(name[-64:]) or bare.startswith("["):
         return match.group()
     if bare.lower() in ("none", "null", "true", "false", "undefined", ""):
         return match.group()
@@ -357,71 +369,90 @@ def scrub_event(event: ErrorEvent) -> ErrorEvent:
     )
 
 
-def _scan(text: str, field: str) -> str:
-    return without_lone_surrogates(cut_text(text, FIELD_CHARS[field] * SCAN_FACTOR))
+class _Scan:
+    """Cuts an event's fields to what scrubbing reads: each field to ``SCAN_FACTOR`` times its
+    stored length, and all of them together to ``SCAN_BUDGET`` characters (fields are taken
+    in order of importance: the error itself, then frames innermost first)."""
 
+    def __init__(self, budget: int) -> None:
+        self.remaining = budget
 
-def _scan_optional(text: str | None, field: str) -> str | None:
-    return _scan(text, field) if text else text
+    def text(self, text: str, field: str) -> str:
+        limit = min(FIELD_CHARS[field] * SCAN_FACTOR, self.remaining)
+        cut = without_lone_surrogates(cut_text(text, limit) if limit > 0 else "")
+        self.remaining = max(0, self.remaining - len(cut))
+        return cut
 
+    def optional(self, text: str | None, field: str) -> str | None:
+        return self.text(text, field) if text else text
 
-def _bounded_value(value: object, depth: int) -> object:
-    """A variable's value cut for scanning: texts, containers' sizes and depth bounded."""
-    if isinstance(value, str):
-        return _scan(value, "var_value")
-    if isinstance(value, int | float | bool) or value is None:
-        return value
-    if depth >= MAX_DEPTH:
-        return FILTERED
-    if isinstance(value, Mapping):
-        return {
-            _scan(str(name), "var_name"): _bounded_value(item, depth + 1)
-            for name, item in list(value.items())[:MAX_ITEMS]
-        }
-    if isinstance(value, list | tuple):
-        return [_bounded_value(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
-    return _scan(str(value), "var_value")
+    def value(self, value: object, depth: int) -> object:
+        """A variable's value: texts, containers' sizes and depth bounded."""
+        if isinstance(value, str):
+            return self.text(value, "var_value")
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        if depth >= MAX_DEPTH:
+            return FILTERED
+        if isinstance(value, Mapping):
+            return {
+                self.text(str(name), "var_name"): self.value(item, depth + 1)
+                for name, item in list(value.items())[:MAX_ITEMS]
+            }
+        if isinstance(value, list | tuple):
+            return [self.value(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
+        return self.text(str(value), "var_value")
 
-
-def bound_event(event: ErrorEvent) -> ErrorEvent:
-    """``event`` with every field cut to what scrubbing reads, before any regex reads it.
-
-    Also writes each lone surrogate as its escape, so every field encodes as UTF-8.
-    """
-    frames = tuple(
-        Frame(
-            function=_scan(frame.function, "function"),
-            filename=_scan(frame.filename, "filename"),
-            module=_scan_optional(frame.module, "module"),
-            abs_path=_scan_optional(frame.abs_path, "abs_path"),
+    def frame(self, frame: Frame) -> Frame:
+        return Frame(
+            function=self.text(frame.function, "function"),
+            filename=self.text(frame.filename, "filename"),
+            module=self.optional(frame.module, "module"),
+            abs_path=self.optional(frame.abs_path, "abs_path"),
             lineno=frame.lineno,
             in_app=frame.in_app,
-            context_line=_scan_optional(frame.context_line, "context_line"),
+            context_line=self.optional(frame.context_line, "context_line"),
             vars={
-                _scan(str(name), "var_name"): _bounded_value(value, 0)
+                self.text(str(name), "var_name"): self.value(value, 0)
                 for name, value in list(frame.vars.items())[:MAX_ITEMS]
             }
             if frame.vars
             else {},
         )
-        for frame in event.frames
-    )
+
+
+def bound_event(event: ErrorEvent, budget: int = SCAN_BUDGET) -> ErrorEvent:
+    """``event`` with every field cut to what scrubbing reads, before any regex reads it.
+
+    Each field is cut to ``SCAN_FACTOR`` times its stored length and all of them together to
+    ``budget`` characters, which bounds the time any event can cost the scrubber. Also writes
+    each lone surrogate as its escape, so every field encodes as UTF-8.
+    """
+    scan = _Scan(budget)
+    exception_type = scan.text(event.exception_type, "exception_type")
+    message = scan.text(event.message, "message")
+    cause = scan.optional(event.cause, "cause")
+    release = scan.optional(event.release, "release")
+    environment = scan.optional(event.environment, "environment")
+    raw_id = scan.optional(event.raw_id, "raw_id")
+    extra = {
+        scan.text(str(name), "tag_key"): scan.text(str(value), "tag_value")
+        for name, value in list(event.extra.items())[:MAX_ITEMS]
+    }
+    frames = tuple(reversed([scan.frame(frame) for frame in reversed(event.frames)]))
     return dataclasses.replace(
         event,
-        exception_type=_scan(event.exception_type, "exception_type"),
-        message=_scan(event.message, "message"),
-        cause=_scan_optional(event.cause, "cause"),
-        release=_scan_optional(event.release, "release"),
-        environment=_scan_optional(event.environment, "environment"),
-        raw_id=_scan_optional(event.raw_id, "raw_id"),
-        tenant=_scan_optional(event.tenant, "tag_value"),
-        platform=_scan(event.platform, "environment"),
-        source_format=_scan(event.source_format, "environment"),
+        exception_type=exception_type,
+        message=message,
+        cause=cause,
+        release=release,
+        environment=environment,
+        raw_id=raw_id,
+        tenant=without_lone_surrogates(event.tenant) if event.tenant else event.tenant,
+        platform=without_lone_surrogates(cut_text(event.platform, 64)),
+        source_format=without_lone_surrogates(cut_text(event.source_format, 64)),
         frames=frames,
-        extra={
-            _scan(str(name), "tag_key"): _scan(str(value), "tag_value")
-            for name, value in list(event.extra.items())[:MAX_ITEMS]
-        },
+        extra=extra,
     )
 
 

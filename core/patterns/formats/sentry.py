@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from core.input_limits import JsonTooDeep, loads_bounded
 from core.patterns.errors import IngestError
@@ -31,6 +32,7 @@ from core.patterns.formats.fields import (
 )
 
 _EVENT_KEYS = ("exception", "entries", "event_id", "logentry", "sdk")
+_MODULE_PATH = re.compile(r"[A-Za-z_$][\w$/<>-]*+(?:[.:][A-Za-z_$][\w$/<>-]*+)*+")
 
 
 class SentryEventFormat:
@@ -165,7 +167,10 @@ def parse_sentry_payload(payload: dict[str, object], source_format: str) -> Erro
         exception_type = text_of(error, "type") or "Error"
         module = text_of(error, "module")
         if module and module not in ("builtins", "exceptions", "__main__"):
-            exception_type = f"{module}.{exception_type}"
+            # What is not a module path ("10.0.0.1", "token: x") is joined apart, so that
+            # whatever it holds is still seen whole by the scrubber.
+            joint = "." if _MODULE_PATH.fullmatch(module) else " "
+            exception_type = f"{module}{joint}{exception_type}"
         message = text_of(error, "value") or ""
     return finish_event(
         exception_type,
