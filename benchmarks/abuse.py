@@ -314,7 +314,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="argus-abuse-"))
     home = work / "home"
     home.mkdir()
-    env = {**os.environ, "ARGUS_HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1"}
+    # The checkout this script is in is the code under test, wherever Argus is installed.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "ARGUS_HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "PYTHONPATH": path}
     victim = json.loads(
         argus("projects", "add", "shop", "--tenant", "victim", "-f", "json", env=env)
     )
