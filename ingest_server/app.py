@@ -178,7 +178,10 @@ def create_ingest_router(
             try:
                 listener.filed(project_id, tenant, event, outcome)
             except Exception:  # noqa: BLE001 - stored already: a listener cannot undo that
-                _LOG.exception("after filing %s under %s", event.title, outcome.pattern.id)
+                # The pattern's title, scrubbed: the raw event may hold secrets.
+                _LOG.exception(
+                    "after filing %s under %s", outcome.pattern.title, outcome.pattern.id
+                )
 
     def file_one(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
         outcome = service.ingest(event, tenant)

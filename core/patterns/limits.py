@@ -90,7 +90,8 @@ def cut_text(text: str, limit: int, mark: str = "…") -> str:
     """``text`` cut to at most ``limit`` characters, ``mark`` included, when it is longer.
 
     The cut drops the word or token it falls in (never half a token: half a secret is a
-    secret) unless that token fills more than half of ``limit``, then adds ``mark``.
+    secret) unless that token is longer than half of ``limit`` and than 128 characters (no
+    credential is), then adds ``mark``.
     """
     if len(text) <= limit:
         return text
@@ -98,9 +99,9 @@ def cut_text(text: str, limit: int, mark: str = "…") -> str:
     if _TOKEN_CHARS.fullmatch(text, len(kept), len(kept) + 1):  # the cut is inside a token
         # Matched on the reversed text: anchored, so linear however long the token.
         tail = _TOKEN_CHARS.match(kept[::-1])
-        # A "token" longer than half the room is no credential (those are shorter): a
-        # message that is one long run of letters keeps its first part.
-        if tail is not None and tail.end() <= limit // 2:
+        # A "token" longer than half the room (and than 128) is no credential (those are
+        # shorter): a message that is one long run of letters keeps its first part.
+        if tail is not None and tail.end() <= max(limit // 2, 128):
             kept = kept[: len(kept) - tail.end()]
     return kept + mark
 

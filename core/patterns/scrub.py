@@ -90,13 +90,15 @@ _COOKIE = re.compile(r"(\b(?:set-)?cookie[\"']?\s*+[:=]\s*+)([^\r\n\"]++)", re.I
 _COOKIE_VALUE = re.compile(r"=[^;,\s]++")
 _KEYS = re.compile(
     r"""
-    (?<![A-Za-z0-9])(?:
-    (?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])
-    |gh[pousr]_[A-Za-z0-9]{36,255}+
+    # Prefixes distinctive enough to be found glued to a word ("Leakghp_..."):
+    gh[pousr]_[A-Za-z0-9]{36,255}+
     |github_pat_[A-Za-z0-9_]{22,255}+
     |xox[abposre]-[A-Za-z0-9-]{10,}+
     |(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}+
     |sk-ant-[A-Za-z0-9_-]{20,}+
+    # and the others only where a word starts:
+    |(?<![A-Za-z0-9])(?:
+    (?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])
     |sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}+
     |AIza[0-9A-Za-z_-]{35}
     |eyJ[A-Za-z0-9_-]{4,}+\.eyJ[A-Za-z0-9_-]{4,}+\.[A-Za-z0-9_-]*+
