@@ -183,7 +183,11 @@ class WebhookEndpoint:
             elif name == b"content-length":
                 declared = value.decode("latin-1").strip()
         limit = self.max_body_bytes
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and not declared.isdigit():
+            self.metrics.delivery(event or "unknown", "unreadable")
+            await _answer(send, *_error(400, "bad_content_length", "Content-Length is no number"))
+            return
+        if declared is not None and int(declared) > limit:
             self.metrics.delivery(event or "unknown", "too_large")
             await _answer(send, *_too_large(limit))
             return
