@@ -135,6 +135,10 @@ def _assignment(match: re.Match[str]) -> str:
     bare = value[1:-1] if quote else value
     # A name longer than any real one is judged by its end (the part next to the separator).
     if not is_secret_name(name[-64:]) or bare.startswith("["):
+        if quote and ("=" in bare or ":" in bare):
+            # A quoted value holds assignments of its own ("{'db': 'password=x'}"): at most
+            # 300 characters, each level shorter than the one before.
+            return f"{name}{separator}{quote}{_ASSIGNMENT.sub(_assignment, bare)}{quote}"
         return match.group()
     if bare.lower() in ("none", "null", "true", "false", "undefined", ""):
         return match.group()
@@ -160,18 +164,16 @@ def _looks_random(value: str) -> bool:
     return has_letter and has_other
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_SEPARATORS = str.maketrans("", "", " -")
+
+
 def luhn_valid(candidate: str) -> bool:
     """Tell whether the digits of ``candidate`` (13 to 19 of them) pass the Luhn check."""
-    digits = [int(character) for character in candidate if character.isdigit()]
-    if not 13 <= len(digits) <= 19:
+    digits = candidate.translate(_SEPARATORS) if not candidate.isdigit() else candidate
+    if not (13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
         return False
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        if position % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(digit)] for digit in digits[-2::-2])
     return total % 10 == 0
 
 
@@ -329,7 +331,8 @@ def scrub_event(event: ErrorEvent) -> ErrorEvent:
     ``[Filtered]``; the texts themselves are only rewritten when the event as a whole holds
     something to scrub.
     """
-    event = bound_event(event)
+    if not _fits(event, SCAN_FACTOR, SCAN_BUDGET):
+        event = bound_event(event)
     texts: list[str] = [
         event.message,
         event.cause or "",
@@ -374,7 +377,8 @@ def scrub_event(event: ErrorEvent) -> ErrorEvent:
 class _Scan:
     """Cuts an event's fields to what scrubbing reads: each field to ``SCAN_FACTOR`` times its
     stored length, and all of them together to ``SCAN_BUDGET`` characters (fields are taken
-    in order of importance: the error itself, then frames innermost first)."""
+    in order of importance: the error itself, then the frames' names and paths, code lines
+    and variables, each innermost first)."""
 
     def __init__(self, budget: int) -> None:
         self.remaining = budget
@@ -405,22 +409,46 @@ class _Scan:
             return [self.value(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
         return self.text(str(value), "var_value")
 
-    def frame(self, frame: Frame) -> Frame:
-        return Frame(
-            function=self.text(frame.function, "function"),
-            filename=self.text(frame.filename, "filename"),
-            module=self.optional(frame.module, "module"),
-            abs_path=self.optional(frame.abs_path, "abs_path"),
-            lineno=frame.lineno,
-            in_app=frame.in_app,
-            context_line=self.optional(frame.context_line, "context_line"),
-            vars={
+    def frames(self, frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
+        """Frames cut in three passes, each innermost first: what identifies a frame
+        (function, module, paths), then code lines, then variables; so a big frame's
+        variables never starve another frame's name."""
+        inner_first = list(reversed(frames))
+        names = [
+            (
+                self.text(frame.function, "function"),
+                self.optional(frame.module, "module"),
+                self.text(frame.filename, "filename"),
+                self.optional(frame.abs_path, "abs_path"),
+            )
+            for frame in inner_first
+        ]
+        lines = [self.optional(frame.context_line, "context_line") for frame in inner_first]
+        variables = [
+            {
                 self.text(str(name), "var_name"): self.value(value, 0)
                 for name, value in list(frame.vars.items())[:MAX_ITEMS]
             }
             if frame.vars
-            else {},
-        )
+            else {}
+            for frame in inner_first
+        ]
+        bounded = [
+            Frame(
+                function=function,
+                filename=filename,
+                module=module,
+                abs_path=abs_path,
+                lineno=frame.lineno,
+                in_app=frame.in_app,
+                context_line=line or None,
+                vars=frame_vars,
+            )
+            for frame, (function, module, filename, abs_path), line, frame_vars in zip(
+                inner_first, names, lines, variables, strict=True
+            )
+        ]
+        return tuple(reversed(bounded))
 
 
 def bound_event(event: ErrorEvent, budget: int = SCAN_BUDGET) -> ErrorEvent:
@@ -441,7 +469,7 @@ def bound_event(event: ErrorEvent, budget: int = SCAN_BUDGET) -> ErrorEvent:
         scan.text(str(name), "tag_key"): scan.text(str(value), "tag_value")
         for name, value in list(event.extra.items())[:MAX_ITEMS]
     }
-    frames = tuple(reversed([scan.frame(frame) for frame in reversed(event.frames)]))
+    frames = scan.frames(event.frames)
     return dataclasses.replace(
         event,
         exception_type=exception_type,
@@ -456,6 +484,82 @@ def bound_event(event: ErrorEvent, budget: int = SCAN_BUDGET) -> ErrorEvent:
         frames=frames,
         extra=extra,
     )
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fits(event: ErrorEvent, factor: int, budget: int | None, encoding: bool = True) -> bool:
+    """Whether every field of ``event`` is within ``factor`` times its stored length, all of
+    them within ``budget`` characters, every variable a plain value and (with ``encoding``)
+    every text encodable: then cutting would change nothing (the common case, checked
+    without copying)."""
+    limits = FIELD_CHARS
+    texts: list[str] = []
+    for text, field in (
+        (event.exception_type, "exception_type"),
+        (event.message, "message"),
+        (event.cause, "cause"),
+        (event.release, "release"),
+        (event.environment, "environment"),
+        (event.raw_id, "raw_id"),
+    ):
+        if text:
+            if len(text) > limits[field] * factor:
+                return False
+            texts.append(text)
+    if len(event.extra) > MAX_ITEMS:
+        return False
+    key_limit, value_limit = limits["tag_key"] * factor, limits["tag_value"] * factor
+    for name, value in event.extra.items():
+        if len(name) > key_limit or len(value) > value_limit:
+            return False
+        texts.append(name)
+        texts.append(value)
+    name_limit, var_limit = limits["var_name"] * factor, limits["var_value"] * factor
+    function_limit, module_limit = limits["function"] * factor, limits["module"] * factor
+    path_limit, line_limit = limits["filename"] * factor, limits["context_line"] * factor
+    for frame in event.frames:
+        if (
+            len(frame.function) > function_limit
+            or len(frame.filename) > path_limit
+            or (frame.module and len(frame.module) > module_limit)
+            or (frame.abs_path and len(frame.abs_path) > path_limit)
+            or (frame.context_line and len(frame.context_line) > line_limit)
+        ):
+            return False
+        texts.append(frame.function)
+        texts.append(frame.filename)
+        texts.append(frame.module or "")
+        texts.append(frame.abs_path or "")
+        texts.append(frame.context_line or "")
+        if not frame.vars:
+            continue
+        if len(frame.vars) > MAX_ITEMS:
+            return False
+        for var_name, var_value in frame.vars.items():
+            if len(var_name) > name_limit:
+                return False
+            texts.append(var_name)
+            if isinstance(var_value, str):
+                if len(var_value) > var_limit:
+                    return False
+                texts.append(var_value)
+            elif not (isinstance(var_value, int | float | bool) or var_value is None):
+                return False
+    if budget is None and not encoding:
+        return True
+    joined = "".join(texts)
+    if budget is not None and len(joined) > budget:
+        return False
+    return not encoding or _encodable(joined)
 
 
 def _stored(text: str, field: str) -> str:
@@ -473,6 +577,8 @@ def _stored_value(value: object) -> object:
 
 def finish_scrubbed(event: ErrorEvent) -> ErrorEvent:
     """The scrubbed ``event`` with each field cut to its stored length (``FIELD_CHARS``)."""
+    if _fits(event, 1, None, encoding=False):  # bound_event made every text encodable
+        return event
     message = cut_text(event.message, FIELD_CHARS["message"], TRUNCATION_MARK)
     frames = tuple(
         Frame(

@@ -16,6 +16,7 @@ from core.patterns.limits import (
 
 MAX_VAR_CHARS = FIELD_CHARS["var_value"]
 _MESSAGE_SCAN = FIELD_CHARS["message"] * SCAN_FACTOR
+_VAR_SCAN = MAX_VAR_CHARS * SCAN_FACTOR
 
 
 def text_of(mapping: Mapping[str, object], key: str) -> str | None:
@@ -74,15 +75,22 @@ def timestamp_of(value: object) -> datetime | None:
 
 
 def frame_vars(value: object) -> dict[str, object]:
-    """Frame-local variables as name → value.
+    """Frame-local variables as name → value; a nested value becomes its text.
 
-    Values are kept whole here (nested ones as they are): scrubbing bounds them, scrubs them
-    and only then cuts them to ``MAX_VAR_CHARS`` (``core.patterns.scrub.scrub_event``), so a
-    cut never leaves part of a secret behind.
+    Values are cut here only to what scrubbing reads (``SCAN_FACTOR`` times
+    ``MAX_VAR_CHARS``); scrubbing cuts them to ``MAX_VAR_CHARS`` afterwards
+    (``core.patterns.scrub.scrub_event``), so a cut never leaves part of a secret behind.
     """
     if not isinstance(value, dict):
         return {}
-    return {str(name): item for name, item in value.items()}
+    result: dict[str, object] = {}
+    for name, item in value.items():
+        if isinstance(item, str):
+            item = cut_text(item, _VAR_SCAN)
+        elif isinstance(item, dict | list):
+            item = cut_text(str(item), _VAR_SCAN)
+        result[str(name)] = item
+    return result
 
 
 def in_app_default(path: str, given: bool | None) -> bool:
