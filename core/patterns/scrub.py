@@ -70,6 +70,8 @@ _SECRET_NAME = re.compile(
 _ALWAYS_SECRET_NAME = re.compile(r"pass|pwd|secret|private", re.IGNORECASE)
 _KEY_HINTS = re.compile(r"akia|asia|abia|acca|gh[pousr]_|github_pat|xox|[sr]k_|sk-|aiza|eyj")
 _SSN_HINT = re.compile(r"\d\d\d-\d\d-\d\d\d\d")
+# An e-mail's domain has a letter before its first dot ("shop@1.0.0", a release, is none).
+_AT_DOMAIN = re.compile(r"@[a-z0-9-]*[a-z][a-z0-9-]*\.")
 _SECRET_HINTS = re.compile(r"pass|pwd|secret|token|key|auth|credential|session|cookie|signature")
 # Gates start with a literal character, which the regex engine scans for quickly.
 _IPV4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
@@ -217,7 +219,7 @@ def _secret_hint(lowered: str) -> bool:
     # Plain substring tests, several times cheaper than one regex alternation of the same
     # words; narrow enough that "KeyError", "through" or "check_" do not trigger them.
     return (
-        "@" in lowered
+        ("@" in lowered and ("://" in lowered or _AT_DOMAIN.search(lowered) is not None))
         or "pass" in lowered
         or "pwd" in lowered
         or "secret" in lowered
