@@ -77,6 +77,8 @@ _SECRET_HINTS = re.compile(r"pass|pwd|secret|token|key|auth|credential|session|c
 _IPV4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _IPV6_HINT = re.compile(r":[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:")
 _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
+# Either of the two above, in one pass (the gate over a whole event).
+_NUMBER_HINT = re.compile(r"\d(?:[\d -]{11,}\d|\d\d-\d\d-\d\d\d\d)")
 
 _PEM = re.compile(
     r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
@@ -210,8 +212,7 @@ def might_hold_secrets(text: str) -> bool:
         _secret_hint(text.lower())
         or _IPV4_HINT.search(text) is not None
         or _IPV6_HINT.search(text) is not None
-        or _DIGIT_RUN.search(text) is not None
-        or _SSN_HINT.search(text) is not None
+        or _NUMBER_HINT.search(text) is not None
     )
 
 
@@ -225,27 +226,36 @@ def _secret_hint(lowered: str) -> bool:
         or "secret" in lowered
         or "token" in lowered
         or "auth" in lowered
-        or "_key" in lowered
-        or "-key" in lowered
-        or "apikey" in lowered
-        or "accesskey" in lowered
-        or "privatekey" in lowered
-        or "private key" in lowered
+        or (
+            "key" in lowered
+            and (
+                "_key" in lowered
+                or "-key" in lowered
+                or "apikey" in lowered
+                or "accesskey" in lowered
+                or "privatekey" in lowered
+                or "private key" in lowered
+            )
+        )
         or "bearer" in lowered
         or "basic " in lowered
         or "credential" in lowered
         or "session" in lowered
         or "cookie" in lowered
         or "signature" in lowered
-        or "k_live" in lowered
-        or "k_test" in lowered
+        or ("k_" in lowered and ("k_live" in lowered or "k_test" in lowered))
         or "sk-" in lowered
         or "xox" in lowered
-        or "ghp_" in lowered
-        or "gho_" in lowered
-        or "ghs_" in lowered
-        or "ghu_" in lowered
-        or "ghr_" in lowered
+        or (
+            "gh" in lowered
+            and (
+                "ghp_" in lowered
+                or "gho_" in lowered
+                or "ghs_" in lowered
+                or "ghu_" in lowered
+                or "ghr_" in lowered
+            )
+        )
         or "github_pat" in lowered
         or "aiza" in lowered
         or "eyj" in lowered
@@ -333,31 +343,16 @@ def scrub_event(event: ErrorEvent) -> ErrorEvent:
     ``[Filtered]``; the texts themselves are only rewritten when the event as a whole holds
     something to scrub.
     """
-    if not _fits(event, SCAN_FACTOR, SCAN_BUDGET):
+    texts = _plain_texts(event)
+    joined = "\n".join(texts) if texts is not None else ""
+    # The common case: every field within its stored length, plain variables, encodable text.
+    within = texts is not None and len(joined) <= SCAN_BUDGET and _encodable(joined)
+    if not within:
         event = bound_event(event)
-    texts: list[str] = [
-        event.message,
-        event.cause or "",
-        event.exception_type,
-        event.release or "",
-        event.environment or "",
-        event.raw_id or "",
-    ]
-    texts.extend(event.extra)
-    texts.extend(event.extra.values())
-    for frame in event.frames:
-        texts.extend(
-            (
-                frame.function,
-                frame.module or "",
-                frame.filename,
-                frame.abs_path or "",
-                frame.context_line or "",
-            )
-        )
-        _collect_texts(frame.vars, texts, 0)
-    if not might_hold_secrets("\n".join(texts)):
-        return finish_scrubbed(_filter_secret_names(event))
+        joined = "\n".join(_all_texts(event))
+    if not might_hold_secrets(joined):
+        clean = _filter_secret_names(event)
+        return clean if within else finish_scrubbed(clean)
     return finish_scrubbed(
         dataclasses.replace(
             event,
@@ -498,11 +493,37 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _fits(event: ErrorEvent, factor: int, budget: int | None, encoding: bool = True) -> bool:
-    """Whether every field of ``event`` is within ``factor`` times its stored length, all of
-    them within ``budget`` characters, every variable a plain value and (with ``encoding``)
-    every text encodable: then cutting would change nothing (the common case, checked
-    without copying)."""
+def _all_texts(event: ErrorEvent) -> list[str]:
+    """Every text of ``event``, nested variables and card-sized integers included."""
+    texts: list[str] = [
+        event.message,
+        event.cause or "",
+        event.exception_type,
+        event.release or "",
+        event.environment or "",
+        event.raw_id or "",
+    ]
+    texts.extend(event.extra)
+    texts.extend(event.extra.values())
+    for frame in event.frames:
+        texts.extend(
+            (
+                frame.function,
+                frame.module or "",
+                frame.filename,
+                frame.abs_path or "",
+                frame.context_line or "",
+            )
+        )
+        _collect_texts(frame.vars, texts, 0)
+    return texts
+
+
+def _plain_texts(event: ErrorEvent, factor: int = 1) -> list[str] | None:
+    """Every text of ``event`` when each field is within ``factor`` times its stored length
+    and every variable is a plain value (then cutting would change nothing); else None.
+
+    One pass, no copy: the check the common case pays instead of cutting."""
     limits = FIELD_CHARS
     texts: list[str] = []
     for text, field in (
@@ -515,14 +536,14 @@ def _fits(event: ErrorEvent, factor: int, budget: int | None, encoding: bool = T
     ):
         if text:
             if len(text) > limits[field] * factor:
-                return False
+                return None
             texts.append(text)
     if len(event.extra) > MAX_ITEMS:
-        return False
+        return None
     key_limit, value_limit = limits["tag_key"] * factor, limits["tag_value"] * factor
     for name, value in event.extra.items():
         if len(name) > key_limit or len(value) > value_limit:
-            return False
+            return None
         texts.append(name)
         texts.append(value)
     name_limit, var_limit = limits["var_name"] * factor, limits["var_value"] * factor
@@ -536,32 +557,37 @@ def _fits(event: ErrorEvent, factor: int, budget: int | None, encoding: bool = T
             or (frame.abs_path and len(frame.abs_path) > path_limit)
             or (frame.context_line and len(frame.context_line) > line_limit)
         ):
-            return False
-        texts.append(frame.function)
+            return None
+        # A short identifier can hold no secret the rules know (the shortest, an AWS key
+        # id, is 20 characters): the gate need not read it.
+        if len(frame.function) >= 20 or not frame.function.isidentifier():
+            texts.append(frame.function)
         texts.append(frame.filename)
-        texts.append(frame.module or "")
-        texts.append(frame.abs_path or "")
-        texts.append(frame.context_line or "")
+        if frame.module:
+            texts.append(frame.module)
+        if frame.abs_path:
+            texts.append(frame.abs_path)
+        if frame.context_line:
+            texts.append(frame.context_line)
         if not frame.vars:
             continue
         if len(frame.vars) > MAX_ITEMS:
-            return False
+            return None
         for var_name, var_value in frame.vars.items():
             if len(var_name) > name_limit:
-                return False
-            texts.append(var_name)
+                return None
+            if len(var_name) >= 20 or not var_name.isidentifier():
+                texts.append(var_name)
             if isinstance(var_value, str):
                 if len(var_value) > var_limit:
-                    return False
+                    return None
                 texts.append(var_value)
-            elif not (isinstance(var_value, int | float | bool) or var_value is None):
-                return False
-    if budget is None and not encoding:
-        return True
-    joined = "".join(texts)
-    if budget is not None and len(joined) > budget:
-        return False
-    return not encoding or _encodable(joined)
+            elif isinstance(var_value, int) and not isinstance(var_value, bool):
+                if abs(var_value) >= 10**12:  # a card number, maybe
+                    texts.append(str(var_value))
+            elif not (isinstance(var_value, float) or var_value is None):
+                return None
+    return texts
 
 
 def _stored(text: str, field: str) -> str:
@@ -579,7 +605,7 @@ def _stored_value(value: object) -> object:
 
 def finish_scrubbed(event: ErrorEvent) -> ErrorEvent:
     """The scrubbed ``event`` with each field cut to its stored length (``FIELD_CHARS``)."""
-    if _fits(event, 1, None, encoding=False):  # bound_event made every text encodable
+    if _plain_texts(event) is not None:
         return event
     message = cut_text(event.message, FIELD_CHARS["message"], TRUNCATION_MARK)
     frames = tuple(
