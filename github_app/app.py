@@ -13,8 +13,9 @@ group commit when the queue has one (``enqueue_json``, see ``github_app.queue``)
 Bounded before it is authenticated (docs/security.md): a body over ``max_body_bytes`` is a 413
 as soon as its ``Content-Length`` or its running size says so; the bodies being read before
 their signature is checked share one :class:`~core.input_limits.ByteBudget` (a flood of
-unsigned bodies is refused with 503 past it); JSON nested past
-:data:`~core.input_limits.MAX_JSON_DEPTH` is a 400. GitHub signs the body only, so a signed
+unsigned bodies is refused with 503 past it); JSON nested past 200 levels (the limit of the
+parser that reads the head; :data:`~core.input_limits.MAX_JSON_DEPTH` where ``json`` reads it)
+is a 400, never a ``RecursionError``. GitHub signs the body only, so a signed
 body re-sent under a new ``X-GitHub-Delivery`` is a duplicate too (:class:`RecentBodies`).
 """
 
@@ -36,7 +37,6 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from core.input_limits import (
-    MAX_JSON_DEPTH,
     UNAUTHENTICATED_BUDGET_BYTES,
     ByteBudget,
     JsonTooDeep,
@@ -243,7 +243,7 @@ class WebhookEndpoint:
             return _error(
                 400,
                 "bad_json",
-                f"the body is not a JSON object (or nests deeper than {MAX_JSON_DEPTH} levels)",
+                "the body is not a JSON object (or it is nested too deeply)",
             )
         digest = hashlib.sha256(body).digest()
         first = self.recent.claim(digest, delivery)
