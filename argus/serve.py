@@ -83,7 +83,9 @@ class ConfinedService:
         self._executor = executor
         self._service = service
         # Events that arrive together (concurrent requests) share one transaction.
-        self._group = GroupCommit(executor.submit, service.ingest_batch)
+        self._group = GroupCommit(
+            executor.submit, service.ingest_batch, ingest_many=service.ingest_many
+        )
 
     @classmethod
     def open(cls, store_path: Path) -> ConfinedService:
@@ -107,6 +109,10 @@ class ConfinedService:
         """:meth:`ingest` for a request coroutine: it waits without holding a thread, and the
         outcomes of a group reach the event loop in one wake-up."""
         return await self._group.ingest_async(data, tenant)
+
+    async def ingest_all_async(self, items: list[ErrorEvent], tenant: str) -> list[IngestResult]:
+        """File an envelope's events together: all are stored, or none."""
+        return await self._group.ingest_all_async(items, tenant)
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
         """One pattern of the tenant (on the service's thread)."""

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from lsp_server import convert
 from lsp_server.analysis import Analyser, BufferAnalysis, BufferRequest, StaleAnalysis
 from lsp_server.errors import CommandError
 from lsp_server.settings import SECTION, Settings, parse_settings
+from lsp_server.stdio import FramedStdin
 from lsp_server.workspace import Repositories
 
 logger = logging.getLogger(__name__)
@@ -466,7 +468,8 @@ def serve(tcp: tuple[str, int] | None = None) -> None:
     server = create_server()
     try:
         if tcp is None:
-            server.start_io()
+            # pygls reads stdin as it comes: framed strictly first (lsp_server.stdio).
+            server.start_io(stdin=FramedStdin(sys.stdin.buffer))  # type: ignore[arg-type]
         else:
             server.start_tcp(*tcp)
     finally:

@@ -165,6 +165,9 @@ class PatternService:
             except (IngestError, ConfigError) as error:
                 outcomes[position] = error
                 continue
+            except ValueError as error:  # e.g. a text no codec takes: this item alone fails
+                outcomes[position] = IngestError(f"the error cannot be stored: {error}")
+                continue
             positions.append(position)
         for position, outcome in zip(positions, self._file(prepared), strict=True):
             outcomes[position] = outcome
