@@ -1,0 +1,146 @@
+"""The dashboard's FastAPI app: sign-in, then one server-rendered page per view.
+
+Every page and API answer needs a session (``argus dashboard link``), and every query takes
+the session's tenant: nothing of another tenant can be asked for. Pages carry no script; a
+Content-Security-Policy forbids scripts and any request off this server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from core.store.sqlite import SQLiteStore
+from dashboard import auth, pages
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+VIEWS = ("overview", "risk", "patterns", "costs", "tests", "team")
+
+
+class _Connections:
+    """One SQLite connection per server thread (a connection belongs to its thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            connection.execute("PRAGMA foreign_keys = ON")
+            self._local.connection = connection
+        return connection
+
+
+def create_dashboard_app(store_path: Path) -> FastAPI:
+    """The dashboard over the store at ``store_path`` (migrated here, before serving)."""
+    SQLiteStore.open(store_path).close()
+    connections = _Connections(store_path)
+    templates = Environment(
+        loader=PackageLoader("dashboard", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    app = FastAPI(title="Argus dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        body = templates.get_template(name).render(request=request, **context)
+        return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+    @contextmanager
+    def signed_in(request: Request) -> Iterator[auth.Session | None]:
+        yield auth.session_for(connections.get(), request.cookies.get(auth.COOKIE_NAME))
+
+    def sign_in_page(request: Request) -> HTMLResponse:
+        return render(request, "message.html", 401, title="Sign in", message=(
+            "You are not signed in. Run `argus dashboard link` on the server and open the "
+            "link it prints."
+        ), session=None)
+
+    @app.get("/signin/{token}")
+    def sign_in(request: Request, token: str) -> Response:
+        try:
+            session_id, _ = auth.redeem_link(connections.get(), token)
+        except auth.LinkRefused as refused:
+            return render(request, "message.html", 403, title="Link refused",
+                          message=str(refused), session=None)
+        response = RedirectResponse("/", status_code=303, headers=SECURITY_HEADERS)
+        response.set_cookie(
+            auth.COOKIE_NAME,
+            session_id,
+            max_age=auth.SESSION_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=_is_https(request),
+            path="/",
+        )
+        return response
+
+    @app.post("/signout")
+    async def sign_out(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        session_id = request.cookies.get(auth.COOKIE_NAME)
+        db = connections.get()
+        session = auth.session_for(db, session_id)
+        if session is None:
+            return sign_in_page(request)
+        if not auth.csrf_matches(session, (form.get("csrf_token") or [None])[0]):
+            return render(request, "message.html", 403, title="Refused", session=None,
+                          message="The form's CSRF token is missing or wrong; reload the page and try again.")
+        assert session_id is not None
+        auth.end_session(db, session_id)
+        response = render(request, "message.html", 200, title="Signed out", session=None,
+                          message="You are signed out.")
+        response.delete_cookie(auth.COOKIE_NAME, path="/")
+        return response
+
+    def page(view: str) -> Any:
+        def handler(request: Request) -> Response:
+            session = auth.session_for(connections.get(), request.cookies.get(auth.COOKIE_NAME))
+            if session is None:
+                return sign_in_page(request)
+            repository = request.query_params.get("repository") or None
+            context = pages.build(view, connections.get(), session.tenant, repository)
+            return render(request, f"{view}.html", session=session, view=view,
+                          repository=repository, **context)
+
+        handler.__name__ = f"page_{view}"
+        return handler
+
+    for view in VIEWS:
+        app.get("/" if view == "overview" else f"/{view}", response_class=HTMLResponse)(page(view))
+
+    @app.get("/api/score")
+    def score_api(request: Request) -> Response:
+        session = auth.session_for(connections.get(), request.cookies.get(auth.COOKIE_NAME))
+        if session is None:
+            return JSONResponse({"detail": "sign in first (argus dashboard link)"}, 401,
+                                headers=SECURITY_HEADERS)
+        repository = request.query_params.get("repository") or None
+        return JSONResponse(pages.score_document(connections.get(), session.tenant, repository),
+                            headers=SECURITY_HEADERS)
+
+    return app
+
+
+def _is_https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
