@@ -19,7 +19,7 @@ exit codes:
   3  an unexpected internal error (please report it with the message printed)
 """
 
-FORMATS = ("text", "json", "markdown", "sarif")
+FORMATS = ("text", "json", "markdown", "sarif", "html")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +128,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.costs_command",
     "argus.lsp_command",
     "argus.worker_command",
+    "argus.dashboard_command",
 )
 
 

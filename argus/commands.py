@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from argus.review_log import record_cli_review
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_author, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import has_commits, run_git
@@ -292,6 +293,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
         review = _with_generated_tests(review, arguments, inputs.changeset)
     elif getattr(arguments, "write_tests", None) or getattr(arguments, "max_tier", None):
         raise ConfigError("--write-tests and --max-tier go with --generate-tests")
+    record_cli_review(review, arguments)
     target = open(arguments.output, "w", encoding="utf-8") if arguments.output else None
     stream = target or stdout
     try:

@@ -222,6 +222,18 @@ def _github_app(github: Any) -> Any:
     return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
 
 
+def dashboard_app(store_path: Path, github: Any) -> Any:
+    """The dashboard over the store, with the App's reviews when it keeps a SQLite file."""
+    from dashboard.app import create_dashboard_app
+
+    app_state = None
+    if github is not None and not github.uses_postgres:
+        from github_app.worker import state_path
+
+        app_state = state_path(github)
+    return create_dashboard_app(store_path, app_state)
+
+
 def _log_to_stderr(level: str) -> None:
     """Show Argus's own log lines (job outcomes, regression tests) beside uvicorn's."""
     import logging
@@ -270,6 +282,8 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 file=stdout,
                 flush=True,
             )
+        # The dashboard answers every path the APIs above do not.
+        ingestion.mount("/", dashboard_app(settings.store_path, github))
         # Regression tests for linked projects' errors, generated in a thread of this process
         # (a mounted app's lifespan does not run: the served app carries the worker).
         ingestion.state.regressions.attach(app, app_queue)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from core.store.sqlite import SQLiteStore
-from dashboard import auth, pages
+from dashboard import auth, pages, queries
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -38,23 +36,29 @@ VIEWS = ("overview", "risk", "patterns", "costs", "tests", "team")
 class _Connections:
     """One SQLite connection per server thread (a connection belongs to its thread)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, app_state: Path | None) -> None:
         self.path = path
+        self.app_state = app_state
         self._local = threading.local()
 
     def get(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            connection = sqlite3.connect(
+                str(self.path), timeout=30.0, isolation_level=None, uri=True
+            )
             connection.execute("PRAGMA foreign_keys = ON")
+            state = self.app_state
+            queries.prepare(connection, str(state) if state and state.exists() else None)
             self._local.connection = connection
         return connection
 
 
-def create_dashboard_app(store_path: Path) -> FastAPI:
-    """The dashboard over the store at ``store_path`` (migrated here, before serving)."""
+def create_dashboard_app(store_path: Path, app_state: Path | None = None) -> FastAPI:
+    """The dashboard over the store at ``store_path`` (migrated here, before serving), and
+    the GitHub App's reviews and reactions in ``app_state`` when the App keeps its own file."""
     SQLiteStore.open(store_path).close()
-    connections = _Connections(store_path)
+    connections = _Connections(store_path, app_state)
     templates = Environment(
         loader=PackageLoader("dashboard", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -65,23 +69,32 @@ def create_dashboard_app(store_path: Path) -> FastAPI:
         body = templates.get_template(name).render(request=request, **context)
         return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
-    @contextmanager
-    def signed_in(request: Request) -> Iterator[auth.Session | None]:
-        yield auth.session_for(connections.get(), request.cookies.get(auth.COOKIE_NAME))
-
     def sign_in_page(request: Request) -> HTMLResponse:
-        return render(request, "message.html", 401, title="Sign in", message=(
-            "You are not signed in. Run `argus dashboard link` on the server and open the "
-            "link it prints."
-        ), session=None)
+        return render(
+            request,
+            "message.html",
+            401,
+            title="Sign in",
+            message=(
+                "You are not signed in. Run `argus dashboard link` on the server and open the "
+                "link it prints."
+            ),
+            session=None,
+        )
 
     @app.get("/signin/{token}")
     def sign_in(request: Request, token: str) -> Response:
         try:
             session_id, _ = auth.redeem_link(connections.get(), token)
         except auth.LinkRefused as refused:
-            return render(request, "message.html", 403, title="Link refused",
-                          message=str(refused), session=None)
+            return render(
+                request,
+                "message.html",
+                403,
+                title="Link refused",
+                message=str(refused),
+                session=None,
+            )
         response = RedirectResponse("/", status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
             auth.COOKIE_NAME,
@@ -103,12 +116,24 @@ def create_dashboard_app(store_path: Path) -> FastAPI:
         if session is None:
             return sign_in_page(request)
         if not auth.csrf_matches(session, (form.get("csrf_token") or [None])[0]):
-            return render(request, "message.html", 403, title="Refused", session=None,
-                          message="The form's CSRF token is missing or wrong; reload the page and try again.")
+            return render(
+                request,
+                "message.html",
+                403,
+                title="Refused",
+                session=None,
+                message="The form's CSRF token is missing or wrong; reload the page and try again.",
+            )
         assert session_id is not None
         auth.end_session(db, session_id)
-        response = render(request, "message.html", 200, title="Signed out", session=None,
-                          message="You are signed out.")
+        response = render(
+            request,
+            "message.html",
+            200,
+            title="Signed out",
+            session=None,
+            message="You are signed out.",
+        )
         response.delete_cookie(auth.COOKIE_NAME, path="/")
         return response
 
@@ -119,8 +144,14 @@ def create_dashboard_app(store_path: Path) -> FastAPI:
                 return sign_in_page(request)
             repository = request.query_params.get("repository") or None
             context = pages.build(view, connections.get(), session.tenant, repository)
-            return render(request, f"{view}.html", session=session, view=view,
-                          repository=repository, **context)
+            return render(
+                request,
+                f"{view}.html",
+                session=session,
+                view=view,
+                repository=repository,
+                **context,
+            )
 
         handler.__name__ = f"page_{view}"
         return handler
@@ -132,11 +163,14 @@ def create_dashboard_app(store_path: Path) -> FastAPI:
     def score_api(request: Request) -> Response:
         session = auth.session_for(connections.get(), request.cookies.get(auth.COOKIE_NAME))
         if session is None:
-            return JSONResponse({"detail": "sign in first (argus dashboard link)"}, 401,
-                                headers=SECURITY_HEADERS)
+            return JSONResponse(
+                {"detail": "sign in first (argus dashboard link)"}, 401, headers=SECURITY_HEADERS
+            )
         repository = request.query_params.get("repository") or None
-        return JSONResponse(pages.score_document(connections.get(), session.tenant, repository),
-                            headers=SECURITY_HEADERS)
+        return JSONResponse(
+            pages.score_document(connections.get(), session.tenant, repository),
+            headers=SECURITY_HEADERS,
+        )
 
     return app
 

@@ -16,6 +16,7 @@ from core.errors import ConfigError
 
 SESSION_SECONDS = 12 * 3600
 COOKIE_NAME = "argus_session"
+_AGAIN = " Make a new one with `argus dashboard link`."
 
 
 def _digest(token: str) -> str:
@@ -34,7 +35,9 @@ def parse_ttl(text: str) -> float:
     return float(seconds)
 
 
-def create_link(db: sqlite3.Connection, tenant: str, ttl_seconds: float, now: float | None = None) -> str:
+def create_link(
+    db: sqlite3.Connection, tenant: str, ttl_seconds: float, now: float | None = None
+) -> str:
     """Store a one-time link for ``tenant``; return its token (shown once, never stored)."""
     if not tenant.strip():
         raise ConfigError("--tenant must not be blank")
@@ -74,12 +77,12 @@ def redeem_link(
             (_digest(token),),
         ).fetchone()
         if row is None:
-            raise LinkRefused("This sign-in link is not known. Make a new one with `argus dashboard link`.")
+            raise LinkRefused("This sign-in link is not known." + _AGAIN)
         tenant, expires_at, used_at = row
         if used_at is not None:
-            raise LinkRefused("This sign-in link was already used; each link works once. Make a new one with `argus dashboard link`.")
+            raise LinkRefused("This sign-in link was already used; each link works once." + _AGAIN)
         if moment >= expires_at:
-            raise LinkRefused("This sign-in link has expired. Make a new one with `argus dashboard link`.")
+            raise LinkRefused("This sign-in link has expired." + _AGAIN)
         db.execute(
             "UPDATE dashboard_links SET used_at = ? WHERE token_hash = ?", (moment, _digest(token))
         )
@@ -98,13 +101,16 @@ def redeem_link(
     return session_id, session
 
 
-def session_for(db: sqlite3.Connection, session_id: str | None, now: float | None = None) -> Session | None:
+def session_for(
+    db: sqlite3.Connection, session_id: str | None, now: float | None = None
+) -> Session | None:
     """The live session of the cookie value ``session_id``, else None."""
     if not session_id:
         return None
     moment = time.time() if now is None else now
     row = db.execute(
-        "SELECT tenant, csrf_token FROM dashboard_sessions WHERE session_hash = ? AND expires_at > ?",
+        "SELECT tenant, csrf_token FROM dashboard_sessions"
+        " WHERE session_hash = ? AND expires_at > ?",
         (_digest(session_id), moment),
     ).fetchone()
     return Session(str(row[0]), str(row[1])) if row else None

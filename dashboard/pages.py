@@ -141,8 +141,14 @@ def score_document(db: sqlite3.Connection, tenant: str, repository: str | None) 
         "score": data.score.score,
         "summary": data.score.summary,
         "parts": [
-            {"name": p.name, "label": p.label, "good": p.good, "total": p.total,
-             "weight": p.weight, "value": p.value}
+            {
+                "name": p.name,
+                "label": p.label,
+                "good": p.good,
+                "total": p.total,
+                "weight": p.weight,
+                "value": p.value,
+            }
             for p in data.score.parts
         ],
         "trend": [{"month": month, "score": score} for month, score in data.trend],

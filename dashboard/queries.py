@@ -10,17 +10,39 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from core.quality.score import QualityFacts, QualityScore, quality_score
 
 TEAM_PLANS = ("team", "enterprise")
 
+APP_TABLES = ("gh_feedback", "gh_switches", "gh_installations", "gh_installation_repositories")
+
+
+def prepare(db: sqlite3.Connection, app_state: str | None = None) -> None:
+    """Views the queries read through: ``all_reviews`` (this store's reviews and, when the
+    GitHub App keeps its state in a SQLite file of its own, the App's) and ``v_gh_*`` (the
+    App's tables, from that file when given)."""
+    if app_state is not None:
+        db.execute("ATTACH DATABASE ? AS app", (f"{Path(app_state).resolve().as_uri()}?mode=ro",))
+    has_app = (
+        app_state is not None
+        and db.execute("SELECT 1 FROM app.sqlite_master WHERE name = 'reviews'").fetchone()
+        is not None
+    )
+    union = " UNION ALL SELECT * FROM app.reviews" if has_app else ""
+    db.execute(f"CREATE TEMP VIEW IF NOT EXISTS all_reviews AS SELECT * FROM main.reviews{union}")
+    for table in APP_TABLES:
+        source = "app" if has_app else "main"
+        db.execute(f"CREATE TEMP VIEW IF NOT EXISTS v_{table} AS SELECT * FROM {source}.{table}")
+
 
 def repositories(db: sqlite3.Connection, tenant: str) -> list[str]:
     """The repositories the tenant's reviews were about, by name."""
     rows = db.execute(
-        "SELECT DISTINCT repository FROM reviews WHERE tenant = ? ORDER BY repository", (tenant,)
+        "SELECT DISTINCT repository FROM all_reviews WHERE tenant = ? ORDER BY repository",
+        (tenant,),
     )
     return [str(row[0]) for row in rows]
 
@@ -45,7 +67,7 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
     clause, params = _repo_clause(repository)
     review_rows = db.execute(
         "SELECT substr(created_at, 1, 7), level = 'high', tests_validated > 0, count(*)"
-        f" FROM reviews WHERE tenant = ?{clause} GROUP BY 1, 2, 3",
+        f" FROM all_reviews WHERE tenant = ?{clause} GROUP BY 1, 2, 3",
         (tenant, *params),
     ).fetchall()
     pattern_rows = db.execute(
@@ -59,7 +81,7 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
     checked_rows = db.execute(
         "SELECT substr(r.created_at, 1, 7), EXISTS (SELECT 1 FROM szz_labels s"
         " WHERE s.repository_id = h.repository_id AND s.bug_sha = r.head_sha), count(*)"
-        " FROM reviews r JOIN repositories g ON g.root = r.repository"
+        " FROM all_reviews r JOIN repositories g ON g.root = r.repository"
         " JOIN history_sync h ON h.repository_id = g.id"
         f" WHERE r.tenant = ? AND r.level != 'high' AND r.head_sha IS NOT NULL"
         f"{clause.replace('repository', 'r.repository')} GROUP BY 1, 2",
@@ -83,7 +105,9 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
         recurred = sum(r[3] for r in pattern_rows if upto(r[0]) and r[1] and upto(r[1]) and r[2])
         checked = sum(r[2] for r in checked_rows if upto(r[0]))
         blamed = sum(r[2] for r in checked_rows if r[1] and upto(r[0]))
-        return QualityFacts(high, high_tested, patterns, with_test, with_test, recurred, checked, blamed)
+        return QualityFacts(
+            high, high_tested, patterns, with_test, with_test, recurred, checked, blamed
+        )
 
     trend = [(month, quality_score(facts_until(month)).score) for month in months]
     reviews = sum(r[3] for r in review_rows)
@@ -116,7 +140,7 @@ def risk_points(
         "SELECT r.created_at, r.repository, r.pull_request, r.head_sha, r.probability, r.level,"
         " r.bugs, r.tests_validated, (SELECT s.fix_sha FROM szz_labels s JOIN repositories g"
         " ON g.id = s.repository_id WHERE g.root = r.repository AND s.bug_sha = r.head_sha"
-        " LIMIT 1) FROM reviews r"
+        " LIMIT 1) FROM all_reviews r"
         f" WHERE r.tenant = ?{clause.replace('repository', 'r.repository')}"
         " ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
         (tenant, *params, limit),
@@ -287,7 +311,7 @@ def _installation_plan(db: sqlite3.Connection, tenant: str) -> str | None:
     if installation is None:
         return None
     row = db.execute(
-        "SELECT plan FROM gh_installations WHERE installation_id = ?", (installation,)
+        "SELECT plan FROM v_gh_installations WHERE installation_id = ?", (installation,)
     ).fetchone()
     return str(row[0]) if row else None
 
@@ -337,7 +361,7 @@ def test_generation(db: sqlite3.Connection, tenant: str) -> TestGeneration:
         (tenant,),
     ).fetchall()
     validated = db.execute(
-        "SELECT coalesce(sum(tests_validated), 0) FROM reviews WHERE tenant = ?", (tenant,)
+        "SELECT coalesce(sum(tests_validated), 0) FROM all_reviews WHERE tenant = ?", (tenant,)
     ).fetchone()[0]
     return TestGeneration(by_status, failed, outcomes, rejected, int(validated))
 
@@ -360,7 +384,7 @@ def team(db: sqlite3.Connection, tenant: str) -> list[TeamRow]:
     """Reviews, high-risk share, validated tests and reactions per repository."""
     rows = db.execute(
         "SELECT repository, count(*), sum(level = 'high'), avg(probability),"
-        " sum(tests_validated) FROM reviews WHERE tenant = ? GROUP BY 1 ORDER BY 1",
+        " sum(tests_validated) FROM all_reviews WHERE tenant = ? GROUP BY 1 ORDER BY 1",
         (tenant,),
     ).fetchall()
     installation = _installation_id(tenant)
@@ -369,23 +393,34 @@ def team(db: sqlite3.Connection, tenant: str) -> list[TeamRow]:
         up = down = ignored = 0
         # Reactions are kept per repository name: count them only for a repository of the
         # tenant's own installation.
-        if installation is not None and db.execute(
-            "SELECT 1 FROM gh_installation_repositories WHERE installation_id = ?"
-            " AND full_name = ?",
-            (installation, repository),
-        ).fetchone():
+        if (
+            installation is not None
+            and db.execute(
+                "SELECT 1 FROM v_gh_installation_repositories WHERE installation_id = ?"
+                " AND full_name = ?",
+                (installation, repository),
+            ).fetchone()
+        ):
             up, down = db.execute(
                 "SELECT coalesce(sum(vote > 0), 0), coalesce(sum(vote < 0), 0)"
-                " FROM gh_feedback WHERE full_name = ?",
+                " FROM v_gh_feedback WHERE full_name = ?",
                 (repository,),
             ).fetchone()
             ignored = db.execute(
-                "SELECT coalesce(sum(json_array_length(ignored)), 0) FROM gh_switches"
+                "SELECT coalesce(sum(json_array_length(ignored)), 0) FROM v_gh_switches"
                 " WHERE full_name = ?",
                 (repository,),
             ).fetchone()[0]
         result.append(
-            TeamRow(repository, count, int(high or 0), float(mean or 0), int(tests or 0),
-                    int(up), int(down), int(ignored))
+            TeamRow(
+                repository,
+                count,
+                int(high or 0),
+                float(mean or 0),
+                int(tests or 0),
+                int(up),
+                int(down),
+                int(ignored),
+            )
         )
     return result

@@ -110,7 +110,9 @@ def bar_chart(
     return Chart(title, _finish(chart, title), ("", *(name for name, _ in series)), rows)
 
 
-def pie_chart(title: str, slices: Sequence[tuple[str, float]], *, value_format: str = "{:g}") -> Chart:
+def pie_chart(
+    title: str, slices: Sequence[tuple[str, float]], *, value_format: str = "{:g}"
+) -> Chart:
     """A slice per (name, value)."""
     chart = pygal.Pie(**_config(title, inner_radius=0.4))
     for name, value in slices:

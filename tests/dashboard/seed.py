@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.patterns.event import ErrorEvent, Frame
@@ -45,11 +45,19 @@ def _event(kind: str, message: str, function: str, module: str, when: datetime) 
     )
 
 
-def seed(path: Path, tenant: str, repository: str, *, now: datetime, hostile: bool = False) -> Seeded:
+def seed(
+    path: Path, tenant: str, repository: str, *, now: datetime, hostile: bool = False
+) -> Seeded:
     """Seed ``tenant``'s patterns, tests, regression requests, ledger, plan and reviews."""
     errors = [
         ("KeyError", "'customer_id'", "load_customer", "billing", 9),
-        ("TypeError", "unsupported operand type(s) for +: 'int' and 'NoneType'", "total", "orders", 6),
+        (
+            "TypeError",
+            "unsupported operand type(s) for +: 'int' and 'NoneType'",
+            "total",
+            "orders",
+            6,
+        ),
         ("ValueError", "invalid literal for int() with base 10: 'abc'", "parse_qty", "cart", 4),
         ("ZeroDivisionError", "division by zero", "average_rating", "reviews", 3),
         ("TimeoutError", "upstream payment gateway timed out after 30s", "charge", "payments", 2),
@@ -72,7 +80,9 @@ def seed(path: Path, tenant: str, repository: str, *, now: datetime, hostile: bo
                     f"test_{function}_regression",
                     framework="pytest",
                     success_rate=1.0,
-                    code=f"def test_{function}_regression():\n    assert {function}() is not None\n",
+                    code=(
+                        f"def test_{function}_regression():\n    assert {function}() is not None\n"
+                    ),
                 )
     store = SQLiteStore.open(path)
     try:
@@ -93,9 +103,15 @@ def seed(path: Path, tenant: str, repository: str, *, now: datetime, hostile: bo
                     "INSERT INTO regression_requests (tenant, pattern_id, project_id, status,"
                     " attempts, reason, test_path, pull_request_queued, requested_at)"
                     " VALUES (?, ?, 1, ?, 1, ?, ?, ?, ?)",
-                    (tenant, pattern_id, status, reason,
-                     "tests/regression/test_pattern.py" if status == "generated" else None,
-                     1 if status == "generated" else 0, now.timestamp()),
+                    (
+                        tenant,
+                        pattern_id,
+                        status,
+                        reason,
+                        "tests/regression/test_pattern.py" if status == "generated" else None,
+                        1 if status == "generated" else 0,
+                        now.timestamp(),
+                    ),
                 )
         dollars = 0.0
         for day in range(5):
@@ -108,33 +124,65 @@ def seed(path: Path, tenant: str, repository: str, *, now: datetime, hostile: bo
                 (Tier.LOCAL, 0.0, Outcome.OK, None),
                 (Tier.CACHE, 0.0, Outcome.MISS, None),
             ):
-                ledger.record(LedgerEntry(
-                    routing_id=f"r-{tenant}-{day}-{tier}", tenant=tenant, tier=tier,
-                    provider="anthropic" if tier in (Tier.HAIKU, Tier.SONNET) else str(tier),
-                    model="-", outcome=outcome, task="pr_test", dollars=cost,
-                    cache_hit=False, reason=reason,
-                ))
+                ledger.record(
+                    LedgerEntry(
+                        routing_id=f"r-{tenant}-{day}-{tier}",
+                        tenant=tenant,
+                        tier=tier,
+                        provider="anthropic" if tier in (Tier.HAIKU, Tier.SONNET) else str(tier),
+                        model="-",
+                        outcome=outcome,
+                        task="pr_test",
+                        dollars=cost,
+                        cache_hit=False,
+                        reason=reason,
+                    )
+                )
                 dollars += cost
-            ledger.record(LedgerEntry(
-                routing_id=f"c-{tenant}-{day}", tenant=tenant, tier=Tier.CACHE,
-                provider="pattern_cache", model="-", outcome=Outcome.OK, cache_hit=True,
-            ))
+            ledger.record(
+                LedgerEntry(
+                    routing_id=f"c-{tenant}-{day}",
+                    tenant=tenant,
+                    tier=Tier.CACHE,
+                    provider="pattern_cache",
+                    model="-",
+                    outcome=Outcome.OK,
+                    cache_hit=True,
+                )
+            )
         reviews = high = 0
         with store.transaction() as db:
             for n in range(30):
                 when = now - timedelta(days=90 - 3 * n)
                 probability = [0.12, 0.35, 0.81, 0.22, 0.67, 0.91][n % 6]
-                level = (RiskLevel.HIGH if probability >= 0.6 else
-                         RiskLevel.MEDIUM if probability >= 0.3 else RiskLevel.LOW)
+                level = (
+                    RiskLevel.HIGH
+                    if probability >= 0.6
+                    else RiskLevel.MEDIUM
+                    if probability >= 0.3
+                    else RiskLevel.LOW
+                )
                 high += level is RiskLevel.HIGH
-                insert_review(db, ReviewRecord(
-                    tenant=tenant, repository=repository, probability=probability,
-                    level=level.value, created_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    pull_request=100 + n, head_sha=f"{n:02d}{tenant[:4]:0>4}" + "ab" * 17,
-                    files_changed=3, lines_added=40 + n, lines_deleted=n, symbols=4,
-                    bugs=n % 3, tests_generated=1 if n % 2 else 0,
-                    tests_validated=1 if n % 2 else 0, source="app",
-                ))
+                insert_review(
+                    db,
+                    ReviewRecord(
+                        tenant=tenant,
+                        repository=repository,
+                        probability=probability,
+                        level=level.value,
+                        created_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        pull_request=100 + n,
+                        head_sha=f"{n:02d}{tenant[:4]:0>4}" + "ab" * 17,
+                        files_changed=3,
+                        lines_added=40 + n,
+                        lines_deleted=n,
+                        symbols=4,
+                        bugs=n % 3,
+                        tests_generated=1 if n % 2 else 0,
+                        tests_validated=1 if n % 2 else 0,
+                        source="app",
+                    ),
+                )
                 reviews += 1
     finally:
         store.close()
