@@ -20,6 +20,7 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None) -> dic
             [month for month, _ in data.trend],
             [("score", [None if score is None else float(score) for _, score in data.trend])],
             value_format="{:.0f}",
+            value_range=(0, 100),
         )
     return {"overview": data, "trend": trend, "repositories": queries.repositories(db, tenant)}
 
@@ -33,6 +34,7 @@ def risk(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[st
             "Risk of each review over time",
             [f"{p.created_at[:10]} {_ref(p)}" for p in points],
             [("probability", [p.probability for p in points])],
+            value_range=(0, 1),
         )
     return {
         "points": list(reversed(points[-100:])),

@@ -13,3 +13,4 @@ system-deps:
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+SYSTEM_PACKAGES += chromium

@@ -65,9 +65,14 @@ def line_chart(
     series: Sequence[tuple[str, Sequence[float | None]]],
     *,
     value_format: str = "{:.2f}",
+    value_range: tuple[float, float] | None = None,
 ) -> Chart:
-    """A line per series over ``labels`` (one point each; None leaves a gap)."""
-    chart = pygal.Line(**_config(title, show_legend=len(series) > 1, show_minor_x_labels=False))
+    """A line per series over ``labels`` (one point each; None leaves a gap), on
+    ``value_range`` when given (else fitted to the values)."""
+    extra: dict[str, object] = {"range": value_range} if value_range else {}
+    chart = pygal.Line(
+        **_config(title, show_legend=len(series) > 1, show_minor_x_labels=False, **extra)
+    )
     chart.x_labels = list(labels)
     chart.x_labels_major_every = max(1, len(labels) // 12)
     for name, values in series:

@@ -45,6 +45,11 @@ def _event(kind: str, message: str, function: str, module: str, when: datetime) 
     )
 
 
+def escaped_sha(tenant: str, n: int) -> str:
+    """The head sha of seeded review ``n`` of ``tenant``."""
+    return f"{n:02d}{tenant[:4]:0>4}" + "ab" * 17
+
+
 def seed(
     path: Path, tenant: str, repository: str, *, now: datetime, hostile: bool = False
 ) -> Seeded:
@@ -172,7 +177,7 @@ def seed(
                         level=level.value,
                         created_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         pull_request=100 + n,
-                        head_sha=f"{n:02d}{tenant[:4]:0>4}" + "ab" * 17,
+                        head_sha=escaped_sha(tenant, n),
                         files_changed=3,
                         lines_added=40 + n,
                         lines_deleted=n,
@@ -184,6 +189,23 @@ def seed(
                     ),
                 )
                 reviews += 1
+        with store.transaction() as db:
+            # `argus learn` traced a later fix to the commit of review 3 (rated low): a
+            # defect that escaped the prediction.
+            db.execute("INSERT INTO repositories (root, created_at) VALUES (?, 0)", (repository,))
+            (repository_id,) = db.execute(
+                "SELECT id FROM repositories WHERE root = ?", (repository,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO history_sync (repository_id, commit_count, synced_at)"
+                " VALUES (?, 30, 0)",
+                (repository_id,),
+            )
+            db.execute(
+                "INSERT INTO szz_labels (repository_id, bug_sha, fix_sha, fix_time, path, line)"
+                " VALUES (?, ?, ?, 0, 'billing/load_customer.py', 12)",
+                (repository_id, escaped_sha(tenant, 3), "f" * 40),
+            )
     finally:
         store.close()
     return Seeded(tenant, repository, titles, reviews, high, round(dollars, 6))

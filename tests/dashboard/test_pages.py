@@ -125,7 +125,9 @@ def test_overview_shows_the_score_and_its_parts(app, store: Path) -> None:
     assert (parts["tested_risk"]["good"], parts["tested_risk"]["total"]) == (5, 15)
     # Six patterns, three with a stored test.
     assert (parts["regression_coverage"]["good"], parts["regression_coverage"]["total"]) == (3, 6)
-    assert score["score"] == round(100 * (0.3 * 5 / 15 + 0.2 * 3 / 6) / 0.5)
+    # Nothing recurred after a test, but only 3 patterns had one: that part does not count.
+    assert parts["no_recurrence"]["value"] is None
+    assert score["score"] == round(100 * (0.3 * 5 / 15 + 0.2 * 3 / 6 + 0.2 * 14 / 15) / 0.7)
     page = client.get("/").text
     assert f"{score['score']} / 100" in page and "not enough data" in page
     assert "<svg" in page
@@ -164,3 +166,14 @@ def test_ttl_parsing() -> None:
     for bad in ("", "10", "m", "-5m", "8d", "0s"):
         with pytest.raises(Exception, match="ttl"):
             auth.parse_ttl(bad)
+
+
+def test_a_later_fix_that_blamed_a_low_risk_review_counts_as_an_escaped_defect(
+    app, store: Path
+) -> None:
+    client = signed_in(app, store, "acme")
+    parts = {part["name"]: part for part in client.get("/api/score").json()["parts"]}
+    # 15 reviews rated below high, each with a commit in a repository SZZ traced; one blamed.
+    assert (parts["caught_defects"]["good"], parts["caught_defects"]["total"]) == (14, 15)
+    page = client.get("/risk").text
+    assert "prediction missed it" in page and "fix <code>ffffffffffff</code>" in page
