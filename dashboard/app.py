@@ -59,6 +59,7 @@ def create_dashboard_app(store_path: Path, app_state: Path | None = None) -> Fas
     the GitHub App's reviews and reactions in ``app_state`` when the App keeps its own file."""
     SQLiteStore.open(store_path).close()
     connections = _Connections(store_path, app_state)
+    pattern_days = queries.PatternDays()
     templates = Environment(
         loader=PackageLoader("dashboard", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -143,7 +144,7 @@ def create_dashboard_app(store_path: Path, app_state: Path | None = None) -> Fas
             if session is None:
                 return sign_in_page(request)
             repository = request.query_params.get("repository") or None
-            context = pages.build(view, connections.get(), session.tenant, repository)
+            context = pages.build(view, connections.get(), session.tenant, repository, pattern_days)
             return render(
                 request,
                 f"{view}.html",
@@ -168,7 +169,7 @@ def create_dashboard_app(store_path: Path, app_state: Path | None = None) -> Fas
             )
         repository = request.query_params.get("repository") or None
         return JSONResponse(
-            pages.score_document(connections.get(), session.tenant, repository),
+            pages.score_document(connections.get(), session.tenant, repository, pattern_days),
             headers=SECURITY_HEADERS,
         )
 

@@ -10,9 +10,11 @@ from core.report.charts import bar_chart, line_chart, pie_chart
 from dashboard import queries
 
 
-def overview(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def overview(
+    db: sqlite3.Connection, tenant: str, repository: str | None, days: queries.PatternDays
+) -> dict[str, Any]:
     """The score, its parts, and its monthly trend."""
-    data = queries.overview(db, tenant, repository)
+    data = queries.overview(db, tenant, repository, days)
     trend = None
     if data.trend:
         trend = line_chart(
@@ -25,9 +27,15 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None) -> dic
     return {"overview": data, "trend": trend, "repositories": queries.repositories(db, tenant)}
 
 
-def risk(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+RISK_POINTS = 200
+"""Reviews drawn on the risk chart, newest first (drawing a point costs about 0.3 ms)."""
+
+
+def risk(
+    db: sqlite3.Connection, tenant: str, repository: str | None, _: queries.PatternDays
+) -> dict[str, Any]:
     """Each review as a point, with the later fixes that proved it right or wrong."""
-    points = queries.risk_points(db, tenant, repository)
+    points = queries.risk_points(db, tenant, repository, limit=RISK_POINTS)
     chart = None
     if points:
         chart = line_chart(
@@ -49,15 +57,19 @@ def _ref(point: queries.ReviewPoint) -> str:
     return (point.head_sha or "working tree")[:10]
 
 
-def patterns(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def patterns(
+    db: sqlite3.Connection, tenant: str, repository: str | None, pattern_days: queries.PatternDays
+) -> dict[str, Any]:
     """The top patterns, their frequency, functions and regression tests."""
     top = queries.top_patterns(db, tenant)
-    days, counts = queries.pattern_frequency(db, tenant, [p.id for p in top[:5]])
+    days, counts = queries.pattern_frequency(db, tenant, [p.id for p in top[:5]], pattern_days)
     chart = None
     if days:
         series = [(_short(p.title), [float(v) for v in counts.get(p.id, [])]) for p in top[:5]]
         series.append(("new patterns", [float(v) for v in counts.get("", [0] * len(days))]))
-        chart = line_chart("Error patterns per day", days, series, value_format="{:.0f}")
+        chart = line_chart(
+            "Error patterns per day", days, series, value_format="{:.0f}", dots=False
+        )
     return {"patterns": top, "chart": chart}
 
 
@@ -65,7 +77,9 @@ def _short(title: str) -> str:
     return title if len(title) <= 40 else title[:39] + "…"
 
 
-def costs(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def costs(
+    db: sqlite3.Connection, tenant: str, repository: str | None, _: queries.PatternDays
+) -> dict[str, Any]:
     """Spend per tier and day against the budget, the tier mix, the cache hit rate."""
     data = queries.costs(db, tenant)
     spend = mix = None
@@ -85,7 +99,9 @@ def costs(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[s
     return {"costs": data, "spend": spend, "mix": mix}
 
 
-def tests(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def tests(
+    db: sqlite3.Connection, tenant: str, repository: str | None, _: queries.PatternDays
+) -> dict[str, Any]:
     """Generated, validated and rejected tests, by reason."""
     data = queries.test_generation(db, tenant)
     chart = None
@@ -99,7 +115,9 @@ def tests(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[s
     return {"generation": data, "chart": chart}
 
 
-def team(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def team(
+    db: sqlite3.Connection, tenant: str, repository: str | None, _: queries.PatternDays
+) -> dict[str, Any]:
     """Per-repository figures, on the Team plan and up."""
     plan = queries.plan_of(db, tenant)
     if plan not in queries.TEAM_PLANS:
@@ -119,7 +137,9 @@ def team(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[st
     return {"plan": plan, "rows": rows, "chart": chart}
 
 
-BUILDERS: dict[str, Callable[[sqlite3.Connection, str, str | None], dict[str, Any]]] = {
+Builder = Callable[[sqlite3.Connection, str, str | None, queries.PatternDays], dict[str, Any]]
+
+BUILDERS: dict[str, Builder] = {
     "overview": overview,
     "risk": risk,
     "patterns": patterns,
@@ -129,14 +149,25 @@ BUILDERS: dict[str, Callable[[sqlite3.Connection, str, str | None], dict[str, An
 }
 
 
-def build(view: str, db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def build(
+    view: str,
+    db: sqlite3.Connection,
+    tenant: str,
+    repository: str | None,
+    pattern_days: queries.PatternDays,
+) -> dict[str, Any]:
     """The template context of ``view`` for ``tenant``."""
-    return BUILDERS[view](db, tenant, repository)
+    return BUILDERS[view](db, tenant, repository, pattern_days)
 
 
-def score_document(db: sqlite3.Connection, tenant: str, repository: str | None) -> dict[str, Any]:
+def score_document(
+    db: sqlite3.Connection,
+    tenant: str,
+    repository: str | None,
+    pattern_days: queries.PatternDays,
+) -> dict[str, Any]:
     """The score and its parts as JSON."""
-    data = queries.overview(db, tenant, repository)
+    data = queries.overview(db, tenant, repository, pattern_days)
     return {
         "tenant": tenant,
         "repository": repository,

@@ -7,6 +7,7 @@ values; nothing here renders or knows about HTTP.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +62,43 @@ class Overview:
     patterns: int
 
 
-def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None) -> Overview:
+class PatternDays:
+    """New patterns per day per tenant, kept up to date incrementally.
+
+    Counting a big tenant's patterns by day reads every pattern row (about 100k rows of
+    messages and frames); an index for it would be rewritten on every ingested occurrence.
+    Patterns only ever get a higher ``seq``, so after the first count each request reads only
+    the patterns created since (through the ``(tenant, seq)`` index). A pattern whose
+    first_seen later moves earlier (an older event arriving late) stays on its first day.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._days: dict[str, tuple[int, dict[str, int]]] = {}
+
+    def counts(self, db: sqlite3.Connection, tenant: str) -> dict[str, int]:
+        """Day (YYYY-MM-DD) -> patterns first seen that day, for ``tenant``."""
+        with self._lock:
+            last_seq, days = self._days.get(tenant, (0, {}))
+            days = dict(days)
+            newest = last_seq
+            for day, count, top in db.execute(
+                "SELECT substr(first_seen, 1, 10), count(*), max(seq) FROM patterns"
+                " WHERE tenant = ? AND seq > ? GROUP BY 1",
+                (tenant, last_seq),
+            ):
+                days[str(day)] = days.get(str(day), 0) + int(count)
+                newest = max(newest, int(top))
+            self._days[tenant] = (newest, days)
+            return days
+
+
+def overview(
+    db: sqlite3.Connection,
+    tenant: str,
+    repository: str | None = None,
+    pattern_days: PatternDays | None = None,
+) -> Overview:
     """The AI Quality Score of the tenant (of one repository's reviews when given), with its
     monthly trend: the score over everything known by the end of each month."""
     clause, params = _repo_clause(repository)
@@ -70,12 +107,15 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
         f" FROM all_reviews WHERE tenant = ?{clause} GROUP BY 1, 2, 3",
         (tenant, *params),
     ).fetchall()
-    pattern_rows = db.execute(
-        "SELECT substr(p.first_seen, 1, 7), substr(t.created, 1, 7),"
-        " t.created IS NOT NULL AND p.last_seen > t.created, count(*)"
-        " FROM patterns p LEFT JOIN (SELECT pattern_id, min(created_at) AS created"
-        " FROM pattern_tests GROUP BY pattern_id) t ON t.pattern_id = p.id"
-        " WHERE p.tenant = ? GROUP BY 1, 2, 3",
+    per_month: dict[str, int] = defaultdict(int)
+    for day, count in (pattern_days or PatternDays()).counts(db, tenant).items():
+        per_month[day[:7]] += count
+    # (first seen month, month of its first test, recurred after that test, patterns)
+    tested_rows = db.execute(
+        "SELECT substr(p.first_seen, 1, 7), substr(t.created, 1, 7), p.last_seen > t.created,"
+        " count(*) FROM (SELECT pattern_id, min(created_at) AS created FROM pattern_tests"
+        " GROUP BY pattern_id) t JOIN patterns p ON p.id = t.pattern_id WHERE p.tenant = ?"
+        " GROUP BY 1, 2, 3",
         (tenant,),
     ).fetchall()
     checked_rows = db.execute(
@@ -89,8 +129,8 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
     ).fetchall()
     months = sorted(
         {str(r[0]) for r in review_rows}
-        | {str(r[0]) for r in pattern_rows}
-        | {str(r[1]) for r in pattern_rows if r[1]}
+        | set(per_month)
+        | {str(r[1]) for r in tested_rows}
         | {str(r[0]) for r in checked_rows}
     )[-12:]
 
@@ -100,19 +140,33 @@ def overview(db: sqlite3.Connection, tenant: str, repository: str | None = None)
 
         high = sum(r[3] for r in review_rows if r[1] and upto(r[0]))
         high_tested = sum(r[3] for r in review_rows if r[1] and r[2] and upto(r[0]))
-        patterns = sum(r[3] for r in pattern_rows if upto(r[0]))
-        with_test = sum(r[3] for r in pattern_rows if upto(r[0]) and r[1] and upto(r[1]))
-        recurred = sum(r[3] for r in pattern_rows if upto(r[0]) and r[1] and upto(r[1]) and r[2])
+        patterns = sum(count for m, count in per_month.items() if upto(m))
+        tested = [r for r in tested_rows if upto(r[0]) and upto(r[1])]
+        with_test = min(patterns, sum(r[3] for r in tested))
+        recurred = sum(r[3] for r in tested if r[2])
         checked = sum(r[2] for r in checked_rows if upto(r[0]))
         blamed = sum(r[2] for r in checked_rows if r[1] and upto(r[0]))
         return QualityFacts(
-            high, high_tested, patterns, with_test, with_test, recurred, checked, blamed
+            high,
+            high_tested,
+            patterns,
+            with_test,
+            with_test,
+            min(recurred, with_test),
+            checked,
+            blamed,
         )
 
     trend = [(month, quality_score(facts_until(month)).score) for month in months]
     reviews = sum(r[3] for r in review_rows)
-    patterns = sum(r[3] for r in pattern_rows)
-    return Overview(quality_score(facts_until(None)), trend, reviews, patterns)
+    return Overview(quality_score(facts_until(None)), trend, reviews, sum(per_month.values()))
+
+
+def new_patterns_per_day(
+    db: sqlite3.Connection, tenant: str, pattern_days: PatternDays | None = None
+) -> dict[str, int]:
+    """Patterns first seen per day (all days), from the incremental count."""
+    return (pattern_days or PatternDays()).counts(db, tenant)
 
 
 @dataclass(frozen=True)
@@ -216,7 +270,10 @@ def top_patterns(db: sqlite3.Connection, tenant: str, limit: int = 20) -> list[P
 
 
 def pattern_frequency(
-    db: sqlite3.Connection, tenant: str, pattern_ids: list[str]
+    db: sqlite3.Connection,
+    tenant: str,
+    pattern_ids: list[str],
+    pattern_days: PatternDays | None = None,
 ) -> tuple[list[str], dict[str, list[int]]]:
     """Kept sample events per day for each pattern (the store keeps each pattern's newest
     events), and new patterns per day for the tenant under the key ``""``."""
@@ -228,12 +285,10 @@ def pattern_frequency(
             (pattern_id,),
         ):
             per_day[pattern_id][day] = count
-    for day, count in db.execute(
-        "SELECT substr(first_seen, 1, 10), count(*) FROM patterns WHERE tenant = ?"
-        " AND first_seen >= ? GROUP BY 1",
-        (tenant, _days_ago(60)),
-    ):
-        per_day[""][day] = count
+    since = _days_ago(60)
+    for day, count in new_patterns_per_day(db, tenant, pattern_days).items():
+        if day >= since:
+            per_day[""][day] = count
     days = sorted({day for counts in per_day.values() for day in counts})[-60:]
     return days, {key: [counts.get(day, 0) for day in days] for key, counts in per_day.items()}
 

@@ -46,6 +46,3 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
     csrf_token TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
-
--- The dashboard lists a tenant's most frequent patterns first.
-CREATE INDEX IF NOT EXISTS patterns_tenant_occurrences ON patterns (tenant, occurrences);
