@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pygal
@@ -74,7 +74,13 @@ def line_chart(
     extra: dict[str, object] = {"range": value_range} if value_range else {}
     extra["show_dots"] = dots
     chart = pygal.Line(
-        **_config(title, show_legend=len(series) > 1, show_minor_x_labels=False, **extra)
+        **_config(
+            title,
+            show_legend=len(series) > 1,
+            show_minor_x_labels=False,
+            value_formatter=_formatter(value_format),
+            **extra,
+        )
     )
     chart.x_labels = list(labels)
     chart.x_labels_major_every = max(1, len(labels) // 12)
@@ -107,7 +113,9 @@ def bar_chart(
         if horizontal
         else pygal.Bar
     )
-    chart = kind(**_config(title, show_legend=len(series) > 1))
+    chart = kind(
+        **_config(title, show_legend=len(series) > 1, value_formatter=_formatter(value_format))
+    )
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
@@ -122,11 +130,20 @@ def pie_chart(
     title: str, slices: Sequence[tuple[str, float]], *, value_format: str = "{:g}"
 ) -> Chart:
     """A slice per (name, value)."""
-    chart = pygal.Pie(**_config(title, inner_radius=0.4))
+    chart = pygal.Pie(**_config(title, inner_radius=0.4, value_formatter=_formatter(value_format)))
     for name, value in slices:
         chart.add(name, value)
     rows = tuple((name, _cell(value, value_format)) for name, value in slices)
     return Chart(title, _finish(chart, title), ("", "value"), rows)
+
+
+def _formatter(value_format: str) -> Callable[[float | None], str]:
+    """How the chart writes a value: as the table beside it does."""
+
+    def formatted(value: float | None) -> str:
+        return _cell(value, value_format)
+
+    return formatted
 
 
 def _cell(value: float | None, value_format: str) -> str:
