@@ -116,7 +116,7 @@ def create_dashboard_app(store_path: Path, app_state: Path | None = None) -> Fas
         session = auth.session_for(db, session_id)
         if session is None:
             return sign_in_page(request)
-        if not auth.csrf_matches(session, (form.get("csrf_token") or [None])[0]):
+        if not auth.csrf_matches(session, form.get("csrf_token", [""])[0]):
             return render(
                 request,
                 "message.html",
