@@ -7,6 +7,7 @@ not sign anyone in. A link works once, before it expires; a session carries its 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import time
@@ -56,10 +57,12 @@ class LinkRefused(Exception):
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in session: its tenant and the CSRF token its forms carry."""
+    """A signed-in session: the tenant shown, the CSRF token its forms carry, and the
+    tenants it may switch to (a GitHub user's installations; empty for a link's session)."""
 
     tenant: str
     csrf_token: str
+    tenants: tuple[str, ...] = ()
 
 
 def redeem_link(
@@ -86,19 +89,53 @@ def redeem_link(
         db.execute(
             "UPDATE dashboard_links SET used_at = ? WHERE token_hash = ?", (moment, _digest(token))
         )
-        session_id = secrets.token_urlsafe(32)
-        session = Session(str(tenant), secrets.token_urlsafe(24))
-        db.execute(
-            "INSERT INTO dashboard_sessions (session_hash, tenant, csrf_token, expires_at)"
-            " VALUES (?, ?, ?, ?)",
-            (_digest(session_id), session.tenant, session.csrf_token, moment + SESSION_SECONDS),
-        )
-        db.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", (moment,))
+        session_id, session = _insert_session(db, str(tenant), (), moment)
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
     return session_id, session
+
+
+def start_session(
+    db: sqlite3.Connection, tenants: tuple[str, ...], now: float | None = None
+) -> tuple[str, Session]:
+    """A session showing ``tenants[0]`` that may switch among ``tenants`` (GitHub sign-in)."""
+    if not tenants:
+        raise ValueError("a session needs at least one tenant")
+    moment = time.time() if now is None else now
+    return _insert_session(db, tenants[0], tenants, moment)
+
+
+def _insert_session(
+    db: sqlite3.Connection, tenant: str, tenants: tuple[str, ...], moment: float
+) -> tuple[str, Session]:
+    session_id = secrets.token_urlsafe(32)
+    session = Session(tenant, secrets.token_urlsafe(24), tenants)
+    db.execute(
+        "INSERT INTO dashboard_sessions (session_hash, tenant, tenants, csrf_token, expires_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            _digest(session_id),
+            tenant,
+            json.dumps(list(tenants)),
+            session.csrf_token,
+            moment + SESSION_SECONDS,
+        ),
+    )
+    db.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", (moment,))
+    return session_id, session
+
+
+def switch_tenant(db: sqlite3.Connection, session_id: str, session: Session, tenant: str) -> bool:
+    """Show ``tenant`` in the session when it is one of the session's tenants."""
+    if tenant not in session.tenants:
+        return False
+    db.execute(
+        "UPDATE dashboard_sessions SET tenant = ? WHERE session_hash = ?",
+        (tenant, _digest(session_id)),
+    )
+    return True
 
 
 def session_for(
@@ -109,11 +146,13 @@ def session_for(
         return None
     moment = time.time() if now is None else now
     row = db.execute(
-        "SELECT tenant, csrf_token FROM dashboard_sessions"
+        "SELECT tenant, csrf_token, tenants FROM dashboard_sessions"
         " WHERE session_hash = ? AND expires_at > ?",
         (_digest(session_id), moment),
     ).fetchone()
-    return Session(str(row[0]), str(row[1])) if row else None
+    if row is None:
+        return None
+    return Session(str(row[0]), str(row[1]), tuple(str(t) for t in json.loads(row[2])))
 
 
 def end_session(db: sqlite3.Connection, session_id: str) -> None:

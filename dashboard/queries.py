@@ -371,6 +371,20 @@ def _installation_plan(db: sqlite3.Connection, tenant: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def served_installations(db: sqlite3.Connection, installation_ids: list[int]) -> list[str]:
+    """The tenants (``github-<id>``) of those installations the App serves and has not
+    suspended, in id order."""
+    if not installation_ids:
+        return []
+    marks = ", ".join("?" for _ in installation_ids)
+    rows = db.execute(
+        f"SELECT installation_id FROM v_gh_installations WHERE installation_id IN ({marks})"
+        " AND suspended = 0 ORDER BY installation_id",
+        installation_ids,
+    )
+    return [f"github-{row[0]}" for row in rows]
+
+
 def plan_of(db: sqlite3.Connection, tenant: str) -> str:
     """The tenant's plan: its row in tenant_plans, else its App installation's, else free."""
     row = db.execute("SELECT plan FROM tenant_plans WHERE tenant = ?", (tenant,)).fetchone()

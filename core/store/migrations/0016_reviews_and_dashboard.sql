@@ -39,10 +39,12 @@ CREATE TABLE IF NOT EXISTS dashboard_links (
     used_at REAL
 );
 
--- Dashboard sessions: the SHA-256 of the cookie's value, its tenant and its CSRF token.
+-- Dashboard sessions: the SHA-256 of the cookie's value, the tenant shown, the tenants the
+-- session may switch to (JSON list; a GitHub user's installations) and its CSRF token.
 CREATE TABLE IF NOT EXISTS dashboard_sessions (
     session_hash TEXT PRIMARY KEY,
     tenant TEXT NOT NULL,
+    tenants TEXT NOT NULL DEFAULT '[]',
     csrf_token TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
