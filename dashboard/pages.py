@@ -82,7 +82,7 @@ def costs(
 ) -> dict[str, Any]:
     """Spend per tier and day against the budget, the tier mix, the cache hit rate."""
     data = queries.costs(db, tenant)
-    spend = mix = None
+    spend = mix = budget = None
     if data.days:
         series: list[tuple[str, list[float]]] = [(t, data.dollars[t]) for t in data.tiers]
         spend = bar_chart(
@@ -92,11 +92,24 @@ def costs(
             stacked=True,
             value_format="{:.4f}",
         )
+        running, total = [], 0.0
+        for index in range(len(data.days)):
+            total += sum(data.dollars[tier][index] for tier in data.tiers)
+            running.append(total)
+        lines: list[tuple[str, list[float | None]]] = [("spent so far", list(running))]
+        if data.budget is not None:
+            lines.append(("monthly budget", [data.budget] * len(data.days)))
+        budget = line_chart(
+            f"Spend so far against the budget, {data.month} (US$)",
+            [day[5:] for day in data.days],
+            lines,
+            value_format="{:.4f}",
+        )
     if data.requests_per_tier:
         mix = pie_chart(
             "Tier mix (requests)", sorted(data.requests_per_tier.items()), value_format="{:.0f}"
         )
-    return {"costs": data, "spend": spend, "mix": mix}
+    return {"costs": data, "spend": spend, "budget": budget, "mix": mix}
 
 
 def tests(

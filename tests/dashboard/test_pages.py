@@ -137,7 +137,7 @@ def test_costs_page_shows_spend_against_the_team_budget(app, store: Path) -> Non
     page = signed_in(app, store, "acme").get("/costs").text
     assert "team" in page and "US$ 80.00" in page
     assert "50% of 10 lookups" in page  # 5 misses and 5 hits seeded
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3 and "Spend so far against the budget" in page
 
 
 def test_team_analytics_need_the_team_plan(app, store: Path) -> None:
