@@ -19,10 +19,14 @@ def test_a_reviewed_pull_request_is_recorded(github, deps, tmp_path) -> None:
     github.files[(PATH, HEAD)] = text.encode()
     data = payload("pull_request.opened.payload.json")
     asyncio.run(dispatch(make_event("pull_request", data, "d-1"), deps))
-    rows = sqlite3.connect(tmp_path / "app.db").execute(
-        "SELECT tenant, repository, pull_request, head_sha, level, source, files_changed"
-        " FROM reviews"
-    ).fetchall()
+    rows = (
+        sqlite3.connect(tmp_path / "app.db")
+        .execute(
+            "SELECT tenant, repository, pull_request, head_sha, level, source, files_changed"
+            " FROM reviews"
+        )
+        .fetchall()
+    )
     installation = data["installation"]["id"]
     assert rows == [
         (
