@@ -79,11 +79,15 @@ def review_record(
 
 
 def insert_review(connection: sqlite3.Connection, record: ReviewRecord) -> int:
-    """Append ``record`` to ``reviews`` (in the caller's transaction, if any); return its id."""
+    """Append ``record`` to ``reviews`` (in the caller's transaction, if any); return its id.
+
+    An App review of a pull-request head already recorded replaces that row (a retried
+    delivery or a re-run is the same review again, not a new point).
+    """
     try:
         cursor = connection.execute(
-            "INSERT INTO reviews (tenant, repository, pull_request, head_sha, base, probability,"
-            " level, files_changed, lines_added, lines_deleted, symbols, bugs, tests_generated,"
+            "INSERT OR REPLACE INTO reviews (tenant, repository, pull_request, head_sha, base,"
+            " probability, level, files_changed, lines_added, lines_deleted, symbols, bugs, tests_generated,"
             " tests_validated, source, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

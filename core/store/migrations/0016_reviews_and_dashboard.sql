@@ -31,6 +31,10 @@ CREATE INDEX IF NOT EXISTS reviews_tenant_time ON reviews (tenant, created_at);
 
 CREATE INDEX IF NOT EXISTS reviews_head ON reviews (head_sha);
 
+-- The App reviews a pull request's head once: a retried delivery or a re-run replaces the row.
+CREATE UNIQUE INDEX IF NOT EXISTS reviews_app_head
+ON reviews (tenant, repository, pull_request, head_sha) WHERE source = 'app';
+
 -- One-time sign-in links (`argus dashboard link`): only the SHA-256 of the token is kept.
 CREATE TABLE IF NOT EXISTS dashboard_links (
     token_hash TEXT PRIMARY KEY,

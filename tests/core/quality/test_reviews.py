@@ -101,3 +101,36 @@ def test_argus_review_records_the_review(tmp_path: Path, monkeypatch: pytest.Mon
     tenant, repository, head_sha, level, source = rows[0]
     assert (tenant, repository, source) == ("acme", str(repo.resolve()), "cli")
     assert head_sha == head and level in ("low", "medium", "high")
+
+
+def test_the_app_reviewing_the_same_head_again_replaces_its_row() -> None:
+    first = review_record(
+        _review(probability=0.4, level=RiskLevel.MEDIUM),
+        tenant="github-7",
+        repository="acme/shop",
+        source="app",
+        pull_request=12,
+    )
+    again = review_record(
+        _review(), tenant="github-7", repository="acme/shop", source="app", pull_request=12
+    )
+    pushed = review_record(
+        _review(head="b" * 40),
+        tenant="github-7",
+        repository="acme/shop",
+        source="app",
+        pull_request=12,
+    )
+    local = review_record(_review(), tenant="local", repository="/src/shop", source="cli")
+    with SQLiteStore.open(":memory:") as store, store.transaction() as db:
+        for record in (first, again, pushed, local, local):
+            insert_review(db, record)
+        rows = db.execute(
+            "SELECT source, head_sha, probability FROM reviews ORDER BY source, head_sha"
+        ).fetchall()
+    assert rows == [
+        ("app", "a" * 40, 0.82),
+        ("app", "b" * 40, 0.82),
+        ("cli", "a" * 40, 0.82),
+        ("cli", "a" * 40, 0.82),
+    ]
