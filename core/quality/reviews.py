@@ -87,8 +87,8 @@ def insert_review(connection: sqlite3.Connection, record: ReviewRecord) -> int:
     try:
         cursor = connection.execute(
             "INSERT OR REPLACE INTO reviews (tenant, repository, pull_request, head_sha, base,"
-            " probability, level, files_changed, lines_added, lines_deleted, symbols, bugs, tests_generated,"
-            " tests_validated, source, created_at)"
+            " probability, level, files_changed, lines_added, lines_deleted, symbols, bugs,"
+            " tests_generated, tests_validated, source, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.tenant,
