@@ -7,6 +7,7 @@ values; nothing here renders or knows about HTTP.
 from __future__ import annotations
 
 import sqlite3
+import statistics
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,7 +19,13 @@ from core.quality.score import QualityFacts, QualityScore, quality_score
 
 TEAM_PLANS = ("team", "enterprise")
 
-APP_TABLES = ("gh_feedback", "gh_switches", "gh_installations", "gh_installation_repositories")
+APP_TABLES = (
+    "gh_feedback",
+    "gh_switches",
+    "gh_installations",
+    "gh_installation_repositories",
+    "pull_request_merges",
+)
 
 
 def prepare(db: sqlite3.Connection, app_state: str | None = None) -> None:
@@ -447,6 +454,9 @@ class TeamRow:
     feedback_up: int
     feedback_down: int
     ignored_paths: int
+    high_risk_merged: int = 0
+    median_hours_to_merge: float | None = None
+    """Median hours from opening to merge of the merged PRs a review rated high."""
 
 
 def team(db: sqlite3.Connection, tenant: str) -> list[TeamRow]:
@@ -457,6 +467,16 @@ def team(db: sqlite3.Connection, tenant: str) -> list[TeamRow]:
         (tenant,),
     ).fetchall()
     installation = _installation_id(tenant)
+    merge_hours: dict[str, list[float]] = defaultdict(list)
+    for repository, hours in db.execute(
+        "SELECT m.repository, (julianday(m.merged_at) - julianday(m.opened_at)) * 24"
+        " FROM v_pull_request_merges m WHERE m.tenant = ? AND EXISTS (SELECT 1 FROM all_reviews r"
+        " WHERE r.tenant = m.tenant AND r.repository = m.repository"
+        " AND r.pull_request = m.pull_request AND r.level = 'high')",
+        (tenant,),
+    ):
+        if hours is not None:
+            merge_hours[str(repository)].append(float(hours))
     result = []
     for repository, count, high, mean, tests in rows:
         up = down = ignored = 0
@@ -490,6 +510,8 @@ def team(db: sqlite3.Connection, tenant: str) -> list[TeamRow]:
                 int(up),
                 int(down),
                 int(ignored),
+                len(merge_hours[repository]),
+                statistics.median(merge_hours[repository]) if merge_hours[repository] else None,
             )
         )
     return result

@@ -80,12 +80,13 @@ def default_dispatcher() -> Dispatcher:
         check_run,
         installation,
         issue_comment,
+        merges,
         pull_request,
         regression_job,
     )
 
     dispatcher = Dispatcher()
-    for module in (pull_request, issue_comment, check_run, installation, regression_job):
+    for module in (pull_request, issue_comment, check_run, installation, regression_job, merges):
         module.register(dispatcher)
     return dispatcher
 

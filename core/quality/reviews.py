@@ -112,3 +112,24 @@ def insert_review(connection: sqlite3.Connection, record: ReviewRecord) -> int:
     except sqlite3.Error as error:
         raise StoreError(f"cannot record the review: {error}") from error
     return int(cursor.lastrowid or 0)
+
+
+def insert_merge(
+    connection: sqlite3.Connection,
+    *,
+    tenant: str,
+    repository: str,
+    pull_request: int,
+    opened_at: str,
+    merged_at: str,
+) -> None:
+    """Record that a pull request opened at ``opened_at`` was merged at ``merged_at``
+    (ISO 8601 UTC); a later merge of the same pull request replaces the row."""
+    try:
+        connection.execute(
+            "INSERT OR REPLACE INTO pull_request_merges"
+            " (tenant, repository, pull_request, opened_at, merged_at) VALUES (?, ?, ?, ?, ?)",
+            (tenant, repository, pull_request, opened_at, merged_at),
+        )
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot record the merge: {error}") from error

@@ -10,7 +10,7 @@ from pathlib import Path
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.service import open_service
 from core.predict.findings import RiskLevel
-from core.quality.reviews import ReviewRecord, insert_review
+from core.quality.reviews import ReviewRecord, insert_merge, insert_review
 from core.router.generation import Outcome, Tier
 from core.router.ledger import CostLedger, LedgerEntry
 from core.store.sqlite import SQLiteStore
@@ -190,6 +190,15 @@ def seed(
                 )
                 reviews += 1
         with store.transaction() as db:
+            for number, hours in ((102, 30), (100, 2)):
+                insert_merge(
+                    db,
+                    tenant=tenant,
+                    repository=repository,
+                    pull_request=number,
+                    opened_at="2026-11-02T08:00:00Z",
+                    merged_at=f"2026-11-0{2 + hours // 24}T{8 + hours % 24:02d}:00:00Z",
+                )
             # `argus learn` traced a later fix to the commit of review 3 (rated low): a
             # defect that escaped the prediction.
             db.execute("INSERT INTO repositories (root, created_at) VALUES (?, 0)", (repository,))

@@ -148,6 +148,8 @@ def test_team_analytics_need_the_team_plan(app, store: Path) -> None:
     assert 'id="upgrade"' in page and "pro" in page
     team = signed_in(app, store, "acme").get("/team").text
     assert "acme/shop" in team and 'id="upgrade"' not in team
+    # Seeded: PR #102 (rated high) merged 30 hours after it opened, PR #100 (low) after 2.
+    assert "<td>1</td><td>30.0 h</td>" in team
 
 
 def test_sign_out_needs_the_csrf_token(app, store: Path) -> None:

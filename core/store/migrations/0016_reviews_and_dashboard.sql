@@ -52,3 +52,14 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
     csrf_token TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+
+-- Pull requests the App saw merged: when each was opened and merged (ISO 8601 UTC), for the
+-- team page's time to merge of high-risk pull requests.
+CREATE TABLE IF NOT EXISTS pull_request_merges (
+    tenant TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    pull_request INTEGER NOT NULL,
+    opened_at TEXT NOT NULL,
+    merged_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, repository, pull_request)
+);
