@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
+from pathlib import PurePosixPath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,6 +43,26 @@ FEATURE_NAMES: tuple[str, ...] = (
     "ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix",
     "ndev", "age", "nuc", "exp", "rexp", "sexp",
 )  # fmt: skip
+
+# What Argus knows beyond Kamei's fourteen, from the same change and history (see
+# ``context_features``): lines in code files that are not tests, test and other files touched,
+# earlier fixes to the touched files, and the author's share of the touched files' history.
+CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
+    "la_code", "ld_code", "nf_test", "nf_other", "file_fixes", "owner_share",
+)  # fmt: skip
+
+_CODE_EXTENSIONS = frozenset(
+    {
+        ".py", ".pyi", ".pyx", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".java",
+        ".kt", ".kts", ".scala", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".cs", ".rs",
+        ".rb", ".php", ".swift", ".dart", ".m", ".vue", ".svelte", ".lua", ".sh",
+    }
+)  # fmt: skip
+_TEST_DIRECTORIES = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs"})
+_TEST_NAME = re.compile(
+    r"(?:^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$"
+    r"|Tests?\.java$|Test\.kt$)"
+)
 
 # Line counts of the files before a change, by path on the base side: a mapping, or a callable
 # answering None when the file did not exist.
@@ -81,7 +103,8 @@ def change_features(
     message: str = "",
     file_sizes: FileSizes | None = None,
 ) -> dict[str, float]:
-    """Features of an uncommitted change (a review) against the whole ingested history.
+    """Features of an uncommitted change (a review) against the whole ingested history: the
+    fourteen Kamei features and the context features.
 
     ``when`` is the Unix time of the change (now, for a review). ``file_sizes`` gives the line
     count of each file at the base (by its old path); without it the line count at the newest
@@ -103,22 +126,23 @@ def change_features(
                 lines_before=before,
             )
         )
-    return features_before(
+    features = features_before(
         index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
     )
+    return {**features, **context_features(index, files, author_email, before_seq=None)}
 
 
 def commit_features(index: HistoryIndex, sha: str) -> dict[str, float]:
-    """Features of an ingested commit, computed only from the commits before it."""
+    """Kamei and context features of an ingested commit, from the commits before it only."""
     commit = index.commit(sha)
-    return features_before(
-        index,
-        commit_files(index, commit.seq),
-        commit.author_email,
-        commit.time,
-        is_fix=commit.is_fix,
-        before_seq=commit.seq,
+    files = commit_files(index, commit.seq)
+    features = features_before(
+        index, files, commit.author_email, commit.time, is_fix=commit.is_fix, before_seq=commit.seq
     )
+    return {
+        **features,
+        **context_features(index, files, commit.author_email, before_seq=commit.seq),
+    }
 
 
 def commit_files(index: HistoryIndex, seq: int) -> list[ChangedFile]:
@@ -189,6 +213,51 @@ def features_before(
         "exp": float(len(own)),
         "rexp": recent,
         "sexp": float(len(in_subsystems)),
+    }
+
+
+def file_kind(path: str) -> str:
+    """``"test"`` for a test file, ``"code"`` for other source code, ``"other"`` for the rest
+    (documentation, configuration, data)."""
+    posix = PurePosixPath(path)
+    if _TEST_NAME.search(posix.name) or any(
+        part.lower() in _TEST_DIRECTORIES for part in posix.parts[:-1]
+    ):
+        return "test"
+    return "code" if posix.suffix.lower() in _CODE_EXTENSIONS else "other"
+
+
+def context_features(
+    index: HistoryIndex,
+    files: Sequence[ChangedFile],
+    author_email: str,
+    *,
+    before_seq: int | None,
+) -> dict[str, float]:
+    """The :data:`CONTEXT_FEATURE_NAMES` of a change, from history strictly before ``before_seq``.
+
+    ``file_fixes`` counts the distinct earlier fix commits that touched the changed files;
+    ``owner_share`` is the author's share of the earlier commits to them (0 without history).
+    """
+    commits = index.commits
+    author = author_email.strip().lower()
+    kinds = [file_kind(changed.path) for changed in files]
+    touched: set[int] = set()
+    for changed in files:
+        if changed.history_path is not None:
+            touched.update(row.seq for row in index.rows_before(changed.history_path, before_seq))
+    own = sum(1 for seq in touched if commits[seq].author_email == author)
+    return {
+        "la_code": float(
+            sum(f.lines_added for f, kind in zip(files, kinds, strict=True) if kind == "code")
+        ),
+        "ld_code": float(
+            sum(f.lines_deleted for f, kind in zip(files, kinds, strict=True) if kind == "code")
+        ),
+        "nf_test": float(kinds.count("test")),
+        "nf_other": float(kinds.count("other")),
+        "file_fixes": float(sum(1 for seq in touched if commits[seq].is_fix)),
+        "owner_share": own / len(touched) if touched else 0.0,
     }
 
 

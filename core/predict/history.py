@@ -433,7 +433,56 @@ def _removed_code_lines(path: str, body: bytes) -> list[int]:
     return found
 
 
-def _git_log(repo_root: Path, revision_range: str) -> bytes:
+_MISSING_OBJECT = re.compile(r"(?:unable to read|could not read|bad object) ([0-9a-f]{40})")
+
+
+def _paths_holding(repo_root: Path, revision_range: str, object_id: str) -> set[str]:
+    """The paths whose content was ``object_id`` somewhere in the range (no blob is read)."""
+    output = run_git(
+        repo_root, "log", "--no-merges", "--raw", "--no-abbrev", "-M", "--format=",
+        revision_range, "--",
+    )  # fmt: skip
+    found: set[str] = set()
+    marker = object_id.encode("ascii")
+    for line in output.split(b"\n"):
+        if marker in line and b"\t" in line:
+            found.update(_unquote(part) for part in line.split(b"\t")[1:])
+    return found
+
+
+def _git_log(
+    repo_root: Path, revision_range: str, warnings: list[str] | None = None
+) -> bytes:
+    """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
+
+    A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first
+    missing object: the paths that held it are excluded and the log read again, and a warning
+    naming them is appended to ``warnings``.
+    """
+    excluded: set[str] = set()
+    for _ in range(50):
+        try:
+            output = _git_log_once(repo_root, revision_range, excluded)
+        except GitError as error:
+            missing = _MISSING_OBJECT.search(str(error))
+            if missing is None:
+                raise
+            paths = _paths_holding(repo_root, revision_range, missing.group(1)) - excluded
+            if not paths:
+                raise
+            excluded |= paths
+            continue
+        if excluded and warnings is not None:
+            shown = ", ".join(sorted(excluded)[:5]) + (", ..." if len(excluded) > 5 else "")
+            warnings.append(
+                f"history leaves out {len(excluded)} file(s) whose content this clone lacks "
+                f"(partial clone or mirror without large blobs): {shown}"
+            )
+        return output
+    raise GitError(f"git log -p in {repo_root}: too many objects missing from this clone")
+
+
+def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> bytes:
     handle, attributes = tempfile.mkstemp(prefix="argus-attributes-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -459,6 +508,7 @@ def _git_log(repo_root: Path, revision_range: str) -> bytes:
             _FORMAT,
             revision_range,
             "--",
+            *(f":(exclude,literal){path}" for path in sorted(excluded)),
         )
     finally:
         os.unlink(attributes)
@@ -577,6 +627,8 @@ class HistoryIndex:
         self.repo_root = repo_root
         self._memory: _Memory | None = None
         self._functions: dict[tuple[str, str], list[int]] | None = None
+        # What the last sync could not read (shown once to the user by the front-end).
+        self.warnings: list[str] = []
 
     def _reset_memory(self) -> None:
         self._memory = _Memory()
@@ -658,7 +710,7 @@ class HistoryIndex:
             else:
                 rewritten = True
         boundaries = self._shallow_boundaries()
-        commits = list(parse_log(_git_log(self.repo_root, revision_range)))
+        commits = list(parse_log(_git_log(self.repo_root, revision_range, self.warnings)))
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
         return len(commits)
