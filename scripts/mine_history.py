@@ -15,6 +15,7 @@ Refinements: SZZ ignores blank and comment-only lines and whitespace changes, bl
 files (a fix that touches only tests or docs labels nothing) and skips fixes of more than 50
 files. Rows of the newest 180 days (relative to the repository's newest commit) are dropped as
 label-immature, and so are tangled mega-commits (more than 100 files or 10,000 changed lines).
+Long histories give rows for their newest ``--window`` commits (5,000) only.
 
 Output, in ``--out`` (default benchmarks/history_corpus): ``<name>.csv.gz`` (no source, no
 names or e-mails: commit ids, times, features and labels) and ``manifest.json`` (per repository:
@@ -47,15 +48,15 @@ from core.predict.features import (  # noqa: E402
     commit_files,
     context_features,
     features_before,
+    file_kind,  # noqa: E402
 )
-from core.predict.features import file_kind  # noqa: E402
 from core.predict.history import (  # noqa: E402
+    _END,
     _HUNKS,
     _START,
     SECONDS_PER_DAY,
     HistoryIndex,
     _definition_pattern,
-    _END,
     _git_log,
     _parse_file_header,
     function_in_header,
@@ -65,6 +66,9 @@ from core.store.sqlite import SQLiteStore  # noqa: E402
 IMMATURE_DAYS = 180
 TANGLED_FILES = 100
 TANGLED_LINES = 10_000
+# Long histories are mined over their newest commits only (the reader still reads all of it,
+# so the features of those commits see the whole past).
+WINDOW = 5_000
 
 
 @dataclass(frozen=True)
@@ -162,9 +166,7 @@ def changed_functions(patch: bytes) -> dict[tuple[str, str], list[int]]:
     return found
 
 
-def function_rows(
-    index: HistoryIndex, repo: Path, bug_shas: set[str]
-) -> list[dict[str, object]]:
+def function_rows(index: HistoryIndex, repo: Path, bug_shas: set[str]) -> list[dict[str, object]]:
     """One row per function changed by each bug-introducing commit in ``bug_shas``.
 
     ``target`` is 1 when a fix that SZZ traced to the commit changed the same function of the
@@ -221,8 +223,12 @@ def function_rows(
                     "file_commits": len(file_seqs),
                     "file_fixes": sum(1 for s in file_seqs if index.commits[s].is_fix),
                     "file_lines": next(
-                        (r.lines_before for r in index.rows_by_seq.get(commit.seq, ())
-                         if r.path == path), 0
+                        (
+                            r.lines_before
+                            for r in index.rows_by_seq.get(commit.seq, ())
+                            if r.path == path
+                        ),
+                        0,
                     ),  # fmt: skip
                     "target": int((path, name) in targets),
                 }
@@ -259,14 +265,17 @@ def prepare_clone(repository: Repository, clones: Path, mirrors: Path, head: str
 
 
 def mine(
-    repo: Path, store: SQLiteStore
+    repo: Path, store: SQLiteStore, window: int
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], dict[str, object]]:
     """Commit rows of one repository (immature and tangled ones dropped), the function rows of
     its bug-introducing commits, and the mining figures."""
     started = time.perf_counter()
     index = HistoryIndex.sync(store, repo)
     read = time.perf_counter()
-    report = szz.label(index, workers=2)
+    # Only the newest ``window`` commits become rows, so only fixes among them are traced:
+    # every fix of a commit comes after it, hence inside the window too.
+    first_row = max(0, len(index.commits) - window)
+    report = szz.label(index, workers=2, fixes_from=first_row)
     labelled = time.perf_counter()
     first_fix = szz.first_fix_seq(index)
     commits = index.commits
@@ -274,7 +283,7 @@ def mine(
     mature_before = newest - IMMATURE_DAYS * SECONDS_PER_DAY
     rows: list[dict[str, object]] = []
     dropped = {"immature": 0, "tangled": 0, "boundary": 0}
-    for commit in commits:
+    for commit in commits[first_row:]:
         if commit.is_boundary:
             dropped["boundary"] += 1
             continue
@@ -311,6 +320,7 @@ def mine(
     functions = function_rows(index, repo, {str(row["sha"]) for row in rows if row["buggy"]})
     figures: dict[str, object] = {
         "commits": len(commits),
+        "window": len(commits) - first_row,
         "fix_commits": sum(1 for commit in commits if commit.is_fix),
         "fixes_traced": report.fixes_traced,
         "bug_introducing_commits": len(first_fix),
@@ -362,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clones", type=Path, default=Path("/work/corpora/repos"))
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument(
+        "--window", type=int, default=WINDOW, help="rows for the newest N commits only"
+    )
+    parser.add_argument(
         "--cache", type=Path, help="keep each repository's history store here (faster re-runs)"
     )
     parser.add_argument(
@@ -386,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             cache = args.cache / f"{name}.db" if args.cache else Path(scratch) / "history.db"
             store = SQLiteStore.open(cache)
             try:
-                rows, functions, figures = mine(repo, store)
+                rows, functions, figures = mine(repo, store, args.window)
             finally:
                 store.close()
         write_rows(args.out / f"{name}.csv.gz", rows)

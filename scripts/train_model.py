@@ -1,9 +1,10 @@
-"""Train the shipped risk model on the public JIT data and write it as JSON.
+"""Train the shipped risk model on the corpus of mined real histories and write it as JSON.
 
-    .venv/bin/python scripts/train_model.py --data-dir ../shared/data/jit \
-        --out core/predict/model/jit-v1.json
+    .venv/bin/python scripts/train_model.py --corpus benchmarks/history_corpus \
+        --out core/predict/model/risk-v2.json
 
-Deterministic: two runs on the same data write identical files.
+Deterministic: two runs on the same corpus write identical files. The corpus is rebuilt by
+scripts/mine_history.py.
 """
 
 from __future__ import annotations
@@ -17,29 +18,26 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.errors import ArgusError  # noqa: E402
-from core.predict.jit_data import PROJECTS, load_project, resolve_data_dir  # noqa: E402
+from core.predict.history_corpus import load_corpus  # noqa: E402
 from core.predict.jit_training import dumps, train  # noqa: E402
-from core.predict.model import model_from_dict  # noqa: E402
+from core.predict.model import DEFAULT_MODEL_FILE, model_from_dict  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data-dir", help="JIT data folder (default: $ARGUS_JIT_DATA or ../shared/data/jit)"
-    )
+        "--corpus", type=Path, default=ROOT / "benchmarks" / "history_corpus",
+        help="folder written by scripts/mine_history.py",
+    )  # fmt: skip
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "core" / "predict" / "model" / "jit-v1.json"
+        "--out", type=Path, default=ROOT / "core" / "predict" / "model" / DEFAULT_MODEL_FILE
     )
-    parser.add_argument(
-        "--projects", default=",".join(PROJECTS), help="comma-separated data sets to train on"
-    )
+    parser.add_argument("--projects", help="comma-separated corpus projects (default: all)")
     args = parser.parse_args(argv)
     try:
-        data_dir = resolve_data_dir(args.data_dir, ROOT)
+        names = [name.strip() for name in args.projects.split(",")] if args.projects else None
         changes = [
-            change
-            for name in args.projects.split(",")
-            for change in load_project(data_dir, name.strip())
+            change for project in load_corpus(args.corpus, names) for change in project.changes
         ]
         document = train(changes)
         model_from_dict(document, "freshly trained model")  # refuse to write what cannot load
@@ -52,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = document["training"]
     print(
         f"wrote {args.out} ({len(text) / 1024:.0f} KiB, {len(document['trees'])} trees) from "
-        f"{summary['rows']} changes, positive rate {summary['positive_rate']:.3f}, "
-        f"recipe {summary['recipe_hash'][:12]}"
+        f"{summary['rows']} changes of {len(summary['projects'])} projects, positive rate "
+        f"{summary['positive_rate']:.3f}, recipe {summary['recipe_hash'][:12]}"
     )
     return 0
 

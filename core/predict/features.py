@@ -23,9 +23,9 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from pathlib import PurePosixPath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Protocol
 
 from core.diff.changeset import ChangeSet, FileStatus

@@ -450,9 +450,7 @@ def _paths_holding(repo_root: Path, revision_range: str, object_id: str) -> set[
     return found
 
 
-def _git_log(
-    repo_root: Path, revision_range: str, warnings: list[str] | None = None
-) -> bytes:
+def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = None) -> bytes:
     """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
 
     A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first

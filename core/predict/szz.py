@@ -71,8 +71,13 @@ def blame_lines(
     ]
 
 
-def label(index: HistoryIndex, *, workers: int = 4, max_files: int = 50) -> SZZReport:
-    """Trace every fix commit not traced yet and store the labels; incremental."""
+def label(
+    index: HistoryIndex, *, workers: int = 4, max_files: int = 50, fixes_from: int = 0
+) -> SZZReport:
+    """Trace every fix commit not traced yet and store the labels; incremental.
+
+    ``fixes_from`` leaves out the fixes before that seq (to label only a recent window).
+    """
     db = index.store.connection
     repo = index.repository_id
     done = {row[0] for row in db.execute(
@@ -85,7 +90,7 @@ def label(index: HistoryIndex, *, workers: int = 4, max_files: int = 50) -> SZZR
     ):
         lines_by_fix.setdefault(seq, {}).setdefault(path, []).append(line)
     commits = index.commits
-    pending = [c for c in commits if c.is_fix and c.sha not in done]
+    pending = [c for c in commits[fixes_from:] if c.is_fix and c.sha not in done]
     tasks = [
         (commit.seq, path, lines)
         for commit in pending
