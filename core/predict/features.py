@@ -48,7 +48,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 # ``context_features``): lines in code files that are not tests, test and other files touched,
 # earlier fixes to the touched files, and the author's share of the touched files' history.
 CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
-    "la_code", "ld_code", "nf_test", "nf_other", "file_fixes", "owner_share",
+    "la_code", "ld_code", "nf_test", "nf_other", "prior_fixes", "owner_share",
 )  # fmt: skip
 
 _CODE_EXTENSIONS = frozenset(
@@ -236,7 +236,7 @@ def context_features(
 ) -> dict[str, float]:
     """The :data:`CONTEXT_FEATURE_NAMES` of a change, from history strictly before ``before_seq``.
 
-    ``file_fixes`` counts the distinct earlier fix commits that touched the changed files;
+    ``prior_fixes`` counts the distinct earlier fix commits that touched the changed files;
     ``owner_share`` is the author's share of the earlier commits to them (0 without history).
     """
     commits = index.commits
@@ -256,7 +256,7 @@ def context_features(
         ),
         "nf_test": float(kinds.count("test")),
         "nf_other": float(kinds.count("other")),
-        "file_fixes": float(sum(1 for seq in touched if commits[seq].is_fix)),
+        "prior_fixes": float(sum(1 for seq in touched if commits[seq].is_fix)),
         "owner_share": own / len(touched) if touched else 0.0,
     }
 

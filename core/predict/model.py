@@ -48,7 +48,7 @@ CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
     "ld_code",
     "nf_test",
     "nf_other",
-    "file_fixes",
+    "prior_fixes",
     "owner_share",
 )
 
@@ -98,10 +98,10 @@ DERIVED_FEATURES: Mapping[str, tuple[str, Callable[[Mapping[str, float]], float]
     "log_ld_code": ("ld_code", lambda raw: _log(raw["ld_code"])),
     "log_nf_test": ("nf_test", lambda raw: _log(raw["nf_test"])),
     "log_nf_other": ("nf_other", lambda raw: _log(raw["nf_other"])),
-    "log_file_fixes": ("file_fixes", lambda raw: _log(raw["file_fixes"])),
+    "log_prior_fixes": ("prior_fixes", lambda raw: _log(raw["prior_fixes"])),
     "owner_share": ("owner_share", lambda raw: raw["owner_share"]),
     # How fix-prone the touched files' history is: log of fixes over log of all changes.
-    "fix_share": ("file_fixes", lambda raw: _log(raw["file_fixes"]) - _log(raw["nuc"])),
+    "fix_share": ("prior_fixes", lambda raw: _log(raw["prior_fixes"]) - _log(raw["nuc"])),
 }
 
 
@@ -323,7 +323,7 @@ def describe(name: str, raw: Mapping[str, float]) -> str:
             f"changes {_plural(value, 'test file')}" if value >= 0.5 else "changes no test file"
         ),
         "nf_other": lambda: f"{_plural(value, 'file')} of docs, configuration or data",
-        "file_fixes": lambda: f"touched files needed {_plural(value, 'bug fix')} before",
+        "prior_fixes": lambda: f"touched files needed {_plural(value, 'bug fix')} before",
         "owner_share": lambda: f"author wrote {value:.0%} of the touched files' earlier changes",
     }
     return texts[name]() if name in texts else f"{name} = {value:g}"

@@ -68,7 +68,7 @@ def test_historical_commit_features_by_hand(index: HistoryIndex) -> None:
         "ld_code": 2.0,
         "nf_test": 0.0,
         "nf_other": 1.0,
-        "file_fixes": 1.0,  # bob's "fix crash" touched x.py before
+        "prior_fixes": 1.0,  # bob's "fix crash" touched x.py before
         "owner_share": 0.5,  # ann wrote one of the two earlier commits to x.py and y.py
     }
     assert third == pytest.approx(expected)
@@ -77,7 +77,7 @@ def test_historical_commit_features_by_hand(index: HistoryIndex) -> None:
     assert second == pytest.approx(
         {"ns": 1, "nd": 1, "nf": 1, "entropy": 0, "la": 2, "ld": 1, "lt": 10, "fix": 1,
          "ndev": 1, "age": 1, "nuc": 1, "exp": 0, "rexp": 0, "sexp": 0,
-         "la_code": 2, "ld_code": 1, "nf_test": 0, "nf_other": 0, "file_fixes": 0,
+         "la_code": 2, "ld_code": 1, "nf_test": 0, "nf_other": 0, "prior_fixes": 0,
          "owner_share": 0}
     )  # fmt: skip
     first = commit_features(index, index.commits[0].sha)
@@ -123,7 +123,7 @@ def test_review_features_by_hand(index: HistoryIndex) -> None:
             "ld_code": 1.0,
             "nf_test": 0.0,
             "nf_other": 0.0,
-            "file_fixes": 1.0,
+            "prior_fixes": 1.0,
             "owner_share": 2.0 / 3.0,  # ann wrote 2 of the 3 earlier commits to x.py
         }
     )
