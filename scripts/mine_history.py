@@ -355,7 +355,10 @@ def write_rows(
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_format(row[column]) for column in columns])
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as stream,
+    ):
         stream.write(text.getvalue().encode("utf-8"))
 
 
@@ -372,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clones", type=Path, default=Path("/work/corpora/repos"))
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument(
-        "--window", type=int, default=WINDOW, help="rows for the newest N commits only"
+        "--window",
+        type=int,
+        help=f"rows for the newest N commits only (default: as recorded in the manifest, else "
+        f"{WINDOW})",
     )
     parser.add_argument(
         "--cache", type=Path, help="keep each repository's history store here (faster re-runs)"
@@ -393,13 +399,16 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     for name in args.names or list(known):
         repository = known[name]
-        pinned = None if args.newest else manifest.get(name, {}).get("head")
+        recorded = manifest.get(name, {})
+        pinned = None if args.newest else recorded.get("head")
+        # Entries mined before windows existed hold every commit.
+        window = args.window or int(recorded.get("window", recorded.get("commits", WINDOW)))
         repo = prepare_clone(repository, args.clones, args.mirrors, pinned)  # type: ignore[arg-type]
         with tempfile.TemporaryDirectory() as scratch:
             cache = args.cache / f"{name}.db" if args.cache else Path(scratch) / "history.db"
             store = SQLiteStore.open(cache)
             try:
-                rows, functions, figures = mine(repo, store, args.window)
+                rows, functions, figures = mine(repo, store, window)
             finally:
                 store.close()
         write_rows(args.out / f"{name}.csv.gz", rows)

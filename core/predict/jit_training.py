@@ -117,16 +117,21 @@ def _split_holdout(
     return fit, holdout
 
 
-def _fit_trees(
+def _matrix(
     changes: Sequence[LabelledChange], imputation: dict[str, float], recipe: dict[str, Any]
 ) -> Any:
+    import numpy as np
+
+    names = recipe["derived_features"]
+    raw_names = recipe["raw_features"]
+    return np.array([derive_features(c.features, names, imputation, raw_names) for c in changes])
+
+
+def _fit_trees(changes: Sequence[LabelledChange], matrix: Any, recipe: dict[str, Any]) -> Any:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    names = recipe["derived_features"]
-    raw_names = recipe["raw_features"]
-    matrix = np.array([derive_features(c.features, names, imputation, raw_names) for c in changes])
     labels = np.array([1 if c.buggy else 0 for c in changes])
     if len(set(labels.tolist())) < 2:
         raise ConfigError("training needs both buggy and clean changes")
@@ -221,8 +226,7 @@ def train(
 ) -> dict[str, Any]:
     """Fit ``recipe`` (default :data:`RECIPE`) on ``changes``; return the model document."""
     from sklearn.linear_model import LogisticRegression
-
-    from core.predict.model import model_from_dict
+    from threadpoolctl import threadpool_limits
 
     chosen = recipe or RECIPE
     if len(changes) < 20:
@@ -230,10 +234,11 @@ def train(
     ordered = sorted(changes, key=lambda change: (change.project, change.date, change.commit))
     imputation = _imputation(ordered, chosen["raw_features"])
     fit, holdout = _split_holdout(ordered, chosen)
-    probe = model_from_dict(
-        _document(_fit_trees(fit, imputation, chosen), imputation, chosen, version)
-    )
-    margins = [[probe.margin(change.features)] for change in holdout]
+    probe = _fit_trees(fit, _matrix(fit, imputation, chosen), chosen)
+    # The probe's raw score is the exported trees' margin (same trees, same sums).
+    with threadpool_limits(limits=1):
+        raw = probe.decision_function(_matrix(holdout, imputation, chosen))
+    margins = [[float(value)] for value in raw]
     labels = [change.buggy for change in holdout]
     if len(set(labels)) < 2:
         raise ConfigError("the calibration holdout needs both buggy and clean changes")
@@ -242,7 +247,8 @@ def train(
     probe_calibrated = [
         1.0 / (1.0 + math.exp(-(slope * margin[0] + intercept))) for margin in margins
     ]
-    document = _document(_fit_trees(ordered, imputation, chosen), imputation, chosen, version)
+    final = _fit_trees(ordered, _matrix(ordered, imputation, chosen), chosen)
+    document = _document(final, imputation, chosen, version)
     document["calibration"] = {"method": "platt", "slope": slope, "intercept": intercept}
     document["decision_threshold"] = _best_f1_threshold(probe_calibrated, labels)
     document["training"] = _summary(ordered, chosen)
