@@ -110,6 +110,75 @@ def change_features(
     count of each file at the base (by its old path); without it the line count at the newest
     ingested commit is used, which is right when the base is HEAD.
     """
+    files = _changed_files(index, changeset, file_sizes)
+    features = features_before(
+        index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
+    )
+    return {**features, **context_features(index, files, author_email, before_seq=None)}
+
+
+@dataclass(frozen=True)
+class RangeCommit:
+    """One commit of a reviewed range: its own author, time and message."""
+
+    author_email: str
+    time: int
+    message: str
+
+
+# The features that describe who made a change and why, rather than what it changed.
+_PER_COMMIT_FEATURES = ("fix", "exp", "rexp", "sexp", "owner_share")
+
+
+def range_features(
+    index: HistoryIndex,
+    changeset: ChangeSet,
+    commits: Sequence[RangeCommit],
+    file_sizes: FileSizes | None = None,
+    *,
+    before_seq: int | None = None,
+) -> dict[str, float]:
+    """Features of a range of commits (a pull request) reviewed as one change.
+
+    What the change touches (size, spread, the files' history) comes from the whole diff, as
+    of the newest commit's time. Who made it and why comes from each commit's own author and
+    message, averaged over the commits: ``fix`` is the share of fix commits, and the author
+    experience and ownership are the mean over the commits' authors, so that neither a
+    ``fix:`` head commit nor a bot's head commit speaks for the whole range. ``before_seq``
+    keeps the range's own commits out of the history when they are already ingested.
+    """
+    if not commits:
+        raise ValueError("a range needs at least one commit")
+    files = _changed_files(index, changeset, file_sizes)
+    when = max(commit.time for commit in commits)
+    head = commits[-1]
+    combined = {
+        **features_before(
+            index, files, head.author_email, when, is_fix=False, before_seq=before_seq
+        ),
+        **context_features(index, files, head.author_email, before_seq=before_seq),
+    }
+    totals = dict.fromkeys(_PER_COMMIT_FEATURES, 0.0)
+    for commit in commits:
+        own = features_before(
+            index,
+            files,
+            commit.author_email,
+            commit.time,
+            is_fix=is_fix_message(commit.message),
+            before_seq=before_seq,
+        )
+        own.update(context_features(index, files, commit.author_email, before_seq=before_seq))
+        for name in _PER_COMMIT_FEATURES:
+            totals[name] += own[name]
+    for name in _PER_COMMIT_FEATURES:
+        combined[name] = totals[name] / len(commits)
+    return combined
+
+
+def _changed_files(
+    index: HistoryIndex, changeset: ChangeSet, file_sizes: FileSizes | None
+) -> list[ChangedFile]:
     files = []
     for change in changeset.files:
         added = change.status is FileStatus.ADDED
@@ -126,10 +195,7 @@ def change_features(
                 lines_before=before,
             )
         )
-    features = features_before(
-        index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
-    )
-    return {**features, **context_features(index, files, author_email, before_seq=None)}
+    return files
 
 
 def commit_features(index: HistoryIndex, sha: str) -> dict[str, float]:

@@ -183,3 +183,23 @@ def test_entropy_edges() -> None:
 )
 def test_file_kinds(path: str, kind: str) -> None:
     assert file_kind(path) == kind
+
+
+def test_a_range_is_judged_by_each_commit_not_by_its_head(index: HistoryIndex) -> None:
+    from core.predict.features import RangeCommit, range_features
+
+    when = T0 + 10 * DAY
+    work = RangeCommit("ann@example.com", when, "add the parser")
+    bot_fix = RangeCommit("bot@example.com", when + 60, "fix: bump dependency")
+    head_only = change_features(
+        index, _review(), bot_fix.author_email, bot_fix.time, bot_fix.message
+    )
+    combined = range_features(index, _review(), [work, bot_fix])
+    assert head_only["fix"] == 1.0 and head_only["exp"] == 0.0
+    assert combined["fix"] == 0.5  # one of the two commits is a fix
+    assert combined["exp"] == pytest.approx(1.0)  # ann's 2 earlier commits, the bot's 0
+    assert combined["owner_share"] == pytest.approx((2.0 / 3.0 + 0.0) / 2)
+    for name in ("la", "ld", "nf", "lt", "nuc", "ndev", "la_code", "prior_fixes"):
+        assert combined[name] == head_only[name]
+    with pytest.raises(ValueError):
+        range_features(index, _review(), [])
