@@ -320,22 +320,21 @@ def learn(
     """
     index = HistoryIndex.sync(store, repo_root)
     notes = list(index.warnings)
+    szz.label(index, workers=workers)
+    first_fix = szz.first_fix_seq(index)
     reasons = reasons_to_keep_shipped(index)
     if reasons:
         _forget_adaptations(store, index.repository_id)
-        fixes = sum(1 for commit in index.commits if commit.is_fix)
         return LearnReport(
             commits_scanned=len(index.commits),
-            fix_commits=fixes,
-            bug_introducing_commits=0,
+            fix_commits=sum(1 for commit in index.commits if commit.is_fix),
+            bug_introducing_commits=len(first_fix),
             evaluated_commits=0,
             auc_shipped=None,
             auc_adapted=None,
             adaptation=None,
             notes=(*notes, *(f"keeping the shipped model: {reason}" for reason in reasons)),
         )
-    szz.label(index, workers=workers)
-    first_fix = szz.first_fix_seq(index)
     samples = list(commit_samples(index, model, first_fix))
     truth = [1 if s.seq in first_fix else 0 for s in samples]
     split = int(len(samples) * (1.0 - EVALUATION_FRACTION))
