@@ -697,11 +697,17 @@ class HistoryIndex:
         if self._memory is not None and len(self._memory.commits) != stored_count:
             self._memory = None  # another process synced meanwhile: reload lazily
             self._functions = None
-        if head_sha == last:
+        broken = last is not None and not self._consistent(last, stored_count)
+        if broken:
+            self.warnings.append(
+                "the cached history in the store was inconsistent (a damaged or half-written "
+                "store); it was read again from git"
+            )
+        elif head_sha == last:
             return 0
         revision_range = "HEAD"
-        rewritten = False
-        if last is not None:
+        rewritten = broken
+        if last is not None and not broken:
             base = run_git(self.repo_root, "merge-base", last, "HEAD", check=False)
             if base.decode("ascii", "replace").strip() == last:
                 revision_range = f"{last}..HEAD"
@@ -712,6 +718,26 @@ class HistoryIndex:
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
         return len(commits)
+
+    def _consistent(self, last: str, stored_count: int) -> bool:
+        """Whether the stored commits are the ``stored_count`` ones ending at ``last``."""
+        try:
+            count, top = self.store.connection.execute(
+                "SELECT COUNT(*), MAX(seq) FROM history_commits WHERE repository_id = ?",
+                (self.repository_id,),
+            ).fetchone()
+            newest = self.store.connection.execute(
+                "SELECT sha FROM history_commits WHERE repository_id = ? AND seq = ?",
+                (self.repository_id, top),
+            ).fetchone()
+        except sqlite3.Error:
+            return False
+        return (
+            count == stored_count
+            and top == stored_count - 1
+            and newest is not None
+            and newest[0] == last
+        )
 
     def last_sha(self) -> str | None:
         """The newest commit ingested, or None before the first sync."""

@@ -399,3 +399,21 @@ def test_files_whose_blobs_the_clone_lacks_are_left_out_with_one_warning(tmp_pat
     assert [commit.subject for commit in index.commits] == ["start", "change"]
     assert "video.bin" not in index.file_rows
     assert len(index.warnings) == 1 and "video.bin" in index.warnings[0]
+
+
+def test_damaged_cached_history_is_read_again_with_a_warning(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_history(repo, [Commit({"a.py": lines(n + 1)}, time=T0 + n) for n in range(3)])
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    first = HistoryIndex.sync(store, repo)
+    assert first.warnings == []
+    # half the cached commits vanish, as after a damaged or half-written store
+    with store.transaction() as db:
+        db.execute("DELETE FROM history_commits WHERE seq >= 1")
+    again = HistoryIndex.sync(store, repo)
+    assert len(again) == 3
+    assert [c.seq for c in again.commits] == [0, 1, 2]
+    assert len(again.warnings) == 1 and "read again from git" in again.warnings[0]
+    # and a third sync finds it whole again, with nothing to say
+    third = HistoryIndex.sync(store, repo)
+    assert len(third) == 3 and third.warnings == []
