@@ -10,6 +10,7 @@ scripts/mine_history.py.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -20,7 +21,32 @@ if str(ROOT) not in sys.path:
 from core.errors import ArgusError  # noqa: E402
 from core.predict.history_corpus import load_corpus  # noqa: E402
 from core.predict.jit_training import dumps, train  # noqa: E402
+from core.predict.localisation import (  # noqa: E402
+    RANKER_FILE,
+    CandidateFunction,
+    fit_ranker,
+    ranker_document,
+)
 from core.predict.model import DEFAULT_MODEL_FILE, model_from_dict  # noqa: E402
+
+
+def _function_changes(corpus: Path) -> list[list[CandidateFunction]]:
+    """Every bug-introducing commit of the corpus with at least two functions, one a target."""
+    import csv
+    import gzip
+
+    changes: list[list[CandidateFunction]] = []
+    for path in sorted(corpus.glob("*.functions.csv.gz")):
+        by_commit: dict[str, list[CandidateFunction]] = {}
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as stream:
+            for row in csv.DictReader(stream):
+                by_commit.setdefault(row["sha"], []).append(CandidateFunction.from_row(row))
+        changes.extend(
+            functions
+            for functions in by_commit.values()
+            if len(functions) >= 2 and any(f.target for f in functions)
+        )
+    return changes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=ROOT / "core" / "predict" / "model" / DEFAULT_MODEL_FILE
     )
     parser.add_argument("--projects", help="comma-separated corpus projects (default: all)")
+    parser.add_argument(
+        "--ranker-out", type=Path, default=ROOT / "core" / "predict" / "model" / RANKER_FILE,
+        help="where to write the function ranker (benchmarks/localisation.py measures it)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         names = [name.strip() for name in args.projects.split(",")] if args.projects else None
@@ -47,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = dumps(document)
     args.out.write_text(text, encoding="utf-8")
+    functions = _function_changes(args.corpus)
+    if functions:
+        ranker = ranker_document(fit_ranker(functions), len(functions))
+        args.ranker_out.write_text(json.dumps(ranker, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.ranker_out} from {len(functions)} bug-introducing commits")
     summary = document["training"]
     print(
         f"wrote {args.out} ({len(text) / 1024:.0f} KiB, {len(document['trees'])} trees) from "

@@ -8,9 +8,16 @@ Python; fitting (benchmarks, training) needs numpy.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from core.errors import ModelError
+
+RANKER_FILE = "localisation-v1.json"
 
 INPUT_NAMES: tuple[str, ...] = (
     "bias", "log_lines", "line_share", "largest", "test_file", "other_file", "log_hunks",
@@ -132,3 +139,31 @@ def fit_ranker(changes: Sequence[Sequence[CandidateFunction]], penalty: float = 
     slopes = theta[1:] / scale
     intercept = theta[0] - float(slopes @ mean)
     return Ranker(weights=(float(intercept), *(float(v) for v in slopes)))
+
+
+def ranker_document(ranker: Ranker, changes: int) -> dict[str, object]:
+    """The JSON document of a fitted ranker."""
+    return {
+        "format": "argus-localisation-ranker",
+        "inputs": list(INPUT_NAMES),
+        "weights": list(ranker.weights),
+        "training_changes": changes,
+    }
+
+
+def load_ranker(path: Path | None = None) -> Ranker:
+    """The shipped ranker (``core/predict/model/localisation-v1.json``) or the one at ``path``;
+    ModelError when it is missing or not a ranker for these inputs."""
+    try:
+        if path is None:
+            text = resources.files("core.predict").joinpath("model", RANKER_FILE).read_text("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        inputs = tuple(data["inputs"])
+        weights = tuple(float(value) for value in data["weights"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"cannot read the function ranker: {error}") from error
+    if inputs != INPUT_NAMES or len(weights) != len(INPUT_NAMES):
+        raise ModelError("the function ranker file does not match this Argus; retrain it")
+    return Ranker(weights=weights)

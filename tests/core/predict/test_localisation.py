@@ -80,3 +80,27 @@ def test_rows_of_the_corpus_file_are_read() -> None:
     }  # fmt: skip
     function = CandidateFunction.from_row(row)
     assert function.days_since_change is None and function.target and function.kind == "test"
+
+
+def test_the_shipped_ranker_loads_and_puts_fix_prone_code_above_a_bigger_test() -> None:
+    from core.predict.localisation import load_ranker
+
+    ranker = load_ranker()
+    test_function = _function(80, "test")
+    fix_prone = _function(20, "code", fixes=4)
+    scores = rank_scores(ranker, [test_function, fix_prone])
+    assert scores[1] > scores[0]
+
+
+def test_a_ranker_file_for_other_inputs_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from core.errors import ModelError
+    from core.predict.localisation import load_ranker
+
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps({"inputs": ["bias"], "weights": [1.0]}), encoding="utf-8")
+    with pytest.raises(ModelError, match="does not match"):
+        load_ranker(path)
+    with pytest.raises(ModelError, match="cannot read"):
+        load_ranker(tmp_path / "absent.json")
