@@ -13,7 +13,7 @@ help:
 	@echo "make vsix   - build the VS Code extension into vscode-extension/argus-<version>.vsix"
 	@echo "make test   - lint, type-check and run the test suite"
 	@echo "make dist   - build the sdist and wheel into dist/"
-	@echo "make train  - retrain the shipped risk model from $(JIT_DATA)"
+	@echo "make train  - retrain the shipped risk model from benchmarks/history_corpus"
 	@echo "make bench  - run the benchmarks (needs $(JIT_DATA))"
 
 $(STAMP): pyproject.toml
@@ -50,7 +50,7 @@ test: system-deps lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
 	$(BIN)/python -m pytest -n 2 tests
 
 train: $(STAMP)
-	$(BIN)/python scripts/train_model.py --data-dir $(JIT_DATA) --out core/predict/model/jit-v1.json
+	$(BIN)/python scripts/train_model.py --corpus benchmarks/history_corpus --out core/predict/model/risk-v2.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/jit_eval.py --data-dir $(JIT_DATA)

@@ -32,7 +32,7 @@ from core.predict.jit_data import (  # noqa: E402
     resolve_data_dir,
     time_split,
 )
-from core.predict.jit_training import train  # noqa: E402
+from core.predict.jit_training import JIT_V1_RECIPE, train  # noqa: E402
 from core.predict.model import model_from_dict  # noqa: E402
 
 
@@ -130,7 +130,7 @@ def run_project(
     start = test_rows[0].date
     # Other projects' rows help only if they predate the whole test period.
     pool = train_rows + [change for change in extra if change.date < start]
-    model = model_from_dict(train(pool), f"{name} training split")
+    model = model_from_dict(train(pool, JIT_V1_RECIPE, "jit-v1"), f"{name} training split")
     recipe_scores = [model.predict(change.features) for change in test_rows]
 
     la_train = np.array([[change.features["la"]] for change in train_rows])

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from core.errors import StoreError
 from core.predict import szz
-from core.predict.features import RiskModel, commit_files, features_before
+from core.predict.features import RiskModel, commit_files, context_features, features_before
 from core.predict.history import HistoryIndex, repository_id
 from core.store.sqlite import SQLiteStore
 
@@ -160,6 +160,7 @@ def commit_samples(
             is_fix=commit.is_fix,
             before_seq=commit.seq,
         )
+        features.update(context_features(index, files, commit.author_email, before_seq=commit.seq))
         extras = extra_features(index, commit.seq, [f.history_path for f in files], first_fix)
         yield CommitSample(commit.seq, features, extras, model.predict(features))
 
@@ -287,6 +288,25 @@ def auc(scores: Sequence[float], targets: Sequence[int]) -> float | None:
     return (positive_ranks - positives * (positives + 1) / 2.0) / (positives * negatives)
 
 
+MIN_COMMITS = 50
+KEEP_MARGIN = 0.01
+EVALUATION_FRACTION = 0.2
+
+
+def reasons_to_keep_shipped(index: HistoryIndex) -> list[str]:
+    """Why this history cannot teach a correction (empty when it can): too short, no bug
+    fixes, or a single author."""
+    commits = [commit for commit in index.commits if not commit.is_boundary]
+    reasons: list[str] = []
+    if len(commits) < MIN_COMMITS:
+        reasons.append(f"only {len(commits)} commits in the history (needs {MIN_COMMITS})")
+    if not any(commit.is_fix for commit in commits):
+        reasons.append("no bug-fix commits in the history, so no bug to learn from")
+    if commits and len({commit.author_email for commit in commits}) < 2:
+        reasons.append("a single author: experience and ownership cannot be told apart")
+    return reasons
+
+
 def learn(
     store: SQLiteStore,
     repo_root: Path | str,
@@ -295,27 +315,43 @@ def learn(
     workers: int = 4,
     on_stage: Callable[[str], None] | None = None,
 ) -> LearnReport:
-    """Sync history, label it with SZZ, fit and save an adaptation; report its effect.
+    """Sync history, label it with SZZ, and keep this repository's correction only if it helps.
 
-    The evaluation holds out the newest 20% of commits: the model evaluated there is trained
-    only on older commits with labels whose fix came before the held-out period began. The
-    saved adaptation is then trained on everything known now. ``on_stage`` is told each
-    stage's name as it starts (for progress display).
+    The correction is fitted on the older 80% of commits with the labels known before the
+    newest 20% began, and both models are scored on that newest slice. Only when the corrected
+    model's AUC beats the shipped model's by :data:`KEEP_MARGIN` is a correction fitted on
+    everything known now and saved; otherwise any saved correction is removed and the shipped
+    model is used. The notes say why. ``on_stage`` is told each stage's name as it starts (for
+    progress display).
     """
     stage = on_stage or (lambda name: None)
     stage("reading the history")
     index = HistoryIndex.sync(store, repo_root)
+    notes = list(index.warnings)
     stage(f"tracing bug fixes to their causes (SZZ, {len(index.commits)} commits)")
     szz.label(index, workers=workers)
     first_fix = szz.first_fix_seq(index)
+    reasons = reasons_to_keep_shipped(index)
+    if reasons:
+        _forget_adaptations(store, index.repository_id)
+        return LearnReport(
+            commits_scanned=len(index.commits),
+            fix_commits=sum(1 for commit in index.commits if commit.is_fix),
+            bug_introducing_commits=len(first_fix),
+            evaluated_commits=0,
+            auc_shipped=None,
+            auc_adapted=None,
+            adaptation=None,
+            notes=(*notes, *(f"keeping the shipped model: {reason}" for reason in reasons)),
+        )
     stage("scoring every commit as it was made")
     samples = list(commit_samples(index, model, first_fix))
     stage("fitting and evaluating the adaptation")
-    notes: list[str] = []
     truth = [1 if s.seq in first_fix else 0 for s in samples]
-    split = int(len(samples) * 0.8)
+    split = int(len(samples) * (1.0 - EVALUATION_FRACTION))
     auc_shipped = auc_adapted = None
     evaluated = 0
+    keep = False
     if split and split < len(samples):
         boundary = samples[split].seq
         held_out, held_truth = samples[split:], truth[split:]
@@ -333,19 +369,30 @@ def learn(
             auc_adapted = auc_shipped
         else:
             auc_adapted = auc([trial.adjust(s.shipped, s.extras) for s in held_out], held_truth)
+            if auc_shipped is None or auc_adapted is None:
+                notes.append("the newest commits hold no bug-introducing commit to compare on")
+            elif auc_adapted >= auc_shipped + KEEP_MARGIN:
+                keep = True
+            else:
+                notes.append(
+                    f"keeping the shipped model: the adapted one is not better by "
+                    f"{KEEP_MARGIN} AUC on the newest {evaluated} commits "
+                    f"({auc_adapted:.3f} adapted, {auc_shipped:.3f} shipped)"
+                )
     adaptation = None
-    if samples:
-        cutoff_seq = len(index.commits)
+    if keep:
         adaptation = fit(
             samples,
             truth,
             cutoff_time=max(c.time for c in index.commits) + 1,
-            cutoff_seq=cutoff_seq,
+            cutoff_seq=len(index.commits),
         )
-        if adaptation is None:
+    if adaptation is None:
+        if keep or not samples:
             notes.append("too few bug-introducing commits to adapt the model (need 5)")
-        else:
-            save_adaptation(store, index.repository_id, adaptation)
+        _forget_adaptations(store, index.repository_id)
+    else:
+        save_adaptation(store, index.repository_id, adaptation)
     return LearnReport(
         commits_scanned=len(index.commits),
         fix_commits=sum(1 for c in index.commits if c.is_fix),
@@ -356,6 +403,15 @@ def learn(
         adaptation=adaptation,
         notes=tuple(notes),
     )
+
+
+def _forget_adaptations(store: SQLiteStore, repository: int) -> None:
+    """Remove the repository's saved corrections, so that reviews use the shipped model."""
+    try:
+        with store.transaction() as db:
+            db.execute("DELETE FROM model_adaptations WHERE repository_id = ?", (repository,))
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot remove the model adaptation: {error}") from error
 
 
 def save_adaptation(store: SQLiteStore, repository: int, adaptation: Adaptation) -> None:

@@ -8,7 +8,9 @@ Leakage rules (what commit ``s`` may see, ``s`` being its position in history):
   and SZZ labels whose *fix* commit is before ``s``;
 - the adaptation applied to it was fitted at the latest refit point ``r <= s`` on commits
   before ``r``, with a commit counted as bug-introducing only when the fix that revealed it is
-  before ``r``. Refits happen every ``refit_every`` commits, never per commit.
+  before ``r``; and it is applied only when, on those same labels, it beat the shipped model
+  on the newest commits before ``r`` (as ``argus learn`` decides). Refits happen every
+  ``refit_every`` commits, never per commit.
 
 The ``buggy`` field is the ground truth as known today (any label, any time) and is there only
 for evaluation; nothing that produced ``risk`` read it.
@@ -20,7 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.predict import szz
-from core.predict.adapt import Adaptation, CommitSample, commit_samples, fit
+from core.predict.adapt import (
+    EVALUATION_FRACTION,
+    KEEP_MARGIN,
+    Adaptation,
+    CommitSample,
+    auc,
+    commit_samples,
+    fit,
+)
 from core.predict.features import RiskModel
 from core.predict.findings import LevelThresholds
 from core.predict.history import HistoryIndex
@@ -52,7 +62,7 @@ def score_history(
     adaptation: Adaptation | None = None
     for sample in commit_samples(index, model, first_fix):
         if refit_every > 0 and seen and len(seen) % refit_every == 0:
-            adaptation = _refit(index, seen, first_fix, sample.seq) or adaptation
+            adaptation = _refit(index, seen, first_fix, sample.seq)
         commit = index.commits[sample.seq]
         risk = sample.shipped
         if adaptation is not None:
@@ -76,12 +86,22 @@ def score_history(
 def _refit(
     index: HistoryIndex, seen: list[CommitSample], first_fix: dict[int, int], cutoff_seq: int
 ) -> Adaptation | None:
-    """Fit on the commits before ``cutoff_seq`` with the labels known before it."""
+    """The correction to use from ``cutoff_seq`` on, or None for the shipped model.
+
+    As ``argus learn`` decides, with only the labels known before ``cutoff_seq``: a correction
+    fitted on the older 80% of the commits seen must beat the shipped model by
+    :data:`KEEP_MARGIN` AUC on the newest 20%; then it is refitted on all of them.
+    """
     recent = seen[-5000:]
     targets = [1 if first_fix.get(s.seq, _NEVER) < cutoff_seq else 0 for s in recent]
-    return fit(
-        recent,
-        targets,
-        cutoff_time=index.commits[cutoff_seq].time,
-        cutoff_seq=cutoff_seq,
-    )
+    cutoff_time = index.commits[cutoff_seq].time
+    split = int(len(recent) * (1.0 - EVALUATION_FRACTION))
+    trial = fit(recent[:split], targets[:split], cutoff_time=cutoff_time, cutoff_seq=cutoff_seq)
+    if trial is None:
+        return None
+    held_out, held_targets = recent[split:], targets[split:]
+    shipped = auc([s.shipped for s in held_out], held_targets)
+    adapted = auc([trial.adjust(s.shipped, s.extras) for s in held_out], held_targets)
+    if shipped is None or adapted is None or adapted < shipped + KEEP_MARGIN:
+        return None
+    return fit(recent, targets, cutoff_time=cutoff_time, cutoff_seq=cutoff_seq)

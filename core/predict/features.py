@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Protocol
 
 from core.diff.changeset import ChangeSet, FileStatus
@@ -41,6 +43,26 @@ FEATURE_NAMES: tuple[str, ...] = (
     "ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix",
     "ndev", "age", "nuc", "exp", "rexp", "sexp",
 )  # fmt: skip
+
+# What Argus knows beyond Kamei's fourteen, from the same change and history (see
+# ``context_features``): lines in code files that are not tests, test and other files touched,
+# earlier fixes to the touched files, and the author's share of the touched files' history.
+CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
+    "la_code", "ld_code", "nf_test", "nf_other", "prior_fixes", "owner_share",
+)  # fmt: skip
+
+_CODE_EXTENSIONS = frozenset(
+    {
+        ".py", ".pyi", ".pyx", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".java",
+        ".kt", ".kts", ".scala", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".cs", ".rs",
+        ".rb", ".php", ".swift", ".dart", ".m", ".vue", ".svelte", ".lua", ".sh",
+    }
+)  # fmt: skip
+_TEST_DIRECTORIES = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs"})
+_TEST_NAME = re.compile(
+    r"(?:^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$"
+    r"|Tests?\.java$|Test\.kt$)"
+)
 
 # Line counts of the files before a change, by path on the base side: a mapping, or a callable
 # answering None when the file did not exist.
@@ -81,12 +103,82 @@ def change_features(
     message: str = "",
     file_sizes: FileSizes | None = None,
 ) -> dict[str, float]:
-    """Features of an uncommitted change (a review) against the whole ingested history.
+    """Features of an uncommitted change (a review) against the whole ingested history: the
+    fourteen Kamei features and the context features.
 
     ``when`` is the Unix time of the change (now, for a review). ``file_sizes`` gives the line
     count of each file at the base (by its old path); without it the line count at the newest
     ingested commit is used, which is right when the base is HEAD.
     """
+    files = _changed_files(index, changeset, file_sizes)
+    features = features_before(
+        index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
+    )
+    return {**features, **context_features(index, files, author_email, before_seq=None)}
+
+
+@dataclass(frozen=True)
+class RangeCommit:
+    """One commit of a reviewed range: its own author, time and message."""
+
+    author_email: str
+    time: int
+    message: str
+
+
+# The features that describe who made a change and why, rather than what it changed.
+_PER_COMMIT_FEATURES = ("fix", "exp", "rexp", "sexp", "owner_share")
+
+
+def range_features(
+    index: HistoryIndex,
+    changeset: ChangeSet,
+    commits: Sequence[RangeCommit],
+    file_sizes: FileSizes | None = None,
+    *,
+    before_seq: int | None = None,
+) -> dict[str, float]:
+    """Features of a range of commits (a pull request) reviewed as one change.
+
+    What the change touches (size, spread, the files' history) comes from the whole diff, as
+    of the newest commit's time. Who made it and why comes from each commit's own author and
+    message, averaged over the commits: ``fix`` is the share of fix commits, and the author
+    experience and ownership are the mean over the commits' authors, so that neither a
+    ``fix:`` head commit nor a bot's head commit speaks for the whole range. ``before_seq``
+    keeps the range's own commits out of the history when they are already ingested.
+    """
+    if not commits:
+        raise ValueError("a range needs at least one commit")
+    files = _changed_files(index, changeset, file_sizes)
+    when = max(commit.time for commit in commits)
+    head = commits[-1]
+    combined = {
+        **features_before(
+            index, files, head.author_email, when, is_fix=False, before_seq=before_seq
+        ),
+        **context_features(index, files, head.author_email, before_seq=before_seq),
+    }
+    totals = dict.fromkeys(_PER_COMMIT_FEATURES, 0.0)
+    for commit in commits:
+        own = features_before(
+            index,
+            files,
+            commit.author_email,
+            commit.time,
+            is_fix=is_fix_message(commit.message),
+            before_seq=before_seq,
+        )
+        own.update(context_features(index, files, commit.author_email, before_seq=before_seq))
+        for name in _PER_COMMIT_FEATURES:
+            totals[name] += own[name]
+    for name in _PER_COMMIT_FEATURES:
+        combined[name] = totals[name] / len(commits)
+    return combined
+
+
+def _changed_files(
+    index: HistoryIndex, changeset: ChangeSet, file_sizes: FileSizes | None
+) -> list[ChangedFile]:
     files = []
     for change in changeset.files:
         added = change.status is FileStatus.ADDED
@@ -103,22 +195,20 @@ def change_features(
                 lines_before=before,
             )
         )
-    return features_before(
-        index, files, author_email, when, is_fix=is_fix_message(message), before_seq=None
-    )
+    return files
 
 
 def commit_features(index: HistoryIndex, sha: str) -> dict[str, float]:
-    """Features of an ingested commit, computed only from the commits before it."""
+    """Kamei and context features of an ingested commit, from the commits before it only."""
     commit = index.commit(sha)
-    return features_before(
-        index,
-        commit_files(index, commit.seq),
-        commit.author_email,
-        commit.time,
-        is_fix=commit.is_fix,
-        before_seq=commit.seq,
+    files = commit_files(index, commit.seq)
+    features = features_before(
+        index, files, commit.author_email, commit.time, is_fix=commit.is_fix, before_seq=commit.seq
     )
+    return {
+        **features,
+        **context_features(index, files, commit.author_email, before_seq=commit.seq),
+    }
 
 
 def commit_files(index: HistoryIndex, seq: int) -> list[ChangedFile]:
@@ -189,6 +279,51 @@ def features_before(
         "exp": float(len(own)),
         "rexp": recent,
         "sexp": float(len(in_subsystems)),
+    }
+
+
+def file_kind(path: str) -> str:
+    """``"test"`` for a test file, ``"code"`` for other source code, ``"other"`` for the rest
+    (documentation, configuration, data)."""
+    posix = PurePosixPath(path)
+    if _TEST_NAME.search(posix.name) or any(
+        part.lower() in _TEST_DIRECTORIES for part in posix.parts[:-1]
+    ):
+        return "test"
+    return "code" if posix.suffix.lower() in _CODE_EXTENSIONS else "other"
+
+
+def context_features(
+    index: HistoryIndex,
+    files: Sequence[ChangedFile],
+    author_email: str,
+    *,
+    before_seq: int | None,
+) -> dict[str, float]:
+    """The :data:`CONTEXT_FEATURE_NAMES` of a change, from history strictly before ``before_seq``.
+
+    ``prior_fixes`` counts the distinct earlier fix commits that touched the changed files;
+    ``owner_share`` is the author's share of the earlier commits to them (0 without history).
+    """
+    commits = index.commits
+    author = author_email.strip().lower()
+    kinds = [file_kind(changed.path) for changed in files]
+    touched: set[int] = set()
+    for changed in files:
+        if changed.history_path is not None:
+            touched.update(row.seq for row in index.rows_before(changed.history_path, before_seq))
+    own = sum(1 for seq in touched if commits[seq].author_email == author)
+    return {
+        "la_code": float(
+            sum(f.lines_added for f, kind in zip(files, kinds, strict=True) if kind == "code")
+        ),
+        "ld_code": float(
+            sum(f.lines_deleted for f, kind in zip(files, kinds, strict=True) if kind == "code")
+        ),
+        "nf_test": float(kinds.count("test")),
+        "nf_other": float(kinds.count("other")),
+        "prior_fixes": float(sum(1 for seq in touched if commits[seq].is_fix)),
+        "owner_share": own / len(touched) if touched else 0.0,
     }
 
 

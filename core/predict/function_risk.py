@@ -76,6 +76,11 @@ def slice_features(change: Mapping[str, float], facts: FunctionFacts) -> dict[st
         ndev=float(facts.file_developers),
         nuc=float(facts.file_changes),
         age=float(facts.file_age_days),
+        # A function's slice is code in one file: none of it is a test, doc or config file.
+        la_code=float(facts.lines_added),
+        ld_code=float(facts.lines_deleted),
+        nf_test=0.0,
+        nf_other=0.0,
     )
     return features
 

@@ -433,7 +433,54 @@ def _removed_code_lines(path: str, body: bytes) -> list[int]:
     return found
 
 
-def _git_log(repo_root: Path, revision_range: str) -> bytes:
+_MISSING_OBJECT = re.compile(r"(?:unable to read|could not read|bad object) ([0-9a-f]{40})")
+
+
+def _paths_holding(repo_root: Path, revision_range: str, object_id: str) -> set[str]:
+    """The paths whose content was ``object_id`` somewhere in the range (no blob is read)."""
+    output = run_git(
+        repo_root, "log", "--no-merges", "--raw", "--no-abbrev", "-M", "--format=",
+        revision_range, "--",
+    )  # fmt: skip
+    found: set[str] = set()
+    marker = object_id.encode("ascii")
+    for line in output.split(b"\n"):
+        if marker in line and b"\t" in line:
+            found.update(_unquote(part) for part in line.split(b"\t")[1:])
+    return found
+
+
+def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = None) -> bytes:
+    """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
+
+    A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first
+    missing object: the paths that held it are excluded and the log read again, and a warning
+    naming them is appended to ``warnings``.
+    """
+    excluded: set[str] = set()
+    for _ in range(50):
+        try:
+            output = _git_log_once(repo_root, revision_range, excluded)
+        except GitError as error:
+            missing = _MISSING_OBJECT.search(str(error))
+            if missing is None:
+                raise
+            paths = _paths_holding(repo_root, revision_range, missing.group(1)) - excluded
+            if not paths:
+                raise
+            excluded |= paths
+            continue
+        if excluded and warnings is not None:
+            shown = ", ".join(sorted(excluded)[:5]) + (", ..." if len(excluded) > 5 else "")
+            warnings.append(
+                f"history leaves out {len(excluded)} file(s) whose content this clone lacks "
+                f"(partial clone or mirror without large blobs): {shown}"
+            )
+        return output
+    raise GitError(f"git log -p in {repo_root}: too many objects missing from this clone")
+
+
+def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> bytes:
     handle, attributes = tempfile.mkstemp(prefix="argus-attributes-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -459,6 +506,7 @@ def _git_log(repo_root: Path, revision_range: str) -> bytes:
             _FORMAT,
             revision_range,
             "--",
+            *(f":(exclude,literal){path}" for path in sorted(excluded)),
         )
     finally:
         os.unlink(attributes)
@@ -577,6 +625,8 @@ class HistoryIndex:
         self.repo_root = repo_root
         self._memory: _Memory | None = None
         self._functions: dict[tuple[str, str], list[int]] | None = None
+        # What the last sync could not read (shown once to the user by the front-end).
+        self.warnings: list[str] = []
 
     def _reset_memory(self) -> None:
         self._memory = _Memory()
@@ -647,21 +697,47 @@ class HistoryIndex:
         if self._memory is not None and len(self._memory.commits) != stored_count:
             self._memory = None  # another process synced meanwhile: reload lazily
             self._functions = None
-        if head_sha == last:
+        broken = last is not None and not self._consistent(last, stored_count)
+        if broken:
+            self.warnings.append(
+                "the cached history in the store was inconsistent (a damaged or half-written "
+                "store); it was read again from git"
+            )
+        elif head_sha == last:
             return 0
         revision_range = "HEAD"
-        rewritten = False
-        if last is not None:
+        rewritten = broken
+        if last is not None and not broken:
             base = run_git(self.repo_root, "merge-base", last, "HEAD", check=False)
             if base.decode("ascii", "replace").strip() == last:
                 revision_range = f"{last}..HEAD"
             else:
                 rewritten = True
         boundaries = self._shallow_boundaries()
-        commits = list(parse_log(_git_log(self.repo_root, revision_range)))
+        commits = list(parse_log(_git_log(self.repo_root, revision_range, self.warnings)))
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
         return len(commits)
+
+    def _consistent(self, last: str, stored_count: int) -> bool:
+        """Whether the stored commits are the ``stored_count`` ones ending at ``last``."""
+        try:
+            count, top = self.store.connection.execute(
+                "SELECT COUNT(*), MAX(seq) FROM history_commits WHERE repository_id = ?",
+                (self.repository_id,),
+            ).fetchone()
+            newest = self.store.connection.execute(
+                "SELECT sha FROM history_commits WHERE repository_id = ? AND seq = ?",
+                (self.repository_id, top),
+            ).fetchone()
+        except sqlite3.Error:
+            return False
+        return (
+            count == stored_count
+            and top == stored_count - 1
+            and newest is not None
+            and newest[0] == last
+        )
 
     def last_sha(self) -> str | None:
         """The newest commit ingested, or None before the first sync."""

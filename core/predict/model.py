@@ -22,7 +22,7 @@ from core.predict.findings import Factor
 
 FORMAT_NAME = "argus-jit-model"
 FORMAT_VERSION = 1
-DEFAULT_MODEL_FILE = "jit-v1.json"
+DEFAULT_MODEL_FILE = "risk-v2.json"
 
 FEATURE_NAMES: tuple[str, ...] = (
     "ns",
@@ -39,6 +39,17 @@ FEATURE_NAMES: tuple[str, ...] = (
     "exp",
     "rexp",
     "sexp",
+)
+
+# Raw features beyond Kamei's fourteen that a model file may also name (see
+# core/predict/features.py: ``context_features``).
+CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
+    "la_code",
+    "ld_code",
+    "nf_test",
+    "nf_other",
+    "prior_fixes",
+    "owner_share",
 )
 
 
@@ -83,27 +94,58 @@ DERIVED_FEATURES: Mapping[str, tuple[str, Callable[[Mapping[str, float]], float]
     "log_added_per_file": ("la", lambda raw: _log(raw["la"] / max(raw["nf"], 1.0))),
     "log_size_per_file": ("lt", lambda raw: _log(raw["lt"] / max(raw["nf"], 1.0))),
     "spread": ("entropy", _spread),
+    "log_la_code": ("la_code", lambda raw: _log(raw["la_code"])),
+    "log_ld_code": ("ld_code", lambda raw: _log(raw["ld_code"])),
+    "log_nf_test": ("nf_test", lambda raw: _log(raw["nf_test"])),
+    "log_nf_other": ("nf_other", lambda raw: _log(raw["nf_other"])),
+    "log_prior_fixes": ("prior_fixes", lambda raw: _log(raw["prior_fixes"])),
+    "owner_share": ("owner_share", lambda raw: raw["owner_share"]),
+    # How fix-prone the touched files' history is: log of fixes over log of all changes.
+    "fix_share": ("prior_fixes", lambda raw: _log(raw["prior_fixes"]) - _log(raw["nuc"])),
 }
 
 
 def complete_features(
-    features: Mapping[str, float], imputation: Mapping[str, float]
+    features: Mapping[str, float],
+    imputation: Mapping[str, float],
+    names: Sequence[str] = FEATURE_NAMES,
 ) -> dict[str, float]:
-    """The fourteen raw features, with missing or non-finite ones replaced by ``imputation``."""
+    """The raw features ``names``, missing or non-finite ones replaced by ``imputation``."""
     completed: dict[str, float] = {}
-    for name in FEATURE_NAMES:
+    for name in names:
         value = features.get(name)
         if value is None or not math.isfinite(float(value)):
-            value = imputation.get(name, 0.0)
+            fallback = _KIND_FALLBACKS.get(name)
+            if fallback is not None and fallback in completed:
+                # Without file kinds every changed line counts as code and no file as a test,
+                # doc or config file: the reading that never hides a big change.
+                value = completed[fallback] if fallback != "" else 0.0
+            elif fallback == "":
+                value = 0.0
+            else:
+                value = imputation.get(name, 0.0)
         completed[name] = float(value)
     return completed
 
 
+# Context features whose absence means "no file kinds known": name -> raw feature to copy
+# ("" for zero). Kamei's features come first in every model, so the copy is already complete.
+_KIND_FALLBACKS: Mapping[str, str] = {
+    "la_code": "la",
+    "ld_code": "ld",
+    "nf_test": "",
+    "nf_other": "",
+}
+
+
 def derive_features(
-    features: Mapping[str, float], names: Sequence[str], imputation: Mapping[str, float]
+    features: Mapping[str, float],
+    names: Sequence[str],
+    imputation: Mapping[str, float],
+    raw_names: Sequence[str] = FEATURE_NAMES,
 ) -> list[float]:
     """The model's inputs, in ``names`` order, from raw features (imputing missing ones)."""
-    raw = complete_features(features, imputation)
+    raw = complete_features(features, imputation, raw_names)
     return [DERIVED_FEATURES[name][1](raw) for name in names]
 
 
@@ -135,7 +177,7 @@ class RiskModel:
 
     def margin(self, features: Mapping[str, float]) -> float:
         """The uncalibrated log-odds score of a change."""
-        inputs = derive_features(features, self.derived_names, self.imputation)
+        inputs = derive_features(features, self.derived_names, self.imputation, self.feature_names)
         total = self.baseline
         for tree in self.trees:
             node = 0
@@ -181,7 +223,7 @@ class RiskModel:
         return [self.assess(row, top) for row in rows]
 
     def _path_totals(self, features: Mapping[str, float]) -> dict[str, float]:
-        inputs = derive_features(features, self.derived_names, self.imputation)
+        inputs = derive_features(features, self.derived_names, self.imputation, self.feature_names)
         owners = [DERIVED_FEATURES[name][0] for name in self.derived_names]
         totals = dict.fromkeys(self.feature_names, 0.0)
         for tree in self.trees:
@@ -212,7 +254,7 @@ class RiskModel:
     def _factors(
         self, features: Mapping[str, float], contributions: Mapping[str, float], top: int
     ) -> list[Factor]:
-        raw = complete_features(features, self.imputation)
+        raw = complete_features(features, self.imputation, self.feature_names)
         ranked = sorted(contributions.items(), key=lambda item: (-abs(item[1]), item[0]))
         factors: list[Factor] = []
         for name, contribution in ranked:
@@ -275,6 +317,14 @@ def describe(name: str, raw: Mapping[str, float]) -> str:
         "exp": lambda: f"author's {_ordinal(round(value) + 1)} change to the project",
         "rexp": lambda: f"author's recent experience {value:,.1f} (changes weighted by recency)",
         "sexp": lambda: f"author's {_ordinal(round(value) + 1)} change to this subsystem",
+        "la_code": lambda: f"{_plural(value, 'line')} of code added (tests and docs aside)",
+        "ld_code": lambda: f"{_plural(value, 'line')} of code deleted (tests and docs aside)",
+        "nf_test": lambda: (
+            f"changes {_plural(value, 'test file')}" if value >= 0.5 else "changes no test file"
+        ),
+        "nf_other": lambda: f"{_plural(value, 'file')} of docs, configuration or data",
+        "prior_fixes": lambda: f"touched files needed {_plural(value, 'bug fix')} before",
+        "owner_share": lambda: f"author wrote {value:.0%} of the touched files' earlier changes",
     }
     return texts[name]() if name in texts else f"{name} = {value:g}"
 
@@ -344,10 +394,20 @@ def model_from_dict(data: Any, source: str = "<memory>") -> RiskModel:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ModelError(f"model file {source} is corrupt: missing or bad {error}") from error
-    _require(feature_names == FEATURE_NAMES, source, "unexpected feature names")
+    _require(
+        feature_names in (FEATURE_NAMES, FEATURE_NAMES + CONTEXT_FEATURE_NAMES),
+        source,
+        "unexpected feature names",
+    )
     unknown = [name for name in derived_names if name not in DERIVED_FEATURES]
     _require(not unknown, source, f"unknown derived features {unknown}")
-    _require(set(imputation) >= set(FEATURE_NAMES), source, "imputation values incomplete")
+    _require(
+        all(DERIVED_FEATURES[name][0] in feature_names for name in derived_names)
+        and "nuc" in feature_names,
+        source,
+        "a derived feature needs a raw feature the file does not name",
+    )
+    _require(set(imputation) >= set(feature_names), source, "imputation values incomplete")
     return model
 
 

@@ -6,6 +6,8 @@ parent with ``git blame -w --porcelain -L a,b -L c,d <fix>^ -- path``: one git p
 (fix, file), run a few at a time. The commits blamed are labelled bug-introducing. Without issue
 data every blamed commit counts (no "introduced after the bug report" filter). Fixes touching
 more than ``max_files`` files are skipped as tangled (large refactorings that mention "fix").
+Only the code files of a fix are blamed (not tests, documentation or configuration), so a fix
+that touches only tests or docs labels nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from core.diff.git import run_git
 from core.errors import StoreError
+from core.predict.features import file_kind
 from core.predict.history import HistoryIndex
 
 _BLAME_HEADER = re.compile(rb"^([0-9a-f]{40}) \d+ (\d+)(?: \d+)?$", re.MULTILINE)
@@ -68,8 +71,13 @@ def blame_lines(
     ]
 
 
-def label(index: HistoryIndex, *, workers: int = 4, max_files: int = 50) -> SZZReport:
-    """Trace every fix commit not traced yet and store the labels; incremental."""
+def label(
+    index: HistoryIndex, *, workers: int = 4, max_files: int = 50, fixes_from: int = 0
+) -> SZZReport:
+    """Trace every fix commit not traced yet and store the labels; incremental.
+
+    ``fixes_from`` leaves out the fixes before that seq (to label only a recent window).
+    """
     db = index.store.connection
     repo = index.repository_id
     done = {row[0] for row in db.execute(
@@ -82,12 +90,13 @@ def label(index: HistoryIndex, *, workers: int = 4, max_files: int = 50) -> SZZR
     ):
         lines_by_fix.setdefault(seq, {}).setdefault(path, []).append(line)
     commits = index.commits
-    pending = [c for c in commits if c.is_fix and c.sha not in done]
+    pending = [c for c in commits[fixes_from:] if c.is_fix and c.sha not in done]
     tasks = [
         (commit.seq, path, lines)
         for commit in pending
         if len(index.rows_by_seq.get(commit.seq, ())) <= max_files
         for path, lines in lines_by_fix.get(commit.seq, {}).items()
+        if file_kind(path) == "code"
     ]
 
     def blame(task: tuple[int, str, list[int]]) -> list[tuple[str, int, str, int]]:

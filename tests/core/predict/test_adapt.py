@@ -160,8 +160,50 @@ def test_learn_without_enough_history_reports_why(tmp_path: Path) -> None:
     report = learn(store, repo, SizeModel())
     assert (report.commits_scanned, report.fix_commits, report.bug_introducing_commits) == (6, 0, 0)
     assert report.adaptation is None and report.auc_shipped is None
-    assert any("too few" in note for note in report.notes)
+    assert any("only 6 commits" in note for note in report.notes)
+    assert any("no bug-fix commits" in note for note in report.notes)
+    assert any("single author" in note for note in report.notes)
     assert load_adaptation(store) is None
+
+
+def test_learn_with_one_author_keeps_the_shipped_model_and_drops_an_old_correction(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    lonely = [
+        Commit(commit.files, commit.message, "Ann", "ann@x", commit.time, commit.renames)
+        for commit in planted_history(90)
+    ]
+    write_history(repo, lonely)
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    stale = Adaptation(0.3, 1.0, {"file_fixes": 0.5}, T0, 10, 50, 7)
+    save_adaptation(store, repository_id(store, repo), stale)
+    report = learn(store, repo, SizeModel())
+    assert report.adaptation is None
+    assert [note for note in report.notes if "single author" in note]
+    assert all("only" not in note for note in report.notes)
+    assert load_adaptation(store, repo_root=repo) is None
+
+
+class FixHistoryModel(SizeModel):
+    """A shipped model that already reads the files' fix history (the context feature)."""
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        return sigmoid(-2.0 + 1.5 * math.log1p(features["prior_fixes"]))
+
+
+def test_learn_keeps_the_shipped_model_when_the_correction_does_not_beat_it(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    write_history(repo, planted_history(90))
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    report = learn(store, repo, FixHistoryModel())
+    assert report.auc_shipped is not None and report.auc_adapted is not None
+    assert report.auc_adapted < report.auc_shipped + 0.01
+    assert report.adaptation is None
+    assert any("not better by 0.01 AUC" in note for note in report.notes)
+    assert load_adaptation(store, repo_root=repo) is None
 
 
 def test_learn_on_an_empty_repository(tmp_path: Path) -> None:

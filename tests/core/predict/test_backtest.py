@@ -78,3 +78,23 @@ def test_empty_repository_scores_nothing(tmp_path: Path) -> None:
     store = SQLiteStore.open(tmp_path / "argus.db")
     assert list(score_history(store, repo, SizeModel())) == []
     assert szz.label(HistoryIndex.load(store, repo)).fixes_traced == 0
+
+
+def test_rolling_refits_use_a_correction_only_when_it_beats_the_shipped_model(
+    tmp_path: Path,
+) -> None:
+    from tests.core.predict.test_adapt import FixHistoryModel
+
+    repo = tmp_path / "repo"
+    write_history(repo, planted_history(150))
+    helped = list(
+        score_history(SQLiteStore.open(tmp_path / "a.db"), repo, SizeModel(), refit_every=40)
+    )
+    # the size-only stand-in misses the fix history, which a correction supplies
+    assert any(row["adapted"] for row in helped)
+    assert all(row["risk"] == row["shipped_risk"] for row in helped if not row["adapted"])
+    # a shipped model that already reads the fix history gains nothing from a correction
+    already = list(
+        score_history(SQLiteStore.open(tmp_path / "b.db"), repo, FixHistoryModel(), refit_every=40)
+    )
+    assert not any(row["adapted"] for row in already)

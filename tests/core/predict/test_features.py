@@ -9,10 +9,12 @@ import pytest
 
 from core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
 from core.predict.features import (
+    CONTEXT_FEATURE_NAMES,
     FEATURE_NAMES,
     change_features,
     commit_features,
     entropy,
+    file_kind,
 )
 from core.predict.history import HistoryIndex
 from core.store.sqlite import SQLiteStore
@@ -46,7 +48,7 @@ def index(tmp_path: Path) -> HistoryIndex:
 
 def test_historical_commit_features_by_hand(index: HistoryIndex) -> None:
     third = commit_features(index, index.commits[2].sha)
-    assert list(third) == list(FEATURE_NAMES)
+    assert list(third) == list(FEATURE_NAMES + CONTEXT_FEATURE_NAMES)
     expected = {
         "ns": 3.0,  # a, b and the root
         "nd": 3.0,
@@ -62,13 +64,21 @@ def test_historical_commit_features_by_hand(index: HistoryIndex) -> None:
         "exp": 1.0,
         "rexp": 1.0 / (1.0 + 3 * DAY / YEAR),
         "sexp": 1.0,
+        "la_code": 4.0,  # x.py and y.py are code, root.txt is not
+        "ld_code": 2.0,
+        "nf_test": 0.0,
+        "nf_other": 1.0,
+        "prior_fixes": 1.0,  # bob's "fix crash" touched x.py before
+        "owner_share": 0.5,  # ann wrote one of the two earlier commits to x.py and y.py
     }
     assert third == pytest.approx(expected)
 
     second = commit_features(index, index.commits[1].sha)
     assert second == pytest.approx(
         {"ns": 1, "nd": 1, "nf": 1, "entropy": 0, "la": 2, "ld": 1, "lt": 10, "fix": 1,
-         "ndev": 1, "age": 1, "nuc": 1, "exp": 0, "rexp": 0, "sexp": 0}
+         "ndev": 1, "age": 1, "nuc": 1, "exp": 0, "rexp": 0, "sexp": 0,
+         "la_code": 2, "ld_code": 1, "nf_test": 0, "nf_other": 0, "prior_fixes": 0,
+         "owner_share": 0}
     )  # fmt: skip
     first = commit_features(index, index.commits[0].sha)
     assert (first["lt"], first["ndev"], first["nuc"], first["age"], first["exp"]) == (0, 0, 0, 0, 0)
@@ -109,6 +119,12 @@ def test_review_features_by_hand(index: HistoryIndex) -> None:
             "exp": 2.0,
             "rexp": 1.0 / (1.0 + 10 * DAY / YEAR) + 1.0 / (1.0 + 7 * DAY / YEAR),
             "sexp": 2.0,  # both of ann's commits touched subsystem "a"
+            "la_code": 9.0,
+            "ld_code": 1.0,
+            "nf_test": 0.0,
+            "nf_other": 0.0,
+            "prior_fixes": 1.0,
+            "owner_share": 2.0 / 3.0,  # ann wrote 2 of the 3 earlier commits to x.py
         }
     )
     assert entropy([5, 5]) == pytest.approx(1.0)
@@ -148,3 +164,42 @@ def test_entropy_edges() -> None:
     assert entropy([0, 0]) == 0.0
     assert entropy([3]) == 0.0
     assert entropy([1, 1, 1, 1]) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("src/flask/app.py", "code"),
+        ("tests/test_app.py", "test"),
+        ("pkg/thing_test.go", "test"),
+        ("web/src/button.test.tsx", "test"),
+        ("src/test/java/org/x/FooTest.java", "test"),
+        ("conftest.py", "test"),
+        ("docs/index.rst", "other"),
+        ("CHANGES.rst", "other"),
+        ("pyproject.toml", "other"),
+        ("lib/testing_utils.py", "code"),
+    ],
+)
+def test_file_kinds(path: str, kind: str) -> None:
+    assert file_kind(path) == kind
+
+
+def test_a_range_is_judged_by_each_commit_not_by_its_head(index: HistoryIndex) -> None:
+    from core.predict.features import RangeCommit, range_features
+
+    when = T0 + 10 * DAY
+    work = RangeCommit("ann@example.com", when, "add the parser")
+    bot_fix = RangeCommit("bot@example.com", when + 60, "fix: bump dependency")
+    head_only = change_features(
+        index, _review(), bot_fix.author_email, bot_fix.time, bot_fix.message
+    )
+    combined = range_features(index, _review(), [work, bot_fix])
+    assert head_only["fix"] == 1.0 and head_only["exp"] == 0.0
+    assert combined["fix"] == 0.5  # one of the two commits is a fix
+    assert combined["exp"] == pytest.approx(1.0)  # ann's 2 earlier commits, the bot's 0
+    assert combined["owner_share"] == pytest.approx((2.0 / 3.0 + 0.0) / 2)
+    for name in ("la", "ld", "nf", "lt", "nuc", "ndev", "la_code", "prior_fixes"):
+        assert combined[name] == head_only[name]
+    with pytest.raises(ValueError):
+        range_features(index, _review(), [])

@@ -371,3 +371,49 @@ def test_function_names_from_hunk_headers(path: str, header: str, expected: str 
 )
 def test_function_definitions_in_changed_lines(path: str, line: str, expected: str | None) -> None:
     assert function_defined_on(path, line) == expected
+
+
+def test_files_whose_blobs_the_clone_lacks_are_left_out_with_one_warning(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_history(
+        repo,
+        [
+            Commit({"app.py": "a = 1\n", "video.bin": "x" * 100}, "start", time=T0),
+            Commit({"app.py": "a = 2\n"}, "change", time=T0 + DAY),
+        ],
+    )
+    blob = git(repo, "rev-parse", "HEAD~1:video.bin")
+    # Unpack into loose objects and drop the blob, as a mirror without large blobs would.
+    for pack in list((repo / ".git" / "objects" / "pack").glob("*.pack")):
+        moved = tmp_path / pack.name
+        pack.replace(moved)
+        pack.with_suffix(".idx").unlink()
+        with moved.open("rb") as stream:
+            subprocess.run(
+                ["git", "-C", str(repo), "unpack-objects", "-q"], stdin=stream, check=True
+            )
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    assert subprocess.run(["git", "-C", str(repo), "cat-file", "-e", blob]).returncode != 0
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    index = HistoryIndex.sync(store, repo)
+    assert [commit.subject for commit in index.commits] == ["start", "change"]
+    assert "video.bin" not in index.file_rows
+    assert len(index.warnings) == 1 and "video.bin" in index.warnings[0]
+
+
+def test_damaged_cached_history_is_read_again_with_a_warning(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_history(repo, [Commit({"a.py": lines(n + 1)}, time=T0 + n) for n in range(3)])
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    first = HistoryIndex.sync(store, repo)
+    assert first.warnings == []
+    # half the cached commits vanish, as after a damaged or half-written store
+    with store.transaction() as db:
+        db.execute("DELETE FROM history_commits WHERE seq >= 1")
+    again = HistoryIndex.sync(store, repo)
+    assert len(again) == 3
+    assert [c.seq for c in again.commits] == [0, 1, 2]
+    assert len(again.warnings) == 1 and "read again from git" in again.warnings[0]
+    # and a third sync finds it whole again, with nothing to say
+    third = HistoryIndex.sync(store, repo)
+    assert len(third) == 3 and third.warnings == []

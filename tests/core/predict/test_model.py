@@ -12,7 +12,13 @@ import pytest
 from core.errors import ModelError
 from core.predict.findings import Factor
 from core.predict.jit_data import LabelledChange
-from core.predict.model import FEATURE_NAMES, RiskModel, load_model, model_from_dict
+from core.predict.model import (
+    CONTEXT_FEATURE_NAMES,
+    FEATURE_NAMES,
+    RiskModel,
+    load_model,
+    model_from_dict,
+)
 
 ONE_LINER = {
     "ns": 1, "nd": 1, "nf": 1, "entropy": 0.0, "la": 1, "ld": 0, "lt": 300, "fix": 0,
@@ -31,25 +37,26 @@ def model() -> RiskModel:
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    path = Path(__file__).resolve().parents[3] / "core" / "predict" / "model" / "jit-v1.json"
+    path = Path(__file__).resolve().parents[3] / "core" / "predict" / "model" / "risk-v2.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 
 
-def test_shipped_model_loads_with_the_fourteen_features(model: RiskModel) -> None:
-    assert model.version == "jit-v1"
-    assert model.feature_names == FEATURE_NAMES
+def test_shipped_model_loads_with_the_fourteen_and_the_context_features(model: RiskModel) -> None:
+    assert model.version == "risk-v2"
+    assert model.feature_names == FEATURE_NAMES + CONTEXT_FEATURE_NAMES
     assert len(FEATURE_NAMES) == 14
     assert model.trees
 
 
 def test_shipped_model_records_its_training(document: dict[str, Any]) -> None:
     training = document["training"]
-    assert set(training["projects"]) == {"gerrit", "go", "jdt", "openstack", "platform", "qt"}
+    # Trained on the mined corpus of real histories (benchmarks/history_corpus).
+    assert {"flask", "requests", "pytest", "gin", "express"} <= set(training["projects"])
     assert 0.0 < training["positive_rate"] < 1.0
     assert len(training["recipe_hash"]) == 64
     assert document["calibration"]["method"] == "platt"
-    assert set(document["imputation"]["values"]) == set(FEATURE_NAMES)
+    assert set(document["imputation"]["values"]) == set(FEATURE_NAMES + CONTEXT_FEATURE_NAMES)
 
 
 @pytest.mark.parametrize("features", [ONE_LINER, HUGE_DIFFUSE, {}, {"la": 10, "ld": 2}])
@@ -182,3 +189,28 @@ def test_training_is_deterministic_and_loadable() -> None:
     trained = model_from_dict(json.loads(first))
     assert trained.predict({**ONE_LINER, "la": 390, "fix": 1}) > trained.predict(ONE_LINER)
     assert trained.metadata["projects"]["p1"]["rows"] == 300
+
+
+def test_a_fourteen_feature_model_still_loads_and_ignores_context() -> None:
+    from core.predict.jit_training import JIT_V1_RECIPE, train
+
+    document = train(_synthetic_changes(400, seed=3), JIT_V1_RECIPE, "jit-v1")
+    loaded = model_from_dict(json.loads(json.dumps(document)))
+    assert loaded.feature_names == FEATURE_NAMES
+    assert loaded.predict({**ONE_LINER, "la_code": 9999.0}) == loaded.predict(ONE_LINER)
+
+
+def test_a_file_naming_unknown_raw_features_is_refused(document: dict[str, Any]) -> None:
+    copy = json.loads(json.dumps(document))
+    copy["feature_names"] = [*copy["feature_names"], "lines_of_emoji"]
+    with pytest.raises(ModelError, match="unexpected feature names"):
+        model_from_dict(copy)
+
+
+def test_context_features_are_explained_in_plain_words(model: RiskModel) -> None:
+    features = {**HUGE_DIFFUSE, "la_code": 0.0, "ld_code": 0.0, "nf_test": 3.0, "nf_other": 2.0}
+    texts = {factor.name: factor.text for factor in model.explain(features, top=20)}
+    assert texts.get("la_code", "0 lines of code added (tests and docs aside)") == (
+        "0 lines of code added (tests and docs aside)"
+    )
+    assert any(name in texts for name in CONTEXT_FEATURE_NAMES)

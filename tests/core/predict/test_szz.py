@@ -92,3 +92,33 @@ def test_root_fix_commit_has_nothing_to_blame(tmp_path: Path) -> None:
     index, _ = _index(tmp_path, [Commit({"a.py": "x = 1\n"}, "fix everything")])
     report = szz.label(index)
     assert (report.fixes_traced, report.labels_added) == (1, 0)
+
+
+def test_a_fix_that_only_touches_tests_or_docs_labels_nothing(tmp_path: Path) -> None:
+    test_file = "def test_total():\n    assert total([1]) == 2\n"
+    index, _ = _index(
+        tmp_path,
+        [
+            Commit({"calc.py": ORIGINAL, "tests/test_calc.py": test_file, "README.md": "a\nb\n"}),
+            Commit(
+                {"tests/test_calc.py": test_file.replace("== 2", "== 1"), "README.md": "a\nc\n"},
+                "Fix the test and the readme",
+                time=T0 + DAY,
+            ),
+        ],
+    )
+    report = szz.label(index)
+    assert report.fixes_traced == 1
+    assert szz.labels(index) == []
+
+
+def test_fixes_before_the_window_are_not_traced(tmp_path: Path) -> None:
+    index, _ = _index(
+        tmp_path,
+        [
+            Commit({"calc.py": ORIGINAL}, "add total", time=T0),
+            Commit({"calc.py": FIXED}, "Fix off-by-one in total", time=T0 + DAY),
+        ],
+    )
+    assert szz.label(index, fixes_from=2).fixes_traced == 0
+    assert szz.label(index).bug_introducing_commits == 1
