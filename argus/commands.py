@@ -267,11 +267,14 @@ def _color(choice: str, stream: TextIO) -> bool:
 
 def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus review``: print the report; exit 1 when the risk reaches ``--fail-on``."""
+    from core.config import load_repository_config
     from core.predict.rules import registered_rules
     from core.report import describe_rules, render
 
     if arguments.top < 1:
         raise ConfigError("--top must be at least 1")
+    # .argus.yml at the repository root; a malformed one stops here (exit 2, naming the line).
+    config, attributes = load_repository_config(Path(arguments.repo))
     inputs, store = gather_review_inputs(arguments)
     try:
         cache = inputs.analysis_cache
@@ -282,7 +285,12 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
             inputs.model,
             inputs.features,
             inputs.history,
-            ReviewOptions(production_errors=errors),
+            ReviewOptions(
+                production_errors=errors,
+                rules=config.rules,
+                rule_levels=dict(config.rule_levels),
+                attributes=attributes,
+            ),
             cache,
         )
     finally:

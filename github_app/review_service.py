@@ -94,7 +94,9 @@ async def review_pull_request(
     sources = await fetch_sources(github, ref, changeset)
     line_counts = {path: count_lines(text) for path, text in sources.old.items()}
     features = basic_change_features(changeset, line_counts)
-    options = ReviewOptions(thresholds=config.thresholds)
+    options = ReviewOptions(
+        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+    )
     # Parsing and scoring are CPU work: off the event loop.
     return await asyncio.to_thread(
         review_change, changeset, sources, model, features, None, options

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from core.config import load_repository_config
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.errors import ArgusError
 from core.predict.findings import Review
@@ -264,6 +265,8 @@ class Analyser:
         changeset = ChangeSet(files=(change,), base=commit)
         line_counts = {path: count_lines(old_source)} if old_source is not None else {}
         features, history = self._features(repository, changeset, line_counts, change)
+        # The same .argus.yml as the CLI and the App; a malformed one becomes the problem shown.
+        config, attributes = load_repository_config(repository.root)
         review = review_change(
             changeset,
             Sources(old={path: analysed_old}, new={path: analysed_new}),
@@ -273,6 +276,9 @@ class Analyser:
             ReviewOptions(
                 max_file_bytes=settings.max_file_bytes,
                 production_errors=repository.production_errors(path),
+                rules=config.rules,
+                rule_levels=dict(config.rule_levels),
+                attributes=attributes,
             ),
         )
         return review, too_large, change.added_lines

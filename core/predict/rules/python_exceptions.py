@@ -95,6 +95,7 @@ _BOUNDARIES = frozenset({"function_definition", "lambda", "class_definition"})
 
 @register(
     id="PY015",
+    in_tests=True,
     title="Jump out of finally",
     languages=PYTHON,
     message="Move the `return`/`break`/`continue` out of the `finally` block.",

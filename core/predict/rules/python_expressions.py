@@ -101,6 +101,7 @@ def _is_literal(node: Node) -> bool:
 
 @register(
     id="PY005",
+    in_tests=True,
     title="Identity comparison with a literal",
     languages=PYTHON,
     message="Use `==` / `!=` to compare values; keep `is` for None, True, False and sentinels.",
@@ -121,6 +122,7 @@ def is_literal(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="PY007",
+    in_tests=True,
     title="Assert on a tuple",
     languages=PYTHON,
     message="Write `assert condition, message` without parentheses around both.",
@@ -165,6 +167,7 @@ def _indexes_with(body: Node, sequence: str, index: str) -> bool:
 
 @register(
     id="PY009",
+    in_tests=True,
     title="Off-by-one index",
     languages=PYTHON,
     message="Valid indexes run from 0 to `len(x) - 1`; use `range(len(x))` or `x[-1]`.",
@@ -201,6 +204,7 @@ def off_by_one(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="PY016",
+    in_tests=True,
     title="Comparison with no effect",
     languages=PYTHON,
     message="Did you mean an assignment (`=`) or an `assert`? The comparison result is discarded.",
