@@ -100,6 +100,8 @@ _VENDORED_DIRS = frozenset(
         "externals",
     }
 )
+# Build output that some projects commit (JavaScript bundles above all).
+_BUILD_DIRS = frozenset({"dist", "build", "out", "lib-cov", "coverage"})
 _GENERATED_SUFFIXES = (
     "_pb2.py",
     "_pb2_grpc.py",
@@ -197,7 +199,10 @@ def classify(
     if vendored is None and any(folder in _VENDORED_DIRS for folder in folders):
         return FileKind.VENDORED
     if generated is None and (
-        name.endswith(_GENERATED_SUFFIXES) or ".min." in name or name.endswith(".bundle.js")
+        name.endswith(_GENERATED_SUFFIXES)
+        or ".min." in name
+        or name.endswith(".bundle.js")
+        or (folders and folders[0] in _BUILD_DIRS)
     ):
         return FileKind.GENERATED
     if generated is None and head is not None and _has_generated_banner(head):

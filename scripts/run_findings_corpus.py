@@ -30,6 +30,7 @@ from core.classify import GitAttributes  # noqa: E402
 from core.diff.blobs import read_blobs  # noqa: E402
 from core.diff.changeset import FileStatus  # noqa: E402
 from core.diff.git import changeset_from_git, run_git  # noqa: E402
+from core.errors import GitError  # noqa: E402
 from core.lang.languages import language_for_path  # noqa: E402
 from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules  # noqa: E402
 
@@ -144,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             head = run_git(repo, "rev-parse", "HEAD").decode().strip()
             out.write(json.dumps({"kind": "repo", "repo": repo.name, "head": head}) + "\n")
             for commit in commits_of(repo, arguments.per_repo):
-                commit_record, findings, contexts = review_commit(repo, repo.name, commit)
+                try:
+                    commit_record, findings, contexts = review_commit(repo, repo.name, commit)
+                except GitError as error:
+                    # A mirror may lack a large blob; such a commit is left out and counted.
+                    skipped = {"kind": "skipped", "repo": repo.name, "commit": commit}
+                    out.write(json.dumps({**skipped, "reason": str(error)[:200]}) + "\n")
+                    continue
                 out.write(json.dumps(commit_record) + "\n")
                 for record in findings:
                     out.write(json.dumps(record) + "\n")

@@ -121,6 +121,7 @@ class Fix:
     first_line: int
     last_line: int
     replacement: str
+    original: str = ""
 
 
 @dataclass(frozen=True)

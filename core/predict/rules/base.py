@@ -19,9 +19,9 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 
 from core.classify import GitAttributes, classify, is_test_path
 from core.lang.languages import get_language, parse
-from core.predict.findings import BugFinding, Factor
+from core.predict.findings import BugFinding, Edit, Factor, Fix
 from core.predict.rules.measured import measured_precision
-from core.predict.rules.suppress import file_is_suppressed, is_suppressed
+from core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ class Hit:
     end_column: int | None = None
     message: str | None = None
     old_line: int | None = None
+    fix: Fix | None = None
 
     @classmethod
-    def at(cls, node: Node, message: str | None = None) -> Hit:
+    def at(cls, node: Node, message: str | None = None, fix: Fix | None = None) -> Hit:
         """A hit spanning one syntax node of the new source."""
         return cls(
             line=node.start_point.row + 1,
@@ -54,7 +55,43 @@ class Hit:
             column=node.start_point.column + 1,
             end_column=node.end_point.column + 1,
             message=message,
+            fix=fix,
         )
+
+
+def replacing(source: bytes, description: str, changes: Sequence[tuple[Node, str]]) -> Fix:
+    """A fix that replaces each node's text by the given text (nodes of ``source``'s tree)."""
+    ordered = sorted(changes, key=lambda change: change[0].start_byte)
+    first = ordered[0][0].start_point.row
+    last = max(node.end_point.row for node, _ in ordered)
+    line_start = source.rfind(b"\n", 0, ordered[0][0].start_byte) + 1
+    line_end = source.find(b"\n", max(node.end_byte for node, _ in ordered))
+    line_end = len(source) if line_end < 0 else line_end
+    pieces: list[bytes] = []
+    position = line_start
+    for node, new_text in ordered:
+        pieces.append(source[position : node.start_byte])
+        pieces.append(new_text.encode())
+        position = node.end_byte
+    pieces.append(source[position:line_end])
+    edits = tuple(
+        Edit(
+            line=node.start_point.row + 1,
+            column=node.start_point.column + 1,
+            end_line=node.end_point.row + 1,
+            end_column=node.end_point.column + 1,
+            text=new_text,
+        )
+        for node, new_text in ordered
+    )
+    return Fix(
+        description=description,
+        edits=edits,
+        first_line=first + 1,
+        last_line=last + 1,
+        replacement=b"".join(pieces).decode("utf-8", "replace"),
+        original=source[line_start:line_end].decode("utf-8", "replace"),
+    )
 
 
 RuleCheck = Callable[["RuleContext"], Iterable[Hit]]
@@ -323,6 +360,7 @@ def _finding(rule: Rule, context: RuleContext, hit: Hit) -> BugFinding:
         end_column=hit.end_column,
         title=rule.title,
         snippet=context.line_text(hit.line).strip()[:_SNIPPET_LIMIT],
+        fix=hit.fix,
         factors=(
             Factor(
                 name=f"pattern:{rule.id}",
@@ -399,6 +437,7 @@ def run_rules(
     if file_is_suppressed(context.source):
         return findings
     chosen = selection or RuleSelection()
+    rules_off = eslint_rules_off(context.source) if context.language in JAVASCRIPT_FAMILY else []
     test_code = is_test_path(context.path)
     for rule in candidates:
         if context.language not in rule.languages:
@@ -426,6 +465,7 @@ def run_rules(
                 hit.line,
                 context.line_text,
                 lambda line: _java_annotations(context, line),
+                rules_off,
             ):
                 continue
             seen.add(key)

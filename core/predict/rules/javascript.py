@@ -490,6 +490,10 @@ def unguarded_json_parse(context: RuleContext) -> Iterator[Hit]:
         if not arguments or arguments[0].type in ("string", "template_string"):
             continue
         first = arguments[0]
+        if "readFile" in text(first) or "readJson" in text(first):
+            # The project's own files (package.json, config): a malformed one should stop the
+            # script, which is what JSON.parse's exception does.
+            continue
         if first.type == "call_expression" and _callee_text(first) == "JSON.stringify":
             continue  # the deep-copy idiom cannot fail to parse
         if not _inside_try(call):

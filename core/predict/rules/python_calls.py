@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
+from core.predict.rules.base import Hit, RuleContext, register, replacing
 from core.predict.rules.python_syntax import (
     PYTHON,
     call_name,
@@ -209,7 +209,13 @@ def yaml_load_without_loader(context: RuleContext) -> Iterator[Hit]:
         if len(positional_arguments(call)) >= 2 or has_keyword_splat(call):
             continue
         if keyword_argument(call, "Loader") is None:
-            yield Hit.at(call)
+            function = field(call, "function")
+            name = field(function, "attribute") if function is not None else None
+            fix = None
+            if name is not None:
+                safe = "safe_load_all" if text(name) == "load_all" else "safe_load"
+                fix = replacing(context.source, f"Call `yaml.{safe}`", [(name, safe)])
+            yield Hit.at(call, f"`{text(function)}` runs without a Loader.", fix)
 
 
 _REQUESTS_CALLS = frozenset(

@@ -8,7 +8,7 @@ from tree_sitter import Node
 
 from core.predict.rules.base import Hit, RuleContext, register
 from core.predict.rules.python_syntax import PYTHON, block_of, only_does_nothing
-from core.predict.rules.syntax import descendants, field, text
+from core.predict.rules.syntax import descendants, field, has_comment, text
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 
@@ -80,6 +80,10 @@ def swallowed_exception(context: RuleContext) -> Iterator[Hit]:
             continue
         block = block_of(clause)
         if block is None or not only_does_nothing(block):
+            continue
+        if has_comment(clause) or has_comment(block):
+            # A comment in the handler says why ignoring is right (labelled corpus: every
+            # commented swallow was deliberate).
             continue
         yield Hit(
             line=clause.start_point.row + 1,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
+from core.predict.rules.base import Hit, RuleContext, register, replacing
 from core.predict.rules.python_syntax import PYTHON, call_name, positional_arguments
 from core.predict.rules.syntax import descendants, field, text
 
@@ -84,7 +84,14 @@ def equals_none(context: RuleContext) -> Iterator[Hit]:
         if not {"==", "!="} & set(_operators(comparison)):
             continue
         if any(child.type == "none" for child in comparison.named_children):
-            yield Hit.at(comparison)
+            swaps = [
+                (child, "is" if child.type == "==" else "is not")
+                for child in comparison.children
+                if child.type in ("==", "!=")
+            ]
+            fix = replacing(context.source, "Compare with `is` / `is not`", swaps)
+            operator = "==" if "==" in _operators(comparison) else "!="
+            yield Hit.at(comparison, f"`{text(comparison)[:80]}` tests for None with `{operator}`.", fix)
 
 
 _LITERALS = frozenset({"string", "concatenated_string", "integer", "float"})
@@ -117,7 +124,13 @@ def is_literal(context: RuleContext) -> Iterator[Hit]:
         if not {"is", "is not"} & set(_operators(comparison)):
             continue
         if any(_is_literal(child) for child in comparison.named_children):
-            yield Hit.at(comparison)
+            swaps = [
+                (child, "==" if child.type == "is" else "!=")
+                for child in comparison.children
+                if child.type in ("is", "is not")
+            ]
+            fix = replacing(context.source, "Compare values with `==` / `!=`", swaps) if swaps else None
+            yield Hit.at(comparison, f"`{text(comparison)[:80]}` compares identity.", fix)
 
 
 @register(

@@ -32,6 +32,9 @@ _FILE_WIDE = re.compile(
     r"^\s*(?:#\s*(?:ruff|flake8):\s*noqa\s*$|/\*\s*eslint-disable\s*\*/|(?:#|//)\s*argus:\s*ignore-file\b)",
     re.I | re.M,
 )
+# ESLint's inline configuration, `/* eslint no-empty: 0 */` or `"off"`, turns a rule off from
+# there to the end of the file.
+_ESLINT_CONFIG = re.compile(r"/\*\s*eslint\s+(?P<body>[^*]*)\*/")
 _SUPPRESS_WARNINGS = re.compile(r"@SuppressWarnings\s*\(\s*(?P<names>[^)]*)\)")
 
 
@@ -63,17 +66,37 @@ def file_is_suppressed(source: bytes) -> bool:
     return _FILE_WIDE.search(head) is not None
 
 
+def eslint_rules_off(source: bytes) -> list[tuple[int, str]]:
+    """``(line, rule)`` for each rule an inline ``/* eslint rule: off */`` turns off."""
+    text = source.decode("utf-8", "replace")
+    if "eslint" not in text:
+        return []
+    found: list[tuple[int, str]] = []
+    for match in _ESLINT_CONFIG.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        for setting in match.group("body").split(","):
+            name, _, value = setting.partition(":")
+            if value.strip().strip("\"'[").lower().startswith(("0", "off")):
+                found.append((line, name.strip().lower()))
+    return found
+
+
 def is_suppressed(
     rule_id: str,
     line: int,
     line_text: Callable[[int], str],
     annotations: Callable[[int], str] | None = None,
+    rules_off: list[tuple[int, str]] | None = None,
 ) -> bool:
     """Whether a suppression comment on or above ``line`` covers ``rule_id``.
 
     ``line_text(n)`` gives the text of 1-based line n; ``annotations(line)`` the Java annotations
-    of the enclosing declarations (empty when not Java).
+    of the enclosing declarations (empty when not Java); ``rules_off`` what
+    :func:`eslint_rules_off` found in the file.
     """
+    for start, name in rules_off or ():
+        if start <= line and _covers({name}, rule_id):
+            return True
     text = line_text(line)
     noqa = _NOQA.search(text)
     if noqa is not None:
