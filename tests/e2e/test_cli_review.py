@@ -202,3 +202,23 @@ def test_production_errors_become_a_risk_factor(demo: Path, tmp_path: Path) -> N
     symbols = json.loads(other.stdout)["symbols"]
     elsewhere = next(s for s in symbols if s["name"] == "OrderService.place_order")
     assert elsewhere["probability"] == before["probability"]
+
+
+def test_a_malformed_argus_yml_stops_the_review_naming_the_line(demo: Path) -> None:
+    config = demo / ".argus.yml"
+    config.write_text("fail_on: high\nrules:\n  PY013: off\n  PY999: on\n")
+    try:
+        review = argus("review", "--base", "main", cwd=demo)
+        assert review.returncode == 2
+        assert ".argus.yml:4: rules: unknown rule 'PY999'" in review.stderr.decode()
+        check = argus("config", "check", cwd=demo)
+        assert check.returncode == 2
+        assert check.stdout.decode().strip().endswith(
+            ".argus.yml:4: rules: unknown rule 'PY999' (see docs/rules.md)"
+        )
+        config.write_text("rules:\n  PY001: off\n")
+        assert argus("config", "check", cwd=demo).returncode == 0
+        quiet = argus("review", "--base", "main", cwd=demo)
+        assert quiet.returncode == 0 and "PY001" not in quiet.stdout.decode()
+    finally:
+        config.unlink()
