@@ -159,3 +159,16 @@ def test_findings_on_added_lines_become_review_comments_with_suggestions():
     assert (comment["path"], comment["line"], comment["side"]) == (first.path, 3, "RIGHT")
     assert "<code>a == None</code> tests for None" in comment["body"]
     assert comment["body"].endswith("```suggestion\n    if a is None:\n```")
+
+
+def test_the_comment_renders_as_github_renders_it():
+    # cmark-gfm is the renderer GitHub uses for comments: code shows as code, never as
+    # escaped backticks, and the lower-risk rows and the model notes are folded.
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    body = comment_body(_review())
+    html = cmarkgfm.github_flavored_markdown_to_html(body, options=Options.CMARK_OPT_UNSAFE)
+    assert "\\`" not in html and "`" not in html.replace("<code>", "").replace("</code>", "")
+    assert "<h4>Predicted bugs" in html and "<details>" in html
+    assert html.index("<h4>Predicted bugs") < html.index("<details>")
