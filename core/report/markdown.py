@@ -255,7 +255,7 @@ def _bug_item(bug: BugFinding, options: ReportOptions) -> str:
     title = escape(bug.title, 120) if bug.title else ""
     head = (
         f"- {_place(bug.path, bug.line, options)} **{_code(bug.rule_id)} {title}** "
-        f"<sub>right {percent(bug.confidence)} of the time on real code</sub>"
+        f"<sub>right {percent(bug.confidence)} of the time on real code</sub><br>"
     )
     body = inline(bug.message, CELL_LIMIT)
     if bug.why:
