@@ -191,6 +191,36 @@ PYTHON_CASES: list[Case] = [
         """,
         [],
     ),
+    # PY003: a commented swallow, a best-effort close, a rollback while handling an error: none.
+    case(
+        "PY003",
+        "python",
+        """\
+        def f(obj):
+            try:
+                obj.close()
+            except Exception:
+                pass
+            try:
+                work()
+            except Exception:
+                try:
+                    obj.rollback()
+                except Exception:
+                    pass
+                raise
+            try:
+                load()
+            except Exception:
+                # the help page must work without an app
+                pass
+            try:
+                work()
+            except Exception:
+                pass
+        """,
+        [21],
+    ),
     # PY011: values from a literal loop, a temporary file or shlex.quote cannot inject.
     case(
         "PY011",
