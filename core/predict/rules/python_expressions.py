@@ -91,7 +91,9 @@ def equals_none(context: RuleContext) -> Iterator[Hit]:
             ]
             fix = replacing(context.source, "Compare with `is` / `is not`", swaps)
             operator = "==" if "==" in _operators(comparison) else "!="
-            yield Hit.at(comparison, f"`{text(comparison)[:80]}` tests for None with `{operator}`.", fix)
+            yield Hit.at(
+                comparison, f"`{text(comparison)[:80]}` tests for None with `{operator}`.", fix
+            )
 
 
 _LITERALS = frozenset({"string", "concatenated_string", "integer", "float"})
@@ -129,7 +131,11 @@ def is_literal(context: RuleContext) -> Iterator[Hit]:
                 for child in comparison.children
                 if child.type in ("is", "is not")
             ]
-            fix = replacing(context.source, "Compare values with `==` / `!=`", swaps) if swaps else None
+            fix = (
+                replacing(context.source, "Compare values with `==` / `!=`", swaps)
+                if swaps
+                else None
+            )
             yield Hit.at(comparison, f"`{text(comparison)[:80]}` compares identity.", fix)
 
 
