@@ -306,3 +306,23 @@ def test_risk_messages_name_the_symbol_or_the_file():
     assert messages[1].startswith(
         "Medium risk (44%) that this change to the top level of this file"
     )
+
+
+def test_changelogs_lock_files_and_docs_get_no_sarif_result():
+    review = sample_review()
+    top = review.symbols[1]
+    non_code = tuple(
+        replace(top, path=path, name="(file)", kind="file")
+        for path in ("CHANGES.md", "poetry.lock", "docs/index.rst", "src/_vendor/six.py")
+    )
+    log = sarif_log(replace(review, symbols=(*non_code, *review.symbols)), OPTIONS)
+    paths = {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in run_of(log)["results"]
+    }
+    assert paths and not paths & {
+        "CHANGES.md",
+        "poetry.lock",
+        "docs/index.rst",
+        "src/_vendor/six.py",
+    }
