@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
+from core.classify import is_test_path
 from core.predict.rules.base import Hit, RuleContext, register, replacing
 from core.predict.rules.python_syntax import PYTHON, call_name, positional_arguments
 from core.predict.rules.syntax import descendants, field, text
@@ -236,7 +237,17 @@ def useless_comparison(context: RuleContext) -> Iterator[Hit]:
         if statement.named_child_count == 1:
             expression = statement.named_children[0]
             if expression.type == "comparison_operator":
-                yield Hit.at(expression)
+                # In a test the statement is a forgotten assert: that fix is mechanical.
+                fix = (
+                    replacing(
+                        context.source,
+                        "Assert the comparison",
+                        [(expression, f"assert {text(expression)}")],
+                    )
+                    if is_test_path(context.path)
+                    else None
+                )
+                yield Hit.at(expression, f"`{text(expression)[:80]}` is computed and dropped.", fix)
 
 
 _REGEX_CALLS = frozenset({"re.match", "re.search", "re.fullmatch"})
