@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=Path, default=HERE / "run.jsonl")
     parser.add_argument("--labels", type=Path, default=HERE / "labels.csv")
+    parser.add_argument(
+        "--measured", action="store_true", help="also print the MEASURED table for measured.py"
+    )
     arguments = parser.parse_args(argv)
     labels = load_labels(arguments.labels)
     rules = {rule.id: rule for rule in registered_rules()}
@@ -102,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{rule_id:8} {'on' if on else 'off':>7} {n:4} {count['TRUE']:5} "
             f"{count['DEBATABLE']:4} {count['FALSE']:5} {precision:9.2f} {lenient:7.2f}"
         )
+    if arguments.measured:
+        print("MEASURED = {")
+        for rule_id in sorted(counts):
+            n = sum(counts[rule_id].values())
+            print(f'    "{rule_id}": ({counts[rule_id]["TRUE"] / n:.2f}, {n}),')
+        print("}")
     everything: Counter[str] = Counter()
     for count in counts.values():
         everything.update(count)

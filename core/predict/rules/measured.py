@@ -1,10 +1,15 @@
 """Each rule's precision measured on labelled real findings, and whether it runs by default.
 
-The figures come from ``benchmarks/findings_precision.py`` over the labels in
+The figures come from ``benchmarks/findings_precision.py --measured`` over the labels in
 ``benchmarks/findings/labels.csv`` (real commits of public repositories, every finding read in
-its code). A rule runs by default only when at least ``MIN_SAMPLE`` labelled findings show it
-right at least ``MIN_PRECISION`` of the time; the others are opt-in (``rules: enable:`` in
-``.argus.yml``).
+its code and labelled TRUE, DEBATABLE or FALSE; only TRUE counts as right). A rule runs by
+default only when at least ``MIN_SAMPLE`` labelled findings show it right at least
+``MIN_PRECISION`` of the time; the others are opt-in (``rules:`` in ``.argus.yml``) until they
+are measured there.
+
+The confidence a finding shows is the rule's precision: the measured share when the sample
+reaches ``MIN_SAMPLE``, otherwise the rule-of-succession estimate ``(right + 1) / (n + 2)``,
+which is 0.5 for a rule never seen firing and never claims certainty from a handful of hits.
 """
 
 from __future__ import annotations
@@ -12,19 +17,33 @@ from __future__ import annotations
 MIN_PRECISION = 0.7
 MIN_SAMPLE = 15
 
-MEASURED: dict[str, tuple[float, int]] = {}
-"""Rule id -> (precision, labelled findings), TRUE counting 1 and DEBATABLE 0.5."""
-
-OFF_BY_DEFAULT: frozenset[str] = frozenset()
-"""Rules kept off by default whatever their sample says (measured below the bar)."""
+MEASURED: dict[str, tuple[int, int]] = {
+    "JS002": (0, 32),
+    "JS003": (0, 24),
+    "JS004": (0, 3),
+    "JS006": (0, 1),
+    "PY001": (0, 2),
+    "PY002": (0, 3),
+    "PY003": (0, 15),
+    "PY005": (1, 1),
+    "PY008": (0, 1),
+    "PY010": (0, 5),
+    "PY011": (0, 4),
+    "PY013": (1, 1),
+    "PY016": (20, 20),
+    "PY020": (0, 1),
+    "PY021": (0, 2),
+}
+"""Rule id -> (findings labelled TRUE, findings labelled) on the findings corpus."""
 
 
 def measured_precision(rule_id: str, prior: float) -> tuple[float, int, bool]:
-    """The confidence to show for a rule, its sample size, and whether it runs by default."""
-    if rule_id in MEASURED:
-        precision, sample = MEASURED[rule_id]
-        default_on = (
-            rule_id not in OFF_BY_DEFAULT and sample >= MIN_SAMPLE and precision >= MIN_PRECISION
-        )
-        return max(precision, 0.01), sample, default_on
-    return prior, 0, rule_id not in OFF_BY_DEFAULT
+    """The confidence to show for a rule, its sample size, and whether it runs by default.
+
+    ``prior`` (the registration's guess) is no longer shown: only what was measured is.
+    """
+    right, sample = MEASURED.get(rule_id, (0, 0))
+    if sample >= MIN_SAMPLE:
+        precision = right / sample
+        return max(precision, 0.01), sample, precision >= MIN_PRECISION
+    return (right + 1) / (sample + 2), sample, False
