@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print("MEASURED = {")
         for rule_id in sorted(counts):
             n = sum(counts[rule_id].values())
-            print(f'    "{rule_id}": ({counts[rule_id]["TRUE"] / n:.2f}, {n}),')
+            print(f'    "{rule_id}": ({counts[rule_id]["TRUE"]}, {n}),')
         print("}")
     everything: Counter[str] = Counter()
     for count in counts.values():

@@ -40,14 +40,16 @@ _CONTEXT = 8
 _EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
 
 
-def commits_of(repo: Path, count: int) -> list[str]:
-    """The ``count`` newest non-merge commits (first parent walk) touching code files."""
+def commits_of(repo: Path, count: int, skip: int = 0) -> list[str]:
+    """The ``count`` newest non-merge commits (first parent walk) touching code files, after
+    the ``skip`` newest."""
     out = run_git(
         repo,
         "log",
         "--no-merges",
         "--first-parent",
         f"-n{count}",
+        f"--skip={skip}",
         "--format=%H",
         "HEAD",
         "--",
@@ -129,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, required=True, help="folder of cloned repositories")
     parser.add_argument("--per-repo", type=int, default=60)
+    parser.add_argument("--skip", type=int, default=0, help="leave out the newest N commits")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--contexts", type=Path, help="also write findings with their code")
     parser.add_argument("--repos", nargs="*", help="only these repositories (folder names)")
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         for repo in repos:
             head = run_git(repo, "rev-parse", "HEAD").decode().strip()
             out.write(json.dumps({"kind": "repo", "repo": repo.name, "head": head}) + "\n")
-            for commit in commits_of(repo, arguments.per_repo):
+            for commit in commits_of(repo, arguments.per_repo, arguments.skip):
                 try:
                     commit_record, findings, contexts = review_commit(repo, repo.name, commit)
                 except GitError as error:
