@@ -229,7 +229,8 @@ def _non_code(review: Review) -> str:
     if not kinds:
         return ""
     listed = "; ".join(
-        f"{escape(kind)}: " + ", ".join(_code(path) for path in paths[:3])
+        f"{escape(kind)}: "
+        + ", ".join(_code(path) for path in paths[:3])
         + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         for kind, paths in sorted(kinds.items())
     )

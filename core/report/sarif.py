@@ -127,8 +127,7 @@ def _bug_candidates(review: Review) -> list[_Candidate]:
         candidates.append(
             _Candidate(
                 rule_id=bug.rule_id,
-                level=bug.level
-                or ("warning" if bug.confidence >= WARNING_CONFIDENCE else "note"),
+                level=bug.level or ("warning" if bug.confidence >= WARNING_CONFIDENCE else "note"),
                 rank=round(bug.confidence * 100, 1),
                 message=_sentence(f"{bug.message} {bug.why}".strip()),
                 path=bug.path,
