@@ -84,7 +84,7 @@ _TEST_DATA_DIRS = frozenset(
         "cassettes",
     }
 )
-_TEST_DIRS = frozenset({"tests", "test", "testing", "__tests__", "spec"})
+_TEST_DIRS = frozenset({"tests", "test", "testing", "testsuite", "__tests__", "spec"})
 _EXAMPLE_DIRS = frozenset(
     {"examples", "example", "samples", "sample", "docs_src", "docs", "doc", "tutorial", "demo"}
 )

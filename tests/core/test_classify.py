@@ -71,6 +71,7 @@ def test_only_code_and_config_are_scored_and_only_code_gets_findings():
         ("src/app.spec.ts", True),
         ("t/unit/test_x.py", True),
         ("conftest.py", True),
+        ("flask/testsuite/basic.py", True),
         ("src/contest.py", False),
         ("src/testing_utils_not.py", False),
     ],
