@@ -341,9 +341,11 @@ class RuleContext:
         return lines[line - 1].decode("utf-8", errors="replace").rstrip("\r")
 
 
-def _log_odds(probability: float) -> float:
-    clamped = min(max(probability, 0.01), 0.99)
-    return math.log(clamped / (1.0 - clamped))
+def _evidence(probability: float) -> float:
+    """How much a finding raises the change's risk, as the review combines findings (noisy-OR):
+    ``-log(1 - confidence)``, never negative, so a rare-but-unreliable rule adds little."""
+    clamped = min(max(probability, 0.0), 0.99)
+    return -math.log(1.0 - clamped)
 
 
 def _finding(rule: Rule, context: RuleContext, hit: Hit) -> BugFinding:
@@ -365,7 +367,7 @@ def _finding(rule: Rule, context: RuleContext, hit: Hit) -> BugFinding:
             Factor(
                 name=f"pattern:{rule.id}",
                 text=rule.why,
-                contribution=_log_odds(rule.confidence),
+                contribution=_evidence(rule.confidence),
                 value=rule.confidence,
             ),
         ),

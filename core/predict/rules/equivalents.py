@@ -56,7 +56,7 @@ _OTHER_NAMES: dict[str, tuple[str, ...]] = {
         "modified-iterating-dict",
         "modified-iterating-set",
     ),
-    "PY015": ("W0150", "lost-exception", "SIM107"),
+    "PY015": ("W0150", "W0134", "lost-exception", "return-in-finally", "SIM107"),
     "PY016": ("W0104", "pointless-statement", "expression-not-assigned"),
     "PY017": ("W0101", "unreachable"),
     "PY019": ("RUF006",),

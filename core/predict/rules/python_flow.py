@@ -169,6 +169,11 @@ class _Coroutines:
             definition = child
             if child.type == "decorated_definition":
                 definition = field(child, "definition") or child
+                if want_async:
+                    # A decorator may turn the coroutine function into one that schedules it
+                    # (Twisted's deferred_f_from_coro_f, functools wrappers): calling it is
+                    # then right, so decorated ones are not counted as coroutines.
+                    continue
             if definition.type == "function_definition" and is_async(definition) == want_async:
                 names.add(text(field(definition, "name")))
         return frozenset(names)
