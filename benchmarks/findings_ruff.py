@@ -89,8 +89,8 @@ def ruff_findings(repo: Path, name: str, commit: str) -> list[dict[str, object]]
         for diagnostic in json.loads(result.stdout or b"[]"):
             path = Path(diagnostic["filename"]).resolve().relative_to(root.resolve()).as_posix()
             line = int(diagnostic["location"]["row"])
-            if line not in added.get(path, frozenset()):
-                continue
+            if line not in added.get(path, frozenset()) or diagnostic["code"] not in RUFF_TO_ARGUS:
+                continue  # off the changed lines, or a syntax error (old Python 2 code)
             found.append(
                 {
                     "repo": name,
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 for found in ruff_findings(repo, str(record["repo"]), str(record["commit"])):
                     out.write(json.dumps(found) + "\n")
     ruff = [json.loads(line) for line in arguments.out.read_text().splitlines()]
+    ruff = [record for record in ruff if record["code"] in RUFF_TO_ARGUS]
     labels = load_labels(arguments.labels)
     ours = [r for r in records if r["kind"] == "finding" and r["rule"] in RUFF_EQUIVALENT]
     ours_at = {(r["repo"], r["commit"], r["path"], int(r["line"]), r["rule"]) for r in ours}
