@@ -169,6 +169,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.worker_command",
     "argus.doctor_command",
     "argus.dashboard_command",
+    "argus.config_command",
 )
 
 

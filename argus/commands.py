@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TextIO
 
 from argus.review_log import record_cli_review
+from core.classify import GitAttributes
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import default_base, has_commits
 from core.errors import ArgusError, ConfigError, GitError
 from core.predict.findings import Review, RiskLevel
 from core.predict.review import Sources
+from core.predict.rules import RuleSelection
 from core.store.sqlite import SQLiteStore, locate_store
 
 
@@ -40,9 +42,16 @@ def _sources(repo: Path | None, changeset: ChangeSet, head: str | None) -> Sourc
     return Sources(old=old, new=new)
 
 
-def review_for_arguments(arguments: argparse.Namespace) -> tuple[Review, ChangeSet]:
+def review_for_arguments(
+    arguments: argparse.Namespace,
+    *,
+    rules: RuleSelection | None = None,
+    rule_levels: dict[str, str] | None = None,
+    attributes: GitAttributes | None = None,
+) -> tuple[Review, ChangeSet]:
     """Read the change and both sides of its files, and review it with the review service
-    (history, model and production errors are the service's business)."""
+    (history, model and production errors are the service's business); ``rules``,
+    ``rule_levels`` and ``attributes`` come from the repository's configuration."""
     from core.predict.service import ReviewService, ServiceOptions
 
     repo: Path | None
@@ -69,7 +78,12 @@ def review_for_arguments(arguments: argparse.Namespace) -> tuple[Review, ChangeS
                 repo, arguments.base or default_base(repo), arguments.head
             )
         sources = _sources(repo, changeset, None if arguments.diff else changeset.head)
-        return service.review(changeset, sources, ServiceOptions()), changeset
+        options = ServiceOptions(
+            rules=rules or RuleSelection(),
+            rule_levels=rule_levels or {},
+            attributes=attributes,
+        )
+        return service.review(changeset, sources, options), changeset
 
 
 def _color(choice: str, stream: TextIO) -> bool:
@@ -82,12 +96,20 @@ def _color(choice: str, stream: TextIO) -> bool:
 
 def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus review``: print the report; exit 1 when the risk reaches ``--fail-on``."""
+    from core.config import load_repository_config
     from core.predict.rules import registered_rules
     from core.report import describe_rules, render
 
     if arguments.top < 1:
         raise ConfigError("--top must be at least 1")
-    review, changeset = review_for_arguments(arguments)
+    # .argus.yml at the repository root; a malformed one stops here (exit 2, naming the line).
+    config, attributes = load_repository_config(Path(arguments.repo))
+    review, changeset = review_for_arguments(
+        arguments,
+        rules=config.rules,
+        rule_levels=dict(config.rule_levels),
+        attributes=attributes,
+    )
     if getattr(arguments, "generate_tests", False):
         review = _with_generated_tests(review, arguments, changeset)
     elif getattr(arguments, "write_tests", None) or getattr(arguments, "max_tier", None):

@@ -6,13 +6,14 @@ after a push, a "What changed since the last report" section.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 from core.predict.findings import Review, RiskLevel
 from core.report import ReportOptions, render
-from core.report.markdown import escape
+from core.report.markdown import escape, inline
 from core.report.summary import plural
 
 ANNOTATIONS_PER_REQUEST = 50
@@ -96,6 +97,45 @@ def comment_body(
         footer.append(f"<sub>{history_note}</sub>")
     parts.extend(footer)
     return "\n\n".join(parts) + "\n"
+
+
+def review_comments(review: Review, changed: dict[str, frozenset[int]]) -> list[dict[str, Any]]:
+    """Pull-request review comments for the findings that sit on added lines of the diff.
+
+    ``changed`` maps a path to its added (new-side) lines. Each comment says what is wrong, why
+    and what to do; a finding with a mechanical fix carries a ``suggestion`` block, which GitHub
+    shows with a "Commit suggestion" button. The shape is that of the ``comments`` of
+    ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews``.
+    """
+    comments: list[dict[str, Any]] = []
+    for bug in review.bugs:
+        lines = changed.get(bug.path, frozenset())
+        if bug.line not in lines:
+            continue
+        title = (
+            f"**{escape(bug.rule_id)} {escape(bug.title)}**" if bug.title else f"**{bug.rule_id}**"
+        )
+        parts = [
+            f"{title} <sub>right {bug.confidence:.0%} of the time on real code</sub>",
+            "",
+            inline(bug.message, 600),
+        ]
+        if bug.why:
+            parts.extend(["", f"*Why:* {inline(bug.why, 600)}"])
+        comment: dict[str, Any] = {"path": bug.path, "line": bug.line, "side": "RIGHT"}
+        fix = bug.fix
+        if fix is not None and all(
+            line in lines for line in range(fix.first_line, fix.last_line + 1)
+        ):
+            runs = [len(run) for run in re.findall(r"`+", fix.replacement)]
+            fence = "`" * max(3, max(runs, default=0) + 1)
+            parts.extend(["", f"{fence}suggestion", fix.replacement, fence])
+            if fix.first_line != fix.last_line:
+                comment["start_line"], comment["line"] = fix.first_line, fix.last_line
+                comment["start_side"] = "RIGHT"
+        comment["body"] = "\n".join(parts)
+        comments.append(comment)
+    return comments
 
 
 def check_summary(review: Review, notes: list[str] | None = None) -> str:

@@ -90,7 +90,9 @@ async def review_pull_request(
     changeset = filtered(changeset, config, extra_ignored)
     sources = await fetch_sources(github, ref, changeset)
     service = ReviewService(None, model=model)
-    options = ServiceOptions(thresholds=config.thresholds)
+    options = ServiceOptions(
+        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+    )
     # Parsing and scoring are CPU work: off the event loop.
     return await asyncio.to_thread(service.review, changeset, sources, options)
 

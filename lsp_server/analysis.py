@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from core.config import load_repository_config
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.errors import ArgusError
 from core.predict.findings import Review
@@ -255,9 +256,14 @@ class Analyser:
             hunks=diff.hunks,
         )
         changeset = ChangeSet(files=(change,), base=commit)
+        # The same .argus.yml as the CLI and the App; a malformed one becomes the problem shown.
+        config, attributes = load_repository_config(repository.root)
         review = repository.review(
             changeset,
             Sources(old={path: analysed_old}, new={path: analysed_new}),
             settings.max_file_bytes,
+            rules=config.rules,
+            rule_levels=dict(config.rule_levels),
+            attributes=attributes,
         )
         return review, too_large, change.added_lines

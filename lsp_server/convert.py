@@ -172,8 +172,56 @@ def bug_diagnostic(
         code=bug.rule_id,
         code_description=types.CodeDescription(href=help_uri(bug.rule_id)),
         source=SOURCE,
-        data={"kind": "bug", "symbol": owner_name, "line": owner_line},
+        data={
+            "kind": "bug",
+            "symbol": owner_name,
+            "line": owner_line,
+            **({"fix": _fix_data(bug, lines, encoding)} if bug.fix is not None else {}),
+        },
     )
+
+
+def _fix_data(bug: BugFinding, lines: Sequence[str], encoding: str) -> dict[str, Any]:
+    """The finding's mechanical fix as LSP positions, for the quick fix code action."""
+    assert bug.fix is not None
+    edits = []
+    for edit in bug.fix.edits:
+        start = character(_line(lines, edit.line), edit.column - 1, encoding)
+        end = character(_line(lines, edit.end_line), edit.end_column - 1, encoding)
+        edits.append([edit.line - 1, start, edit.end_line - 1, end, edit.text])
+    return {"title": bug.fix.description.replace("`", ""), "edits": edits}
+
+
+def fix_actions(
+    uri: str, diagnostics_in_range: Iterable[types.Diagnostic]
+) -> list[types.CodeAction]:
+    """A quick fix for each Argus diagnostic that carries a mechanical fix."""
+    actions = []
+    for diagnostic in diagnostics_in_range:
+        data = diagnostic.data if isinstance(diagnostic.data, Mapping) else {}
+        fix = data.get("fix")
+        if diagnostic.source != SOURCE or not isinstance(fix, Mapping):
+            continue
+        edits = [
+            types.TextEdit(
+                range=types.Range(
+                    start=types.Position(line=int(edit[0]), character=int(edit[1])),
+                    end=types.Position(line=int(edit[2]), character=int(edit[3])),
+                ),
+                new_text=str(edit[4]),
+            )
+            for edit in fix.get("edits", [])
+        ]
+        actions.append(
+            types.CodeAction(
+                title=f"Argus: {fix.get('title', 'apply the fix')}",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                is_preferred=True,
+                edit=types.WorkspaceEdit(changes={uri: edits}),
+            )
+        )
+    return actions
 
 
 def diagnostics(
@@ -302,10 +350,12 @@ def resolve_code_lens(lens: types.CodeLens, settings: Settings) -> types.CodeLen
 def code_actions(
     uri: str, diagnostics_in_range: Iterable[types.Diagnostic], settings: Settings
 ) -> list[types.CodeAction]:
-    """ "Generate test" for each Argus diagnostic that belongs to a function."""
+    """The quick fixes of mechanical findings, then "Generate test" for each Argus diagnostic
+    that belongs to a function."""
+    diagnostics_in_range = list(diagnostics_in_range)
+    actions: list[types.CodeAction] = fix_actions(uri, diagnostics_in_range)
     if not settings.generate_tests:
-        return []
-    actions: list[types.CodeAction] = []
+        return actions
     seen: set[str] = set()
     for diagnostic in diagnostics_in_range:
         data = diagnostic.data if isinstance(diagnostic.data, Mapping) else {}

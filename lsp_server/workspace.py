@@ -13,12 +13,14 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
+from core.classify import GitAttributes
 from core.diff.changeset import ChangeSet
 from core.diff.git import default_base, find_repo_root, has_commits, merge_base, read_blob, run_git
 from core.errors import GitError
 from core.lang.languages import language_for_path, parse
 from core.predict.findings import Review
 from core.predict.review import Sources
+from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
 from core.predict.service import ReviewService, ServiceOptions, shipped_model
 from lsp_server.related_tests import RelatedTests
@@ -104,8 +106,18 @@ class Repository:
             self._files.popitem(last=False)
         return base
 
-    def review(self, changeset: ChangeSet, sources: Sources, max_file_bytes: int) -> Review:
-        """Core's review of an edited buffer's change, by the person editing, now."""
+    def review(
+        self,
+        changeset: ChangeSet,
+        sources: Sources,
+        max_file_bytes: int,
+        *,
+        rules: RuleSelection | None = None,
+        rule_levels: dict[str, str] | None = None,
+        attributes: GitAttributes | None = None,
+    ) -> Review:
+        """Core's review of an edited buffer's change, by the person editing, now, with the
+        repository's rule settings and .gitattributes."""
         return self.service.review(
             changeset,
             sources,
@@ -113,6 +125,9 @@ class Repository:
                 max_file_bytes=max_file_bytes,
                 author=self.service.current_user(),
                 repository_head=self.head,
+                rules=rules or RuleSelection(),
+                rule_levels=rule_levels or {},
+                attributes=attributes,
             ),
         )
 

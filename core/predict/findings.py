@@ -69,7 +69,12 @@ class SymbolRisk:
 
 @dataclass(frozen=True)
 class BugFinding:
-    """A concrete defect pattern found on a changed line."""
+    """A concrete defect pattern found on a changed line.
+
+    ``message`` says what is wrong here and what to do; ``why`` why the pattern breaks code;
+    ``level`` is the level ``.argus.yml`` sets (empty: from the confidence); ``fix`` the edit
+    when the fix is mechanical.
+    """
 
     rule_id: str
     path: str
@@ -83,6 +88,40 @@ class BugFinding:
     title: str = ""
     snippet: str = ""
     factors: tuple[Factor, ...] = ()
+    level: str = ""
+    fix: Fix | None = None
+
+    @property
+    def why(self) -> str:
+        """Why the pattern breaks code, in plain words (empty when the rule gave no reason)."""
+        return self.factors[0].text if self.factors else ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) to (end_line, end_column) by ``text``.
+
+    Lines and columns are 1-based; the end is exclusive, as in LSP and SARIF regions.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A mechanical fix: what it does, the edits, and the fixed text of the lines it touches
+    (``first_line`` to ``last_line``), ready for a GitHub suggestion block."""
+
+    description: str
+    edits: tuple[Edit, ...]
+    first_line: int
+    last_line: int
+    replacement: str
+    original: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from tree_sitter import Tree
 
+from core.classify import GitAttributes
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
 from core.patterns.risk_feedback import for_symbols
@@ -26,7 +27,7 @@ from core.predict.findings import (
     SymbolRisk,
 )
 from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risks
-from core.predict.rules import RuleContext, run_rules
+from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
 from core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
@@ -92,6 +93,11 @@ class ReviewOptions:
     weights: FunctionWeights = field(default_factory=FunctionWeights)
     max_file_bytes: int = 1_000_000
     run_rules: bool = True
+    # Which rules run (``.argus.yml``'s ``rules:``), the levels it sets, and the repository's
+    # .gitattributes (generated and vendored files get no findings).
+    rules: RuleSelection = field(default_factory=RuleSelection)
+    rule_levels: Mapping[str, str] = field(default_factory=dict)
+    attributes: GitAttributes | None = None
     # (repository path, function name as production frames recorded it) -> error count.
     production_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
@@ -244,7 +250,15 @@ def _review_file(
     bugs: list[BugFinding] = []
     if options.run_rules and new_source is not None and analysable and language:
         bugs = _predicted_bugs(
-            file_change, language, new_source, new_tree, old_source, old_tree, cache, warnings
+            file_change,
+            language,
+            new_source,
+            new_tree,
+            old_source,
+            old_tree,
+            cache,
+            warnings,
+            options,
         )
     errors_by_symbol = _production_errors(options, path, new_symbols)
     bugs_by_symbol: dict[str, list[BugFinding]] = defaultdict(list)
@@ -366,9 +380,10 @@ def _predicted_bugs(
     old_tree: Tree | None,
     cache: AnalysisCache | None,
     warnings: list[str],
+    options: ReviewOptions,
 ) -> list[BugFinding]:
-    """The rules' findings on the changed lines, from the cache when this very change was
-    analysed before."""
+    """The findings of the rules ``options`` selects on the changed lines, from the cache when
+    this very change was analysed before (the cache keeps every rule's findings)."""
     key = None
     if cache is not None:
         key = findings_key(
@@ -380,7 +395,7 @@ def _predicted_bugs(
         )
         cached = cache.get_findings(key)
         if cached is not None:
-            return cached
+            return _selected(cached, options)
     context = RuleContext(
         path=file_change.path,
         language=language,
@@ -390,13 +405,30 @@ def _predicted_bugs(
         old_source=old_source,
         old_tree=old_tree,
         removed_lines=file_change.removed_lines,
+        attributes=options.attributes,
     )
     rule_warnings: list[str] = []
-    bugs = run_rules(context, warnings=rule_warnings)
+    bugs = run_rules(context, warnings=rule_warnings, selection=_EVERY_RULE)
     warnings.extend(rule_warnings)
     if cache is not None and key is not None and not rule_warnings:
         cache.put_findings(key, bugs)
-    return bugs
+    return _selected(bugs, options)
+
+
+_EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
+
+
+def _selected(bugs: Sequence[BugFinding], options: ReviewOptions) -> list[BugFinding]:
+    """The findings of the rules that are on, at the level ``.argus.yml`` sets for them."""
+    rules = {rule.id: rule for rule in registered_rules()}
+    chosen = []
+    for bug in bugs:
+        rule = rules.get(bug.rule_id)
+        if rule is None or not options.rules.includes(rule):
+            continue
+        level = options.rule_levels.get(bug.rule_id)
+        chosen.append(replace(bug, level=level) if level else bug)
+    return chosen
 
 
 def _production_errors(

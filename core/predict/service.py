@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.classify import GitAttributes
 from core.diff.changeset import ChangeSet
 from core.errors import ArgusError
 from core.predict.analysis_cache import LayeredAnalysisCache
@@ -35,6 +36,7 @@ from core.predict.review import (
     count_lines,
     review_change,
 )
+from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
 
 if TYPE_CHECKING:
@@ -84,6 +86,10 @@ class ServiceOptions:
     author: ChangeAuthor | None = None
     # HEAD's commit as the caller last saw it: the history is brought up to date when it moves.
     repository_head: str | None = None
+    # The repository's .argus.yml rules and levels, and its .gitattributes (core.config).
+    rules: RuleSelection = field(default_factory=RuleSelection)
+    rule_levels: Mapping[str, str] = field(default_factory=dict)
+    attributes: GitAttributes | None = None
 
 
 class ReviewService:
@@ -159,6 +165,9 @@ class ReviewService:
             thresholds=options.thresholds,
             max_file_bytes=options.max_file_bytes,
             production_errors=self.production_errors([f.path for f in changeset.files]),
+            rules=options.rules,
+            rule_levels=options.rule_levels,
+            attributes=options.attributes,
         )
         review = review_change(
             changeset, sources, model, features, history, review_options, self._cache

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from dataclasses import asdict
 from typing import Any
 
 from core.errors import StoreError
 from core.lang import FileAnalysis, Symbol
-from core.predict.findings import BugFinding, Factor
+from core.predict.findings import BugFinding, Edit, Factor, Fix
 from core.store.sqlite import SQLiteStore
 
 # Entries not used for this long are dropped when the cache is flushed.
@@ -57,7 +58,11 @@ class SQLiteAnalysisCache:
         findings = []
         for row in payload:
             factors = tuple(Factor(**factor) for factor in row.pop("factors"))
-            findings.append(BugFinding(**row, factors=factors))
+            fix = row.pop("fix", None)
+            if fix is not None:
+                edits = tuple(Edit(**edit) for edit in fix.pop("edits"))
+                fix = Fix(**fix, edits=edits)
+            findings.append(BugFinding(**row, factors=factors, fix=fix))
         return findings
 
     def put_findings(self, key: str, findings: list[BugFinding]) -> None:
@@ -68,6 +73,7 @@ class SQLiteAnalysisCache:
             row["factors"] = [
                 {name: getattr(f, name) for name in f.__dataclass_fields__} for f in finding.factors
             ]
+            row["fix"] = asdict(finding.fix) if finding.fix is not None else None
             rows.append(row)
         self._pending[key] = ("findings", json.dumps(rows, separators=(",", ":")))
 

@@ -20,6 +20,7 @@ from core.report.summary import (
     complexity_change,
     is_empty,
     location,
+    non_code_files,
     ordered_bugs,
     percent,
     plural,
@@ -52,10 +53,52 @@ def escape(text: str, limit: int | None = None) -> str:
     return text.replace("@", "@\N{WORD JOINER}")
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def inline(text: str, limit: int | None = None) -> str:
+    """Like :func:`escape`, but a `backtick span` in ``text`` renders as code, not as literal
+    backticks (a rule's message such as "Use `is None`" shows ``is None`` as code)."""
+    text = _CONTROL.sub(" ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + ELLIPSIS
+    parts: list[str] = []
+    position = 0
+    for match in _CODE_SPAN.finditer(text):
+        parts.append(escape(text[position : match.start()]) if match.start() > position else "")
+        parts.append(f"<code>{escape(match.group(1))}</code>")
+        position = match.end()
+    parts.append(escape(text[position:]))
+    # escape() strips each piece; keep the spaces that separated code from words.
+    return _join_spaced(text, parts)
+
+
+def _join_spaced(text: str, parts: list[str]) -> str:
+    spaced: list[str] = []
+    position = 0
+    pieces = iter(parts)
+    for match in _CODE_SPAN.finditer(text):
+        before = text[position : match.start()]
+        plain = next(pieces)
+        if plain:
+            lead = " " if before[:1].isspace() and spaced else ""
+            trail = " " if before[-1:].isspace() else ""
+            spaced.append(lead + plain + trail)
+        elif before and before.isspace():
+            spaced.append(" ")
+        spaced.append(next(pieces))
+        position = match.end()
+    rest = text[position:]
+    plain = next(pieces)
+    if plain:
+        spaced.append((" " if rest[:1].isspace() and spaced else "") + plain)
+    return "".join(spaced)
+
+
 def render_markdown(review: Review, options: ReportOptions | None = None) -> str:
     """The review as a GitHub comment, never longer than ``options.max_chars`` characters."""
     options = options or ReportOptions()
-    symbols_total = len(review.symbols)
+    symbols_total = len(ranked_symbols(review))
     bugs_total = len(review.bugs)
     symbol_rows = min(options.max_symbols, symbols_total)
     bug_rows = min(options.max_bugs, bugs_total)
@@ -84,11 +127,12 @@ def _compose(
         parts.append("Argus found no changed files in this comparison.")
     else:
         parts.append(_verdict(review))
-        reasons = [escape(factor.text, CELL_LIMIT) for factor in top_factors(review.factors)]
+        reasons = [inline(factor.text, CELL_LIMIT) for factor in top_factors(review.factors)]
         if reasons:
             parts.append("**Why:** " + "; ".join(reasons))
-        parts.append(_symbol_table(review, options, symbol_rows))
         parts.append(_bug_table(review, options, bug_rows))
+        parts.append(_symbol_table(review, options, symbol_rows))
+        parts.append(_non_code(review))
     if review.tests:
         parts.append(_tests(review))
     if review.warnings:
@@ -125,26 +169,45 @@ _URL_SAFE = ":/?#@!$&'*+,;=%~-._"
 
 
 def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
+    """High and medium risks in a table; low ones folded under <details>."""
     symbols = ranked_symbols(review)
     if not symbols:
         return "No changed functions were found in the changed lines."
-    lines = [
-        "#### Riskiest changes",
-        "",
-        "| # | Risk | Symbol | Location | Why | Complexity |",
-        "|---:|---|---|---|---|---|",
-    ]
-    for rank, symbol in enumerate(symbols[:rows], start=1):
-        lines.append(_symbol_row(rank, symbol, options))
+    shown = symbols[:rows]
+    matter = [symbol for symbol in shown if symbol.level is not RiskLevel.LOW]
+    rest = [symbol for symbol in shown if symbol.level is RiskLevel.LOW]
+    parts: list[str] = []
+    if matter:
+        parts.append("#### Changes that matter\n\n" + _table(matter, options))
+    else:
+        parts.append("No high- or medium-risk changes.")
     hidden = len(symbols) - rows
-    if hidden:
-        lines.append("")
-        lines.append(f"{ELLIPSIS}and {hidden} more")
+    if rest or hidden:
+        folded = [
+            "<details>",
+            f"<summary>{plural(len(rest) + hidden, 'lower-risk change')}</summary>",
+            "",
+        ]
+        if rest:
+            folded.append(_table(rest, options))
+        if hidden:
+            folded.extend(["", f"{ELLIPSIS}and {hidden} more"])
+        folded.extend(["", "</details>"])
+        parts.append("\n".join(folded))
+    return "\n\n".join(parts)
+
+
+def _table(symbols: list[SymbolRisk], options: ReportOptions) -> str:
+    lines = [
+        "| Risk | Symbol | Location | Why | Complexity |",
+        "|---|---|---|---|---|",
+    ]
+    lines.extend(_symbol_row(symbol, options) for symbol in symbols)
     return "\n".join(lines)
 
 
-def _symbol_row(rank: int, symbol: SymbolRisk, options: ReportOptions) -> str:
-    reasons = "; ".join(escape(factor.text, CELL_LIMIT) for factor in top_factors(symbol.factors))
+def _symbol_row(symbol: SymbolRisk, options: ReportOptions) -> str:
+    reasons = "; ".join(inline(factor.text, CELL_LIMIT) for factor in top_factors(symbol.factors))
     if symbol.kind == "file":
         name = "<em>top level of the file</em>"
     else:
@@ -152,7 +215,6 @@ def _symbol_row(rank: int, symbol: SymbolRisk, options: ReportOptions) -> str:
         if symbol.kind and symbol.kind != "function":
             name += f" ({escape(symbol.kind, 40)})"
     cells = [
-        str(rank),
         f"{BADGE[symbol.level]} {percent(symbol.probability)}",
         name,
         _place(symbol.path, symbol.start_line, options),
@@ -162,17 +224,27 @@ def _symbol_row(rank: int, symbol: SymbolRisk, options: ReportOptions) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _non_code(review: Review) -> str:
+    kinds = non_code_files(review)
+    if not kinds:
+        return ""
+    listed = "; ".join(
+        f"{escape(kind)}: "
+        + ", ".join(_code(path) for path in paths[:3])
+        + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        for kind, paths in sorted(kinds.items())
+    )
+    return f"<sub>Not scored (not code): {listed}</sub>"
+
+
 def _bug_table(review: Review, options: ReportOptions, rows: int) -> str:
+    """Each finding: where, which rule, what is wrong, why, what to do, and the fix."""
     bugs = ordered_bugs(review)
     if not bugs:
         return "No predicted bugs."
-    lines = [
-        "#### Predicted bugs",
-        "",
-        "| Location | Rule | Finding | Confidence |",
-        "|---|---|---|---:|",
-    ]
-    lines.extend(_bug_row(bug, options) for bug in bugs[:rows])
+    lines = [f"#### Predicted bugs ({len(bugs)})", ""]
+    for bug in bugs[:rows]:
+        lines.append(_bug_item(bug, options))
     hidden = len(bugs) - rows
     if hidden:
         lines.append("")
@@ -180,14 +252,29 @@ def _bug_table(review: Review, options: ReportOptions, rows: int) -> str:
     return "\n".join(lines)
 
 
-def _bug_row(bug: BugFinding, options: ReportOptions) -> str:
-    cells = [
-        _place(bug.path, bug.line, options),
-        _code(bug.rule_id),
-        escape(bug.message, CELL_LIMIT),
-        percent(bug.confidence),
-    ]
-    return "| " + " | ".join(cells) + " |"
+def _bug_item(bug: BugFinding, options: ReportOptions) -> str:
+    title = escape(bug.title, 120) if bug.title else ""
+    head = (
+        f"- {_place(bug.path, bug.line, options)} **{_code(bug.rule_id)} {title}** "
+        f"<sub>right {percent(bug.confidence)} of the time on real code</sub><br>"
+    )
+    body = inline(bug.message, CELL_LIMIT)
+    if bug.why:
+        body += f" <br>*Why:* {inline(bug.why, CELL_LIMIT)}"
+    item = [head, f"  {body}"]
+    if bug.fix is not None:
+        item.append(f"  <br>*Fix:* {inline(bug.fix.description, CELL_LIMIT)}")
+        item.append("")
+        item.extend("  " + line for line in _diff_block(bug.fix.original, bug.fix.replacement))
+    return "\n".join(item)
+
+
+def _diff_block(original: str, replacement: str) -> list[str]:
+    removed = [f"-{line}" for line in original.split("\n")]
+    added = [f"+{line}" for line in replacement.split("\n")]
+    body = "\n".join(removed + added)
+    fence = "`" * max(3, _longest_backtick_run(body) + 1)
+    return [f"{fence}diff", *removed, *added, fence]
 
 
 def _warnings(review: Review) -> str:
@@ -201,7 +288,7 @@ def _warnings(review: Review) -> str:
 
 
 def _cut_note(review: Review, options: ReportOptions, symbol_rows: int, bug_rows: int) -> str:
-    hidden_symbols = len(review.symbols) - symbol_rows
+    hidden_symbols = len(ranked_symbols(review)) - symbol_rows
     hidden_bugs = len(review.bugs) - bug_rows
     return (
         f"> [!NOTE]\n> Shortened to fit the comment limit of {options.max_chars:,} characters: "
@@ -262,8 +349,8 @@ def _details(review: Review, options: ReportOptions) -> str:
             "- *Why* lists the factors that raised the probability most, in plain words.",
             f"- Levels: high from {percent(thresholds.high)}, medium from "
             f"{percent(thresholds.medium)}, low below.",
-            "- Predicted bugs are defect patterns found on the changed lines; the confidence is "
-            "how often that rule was right when it fired.",
+            "- Predicted bugs are defect patterns found on the changed lines; the share shown is "
+            "how often the rule was right on labelled findings in public repositories.",
             "",
             "</details>",
         ]

@@ -104,6 +104,7 @@ class _Candidate:
     region: dict[str, Any]
     fingerprint: str
     properties: dict[str, Any]
+    fixes: tuple[dict[str, Any], ...] = ()
 
 
 def _severity_order(candidate: _Candidate) -> tuple[int, float]:
@@ -126,13 +127,14 @@ def _bug_candidates(review: Review) -> list[_Candidate]:
         candidates.append(
             _Candidate(
                 rule_id=bug.rule_id,
-                level="warning" if bug.confidence >= WARNING_CONFIDENCE else "note",
+                level=bug.level or ("warning" if bug.confidence >= WARNING_CONFIDENCE else "note"),
                 rank=round(bug.confidence * 100, 1),
-                message=_sentence(bug.message),
+                message=_sentence(f"{bug.message} {bug.why}".strip()),
                 path=bug.path,
                 region=region,
                 fingerprint=fingerprint,
                 properties={"confidence": round(bug.confidence, 4)},
+                fixes=_fixes(bug),
             )
         )
     return candidates
@@ -196,7 +198,43 @@ def _risk_properties(symbol: SymbolRisk) -> dict[str, Any]:
     return properties
 
 
+def _fixes(bug: BugFinding) -> tuple[dict[str, Any], ...]:
+    """SARIF ``fixes`` for a finding whose fix is mechanical."""
+    if bug.fix is None:
+        return ()
+    replacements = [
+        {
+            "deletedRegion": {
+                "startLine": edit.line,
+                "startColumn": edit.column,
+                "endLine": edit.end_line,
+                "endColumn": edit.end_column,
+            },
+            "insertedContent": {"text": edit.text},
+        }
+        for edit in bug.fix.edits
+    ]
+    return (
+        {
+            "description": {"text": _sentence(bug.fix.description.replace("`", ""))},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": artifact_uri(bug.path), "uriBaseId": SOURCE_ROOT},
+                    "replacements": replacements,
+                }
+            ],
+        },
+    )
+
+
 def _result(candidate: _Candidate, rule_index: int) -> dict[str, Any]:
+    result = _plain_result(candidate, rule_index)
+    if candidate.fixes:
+        result["fixes"] = list(candidate.fixes)
+    return result
+
+
+def _plain_result(candidate: _Candidate, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": candidate.rule_id,
         "ruleIndex": rule_index,

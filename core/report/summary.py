@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core.classify import classify
 from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
 
 NO_CHANGES = "No changes to review"
@@ -18,11 +19,25 @@ def is_empty(review: Review) -> bool:
 
 
 def ranked_symbols(review: Review) -> list[SymbolRisk]:
-    """Symbols from the riskiest down; ties broken by place so the order is stable."""
+    """Code symbols from the riskiest down; ties broken by place so the order is stable.
+
+    Documentation, changelogs, lock files, data, generated and vendored files never get a row
+    (see :func:`non_code_files`): nobody reviews a lock file for bugs.
+    """
     return sorted(
-        review.symbols,
+        (symbol for symbol in review.symbols if classify(symbol.path).is_code),
         key=lambda symbol: (-symbol.probability, symbol.path, symbol.start_line, symbol.name),
     )
+
+
+def non_code_files(review: Review) -> dict[str, list[str]]:
+    """The changed files that are not code, by kind (``docs``, ``lock``, ...), for one line."""
+    kinds: dict[str, list[str]] = {}
+    for path in sorted({symbol.path for symbol in review.symbols}):
+        kind = classify(path)
+        if not kind.is_code:
+            kinds.setdefault(kind.value, []).append(path)
+    return kinds
 
 
 def ordered_bugs(review: Review) -> list[BugFinding]:

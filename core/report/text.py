@@ -233,7 +233,14 @@ def _bug_section(review: Review, options: ReportOptions, paint: _Painter) -> lis
     for bug in shown:
         place, rule, confidence = _bug_head(bug, options.width)
         lines.append("  " + GAP.join([place, rule, paint.dim(confidence)]))
-        lines.extend(_wrap(_clean(bug.message), options.width, "      "))
+        what = f"{bug.title}: " if bug.title and not bug.message.startswith("`") else ""
+        lines.extend(_wrap(_clean(what + bug.message), options.width, "      "))
+        if bug.why:
+            lines.extend(_wrap(_clean("Why: " + bug.why), options.width, "      "))
+        if bug.fix is not None:
+            lines.extend(
+                _wrap(_clean("Fix: " + bug.fix.replacement.strip()), options.width, "      ")
+            )
     hidden = len(bugs) - len(shown)
     if hidden:
         lines.append(paint.dim(f"  {ELLIPSIS}and {plural(hidden, 'more finding')}"))

@@ -38,7 +38,30 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, str(DEMO_SCRIPT), "--out", str(out)], capture_output=True, check=False
     )
     assert built.returncode == 0, built.stderr.decode()
+    # The demo plants defects of rules that are opt-in (measured below the precision bar on real
+    # code); its owner turns them on in .argus.yml, kept out of the reviewed change.
+    (out / ".argus.yml").write_text(DEMO_CONFIG)
+    with (out / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write(".argus.yml\n")
     return out
+
+
+DEMO_CONFIG = "rules:\n" + "".join(
+    f"  {rule}: on\n"
+    for rule in (
+        "PY001",
+        "PY003",
+        "PY004",
+        "PY006",
+        "PY008",
+        "PY009",
+        "PY010",
+        "PY019",
+        "JS002",
+        "JS004",
+        "JS013",
+    )
+)
 
 
 def test_text_report_ranks_functions_and_lists_predicted_bugs(demo: Path) -> None:
@@ -204,3 +227,25 @@ def test_production_errors_become_a_risk_factor(demo: Path, tmp_path: Path) -> N
     symbols = json.loads(other.stdout)["symbols"]
     elsewhere = next(s for s in symbols if s["name"] == "OrderService.place_order")
     assert elsewhere["probability"] == before["probability"]
+
+
+def test_a_malformed_argus_yml_stops_the_review_naming_the_line(demo: Path) -> None:
+    config = demo / ".argus.yml"
+    config.write_text("fail_on: high\nrules:\n  PY013: off\n  PY999: on\n")
+    try:
+        review = argus("review", "--base", "main", cwd=demo)
+        assert review.returncode == 2
+        assert ".argus.yml:4: rules: unknown rule 'PY999'" in review.stderr.decode()
+        check = argus("config", "check", cwd=demo)
+        assert check.returncode == 2
+        assert (
+            check.stdout.decode()
+            .strip()
+            .endswith(".argus.yml:4: rules: unknown rule 'PY999' (see docs/rules.md)")
+        )
+        config.write_text("rules:\n  PY001: off\n")
+        assert argus("config", "check", cwd=demo).returncode == 0
+        quiet = argus("review", "--base", "main", cwd=demo)
+        assert quiet.returncode == 0 and "PY001" not in quiet.stdout.decode()
+    finally:
+        config.write_text(DEMO_CONFIG)

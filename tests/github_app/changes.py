@@ -7,8 +7,8 @@ def risky_module(functions: int) -> str:
     lines = []
     for index in range(functions):
         lines += [
-            f"def collect_{index}(item, bucket=[]):",
-            "    bucket.append(item)",
+            f"def collect_{index}(item, bucket):",
+            "    bucket == [item]",  # PY016: the comparison is dropped (an assignment meant)
             "    return bucket",
             "",
         ]

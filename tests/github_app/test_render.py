@@ -134,3 +134,41 @@ def test_annotations_cover_bugs_and_risky_functions_only():
 
 def test_file_links_quote_paths():
     assert LINK("dir/a b.py", 0).endswith(f"/blob/{HEAD}/dir/a%20b.py#L1")
+
+
+def test_findings_on_added_lines_become_review_comments_with_suggestions():
+    from dataclasses import replace as replaced
+
+    from core.predict.findings import Edit, Fix
+    from github_app.render import review_comments
+
+    review = _review()
+    first = replaced(
+        review.bugs[0],
+        rule_id="PY004",
+        title="Comparison to None with == or !=",
+        message="`a == None` tests for None with `==`. Use `is None`.",
+        fix=Fix("Compare with `is`", (Edit(3, 8, 3, 10, "is"),), 3, 3, "    if a is None:", ""),
+    )
+    first = replaced(first, line=3, end_line=3)
+    elsewhere = replaced(first, line=40, end_line=40, fix=None)
+    comments = review_comments(
+        replaced(review, bugs=(first, elsewhere)), {first.path: frozenset({3, 4})}
+    )
+    (comment,) = comments  # the finding on an unchanged line gets no review comment
+    assert (comment["path"], comment["line"], comment["side"]) == (first.path, 3, "RIGHT")
+    assert "<code>a == None</code> tests for None" in comment["body"]
+    assert comment["body"].endswith("```suggestion\n    if a is None:\n```")
+
+
+def test_the_comment_renders_as_github_renders_it():
+    # cmark-gfm is the renderer GitHub uses for comments: code shows as code, never as
+    # escaped backticks, and the lower-risk rows and the model notes are folded.
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    body = comment_body(_review())
+    html = cmarkgfm.github_flavored_markdown_to_html(body, options=Options.CMARK_OPT_UNSAFE)
+    assert "\\`" not in html and "`" not in html.replace("<code>", "").replace("</code>", "")
+    assert "<h4>Predicted bugs" in html and "<details>" in html
+    assert html.index("<h4>Predicted bugs") < html.index("<details>")

@@ -35,9 +35,16 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+# The planted defects are broad swallows (PY003), a rule that is opt-in since it was measured
+# below the precision bar on real code; the repositories turn it on as a user would.
+OPT_IN = "rules:\n  PY003: on\n"
+
+
 def make_repo(root: Path, files: dict[str, str], message: str = "initial import") -> Path:
-    """A git repository at ``root`` with ``files`` committed (no commit when ``files`` is empty)."""
+    """A git repository at ``root`` with ``files`` committed (no commit when ``files`` is empty)
+    and an ``.argus.yml`` that turns the opt-in rule PY003 on."""
     root.mkdir(parents=True, exist_ok=True)
+    (root / ".argus.yml").write_text(OPT_IN, encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "ada@example.com")
     git(root, "config", "user.name", "Ada Tester")

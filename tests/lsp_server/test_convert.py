@@ -238,3 +238,29 @@ def test_symbol_at_prefers_the_innermost(line, expected):
 def test_target_function(name, line, expected):
     method = symbol(RiskLevel.HIGH, name="Cart.total", kind="method", start=3, end=6)
     assert convert.target_function(review(method), name, line) == expected
+
+
+def test_a_mechanical_fix_becomes_a_preferred_quick_fix_even_without_test_generation():
+    from core.predict.findings import Edit, Fix
+
+    lines = ["def f(a):", "    if a == None:  # é", "        return 1"]
+    bug = BugFinding(
+        rule_id="PY004",
+        path="m.py",
+        line=2,
+        message="`a == None` tests for None with `==`.",
+        confidence=0.9,
+        language="python",
+        column=8,
+        end_line=2,
+        end_column=17,
+        fix=Fix("Compare with `is`", (Edit(2, 10, 2, 12, "is"),), 2, 2, "    if a is None:", ""),
+    )
+    diagnostic = convert.bug_diagnostic(bug, lines, None)
+    (action,) = convert.code_actions("file:///m.py", [diagnostic], Settings(generate_tests=False))
+    assert action.title == "Argus: Compare with is" and action.is_preferred
+    assert action.kind == types.CodeActionKind.QuickFix
+    (edit,) = action.edit.changes["file:///m.py"]
+    assert edit.new_text == "is"
+    assert (edit.range.start.line, edit.range.start.character) == (1, 9)
+    assert (edit.range.end.line, edit.range.end.character) == (1, 11)

@@ -646,3 +646,27 @@ async def test_argus_lsp_command_serves_the_same(argus_client: LanguageClient, r
     uri, diagnostics = await _open_risky(argus_client, repo)
     assert by_code(diagnostics, "ARGUS-RISK")
     assert by_code(diagnostics, "PY003")
+
+
+async def test_a_malformed_argus_yml_is_one_warning_naming_the_line(
+    client: LanguageClient, repo: Path
+):
+    (repo / ".argus.yml").write_text("rules:\n  PY003: sometimes\n")
+    await initialize(client, repo)
+    path = repo / "prices.py"
+    assert (
+        await published(client, path.as_uri(), 1, lambda: open_document(client, path, RISKY)) == []
+    )
+    warnings = [m for m in client.log_messages if ".argus.yml:2:" in m.message]
+    assert len(warnings) == 1 and warnings[0].type == types.MessageType.Warning
+    assert "PY003: use on, off, note, warning or error" in warnings[0].message
+
+
+async def test_rules_turned_off_in_argus_yml_are_not_shown(client: LanguageClient, repo: Path):
+    (repo / ".argus.yml").write_text("rules:\n  PY003: off\n")
+    await initialize(client, repo)
+    path = repo / "prices.py"
+    diagnostics = await published(
+        client, path.as_uri(), 1, lambda: open_document(client, path, RISKY)
+    )
+    assert by_code(diagnostics, "ARGUS-RISK") and by_code(diagnostics, "PY003") == []

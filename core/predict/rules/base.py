@@ -17,8 +17,11 @@ from functools import cache, cached_property
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
+from core.classify import GitAttributes, classify, is_test_path
 from core.lang.languages import get_language, parse
-from core.predict.findings import BugFinding, Factor
+from core.predict.findings import BugFinding, Edit, Factor, Fix
+from core.predict.rules.measured import measured_precision
+from core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,10 @@ class Hit:
     end_column: int | None = None
     message: str | None = None
     old_line: int | None = None
+    fix: Fix | None = None
 
     @classmethod
-    def at(cls, node: Node, message: str | None = None) -> Hit:
+    def at(cls, node: Node, message: str | None = None, fix: Fix | None = None) -> Hit:
         """A hit spanning one syntax node of the new source."""
         return cls(
             line=node.start_point.row + 1,
@@ -51,7 +55,43 @@ class Hit:
             column=node.start_point.column + 1,
             end_column=node.end_point.column + 1,
             message=message,
+            fix=fix,
         )
+
+
+def replacing(source: bytes, description: str, changes: Sequence[tuple[Node, str]]) -> Fix:
+    """A fix that replaces each node's text by the given text (nodes of ``source``'s tree)."""
+    ordered = sorted(changes, key=lambda change: change[0].start_byte)
+    first = ordered[0][0].start_point.row
+    last = max(node.end_point.row for node, _ in ordered)
+    line_start = source.rfind(b"\n", 0, ordered[0][0].start_byte) + 1
+    line_end = source.find(b"\n", max(node.end_byte for node, _ in ordered))
+    line_end = len(source) if line_end < 0 else line_end
+    pieces: list[bytes] = []
+    position = line_start
+    for node, new_text in ordered:
+        pieces.append(source[position : node.start_byte])
+        pieces.append(new_text.encode())
+        position = node.end_byte
+    pieces.append(source[position:line_end])
+    edits = tuple(
+        Edit(
+            line=node.start_point.row + 1,
+            column=node.start_point.column + 1,
+            end_line=node.end_point.row + 1,
+            end_column=node.end_point.column + 1,
+            text=new_text,
+        )
+        for node, new_text in ordered
+    )
+    return Fix(
+        description=description,
+        edits=edits,
+        first_line=first + 1,
+        last_line=last + 1,
+        replacement=b"".join(pieces).decode("utf-8", "replace"),
+        original=source[line_start:line_end].decode("utf-8", "replace"),
+    )
 
 
 RuleCheck = Callable[["RuleContext"], Iterable[Hit]]
@@ -62,7 +102,11 @@ class Rule:
     """One bug pattern: its identity, the languages it applies to, and the function that finds it.
 
     ``message`` says what to do about a hit; ``why`` says in plain words why the pattern matters
-    (it becomes the finding's factor); ``confidence`` is how often a hit is a real defect.
+    (it becomes the finding's factor); ``confidence`` is how often a hit is a real defect: the
+    precision measured on ``measured_on`` labelled real findings (see
+    ``benchmarks/findings_precision.py``), or the prior given at registration when
+    ``measured_on`` is 0. ``default_on`` is False for rules below the bar, which run only when
+    ``.argus.yml`` turns them on.
     """
 
     id: str
@@ -72,6 +116,9 @@ class Rule:
     why: str
     confidence: float
     check: RuleCheck
+    default_on: bool = True
+    measured_on: int = 0
+    in_tests: bool = False
 
     @property
     def anchor(self) -> str:
@@ -95,22 +142,32 @@ def register(
     message: str,
     why: str,
     confidence: float,
+    in_tests: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Decorate a check function to add it to the registry as a rule; returns the function."""
+    """Decorate a check function to add it to the registry as a rule; returns the function.
+
+    ``in_tests`` says whether the rule also speaks about test code: only rules whose pattern
+    makes a test pass without testing anything (an assert on a tuple, a coroutine never awaited)
+    do; timeouts, broad excepts and shared defaults are harmless there.
+    """
     if not 0.0 < confidence <= 1.0:
         raise ValueError(f"rule {id}: confidence must be in (0, 1], got {confidence}")
 
     def decorate(check: RuleCheck) -> RuleCheck:
         if id in _REGISTRY:
             raise ValueError(f"rule id {id} is registered twice")
+        precision, sample, default_on = measured_precision(id, confidence)
         _REGISTRY[id] = Rule(
             id=id,
             title=title,
             languages=frozenset(languages),
             message=message,
             why=why,
-            confidence=confidence,
+            confidence=precision,
             check=check,
+            default_on=default_on,
+            measured_on=sample,
+            in_tests=in_tests,
         )
         return check
 
@@ -199,8 +256,10 @@ class RuleContext:
         old_source: bytes | None = None,
         old_tree: Tree | None = None,
         removed_lines: Iterable[int] = (),
+        attributes: GitAttributes | None = None,
     ) -> None:
         self.path = path
+        self.attributes = attributes
         self.language = language
         self.source = source
         self.tree = tree if tree is not None else parse(source, language)
@@ -282,9 +341,11 @@ class RuleContext:
         return lines[line - 1].decode("utf-8", errors="replace").rstrip("\r")
 
 
-def _log_odds(probability: float) -> float:
-    clamped = min(max(probability, 0.01), 0.99)
-    return math.log(clamped / (1.0 - clamped))
+def _evidence(probability: float) -> float:
+    """How much a finding raises the change's risk, as the review combines findings (noisy-OR):
+    ``-log(1 - confidence)``, never negative, so a rare-but-unreliable rule adds little."""
+    clamped = min(max(probability, 0.0), 0.99)
+    return -math.log(1.0 - clamped)
 
 
 def _finding(rule: Rule, context: RuleContext, hit: Hit) -> BugFinding:
@@ -301,11 +362,12 @@ def _finding(rule: Rule, context: RuleContext, hit: Hit) -> BugFinding:
         end_column=hit.end_column,
         title=rule.title,
         snippet=context.line_text(hit.line).strip()[:_SNIPPET_LIMIT],
+        fix=hit.fix,
         factors=(
             Factor(
                 name=f"pattern:{rule.id}",
                 text=rule.why,
-                contribution=_log_odds(rule.confidence),
+                contribution=_evidence(rule.confidence),
                 value=rule.confidence,
             ),
         ),
@@ -318,9 +380,35 @@ def _is_on_change(context: RuleContext, hit: Hit) -> bool:
     return context.touches_changed(hit.line, max(hit.line, hit.end_line))
 
 
-def _is_minified(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return ".min." in name or name.endswith(".bundle.js")
+def _java_annotations(context: RuleContext, line: int) -> str:
+    """The annotations of the Java declarations that enclose ``line`` (for @SuppressWarnings)."""
+    if context.language != "java":
+        return ""
+    node: Node | None = context.tree.root_node.descendant_for_point_range(
+        (line - 1, 0), (line - 1, 0)
+    )
+    found: list[str] = []
+    while node is not None:
+        if node.type.endswith("_declaration"):
+            for child in node.children:
+                if child.type == "modifiers" and child.text is not None:
+                    found.append(child.text.decode("utf-8", "replace"))
+        node = node.parent
+    return "\n".join(found)
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """Which rules run: the default-on ones, plus ``enable``, minus ``disable`` (rule ids)."""
+
+    enable: frozenset[str] = frozenset()
+    disable: frozenset[str] = frozenset()
+
+    def includes(self, rule: Rule) -> bool:
+        """Whether the rule runs under this selection."""
+        if rule.id in self.disable:
+            return False
+        return rule.default_on or rule.id in self.enable
 
 
 def run_rules(
@@ -328,23 +416,37 @@ def run_rules(
     rules: Iterable[Rule] | None = None,
     *,
     warnings: list[str] | None = None,
+    selection: RuleSelection | None = None,
 ) -> list[BugFinding]:
     """Run the rules for the file's language and return the hits that touch the change.
 
-    ``rules`` defaults to every registered rule. A rule that raises is skipped: the failure is
-    logged and, when ``warnings`` is given, described there; the other rules still run.
+    ``rules`` defaults to the registered rules ``selection`` turns on (the default-on ones when
+    None). Files that are not maintained code (test data, fixtures, examples, generated or
+    vendored; see :func:`core.classify.classify`) get no findings, and hits that a suppression
+    comment covers are dropped (see :mod:`core.predict.rules.suppress`). A rule that raises is
+    skipped: the failure is logged and, when ``warnings`` is given, described there; the other
+    rules still run.
     """
     candidates = registered_rules() if rules is None else tuple(rules)
     findings: list[BugFinding] = []
     seen: set[tuple[str, int, int]] = set()
     if not context.changed_lines and not context.removed_lines:
         return findings
-    if _is_minified(context.path):
-        # Generated bundles are not reviewed by people, and their idioms (`if(a=b)`, `==`) are
-        # the compressor's, so every hit would be noise.
+    if not classify(context.path, context.attributes, context.source[:2000]).gets_findings:
+        # Test data, fixtures, examples, generated and vendored code are not what the change's
+        # author maintains (test data is often wrong on purpose), so every hit there is noise.
         return findings
+    if file_is_suppressed(context.source):
+        return findings
+    chosen = selection or RuleSelection()
+    rules_off = eslint_rules_off(context.source) if context.language in JAVASCRIPT_FAMILY else []
+    test_code = is_test_path(context.path)
     for rule in candidates:
         if context.language not in rule.languages:
+            continue
+        if test_code and not rule.in_tests:
+            continue
+        if rules is None and not chosen.includes(rule):
             continue
         try:
             hits = list(rule.check(context))
@@ -359,6 +461,14 @@ def run_rules(
         for hit in hits:
             key = (rule.id, hit.line, hit.column)
             if key in seen or not _is_on_change(context, hit):
+                continue
+            if is_suppressed(
+                rule.id,
+                hit.line,
+                context.line_text,
+                lambda line: _java_annotations(context, line),
+                rules_off,
+            ):
                 continue
             seen.add(key)
             findings.append(_finding(rule, context, hit))

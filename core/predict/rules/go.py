@@ -198,6 +198,7 @@ def _len_argument(node: Node | None) -> str | None:
 
 @register(
     id="GO003",
+    in_tests=True,
     title="Loop runs one past the end",
     languages=GO,
     message="Use `i < len(items)` (or `for i := range items`).",

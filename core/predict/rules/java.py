@@ -18,6 +18,7 @@ _METHOD_BOUNDARIES = frozenset(
 
 @register(
     id="JAVA001",
+    in_tests=True,
     title="String compared with ==",
     languages=JAVA,
     message='Use `"literal".equals(value)` (or `Objects.equals(a, b)`).',
@@ -97,6 +98,7 @@ def _indexed_by(body: Node, items: str, index: str, via_get: bool) -> bool:
 
 @register(
     id="JAVA003",
+    in_tests=True,
     title="Loop runs one past the end",
     languages=JAVA,
     message="Use `i < items.length` / `i < list.size()` (or an enhanced for loop).",
@@ -148,6 +150,7 @@ def _parameter_count(method: Node) -> int:
 
 @register(
     id="JAVA004",
+    in_tests=True,
     title="equals without hashCode",
     languages=JAVA,
     message="Override `hashCode()` consistently with `equals(Object)`.",

@@ -108,6 +108,7 @@ def _dropped_or_tested(call: Node) -> bool:
 
 @register(
     id="JS001",
+    in_tests=True,
     title="Missing await",
     languages=JAVASCRIPT_FAMILY,
     message="Add `await` (or handle the promise with `.then(...).catch(...)`).",
@@ -279,6 +280,7 @@ def for_in_array(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="JS006",
+    in_tests=True,
     title="Assignment in condition",
     languages=JAVASCRIPT_FAMILY,
     message="Use `===` to compare; wrap in a second pair of parentheses if assignment is intended.",
@@ -351,6 +353,7 @@ def timer_with_string(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="JS009",
+    in_tests=True,
     title="Loop runs one past the end",
     languages=JAVASCRIPT_FAMILY,
     message="Use `i < items.length`.",
@@ -381,6 +384,7 @@ def loop_past_end(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="JS010",
+    in_tests=True,
     title="Async callback to forEach",
     languages=JAVASCRIPT_FAMILY,
     message="Use `for (const item of items) { await ... }` or `await Promise.all(items.map(...))`.",
@@ -409,6 +413,7 @@ def _is_nan(node: Node) -> bool:
 
 @register(
     id="JS011",
+    in_tests=True,
     title="Comparison with NaN",
     languages=JAVASCRIPT_FAMILY,
     message="Use `Number.isNaN(value)`.",
@@ -432,6 +437,7 @@ _TYPEOF_RESULTS = frozenset(
 
 @register(
     id="JS012",
+    in_tests=True,
     title="typeof compared with an impossible string",
     languages=JAVASCRIPT_FAMILY,
     message=f"typeof yields one of: {', '.join(sorted(_TYPEOF_RESULTS))}; fix the spelling.",
@@ -484,6 +490,10 @@ def unguarded_json_parse(context: RuleContext) -> Iterator[Hit]:
         if not arguments or arguments[0].type in ("string", "template_string"):
             continue
         first = arguments[0]
+        if "readFile" in text(first) or "readJson" in text(first):
+            # The project's own files (package.json, config): a malformed one should stop the
+            # script, which is what JSON.parse's exception does.
+            continue
         if first.type == "call_expression" and _callee_text(first) == "JSON.stringify":
             continue  # the deep-copy idiom cannot fail to parse
         if not _inside_try(call):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
+from core.predict.rules.base import Hit, RuleContext, register, replacing
 from core.predict.rules.python_syntax import (
     PYTHON,
     call_name,
@@ -42,6 +42,106 @@ def _formatted_value(node: Node, call: Node) -> Node | None:
     return None
 
 
+_SAFE_CALLS = frozenset(
+    {
+        "shlex.quote",
+        "pipes.quote",
+        "quote",
+        "tempfile.mkstemp",
+        "tempfile.mktemp",
+        "tempfile.mkdtemp",
+        "mkstemp",
+        "mktemp",
+        "mkdtemp",
+        "len",
+        "int",
+        "float",
+        "str.join",
+    }
+)
+_LITERAL_TYPES = frozenset({"string", "integer", "float", "true", "false", "none"})
+
+
+def _interpolated(formatted: Node) -> list[Node]:
+    """The expressions a formatted string puts into the text."""
+    if formatted.type == "parenthesized_expression" and formatted.named_child_count == 1:
+        return _interpolated(formatted.named_children[0])
+    if formatted.type == "string":
+        return [
+            expression
+            for interpolation in descendants(formatted, frozenset({"interpolation"}))
+            for expression in interpolation.named_children[:1]
+        ]
+    if formatted.type == "binary_operator":
+        left, right = field(formatted, "left"), field(formatted, "right")
+        if text(field(formatted, "operator")) == "%" and right is not None:
+            return list(right.named_children) if right.type == "tuple" else [right]
+        return [
+            part
+            for part in (left, right)
+            if part is not None and part.type != "string"
+            for part in ([part] if not is_formatted_string(part) else _interpolated(part))
+        ]
+    if formatted.type == "call":
+        return [
+            argument
+            for argument in descendants(
+                field(formatted, "arguments") or formatted,
+                frozenset({"identifier", "call", "attribute", "subscript"}),
+            )
+            if argument.parent == field(formatted, "arguments")
+        ]
+    return []
+
+
+def _constant(value: Node, call: Node, depth: int = 0) -> bool:
+    """Whether a formatted value cannot carry outside data: a literal, a quoted or temporary
+    value, or a local name bound only to such values (a loop over a literal tuple included)."""
+    if value.type in _LITERAL_TYPES and not (value.type == "string" and is_formatted_string(value)):
+        return True
+    if value.type == "call":
+        return call_name(value) in _SAFE_CALLS
+    if value.type == "subscript":
+        target = field(value, "value")
+        return target is not None and _constant(target, call, depth)
+    if value.type != "identifier" or depth > 2:
+        return False
+    name = text(value)
+    bound = False
+    scope = scope_of(call)
+    for binding in descendants(scope, frozenset({"assignment", "for_statement", "parameters"})):
+        if binding.type == "parameters":
+            if any(
+                text(child).split(":")[0].split("=")[0].strip() == name
+                for child in binding.named_children
+            ):
+                return False
+            continue
+        left = field(binding, "left")
+        if left is None or name not in {text(left), *(text(item) for item in left.named_children)}:
+            continue
+        source = field(binding, "right")
+        if source is None:
+            return False
+        if binding.type == "for_statement":
+            if source.type not in ("tuple", "list", "expression_list") or not all(
+                item.type in _LITERAL_TYPES for item in source.named_children
+            ):
+                return False
+        elif not _constant(source, call, depth + 1) and not (
+            source.type in ("tuple", "list")
+            and all(item.type in _LITERAL_TYPES for item in source.named_children)
+        ):
+            return False
+        bound = True
+    return bound
+
+
+def _only_constants(formatted: Node, call: Node) -> bool:
+    values = _interpolated(formatted)
+    return bool(values) and all(_constant(value, call) for value in values)
+
+
 @register(
     id="PY006",
     title="SQL built by string formatting",
@@ -70,9 +170,14 @@ def formatted_sql(context: RuleContext) -> Iterator[Hit]:
         arguments = positional_arguments(call)
         if not arguments:
             continue
+        if len(arguments) >= 2 or has_keyword_splat(call):
+            # The values go as parameters; what is formatted is the statement's shape (table
+            # and column names), which parameters cannot carry.
+            continue
         formatted = _formatted_value(arguments[0], call)
-        if formatted is not None and looks_like_sql(formatted):
-            yield Hit.at(arguments[0])
+        if formatted is None or not looks_like_sql(formatted) or _only_constants(formatted, call):
+            continue
+        yield Hit.at(arguments[0])
 
 
 _OPEN_CALLS = frozenset({"open", "io.open", "codecs.open"})
@@ -186,7 +291,8 @@ def formatted_shell_command(context: RuleContext) -> Iterator[Hit]:
         else:
             continue
         arguments = positional_arguments(call)
-        if arguments and _formatted_value(arguments[0], call) is not None:
+        formatted = _formatted_value(arguments[0], call) if arguments else None
+        if formatted is not None and not _only_constants(formatted, call):
             yield Hit.at(call)
 
 
@@ -209,7 +315,13 @@ def yaml_load_without_loader(context: RuleContext) -> Iterator[Hit]:
         if len(positional_arguments(call)) >= 2 or has_keyword_splat(call):
             continue
         if keyword_argument(call, "Loader") is None:
-            yield Hit.at(call)
+            function = field(call, "function")
+            name = field(function, "attribute") if function is not None else None
+            fix = None
+            if name is not None:
+                safe = "safe_load_all" if text(name) == "load_all" else "safe_load"
+                fix = replacing(context.source, f"Call `yaml.{safe}`", [(name, safe)])
+            yield Hit.at(call, f"`{text(function)}` runs without a Loader.", fix)
 
 
 _REQUESTS_CALLS = frozenset(

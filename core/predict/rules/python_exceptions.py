@@ -8,7 +8,7 @@ from tree_sitter import Node
 
 from core.predict.rules.base import Hit, RuleContext, register
 from core.predict.rules.python_syntax import PYTHON, block_of, only_does_nothing
-from core.predict.rules.syntax import descendants, field, text
+from core.predict.rules.syntax import descendants, field, has_comment, text
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 
@@ -58,6 +58,53 @@ def bare_except(context: RuleContext) -> Iterator[Hit]:
         )
 
 
+_CLEANUP_CALLS = frozenset(
+    {
+        "close",
+        "aclose",
+        "rollback",
+        "arollback",
+        "release",
+        "shutdown",
+        "terminate",
+        "kill",
+        "unlink",
+        "remove",
+        "rmtree",
+        "cancel",
+        "disconnect",
+        "flush",
+        "stop",
+        "join",
+    }
+)
+
+
+def _is_cleanup(clause: Node) -> bool:
+    """Whether the swallow is best-effort cleanup: the try only closes, rolls back or releases
+    something, or runs while another error is being handled (inside an except/finally).
+
+    Every such case in the labelled corpus was deliberate: a failed close must not hide the
+    error being handled, and there is nothing to do about it."""
+    try_statement = clause.parent
+    if try_statement is None:
+        return False
+    parent = try_statement.parent
+    while parent is not None and parent.type not in ("function_definition", "module"):
+        if parent.type in ("except_clause", "finally_clause"):
+            return True
+        parent = parent.parent
+    body = field(try_statement, "body")
+    if body is None or body.named_child_count != 1:
+        return False
+    calls = list(descendants(body, frozenset({"call"})))
+    if not calls:
+        return False
+    function = field(calls[0], "function")
+    name = text(function).rsplit(".", 1)[-1] if function is not None else ""
+    return name in _CLEANUP_CALLS
+
+
 @register(
     id="PY003",
     title="Swallowed exception",
@@ -81,6 +128,10 @@ def swallowed_exception(context: RuleContext) -> Iterator[Hit]:
         block = block_of(clause)
         if block is None or not only_does_nothing(block):
             continue
+        if has_comment(clause) or has_comment(block) or _is_cleanup(clause):
+            # A comment in the handler says why ignoring is right (labelled corpus: every
+            # commented swallow was deliberate).
+            continue
         yield Hit(
             line=clause.start_point.row + 1,
             end_line=block.end_point.row + 1,
@@ -95,6 +146,7 @@ _BOUNDARIES = frozenset({"function_definition", "lambda", "class_definition"})
 
 @register(
     id="PY015",
+    in_tests=True,
     title="Jump out of finally",
     languages=PYTHON,
     message="Move the `return`/`break`/`continue` out of the `finally` block.",

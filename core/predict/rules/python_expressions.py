@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
+from core.classify import is_test_path
+from core.predict.rules.base import Hit, RuleContext, register, replacing
 from core.predict.rules.python_syntax import PYTHON, call_name, positional_arguments
 from core.predict.rules.syntax import descendants, field, text
 
@@ -84,7 +85,16 @@ def equals_none(context: RuleContext) -> Iterator[Hit]:
         if not {"==", "!="} & set(_operators(comparison)):
             continue
         if any(child.type == "none" for child in comparison.named_children):
-            yield Hit.at(comparison)
+            swaps = [
+                (child, "is" if child.type == "==" else "is not")
+                for child in comparison.children
+                if child.type in ("==", "!=")
+            ]
+            fix = replacing(context.source, "Compare with `is` / `is not`", swaps)
+            operator = "==" if "==" in _operators(comparison) else "!="
+            yield Hit.at(
+                comparison, f"`{text(comparison)[:80]}` tests for None with `{operator}`.", fix
+            )
 
 
 _LITERALS = frozenset({"string", "concatenated_string", "integer", "float"})
@@ -101,6 +111,7 @@ def _is_literal(node: Node) -> bool:
 
 @register(
     id="PY005",
+    in_tests=True,
     title="Identity comparison with a literal",
     languages=PYTHON,
     message="Use `==` / `!=` to compare values; keep `is` for None, True, False and sentinels.",
@@ -116,11 +127,22 @@ def is_literal(context: RuleContext) -> Iterator[Hit]:
         if not {"is", "is not"} & set(_operators(comparison)):
             continue
         if any(_is_literal(child) for child in comparison.named_children):
-            yield Hit.at(comparison)
+            swaps = [
+                (child, "==" if child.type == "is" else "!=")
+                for child in comparison.children
+                if child.type in ("is", "is not")
+            ]
+            fix = (
+                replacing(context.source, "Compare values with `==` / `!=`", swaps)
+                if swaps
+                else None
+            )
+            yield Hit.at(comparison, f"`{text(comparison)[:80]}` compares identity.", fix)
 
 
 @register(
     id="PY007",
+    in_tests=True,
     title="Assert on a tuple",
     languages=PYTHON,
     message="Write `assert condition, message` without parentheses around both.",
@@ -165,6 +187,7 @@ def _indexes_with(body: Node, sequence: str, index: str) -> bool:
 
 @register(
     id="PY009",
+    in_tests=True,
     title="Off-by-one index",
     languages=PYTHON,
     message="Valid indexes run from 0 to `len(x) - 1`; use `range(len(x))` or `x[-1]`.",
@@ -201,6 +224,7 @@ def off_by_one(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="PY016",
+    in_tests=True,
     title="Comparison with no effect",
     languages=PYTHON,
     message="Did you mean an assignment (`=`) or an `assert`? The comparison result is discarded.",
@@ -213,7 +237,17 @@ def useless_comparison(context: RuleContext) -> Iterator[Hit]:
         if statement.named_child_count == 1:
             expression = statement.named_children[0]
             if expression.type == "comparison_operator":
-                yield Hit.at(expression)
+                # In a test the statement is a forgotten assert: that fix is mechanical.
+                fix = (
+                    replacing(
+                        context.source,
+                        "Assert the comparison",
+                        [(expression, f"assert {text(expression)}")],
+                    )
+                    if is_test_path(context.path)
+                    else None
+                )
+                yield Hit.at(expression, f"`{text(expression)[:80]}` is computed and dropped.", fix)
 
 
 _REGEX_CALLS = frozenset({"re.match", "re.search", "re.fullmatch"})

@@ -71,6 +71,7 @@ def _mutations(body: Node, collection: str) -> Iterator[Node]:
 
 @register(
     id="PY014",
+    in_tests=True,
     title="Collection changed while iterating over it",
     languages=PYTHON,
     message="Iterate over a copy (`for x in list(xs):`) or build a new collection instead.",
@@ -104,6 +105,7 @@ def _is_generator_marker(statement: Node) -> bool:
 
 @register(
     id="PY017",
+    in_tests=True,
     title="Unreachable code",
     languages=PYTHON,
     message="Remove the dead code or move it before the return/raise/break/continue.",
@@ -128,6 +130,7 @@ def unreachable_code(context: RuleContext) -> Iterator[Hit]:
 
 @register(
     id="PY018",
+    in_tests=True,
     title="Blocking sleep in async function",
     languages=PYTHON,
     message="Use `await asyncio.sleep(...)`.",
@@ -166,6 +169,11 @@ class _Coroutines:
             definition = child
             if child.type == "decorated_definition":
                 definition = field(child, "definition") or child
+                if want_async:
+                    # A decorator may turn the coroutine function into one that schedules it
+                    # (Twisted's deferred_f_from_coro_f, functools wrappers): calling it is
+                    # then right, so decorated ones are not counted as coroutines.
+                    continue
             if definition.type == "function_definition" and is_async(definition) == want_async:
                 names.add(text(field(definition, "name")))
         return frozenset(names)
@@ -200,6 +208,7 @@ def _used_without_await(call: Node) -> bool:
 
 @register(
     id="PY019",
+    in_tests=True,
     title="Coroutine called without await",
     languages=PYTHON,
     message="Add `await` (or schedule it with `asyncio.create_task(...)` and keep the task).",
@@ -251,27 +260,58 @@ def _guarded_name(condition: Node) -> str | None:
     return None
 
 
-def _still_guarded(function: Node, name: str) -> bool:
-    """Whether the new function still tests ``name`` against None or for truth."""
-    for node in descendants(function, _GUARD_TYPES):
-        if node.type in ("identifier", "attribute"):
-            parent = node.parent
-            if text(node) == name and parent is not None and field(parent, "condition") == node:
-                return True
-        elif node.type == "comparison_operator" and any(
-            child.type == "none" for child in node.named_children
-        ):
-            if any(text(child) == name for child in node.named_children):
-                return True
-        elif node.type == "not_operator" and text(field(node, "argument")) == name:
+_GUARDING_PARENTS = frozenset(
+    {
+        "comparison_operator",
+        "not_operator",
+        "boolean_operator",
+        "conditional_expression",
+        "assert_statement",
+    }
+)
+_CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement"})
+_STATEMENT_END = frozenset({"block", "function_definition", "class_definition", "module"})
+
+
+def _key(name: str) -> str:
+    """The last segment of ``a.b._c`` without leading underscores: what a rewrite keeps."""
+    return name.rsplit(".", 1)[-1].lstrip("_")
+
+
+def _in_test(node: Node) -> bool:
+    """Whether ``node`` sits inside a condition, comparison, boolean or conditional expression."""
+    child = node
+    parent = node.parent
+    while parent is not None and parent.type not in _STATEMENT_END:
+        if parent.type in _GUARDING_PARENTS:
+            return True
+        if parent.type in _CONDITION_OWNERS and field(parent, "condition") == child:
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _still_guarded(function: Node, name: str, added: frozenset[int]) -> bool:
+    """Whether the new function still tests the value some way: the same name (or the private
+    attribute a property wraps, or an alias) in a condition, an ``or`` default, a conditional
+    expression or an assert; or whether the change now computes the value itself."""
+    key = _key(name)
+    for node in descendants(function, frozenset({"identifier"})):
+        if text(node).lstrip("_") == key and _in_test(node):
+            return True
+    for assignment in descendants(function, frozenset({"assignment"})):
+        if text(field(assignment, "left")) == name and assignment.start_point.row + 1 in added:
             return True
     return False
 
 
-def _uses(function: Node, name: str) -> bool:
-    return any(
-        text(node) == name for node in descendants(function, frozenset({"identifier", "attribute"}))
-    )
+def _dereferences(function: Node, name: str) -> Node | None:
+    """The first place the new function reads an attribute of, indexes or calls ``name``."""
+    for node in descendants(function, frozenset({"attribute", "subscript", "call"})):
+        target = field(node, "object") or field(node, "value") or field(node, "function")
+        if target is not None and text(target) == name:
+            return node
+    return None
 
 
 def _function_named(root: Node, qualified: list[str]) -> Node | None:
@@ -337,12 +377,19 @@ def removed_none_check(context: RuleContext) -> Iterator[Hit]:
         if new_function is None or new_function.type != "function_definition":
             continue
         body = field(new_function, "body")
-        if body is None or _still_guarded(body, name) or not _uses(body, name):
+        if body is None or _still_guarded(body, name, context.changed_lines):
             continue
-        line = context.new_line_for_old(header_line)
+        use = _dereferences(body, name)
+        if use is None:
+            continue
+        # Reported where the value is now used unguarded, never on a comment or blank line.
+        line = use.start_point.row + 1
         yield Hit(
             line=line,
             end_line=line,
-            message=f"The guard `if {text(condition)}:` was removed but `{name}` is still used.",
+            message=(
+                f"The guard `if {text(condition)}:` was removed, and `{text(use)[:60]}` now "
+                f"runs even when `{name}` is None or empty."
+            ),
             old_line=header_line,
         )

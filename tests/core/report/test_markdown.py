@@ -1,7 +1,7 @@
 import re
 from dataclasses import replace
 
-from core.predict.findings import BugFinding, RiskLevel, SymbolRisk
+from core.predict.findings import BugFinding, Edit, Factor, Fix, RiskLevel, SymbolRisk
 from core.report.markdown import MARKER, escape, render_markdown
 from core.report.options import GITHUB_COMMENT_LIMIT, ReportOptions
 from tests.core.report.sample import empty_review, sample_review
@@ -37,20 +37,69 @@ def test_marker_comes_first_and_verdict_has_a_badge():
     assert "3 files, +98 \N{MINUS SIGN}25, 3 predicted bugs" in verdict
 
 
-def test_tables_have_one_row_per_item_and_factors_in_words():
+SYMBOL_HEADER = "| Risk | Symbol | Location | Why | Complexity |"
+
+
+def bug_items(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("- ") and "</code> **" in line]
+
+
+def test_changes_that_matter_come_first_and_low_risks_are_folded():
     text = render_markdown(sample_review())
-    symbol_rows = table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")
-    assert len(symbol_rows) == 4
-    assert "complexity rose from 18 to 27" in symbol_rows[0]
-    assert "18 \N{RIGHTWARDS ARROW} 27" in symbol_rows[0]
-    bug_rows = table_rows(text, "| Location | Rule | Finding | Confidence |")
-    assert len(bug_rows) == 3
-    assert "<code>billing/invoice.py:42</code>" in bug_rows[0] and "91%" in bug_rows[0]
+    matter = table_rows(text[text.index("#### Changes that matter") :], SYMBOL_HEADER)
+    assert len(matter) == 3  # two high, one medium
+    assert "complexity rose from 18 to 27" in matter[0]
+    assert "18 \N{RIGHTWARDS ARROW} 27" in matter[0]
+    folded = text[text.index("<summary>1 lower-risk change</summary>") :]
+    low = table_rows(folded, SYMBOL_HEADER)
+    assert len(low) == 1 and "renderCart" in low[0]
+    items = bug_items(text)
+    assert len(items) == 3
+    assert "<code>billing/invoice.py:42</code>" in items[0] and "91%" in items[0]
+
+
+def test_each_finding_says_what_why_and_carries_its_fix():
+    review = sample_review()
+    fixed = replace(
+        review.bugs[0],
+        rule_id="PY004",
+        title="Comparison to None with == or !=",
+        message="`a == None` tests for None with `==`. Use `is None` / `is not None`.",
+        factors=(Factor("pattern:PY004", "`==` calls `__eq__`, which may be overridden.", 0.1),),
+        fix=Fix(
+            "Compare with `is`", (Edit(3, 6, 3, 8, "is"),), 3, 3, "if a is None:", "if a == None:"
+        ),
+    )
+    text = render_markdown(replace(review, bugs=(fixed,)))
+    assert "<code>a == None</code> tests for None with <code>==</code>" in text
+    assert "*Why:* <code>==</code> calls <code>\\_\\_eq\\_\\_</code>" in text
+    assert "  ```diff\n  -if a == None:\n  +if a is None:\n  ```" in text
+    assert "\\`" not in text  # code renders as code, never as escaped backticks
+
+
+def test_non_code_files_get_no_row_but_are_named():
+    review = sample_review()
+    changelog = replace(
+        review.symbols[0],
+        path="CHANGES.md",
+        name="(file)",
+        kind="file",
+        probability=0.8,
+        level=RiskLevel.HIGH,
+    )
+    lock = replace(changelog, path="poetry.lock")
+    text = render_markdown(replace(review, symbols=(changelog, lock, *review.symbols)))
+    assert "CHANGES.md" not in text.split("Not scored")[0]
+    assert (
+        "Not scored (not code): changelog: <code>CHANGES.md</code>; lock: <code>poetry.lock</code>"
+        in text
+    )
 
 
 def test_details_explain_the_model_and_the_levels():
     text = render_markdown(sample_review())
-    details = text[text.index("<details>") : text.index("</details>")]
+    start = text.index("<details>\n<summary>How this score is computed")
+    details = text[start : text.index("</details>", start)]
     assert "<summary>How this score is computed</summary>" in details
     assert "argus-risk-2026.11-jit" in details
     assert "high from 60%, medium from 35%" in details
@@ -65,11 +114,12 @@ def test_user_strings_cannot_break_the_table_or_inject_html():
         "<script>" not in text and "<img" not in text and "<b>" not in text and "<hr>" not in text
     )
     assert "&lt;script&gt;" in text
-    symbol_row = table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")[0]
-    bug_row = table_rows(text, "| Location | Rule | Finding | Confidence |")[0]
-    assert unescaped_pipes(symbol_row) == 7
-    assert unescaped_pipes(bug_row) == 5
-    assert "\\`code\\`" in bug_row
+    symbol_row = table_rows(text, SYMBOL_HEADER)[0]
+    bug_item = bug_items(text)[0]
+    message = text.splitlines()[text.splitlines().index(bug_item) + 1]
+    assert unescaped_pipes(symbol_row) == 6
+    assert unescaped_pipes(message) == 0
+    assert "a \\| b &lt;b&gt;bold&lt;/b&gt; <code>code</code>" in message
     assert "@octocat" not in text  # a word joiner keeps GitHub from notifying anyone
 
 
@@ -111,7 +161,7 @@ def test_riskiest_table_is_capped_with_a_count_of_the_rest():
         for index in range(13)
     )
     text = render_markdown(replace(sample_review(), symbols=symbols), ReportOptions(max_symbols=5))
-    assert len(table_rows(text, "| # | Risk | Symbol | Location | Why | Complexity |")) == 5
+    assert len(table_rows(text, SYMBOL_HEADER)) == 5
     assert "\N{HORIZONTAL ELLIPSIS}and 8 more" in text
 
 
@@ -134,7 +184,7 @@ def test_comment_stays_within_githubs_limit_and_says_it_was_shortened():
     text = render_markdown(review, ReportOptions(max_bugs=3000))
     assert len(text) <= GITHUB_COMMENT_LIMIT
     assert "Shortened to fit the comment limit of 65,536 characters" in text
-    shown = len(table_rows(text, "| Location | Rule | Finding | Confidence |"))
+    shown = len(bug_items(text))
     assert 50 < shown < 3000
     assert f"{3000 - shown} findings not shown" in text
     assert text.rstrip().endswith("</details>")

@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.predict.findings import BugFinding
+from core.predict.findings import BugFinding, Edit, Fix
 from core.report.options import ReportOptions, RuleInfo
 from core.report.sarif import (
     RISK_RULE_ID,
@@ -24,6 +24,41 @@ OPTIONS = ReportOptions(tool_version="0.1.0")
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "sarif" / "sarif-2.1.0.json"
 
 
+def review_with_a_fix():
+    review = sample_review()
+    fixed = replace(
+        review.bugs[0],
+        rule_id="PY004",
+        fix=Fix(
+            "Compare with `is`",
+            (Edit(42, 8, 42, 10, "is"),),
+            42,
+            42,
+            "if a is None:",
+            "if a == None:",
+        ),
+    )
+    return replace(review, bugs=(fixed, *review.bugs[1:]))
+
+
+def test_a_mechanical_fix_becomes_sarif_fixes():
+    (result,) = [
+        r
+        for r in run_of(sarif_log(review_with_a_fix(), OPTIONS))["results"]
+        if r["ruleId"] == "PY004"
+    ]
+    (fix,) = result["fixes"]
+    assert fix["description"]["text"] == "Compare with is."
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "billing/invoice.py"
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 42, "startColumn": 8, "endLine": 42, "endColumn": 10},
+            "insertedContent": {"text": "is"},
+        }
+    ]
+
+
 def run_of(log: dict) -> dict:
     (run,) = log["runs"]
     return run
@@ -39,8 +74,9 @@ def test_sarif_matches_snapshot():
         (sample_review(), OPTIONS),
         (sample_review(), replace(OPTIONS, include_low_risk=True, source_root="/src/my repo")),
         (empty_review(), OPTIONS),
+        (review_with_a_fix(), OPTIONS),
     ],
-    ids=["sample", "low-risk-and-root", "empty"],
+    ids=["sample", "low-risk-and-root", "empty", "fix"],
 )
 def test_output_validates_against_the_sarif_schema(review, options):
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
@@ -48,7 +84,9 @@ def test_output_validates_against_the_sarif_schema(review, options):
     validator.validate(json.loads(render_sarif(review, options)))
 
 
-@pytest.mark.parametrize("review", [sample_review(), empty_review()], ids=["sample", "empty"])
+@pytest.mark.parametrize(
+    "review", [sample_review(), empty_review(), review_with_a_fix()], ids=["sample", "empty", "fix"]
+)
 def test_microsoft_sarif_validator_reports_no_errors_or_warnings(review, tmp_path):
     from core.predict.rules import registered_rules
 
@@ -268,3 +306,23 @@ def test_risk_messages_name_the_symbol_or_the_file():
     assert messages[1].startswith(
         "Medium risk (44%) that this change to the top level of this file"
     )
+
+
+def test_changelogs_lock_files_and_docs_get_no_sarif_result():
+    review = sample_review()
+    top = review.symbols[1]
+    non_code = tuple(
+        replace(top, path=path, name="(file)", kind="file")
+        for path in ("CHANGES.md", "poetry.lock", "docs/index.rst", "src/_vendor/six.py")
+    )
+    log = sarif_log(replace(review, symbols=(*non_code, *review.symbols)), OPTIONS)
+    paths = {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in run_of(log)["results"]
+    }
+    assert paths and not paths & {
+        "CHANGES.md",
+        "poetry.lock",
+        "docs/index.rst",
+        "src/_vendor/six.py",
+    }

@@ -191,6 +191,65 @@ PYTHON_CASES: list[Case] = [
         """,
         [],
     ),
+    # PY003: a commented swallow, a best-effort close, a rollback while handling an error: none.
+    case(
+        "PY003",
+        "python",
+        """\
+        def f(obj):
+            try:
+                obj.close()
+            except Exception:
+                pass
+            try:
+                work()
+            except Exception:
+                try:
+                    obj.rollback()
+                except Exception:
+                    pass
+                raise
+            try:
+                load()
+            except Exception:
+                # the help page must work without an app
+                pass
+            try:
+                work()
+            except Exception:
+                pass
+        """,
+        [21],
+    ),
+    # PY011: values from a literal loop, a temporary file or shlex.quote cannot inject.
+    case(
+        "PY011",
+        "python",
+        """\
+        import os, shlex, tempfile
+        def find(user_editor):
+            for editor in "vim", "nano":
+                os.system("which %s" % editor)
+            fd, name = tempfile.mkstemp()
+            os.system(f"more {name}")
+            os.system("vi " + shlex.quote(user_editor))
+            os.system("vi " + user_editor)
+        """,
+        [8],
+    ),
+    # PY006: values already passed as parameters, or constants formatted in: no finding.
+    case(
+        "PY006",
+        "python",
+        """\
+        def load(cursor, table, user):
+            cursor.execute(f"SELECT * FROM {table} WHERE name = ?", (user,))
+            TABLE = "users"
+            cursor.execute(f"SELECT * FROM {TABLE}")
+            cursor.execute(f"SELECT * FROM users WHERE name = '{user}'")
+        """,
+        [5],
+    ),
     # PY011 shell command from values
     case(
         "PY011",

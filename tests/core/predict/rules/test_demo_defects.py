@@ -9,7 +9,10 @@ import pytest
 
 from core.lang.languages import language_for_path
 from core.predict.findings import BugFinding
-from core.predict.rules import RuleContext, run_rules
+from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
+
+# The demo plants defects for every rule it shows, default-on or opt-in.
+EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
 
 HISTORY = Path(__file__).parents[4] / "examples" / "history"
 BRANCH_STEPS = ("21-bulk-discounts", "22-cart-bulk-badge")
@@ -74,7 +77,7 @@ def branch_findings() -> list[BugFinding]:
                 old_source=old,
                 removed_lines=removed,
             )
-            findings.extend(run_rules(context))
+            findings.extend(run_rules(context, selection=EVERY_RULE))
     return findings
 
 

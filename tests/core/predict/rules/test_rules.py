@@ -93,7 +93,7 @@ REMOVED_GUARD_CASES: list[tuple[str, str, frozenset[int], frozenset[int], list[i
         ),
         frozenset({4}),
         frozenset({4, 5}),
-        [4],
+        [5],  # reported where the value is now used unguarded
     ),
     # The guard moved (still present in the new function): no finding.
     (

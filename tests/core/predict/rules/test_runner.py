@@ -14,6 +14,7 @@ from core.predict.rules import (
     Hit,
     Rule,
     RuleContext,
+    RuleSelection,
     register,
     registered_rules,
     rules_for_language,
@@ -29,8 +30,31 @@ def python_context(source: str, changed: set[int]) -> RuleContext:
     )
 
 
+EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
+
+
+def test_opt_in_rules_run_only_when_selected() -> None:
+    # PY001 is below the bar on the labelled corpus, so it is opt-in.
+    assert run_rules(python_context(MUTABLE_DEFAULT, {1})) == []
+    chosen = RuleSelection(enable=frozenset({"PY001"}))
+    assert [
+        f.rule_id for f in run_rules(python_context(MUTABLE_DEFAULT, {1}), selection=chosen)
+    ] == ["PY001"]
+    off = RuleSelection(enable=frozenset({"PY001"}), disable=frozenset({"PY001"}))
+    assert run_rules(python_context(MUTABLE_DEFAULT, {1}), selection=off) == []
+
+
+def test_default_on_rules_are_the_measured_ones_and_show_their_precision() -> None:
+    for rule in registered_rules():
+        if rule.default_on:
+            assert rule.measured_on >= 15 and rule.confidence >= 0.7, rule.id
+    by_id = {rule.id: rule for rule in registered_rules()}
+    assert by_id["PY016"].default_on and by_id["PY016"].confidence >= 0.9
+    assert not by_id["PY010"].default_on and by_id["PY010"].confidence < 0.2
+
+
 def test_finding_carries_location_title_snippet_and_factor() -> None:
-    findings = run_rules(python_context(MUTABLE_DEFAULT, {1}))
+    findings = run_rules(python_context(MUTABLE_DEFAULT, {1}), selection=EVERY_RULE)
     assert [finding.rule_id for finding in findings] == ["PY001"]
     finding = findings[0]
     assert isinstance(finding, BugFinding)
@@ -185,9 +209,9 @@ def test_minified_bundles_are_skipped() -> None:
     source = b"if(a=b){x()}\n"
     for path in ("static/app.min.js", "dist/vendor.bundle.js"):
         context = RuleContext(path=path, language="javascript", source=source, changed_lines={1})
-        assert run_rules(context) == []
+        assert run_rules(context, selection=EVERY_RULE) == []
     context = RuleContext(path="app.js", language="javascript", source=source, changed_lines={1})
-    assert [finding.rule_id for finding in run_rules(context)] == ["JS006"]
+    assert [finding.rule_id for finding in run_rules(context, selection=EVERY_RULE)] == ["JS006"]
 
 
 def touching_nodes_by_full_walk(root, lines: set[int]) -> list[tuple[str, int]]:

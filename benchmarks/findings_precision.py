@@ -1,0 +1,142 @@
+"""Precision of the bug-pattern rules on labelled real findings, and how noisy they are.
+
+Reads the findings the rules produce today on the corpus (``benchmarks/findings/run.jsonl``,
+written by ``scripts/run_findings_corpus.py``) and the labels people gave them
+(``benchmarks/findings/labels.csv``: repository, commit, path, line, rule, label, reason with
+label TRUE, DEBATABLE or FALSE). Precision counts TRUE as right and DEBATABLE and FALSE as wrong
+(the lenient figure, with DEBATABLE as right, is printed next to it). Findings the rules produce
+that nobody labelled yet are counted and listed, so labels are redone after a rule changes.
+
+    .venv/bin/python benchmarks/findings_precision.py
+
+Last line: overall precision of the default-on rules and the number of default-on rules under
+0.7 (baseline measured before this corpus: 0.08 overall on 65 findings, issue #14).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.predict.rules import registered_rules  # noqa: E402
+from core.predict.rules.measured import MIN_PRECISION, MIN_SAMPLE  # noqa: E402
+
+HERE = Path(__file__).resolve().parent / "findings"
+Key = tuple[str, str, str, int, str]
+
+
+def load_labels(path: Path) -> dict[Key, tuple[str, str]]:
+    """(repository, commit, path, line, rule) -> (label, reason)."""
+    labels: dict[Key, tuple[str, str]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            label = row["label"].strip().upper()
+            if label not in ("TRUE", "DEBATABLE", "FALSE"):
+                raise ValueError(f"{path}: bad label {row['label']!r} in {row}")
+            key = (row["repository"], row["commit"], row["path"], int(row["line"]), row["rule"])
+            labels[key] = (label, row["reason"])
+    return labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print per-rule precision, noise, and the summary line; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", type=Path, default=HERE / "run.jsonl")
+    parser.add_argument("--labels", type=Path, default=HERE / "labels.csv")
+    parser.add_argument(
+        "--measured", action="store_true", help="also print the MEASURED table for measured.py"
+    )
+    arguments = parser.parse_args(argv)
+    labels = load_labels(arguments.labels)
+    rules = {rule.id: rule for rule in registered_rules()}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    unlabelled: list[dict[str, object]] = []
+    commits = code_lines = commits_with_finding = default_findings = 0
+    per_commit: Counter[tuple[str, str]] = Counter()
+    for line in arguments.run.read_text().splitlines():
+        record = json.loads(line)
+        if record["kind"] == "commit":
+            commits += 1
+            code_lines += int(record["code_lines"])
+            continue
+        if record["kind"] != "finding":
+            continue
+        key = (
+            record["repo"],
+            record["commit"],
+            record["path"],
+            int(record["line"]),
+            record["rule"],
+        )
+        rule = rules.get(str(record["rule"]))
+        if rule is not None and rule.default_on:
+            default_findings += 1
+            per_commit[(str(record["repo"]), str(record["commit"]))] += 1
+        if key not in labels:
+            unlabelled.append(record)
+            continue
+        counts[str(record["rule"])][labels[key][0]] += 1
+    commits_with_finding = len(per_commit)
+
+    print(
+        f"{'rule':8} {'default':>7} {'n':>4} {'TRUE':>5} {'DEB':>4} {'FALSE':>5} "
+        f"{'precision':>9} {'lenient':>7}"
+    )
+    total: Counter[str] = Counter()
+    under_bar = 0
+    for rule_id in sorted(counts):
+        count = counts[rule_id]
+        n = sum(count.values())
+        precision = count["TRUE"] / n
+        lenient = (count["TRUE"] + count["DEBATABLE"]) / n
+        rule = rules.get(rule_id)
+        on = rule is not None and rule.default_on
+        if on:
+            total.update(count)
+            if n < MIN_SAMPLE or precision < MIN_PRECISION:
+                under_bar += 1
+        print(
+            f"{rule_id:8} {'on' if on else 'off':>7} {n:4} {count['TRUE']:5} "
+            f"{count['DEBATABLE']:4} {count['FALSE']:5} {precision:9.2f} {lenient:7.2f}"
+        )
+    if arguments.measured:
+        print("MEASURED = {")
+        for rule_id in sorted(counts):
+            n = sum(counts[rule_id].values())
+            print(f'    "{rule_id}": ({counts[rule_id]["TRUE"]}, {n}),')
+        print("}")
+    everything: Counter[str] = Counter()
+    for count in counts.values():
+        everything.update(count)
+    all_n = sum(everything.values())
+    if all_n:
+        print(f"all rules: {all_n} labelled, precision {everything['TRUE'] / all_n:.2f}")
+    if unlabelled:
+        print(f"{len(unlabelled)} findings not labelled yet, e.g.:")
+        for record in unlabelled[:10]:
+            where = f"{record['path']}:{record['line']}"
+            print(f"  {record['repo']} {record['commit']} {where} {record['rule']}")
+    per_100 = 100 * default_findings / code_lines if code_lines else 0.0
+    share = commits_with_finding / commits if commits else 0.0
+    print(
+        f"noise (default-on rules): {default_findings} findings on {commits} commits, "
+        f"{per_100:.3f} per 100 changed code lines ({code_lines} lines), "
+        f"{share:.1%} of commits with a finding"
+    )
+    n = sum(total.values())
+    overall = total["TRUE"] / n if n else 0.0
+    print(
+        f"overall precision (default-on rules) {overall:.2f} on {n} labelled findings; "
+        f"default-on rules under {MIN_PRECISION}: {under_bar} (baseline 0.08 on 65, issue #14)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Each rule's precision measured on labelled real findings, and whether it runs by default.
+
+The figures come from ``benchmarks/findings_precision.py --measured`` over the labels in
+``benchmarks/findings/labels.csv`` (real commits of public repositories, every finding read in
+its code and labelled TRUE, DEBATABLE or FALSE; only TRUE counts as right). A rule runs by
+default only when at least ``MIN_SAMPLE`` labelled findings show it right at least
+``MIN_PRECISION`` of the time; the others are opt-in (``rules:`` in ``.argus.yml``) until they
+are measured there.
+
+The confidence a finding shows is the rule's precision: the measured share when the sample
+reaches ``MIN_SAMPLE``, otherwise the rule-of-succession estimate ``(right + 1) / (n + 2)``,
+which is 0.5 for a rule never seen firing and never claims certainty from a handful of hits.
+"""
+
+from __future__ import annotations
+
+MIN_PRECISION = 0.7
+MIN_SAMPLE = 15
+
+MEASURED: dict[str, tuple[int, int]] = {
+    "JS002": (0, 59),
+    "JS003": (0, 27),
+    "JS004": (0, 3),
+    "JS006": (0, 1),
+    "PY001": (0, 21),
+    "PY002": (0, 9),
+    "PY003": (0, 27),
+    "PY004": (0, 5),
+    "PY005": (1, 1),
+    "PY006": (0, 1),
+    "PY008": (0, 1),
+    "PY010": (0, 11),
+    "PY011": (0, 2),
+    "PY013": (1, 5),
+    "PY016": (28, 29),
+    "PY017": (1, 3),
+    "PY020": (0, 4),
+    "PY021": (0, 3),
+}
+"""Rule id -> (findings labelled TRUE, findings labelled) on the findings corpus."""
+
+
+def measured_precision(rule_id: str, prior: float) -> tuple[float, int, bool]:
+    """The confidence to show for a rule, its sample size, and whether it runs by default.
+
+    ``prior`` (the registration's guess) is no longer shown: only what was measured is.
+    """
+    right, sample = MEASURED.get(rule_id, (0, 0))
+    if sample >= MIN_SAMPLE:
+        precision = right / sample
+        return max(precision, 0.01), sample, precision >= MIN_PRECISION
+    return (right + 1) / (sample + 2), sample, False
