@@ -16,7 +16,7 @@ import builtins
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from core.errors import ArgusError
 from core.patterns.event import ErrorEvent, Frame
@@ -26,12 +26,17 @@ from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.literals import Rebuilt, rebuild
 from core.testgen.repo_view import RepoView
 
-# How many frames outwards from the crash are tried, and how many tests are proposed.
-MAX_FRAMES_TRIED = 8
-MAX_CANDIDATES = 3
+# How many frames outwards from the crash are tried, and how many tests are proposed: the
+# fix is often in a caller of the crashing function, whose own call still raises after it.
+MAX_FRAMES_TRIED = 12
+MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
+_TEST_FOLDERS = frozenset({"test", "tests", "testing"})
+# Builtin exceptions an application raises on purpose to refuse bad input.
+_VALIDATION_ERRORS = frozenset({"ValueError", "TypeError"})
 _MAX_SCANNED = 20_000
 _BUILTIN_EXCEPTIONS = frozenset(
     name
@@ -80,6 +85,9 @@ def reproduce_crash(
             "(JavaScript events rarely carry frame variables)"
         )
     view = RepoView(repo, ref)
+    intended = intended_error(event, view)
+    if intended is not None:
+        raise NotReproducible(intended)
     plans, reasons = plan_calls(event, view)
     if not plans:
         detail = "; ".join(reasons) or "the event has no frames"
@@ -127,6 +135,15 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
             continue
         if not frame.in_app and not _confident_mapping(frame.path, path):
             continue
+        if is_test_file(path):
+            # A test of the project in the stack (a test runner in production, or the event
+            # came from a test run): calling it is no regression test of the code.
+            reasons.append(f"{frame.function}: {path} is a test of the project")
+            continue
+        stale = _stale_line(frame, path, view)
+        if stale is not None:
+            reasons.append(f"{frame.function} ({path}): {stale}")
+            continue
         tried += 1
         try:
             plan = _plan_frame(frame, path, view)
@@ -135,6 +152,81 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
             continue
         (reliable if plan.reliable else doubtful).append(plan)
     return reliable + doubtful, reasons
+
+
+def is_test_file(path: str) -> bool:
+    """True when the repository file ``path`` is one of the project's tests or fixtures."""
+    parts = PurePosixPath(path).parts
+    return bool(_TEST_FILE.search(path)) or any(part in _TEST_FOLDERS for part in parts[:-1])
+
+
+def intended_error(event: ErrorEvent, view: RepoView) -> str | None:
+    """Why ``event`` is an error the application raises on purpose, or None when it is not.
+
+    It is intended when the innermost frame in the repository is a ``raise`` of the event's
+    exception type and that type is the project's own exception class or a validation error
+    (``ValueError``, ``TypeError``): refusing bad input is behaviour, and a regression test
+    expecting no error would pin the bad input as valid.
+    """
+    short = event.exception_type.rsplit(".", 1)[-1]
+    if not short:
+        return None
+    for frame in reversed(event.frames):
+        path = view.map_path(frame.path, frame.module)
+        if path is None or not path.endswith(".py"):
+            if frame.in_app:
+                return None  # the innermost application frame is not ours to read
+            continue
+        if not frame.lineno or is_test_file(path):
+            return None
+        try:
+            tree = ast.parse(view.read(path))
+        except (SyntaxError, ValueError):
+            return None
+        raised = _raise_at(tree, frame.lineno)
+        if raised != short:
+            return None
+        own = short in view.find_classes({short}) if short not in _BUILTIN_EXCEPTIONS else False
+        if not own and short not in _VALIDATION_ERRORS:
+            return None
+        kind = "the project's own exception" if own else "a validation error"
+        return (
+            f"{short} is raised on purpose at {path}:{frame.lineno} ({kind}, raised "
+            "explicitly): an intended error on bad input, not a crash, so no regression test "
+            "is written; fix the caller that passes the bad input instead"
+        )
+    return None
+
+
+def _raise_at(tree: ast.Module, lineno: int) -> str | None:
+    """The class name a ``raise`` statement spanning ``lineno`` raises, if there is one."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Raise) or node.exc is None:
+            continue
+        if not node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            continue
+        target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        return ast.unparse(target).rsplit(".", 1)[-1]
+    return None
+
+
+def _stale_line(frame: Frame, path: str, view: RepoView) -> str | None:
+    """Why the repository's line differs from the one the event recorded, or None."""
+    if frame.context_line is None or not frame.lineno:
+        return None
+    lines = view.read(path).splitlines()
+    if frame.lineno > len(lines):
+        return (
+            f"line {frame.lineno} is past the end of the file: the repository is not at the "
+            "release that raised the error"
+        )
+    if lines[frame.lineno - 1].strip() != frame.context_line.strip():
+        return (
+            f"line {frame.lineno} is not the line the event recorded "
+            f"({frame.context_line.strip()[:60]!r}): the repository is not at the release "
+            "that raised the error"
+        )
+    return None
 
 
 def render_crash_test(
