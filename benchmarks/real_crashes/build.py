@@ -86,7 +86,7 @@ def venv(packages: Sequence[str]) -> Path:
     if not (folder / "ready").exists():
         shutil.rmtree(folder, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(folder)])
-        _run([str(python), "-m", "pip", "install", "-q", "--only-binary=:all:", *wanted])
+        _run([str(python), "-m", "pip", "install", "-q", "--prefer-binary", *wanted])
         (folder / "ready").write_text("\n".join(wanted) + "\n")
     return python
 

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from core.errors import ArgusError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
-from core.testgen import style
+from core.testgen import objects, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.literals import Rebuilt, rebuild
 from core.testgen.repo_view import RepoView
@@ -343,7 +343,7 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
     arguments, reliable = _arguments(
-        node, frame, classes, skip_first=kind != "static" and owner is not None
+        node, frame, classes, skip_first=kind != "static" and owner is not None, view=view
     )
     imports = set(arguments.imports)
     if owner is None:
@@ -354,7 +354,7 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
         if kind in ("static", "class"):
             receiver = f"{owner.name}.{node.name}"
         else:
-            instance = _instance(owner, frame, classes)
+            instance = _instance(owner, frame, classes, target.module)
             imports.update(instance.imports)
             receiver = f"{instance.source}.{node.name}"
     call = f"{receiver}({arguments.source})"
@@ -525,7 +525,12 @@ class _Arguments:
 
 
 def _arguments(
-    node: _FunctionNode, frame: Frame, classes: Mapping[str, str], *, skip_first: bool
+    node: _FunctionNode,
+    frame: Frame,
+    classes: Mapping[str, str],
+    *,
+    skip_first: bool,
+    view: RepoView | None = None,
 ) -> tuple[_Arguments, bool]:
     """The call's argument list from the frame variables, and whether it is reliable."""
     spec = node.args
@@ -556,6 +561,8 @@ def _arguments(
         if name not in variables:
             return None
         rebuilt = rebuild(variables[name], classes=classes)
+        if rebuilt is None and view is not None:
+            rebuilt = objects.construct(variables[name], view)
         if rebuilt is None:
             raise NotReproducible(f"argument {name}={_shown(variables[name])} is not a literal")
         return rebuilt
@@ -620,8 +627,11 @@ class _Instance:
     imports: tuple[str, ...]
 
 
-def _instance(owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str]) -> _Instance:
-    """Source that builds the method's ``self``: from its repr, or a no-argument constructor."""
+def _instance(
+    owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str], module: str
+) -> _Instance:
+    """Source that builds the method's ``self``: from its repr, or a no-argument constructor,
+    or a constructor whose required parameters are all I/O boundaries (streams)."""
     recorded = frame.vars.get("self")
     if recorded is not None:
         rebuilt = rebuild(recorded, classes=classes)
@@ -629,6 +639,11 @@ def _instance(owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str]) -> 
             return _Instance(rebuilt.source, rebuilt.imports)
     if _constructible_without_arguments(owner):
         return _Instance(f"{owner.name}()", ())
+    named = objects.default_repr_class(recorded)
+    if named is not None and named[1] == owner.name:
+        built = objects.constructor_call(objects.ClassRef(module, owner))
+        if built is not None:
+            return _Instance(built.source, built.imports)
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )
