@@ -44,7 +44,9 @@ BASE_PACKAGES = ("pytest<9", "sentry-sdk==2.76.0")
 _KEPT_KEYS = ("event_id", "level", "platform", "timestamp", "exception", "release", "environment")
 # Exceptions that say the test met code that does not exist yet, not a crash of existing code.
 _NOT_CRASHES = {"AssertionError", "ImportError", "ModuleNotFoundError", "NameError", "SyntaxError"}
-_FIX_WORDS = re.compile(r"\b(fix|fixes|fixed|crash|error|exception|bug|traceback|issue)\b|#\d", re.I)
+_FIX_WORDS = re.compile(
+    r"\b(fix|fixes|fixed|crash|error|exception|bug|traceback|issue)\b|#\d", re.I
+)
 
 
 def _run(command: Sequence[str], cwd: Path | None = None, **kwargs: object) -> str:
@@ -108,12 +110,27 @@ def run_tests(
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         command = [
-            str(python), "-m", "pytest", "-q", "-p", "sentry_capture_plugin",
-            "-p", "no:cacheprovider", "-o", "addopts=", "-W", "ignore", *targets,
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "sentry_capture_plugin",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-W",
+            "ignore",
+            *targets,
         ]
         try:
             subprocess.run(
-                command, cwd=folder, env=environment, capture_output=True, text=True,
+                command,
+                cwd=folder,
+                env=environment,
+                capture_output=True,
+                text=True,
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired:
@@ -234,9 +251,14 @@ def mine(options: argparse.Namespace) -> None:
         if not _FIX_WORDS.search(message):
             continue
         changed = _run(["git", "diff", "--name-only", buggy, fixed], cwd=folder).split()
-        tests = [p for p in changed if p.endswith(".py") and _is_test_file(p) and Path(p).name != "conftest.py"]
+        tests = [
+            p
+            for p in changed
+            if p.endswith(".py") and _is_test_file(p) and Path(p).name != "conftest.py"
+        ]
         sources = [
-            p for p in changed
+            p
+            for p in changed
             if p.endswith(".py") and not _is_test_file(p) and p.startswith(options.package_dir)
         ]
         if not tests or not sources:
@@ -246,7 +268,8 @@ def mine(options: argparse.Namespace) -> None:
             continue
         switch(folder, buggy)
         present = [
-            p for p in tests
+            p
+            for p in tests
             if subprocess.run(["git", "cat-file", "-e", f"{fixed}:{p}"], cwd=folder).returncode == 0
         ]
         if not present:

@@ -154,6 +154,21 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
     return reliable + doubtful, reasons
 
 
+def describe_attempts(refusal: str | None, attempts: list[tuple[Candidate, str]]) -> str:
+    """What the free tier found, for the next tier's prompt: why no frame could be called, or
+    each candidate's target, the call it made with the rebuilt values, and why it failed."""
+    lines: list[str] = []
+    if refusal:
+        lines.append(f"No candidate: {refusal}")
+    for candidate, why in attempts:
+        target = candidate.targets[0] if candidate.targets else candidate.path
+        lines.append(f"Called {target}:")
+        body = candidate.source.split("def test_", 1)[-1].splitlines()[1:]
+        lines.extend(f"    {line.strip()}" for line in body if line.strip())
+        lines.append(f"  rejected: {why}")
+    return "\n".join(lines)
+
+
 def is_test_file(path: str) -> bool:
     """True when the repository file ``path`` is one of the project's tests or fixtures."""
     parts = PurePosixPath(path).parts

@@ -152,10 +152,10 @@ def command_for(
             environment={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         )
     if kind is Framework.UNITTEST:
-        folder = PurePosixPath(test_path).parent
-        if str(folder) not in ("", ".") and not _is_package(copy, folder):
+        test_folder = PurePosixPath(test_path).parent
+        if str(test_folder) not in ("", ".") and not _is_package(copy, test_folder):
             # ``test/`` without __init__.py is no package (and ``test`` would be the standard
-            # library's): load the file from its folder, as unittest discovery does.
+            # library's): load the file from its test_folder, as unittest discovery does.
             name = PurePosixPath(test_path).name
             return TestCommand(
                 (
@@ -165,11 +165,11 @@ def command_for(
                     "discover",
                     "-v",
                     "-s",
-                    str(folder),
+                    str(test_folder),
                     "-p",
                     name,
                     "-t",
-                    str(folder),
+                    str(test_folder),
                 ),
             )
         return TestCommand((python, "-m", "unittest", "-v", _module_name(test_path)))
