@@ -33,6 +33,7 @@ MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+_FACTORY_CALL = re.compile(r"(?<![\w.'\"])([a-z][A-Za-z0-9_]*)\(")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
 _TEST_FOLDERS = frozenset({"test", "tests", "testing"})
 # Builtin exceptions an application raises on purpose to refuse bad input.
@@ -355,6 +356,7 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
     target = view.import_path(path)
     classes = _importable_classes(tree, target.module, path, view)
     classes.update(_classes_named_in(frame, classes, view))
+    classes.update(_factories_named_in(frame, tree, target.module))
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
     arguments, reliable = _arguments(
@@ -514,6 +516,20 @@ def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) ->
     return found
 
 
+def _factories_named_in(frame: Frame, tree: ast.Module, module: str) -> dict[str, str]:
+    """Module functions the recorded values call (``complement({'a'})``, a repr written as the
+    factory that makes the object): values of them can be rebuilt through that factory."""
+    names: set[str] = set()
+    for recorded in frame.vars.values():
+        names.update(_FACTORY_CALL.findall(str(recorded)[:_MAX_SCANNED]))
+    defined = {
+        top.name
+        for top in tree.body
+        if isinstance(top, ast.FunctionDef) and not top.name.startswith("_")
+    }
+    return {name: f"from {module} import {name}" for name in sorted(names & defined)}
+
+
 def _absolute_module(node: ast.ImportFrom, module: str, path: str) -> str | None:
     if not node.level:
         return node.module
@@ -650,7 +666,9 @@ def _instance(
     recorded = frame.vars.get("self")
     if recorded is not None:
         rebuilt = rebuild(recorded, classes=classes)
-        if rebuilt is not None and rebuilt.source.startswith(f"{owner.name}("):
+        if rebuilt is not None and (
+            rebuilt.source.startswith(f"{owner.name}(") or _made_by_factory(rebuilt, classes)
+        ):
             return _Instance(rebuilt.source, rebuilt.imports)
     if _constructible_without_arguments(owner):
         return _Instance(f"{owner.name}()", ())
@@ -662,6 +680,13 @@ def _instance(
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )
+
+
+def _made_by_factory(rebuilt: Rebuilt, classes: Mapping[str, str]) -> bool:
+    """True when the rebuilt source is one call of a module function (``complement({'a'})``),
+    the factory a class's repr names instead of the class itself."""
+    name = rebuilt.source.split("(", 1)[0]
+    return name[:1].islower() and name in classes and name in rebuilt.classes
 
 
 def _constructible_without_arguments(owner: ast.ClassDef) -> bool:
