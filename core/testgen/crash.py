@@ -370,6 +370,8 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
         imports.add(f"from {target.module} import {owner.name}")
         if kind in ("static", "class"):
             receiver = f"{owner.name}.{node.name}"
+        elif node.name == "__init__":
+            receiver = owner.name  # the crash is in the constructor: build the object
         else:
             instance = _instance(owner, frame, classes, target.module)
             imports.update(instance.imports)

@@ -4,7 +4,8 @@ Sentry serialises frame variables as ``repr`` strings (``"'abc'"``, ``"42"``, ``
 ``"Decimal('1.5')"``); lists and dicts arrive as JSON containers whose leaves are again
 ``repr`` strings. :func:`rebuild` turns such a text into Python *source* for a test, never by
 evaluating it: the text is parsed with :mod:`ast` and every node is checked against a
-whitelist (literals, containers, a few standard constructors, and classes the caller names).
+whitelist (literals, containers, a few standard constructors (``Decimal``, dates, ``UUID``,
+``slice``, ``range``, ``PosixPath``), and classes the caller names).
 Anything else, and anything that looks truncated, is not rebuilt.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 import datetime
 import decimal
+import pathlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +41,11 @@ _STANDARD_CALLS: dict[str, str] = {
     "timedelta": "from datetime import timedelta",
     "set": "",
     "frozenset": "",
+    "slice": "",
+    "range": "",
+    "bytearray": "",
+    "PosixPath": "from pathlib import PosixPath",
+    "PurePosixPath": "from pathlib import PurePosixPath",
 }
 _STANDARD_CONSTANTS: dict[str, str] = {
     "datetime.timezone.utc": "import datetime",
@@ -58,6 +65,11 @@ _BUILDERS: dict[str, object] = {
     "timedelta": datetime.timedelta,
     "set": set,
     "frozenset": frozenset,
+    "slice": slice,
+    "range": range,
+    "bytearray": bytearray,
+    "PosixPath": pathlib.PurePosixPath,  # the value is only compared, never used as a path
+    "PurePosixPath": pathlib.PurePosixPath,
 }
 
 

@@ -217,3 +217,25 @@ def test_what_the_free_tier_tried_is_described_for_the_next_tier(tmp_path: Path)
 
 def _head(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD")
+
+
+def test_a_crash_in_a_constructor_builds_the_object(tmp_path: Path) -> None:
+    code = (
+        "class Saver:\n"
+        "    def __init__(self, dest_path, overwrite=True):\n"
+        "        self.dest_path = dest_path.lower()\n"
+    )
+    repo = make_repo(tmp_path / "saver", {"files/__init__.py": "", "files/saver.py": code})
+    frame = Frame(
+        function="__init__",
+        abs_path="/srv/app/files/saver.py",
+        lineno=3,
+        vars={
+            "self": "<files.saver.Saver object at 0x7f90>",
+            "dest_path": "PosixPath('/tmp/out.txt')",
+            "overwrite": "True",
+        },
+    )
+    (candidate, *_) = reproduce_crash(event_of("AttributeError", [frame]), repo, ref=_head(repo))
+    assert "Saver(dest_path=PosixPath('/tmp/out.txt'), overwrite=True)" in candidate.source
+    assert "from pathlib import PosixPath" in candidate.source

@@ -160,3 +160,19 @@ def test_non_text_values_are_rebuilt_or_refused() -> None:
     number = rebuild(5)
     assert number is not None and number.value == 5
     assert rebuild(object()) is None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "source", "imports"),
+    [
+        ("slice(None, -12, None)", "slice(None, -12, None)", ()),
+        ("range(0, 3)", "range(0, 3)", ()),
+        ("bytearray(b'ab')", "bytearray(b'ab')", ()),
+        ("PosixPath('/tmp/a.txt')", "PosixPath('/tmp/a.txt')", ("from pathlib import PosixPath",)),
+    ],
+)
+def test_standard_values_with_a_call_repr_are_rebuilt(
+    recorded: str, source: str, imports: tuple[str, ...]
+) -> None:
+    rebuilt = rebuild(recorded)
+    assert rebuilt is not None and rebuilt.source == source and rebuilt.imports == imports
