@@ -23,7 +23,7 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen import objects, style
 from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.literals import Rebuilt, rebuild
+from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, rebuild
 from core.testgen.repo_view import RepoView
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
@@ -581,6 +581,9 @@ def _arguments(
     if not variables and takes:
         raise NotReproducible("the event recorded no frame variables")
     reassigned = _reassigned(node)
+    # Sentry keeps the first 10 variables of a frame: a parameter missing from a full set may
+    # have been cut rather than left at its default.
+    cut = len(variables) >= SENTRY_CONTAINER_BREADTH
     imports: set[str] = set()
     parts: list[str] = []
     doubtful = False
@@ -607,6 +610,7 @@ def _arguments(
             if not default_of.get(argument.arg):
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             skipped_positional = True
+            doubtful |= cut
             continue
         if skipped_positional:
             raise NotReproducible(f"positional-only {argument.arg} follows a missing one")
@@ -622,6 +626,7 @@ def _arguments(
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             if star_value is not None:
                 raise NotReproducible(f"{argument.arg} was not recorded and *{star} follows")
+            doubtful |= cut
             continue
         doubtful |= argument.arg in reassigned
         imports.update(rebuilt.imports)
@@ -638,6 +643,7 @@ def _arguments(
         if rebuilt is None:
             if default is None:
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
+            doubtful |= cut
             continue
         doubtful |= argument.arg in reassigned
         imports.update(rebuilt.imports)
