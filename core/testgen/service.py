@@ -51,7 +51,7 @@ from core.router.router import Router
 from core.testgen import llm, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.characterise import characterisation_tests, sandbox_runner
-from core.testgen.crash import describe_attempts, reproduce_crash
+from core.testgen.crash import describe_attempts, intended_error, reproduce_crash
 from core.testgen.frameworks import command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
 from core.testgen.pattern_cache import PatternTestCache
@@ -486,6 +486,11 @@ async def generate_for_error_async(
     options = sandbox or SandboxOptions()
     log = log if log is not None else GenerationLog()
     failing = before or resolve_release(repo, event.release) or _head_commit(repo)
+    intended = intended_error(event, RepoView(repo, failing))
+    if intended is not None:
+        # No tier may write a "does not raise" test for an error raised on purpose.
+        log.add(f"{event.title}: skipped: {intended}")
+        return None
     memory = _Attempts()
     test_style = style.python_style(repo)
     framework = str(test_style.framework)

@@ -322,3 +322,38 @@ def test_when_the_free_tier_fails_the_paid_prompt_carries_what_it_found(
     assert test.validation.before == buggy
     rows = [row[:2] for row in ledger_rows(store)]
     assert rows[0] == ("local", "miss") and rows[-1] == ("haiku", "ok"), rows
+
+
+def test_an_error_raised_on_purpose_gets_no_test_from_any_tier(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    repo = tmp_path / "shop"
+    (repo / "shop").mkdir(parents=True)
+    (repo / "shop" / "__init__.py").write_text("")
+    (repo / "shop" / "coupons.py").write_text(
+        "class UnknownCoupon(Exception):\n    pass\n\n\n"
+        "def percent(code):\n    if code != 'TEN':\n        raise UnknownCoupon(code)\n"
+        "    return 10\n"
+    )
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "coupons")
+    event = parse_error(
+        '{"exception": {"values": [{"type": "UnknownCoupon", "module": "shop.coupons", '
+        '"value": "BOGUS", "stacktrace": {"frames": [{"function": "percent", '
+        '"abs_path": "/srv/app/shop/coupons.py", "lineno": 7, "in_app": true, '
+        '"vars": {"code": "\'BOGUS\'"}}]}}]}, "platform": "python"}'
+    )
+    with ScriptedServer("anthropic") as anthropic:
+        local = LocalProvider()
+        register_free_tier(local)
+        router = Router(
+            [local, AnthropicProvider.haiku("sk", base_url=anthropic.url)],
+            load_price_table(),
+            ledger=CostLedger(store),
+        )
+        log = GenerationLog()
+        test = generate_for_error(event, repo, tenant="acme", pattern=None, router=router, log=log)
+        assert anthropic.requests == []
+    assert test is None
+    assert any("raised on purpose at shop/coupons.py:7" in note for note in log.notes), log.notes
