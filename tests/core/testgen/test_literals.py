@@ -176,3 +176,10 @@ def test_standard_values_with_a_call_repr_are_rebuilt(
 ) -> None:
     rebuilt = rebuild(recorded)
     assert rebuilt is not None and rebuilt.source == source and rebuilt.imports == imports
+
+
+def test_a_builtin_type_is_rebuilt_from_its_class_repr() -> None:
+    rebuilt = rebuild("<class 'float'>")
+    assert rebuilt is not None and rebuilt.source == "float" and rebuilt.value is float
+    assert rebuild("<class 'pkg.Thing'>") is None
+    assert rebuild("float") is None  # a bare name is not a recorded class
