@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "real_crashes"))
 
 from build import CACHE, _run, mirror_of, venv  # noqa: E402
 
+from core.errors import ArgusError  # noqa: E402
 from core.patterns.formats import parse_error  # noqa: E402
 from core.testgen.crash import NotReproducible, reproduce_crash  # noqa: E402
 from core.testgen.validation import validate  # noqa: E402
@@ -71,7 +72,11 @@ def run_crash(folder: Path, runs: int) -> Outcome:
     recipe = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
     started = time.monotonic()
     outcome = Outcome(recipe["id"], recipe["project"], recipe["exception"])
-    event = parse_error((folder / "event.json").read_text(encoding="utf-8"))
+    try:
+        event = parse_error((folder / "event.json").read_text(encoding="utf-8"))
+    except ArgusError as refusal:
+        outcome.detail = f"event refused: {refusal}"
+        return outcome
     repo = clone(recipe["repo"])
     python = venv(recipe.get("pip", []))
     buggy, fixed = recipe["buggy"], recipe["fixed"]

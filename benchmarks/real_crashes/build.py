@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,8 @@ MIRRORS = Path(os.environ.get("ARGUS_MIRRORS", "/work/.mirror"))
 CACHE = Path(os.environ.get("ARGUS_CRASH_CACHE", Path.home() / ".cache" / "argus-real-crashes"))
 SRV_PREFIX = "/srv/app"
 SITE_PREFIX = "/opt/venv/lib/python3.11/site-packages"
+STDLIB_PREFIX = "/usr/lib/python3.11"
+MAX_FRAMES = 60
 BASE_PACKAGES = ("pytest<9", "sentry-sdk==2.76.0")
 _KEPT_KEYS = ("event_id", "level", "platform", "timestamp", "exception", "release", "environment")
 # Exceptions that say the test met code that does not exist yet, not a crash of existing code.
@@ -185,12 +188,21 @@ def clean(event: dict[str, object], folder: Path, python: Path) -> dict[str, obj
     text = json.dumps(kept)
     site = str(python.parent.parent / "lib" / "python3.11" / "site-packages")
     text = text.replace(site, SITE_PREFIX).replace(str(folder), SRV_PREFIX)
+    text = text.replace(sysconfig.get_paths()["stdlib"], STDLIB_PREFIX)
     cleaned: dict[str, object] = json.loads(text)
     for value in cleaned.get("exception", {}).get("values", []):  # type: ignore[union-attr]
         frames = (value.get("stacktrace") or {}).get("frames", [])
+        if len(frames) > MAX_FRAMES:
+            # A deep recursion: keep the outermost and innermost frames, as Sentry's server
+            # does, and say how many were left out.
+            kept = frames[:10] + frames[-(MAX_FRAMES - 10) :]
+            value["stacktrace"]["frames_omitted"] = [10, len(frames) - (MAX_FRAMES - 10)]
+            value["stacktrace"]["frames"] = frames = kept
         for frame in frames:
             if not frame.get("in_app"):
                 frame.pop("vars", None)  # library frames: their variables are not ours to keep
+                frame.pop("pre_context", None)
+                frame.pop("post_context", None)
     return cleaned
 
 
@@ -373,3 +385,19 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def shrink(path: Path) -> None:
+    """Apply the frame limit to a stored event (events captured before it existed)."""
+    text = path.read_text(encoding="utf-8").replace(sysconfig.get_paths()["stdlib"], STDLIB_PREFIX)
+    event = json.loads(text)
+    for value in event.get("exception", {}).get("values", []):
+        frames = (value.get("stacktrace") or {}).get("frames", [])
+        if len(frames) > MAX_FRAMES:
+            value["stacktrace"]["frames_omitted"] = [10, len(frames) - (MAX_FRAMES - 10)]
+            value["stacktrace"]["frames"] = frames[:10] + frames[-(MAX_FRAMES - 10) :]
+        for frame in value.get("stacktrace", {}).get("frames", []):
+            if not frame.get("in_app"):
+                frame.pop("pre_context", None)
+                frame.pop("post_context", None)
+    path.write_text(json.dumps(event, indent=1) + "\n", encoding="utf-8")
