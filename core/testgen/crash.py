@@ -23,7 +23,7 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen import objects, style
 from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, rebuild
+from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, looks_truncated, rebuild
 from core.testgen.repo_view import RepoView
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
@@ -600,7 +600,13 @@ def _arguments(
         if rebuilt is None and view is not None:
             rebuilt = objects.construct(variables[name], view)
         if rebuilt is None:
-            raise NotReproducible(f"argument {name}={_shown(variables[name])} is not a literal")
+            recorded = variables[name]
+            if isinstance(recorded, str) and looks_truncated(recorded):
+                raise NotReproducible(
+                    f"argument {name}={_shown(recorded)} was cut by the error tracker "
+                    "(sentry-sdk keeps 512 characters of a value)"
+                )
+            raise NotReproducible(f"argument {name}={_shown(recorded)} is not a literal")
         return rebuilt
 
     skipped_positional = False

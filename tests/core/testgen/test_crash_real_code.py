@@ -239,3 +239,15 @@ def test_a_crash_in_a_constructor_builds_the_object(tmp_path: Path) -> None:
     (candidate, *_) = reproduce_crash(event_of("AttributeError", [frame]), repo, ref=_head(repo))
     assert "Saver(dest_path=PosixPath('/tmp/out.txt'), overwrite=True)" in candidate.source
     assert "from pathlib import PosixPath" in candidate.source
+
+
+def test_a_value_the_tracker_cut_is_named_as_cut(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "coupons", {"shop/__init__.py": "", "shop/coupons.py": COUPONS})
+    frame = Frame(
+        function="first",
+        abs_path="/srv/app/shop/coupons.py",
+        lineno=17,
+        vars={"items": "'" + "a" * 509 + "..."},
+    )
+    with pytest.raises(NotReproducible, match="was cut by the error tracker"):
+        reproduce_crash(event_of("IndexError", [frame]), repo, ref=_head(repo))
