@@ -598,7 +598,9 @@ def _arguments(
             return None
         rebuilt = rebuild(variables[name], classes=classes)
         if rebuilt is None and view is not None:
-            rebuilt = objects.construct(variables[name], view)
+            rebuilt = objects.construct(variables[name], view) or objects.class_reference(
+                variables[name], view
+            )
         if rebuilt is None:
             recorded = variables[name]
             if isinstance(recorded, str) and looks_truncated(recorded):

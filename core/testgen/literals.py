@@ -12,6 +12,7 @@ Anything else, and anything that looks truncated, is not rebuilt.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import datetime
 import decimal
@@ -49,10 +50,11 @@ _STANDARD_CALLS: dict[str, str] = {
     "PosixPath": "from pathlib import PosixPath",
     "PurePosixPath": "from pathlib import PurePosixPath",
 }
-# Builtin types, recorded as ``<class 'float'>``.
+# Builtin types and exception classes, recorded as ``<class 'float'>``.
 _BUILTIN_TYPES: dict[str, type] = {
-    kind.__name__: kind
-    for kind in (int, float, complex, str, bytes, bool, list, dict, tuple, set, frozenset)
+    name: value
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and not name.startswith("_")
 }
 _CLASS_REPR = re.compile(r"^<class '([A-Za-z_][\w.]*)'>$")
 _STANDARD_CONSTANTS: dict[str, str] = {

@@ -20,6 +20,7 @@ from core.testgen.repo_view import RepoView
 _DEFAULT_REPR = re.compile(
     r"^<(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*) object at 0x[0-9a-fA-F]+>$"
 )
+_CLASS_REPR = re.compile(r"^<class '(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*)'>$")
 _STREAM_NAMES = frozenset(
     {"fp", "file", "out", "err", "stdout", "stderr", "output", "writer", "buffer", "stream"}
 )
@@ -70,6 +71,21 @@ def construct(recorded: object, view: RepoView) -> Rebuilt | None:
     if found is None:
         return None
     return constructor_call(found)
+
+
+def class_reference(recorded: object, view: RepoView) -> Rebuilt | None:
+    """A class of the repository recorded as ``<class 'pkg.errors.UnexpectedEofError'>``,
+    as the name a test imports; None for any other text or a class the repository lacks."""
+    if not isinstance(recorded, str):
+        return None
+    found = _CLASS_REPR.match(recorded.strip())
+    if found is None:
+        return None
+    located = find_class(view, found.group("module"), found.group("name"))
+    if located is None:
+        return None
+    name = located.node.name
+    return Rebuilt(name, (f"from {located.module} import {name}",), None, False, (name,))
 
 
 def constructor_call(found: ClassRef) -> Rebuilt | None:

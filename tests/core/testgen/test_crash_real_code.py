@@ -251,3 +251,23 @@ def test_a_value_the_tracker_cut_is_named_as_cut(tmp_path: Path) -> None:
     )
     with pytest.raises(NotReproducible, match="was cut by the error tracker"):
         reproduce_crash(event_of("IndexError", [frame]), repo, ref=_head(repo))
+
+
+def test_a_class_of_the_project_passed_as_a_value_is_imported(tmp_path: Path) -> None:
+    code = (
+        "class EofError(Exception):\n    pass\n\n\n"
+        "def expect(text, exception):\n    if not text:\n        raise exception()\n"
+        "    return text[1]\n"
+    )
+    repo = make_repo(tmp_path / "toml", {"toml/__init__.py": "", "toml/parser.py": code})
+    frame = Frame(
+        function="expect",
+        abs_path="/srv/app/toml/parser.py",
+        lineno=8,
+        vars={"text": "'a'", "exception": "<class 'toml.parser.EofError'>"},
+    )
+    (candidate, *_) = reproduce_crash(event_of("IndexError", [frame]), repo, ref=_head(repo))
+    assert "expect(text='a', exception=EofError)" in candidate.source
+    assert "from toml.parser import EofError, expect" in candidate.source or (
+        "from toml.parser import EofError" in candidate.source
+    )

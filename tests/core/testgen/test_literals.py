@@ -183,3 +183,8 @@ def test_a_builtin_type_is_rebuilt_from_its_class_repr() -> None:
     assert rebuilt is not None and rebuilt.source == "float" and rebuilt.value is float
     assert rebuild("<class 'pkg.Thing'>") is None
     assert rebuild("float") is None  # a bare name is not a recorded class
+
+
+def test_an_exception_class_is_rebuilt_inside_a_container() -> None:
+    rebuilt = rebuild({"UTC": "<class 'ValueError'>"})
+    assert rebuilt is not None and rebuilt.source == "{'UTC': ValueError}"
