@@ -16,22 +16,28 @@ import builtins
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from core.errors import ArgusError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
-from core.testgen import style
+from core.testgen import objects, style
 from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.literals import Rebuilt, rebuild
+from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, looks_truncated, rebuild
 from core.testgen.repo_view import RepoView
 
-# How many frames outwards from the crash are tried, and how many tests are proposed.
-MAX_FRAMES_TRIED = 8
-MAX_CANDIDATES = 3
+# How many frames outwards from the crash are tried, and how many tests are proposed: the
+# fix is often in a caller of the crashing function, whose own call still raises after it.
+MAX_FRAMES_TRIED = 12
+MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+_FACTORY_CALL = re.compile(r"(?<![\w.'\"])([a-z][A-Za-z0-9_]*)\(")
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
+_TEST_FOLDERS = frozenset({"test", "tests", "testing"})
+# Builtin exceptions an application raises on purpose to refuse bad input.
+_VALIDATION_ERRORS = frozenset({"ValueError", "TypeError"})
 _MAX_SCANNED = 20_000
 _BUILTIN_EXCEPTIONS = frozenset(
     name
@@ -80,6 +86,9 @@ def reproduce_crash(
             "(JavaScript events rarely carry frame variables)"
         )
     view = RepoView(repo, ref)
+    intended = intended_error(event, view)
+    if intended is not None:
+        raise NotReproducible(intended)
     plans, reasons = plan_calls(event, view)
     if not plans:
         detail = "; ".join(reasons) or "the event has no frames"
@@ -127,6 +136,15 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
             continue
         if not frame.in_app and not _confident_mapping(frame.path, path):
             continue
+        if is_test_file(path):
+            # A test of the project in the stack (a test runner in production, or the event
+            # came from a test run): calling it is no regression test of the code.
+            reasons.append(f"{frame.function}: {path} is a test of the project")
+            continue
+        stale = _stale_line(frame, path, view)
+        if stale is not None:
+            reasons.append(f"{frame.function} ({path}): {stale}")
+            continue
         tried += 1
         try:
             plan = _plan_frame(frame, path, view)
@@ -135,6 +153,96 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
             continue
         (reliable if plan.reliable else doubtful).append(plan)
     return reliable + doubtful, reasons
+
+
+def describe_attempts(refusal: str | None, attempts: list[tuple[Candidate, str]]) -> str:
+    """What the free tier found, for the next tier's prompt: why no frame could be called, or
+    each candidate's target, the call it made with the rebuilt values, and why it failed."""
+    lines: list[str] = []
+    if refusal:
+        lines.append(f"No candidate: {refusal}")
+    for candidate, why in attempts:
+        target = candidate.targets[0] if candidate.targets else candidate.path
+        lines.append(f"Called {target}:")
+        body = candidate.source.split("def test_", 1)[-1].splitlines()[1:]
+        lines.extend(f"    {line.strip()}" for line in body if line.strip())
+        lines.append(f"  rejected: {why}")
+    return "\n".join(lines)
+
+
+def is_test_file(path: str) -> bool:
+    """True when the repository file ``path`` is one of the project's tests or fixtures."""
+    parts = PurePosixPath(path).parts
+    return bool(_TEST_FILE.search(path)) or any(part in _TEST_FOLDERS for part in parts[:-1])
+
+
+def intended_error(event: ErrorEvent, view: RepoView) -> str | None:
+    """Why ``event`` is an error the application raises on purpose, or None when it is not.
+
+    It is intended when the innermost frame in the repository is a ``raise`` of the event's
+    exception type and that type is the project's own exception class or a validation error
+    (``ValueError``, ``TypeError``): refusing bad input is behaviour, and a regression test
+    expecting no error would pin the bad input as valid.
+    """
+    short = event.exception_type.rsplit(".", 1)[-1]
+    if not short:
+        return None
+    for frame in reversed(event.frames):
+        path = view.map_path(frame.path, frame.module)
+        if path is None or not path.endswith(".py"):
+            if frame.in_app:
+                return None  # the innermost application frame is not ours to read
+            continue
+        if not frame.lineno or is_test_file(path):
+            return None
+        try:
+            tree = ast.parse(view.read(path))
+        except (SyntaxError, ValueError):
+            return None
+        raised = _raise_at(tree, frame.lineno)
+        if raised != short:
+            return None
+        own = short in view.find_classes({short}) if short not in _BUILTIN_EXCEPTIONS else False
+        if not own and short not in _VALIDATION_ERRORS:
+            return None
+        kind = "the project's own exception" if own else "a validation error"
+        return (
+            f"{short} is raised on purpose at {path}:{frame.lineno} ({kind}, raised "
+            "explicitly): an intended error on bad input, not a crash, so no regression test "
+            "is written; fix the caller that passes the bad input instead"
+        )
+    return None
+
+
+def _raise_at(tree: ast.Module, lineno: int) -> str | None:
+    """The class name a ``raise`` statement spanning ``lineno`` raises, if there is one."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Raise) or node.exc is None:
+            continue
+        if not node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            continue
+        target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        return ast.unparse(target).rsplit(".", 1)[-1]
+    return None
+
+
+def _stale_line(frame: Frame, path: str, view: RepoView) -> str | None:
+    """Why the repository's line differs from the one the event recorded, or None."""
+    if frame.context_line is None or not frame.lineno:
+        return None
+    lines = view.read(path).splitlines()
+    if frame.lineno > len(lines):
+        return (
+            f"line {frame.lineno} is past the end of the file: the repository is not at the "
+            "release that raised the error"
+        )
+    if lines[frame.lineno - 1].strip() != frame.context_line.strip():
+        return (
+            f"line {frame.lineno} is not the line the event recorded "
+            f"({frame.context_line.strip()[:60]!r}): the repository is not at the release "
+            "that raised the error"
+        )
+    return None
 
 
 def render_crash_test(
@@ -248,10 +356,11 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
     target = view.import_path(path)
     classes = _importable_classes(tree, target.module, path, view)
     classes.update(_classes_named_in(frame, classes, view))
+    classes.update(_factories_named_in(frame, tree, target.module))
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
     arguments, reliable = _arguments(
-        node, frame, classes, skip_first=kind != "static" and owner is not None
+        node, frame, classes, skip_first=kind != "static" and owner is not None, view=view
     )
     imports = set(arguments.imports)
     if owner is None:
@@ -261,8 +370,10 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
         imports.add(f"from {target.module} import {owner.name}")
         if kind in ("static", "class"):
             receiver = f"{owner.name}.{node.name}"
+        elif node.name == "__init__":
+            receiver = owner.name  # the crash is in the constructor: build the object
         else:
-            instance = _instance(owner, frame, classes)
+            instance = _instance(owner, frame, classes, target.module)
             imports.update(instance.imports)
             receiver = f"{instance.source}.{node.name}"
     call = f"{receiver}({arguments.source})"
@@ -407,6 +518,20 @@ def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) ->
     return found
 
 
+def _factories_named_in(frame: Frame, tree: ast.Module, module: str) -> dict[str, str]:
+    """Module functions the recorded values call (``complement({'a'})``, a repr written as the
+    factory that makes the object): values of them can be rebuilt through that factory."""
+    names: set[str] = set()
+    for recorded in frame.vars.values():
+        names.update(_FACTORY_CALL.findall(str(recorded)[:_MAX_SCANNED]))
+    defined = {
+        top.name
+        for top in tree.body
+        if isinstance(top, ast.FunctionDef) and not top.name.startswith("_")
+    }
+    return {name: f"from {module} import {name}" for name in sorted(names & defined)}
+
+
 def _absolute_module(node: ast.ImportFrom, module: str, path: str) -> str | None:
     if not node.level:
         return node.module
@@ -433,7 +558,12 @@ class _Arguments:
 
 
 def _arguments(
-    node: _FunctionNode, frame: Frame, classes: Mapping[str, str], *, skip_first: bool
+    node: _FunctionNode,
+    frame: Frame,
+    classes: Mapping[str, str],
+    *,
+    skip_first: bool,
+    view: RepoView | None = None,
 ) -> tuple[_Arguments, bool]:
     """The call's argument list from the frame variables, and whether it is reliable."""
     spec = node.args
@@ -451,6 +581,9 @@ def _arguments(
     if not variables and takes:
         raise NotReproducible("the event recorded no frame variables")
     reassigned = _reassigned(node)
+    # Sentry keeps the first 10 variables of a frame: a parameter missing from a full set may
+    # have been cut rather than left at its default.
+    cut = len(variables) >= SENTRY_CONTAINER_BREADTH
     imports: set[str] = set()
     parts: list[str] = []
     doubtful = False
@@ -464,8 +597,18 @@ def _arguments(
         if name not in variables:
             return None
         rebuilt = rebuild(variables[name], classes=classes)
+        if rebuilt is None and view is not None:
+            rebuilt = objects.construct(variables[name], view) or objects.class_reference(
+                variables[name], view
+            )
         if rebuilt is None:
-            raise NotReproducible(f"argument {name}={_shown(variables[name])} is not a literal")
+            recorded = variables[name]
+            if isinstance(recorded, str) and looks_truncated(recorded):
+                raise NotReproducible(
+                    f"argument {name}={_shown(recorded)} was cut by the error tracker "
+                    "(sentry-sdk keeps 512 characters of a value)"
+                )
+            raise NotReproducible(f"argument {name}={_shown(recorded)} is not a literal")
         return rebuilt
 
     skipped_positional = False
@@ -475,6 +618,7 @@ def _arguments(
             if not default_of.get(argument.arg):
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             skipped_positional = True
+            doubtful |= cut
             continue
         if skipped_positional:
             raise NotReproducible(f"positional-only {argument.arg} follows a missing one")
@@ -490,6 +634,7 @@ def _arguments(
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             if star_value is not None:
                 raise NotReproducible(f"{argument.arg} was not recorded and *{star} follows")
+            doubtful |= cut
             continue
         doubtful |= argument.arg in reassigned
         imports.update(rebuilt.imports)
@@ -506,6 +651,7 @@ def _arguments(
         if rebuilt is None:
             if default is None:
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
+            doubtful |= cut
             continue
         doubtful |= argument.arg in reassigned
         imports.update(rebuilt.imports)
@@ -528,18 +674,35 @@ class _Instance:
     imports: tuple[str, ...]
 
 
-def _instance(owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str]) -> _Instance:
-    """Source that builds the method's ``self``: from its repr, or a no-argument constructor."""
+def _instance(
+    owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str], module: str
+) -> _Instance:
+    """Source that builds the method's ``self``: from its repr, or a no-argument constructor,
+    or a constructor whose required parameters are all I/O boundaries (streams)."""
     recorded = frame.vars.get("self")
     if recorded is not None:
         rebuilt = rebuild(recorded, classes=classes)
-        if rebuilt is not None and rebuilt.source.startswith(f"{owner.name}("):
+        if rebuilt is not None and (
+            rebuilt.source.startswith(f"{owner.name}(") or _made_by_factory(rebuilt, classes)
+        ):
             return _Instance(rebuilt.source, rebuilt.imports)
     if _constructible_without_arguments(owner):
         return _Instance(f"{owner.name}()", ())
+    named = objects.default_repr_class(recorded)
+    if named is not None and named[1] == owner.name:
+        built = objects.constructor_call(objects.ClassRef(module, owner))
+        if built is not None:
+            return _Instance(built.source, built.imports)
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )
+
+
+def _made_by_factory(rebuilt: Rebuilt, classes: Mapping[str, str]) -> bool:
+    """True when the rebuilt source is one call of a module function (``complement({'a'})``),
+    the factory a class's repr names instead of the class itself."""
+    name = rebuilt.source.split("(", 1)[0]
+    return name[:1].islower() and name in classes and name in rebuilt.classes
 
 
 def _constructible_without_arguments(owner: ast.ClassDef) -> bool:

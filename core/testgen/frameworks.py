@@ -66,6 +66,7 @@ _GO_TEST_FUNCTION = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\
 # V8 and the Go runtime reserve virtual memory up front that they never touch; the address
 # space limit grows by this much for them while their heap is bounded separately.
 _RUNTIME_RESERVE = 1 << 30
+_TEST_FOLDER_NAMES = ("tests", "test", "__tests__", "spec")
 _JS_EXTENSIONS = {"javascript": ".js", "typescript": ".ts", "tsx": ".tsx"}
 
 
@@ -151,6 +152,26 @@ def command_for(
             environment={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         )
     if kind is Framework.UNITTEST:
+        test_folder = PurePosixPath(test_path).parent
+        if str(test_folder) not in ("", ".") and not _is_package(copy, test_folder):
+            # ``test/`` without __init__.py is no package (and ``test`` would be the standard
+            # library's): load the file from its test_folder, as unittest discovery does.
+            name = PurePosixPath(test_path).name
+            return TestCommand(
+                (
+                    python,
+                    "-m",
+                    "unittest",
+                    "discover",
+                    "-v",
+                    "-s",
+                    str(test_folder),
+                    "-p",
+                    name,
+                    "-t",
+                    str(test_folder),
+                ),
+            )
         return TestCommand((python, "-m", "unittest", "-v", _module_name(test_path)))
     if kind is Framework.NODE_TEST:
         if shutil.which("node") is None:
@@ -183,6 +204,16 @@ def command_for(
     if names:
         go_argv += ["-run", "^(" + "|".join(names) + ")$"]
     return TestCommand(tuple(go_argv), address_space_reserve=_RUNTIME_RESERVE, runtime="go")
+
+
+def _is_package(copy: Path, folder: PurePosixPath) -> bool:
+    """True when every folder from the root down to ``folder`` has an ``__init__.py``."""
+    current = copy
+    for part in folder.parts:
+        current = current / part
+        if not (current / "__init__.py").is_file():
+            return False
+    return True
 
 
 def _module_name(test_path: str) -> str:
@@ -261,8 +292,14 @@ def _common_folder(tests: list[PurePosixPath]) -> str:
         return ""
     tops = Counter(path.parts[0] if len(path.parts) > 1 else "" for path in tests)
     top, count = tops.most_common(1)[0]
-    if top in ("tests", "test", "__tests__", "spec") and count * 2 >= len(tests):
+    if top in _TEST_FOLDER_NAMES and count * 2 >= len(tests):
         return top
+    # Tests inside the package (``pyflakes/test/``): the test folder most of them share.
+    parents = Counter(str(path.parent) for path in tests if len(path.parts) > 1)
+    if parents:
+        folder, count = parents.most_common(1)[0]
+        if PurePosixPath(folder).name in _TEST_FOLDER_NAMES and count * 2 >= len(tests):
+            return folder
     return ""
 
 

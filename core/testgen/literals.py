@@ -4,15 +4,20 @@ Sentry serialises frame variables as ``repr`` strings (``"'abc'"``, ``"42"``, ``
 ``"Decimal('1.5')"``); lists and dicts arrive as JSON containers whose leaves are again
 ``repr`` strings. :func:`rebuild` turns such a text into Python *source* for a test, never by
 evaluating it: the text is parsed with :mod:`ast` and every node is checked against a
-whitelist (literals, containers, a few standard constructors, and classes the caller names).
+whitelist (literals, containers, a few standard constructors (``Decimal``, dates, ``UUID``,
+``slice``, ``range``, ``PosixPath``), and classes the caller names).
 Anything else, and anything that looks truncated, is not rebuilt.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import copy
 import datetime
 import decimal
+import pathlib
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,7 +44,19 @@ _STANDARD_CALLS: dict[str, str] = {
     "timedelta": "from datetime import timedelta",
     "set": "",
     "frozenset": "",
+    "slice": "",
+    "range": "",
+    "bytearray": "",
+    "PosixPath": "from pathlib import PosixPath",
+    "PurePosixPath": "from pathlib import PurePosixPath",
 }
+# Builtin types and exception classes, recorded as ``<class 'float'>``.
+_BUILTIN_TYPES: dict[str, type] = {
+    name: value
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and not name.startswith("_")
+}
+_CLASS_REPR = re.compile(r"^<class '([A-Za-z_][\w.]*)'>$")
 _STANDARD_CONSTANTS: dict[str, str] = {
     "datetime.timezone.utc": "import datetime",
 }
@@ -58,6 +75,11 @@ _BUILDERS: dict[str, object] = {
     "timedelta": datetime.timedelta,
     "set": set,
     "frozenset": frozenset,
+    "slice": slice,
+    "range": range,
+    "bytearray": bytearray,
+    "PosixPath": pathlib.PurePosixPath,  # the value is only compared, never used as a path
+    "PurePosixPath": pathlib.PurePosixPath,
 }
 
 
@@ -75,6 +97,20 @@ class Rebuilt:
     value: object = None
     has_value: bool = True
     classes: tuple[str, ...] = field(default=())
+
+
+class _TypeName(ast.Name):
+    """A builtin type's name read from its recorded ``<class '...'>`` repr (a bare name in the
+    text is not whitelisted)."""
+
+
+def _unparse(node: ast.expr) -> str:
+    """The source of a checked expression (type names written as plain names)."""
+    plain = copy.deepcopy(node)
+    for child in ast.walk(plain):
+        if isinstance(child, _TypeName):
+            child.__class__ = ast.Name  # type: ignore[assignment]
+    return ast.unparse(plain)
 
 
 class _NotLiteral(Exception):
@@ -107,7 +143,7 @@ def rebuild(
         _collect(node, allowed, imports, used)
     except _NotLiteral:
         return None
-    source = ast.unparse(node)
+    source = _unparse(node)
     if used:
         return Rebuilt(source, tuple(sorted(imports)), None, False, tuple(sorted(used)))
     try:
@@ -168,6 +204,9 @@ def _key_node(key: str) -> ast.expr:
 def _parse_text(text: str, allowed: Mapping[str, str], *, decode: bool = True) -> ast.expr:
     if len(text) > _MAX_TEXT or looks_truncated(text):
         raise _NotLiteral("too long or truncated")
+    named_type = _CLASS_REPR.match(text.strip())
+    if named_type is not None and named_type.group(1) in _BUILTIN_TYPES:
+        return _TypeName(named_type.group(1), ast.Load())  # <class 'float'>: the type itself
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError) as error:
@@ -255,6 +294,8 @@ def _dotted(node: ast.expr) -> str | None:
 
 def _check(node: ast.expr, allowed: Mapping[str, str]) -> None:
     """Raise _NotLiteral unless every node is whitelisted."""
+    if isinstance(node, _TypeName) and node.id in _BUILTIN_TYPES:
+        return
     if isinstance(node, ast.Constant):
         if node.value is Ellipsis:
             raise _NotLiteral("ellipsis")
@@ -353,6 +394,8 @@ def _build(node: ast.expr) -> object:
             for key, item in zip(node.keys, node.values, strict=True)
             if key is not None
         }
+    if isinstance(node, _TypeName) and node.id in _BUILTIN_TYPES:
+        return _BUILTIN_TYPES[node.id]
     if isinstance(node, ast.Attribute) and _dotted(node) == "datetime.timezone.utc":
         return datetime.UTC
     if isinstance(node, ast.Call):

@@ -232,9 +232,15 @@ def regression_prompt(
     framework: str,
     test_path: str,
     language: str = "python",
+    free_tier: str = "",
 ) -> RenderedPrompt:
-    """The ``regression_test`` prompt (newest version) for a production error."""
+    """The ``regression_test`` prompt (newest version) for a production error.
+
+    ``free_tier`` says what the deterministic generator tried and why it failed (see
+    :func:`core.testgen.crash.describe_attempts`); empty when it has not run.
+    """
     return load_prompt("regression_test").render(
+        free_tier=_cut(free_tier) if free_tier else "nothing yet",
         language=language,
         framework=framework,
         test_path=test_path,

@@ -26,7 +26,7 @@ import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
@@ -51,7 +51,7 @@ from core.router.router import Router
 from core.testgen import llm, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.characterise import characterisation_tests, sandbox_runner
-from core.testgen.crash import reproduce_crash
+from core.testgen.crash import describe_attempts, intended_error, reproduce_crash
 from core.testgen.frameworks import command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
 from core.testgen.pattern_cache import PatternTestCache
@@ -486,6 +486,11 @@ async def generate_for_error_async(
     options = sandbox or SandboxOptions()
     log = log if log is not None else GenerationLog()
     failing = before or resolve_release(repo, event.release) or _head_commit(repo)
+    intended = intended_error(event, RepoView(repo, failing))
+    if intended is not None:
+        # No tier may write a "does not raise" test for an error raised on purpose.
+        log.add(f"{event.title}: skipped: {intended}")
+        return None
     memory = _Attempts()
     test_style = style.python_style(repo)
     framework = str(test_style.framework)
@@ -508,18 +513,24 @@ async def generate_for_error_async(
             return _run_validation(candidate, repo, failing, None, None, options)
         return _run_validation(candidate, repo, after, failing, None, options)
 
+    refusals: list[str] = []
+    tried: list[tuple[Candidate, str]] = []
+
     async def free_tier() -> str | None:
-        built = await asyncio.to_thread(reproduce_crash, event, repo, ref=failing)
+        try:
+            built = await asyncio.to_thread(reproduce_crash, event, repo, ref=failing)
+        except ArgusError as refusal:
+            refusals.append(str(refusal))
+            raise
         for candidate in built:
             verdict = await asyncio.to_thread(run, candidate)
             memory.verdicts[candidate.source] = verdict
             memory.generators[candidate.source] = "crash"
             if verdict.accepted:
                 return candidate.source
-            log.add(
-                f"crash candidate {candidate.path} rejected: {verdict.rejection}: "
-                f"{_first_line(verdict.detail)}"
-            )
+            why = f"{verdict.rejection}: {_first_line(verdict.detail)}"
+            tried.append((candidate, why))
+            log.add(f"crash candidate {candidate.path} rejected: {why}")
         return None
 
     frame_path, function = _error_site(event, repo, failing)
@@ -577,7 +588,18 @@ async def generate_for_error_async(
         memory.generators[generation.text] = generation.model
         return _router_verdict(verdict)
 
-    result = await router.route(request, check, max_tier=max_tier)
+    # The free tier first, alone: when it fails, the paid tiers' prompt carries what it found.
+    paid = any(tier not in (Tier.LOCAL, Tier.CACHE) for tier in router.providers)
+    result = await router.route(request, check, max_tier=Tier.LOCAL if paid else max_tier)
+    if paid and not result.ok and max_tier not in (Tier.LOCAL, Tier.CACHE):
+        log.results.append(result)
+        _note_attempts(log, event.title, result)
+        findings = describe_attempts(refusals[-1] if refusals else None, tried)
+        prompt = llm.regression_prompt(
+            context, event, framework=framework, test_path=test_path, free_tier=findings
+        )
+        request = replace(request, prompt=prompt, cache_key=None, context={})
+        result = await router.route(request, check, max_tier=max_tier)
     log.results.append(result)
     _note_attempts(log, event.title, result)
     if not result.ok or result.generation is None:

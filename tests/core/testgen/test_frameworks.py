@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,6 +192,8 @@ def test_commands_run_exactly_one_file(tmp_path: Path) -> None:
         "no:cacheprovider",
         "tests/test_ops.py",
     )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
     unittest_command = command_for(Framework.UNITTEST, "tests/test_ops.py", tmp_path, python="py")
     assert unittest_command.argv == ("py", "-m", "unittest", "-v", "tests.test_ops")
     odd = command_for(Framework.UNITTEST, "tests/test-ops.py", tmp_path, python="py")
@@ -336,3 +340,35 @@ def test_existing_tests_of_the_changed_modules(tmp_path: Path) -> None:
     changed = {"calc/ops.py": frozenset({1}), "src/util/text.py": frozenset({2})}
     found = existing_tests(tmp_path, changed, exclude="tests/test_generated.py")
     assert found == ["src_test.py", "tests/test_a.py", "tests/test_b.py"]
+
+
+def test_unittest_in_a_folder_that_is_no_package_runs(tmp_path: Path) -> None:
+    # `test/` without __init__.py: `python -m unittest test.test_ops` would import the
+    # standard library's `test` package and fail with ModuleNotFoundError.
+    (tmp_path / "calc.py").write_text("def double(x):\n    return 2 * x\n")
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "test_regression_ops.py").write_text(
+        "import unittest\n\nfrom calc import double\n\n\n"
+        "class TestDouble(unittest.TestCase):\n"
+        "    def test_double(self):\n        self.assertEqual(double(2), 4)\n"
+    )
+    command = command_for(
+        Framework.UNITTEST, "test/test_regression_ops.py", tmp_path, python=sys.executable
+    )
+    assert "discover" in command.argv
+    done = subprocess.run(command.argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Ran 1 test" in done.stderr
+
+
+def test_tests_inside_the_package_are_found(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "def f():\n    return 1\n",
+        "pkg/test/__init__.py": "",
+        "pkg/test/test_core.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    pass\n",
+        "pkg/test/test_more.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    pass\n",
+    }
+    style = detect_style(make(tmp_path, files), "python")
+    assert style.tests_folder == "pkg/test"
+    assert style.test_path("core", "pkg/core.py") == "pkg/test/test_core.py"

@@ -160,3 +160,31 @@ def test_non_text_values_are_rebuilt_or_refused() -> None:
     number = rebuild(5)
     assert number is not None and number.value == 5
     assert rebuild(object()) is None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "source", "imports"),
+    [
+        ("slice(None, -12, None)", "slice(None, -12, None)", ()),
+        ("range(0, 3)", "range(0, 3)", ()),
+        ("bytearray(b'ab')", "bytearray(b'ab')", ()),
+        ("PosixPath('/tmp/a.txt')", "PosixPath('/tmp/a.txt')", ("from pathlib import PosixPath",)),
+    ],
+)
+def test_standard_values_with_a_call_repr_are_rebuilt(
+    recorded: str, source: str, imports: tuple[str, ...]
+) -> None:
+    rebuilt = rebuild(recorded)
+    assert rebuilt is not None and rebuilt.source == source and rebuilt.imports == imports
+
+
+def test_a_builtin_type_is_rebuilt_from_its_class_repr() -> None:
+    rebuilt = rebuild("<class 'float'>")
+    assert rebuilt is not None and rebuilt.source == "float" and rebuilt.value is float
+    assert rebuild("<class 'pkg.Thing'>") is None
+    assert rebuild("float") is None  # a bare name is not a recorded class
+
+
+def test_an_exception_class_is_rebuilt_inside_a_container() -> None:
+    rebuilt = rebuild({"UTC": "<class 'ValueError'>"})
+    assert rebuilt is not None and rebuilt.source == "{'UTC': ValueError}"

@@ -30,7 +30,7 @@ from core.testgen.service import (
     riskiest_functions,
 )
 from tests.core.testgen.sandbox_repos import git
-from tests.servers.scripted import ScriptedServer
+from tests.servers.scripted import ScriptedServer, anthropic_message
 
 SCENARIO = Path(__file__).resolve().parents[3] / "benchmarks" / "scenarios" / "01-average-empty"
 
@@ -281,3 +281,79 @@ def test_when_the_current_head_is_fixed_nothing_is_shown(
     )
     assert test is None
     assert any("does_not_fail_before" in note for note in log.notes)
+
+
+def test_when_the_free_tier_fails_the_paid_prompt_carries_what_it_found(
+    scenario_repo: tuple[Path, str, str], store: SQLiteStore
+) -> None:
+    repo, buggy, fixed = scenario_repo
+    event = parse_error((SCENARIO / "event.json").read_text(encoding="utf-8"))
+    # The values were recorded only as an object repr: the free tier cannot rebuild them.
+    frames = tuple(
+        replace(frame, vars={"values": "<generator object samples at 0x7f0>"})
+        if frame.function in ("average", "summary")
+        else frame
+        for frame in event.frames
+    )
+    event = replace(event, frames=frames)
+    answer = (
+        "```python\nfrom metrics.stats import average\n\n\n"
+        "def test_average_of_no_samples():\n    assert average([]) == 0\n```"
+    )
+    with ScriptedServer("anthropic") as anthropic:
+        anthropic.enqueue(anthropic_message(answer, input_tokens=900, output_tokens=60))
+        local = LocalProvider()
+        register_free_tier(local)
+        router = Router(
+            [local, AnthropicProvider.haiku("sk", base_url=anthropic.url)],
+            load_price_table(),
+            ledger=CostLedger(store),
+        )
+        log = GenerationLog()
+        test = generate_for_error(
+            event, repo, tenant="acme", pattern=None, router=router, after=fixed, log=log
+        )
+        (request,) = anthropic.requests
+    prompt = str(request.body)
+    assert "What Argus's deterministic generator already tried" in prompt
+    assert "<generator object samples at 0x7f0>" in prompt and "is not a literal" in prompt
+    assert test is not None and test.validation.tier == "haiku"
+    assert (test.validation.fails_before, test.validation.passes_after) == (True, True)
+    assert test.validation.before == buggy
+    rows = [row[:2] for row in ledger_rows(store)]
+    assert rows[0] == ("local", "miss") and rows[-1] == ("haiku", "ok"), rows
+
+
+def test_an_error_raised_on_purpose_gets_no_test_from_any_tier(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    repo = tmp_path / "shop"
+    (repo / "shop").mkdir(parents=True)
+    (repo / "shop" / "__init__.py").write_text("")
+    (repo / "shop" / "coupons.py").write_text(
+        "class UnknownCoupon(Exception):\n    pass\n\n\n"
+        "def percent(code):\n    if code != 'TEN':\n        raise UnknownCoupon(code)\n"
+        "    return 10\n"
+    )
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "coupons")
+    event = parse_error(
+        '{"exception": {"values": [{"type": "UnknownCoupon", "module": "shop.coupons", '
+        '"value": "BOGUS", "stacktrace": {"frames": [{"function": "percent", '
+        '"abs_path": "/srv/app/shop/coupons.py", "lineno": 7, "in_app": true, '
+        '"vars": {"code": "\'BOGUS\'"}}]}}]}, "platform": "python"}'
+    )
+    with ScriptedServer("anthropic") as anthropic:
+        local = LocalProvider()
+        register_free_tier(local)
+        router = Router(
+            [local, AnthropicProvider.haiku("sk", base_url=anthropic.url)],
+            load_price_table(),
+            ledger=CostLedger(store),
+        )
+        log = GenerationLog()
+        test = generate_for_error(event, repo, tenant="acme", pattern=None, router=router, log=log)
+        assert anthropic.requests == []
+    assert test is None
+    assert any("raised on purpose at shop/coupons.py:7" in note for note in log.notes), log.notes

@@ -1,0 +1,140 @@
+"""Rebuild objects of a project's own classes that an error tracker recorded only by their
+default ``repr`` (``<pyflakes.reporter.Reporter object at 0x7f...>``).
+
+Such a repr shows the class and nothing of the object's state, so the object is built afresh
+through the class's constructor, and only when every required parameter is an I/O boundary
+(an output stream, a file): those get an in-memory stand-in (``io.StringIO()``), which is all
+a test may mock. A class whose constructor needs anything else is not rebuilt: guessing its
+state would make a test of another object than the one that crashed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from core.testgen.literals import Rebuilt
+from core.testgen.repo_view import RepoView
+
+_DEFAULT_REPR = re.compile(
+    r"^<(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*) object at 0x[0-9a-fA-F]+>$"
+)
+_CLASS_REPR = re.compile(r"^<class '(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*)'>$")
+_STREAM_NAMES = frozenset(
+    {"fp", "file", "out", "err", "stdout", "stderr", "output", "writer", "buffer", "stream"}
+)
+_STREAM = Rebuilt("io.StringIO()", ("import io",), None, False)
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A class of the repository: its module (as a test imports it) and its definition."""
+
+    module: str
+    node: ast.ClassDef
+
+
+def default_repr_class(recorded: object) -> tuple[str, str] | None:
+    """``(module, class)`` of a default object repr, or None for any other text."""
+    if not isinstance(recorded, str):
+        return None
+    found = _DEFAULT_REPR.match(recorded.strip())
+    if found is None:
+        return None
+    return found.group("module"), found.group("name")
+
+
+def find_class(view: RepoView, module: str, name: str) -> ClassRef | None:
+    """The top-level class ``name`` of repository module ``module``, or None."""
+    tail = module.replace(".", "/")
+    for path in view.files:
+        if not path.endswith((f"{tail}.py", f"{tail}/__init__.py")):
+            continue
+        try:
+            tree = ast.parse(view.read(path))
+        except (SyntaxError, ValueError):
+            return None
+        for top in tree.body:
+            if isinstance(top, ast.ClassDef) and top.name == name:
+                return ClassRef(view.import_path(path).module or module, top)
+        return None
+    return None
+
+
+def construct(recorded: object, view: RepoView) -> Rebuilt | None:
+    """Source that builds a fresh object of the class a default repr names, or None."""
+    named = default_repr_class(recorded)
+    if named is None:
+        return None
+    found = find_class(view, *named)
+    if found is None:
+        return None
+    return constructor_call(found)
+
+
+def class_reference(recorded: object, view: RepoView) -> Rebuilt | None:
+    """A class of the repository recorded as ``<class 'pkg.errors.UnexpectedEofError'>``,
+    as the name a test imports; None for any other text or a class the repository lacks."""
+    if not isinstance(recorded, str):
+        return None
+    found = _CLASS_REPR.match(recorded.strip())
+    if found is None:
+        return None
+    located = find_class(view, found.group("module"), found.group("name"))
+    if located is None:
+        return None
+    name = located.node.name
+    return Rebuilt(name, (f"from {located.module} import {name}",), None, False, (name,))
+
+
+def constructor_call(found: ClassRef) -> Rebuilt | None:
+    """``Class(...)`` with I/O stand-ins for required stream parameters, or None."""
+    name = found.node.name
+    arguments = _required_arguments(found.node)
+    if arguments is None:
+        return None
+    imports = {f"from {found.module} import {name}"}
+    parts: list[str] = []
+    for keyword, positional in arguments:
+        stand_in = boundary_value(keyword)
+        if stand_in is None:
+            return None
+        imports.update(stand_in.imports)
+        parts.append(stand_in.source if positional else f"{keyword}={stand_in.source}")
+    return Rebuilt(f"{name}({', '.join(parts)})", tuple(sorted(imports)), None, False, (name,))
+
+
+def boundary_value(parameter: str) -> Rebuilt | None:
+    """An in-memory stand-in for an I/O parameter (``warningStream``, ``out``), or None."""
+    lowered = parameter.lower()
+    if lowered in _STREAM_NAMES or lowered.endswith("stream"):
+        return _STREAM
+    return None
+
+
+def _required_arguments(node: ast.ClassDef) -> list[tuple[str, bool]] | None:
+    """The constructor's required parameters as ``(name, positional)``; None when unknown
+    (an ``__init__`` inherited from a base class this module does not show)."""
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            spec = item.args
+            positional = [*spec.posonlyargs, *spec.args][1:]
+            required = (
+                positional[: len(positional) - len(spec.defaults)] if spec.defaults else positional
+            )
+            out = [(argument.arg, True) for argument in required]
+            for argument, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
+                if default is None:
+                    out.append((argument.arg, False))
+            return out
+    if any("dataclass" in ast.unparse(decorator) for decorator in node.decorator_list):
+        fields: list[tuple[str, bool]] = []
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                if item.value is None and "ClassVar" not in ast.unparse(item.annotation):
+                    fields.append((item.target.id, False))
+        return fields
+    if not node.bases or all(ast.unparse(base) == "object" for base in node.bases):
+        return []
+    return None
