@@ -370,5 +370,12 @@ def _message(error: RequestFailed) -> str:
     except ValueError:
         return error.response.raw_response.text[:200]
     if isinstance(data, dict) and "message" in data:
-        return str(data["message"])
+        # A 422 names what was refused in ``errors`` ("actions[0].description is too long").
+        details = [
+            str(item.get("message") or item.get("field") or item.get("code"))
+            for item in data.get("errors") or []
+            if isinstance(item, dict)
+        ]
+        message = str(data["message"])
+        return f"{message}: {'; '.join(details)}"[:500] if details else message
     return str(data)[:200]

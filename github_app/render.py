@@ -23,10 +23,10 @@ _LEVEL_ANNOTATION = {RiskLevel.HIGH: "warning", RiskLevel.MEDIUM: "notice", Risk
 ACTIONS = [
     {
         "label": "Generate tests",
-        "description": "Write and validate tests for the riskiest functions.",
+        "description": "Write and validate tests for risky code",
         "identifier": "generate_tests",
     },
-    {"label": "Re-run", "description": "Review this pull request again.", "identifier": "rerun"},
+    {"label": "Re-run", "description": "Review this pull request again", "identifier": "rerun"},
 ]
 
 

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
+from tests.servers.github_contract import GitHubContract, github_contract, validation_failed
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -100,8 +101,20 @@ def _not_found() -> Reply:
 class GitHubAPIServer:
     """A threaded HTTP server speaking the part of GitHub's REST API that Argus uses."""
 
-    def __init__(self, app_id: int, public_key_pem: str, *, token_lifetime: int = 3600):
+    def __init__(
+        self,
+        app_id: int,
+        public_key_pem: str,
+        *,
+        token_lifetime: int = 3600,
+        contract: GitHubContract | None = None,
+    ):
         self.app_id = app_id
+        self.contract = contract or github_contract()
+        self.refused: list[tuple[ReceivedRequest, dict[str, Any]]] = []
+        """Requests answered 422 because they broke GitHub's contract, with the answer."""
+        self.response_violations: list[str] = []
+        """Answers of this stand-in that differ from GitHub's documented responses (a bug here)."""
         self.public_key_pem = public_key_pem
         self.token_lifetime = token_lifetime
         self.requests: list[ReceivedRequest] = []
@@ -247,12 +260,41 @@ class GitHubAPIServer:
             if request.method == "POST" and (
                 match := re.fullmatch(r"/app/installations/(\d+)/access_tokens", request.path)
             ):
-                return self._grant_token(request, int(match.group(1)))
-            self._check_token(request)
-            self._scripted_failure(request)
-            return self._route(request)
+                self._check_contract(request)
+                answer = self._grant_token(request, int(match.group(1)))
+            else:
+                self._check_token(request)
+                self._check_contract(request)
+                self._scripted_failure(request)
+                answer = self._route(request)
         except Reply as reply:
             return reply.status, reply.body, reply.headers
+        return self._checked_answer(request, answer)
+
+    def _check_contract(self, request: ReceivedRequest) -> None:
+        """Refuse, as GitHub does, a request its OpenAPI description or documented limits do."""
+        status, errors, documentation_url = self.contract.request_errors(
+            request.method, request.path, request.query, request.body
+        )
+        if status == 404:
+            raise _not_found()
+        if status:
+            body = validation_failed(errors, documentation_url)
+            with self._lock:
+                self.refused.append((request, body))
+            raise Reply(status, body)
+
+    def _checked_answer(
+        self, request: ReceivedRequest, answer: tuple[int, Any, dict[str, str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """The answer, or a 500 naming the difference when it breaks GitHub's response schema."""
+        status, body, _ = answer
+        violations = self.contract.response_errors(request.method, request.path, status, body)
+        if not violations:
+            return answer
+        with self._lock:
+            self.response_violations.extend(violations)
+        return 500, {"message": "the stand-in broke GitHub's contract: " + violations[0]}, {}
 
     def _scripted_failure(self, request: ReceivedRequest) -> None:
         with self._lock:
