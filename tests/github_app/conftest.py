@@ -9,6 +9,7 @@ from core.store.sqlite import SQLiteStore
 from github_app.dispatch import Deps
 from github_app.state import AppState
 from tests.github_app.fake_github import FakeGitHub
+from tests.servers.github_contract import assert_webhook
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
 BASE = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
@@ -16,7 +17,10 @@ HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 
 def payload(name: str) -> dict:
-    return json.loads((WEBHOOKS / name).read_text(encoding="utf-8"))
+    """A recorded delivery, checked against GitHub's webhook schema of its event."""
+    data = json.loads((WEBHOOKS / name).read_text(encoding="utf-8"))
+    assert_webhook(name.split(".", 1)[0], data)
+    return data
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""An in-memory GitHubPort: a repository's files by ref, a PR diff, and what the App sent."""
+"""An in-memory GitHubPort: a repository's files by ref, a PR diff, and what the App sent.
+
+Every write is checked against GitHub's contract first (tests/servers/github_contract.py): a
+request GitHub would refuse raises :class:`GitHubAPIError` with status 422, as the real adapter
+does, and is recorded in :attr:`FakeGitHub.refused`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from github_app.githubkit_adapter import GitHubAPIError
+from tests.servers.github_contract import github_contract
+
+
+def check_contract(method: str, path: str, body: Any, refused: list[dict[str, Any]]) -> None:
+    """Raise GitHub's 422 (as ``GitHubAPIError``) when the request breaks GitHub's contract."""
+    status, errors, _ = github_contract().request_errors(method, path, {}, body)
+    if status:
+        refused.append({"method": method, "path": path, "body": body, "errors": errors})
+        details = "; ".join(str(error["message"]) for error in errors) or "Not Found"
+        raise GitHubAPIError(f"{method} {path} failed with HTTP {status}: {details}", status)
 
 
 @dataclass
@@ -19,6 +34,7 @@ class FakeGitHub:
     check_runs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reactions: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     open_pulls: list[dict[str, Any]] = field(default_factory=list)
     _next_id: int = 100
@@ -67,22 +83,31 @@ class FakeGitHub:
                 return comment
         return None
 
+    def _check(self, method: str, owner: str, repo: str, rest: str, body: Any) -> None:
+        path = f"/repos/{owner or 'owner'}/{repo or 'repo'}{rest}"
+        check_contract(method, path, body, self.refused)
+
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
+        self._check("POST", owner, repo, f"/issues/{number}/comments", {"body": body})
         self.calls.append(("create_comment", {"number": number, "body": body}))
         comment = {"id": self._id(), "number": number, "body": body}
         self.comments[comment["id"]] = comment
         return comment
 
     async def update_comment(self, owner: str, repo: str, comment_id: int, body: str) -> dict:
+        self._check("PATCH", owner, repo, f"/issues/comments/{comment_id}", {"body": body})
         self.calls.append(("update_comment", {"id": comment_id, "body": body}))
         self.comments[comment_id]["body"] = body
         return self.comments[comment_id]
 
     async def add_reaction(self, owner: str, repo: str, comment_id: int, content: str) -> None:
+        rest = f"/issues/comments/{comment_id}/reactions"
+        self._check("POST", owner, repo, rest, {"content": content})
         self.calls.append(("add_reaction", {"id": comment_id, "content": content}))
         self.reactions.append((comment_id, content))
 
     async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict:
+        self._check("POST", owner, repo, "/check-runs", fields)
         self.calls.append(("create_check_run", fields))
         run_id = self._id()
         self.check_runs[run_id] = [fields]
@@ -91,8 +116,7 @@ class FakeGitHub:
     async def update_check_run(
         self, owner: str, repo: str, check_run_id: int, **fields: Any
     ) -> dict:
-        annotations = (fields.get("output") or {}).get("annotations") or []
-        assert len(annotations) <= 50, "GitHub takes at most 50 annotations per request"
+        self._check("PATCH", owner, repo, f"/check-runs/{check_run_id}", fields)
         self.calls.append(("update_check_run", fields))
         self.check_runs[check_run_id].append(fields)
         return {"id": check_run_id, **fields}
@@ -111,6 +135,8 @@ class FakeGitHub:
         title: str,
         body: str,
     ) -> dict:
+        request = {"title": title, "body": body, "head": branch, "base": base}
+        self._check("POST", owner, repo, "/pulls", request)
         pull = {
             "number": 900 + len(self.pulls),
             "base": base,

@@ -37,7 +37,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
-from tests.servers.github_contract import GitHubContract, github_contract, validation_failed
+from tests.servers.github_contract import (
+    GitHubContract,
+    assert_webhook,
+    github_contract,
+    validation_failed,
+)
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -864,8 +869,13 @@ def demo_pull_request_payload(
 
 
 def signed_headers(secret: str, body: bytes, event: str, delivery: str) -> dict[str, str]:
-    """The headers GitHub sends with a delivery, ``X-Hub-Signature-256`` included."""
+    """The headers GitHub sends with a delivery, ``X-Hub-Signature-256`` included.
+
+    The payload must be one GitHub documents for ``event`` (its webhook schema).
+    """
     import hmac
+
+    assert_webhook(event, json.loads(body))
 
     signature = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     return {

@@ -124,8 +124,11 @@ class GitHubContract:
                     "^" + re.sub(r"\\\{([^}]+)\\\}", group, re.escape(template)) + "$"
                 )
                 self._operations.append(Operation(method.upper(), template, pattern, spec))
-        # Literal segments before templated ones.
-        self._operations.sort(key=lambda op: op.template.count("{"))
+        # Single-segment parameters before multi-segment ones (``/commits/{ref}`` would take
+        # ``abc/check-runs``), literal segments before templated ones.
+        self._operations.sort(
+            key=lambda op: (".+" in op.pattern.pattern, op.template.count("{"), -len(op.template))
+        )
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -284,6 +287,14 @@ class GitHubContract:
 def github_contract() -> GitHubContract:
     """The contract, loaded once per process."""
     return GitHubContract()
+
+
+def assert_webhook(event: str, payload: Any) -> None:
+    """Fail (AssertionError) when a payload a test sends is not one GitHub documents."""
+    if not isinstance(payload, dict) or event.startswith("argus_"):
+        return
+    errors = github_contract().webhook_errors(event, payload)
+    assert not errors, "the test sends a webhook GitHub never would:\n" + "\n".join(errors[:10])
 
 
 def validation_failed(errors: list[dict[str, Any]], documentation_url: str) -> dict[str, Any]:
