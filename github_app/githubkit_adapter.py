@@ -279,18 +279,24 @@ class GitHubKitAdapter:
         return result
 
     async def find_check_run(
-        self, owner: str, repo: str, head_sha: str, name: str
+        self, owner: str, repo: str, head_sha: str, name: str, external_id: str | None = None
     ) -> dict[str, Any] | None:
-        """Return the newest check run called ``name`` on ``head_sha`` that is not completed."""
+        """Return the newest check run called ``name`` on ``head_sha``: with ``external_id``,
+        the one carrying it (whatever its status); without, one that is not completed."""
         found = await self._json(
             "GET",
             f"/repos/{owner}/{repo}/commits/{head_sha}/check-runs",
-            params={"check_name": name, "filter": "latest", "per_page": PER_PAGE},
+            params={"check_name": name, "filter": "all", "per_page": PER_PAGE},
         )
         runs = [
             run
             for run in (found or {}).get("check_runs", [])
-            if run.get("name") == name and run.get("status") != "completed"
+            if run.get("name") == name
+            and (
+                run.get("external_id") == external_id
+                if external_id is not None
+                else run.get("status") != "completed"
+            )
         ]
         runs.sort(key=lambda run: int(run.get("id") or 0), reverse=True)
         return runs[0] if runs else None

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from core.store.sqlite import SQLiteStore
-from github_app.dispatch import Deps
+from github_app.routes import default_dispatcher
+from github_app.services import Deps
 from github_app.state import AppState
 from tests.github_app.fake_github import FakeGitHub
 from tests.servers.github_contract import assert_webhook
@@ -37,4 +38,6 @@ def github() -> FakeGitHub:
 
 @pytest.fixture
 def deps(github: FakeGitHub, state: AppState) -> Deps:
-    return Deps(github_for=lambda installation_id: github, state=state)
+    return Deps(
+        github_for=lambda installation_id: github, state=state, dispatcher=default_dispatcher()
+    )

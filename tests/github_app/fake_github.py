@@ -57,15 +57,28 @@ class FakeGitHub:
                 return pull
         raise GitHubAPIError(f"GET pulls/{number}: 404 Not Found")
 
-    async def find_check_run(self, owner: str, repo: str, head_sha: str, name: str) -> dict | None:
+    async def find_check_run(
+        self, owner: str, repo: str, head_sha: str, name: str, external_id: str | None = None
+    ) -> dict | None:
         self.calls.append(("find_check_run", {"head_sha": head_sha, "name": name}))
         for run_id in sorted(self.check_runs, reverse=True):
             fields: dict[str, Any] = {}
+            annotations = 0
             for update in self.check_runs[run_id]:
                 fields.update(update)
-            if fields.get("name") == name and fields.get("head_sha") == head_sha:
-                if fields.get("status") != "completed":
-                    return {"id": run_id, **fields}
+                annotations += len((update.get("output") or {}).get("annotations") or [])
+            if fields.get("conclusion"):
+                fields["status"] = "completed"
+            output = {**(fields.get("output") or {}), "annotations_count": annotations}
+            output.pop("annotations", None)
+            view = {"id": run_id, **fields, "output": output}
+            if fields.get("name") != name or fields.get("head_sha") != head_sha:
+                continue
+            if external_id is not None:
+                if fields.get("external_id") == external_id:
+                    return view
+            elif fields.get("status") != "completed":
+                return view
         return None
 
     async def list_pull_request_files(self, owner: str, repo: str, number: int) -> list[dict]:
@@ -104,7 +117,8 @@ class FakeGitHub:
         rest = f"/issues/comments/{comment_id}/reactions"
         self._check("POST", owner, repo, rest, {"content": content})
         self.calls.append(("add_reaction", {"id": comment_id, "content": content}))
-        self.reactions.append((comment_id, content))
+        if (comment_id, content) not in self.reactions:  # GitHub: one per user and content
+            self.reactions.append((comment_id, content))
 
     async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict:
         self._check("POST", owner, repo, "/check-runs", fields)

@@ -536,19 +536,20 @@ class GitHubAPIServer:
             return 200, _public(comment), {}
 
     def _react(self, request: ReceivedRequest, repository: Repository, ident: str) -> Any:
+        """GitHub keeps one reaction per user and content: the same again answers 200 with it."""
         content = (request.body or {}).get("content")
-        allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
-        if content not in allowed:
-            raise Reply(422, {"message": "Validation Failed", "errors": [{"field": "content"}]})
         with self._lock:
-            if int(ident) not in self.comments and not any(
-                r["comment_id"] == int(ident) for r in self.reactions
-            ):
-                # Comments of the real conversation are not all created through this server.
-                pass
-            reaction = {"id": self._new_id(), "content": content, "comment_id": int(ident)}
+            for reaction in self.reactions:
+                if reaction["comment_id"] == int(ident) and reaction["content"] == content:
+                    return 200, _reaction_view(reaction), {}
+            reaction = {
+                "id": self._new_id(),
+                "content": content,
+                "comment_id": int(ident),
+                "created_at": _now(),
+            }
             self.reactions.append(reaction)
-        return 201, {"id": reaction["id"], "content": content}, {}
+        return 201, _reaction_view(reaction), {}
 
     # -- check runs ------------------------------------------------------------------------
 
@@ -720,6 +721,16 @@ class GitHubAPIServer:
 
 def _public(comment: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in comment.items() if not k.startswith("_")}
+
+
+def _reaction_view(reaction: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": reaction["id"],
+        "node_id": f"REA_{reaction['id']}",
+        "user": {"login": "argus[bot]", "id": 1, "type": "Bot"},
+        "content": reaction["content"],
+        "created_at": reaction["created_at"],
+    }
 
 
 def _check_run_view(run: dict[str, Any]) -> dict[str, Any]:

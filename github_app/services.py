@@ -1,0 +1,52 @@
+"""What jobs need, assembled once per process: the handlers' typed dependencies.
+
+Handlers read these through ``ctx.services``; this module imports nothing of the dispatcher
+or of the handlers, so a handler depending on it stays a leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from github_app.metrics import AppMetrics
+from github_app.ports import GitHubPort
+from github_app.state import AppState
+
+if TYPE_CHECKING:
+    from core.predict.findings import GeneratedTest, Review
+    from github_app.context import Context
+    from github_app.dispatch import Dispatcher
+
+
+class TestGenerator(Protocol):
+    """Turns a review into generated, validated tests (needs a checkout of the repository)."""
+
+    def __call__(
+        self, *, ctx: Context, review: Review, tier: str, target: str | None
+    ) -> Awaitable[tuple[GeneratedTest, ...]]:
+        """Return the tests that survived validation."""
+        ...
+
+
+@dataclass
+class Deps:
+    """What jobs need, assembled once per process (by ``argus serve`` or ``argus worker``).
+
+    ``github_for(installation_id)`` returns the installation-scoped port. ``review_model`` is
+    the scoring model (None: the shipped one, loaded on first use). ``generate_tests``, when
+    set, turns a review into one with generated, validated tests. ``dispatcher`` is the event
+    table (``github_app.routes.default_dispatcher()`` when None).
+    """
+
+    github_for: Callable[[int | None], GitHubPort]
+    state: AppState
+    metrics: AppMetrics = field(default_factory=AppMetrics)
+    dispatcher: Dispatcher | None = None
+    review_model: Any = None
+    """A ``core.predict`` scoring model (typed loosely: the model classes are core's)."""
+    generate_tests: TestGenerator | Callable[..., Awaitable[Any]] | None = None
+    bot_login: str = "argus[bot]"
+    max_attempts: int = 5
+    """Attempts the queue gives a job (its last one completes what it started on GitHub)."""
