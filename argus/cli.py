@@ -128,6 +128,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.costs_command",
     "argus.lsp_command",
     "argus.worker_command",
+    "argus.jobs_command",
 )
 
 

@@ -10,6 +10,9 @@ gives the Prometheus text format (version 0.0.4). Names:
 - ``argus_github_api_calls_total{endpoint, status}``
 - ``argus_github_rate_limit_waits_total{kind}`` and ``argus_github_rate_limit_wait_seconds_total``
 - ``argus_github_queue_depth`` (gauge, read from the queue when rendered)
+- ``argus_github_dead_jobs`` (gauge: jobs that failed for good, ``argus jobs list --failed``)
+- ``argus_github_step_failures_total{step, status, permanent}`` (GitHub calls of a job that
+  failed; the job's other steps still ran)
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ _COUNTERS = {
     "argus_github_api_calls_total": "GitHub REST calls made, by endpoint and status.",
     "argus_github_rate_limit_waits_total": "Waits for GitHub rate limits, by kind.",
     "argus_github_rate_limit_wait_seconds_total": "Seconds spent waiting for rate limits.",
+    "argus_github_step_failures_total": "GitHub steps of a job that failed, by step and status.",
 }
 _BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -39,6 +43,7 @@ class AppMetrics:
         self._latency_sum = 0.0
         self._latency_count = 0
         self._depth: Callable[[], int] | None = None
+        self._dead: Callable[[], int] | None = None
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         """Add ``amount`` to the counter ``name`` with ``labels``."""
@@ -78,6 +83,10 @@ class AppMetrics:
         """Read the queue depth from ``depth`` whenever the page is rendered."""
         self._depth = depth
 
+    def track_dead_jobs(self, failed: Callable[[], int]) -> None:
+        """Read the number of jobs that failed for good from ``failed`` when rendering."""
+        self._dead = failed
+
     def value(self, name: str, **labels: str) -> float:
         """The current value of one counter (0 when never counted)."""
         with self._lock:
@@ -107,6 +116,10 @@ class AppMetrics:
             lines.append("# HELP argus_github_queue_depth Jobs waiting or running.")
             lines.append("# TYPE argus_github_queue_depth gauge")
             lines.append(f"argus_github_queue_depth {self._depth()}")
+        if self._dead is not None:
+            lines.append("# HELP argus_github_dead_jobs Jobs that failed for good (dead letters).")
+            lines.append("# TYPE argus_github_dead_jobs gauge")
+            lines.append(f"argus_github_dead_jobs {self._dead()}")
         return "\n".join(lines) + "\n"
 
 

@@ -312,6 +312,33 @@ class SQLiteJobQueue:
             ).fetchall()
         return {str(status): int(count) for status, count in rows}
 
+    def failed_count(self) -> int:
+        """Return the number of jobs that failed for good (the dead-letter list, for /metrics)."""
+        return self._scalar("SELECT count(*) FROM github_jobs WHERE status = 'failed'")
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        """The dead-letter list, newest first: id, kind, delivery_id, attempts, last_error,
+        finished_at (Unix seconds)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kind, delivery_id, attempts, last_error, finished_at "
+                "FROM github_jobs WHERE status = 'failed' ORDER BY finished_at DESC, id DESC"
+            ).fetchall()
+        names = ("id", "kind", "delivery_id", "attempts", "last_error", "finished_at")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def retry_failed(self, job_id: str) -> bool:
+        """Queue a failed job again with its attempts from zero; False when it is not failed."""
+        queued = self._update(
+            "UPDATE github_jobs SET status = 'queued', attempts = 0, run_after = ?, "
+            "finished_at = NULL WHERE id = ? AND status = 'failed'",
+            (self.clock(), int(job_id)),
+        )
+        if queued:
+            for listener in self._listeners:
+                listener()
+        return queued
+
     def job_row(self, job_id: str) -> dict[str, Any] | None:
         """One job's row (status, attempts, lease, last error), for inspection and tests."""
         with self._lock:

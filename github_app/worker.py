@@ -216,17 +216,29 @@ class EmbeddedWorker:
             raise
         except Exception as error:  # noqa: BLE001 - any handler failure is retried later
             status = self.queue.fail(job, self.name, f"{type(error).__name__}: {error}")
-            _LOG.warning(
-                "job %s (%s, delivery %s) failed on attempt %d: %s; now %s",
-                job.id,
-                job.kind,
-                job.delivery_id,
-                job.attempts,
-                error,
-                status,
-            )
-            if self.metrics is not None and status == "queued":
-                self.metrics.job(job.kind, "retried")
+            if status == "failed":
+                _LOG.error(
+                    "job %s (%s, delivery %s) failed for good after %d attempts: %s; it is in "
+                    "the dead-letter list (argus jobs list --failed; argus jobs retry %s)",
+                    job.id,
+                    job.kind,
+                    job.delivery_id,
+                    job.attempts,
+                    error,
+                    job.id,
+                )
+            else:
+                _LOG.warning(
+                    "job %s (%s, delivery %s) failed on attempt %d: %s; now %s",
+                    job.id,
+                    job.kind,
+                    job.delivery_id,
+                    job.attempts,
+                    error,
+                    status,
+                )
+            if self.metrics is not None:
+                self.metrics.job(job.kind, "retried" if status == "queued" else "dead")
         else:
             self.queue.complete(job, self.name)
             _LOG.info("job %s (%s) done in %.2f s", job.id, job.kind, time.perf_counter() - started)

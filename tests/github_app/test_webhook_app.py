@@ -133,6 +133,9 @@ def test_bad_json_is_400(client, queue):
 
 def test_health_and_ingestion_routes_are_mounted(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+    home = client.get("/").json()  # the App's own page wins over the ingestion router's
+    assert "GitHub App" in home["what"] and "ingestion" in home["what"]
+    assert home["links"]["health"] == "/healthz" and home["links"]["metrics"] == "/metrics"
     # The ingestion router answers its own refusal: the route exists.
     response = client.post("/api/1/store/", content=b"{}")
     assert response.status_code == 401
