@@ -38,6 +38,8 @@ DEDUP_TABLE_SQL = (
 # Why a delivery's job last failed (procrastinate keeps no error text): its dead-letter reason.
 ERROR_COLUMN_SQL = "ALTER TABLE argus_github_deliveries ADD COLUMN IF NOT EXISTS last_error TEXT"
 RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
+ATTEMPTS = 6
+"""Runs a job gets in all: the first, then ``RETRY.max_attempts`` retries."""
 
 
 def conninfo(database_url: str) -> str:
@@ -82,7 +84,7 @@ def define_task(app: procrastinate.App) -> Any:
                 reason=reason,
                 delivery_id=delivery_id,
             )
-            if job.attempts + 1 > RETRY.max_attempts:
+            if job.attempts >= ATTEMPTS - 1:
                 _LOG.error(
                     "job %s (%s, delivery %s) failed for good: %s; it is in the dead-letter "
                     "list (argus jobs list --failed; argus jobs retry %s)",
@@ -245,6 +247,7 @@ async def run_postgres_worker(
 ) -> None:
     """Work the procrastinate queue until ``stop`` is set (or the process is signalled)."""
     ensure_schema(database_url)
+    deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     define_task(app)
     async with app.open_async():
