@@ -23,6 +23,11 @@ def check_contract(method: str, path: str, body: Any, refused: list[dict[str, An
         raise GitHubAPIError(f"{method} {path} failed with HTTP {status}: {details}", status)
 
 
+def _kind(rest: str) -> str:
+    """``comments`` or ``check-runs`` for a PATCH path."""
+    return "comments" if "/comments/" in rest else "check-runs"
+
+
 @dataclass
 class FakeGitHub:
     """Records every call; comments and check runs behave as GitHub's do."""
@@ -35,6 +40,8 @@ class FakeGitHub:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reactions: list[tuple[int, str]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)
+    """Scripted answers: the next calls of a method fail with these HTTP statuses."""
     pulls: list[dict[str, Any]] = field(default_factory=list)
     open_pulls: list[dict[str, Any]] = field(default_factory=list)
     _next_id: int = 100
@@ -96,9 +103,26 @@ class FakeGitHub:
                 return comment
         return None
 
+    def fail_next(self, call: str, status: int, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``call`` fail with HTTP ``status``."""
+        self.failures.setdefault(call, []).extend([status] * times)
+
     def _check(self, method: str, owner: str, repo: str, rest: str, body: Any) -> None:
         path = f"/repos/{owner or 'owner'}/{repo or 'repo'}{rest}"
         check_contract(method, path, body, self.refused)
+        call = {
+            ("POST", "comments"): "create_comment",
+            ("PATCH", "comments"): "update_comment",
+            ("POST", "reactions"): "add_reaction",
+            ("POST", "check-runs"): "create_check_run",
+            ("PATCH", "check-runs"): "update_check_run",
+            ("POST", "pulls"): "create_branch_commit_and_pr",
+        }[(method, rest.strip("/").split("/")[-1] if method == "POST" else _kind(rest))]
+        scripted = self.failures.get(call)
+        if scripted:
+            status = scripted.pop(0)
+            self.calls.append((f"{call}:failed", {"status": status}))
+            raise GitHubAPIError(f"{method} {path} failed with HTTP {status}: scripted", status)
 
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
         self._check("POST", owner, repo, f"/issues/{number}/comments", {"body": body})
