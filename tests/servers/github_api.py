@@ -28,6 +28,7 @@ import secrets
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -132,7 +133,7 @@ class GitHubAPIServer:
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
         self._failures: list[ScriptedFailure] = []
-        self._delays: list[tuple[str, re.Pattern[str], float]] = []
+        self._delays: list[tuple[str, re.Pattern[str], float, Any]] = []
         self._lock = threading.RLock()
         self._next_id = 1000
         self._server: LoopbackHTTPServer | None = None
@@ -201,10 +202,17 @@ class GitHubAPIServer:
             },
         )
 
-    def delay(self, method: str, path_pattern: str, seconds: float) -> None:
-        """Make every matching request wait ``seconds`` before it is handled."""
+    def delay(
+        self,
+        method: str,
+        path_pattern: str,
+        seconds: float,
+        when: Callable[[ReceivedRequest], bool] | None = None,
+    ) -> None:
+        """Make every matching request (and ``when(request)``) wait ``seconds`` before it is
+        handled (it is recorded at once)."""
         with self._lock:
-            self._delays.append((method, re.compile(path_pattern), seconds))
+            self._delays.append((method, re.compile(path_pattern), seconds, when))
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -257,7 +265,11 @@ class GitHubAPIServer:
         with self._lock:
             self.requests.append(request)
             delays = [
-                s for m, p, s in self._delays if m == request.method and p.search(request.path)
+                s
+                for m, p, s, when in self._delays
+                if m == request.method
+                and p.search(request.path)
+                and (when is None or when(request))
             ]
         for seconds in delays:
             time.sleep(seconds)
