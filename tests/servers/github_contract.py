@@ -10,7 +10,9 @@ checked (types, required fields, enums, ``maxLength``, ``maxItems``, the check r
 - a check run's ``output.summary`` and ``output.text`` at most 65,535 (the schema) and 65,536;
 - at most 50 annotations per check-run request;
 - at most 3 actions per check run: ``label`` and ``identifier`` at most 20 characters,
-  ``description`` at most 40.
+  ``description`` at most 40;
+- a check run's ``output`` needs a ``title``; an annotation's ``title`` holds at most 255
+  characters, its ``message`` and ``raw_details`` at most 64 KB.
 
 A request that breaks it is answered as GitHub does: HTTP 422,
 ``{"message": "Validation Failed", "errors": [...], "documentation_url": ...}``.
@@ -39,6 +41,8 @@ CHECK_OUTPUT_TEXT_LIMIT = 65_536
 ANNOTATIONS_PER_REQUEST = 50
 ACTIONS_PER_CHECK_RUN = 3
 ACTION_LIMITS = {"label": 20, "identifier": 20, "description": 40}
+ANNOTATION_LIMITS = {"title": 255, "message": 64 * 1024, "raw_details": 64 * 1024}
+"""Bytes (GitHub: "The maximum size is 64 KB"; a title at most 255 characters, all ASCII here)."""
 
 
 class ContractMissing(RuntimeError):
@@ -402,7 +406,23 @@ def _documented_limits(operation: Operation, resource: str, body: Any) -> list[d
                         f"(maximum is {CHECK_OUTPUT_TEXT_LIMIT} characters)",
                     )
                 )
+        if output and not output.get("title"):
+            errors.append(
+                _entry(resource, "output.title", "missing_field", "title wasn't supplied")
+            )
         annotations = output.get("annotations")
+        for index, annotation in enumerate(annotations if isinstance(annotations, list) else []):
+            for key, limit in ANNOTATION_LIMITS.items():
+                value = annotation.get(key) if isinstance(annotation, dict) else None
+                if isinstance(value, str) and len(value.encode("utf-8")) > limit:
+                    errors.append(
+                        _entry(
+                            resource,
+                            f"output.annotations[{index}].{key}",
+                            "custom",
+                            f"annotations.{key} is too long (maximum is {limit})",
+                        )
+                    )
         if isinstance(annotations, list) and len(annotations) > ANNOTATIONS_PER_REQUEST:
             errors.append(
                 _entry(

@@ -55,6 +55,26 @@ def test_the_apps_check_run_actions_are_accepted() -> None:
         ({"conclusion": "maybe"}, [("conclusion", "invalid")]),
         ({"output": {"title": "t", "summary": "s" * 65_536}}, [("output.summary", "custom")]),
         ({"output": {"title": "t"}}, [("output.summary", "missing_field")]),
+        ({"output": {"summary": "s"}}, [("output.title", "missing_field")]),
+        (
+            {
+                "output": {
+                    "title": "t",
+                    "summary": "s",
+                    "annotations": [
+                        {
+                            "path": "a.py",
+                            "start_line": 1,
+                            "end_line": 1,
+                            "annotation_level": "notice",
+                            "message": "m",
+                            "title": "x" * 256,
+                        }
+                    ],
+                }
+            },
+            [("output.annotations[0].title", "custom")],
+        ),
         (
             {
                 "output": {
