@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from github_app.config import CONFIG_PATH, RepoConfig, parse_config
 from github_app.events import Event
 from github_app.metrics import AppMetrics
 from github_app.ports import GitHubPort
+from github_app.services import Deps
 from github_app.state import AppState
-
-if TYPE_CHECKING:
-    from github_app.services import Deps
 
 
 class DeliveryLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

@@ -8,25 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from core.predict.findings import GeneratedTest
+from github_app.events import Event
 from github_app.metrics import AppMetrics
 from github_app.ports import GitHubPort
 from github_app.state import AppState
 
-if TYPE_CHECKING:
-    from core.predict.findings import GeneratedTest, Review
-    from github_app.context import Context
-    from github_app.dispatch import Dispatcher
+TestGenerator = Callable[..., Awaitable[tuple[GeneratedTest, ...]]]
+"""``generate_tests(ctx=, review=, tier=, target=)``: the tests that survived validation."""
 
 
-class TestGenerator(Protocol):
-    """Turns a review into generated, validated tests (needs a checkout of the repository)."""
+class EventTable(Protocol):
+    """The handlers of each event (``github_app.dispatch.Dispatcher``)."""
 
-    def __call__(
-        self, *, ctx: Context, review: Review, tier: str, target: str | None
-    ) -> Awaitable[tuple[GeneratedTest, ...]]:
-        """Return the tests that survived validation."""
+    def handlers_for(self, event: Event) -> list[Callable[..., Awaitable[None]]]:
+        """Return the handlers of ``event``."""
         ...
 
 
@@ -43,10 +41,10 @@ class Deps:
     github_for: Callable[[int | None], GitHubPort]
     state: AppState
     metrics: AppMetrics = field(default_factory=AppMetrics)
-    dispatcher: Dispatcher | None = None
+    dispatcher: EventTable | None = None
     review_model: Any = None
     """A ``core.predict`` scoring model (typed loosely: the model classes are core's)."""
-    generate_tests: TestGenerator | Callable[..., Awaitable[Any]] | None = None
+    generate_tests: TestGenerator | None = None
     bot_login: str = "argus[bot]"
     max_attempts: int = 5
     """Attempts the queue gives a job (its last one completes what it started on GitHub)."""
