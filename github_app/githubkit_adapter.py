@@ -337,9 +337,32 @@ class GitHubKitAdapter:
         """Create ``branch`` from ``base``, commit ``files`` (path -> text) and open a PR.
 
         Uses the Git database API: the base branch's commit, a tree with the files on top of
-        its tree, a commit, the new ref, then the pull request.
+        its tree, a commit, the new ref, then the pull request. Exactly once: a branch that
+        exists already (an earlier attempt got that far) is not made again, and the pull
+        request from it, if any (open or closed), is returned instead of a second one.
         """
         prefix = f"/repos/{owner}/{repo}"
+        made = await self._request("GET", f"{prefix}/git/ref/heads/{branch}", allow_404=True)
+        if made is None:
+            await self._commit_branch(prefix, base, branch, files, title)
+        found = await self._json(
+            "GET",
+            f"{prefix}/pulls",
+            params={"head": f"{owner}:{branch}", "state": "all", "per_page": PER_PAGE},
+        )
+        if found:
+            existing: dict[str, Any] = found[0]
+            return existing
+        result: dict[str, Any] = await self._json(
+            "POST",
+            f"{prefix}/pulls",
+            json={"title": title, "body": body, "head": branch, "base": base},
+        )
+        return result
+
+    async def _commit_branch(
+        self, prefix: str, base: str, branch: str, files: dict[str, str], message: str
+    ) -> None:
         ref = await self._json("GET", f"{prefix}/git/ref/heads/{base}")
         base_sha = ref["object"]["sha"]
         base_commit = await self._json("GET", f"{prefix}/git/commits/{base_sha}")
@@ -357,17 +380,11 @@ class GitHubKitAdapter:
         commit = await self._json(
             "POST",
             f"{prefix}/git/commits",
-            json={"message": title, "tree": tree["sha"], "parents": [base_sha]},
+            json={"message": message, "tree": tree["sha"], "parents": [base_sha]},
         )
         await self._json(
             "POST", f"{prefix}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": commit["sha"]}
         )
-        result: dict[str, Any] = await self._json(
-            "POST",
-            f"{prefix}/pulls",
-            json={"title": title, "body": body, "head": branch, "base": base},
-        )
-        return result
 
 
 def _message(error: RequestFailed) -> str:

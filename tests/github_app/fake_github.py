@@ -175,6 +175,9 @@ class FakeGitHub:
     ) -> dict:
         request = {"title": title, "body": body, "head": branch, "base": base}
         self._check("POST", owner, repo, "/pulls", request)
+        for existing in self.pulls:  # as the adapter: the branch's pull request, once
+            if existing["branch"] == branch:
+                return existing
         pull = {
             "number": 900 + len(self.pulls),
             "base": base,

@@ -292,10 +292,23 @@ async def test_branch_commit_and_pull_request(
     assert tree["tree"][0]["path"] == "tests/test_regression.py"
     commit = server.requests_to("POST", "/git/commits$")[0].body
     assert commit["parents"] == [git(demo_repo, "rev-parse", DEMO_BASE).strip()]
-    with pytest.raises(GitHubAPIError):  # the branch exists now
+    # Again (a retry after a crash): the branch and its pull request are found, not doubled.
+    again = await adapter.create_branch_commit_and_pr(
+        OWNER, REPO, DEMO_BASE, "argus/regression-test-1", {"a.py": "x"}, "t", "b"
+    )
+    assert again["number"] == pull["number"] and len(server.created_pulls) == 1
+    assert len(server.requests_to("POST", "/git/refs$")) == 1
+    # A crash between the branch and the pull request: the retry opens the pull request.
+    server.fail_next("POST", "/pulls$", 502, times=5)
+    with pytest.raises(GitHubAPIError):
         await adapter.create_branch_commit_and_pr(
-            OWNER, REPO, DEMO_BASE, "argus/regression-test-1", {"a.py": "x"}, "t", "b"
+            OWNER, REPO, DEMO_BASE, "argus/regression-test-2", {"a.py": "x"}, "t", "b"
         )
+    second = await adapter.create_branch_commit_and_pr(
+        OWNER, REPO, DEMO_BASE, "argus/regression-test-2", {"a.py": "x"}, "t", "b"
+    )
+    assert second["head"]["ref"] == "argus/regression-test-2" and len(server.created_pulls) == 2
+    assert len(server.requests_to("POST", "/git/refs$")) == 2
 
 
 def test_link_header_and_endpoint_labels() -> None:

@@ -381,6 +381,7 @@ class GitHubAPIServer:
             (r"/pulls/(\d+)", "GET", self._get_pull),
             (r"/pulls/(\d+)/files", "GET", self._pull_files),
             (r"/pulls", "POST", self._create_pull),
+            (r"/pulls", "GET", self._list_pulls),
             (r"/contents/(.+)", "GET", self._contents),
             (r"/issues/(\d+)/comments", "GET", self._list_comments),
             (r"/issues/(\d+)/comments", "POST", self._create_comment),
@@ -451,6 +452,19 @@ class GitHubAPIServer:
             )
         return self._page(request, files)
 
+    def _list_pulls(self, request: ReceivedRequest, repository: Repository) -> Any:
+        """The pulls opened through the API; ``head=owner:branch`` and ``state`` filter them."""
+        head = request.query.get("head")
+        state = request.query.get("state", "open")
+        with self._lock:
+            pulls = [
+                pull
+                for pull in self.created_pulls
+                if (head is None or head == f"{repository.owner}:{pull['head']['ref']}")
+                and state in ("all", pull["state"])
+            ]
+        return self._page(request, pulls)
+
     def _create_pull(self, request: ReceivedRequest, repository: Repository) -> Any:
         body = request.body or {}
         for key in ("title", "head", "base"):
@@ -463,6 +477,7 @@ class GitHubAPIServer:
             "number": number,
             "title": body["title"],
             "body": body.get("body"),
+            "state": "open",
             "head": {"ref": body["head"], "sha": repository.refs[body["head"]]},
             "base": {"ref": body["base"]},
             "html_url": f"https://github.com/{repository.owner}/{repository.name}/pull/{number}",
