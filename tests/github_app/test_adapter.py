@@ -272,6 +272,29 @@ async def test_client_errors_are_not_retried(
     assert error.value.status == 404 and sleeps.waits == []
 
 
+async def test_a_request_github_would_refuse_is_a_422_naming_the_field(
+    client: GitHubAppClient, server: GitHubAPIServer, sleeps: Sleeps
+) -> None:
+    adapter = client.for_installation(INSTALLATION)
+    head = (await adapter.get_pull_request(OWNER, REPO, N))["head"]["sha"]
+    run = await adapter.create_check_run(OWNER, REPO, name="Argus", head_sha=head)
+    too_long = {
+        "label": "Generate tests",
+        "description": "Write and validate tests for the riskiest functions.",  # 52 > 40
+        "identifier": "generate_tests",
+    }
+    with pytest.raises(GitHubAPIError) as error:
+        await adapter.update_check_run(
+            OWNER, REPO, int(run["id"]), conclusion="neutral", actions=[too_long]
+        )
+    assert error.value.status == 422 and sleeps.waits == []
+    assert "actions[0].description is too long (maximum is 40 characters)" in str(error.value)
+    ((_, answer),) = server.refused
+    assert answer["message"] == "Validation Failed"
+    assert answer["documentation_url"].startswith("https://docs.github.com/rest/checks/runs")
+    assert answer["errors"][0]["field"] == "actions[0].description"
+
+
 async def test_branch_commit_and_pull_request(
     client: GitHubAppClient, server: GitHubAPIServer, demo_repo: Path
 ) -> None:
