@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.store.sqlite import SQLiteStore
+from github_app.events import Event, make_event
 from github_app.routes import default_dispatcher
 from github_app.services import Deps
 from github_app.state import AppState
@@ -22,6 +23,12 @@ def payload(name: str) -> dict:
     data = json.loads((WEBHOOKS / name).read_text(encoding="utf-8"))
     assert_webhook(name.split(".", 1)[0], data)
     return data
+
+
+def webhook_event(name: str, data: dict, delivery: str = "") -> Event:
+    """The event of a delivery the test sends, checked against GitHub's webhook schema."""
+    assert_webhook(name, data)
+    return make_event(name, data, delivery)
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ import pytest
 from core.report import MARKER
 from github_app.delivery import StepsIncomplete, external_id, step_marker
 from github_app.dispatch import dispatch
-from github_app.events import make_event
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import HEAD, payload
+from tests.github_app.conftest import HEAD, payload, webhook_event
 
 PATH = "app/service.py"
 
@@ -29,7 +28,7 @@ def _arrange(github, functions: int = 3) -> None:
 
 
 def _opened(deps, delivery: str = "d-1", final_attempt: bool = True) -> None:
-    event = make_event("pull_request", payload("pull_request.opened.payload.json"), delivery)
+    event = webhook_event("pull_request", payload("pull_request.opened.payload.json"), delivery)
     asyncio.run(dispatch(event, deps, final_attempt=final_attempt))
 
 
@@ -38,7 +37,7 @@ def _comment(deps, body: str, delivery: str) -> None:
     data["comment"]["body"] = body
     data["issue"]["pull_request"] = {"url": "https://api.github.com/repos/x/y/pulls/2"}
     data["issue"]["number"] = 2
-    asyncio.run(dispatch(make_event("issue_comment", data, delivery), deps))
+    asyncio.run(dispatch(webhook_event("issue_comment", data, delivery), deps))
 
 
 def _run_fields(github) -> dict:

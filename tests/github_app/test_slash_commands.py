@@ -5,11 +5,10 @@ import itertools
 import re
 
 from github_app.dispatch import dispatch
-from github_app.events import make_event
 from github_app.plans import current_month
 from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import BASE, HEAD, payload
+from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 
 PATH = "app/service.py"
 _DELIVERIES = itertools.count(1)
@@ -25,7 +24,7 @@ def _comment(deps, body: str, login: str = "Codertocat", kind: str = "User", on_
         data["issue"]["pull_request"] = {"url": "https://api.github.com/repos/x/y/pulls/2"}
         data["issue"]["number"] = 2
     delivery = f"d-c{next(_DELIVERIES)}"  # each delivery its own id, as GitHub's are
-    asyncio.run(dispatch(make_event("issue_comment", data, delivery), deps))
+    asyncio.run(dispatch(webhook_event("issue_comment", data, delivery), deps))
     return data
 
 
@@ -43,7 +42,7 @@ def _open_pr(github, deps) -> None:
     github.files[(PATH, HEAD)] = text.encode()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps
+            webhook_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps
         )
     )
     github.calls.clear()
@@ -142,7 +141,7 @@ def test_pause_and_resume(github, deps):
     github.calls.clear()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"),
+            webhook_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"),
             deps,
         )
     )
@@ -151,7 +150,7 @@ def test_pause_and_resume(github, deps):
     github.calls.clear()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"),
+            webhook_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"),
             deps,
         )
     )
