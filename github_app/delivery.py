@@ -30,6 +30,9 @@ from github_app.render import ACTIONS, ANNOTATIONS_PER_REQUEST, CHECK_NAME, batc
 T = TypeVar("T")
 
 PERMANENT_STATUSES = frozenset({400, 403, 404, 409, 410, 422})
+FAILURE_TITLE = "Argus could not finish"
+FAILURE_PREFIX = "Argus could not "
+"""The start of every failure title: such a run is reported again by a later retry."""
 FAILURE_SUMMARY_LIMIT = 1_000
 
 
@@ -147,9 +150,11 @@ async def open_check_run(ctx: Context, head_sha: str) -> CheckRun:
             ctx.log.info("taking over check run %s left in progress", found.get("id"))
     if found is not None:
         output = found.get("output") or {}
+        # A run completed with a failure summary is reported again (argus jobs retry).
+        failed = str(output.get("title") or "").startswith(FAILURE_PREFIX)
         return CheckRun(
             int(found["id"]),
-            completed=found.get("status") == "completed",
+            completed=found.get("status") == "completed" and not failed,
             annotations_sent=int(output.get("annotations_count") or 0),
         )
     created = await ctx.github.create_check_run(
@@ -209,7 +214,7 @@ async def fail_check_run(
     steps: Steps,
     run: CheckRun,
     reason: str,
-    title: str = "Argus could not finish",
+    title: str = FAILURE_TITLE,
 ) -> None:
     """Complete the run, neutral, with a short failure summary (never left in progress)."""
     summary = f"{title}: {reason}"[:FAILURE_SUMMARY_LIMIT]

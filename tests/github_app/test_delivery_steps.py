@@ -142,3 +142,20 @@ def test_a_transient_reply_failure_fails_the_job_for_a_retry(github, deps):
     _comment(deps, "/argus help", "d-help-2")
     assert len(github.comments) == 1
     assert len(github.reactions) == 1  # GitHub keeps one reaction per user and content
+
+
+def test_a_dead_letter_retried_later_reports_over_its_failure_summary(github, deps):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("GitHub sent no diff")
+
+    _arrange(github)
+    working = github.get_pull_request_diff
+    github.get_pull_request_diff = broken
+    with pytest.raises(RuntimeError):
+        _opened(deps, "d-dead", final_attempt=True)
+    assert _run_fields(github)["output"]["title"] == "Argus could not finish"
+    github.get_pull_request_diff = working  # argus jobs retry, once GitHub answers again
+    _opened(deps, "d-dead")
+    run = _run_fields(github)
+    assert len(github.check_runs) == 1 and "risk" in run["output"]["title"]
+    assert len(github.comments) == 1
