@@ -188,14 +188,18 @@ async def complete_check_run(
     for index, chunk in enumerate(chunks[:-1]):
         if index < already:
             continue
+        name = f"annotations_{index + 1}"
         sent = await steps.run(
-            f"annotations_{index + 1}",
+            name,
             lambda chunk=chunk: ctx.github.update_check_run(  # type: ignore[misc]
                 ctx.owner, ctx.repo, run.id, output={**output, "annotations": chunk}
             ),
         )
-        if sent is None and steps.pending:
-            return  # the retry sends this batch and the rest, in order
+        if sent is None and steps.pending and steps.pending[-1].startswith(name + ":"):
+            # The retry sends this batch and the rest, in order; none comes after the last try.
+            if ctx.final_attempt:
+                await fail_check_run(ctx, steps, run, steps.pending[-1])
+            return
     last: dict[str, Any] = dict(output)
     if chunks[-1] and len(chunks) - 1 >= already:
         last["annotations"] = chunks[-1]
@@ -205,8 +209,12 @@ async def complete_check_run(
             ctx.owner, ctx.repo, run.id, status="completed", output=last, **fields
         ),
     )
-    if done is None and steps.refused and steps.refused[-1].startswith("check_run"):
-        await fail_check_run(ctx, steps, run, steps.refused[-1])
+    if done is None:
+        failures = [*steps.refused, *steps.pending]
+        reason = next((f for f in reversed(failures) if f.startswith("check_run:")), "")
+        refused = any(f.startswith("check_run:") for f in steps.refused)
+        if refused or ctx.final_attempt:
+            await fail_check_run(ctx, steps, run, reason)
 
 
 async def fail_check_run(

@@ -159,3 +159,13 @@ def test_a_dead_letter_retried_later_reports_over_its_failure_summary(github, de
     run = _run_fields(github)
     assert len(github.check_runs) == 1 and "risk" in run["output"]["title"]
     assert len(github.comments) == 1
+
+
+def test_a_completion_failing_for_now_on_the_last_attempt_still_completes_the_run(github, deps):
+    _arrange(github)
+    github.fail_next("update_check_run", 503)
+    with pytest.raises(StepsIncomplete):  # the job is a dead letter now, with this reason
+        _opened(deps, "d-last", final_attempt=True)
+    run = _run_fields(github)
+    assert run["status"] == "completed" and "HTTP 503" in run["output"]["summary"]
+    assert len(github.comments) == 1  # the comment did not wait for the check run
