@@ -47,6 +47,36 @@ from tests.servers.github_contract import (
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
+_STRICT_RESPONSES = re.compile(r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$")
+"""Answers sent whole, every required field included: comments and reactions."""
+BOT_ID = 41898282
+
+
+def bot_user(login: str = "argus[bot]") -> dict[str, Any]:
+    """The App's account as GitHub's simple-user object."""
+    api = f"https://api.github.com/users/{login}"
+    return {
+        "login": login,
+        "id": BOT_ID,
+        "node_id": "BOT_kgDOAnfGKg",
+        "avatar_url": "https://avatars.githubusercontent.com/in/1?v=4",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"https://github.com/apps/{login.removesuffix('[bot]')}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": "Bot",
+        "site_admin": False,
+    }
+
+
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
@@ -306,7 +336,10 @@ class GitHubAPIServer:
     ) -> tuple[int, Any, dict[str, str]]:
         """The answer, or a 500 naming the difference when it breaks GitHub's response schema."""
         status, body, _ = answer
-        violations = self.contract.response_errors(request.method, request.path, status, body)
+        strict = bool(_STRICT_RESPONSES.search(request.path))
+        violations = self.contract.response_errors(
+            request.method, request.path, status, body, strict=strict
+        )
         if not violations:
             return answer
         with self._lock:
@@ -537,10 +570,15 @@ class GitHubAPIServer:
         now = _now()
         with self._lock:
             comment_id = self._new_id()
+            api = f"https://api.github.com/repos/{repository.owner}/{repository.name}/issues"
             comment = {
                 "id": comment_id,
+                "node_id": f"IC_{comment_id}",
+                "url": f"{api}/comments/{comment_id}",
+                "issue_url": f"{api}/{number}",
                 "body": body,
-                "user": {"login": "argus[bot]", "type": "Bot"},
+                "user": bot_user(),
+                "author_association": "NONE",
                 "created_at": now,
                 "updated_at": now,
                 "html_url": f"https://github.com/{repository.owner}/{repository.name}"
@@ -754,7 +792,7 @@ def _reaction_view(reaction: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": reaction["id"],
         "node_id": f"REA_{reaction['id']}",
-        "user": {"login": "argus[bot]", "id": 1, "type": "Bot"},
+        "user": bot_user(),
         "content": reaction["content"],
         "created_at": reaction["created_at"],
     }

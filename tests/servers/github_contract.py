@@ -220,12 +220,14 @@ class GitHubContract:
 
     # -- responses -------------------------------------------------------------------------
 
-    def response_errors(self, method: str, path: str, status: int, body: Any) -> list[str]:
+    def response_errors(
+        self, method: str, path: str, status: int, body: Any, *, strict: bool = False
+    ) -> list[str]:
         """Where a stand-in's JSON answer differs from GitHub's documented response.
 
-        Every field sent must have the documented type, format and enum; fields GitHub always
-        sends but the stand-in leaves out are not reported (the stand-ins send what the App
-        reads, not GitHub's whole objects).
+        Every field sent must have the documented type, format and enum. Only when ``strict``
+        must every required field be there too (the stand-ins send whole objects for comments
+        and reactions; for the rest, what the App reads, not GitHub's whole objects).
         """
         found = self.operation(method, path)
         if found is None or not isinstance(body, dict | list):
@@ -241,8 +243,10 @@ class GitHubContract:
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
         if schema is None:
             return []
-        key = (operation.method, operation.template, "response", str(status))
+        key = (operation.method, operation.template, "response", str(status), str(strict))
         validator = self._validators.get(key)
+        if validator is None and strict:
+            validator = self._validator(key, schema)
         if validator is None:
             if self._relaxed_components is None:
                 self._relaxed_components = _without_required(self._rest["components"])

@@ -127,6 +127,8 @@ def test_responses_are_checked() -> None:
     assert contract.response_errors("POST", path, 201, {"id": 3, "body": "b"}) == []
     assert contract.response_errors("POST", path, 201, {"id": "3"})
     assert contract.response_errors("POST", path, 299, {"id": 3})
+    missing = contract.response_errors("POST", path, 201, {"id": 3, "body": "b"}, strict=True)
+    assert any("'node_id' is a required property" in error for error in missing)
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in WEBHOOKS.glob("*.json")))
