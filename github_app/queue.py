@@ -6,8 +6,10 @@ transaction: the row goes to ``running`` with ``locked_by`` and ``locked_until``
 ``attempts`` goes up by one. While the job runs the worker renews the lease; when it finishes the
 row goes to ``done``, or back to ``queued`` with a backoff (``failed`` after ``max_attempts``).
 A worker that dies mid-job stops renewing: once its lease has run out, another worker (or the
-same server after a restart) claims the job again. Handlers are idempotent (the sticky comment
-is found by its marker before one is created), so running a job twice posts one comment.
+same server after a restart) claims the job again. What a job creates on GitHub is
+found again before it is created (github_app/delivery.py), so running a job twice creates one
+of each. A job that fails ``max_attempts`` times stays ``failed``: the dead-letter list
+(:meth:`SQLiteJobQueue.failed_jobs`, ``argus jobs``).
 
 The queue uses its own connection (shared by threads under a lock), so the webhook endpoint and
 the worker can run in any thread of the process; other processes reach the same file safely

@@ -8,8 +8,10 @@ A worker that dies (SIGKILL, lost machine) stops sending procrastinate's worker 
 jobs stay ``doing``. procrastinate's documented recovery is ``job_manager.get_stalled_jobs()``
 (jobs of workers without a heartbeat for ``seconds_since_heartbeat``) followed by
 ``job_manager.retry_job(job)``; every ``argus worker`` runs that sweep at start and then
-periodically (:func:`retry_stalled_jobs`). Handlers are idempotent, so the retried job posts
-no second comment.
+periodically (:func:`retry_stalled_jobs`). What a job creates on GitHub is found again
+before it is created (github_app/delivery.py), so the retried job creates nothing twice. A job
+that fails every attempt stays ``failed`` (the dead-letter list, ``argus jobs``), the reason
+of its last failure kept beside its delivery.
 """
 
 from __future__ import annotations
