@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from core.predict.findings import GeneratedTest
+from core.predict.scoring import ScoringModel
 from github_app.events import Event
 from github_app.metrics import AppMetrics
 from github_app.ports import GitHubPort
@@ -42,8 +43,7 @@ class Deps:
     state: AppState
     metrics: AppMetrics = field(default_factory=AppMetrics)
     dispatcher: EventTable | None = None
-    review_model: Any = None
-    """A ``core.predict`` scoring model (typed loosely: the model classes are core's)."""
+    review_model: ScoringModel | None = None
     generate_tests: TestGenerator | None = None
     bot_login: str = "argus[bot]"
     max_attempts: int = 5
