@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo/orders-service
 JIT_DATA ?= ../shared/data/jit
 
-.PHONY: demo test lint typecheck train bench clean help
+.PHONY: demo test lint typecheck train bench clean help octokit-openapi
 
 help:
 	@echo "make demo   - build the example repository and review its risky change"
@@ -40,13 +40,20 @@ SARIF_TOOL := tools/sarif/node_modules/@microsoft/sarif-multitool/package.json
 $(SARIF_TOOL):
 	npm install --prefix tools/sarif --no-audit --no-fund --loglevel=error @microsoft/sarif-multitool@5.7.0
 
+# GitHub's OpenAPI descriptions (REST and webhooks): the local GitHub stand-ins check every
+# request, response and webhook payload of the tests against them (tests/servers/github_contract.py).
+OCTOKIT_OPENAPI := tools/octokit/node_modules/@octokit/openapi-webhooks/package.json
+$(OCTOKIT_OPENAPI):
+	npm install --prefix tools/octokit --no-audit --no-fund --loglevel=error @octokit/openapi@23.0.2 @octokit/openapi-webhooks@12.1.0
+octokit-openapi: $(OCTOKIT_OPENAPI)
+
 # The VS Code extension: vsix (type-check, lint, unit tests, bundle, package), vscode-e2e.
 include make/vscode.mk
 include make/system.mk
 vscode-e2e: $(STAMP)
 vscode-wheel: $(STAMP)
 
-test: system-deps lint $(STAMP) $(SARIF_TOOL) vsix vscode-e2e
+test: system-deps lint $(STAMP) $(SARIF_TOOL) $(OCTOKIT_OPENAPI) vsix vscode-e2e
 	$(BIN)/python -m pytest -n 2 tests
 
 train: $(STAMP)

@@ -170,6 +170,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.doctor_command",
     "argus.dashboard_command",
     "argus.config_command",
+    "argus.jobs_command",
 )
 
 

@@ -333,6 +333,14 @@ def create_app(settings: AppSettings, deps: AppDeps) -> FastAPI:
     app.webhook_endpoint = endpoint
     app.router.routes.append(Route(WEBHOOK_PATH, endpoint, methods=["POST"]))
 
+    failed = getattr(deps.queue, "failed_count", None)
+    if failed is not None:
+        metrics.track_dead_jobs(failed)
+
+    @app.get("/")
+    async def home() -> dict[str, Any]:
+        return server_home(deps.ingest_router is not None)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -348,6 +356,27 @@ def create_app(settings: AppSettings, deps: AppDeps) -> FastAPI:
         # Registered after ours, so /healthz and /metrics above answer for both.
         app.include_router(deps.ingest_router)
     return app
+
+
+DOCS_URL = "https://github.com/argus-review/argus/blob/main/docs/github-app.md"
+
+
+def server_home(ingesting: bool) -> dict[str, Any]:
+    """What ``GET /`` says: what this server is, and where its health, metrics and docs are."""
+    links = {
+        "health": "/healthz",
+        "metrics": "/metrics",
+        "webhooks": WEBHOOK_PATH + " (POST, signed by GitHub)",
+        "docs": DOCS_URL,
+    }
+    if ingesting:
+        links["ingestion_docs"] = DOCS_URL.replace("github-app.md", "ingestion.md")
+    return {
+        "name": "Argus",
+        "what": "Argus's server: the GitHub App (pull request risk reviews, check runs, "
+        "slash-commands)" + (" and error ingestion" if ingesting else ""),
+        "links": links,
+    }
 
 
 def _error(status: int, reason: str, detail: str) -> tuple[int, dict[str, str]]:

@@ -10,6 +10,7 @@ from github_app.config import CONFIG_PATH, RepoConfig, parse_config
 from github_app.events import Event
 from github_app.metrics import AppMetrics
 from github_app.ports import GitHubPort
+from github_app.services import Deps
 from github_app.state import AppState
 
 
@@ -31,8 +32,10 @@ class Context:
     state: AppState
     metrics: AppMetrics
     log: DeliveryLogger
-    services: Any = None
-    """The dispatch ``Deps`` (review model, test generator, ...), for handlers that need them."""
+    services: Deps
+    """What jobs share (review model, test generator, bot login ...)."""
+    final_attempt: bool = True
+    """No retry follows this attempt (so nothing may be left in progress on GitHub)."""
 
     @property
     def owner(self) -> str:

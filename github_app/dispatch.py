@@ -2,6 +2,8 @@
 
 ``run_job(job, deps)`` is what the queue worker calls for each job; it builds the event and
 the context and awaits every handler registered for the event's key (and the bare name).
+The App's table is filled in one place, ``github_app.routes``; handlers never import this
+module.
 """
 
 from __future__ import annotations
@@ -9,15 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from github_app.context import Context, DeliveryLogger
 from github_app.events import Event, make_event
 from github_app.jobs import Job
-from github_app.metrics import AppMetrics
-from github_app.ports import GitHubPort
-from github_app.state import AppState
+from github_app.services import Deps
 
 Handler = Callable[[Context, Event], Awaitable[None]]
 
@@ -25,23 +23,13 @@ _LOG = logging.getLogger("argus.github_app")
 
 
 class Dispatcher:
-    """Handlers by event key; ``on("pull_request.opened", handle)``."""
+    """Handlers by event key: ``app.on("pull_request.opened", handle)``."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
 
-    def on(self, *keys: str) -> Callable[[Handler], Handler]:
-        """Register a handler for each key (``"pull_request"`` matches every action)."""
-
-        def register(handler: Handler) -> Handler:
-            for key in keys:
-                self._handlers.setdefault(key, []).append(handler)
-            return handler
-
-        return register
-
-    def add(self, key: str, handler: Handler) -> None:
-        """Register ``handler`` for ``key``."""
+    def on(self, key: str, handler: Handler) -> None:
+        """Run ``handler`` for ``key`` (``"pull_request"`` matches every action)."""
         self._handlers.setdefault(key, []).append(handler)
 
     def handlers_for(self, event: Event) -> list[Handler]:
@@ -56,45 +44,8 @@ class Dispatcher:
         return sorted(self._handlers)
 
 
-@dataclass
-class Deps:
-    """What jobs need, assembled once per process (by ``argus serve`` or ``argus worker``).
-
-    ``github_for(installation_id)`` returns the installation-scoped port. ``review_model`` is
-    the scoring model (None: the shipped one, loaded on first use). ``generate_tests``, when
-    set, turns a review into one with generated, validated tests (it needs a checkout).
-    """
-
-    github_for: Callable[[int | None], GitHubPort]
-    state: AppState
-    metrics: AppMetrics = field(default_factory=AppMetrics)
-    dispatcher: Dispatcher | None = None
-    review_model: Any = None
-    generate_tests: Callable[..., Awaitable[Any]] | None = None
-    bot_login: str = "argus[bot]"
-
-
-def default_dispatcher() -> Dispatcher:
-    """The App's table: every handler module registered."""
-    from github_app.handlers import (
-        check_run,
-        installation,
-        issue_comment,
-        marketplace,
-        merges,
-        pull_request,
-        regression_job,
-    )
-
-    dispatcher = Dispatcher()
-    for module in (pull_request, issue_comment, check_run, installation, regression_job, merges):
-        module.register(dispatcher)
-    marketplace.register(dispatcher)
-    return dispatcher
-
-
-def context_for(event: Event, deps: Deps) -> Context:
-    """The context of one event."""
+def context_for(event: Event, deps: Deps, *, final_attempt: bool = True) -> Context:
+    """The context of one event (``final_attempt``: no retry will follow)."""
     log = DeliveryLogger(_LOG, {"delivery_id": event.delivery_id})
     return Context(
         event=event,
@@ -103,17 +54,19 @@ def context_for(event: Event, deps: Deps) -> Context:
         metrics=deps.metrics,
         log=log,
         services=deps,
+        final_attempt=final_attempt,
     )
 
 
-async def dispatch(event: Event, deps: Deps) -> int:
+async def dispatch(event: Event, deps: Deps, *, final_attempt: bool = True) -> int:
     """Run every handler of ``event``; return how many ran."""
-    dispatcher = deps.dispatcher or default_dispatcher()
-    deps.dispatcher = dispatcher
+    dispatcher = deps.dispatcher
+    if dispatcher is None:
+        raise ValueError("Deps.dispatcher is not set: use github_app.routes.default_dispatcher()")
     handlers = dispatcher.handlers_for(event)
     if not handlers:
         return 0
-    context = context_for(event, deps)
+    context = context_for(event, deps, final_attempt=final_attempt)
     for handler in handlers:
         await handler(context, event)
     return len(handlers)
@@ -128,7 +81,7 @@ async def run_job(job: Job, deps: Deps) -> None:
     )
     started = time.perf_counter()
     try:
-        await dispatch(event, deps)
+        await dispatch(event, deps, final_attempt=job.attempts >= deps.max_attempts)
     except BaseException:
         deps.metrics.job(job.kind, "failed", time.perf_counter() - started)
         raise

@@ -286,18 +286,24 @@ class GitHubKitAdapter:
         return result
 
     async def find_check_run(
-        self, owner: str, repo: str, head_sha: str, name: str
+        self, owner: str, repo: str, head_sha: str, name: str, external_id: str | None = None
     ) -> dict[str, Any] | None:
-        """Return the newest check run called ``name`` on ``head_sha`` that is not completed."""
+        """Return the newest check run called ``name`` on ``head_sha``: with ``external_id``,
+        the one carrying it (whatever its status); without, one that is not completed."""
         found = await self._json(
             "GET",
             f"/repos/{owner}/{repo}/commits/{head_sha}/check-runs",
-            params={"check_name": name, "filter": "latest", "per_page": PER_PAGE},
+            params={"check_name": name, "filter": "all", "per_page": PER_PAGE},
         )
         runs = [
             run
             for run in (found or {}).get("check_runs", [])
-            if run.get("name") == name and run.get("status") != "completed"
+            if run.get("name") == name
+            and (
+                run.get("external_id") == external_id
+                if external_id is not None
+                else run.get("status") != "completed"
+            )
         ]
         runs.sort(key=lambda run: int(run.get("id") or 0), reverse=True)
         return runs[0] if runs else None
@@ -338,9 +344,32 @@ class GitHubKitAdapter:
         """Create ``branch`` from ``base``, commit ``files`` (path -> text) and open a PR.
 
         Uses the Git database API: the base branch's commit, a tree with the files on top of
-        its tree, a commit, the new ref, then the pull request.
+        its tree, a commit, the new ref, then the pull request. Exactly once: a branch that
+        exists already (an earlier attempt got that far) is not made again, and the pull
+        request from it, if any (open or closed), is returned instead of a second one.
         """
         prefix = f"/repos/{owner}/{repo}"
+        made = await self._request("GET", f"{prefix}/git/ref/heads/{branch}", allow_404=True)
+        if made is None:
+            await self._commit_branch(prefix, base, branch, files, title)
+        found = await self._json(
+            "GET",
+            f"{prefix}/pulls",
+            params={"head": f"{owner}:{branch}", "state": "all", "per_page": PER_PAGE},
+        )
+        if found:
+            existing: dict[str, Any] = found[0]
+            return existing
+        result: dict[str, Any] = await self._json(
+            "POST",
+            f"{prefix}/pulls",
+            json={"title": title, "body": body, "head": branch, "base": base},
+        )
+        return result
+
+    async def _commit_branch(
+        self, prefix: str, base: str, branch: str, files: dict[str, str], message: str
+    ) -> None:
         ref = await self._json("GET", f"{prefix}/git/ref/heads/{base}")
         base_sha = ref["object"]["sha"]
         base_commit = await self._json("GET", f"{prefix}/git/commits/{base_sha}")
@@ -358,17 +387,11 @@ class GitHubKitAdapter:
         commit = await self._json(
             "POST",
             f"{prefix}/git/commits",
-            json={"message": title, "tree": tree["sha"], "parents": [base_sha]},
+            json={"message": message, "tree": tree["sha"], "parents": [base_sha]},
         )
         await self._json(
             "POST", f"{prefix}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": commit["sha"]}
         )
-        result: dict[str, Any] = await self._json(
-            "POST",
-            f"{prefix}/pulls",
-            json={"title": title, "body": body, "head": branch, "base": base},
-        )
-        return result
 
 
 def _message(error: RequestFailed) -> str:
@@ -377,5 +400,12 @@ def _message(error: RequestFailed) -> str:
     except ValueError:
         return error.response.raw_response.text[:200]
     if isinstance(data, dict) and "message" in data:
-        return str(data["message"])
+        # A 422 names what was refused in ``errors`` ("actions[0].description is too long").
+        details = [
+            str(item.get("message") or item.get("field") or item.get("code"))
+            for item in data.get("errors") or []
+            if isinstance(item, dict)
+        ]
+        message = str(data["message"])
+        return f"{message}: {'; '.join(details)}"[:500] if details else message
     return str(data)[:200]

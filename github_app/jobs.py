@@ -30,3 +30,20 @@ class JobQueue(Protocol):
     def depth(self) -> int:
         """Return the number of jobs waiting or running (for /metrics)."""
         ...
+
+
+class DeadLetters(Protocol):
+    """A queue's jobs that failed for good (``argus jobs list --failed`` / ``retry``)."""
+
+    def failed_count(self) -> int:
+        """Return how many jobs failed for good."""
+        ...
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        """Return the failed jobs, newest first (id, kind, delivery_id, attempts, last_error,
+        finished_at)."""
+        ...
+
+    def retry_failed(self, job_id: str) -> bool:
+        """Queue a failed job again; False when no failed job has this id."""
+        ...

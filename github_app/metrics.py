@@ -10,6 +10,9 @@ gives the Prometheus text format (version 0.0.4, by prometheus_client). Names:
 - ``argus_github_api_calls_total{endpoint, status}``
 - ``argus_github_rate_limit_waits_total{kind}`` and ``argus_github_rate_limit_wait_seconds_total``
 - ``argus_github_queue_depth`` (gauge, read from the queue when rendered)
+- ``argus_github_dead_jobs`` (gauge: jobs that failed for good, ``argus jobs list --failed``)
+- ``argus_github_step_failures_total{step, status, permanent}`` (GitHub calls of a job that
+  failed; the job's other steps still ran)
 
 A counter is declared once in ``COUNTERS`` (help and label names); add one by adding a line.
 """
@@ -38,6 +41,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "argus_github_rate_limit_waits_total": ("Waits for GitHub rate limits, by kind.", ("kind",)),
     "argus_github_rate_limit_wait_seconds_total": ("Seconds spent waiting for rate limits.", ()),
+    "argus_github_step_failures_total": (
+        "GitHub steps of a job that failed, by step and status.",
+        ("step", "status", "permanent"),
+    ),
 }
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -61,6 +68,7 @@ class AppMetrics:
             registry=self.registry,
         )
         self._depth: Gauge | None = None
+        self._dead: Gauge | None = None
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         """Add ``amount`` to the counter ``name`` with ``labels``."""
@@ -97,6 +105,16 @@ class AppMetrics:
                 "argus_github_queue_depth", "Jobs waiting or running.", registry=self.registry
             )
         self._depth.set_function(lambda: float(depth()))
+
+    def track_dead_jobs(self, failed: Callable[[], int]) -> None:
+        """Read the number of jobs that failed for good from ``failed`` when rendering."""
+        if self._dead is None:
+            self._dead = Gauge(
+                "argus_github_dead_jobs",
+                "Jobs that failed for good (dead letters).",
+                registry=self.registry,
+            )
+        self._dead.set_function(lambda: float(failed()))
 
     def value(self, name: str, **labels: str) -> float:
         """The current value of one counter (0 when never counted)."""

@@ -62,9 +62,10 @@ class GitHubPort(Protocol):
         ...
 
     async def find_check_run(
-        self, owner: str, repo: str, head_sha: str, name: str
+        self, owner: str, repo: str, head_sha: str, name: str, external_id: str | None = None
     ) -> dict[str, Any] | None:
-        """Return the newest check run called ``name`` on ``head_sha`` that is not completed."""
+        """Return the newest check run called ``name`` on ``head_sha``: with ``external_id``,
+        the one carrying it (whatever its status); without, one that is not completed."""
         ...
 
     async def update_check_run(

@@ -6,8 +6,10 @@ transaction: the row goes to ``running`` with ``locked_by`` and ``locked_until``
 ``attempts`` goes up by one. While the job runs the worker renews the lease; when it finishes the
 row goes to ``done``, or back to ``queued`` with a backoff (``failed`` after ``max_attempts``).
 A worker that dies mid-job stops renewing: once its lease has run out, another worker (or the
-same server after a restart) claims the job again. Handlers are idempotent (the sticky comment
-is found by its marker before one is created), so running a job twice posts one comment.
+same server after a restart) claims the job again. What a job creates on GitHub is
+found again before it is created (github_app/delivery.py), so running a job twice creates one
+of each. A job that fails ``max_attempts`` times stays ``failed``: the dead-letter list
+(:meth:`SQLiteJobQueue.failed_jobs`, ``argus jobs``).
 
 The queue uses its own connection (shared by threads under a lock), so the webhook endpoint and
 the worker can run in any thread of the process; other processes reach the same file safely
@@ -311,6 +313,33 @@ class SQLiteJobQueue:
                 "SELECT status, count(*) FROM github_jobs GROUP BY status"
             ).fetchall()
         return {str(status): int(count) for status, count in rows}
+
+    def failed_count(self) -> int:
+        """Return the number of jobs that failed for good (the dead-letter list, for /metrics)."""
+        return self._scalar("SELECT count(*) FROM github_jobs WHERE status = 'failed'")
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        """The dead-letter list, newest first: id, kind, delivery_id, attempts, last_error,
+        finished_at (Unix seconds)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kind, delivery_id, attempts, last_error, finished_at "
+                "FROM github_jobs WHERE status = 'failed' ORDER BY finished_at DESC, id DESC"
+            ).fetchall()
+        names = ("id", "kind", "delivery_id", "attempts", "last_error", "finished_at")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def retry_failed(self, job_id: str) -> bool:
+        """Queue a failed job again with its attempts from zero; False when it is not failed."""
+        queued = self._update(
+            "UPDATE github_jobs SET status = 'queued', attempts = 0, run_after = ?, "
+            "finished_at = NULL WHERE id = ? AND status = 'failed'",
+            (self.clock(), int(job_id)),
+        )
+        if queued:
+            for listener in self._listeners:
+                listener()
+        return queued
 
     def job_row(self, job_id: str) -> dict[str, Any] | None:
         """One job's row (status, attempts, lease, last error), for inspection and tests."""

@@ -8,8 +8,10 @@ A worker that dies (SIGKILL, lost machine) stops sending procrastinate's worker 
 jobs stay ``doing``. procrastinate's documented recovery is ``job_manager.get_stalled_jobs()``
 (jobs of workers without a heartbeat for ``seconds_since_heartbeat``) followed by
 ``job_manager.retry_job(job)``; every ``argus worker`` runs that sweep at start and then
-periodically (:func:`retry_stalled_jobs`). Handlers are idempotent, so the retried job posts
-no second comment.
+periodically (:func:`retry_stalled_jobs`). What a job creates on GitHub is found again
+before it is created (github_app/delivery.py), so the retried job creates nothing twice. A job
+that fails every attempt stays ``failed`` (the dead-letter list, ``argus jobs``), the reason
+of its last failure kept beside its delivery.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ DEDUP_TABLE_SQL = (
     "delivery_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
     "received_at TIMESTAMPTZ NOT NULL DEFAULT now())"
 )
+# Why a delivery's job last failed (procrastinate keeps no error text): its dead-letter reason.
+ERROR_COLUMN_SQL = "ALTER TABLE argus_github_deliveries ADD COLUMN IF NOT EXISTS last_error TEXT"
 RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
+ATTEMPTS = 6
+"""Runs a job gets in all: the first, then ``RETRY.max_attempts`` retries."""
 
 
 def conninfo(database_url: str) -> str:
@@ -60,17 +66,37 @@ def define_task(app: procrastinate.App) -> Any:
 
         deps = context.additional_context["deps"]
         job = context.job
-        await run_job(
-            Job(
-                id=str(job.id),
-                kind=kind,
-                payload=payload,
-                installation_id=installation_id,
+        try:
+            await run_job(
+                Job(
+                    id=str(job.id),
+                    kind=kind,
+                    payload=payload,
+                    installation_id=installation_id,
+                    delivery_id=delivery_id,
+                    attempts=job.attempts + 1,
+                ),
+                deps,
+            )
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"[:2000]
+            await context.app.connector.execute_query_async(
+                "UPDATE argus_github_deliveries SET last_error = %(reason)s "
+                "WHERE delivery_id = %(delivery_id)s",
+                reason=reason,
                 delivery_id=delivery_id,
-                attempts=job.attempts + 1,
-            ),
-            deps,
-        )
+            )
+            if job.attempts >= ATTEMPTS - 1:
+                _LOG.error(
+                    "job %s (%s, delivery %s) failed for good: %s; it is in the dead-letter "
+                    "list (argus jobs list --failed; argus jobs retry %s)",
+                    job.id,
+                    kind,
+                    delivery_id,
+                    reason,
+                    job.id,
+                )
+            raise
 
     return github_job
 
@@ -83,6 +109,7 @@ def ensure_schema(database_url: str) -> None:
                 "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
             ).fetchone()
             connection.execute(DEDUP_TABLE_SQL)
+            connection.execute(ERROR_COLUMN_SQL)
         if exists and exists[0]:
             return
         app = procrastinate.App(connector=SyncPsycopgConnector(conninfo=conninfo(database_url)))
@@ -147,6 +174,47 @@ class PostgresJobQueue:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def failed_count(self) -> int:
+        """Return the number of jobs that failed for good (the dead-letter list, for /metrics)."""
+        row = self._connection.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status = 'failed'",
+            (QUEUE_NAME,),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        """The dead-letter list, newest first: id, kind, delivery_id, attempts, last_error,
+        finished_at (Unix seconds)."""
+        rows = self._connection.execute(
+            "SELECT j.id, j.args->>'kind', j.args->>'delivery_id', j.attempts, d.last_error, "
+            "(SELECT extract(epoch FROM max(e.at)) FROM procrastinate_events e "
+            "WHERE e.job_id = j.id) "
+            "FROM procrastinate_jobs j LEFT JOIN argus_github_deliveries d "
+            "ON d.delivery_id = j.args->>'delivery_id' "
+            "WHERE j.queue_name = %s AND j.status = 'failed' ORDER BY j.id DESC",
+            (QUEUE_NAME,),
+        ).fetchall()
+        names = ("id", "kind", "delivery_id", "attempts", "last_error", "finished_at")
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        for job in found:
+            job["id"] = str(job["id"])
+            job["finished_at"] = float(job["finished_at"]) if job["finished_at"] else None
+        return found
+
+    def retry_failed(self, job_id: str) -> bool:
+        """Queue a failed job again with its attempts from zero; False when it is not failed."""
+        if not job_id.isdigit():
+            return False
+        try:
+            updated = self._connection.execute(
+                "UPDATE procrastinate_jobs SET status = 'todo', attempts = 0, "
+                "scheduled_at = now() WHERE id = %s AND queue_name = %s AND status = 'failed'",
+                (int(job_id), QUEUE_NAME),
+            ).rowcount
+        except psycopg.Error as error:
+            raise StoreError(f"cannot retry job {job_id}: {error}") from error
+        return updated == 1
+
     def statuses(self) -> dict[str, int]:
         """Jobs by procrastinate status (``todo``, ``doing``, ``succeeded``, ``failed`` ...)."""
         rows = self._connection.execute(
@@ -181,6 +249,7 @@ async def run_postgres_worker(
 ) -> None:
     """Work the procrastinate queue until ``stop`` is set (or the process is signalled)."""
     ensure_schema(database_url)
+    deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     define_task(app)
     async with app.open_async():

@@ -19,15 +19,16 @@ from core.report.summary import plural
 ANNOTATIONS_PER_REQUEST = 50
 CHECK_NAME = "Argus"
 _TEXT_LIMIT = 65_000
+_MESSAGE_LIMIT = 16_000  # characters: within GitHub's 64 KB for an annotation message
 _DETAILS = "<details>\n<summary>How this score is computed"
 _LEVEL_ANNOTATION = {RiskLevel.HIGH: "warning", RiskLevel.MEDIUM: "notice", RiskLevel.LOW: "notice"}
 ACTIONS = [
     {
         "label": "Generate tests",
-        "description": "Write and validate tests for the riskiest functions.",
+        "description": "Write and validate tests for risky code",
         "identifier": "generate_tests",
     },
-    {"label": "Re-run", "description": "Review this pull request again.", "identifier": "rerun"},
+    {"label": "Re-run", "description": "Review this pull request again", "identifier": "rerun"},
 ]
 
 
@@ -166,7 +167,9 @@ def check_annotations(review: Review) -> list[dict[str, Any]]:
                 "end_line": max(end, 1),
                 "annotation_level": "failure" if bug.confidence >= 0.8 else "warning",
                 "title": (bug.title or bug.rule_id)[:255],
-                "message": f"{bug.message} (rule {bug.rule_id}, confidence {bug.confidence:.0%})",
+                "message": (f"{bug.message} (rule {bug.rule_id}, confidence {bug.confidence:.0%})")[
+                    :_MESSAGE_LIMIT
+                ],
             }
         )
     for symbol in review.symbols:
@@ -180,7 +183,9 @@ def check_annotations(review: Review) -> list[dict[str, Any]]:
                 "end_line": max(symbol.end_line, symbol.start_line, 1),
                 "annotation_level": _LEVEL_ANNOTATION[symbol.level],
                 "title": f"{symbol.level.value.capitalize()} risk: {symbol.name}"[:255],
-                "message": f"{symbol.probability:.0%} chance of a defect. {reasons}",
+                "message": f"{symbol.probability:.0%} chance of a defect. {reasons}"[
+                    :_MESSAGE_LIMIT
+                ],
             }
         )
     return found

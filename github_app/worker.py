@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from core.store.sqlite import SQLiteStore
-from github_app.dispatch import Deps, run_job
+from github_app.dispatch import run_job
 from github_app.githubkit_adapter import GitHubAppClient
 from github_app.jobs import Job
 from github_app.metrics import AppMetrics
 from github_app.queue import SQLiteJobQueue
+from github_app.routes import default_dispatcher
+from github_app.services import Deps
 from github_app.settings import AppSettings
 from github_app.state import AppState
 
@@ -87,7 +89,7 @@ def build_deps(
     """The jobs' dependencies: installation clients over githubkit, and the App's state.
 
     ``generate_tests`` (e.g. ``github_app.testgen.CheckoutTestGenerator``) is passed through
-    to :class:`~github_app.dispatch.Deps`; when not given and ``settings.checkouts_dir`` is
+    to :class:`~github_app.services.Deps`; when not given and ``settings.checkouts_dir`` is
     set, tests are generated in the clones there (:func:`checkout_test_generator`, the ledger
     beside the App's state); otherwise no tests are generated.
     """
@@ -104,7 +106,13 @@ def build_deps(
         return client.for_installation(installation_id)
 
     state = AppState(store or SQLiteStore.open(state_path(settings)))
-    return Deps(github_for=github_for, state=state, metrics=metrics, generate_tests=generate_tests)
+    return Deps(
+        github_for=github_for,
+        state=state,
+        metrics=metrics,
+        dispatcher=default_dispatcher(),
+        generate_tests=generate_tests,
+    )
 
 
 class EmbeddedWorker:
@@ -208,17 +216,29 @@ class EmbeddedWorker:
             raise
         except Exception as error:  # noqa: BLE001 - any handler failure is retried later
             status = self.queue.fail(job, self.name, f"{type(error).__name__}: {error}")
-            _LOG.warning(
-                "job %s (%s, delivery %s) failed on attempt %d: %s; now %s",
-                job.id,
-                job.kind,
-                job.delivery_id,
-                job.attempts,
-                error,
-                status,
-            )
-            if self.metrics is not None and status == "queued":
-                self.metrics.job(job.kind, "retried")
+            if status == "failed":
+                _LOG.error(
+                    "job %s (%s, delivery %s) failed for good after %d attempts: %s; it is in "
+                    "the dead-letter list (argus jobs list --failed; argus jobs retry %s)",
+                    job.id,
+                    job.kind,
+                    job.delivery_id,
+                    job.attempts,
+                    error,
+                    job.id,
+                )
+            else:
+                _LOG.warning(
+                    "job %s (%s, delivery %s) failed on attempt %d: %s; now %s",
+                    job.id,
+                    job.kind,
+                    job.delivery_id,
+                    job.attempts,
+                    error,
+                    status,
+                )
+            if self.metrics is not None:
+                self.metrics.job(job.kind, "retried" if status == "queued" else "dead")
         else:
             self.queue.complete(job, self.name)
             _LOG.info("job %s (%s) done in %.2f s", job.id, job.kind, time.perf_counter() - started)

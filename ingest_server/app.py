@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -357,6 +357,19 @@ def create_ingest_router(
             return {"status": "ingested", **_outcome_body(outcome, event)}
 
         return await respond("webhook", handle)
+
+    @router.get("/")
+    async def home() -> dict[str, Any]:
+        # The GitHub App's own "/" answers first when the App is on (github_app.app).
+        return {
+            "name": "Argus",
+            "what": "Argus's server: error ingestion (Sentry SDKs and webhooks)",
+            "links": {
+                "health": "/healthz",
+                "metrics": "/metrics",
+                "docs": "https://github.com/argus-review/argus/blob/main/docs/ingestion.md",
+            },
+        }
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
+from github_app.delivery import Steps, reply
 from github_app.events import Event
-from github_app.handlers.pull_request import review_and_report
 from github_app.render import CHECK_NAME
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handlers to the table."""
-    dispatcher.add("check_run.requested_action", requested_action)
-    dispatcher.add("check_run.rerequested", rerequested)
-    dispatcher.add("check_suite.rerequested", suite_rerequested)
+from github_app.reporting import review_and_report
+from github_app.test_requests import tests_reply
 
 
 def _pull_requests(ctx: Context, event: Event) -> list[dict[str, Any]]:
@@ -34,9 +28,14 @@ async def requested_action(ctx: Context, event: Event) -> None:
     identifier = (event.payload.get("requested_action") or {}).get("identifier")
     for pull_request in _pull_requests(ctx, event):
         if identifier == "generate_tests":
-            from github_app.handlers.issue_comment import Command, _tests
-
-            await _tests(ctx, int(pull_request["number"]), Command("tests", ()), "")
+            number = int(pull_request["number"])
+            answer = await tests_reply(ctx, pull_request, None)
+            steps = Steps(ctx)
+            await steps.run(
+                "reply",
+                lambda n=number, a=answer: reply(ctx, n, a, f"tests_{n}"),  # type: ignore[misc]
+            )
+            steps.finish()
         elif identifier == "rerun":
             await review_and_report(ctx, pull_request, pushed=True)
 

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
 from github_app.events import Event
 from github_app.marketplace import plan_for_new_installation
 from github_app.plans import repository_limit
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handlers to the table."""
-    dispatcher.add("installation.created", created)
-    dispatcher.add("installation.deleted", deleted)
-    dispatcher.add("installation.suspend", suspended)
-    dispatcher.add("installation.unsuspend", unsuspended)
-    dispatcher.add("installation_repositories.added", repositories_added)
-    dispatcher.add("installation_repositories.removed", repositories_removed)
 
 
 def _names(repositories: list[dict[str, object]] | None) -> list[str]:

@@ -2,6 +2,7 @@
 
 Bots (Argus included) are ignored. The App reacts 👀, then refuses cheaply (no review run)
 when the command is unknown, the commenter lacks write access, or the plan's quota is used.
+Each command returns its reply; the handler posts it once (github_app.delivery.reply).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Any
 
 from core.report.markdown import escape
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
+from github_app.delivery import Steps, react, reply
 from github_app.events import Event
 from github_app.githubkit_adapter import GitHubAPIError
-from github_app.handlers.pull_request import review_and_report
-from github_app.handlers.tests import quota_note, with_tests
+from github_app.reporting import review_and_report
 from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
 from github_app.state import REPOSITORY_WIDE
+from github_app.test_requests import quota_note, tests_reply
 
 PREFIX = "/argus"
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -66,54 +67,52 @@ def is_bot(sender: dict[str, Any], bot_login: str) -> bool:
     return sender.get("type") == "Bot" or login.endswith("[bot]") or login == bot_login
 
 
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handlers to the table."""
-    dispatcher.add("issue_comment.created", handle)
-
-
 async def handle(ctx: Context, event: Event) -> None:
-    """Answer one slash-command."""
+    """Answer one slash-command: a 👀 reaction, then one reply (each a step of its own)."""
     payload = event.payload
     issue, comment = payload["issue"], payload["comment"]
-    bot_login = getattr(ctx.services, "bot_login", "argus[bot]")
-    if is_bot(payload.get("sender") or comment.get("user") or {}, bot_login):
+    if is_bot(payload.get("sender") or comment.get("user") or {}, ctx.services.bot_login):
         return
     command = parse_command(str(comment.get("body") or ""))
     if command is None:
         return
-    await ctx.github.add_reaction(ctx.owner, ctx.repo, int(comment["id"]), "eyes")
+    steps = Steps(ctx)
+    await steps.run("reaction", lambda: react(ctx, int(comment["id"])))
     number = int(issue["number"])
+    answer = await _answer(ctx, number, command, payload)
+    if answer is not None:
+        await steps.run("reply", lambda: reply(ctx, number, answer))
+    steps.finish()
+
+
+async def _answer(
+    ctx: Context, number: int, command: Command, payload: dict[str, Any]
+) -> str | None:
+    """The reply to ``command`` (None: nothing to say), after running it."""
     run = COMMANDS.get(command.name)
     if run is None:
-        await reply(ctx, number, f"Unknown command `{escape(command.name, 40)}`.\n\n{HELP}")
-        return
+        return f"Unknown command `{escape(command.name, 40)}`.\n\n{HELP}"
     if command.name == "help":
-        await reply(ctx, number, HELP)
-        return
-    if "pull_request" not in issue:
-        await reply(ctx, number, "Argus commands work on pull requests only.")
-        return
+        return HELP
+    if "pull_request" not in payload["issue"]:
+        return "Argus commands work on pull requests only."
+    comment = payload["comment"]
     login = str((payload.get("sender") or comment.get("user") or {}).get("login", ""))
     permission = await ctx.github.collaborator_permission(ctx.owner, ctx.repo, login)
     if permission not in WRITERS:
-        await reply(
-            ctx,
-            number,
+        return (
             f"Sorry @{login}, Argus commands need write access to this repository "
-            f"(yours is `{permission}`).",
+            f"(yours is `{permission}`)."
         )
-        return
-    await run(ctx, number, command, login)
+    return await run(ctx, number, command, login)
 
 
-async def reply(ctx: Context, number: int, body: str) -> None:
-    """Answer in the PR conversation."""
-    await ctx.github.create_comment(ctx.owner, ctx.repo, number, body)
+class Unreadable(Exception):
+    """GitHub cannot give the pull request now."""
 
 
-async def _pull_request(ctx: Context, number: int) -> dict[str, Any] | None:
-    """The PR as of Argus's last report, else as GitHub has it now (None, with a reply, when
-    GitHub cannot give it)."""
+async def _pull_request(ctx: Context, number: int) -> dict[str, Any]:
+    """The PR as of Argus's last report, else as GitHub has it now."""
     report = ctx.state.last_report(ctx.full_name, number)
     if report and report.get("pull_request"):
         stored: dict[str, Any] = report["pull_request"]
@@ -122,67 +121,46 @@ async def _pull_request(ctx: Context, number: int) -> dict[str, Any] | None:
         pull: dict[str, Any] = await ctx.github.get_pull_request(ctx.owner, ctx.repo, number)
     except GitHubAPIError as error:
         ctx.log.warning("cannot read pull request #%s: %s", number, error)
-        await reply(ctx, number, "Argus could not read this pull request from GitHub; try again.")
-        return None
+        raise Unreadable(str(error)) from error
     return pull
 
 
-async def _review(ctx: Context, number: int, command: Command, login: str) -> None:
-    pull_request = await _pull_request(ctx, number)
-    if pull_request is None:
-        return
+UNREADABLE = "Argus could not read this pull request from GitHub; try again."
+
+
+async def _review(ctx: Context, number: int, command: Command, login: str) -> str | None:
+    try:
+        pull_request = await _pull_request(ctx, number)
+    except Unreadable:
+        return UNREADABLE
     await review_and_report(ctx, pull_request, pushed=True)
-    await reply(ctx, number, "Reviewed again: the report above is up to date.")
+    return "Reviewed again: the report above is up to date."
 
 
-async def _tests(ctx: Context, number: int, command: Command, login: str) -> None:
-    refusal = quota_note(ctx)
+async def _tests(ctx: Context, number: int, command: Command, login: str) -> str | None:
+    refusal = quota_note(ctx)  # before anything costs a call
     if refusal:
-        await reply(ctx, number, refusal)
-        return
-    pull_request = await _pull_request(ctx, number)
-    if pull_request is None:
-        return
-    ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
-    config = await ctx.config(ref.base_sha)
-    ignored = ctx.state.ignored_globs(ctx.full_name, number)
-    model = getattr(ctx.services, "review_model", None) or shipped_model()
-    review = await review_pull_request(ctx.github, ref, config, model, ignored)
+        return refusal
+    try:
+        pull_request = await _pull_request(ctx, number)
+    except Unreadable:
+        return UNREADABLE
     target = command.arguments[0] if command.arguments else None
-    review, notes = await with_tests(ctx, review, config, target)
-    if notes:
-        await reply(ctx, number, "\n\n".join(notes))
-        return
-    if not review.tests:
-        await reply(
-            ctx,
-            number,
-            "No generated test survived validation (or the repository has no clone on the "
-            "Argus server holding this commit).",
-        )
-        return
-    lines = [f"Generated {len(review.tests)} tests:"]
-    for test in review.tests:
-        validation = test.validation
-        lines.append(
-            f"- `{escape(test.path, 120)}` for `{escape(test.target_symbol, 80)}`: "
-            f"passed {validation.passed_runs}/{validation.runs} runs"
-        )
-    await reply(ctx, number, "\n".join(lines))
+    return await tests_reply(ctx, pull_request, target)
 
 
-async def _explain(ctx: Context, number: int, command: Command, login: str) -> None:
+async def _explain(ctx: Context, number: int, command: Command, login: str) -> str | None:
     if not command.arguments:
-        await reply(ctx, number, "Usage: `/argus explain path[:line]`")
-        return
+        return "Usage: `/argus explain path[:line]`"
     path, _, line_text = command.arguments[0].partition(":")
     line = int(line_text) if line_text.isdigit() else None
-    pull_request = await _pull_request(ctx, number)
-    if pull_request is None:
-        return
+    try:
+        pull_request = await _pull_request(ctx, number)
+    except Unreadable:
+        return UNREADABLE
     ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
     config = await ctx.config(ref.base_sha)
-    model = getattr(ctx.services, "review_model", None) or shipped_model()
+    model = ctx.services.review_model or shipped_model()
     review = await review_pull_request(ctx.github, ref, config, model, [])
     symbols = [
         s
@@ -190,8 +168,7 @@ async def _explain(ctx: Context, number: int, command: Command, login: str) -> N
         if s.path == path and (line is None or s.start_line <= line <= s.end_line)
     ]
     if not symbols:
-        await reply(ctx, number, f"No changed function in `{escape(command.arguments[0], 200)}`.")
-        return
+        return f"No changed function in `{escape(command.arguments[0], 200)}`."
     lines = []
     for symbol in symbols[:5]:
         lines.append(
@@ -199,7 +176,7 @@ async def _explain(ctx: Context, number: int, command: Command, login: str) -> N
             f"{symbol.level.value} risk, {symbol.probability:.0%}"
         )
         lines.extend(f"- {escape(f.text, 300)}" for f in symbol.factors[:5])
-    await reply(ctx, number, "\n".join(lines))
+    return "\n".join(lines)
 
 
 def _scope(command: Command, number: int) -> tuple[tuple[str, ...], int, str]:
@@ -210,47 +187,43 @@ def _scope(command: Command, number: int) -> tuple[tuple[str, ...], int, str]:
     return command.arguments, number, "this pull request"
 
 
-async def _ignore(ctx: Context, number: int, command: Command, login: str) -> None:
+async def _ignore(ctx: Context, number: int, command: Command, login: str) -> str | None:
     arguments, scope, where = _scope(command, number)
     if len(arguments) != 1:
-        await reply(ctx, number, "Usage: `/argus ignore <glob> [--repo]` (for example `docs/**`)")
-        return
+        return "Usage: `/argus ignore <glob> [--repo]` (for example `docs/**`)"
     glob = arguments[0]
     ctx.state.add_ignored(ctx.full_name, scope, glob)
-    await reply(
-        ctx, number, f"Paths matching `{escape(glob, 200)}` are left out of {where} from now on."
-    )
+    return f"Paths matching `{escape(glob, 200)}` are left out of {where} from now on."
 
 
-async def _pause(ctx: Context, number: int, command: Command, login: str) -> None:
+async def _pause(ctx: Context, number: int, command: Command, login: str) -> str | None:
     _, scope, where = _scope(command, number)
     ctx.state.set_paused(ctx.full_name, scope, True)
-    await reply(ctx, number, f"Reviews of {where} are paused; `/argus resume` restarts them.")
+    return f"Reviews of {where} are paused; `/argus resume` restarts them."
 
 
-async def _resume(ctx: Context, number: int, command: Command, login: str) -> None:
+async def _resume(ctx: Context, number: int, command: Command, login: str) -> str | None:
     _, scope, where = _scope(command, number)
     ctx.state.set_paused(ctx.full_name, scope, False)
     note = ""
     if ctx.state.is_paused(ctx.full_name, number):
         note = " (the repository is still paused: `/argus resume --repo`)"
-    await reply(ctx, number, f"Reviews of {where} are back on{note}.")
+    return f"Reviews of {where} are back on{note}."
 
 
-async def _feedback(ctx: Context, number: int, command: Command, login: str) -> None:
+async def _feedback(ctx: Context, number: int, command: Command, login: str) -> str | None:
     vote = {"up": 1, "down": -1}.get(command.arguments[0].lower() if command.arguments else "")
     if vote is None:
-        await reply(ctx, number, "Usage: `/argus feedback up` or `/argus feedback down`")
-        return
+        return "Usage: `/argus feedback up` or `/argus feedback down`"
     ctx.state.record_feedback(ctx.full_name, number, login, vote)
-    await reply(ctx, number, "Thanks, noted.")
+    return "Thanks, noted."
 
 
-async def _help(ctx: Context, number: int, command: Command, login: str) -> None:
-    await reply(ctx, number, HELP)
+async def _help(ctx: Context, number: int, command: Command, login: str) -> str | None:
+    return HELP
 
 
-COMMANDS: dict[str, Callable[[Context, int, Command, str], Awaitable[None]]] = {
+COMMANDS: dict[str, Callable[[Context, int, Command, str], Awaitable[str | None]]] = {
     "help": _help,
     "review": _review,
     "tests": _tests,

@@ -14,19 +14,9 @@ from dataclasses import replace
 
 from core.errors import ConfigError
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
 from github_app.events import Event
 from github_app.marketplace import Purchase, apply_plan, read_purchase
 from github_app.plans import DEFAULT_PLAN
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handlers to the table."""
-    dispatcher.add("marketplace_purchase.purchased", purchased)
-    dispatcher.add("marketplace_purchase.changed", purchased)
-    dispatcher.add("marketplace_purchase.cancelled", cancelled)
-    dispatcher.add("marketplace_purchase.pending_change", pending_change)
-    dispatcher.add("marketplace_purchase.pending_change_cancelled", pending_change_cancelled)
 
 
 def _purchase(ctx: Context, event: Event) -> Purchase | None:

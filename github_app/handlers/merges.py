@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
 from github_app.events import Event
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handler to the table."""
-    dispatcher.add("pull_request.closed", handle)
 
 
 async def handle(ctx: Context, event: Event) -> None:

@@ -11,17 +11,11 @@ from typing import Any
 
 from core.predict.findings import GeneratedTest, TestValidation
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
 from github_app.events import Event
 from github_app.handlers.regression import open_regression_test_pr
 from github_app.handlers.regression_origin import tell_the_introducing_pull_request
 
 REGRESSION_KIND = "argus_regression_test"
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handler to the table."""
-    dispatcher.add(REGRESSION_KIND, handle)
 
 
 def regression_payload(

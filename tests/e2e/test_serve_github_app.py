@@ -70,6 +70,15 @@ def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
             )
             assert forged.status_code == 401
 
+            # The server says what it is at "/" (it was a 404), with its health and docs.
+            home = httpx.get(f"{base}/", timeout=10)
+            assert home.status_code == 200
+            links = home.json()["links"]
+            assert "GitHub App" in home.json()["what"] and links["health"] == "/healthz"
+            assert httpx.get(f"{base}{links['health']}", timeout=10).json() == {"status": "ok"}
+            assert links["docs"].endswith("docs/github-app.md")
+            assert "argus_github_dead_jobs 0" in httpx.get(f"{base}/metrics", timeout=10).text
+
             # The ingestion API is served by the same process: an unknown key is refused.
             refused = httpx.post(
                 f"{base}/api/1/errors",

@@ -109,7 +109,7 @@ def installation_created() -> bytes:
     payload["installation"]["id"] = INSTALLATION
     payload["installation"]["account"]["login"] = OWNER
     payload["repositories"] = [
-        {"id": 1, "name": NAME, "full_name": f"{OWNER}/{NAME}", "private": True}
+        {"id": 1, "node_id": "R_1", "name": NAME, "full_name": f"{OWNER}/{NAME}", "private": True}
     ]
     return json.dumps(payload).encode()
 

@@ -19,6 +19,8 @@ from github_app.queue import SQLiteJobQueue, payload_text
 from tests.servers.github_api import rsa_key_pair, signed_headers
 from tests.support import free_port
 
+WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
+
 SECRET = "durability-secret"
 SERVE = """
 import os, uvicorn
@@ -67,7 +69,10 @@ def test_killed_server_keeps_every_acknowledged_delivery(tmp_path: Path) -> None
     rows = {delivery: payload_text(payload) for delivery, payload in stored}
     missing = acknowledged - set(rows)
     assert not missing, f"{len(missing)} acknowledged deliveries were lost"
-    assert all(json.loads(rows[delivery])["delivery"] == delivery for delivery in acknowledged)
+    assert all(
+        json.loads(rows[delivery])["pull_request"]["body"].startswith(delivery)
+        for delivery in acknowledged
+    )
     queue = SQLiteJobQueue(database)  # the queue reopens on the file and hands the jobs out
     try:
         assert queue.depth() == len(rows)
@@ -81,18 +86,13 @@ async def send_until_killed(base: str, server: subprocess.Popen) -> set[str]:
     acknowledged: set[str] = set()
     padding = "x" * 8000
     counter = iter(range(1_000_000))
+    opened = json.loads((WEBHOOKS / "pull_request.opened.payload.json").read_text())
 
     async def sender(client: httpx.AsyncClient) -> None:
         while True:
             delivery = f"kill-{next(counter)}"
-            body = json.dumps(
-                {
-                    "action": "opened",
-                    "delivery": delivery,
-                    "installation": {"id": 1},
-                    "pad": padding,
-                }
-            ).encode()
+            pull_request = {**opened["pull_request"], "body": f"{delivery} {padding}"}
+            body = json.dumps({**opened, "pull_request": pull_request}).encode()
             headers = signed_headers(SECRET, body, "pull_request", delivery)
             try:
                 answer = await client.post(f"{base}/webhooks/github", content=body, headers=headers)

@@ -1,4 +1,9 @@
-"""An in-memory GitHubPort: a repository's files by ref, a PR diff, and what the App sent."""
+"""An in-memory GitHubPort: a repository's files by ref, a PR diff, and what the App sent.
+
+Every write is checked against GitHub's contract first (tests/servers/github_contract.py): a
+request GitHub would refuse raises :class:`GitHubAPIError` with status 422, as the real adapter
+does, and is recorded in :attr:`FakeGitHub.refused`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from github_app.githubkit_adapter import GitHubAPIError
+from tests.servers.github_contract import github_contract
+
+
+def check_contract(method: str, path: str, body: Any, refused: list[dict[str, Any]]) -> None:
+    """Raise GitHub's 422 (as ``GitHubAPIError``) when the request breaks GitHub's contract."""
+    status, errors, _ = github_contract().request_errors(method, path, {}, body)
+    if status:
+        refused.append({"method": method, "path": path, "body": body, "errors": errors})
+        details = "; ".join(str(error["message"]) for error in errors) or "Not Found"
+        raise GitHubAPIError(f"{method} {path} failed with HTTP {status}: {details}", status)
+
+
+def _kind(rest: str) -> str:
+    """``comments`` or ``check-runs`` for a PATCH path."""
+    return "comments" if "/comments/" in rest else "check-runs"
 
 
 @dataclass
@@ -19,6 +39,9 @@ class FakeGitHub:
     check_runs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reactions: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)
+    """Scripted answers: the next calls of a method fail with these HTTP statuses."""
     pulls: list[dict[str, Any]] = field(default_factory=list)
     open_pulls: list[dict[str, Any]] = field(default_factory=list)
     commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -42,15 +65,28 @@ class FakeGitHub:
                 return pull
         raise GitHubAPIError(f"GET pulls/{number}: 404 Not Found")
 
-    async def find_check_run(self, owner: str, repo: str, head_sha: str, name: str) -> dict | None:
+    async def find_check_run(
+        self, owner: str, repo: str, head_sha: str, name: str, external_id: str | None = None
+    ) -> dict | None:
         self.calls.append(("find_check_run", {"head_sha": head_sha, "name": name}))
         for run_id in sorted(self.check_runs, reverse=True):
             fields: dict[str, Any] = {}
+            annotations = 0
             for update in self.check_runs[run_id]:
                 fields.update(update)
-            if fields.get("name") == name and fields.get("head_sha") == head_sha:
-                if fields.get("status") != "completed":
-                    return {"id": run_id, **fields}
+                annotations += len((update.get("output") or {}).get("annotations") or [])
+            if fields.get("conclusion"):
+                fields["status"] = "completed"
+            output = {**(fields.get("output") or {}), "annotations_count": annotations}
+            output.pop("annotations", None)
+            view = {"id": run_id, **fields, "output": output}
+            if fields.get("name") != name or fields.get("head_sha") != head_sha:
+                continue
+            if external_id is not None:
+                if fields.get("external_id") == external_id:
+                    return view
+            elif fields.get("status") != "completed":
+                return view
         return None
 
     async def list_pull_request_files(self, owner: str, repo: str, number: int) -> list[dict]:
@@ -72,22 +108,49 @@ class FakeGitHub:
         self.calls.append(("list_commit_pull_requests", {"commit_sha": commit_sha}))
         return list(self.commit_pulls.get(commit_sha, []))
 
+    def fail_next(self, call: str, status: int, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``call`` fail with HTTP ``status``."""
+        self.failures.setdefault(call, []).extend([status] * times)
+
+    def _check(self, method: str, owner: str, repo: str, rest: str, body: Any) -> None:
+        path = f"/repos/{owner or 'owner'}/{repo or 'repo'}{rest}"
+        check_contract(method, path, body, self.refused)
+        call = {
+            ("POST", "comments"): "create_comment",
+            ("PATCH", "comments"): "update_comment",
+            ("POST", "reactions"): "add_reaction",
+            ("POST", "check-runs"): "create_check_run",
+            ("PATCH", "check-runs"): "update_check_run",
+            ("POST", "pulls"): "create_branch_commit_and_pr",
+        }[(method, rest.strip("/").split("/")[-1] if method == "POST" else _kind(rest))]
+        scripted = self.failures.get(call)
+        if scripted:
+            status = scripted.pop(0)
+            self.calls.append((f"{call}:failed", {"status": status}))
+            raise GitHubAPIError(f"{method} {path} failed with HTTP {status}: scripted", status)
+
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
+        self._check("POST", owner, repo, f"/issues/{number}/comments", {"body": body})
         self.calls.append(("create_comment", {"number": number, "body": body}))
         comment = {"id": self._id(), "number": number, "body": body}
         self.comments[comment["id"]] = comment
         return comment
 
     async def update_comment(self, owner: str, repo: str, comment_id: int, body: str) -> dict:
+        self._check("PATCH", owner, repo, f"/issues/comments/{comment_id}", {"body": body})
         self.calls.append(("update_comment", {"id": comment_id, "body": body}))
         self.comments[comment_id]["body"] = body
         return self.comments[comment_id]
 
     async def add_reaction(self, owner: str, repo: str, comment_id: int, content: str) -> None:
+        rest = f"/issues/comments/{comment_id}/reactions"
+        self._check("POST", owner, repo, rest, {"content": content})
         self.calls.append(("add_reaction", {"id": comment_id, "content": content}))
-        self.reactions.append((comment_id, content))
+        if (comment_id, content) not in self.reactions:  # GitHub: one per user and content
+            self.reactions.append((comment_id, content))
 
     async def create_check_run(self, owner: str, repo: str, **fields: Any) -> dict:
+        self._check("POST", owner, repo, "/check-runs", fields)
         self.calls.append(("create_check_run", fields))
         run_id = self._id()
         self.check_runs[run_id] = [fields]
@@ -96,8 +159,7 @@ class FakeGitHub:
     async def update_check_run(
         self, owner: str, repo: str, check_run_id: int, **fields: Any
     ) -> dict:
-        annotations = (fields.get("output") or {}).get("annotations") or []
-        assert len(annotations) <= 50, "GitHub takes at most 50 annotations per request"
+        self._check("PATCH", owner, repo, f"/check-runs/{check_run_id}", fields)
         self.calls.append(("update_check_run", fields))
         self.check_runs[check_run_id].append(fields)
         return {"id": check_run_id, **fields}
@@ -116,6 +178,11 @@ class FakeGitHub:
         title: str,
         body: str,
     ) -> dict:
+        request = {"title": title, "body": body, "head": branch, "base": base}
+        self._check("POST", owner, repo, "/pulls", request)
+        for existing in self.pulls:  # as the adapter: the branch's pull request, once
+            if existing["branch"] == branch:
+                return existing
         pull = {
             "number": 900 + len(self.pulls),
             "base": base,

@@ -272,6 +272,29 @@ async def test_client_errors_are_not_retried(
     assert error.value.status == 404 and sleeps.waits == []
 
 
+async def test_a_request_github_would_refuse_is_a_422_naming_the_field(
+    client: GitHubAppClient, server: GitHubAPIServer, sleeps: Sleeps
+) -> None:
+    adapter = client.for_installation(INSTALLATION)
+    head = (await adapter.get_pull_request(OWNER, REPO, N))["head"]["sha"]
+    run = await adapter.create_check_run(OWNER, REPO, name="Argus", head_sha=head)
+    too_long = {
+        "label": "Generate tests",
+        "description": "Write and validate tests for the riskiest functions.",  # 52 > 40
+        "identifier": "generate_tests",
+    }
+    with pytest.raises(GitHubAPIError) as error:
+        await adapter.update_check_run(
+            OWNER, REPO, int(run["id"]), conclusion="neutral", actions=[too_long]
+        )
+    assert error.value.status == 422 and sleeps.waits == []
+    assert "actions[0].description is too long (maximum is 40 characters)" in str(error.value)
+    ((_, answer),) = server.refused
+    assert answer["message"] == "Validation Failed"
+    assert answer["documentation_url"].startswith("https://docs.github.com/rest/checks/runs")
+    assert answer["errors"][0]["field"] == "actions[0].description"
+
+
 async def test_branch_commit_and_pull_request(
     client: GitHubAppClient, server: GitHubAPIServer, demo_repo: Path
 ) -> None:
@@ -292,10 +315,23 @@ async def test_branch_commit_and_pull_request(
     assert tree["tree"][0]["path"] == "tests/test_regression.py"
     commit = server.requests_to("POST", "/git/commits$")[0].body
     assert commit["parents"] == [git(demo_repo, "rev-parse", DEMO_BASE).strip()]
-    with pytest.raises(GitHubAPIError):  # the branch exists now
+    # Again (a retry after a crash): the branch and its pull request are found, not doubled.
+    again = await adapter.create_branch_commit_and_pr(
+        OWNER, REPO, DEMO_BASE, "argus/regression-test-1", {"a.py": "x"}, "t", "b"
+    )
+    assert again["number"] == pull["number"] and len(server.created_pulls) == 1
+    assert len(server.requests_to("POST", "/git/refs$")) == 1
+    # A crash between the branch and the pull request: the retry opens the pull request.
+    server.fail_next("POST", "/pulls$", 502, times=5)
+    with pytest.raises(GitHubAPIError):
         await adapter.create_branch_commit_and_pr(
-            OWNER, REPO, DEMO_BASE, "argus/regression-test-1", {"a.py": "x"}, "t", "b"
+            OWNER, REPO, DEMO_BASE, "argus/regression-test-2", {"a.py": "x"}, "t", "b"
         )
+    second = await adapter.create_branch_commit_and_pr(
+        OWNER, REPO, DEMO_BASE, "argus/regression-test-2", {"a.py": "x"}, "t", "b"
+    )
+    assert second["head"]["ref"] == "argus/regression-test-2" and len(server.created_pulls) == 2
+    assert len(server.requests_to("POST", "/git/refs$")) == 2
 
 
 def test_link_header_and_endpoint_labels() -> None:

@@ -4,24 +4,50 @@ import asyncio
 
 from core.predict.findings import GeneratedTest, TestValidation
 from github_app.dispatch import context_for, dispatch
-from github_app.events import make_event
 from github_app.handlers.regression import open_regression_test_pr
 from github_app.plans import current_month, quota_for, repository_limit
 from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import HEAD, payload
+from tests.github_app.conftest import HEAD, payload, webhook_event
+
+
+def _repository(full_name: str, number: int = 1) -> dict:
+    """A repository as installation webhooks list them."""
+    return {
+        "id": 1000 + number,
+        "node_id": f"R_{number}",
+        "name": full_name.split("/", 1)[1],
+        "full_name": full_name,
+        "private": False,
+    }
+
+
+def _check_suite_pull(number: int, head: str, base: str) -> dict:
+    """A pull request as a check_suite webhook lists it."""
+    repo = {
+        "id": 1296269,
+        "url": "https://api.github.com/repos/Codertocat/Hello-World",
+        "name": "Hello-World",
+    }
+    return {
+        "url": f"https://api.github.com/repos/Codertocat/Hello-World/pulls/{number}",
+        "id": 5000 + number,
+        "number": number,
+        "head": {"ref": "feature", "sha": head, "repo": repo},
+        "base": {"ref": "main", "sha": base, "repo": repo},
+    }
 
 
 def _deliver(deps, name: str, change=None) -> None:
     data = payload(name)
     if change:
         change(data)
-    asyncio.run(dispatch(make_event(name.split(".", 1)[0], data, "d"), deps))
+    asyncio.run(dispatch(webhook_event(name.split(".", 1)[0], data, "d"), deps))
 
 
 def test_installation_created_records_a_free_plan_with_one_repository(deps, state: AppState):
     def three_repositories(data):
-        data["repositories"] = [{"full_name": f"octo/r{i}"} for i in range(3)]
+        data["repositories"] = [_repository(f"octo/r{i}", i) for i in range(3)]
 
     _deliver(deps, "installation.created.payload.json", change=three_repositories)
     installation_id = payload("installation.created.payload.json")["installation"]["id"]
@@ -38,14 +64,14 @@ def test_repositories_added_up_to_the_plan_limit_and_removed(deps, state: AppSta
     state.set_plan(installation_id, "pro")
 
     def six(data):
-        data["repositories_added"] = [{"full_name": f"octo/r{i}"} for i in range(6)]
+        data["repositories_added"] = [_repository(f"octo/r{i}", i) for i in range(6)]
 
     _deliver(deps, "installation_repositories.added.payload.json", change=six)
     assert state.enabled_repository_count(installation_id) == repository_limit("pro") == 5
 
     def remove_one(data):
         data["installation"]["id"] = installation_id
-        data["repositories_removed"] = [{"full_name": "octo/r0"}]
+        data["repositories_removed"] = [_repository("octo/r0", 0)]
 
     _deliver(deps, "installation_repositories.removed.payload.json", change=remove_one)
     assert state.repository_enabled(installation_id, "octo/r0") is None
@@ -108,7 +134,7 @@ def test_check_run_buttons_rerun_and_generate_tests(github, deps):
 
 
 def test_regression_test_pr_is_opened_through_the_port(github, deps):
-    event = make_event("issue_comment", payload("issue_comment.created.payload.json"), "d")
+    event = webhook_event("issue_comment", payload("issue_comment.created.payload.json"), "d")
     ctx = context_for(event, deps)
     test = GeneratedTest(
         "app/pay.py",
@@ -180,10 +206,9 @@ def test_a_diff_that_does_not_parse_completes_the_check_run_neutral(github, deps
 def test_check_suite_rerequested_reviews_its_pull_requests(github, deps):
     def with_pr(data):
         data["repository"]["full_name"] = "Codertocat/Hello-World"
-        data["check_suite"]["pull_requests"] = [
-            {"number": 2, "head": {"sha": HEAD}, "base": {"sha": "b" * 40}}
-        ]
+        data["check_suite"]["pull_requests"] = [_check_suite_pull(2, HEAD, "b" * 40)]
 
     _deliver(deps, "check_suite.rerequested.payload.json", change=with_pr)
-    assert github.names()[:2] == ["find_check_run", "create_check_run"]
+    # Looked up by this delivery's external_id, then one left in progress, then created.
+    assert github.names()[:3] == ["find_check_run", "find_check_run", "create_check_run"]
     assert "create_comment" in github.names()

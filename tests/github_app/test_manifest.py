@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from github_app.dispatch import default_dispatcher
+from github_app.routes import default_dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 

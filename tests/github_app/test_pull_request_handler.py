@@ -4,10 +4,9 @@ import asyncio
 
 from core.report import MARKER
 from github_app.dispatch import dispatch
-from github_app.events import make_event
 from github_app.review_service import NO_HISTORY_NOTE
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import BASE, HEAD, payload
+from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 
 PATH = "app/service.py"
 
@@ -23,7 +22,7 @@ def _deliver(deps, name: str, delivery: str = "d-1", change=None) -> None:
     if change:
         change(data)
     event_name = name.split(".", 1)[0]
-    asyncio.run(dispatch(make_event(event_name, data, delivery), deps))
+    asyncio.run(dispatch(webhook_event(event_name, data, delivery), deps))
 
 
 def _check_requests(github) -> list[dict]:

@@ -240,3 +240,23 @@ def test_a_worker_does_not_take_back_its_own_expired_lease(
     clock.now += 31  # a long synchronous step kept the renewal from running
     assert queue.claim("busy") is None
     assert queue.claim("other") is not None
+
+
+def test_jobs_that_fail_for_good_are_dead_letters_until_retried(
+    queue: SQLiteJobQueue, clock: Clock
+) -> None:
+    queue.enqueue("pull_request.opened", {"n": 1}, delivery_id="dead-1", installation_id=1)
+    for attempt in range(queue.max_attempts):
+        job = queue.claim("w")
+        assert job is not None and job.attempts == attempt + 1
+        queue.fail(job, "w", f"GitHubAPIError: HTTP 422 on attempt {attempt + 1}")
+        clock.now += 1000
+    assert queue.claim("w") is None
+    assert queue.failed_count() == 1
+    (dead,) = queue.failed_jobs()
+    assert dead["delivery_id"] == "dead-1" and dead["attempts"] == queue.max_attempts
+    assert dead["last_error"] == f"GitHubAPIError: HTTP 422 on attempt {queue.max_attempts}"
+    assert queue.retry_failed(dead["id"]) and not queue.retry_failed(dead["id"])
+    assert queue.failed_count() == 0
+    job = queue.claim("w")
+    assert job is not None and job.delivery_id == "dead-1" and job.attempts == 1

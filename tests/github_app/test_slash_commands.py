@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 
 from github_app.dispatch import dispatch
-from github_app.events import make_event
 from github_app.plans import current_month
 from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import BASE, HEAD, payload
+from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 
 PATH = "app/service.py"
+_DELIVERIES = itertools.count(1)
 
 
 def _comment(deps, body: str, login: str = "Codertocat", kind: str = "User", on_pr: bool = True):
@@ -21,12 +23,17 @@ def _comment(deps, body: str, login: str = "Codertocat", kind: str = "User", on_
     if on_pr:
         data["issue"]["pull_request"] = {"url": "https://api.github.com/repos/x/y/pulls/2"}
         data["issue"]["number"] = 2
-    asyncio.run(dispatch(make_event("issue_comment", data, "d-c"), deps))
+    delivery = f"d-c{next(_DELIVERIES)}"  # each delivery its own id, as GitHub's are
+    asyncio.run(dispatch(webhook_event("issue_comment", data, delivery), deps))
     return data
 
 
 def _replies(github) -> list[str]:
-    return [fields["body"] for name, fields in github.calls if name == "create_comment"]
+    """The replies posted, without their hidden step marker (checked once here)."""
+    bodies = [fields["body"] for name, fields in github.calls if name == "create_comment"]
+    marker = re.compile(r"\n\n<!-- argus:step d-c\d+/\w+ -->$")
+    assert all(marker.search(body) for body in bodies if "argus:review" not in body)
+    return [marker.sub("", body) for body in bodies]
 
 
 def _open_pr(github, deps) -> None:
@@ -35,7 +42,7 @@ def _open_pr(github, deps) -> None:
     github.files[(PATH, HEAD)] = text.encode()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps
+            webhook_event("pull_request", payload("pull_request.opened.payload.json"), "d-o"), deps
         )
     )
     github.calls.clear()
@@ -57,21 +64,26 @@ def test_read_only_users_are_refused_cheaply(github, deps):
     github.permissions["Codertocat"] = "read"
     data = _comment(deps, "/argus review")
     assert github.calls[0] == ("add_reaction", {"id": data["comment"]["id"], "content": "eyes"})
-    assert github.names() == ["add_reaction", "collaborator_permission", "create_comment"]
+    assert github.names() == [
+        "add_reaction",
+        "collaborator_permission",
+        "find_comment",
+        "create_comment",
+    ]
     (reply,) = _replies(github)
     assert "need write access" in reply and "`read`" in reply
 
 
 def test_unknown_commands_get_the_help(github, deps):
     _comment(deps, "/argus frobnicate now")
-    assert github.names() == ["add_reaction", "create_comment"]
+    assert github.names() == ["add_reaction", "find_comment", "create_comment"]
     assert "Unknown command `frobnicate`" in _replies(github)[0]
     assert "/argus explain path[:line]" in _replies(github)[0]
 
 
 def test_help_needs_no_permission(github, deps):
     _comment(deps, "/argus help")
-    assert github.names() == ["add_reaction", "create_comment"]
+    assert github.names() == ["add_reaction", "find_comment", "create_comment"]
 
 
 def test_quota_used_up_refuses_tests(github, deps, state: AppState):
@@ -129,7 +141,7 @@ def test_pause_and_resume(github, deps):
     github.calls.clear()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"),
+            webhook_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s"),
             deps,
         )
     )
@@ -138,7 +150,7 @@ def test_pause_and_resume(github, deps):
     github.calls.clear()
     asyncio.run(
         dispatch(
-            make_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"),
+            webhook_event("pull_request", payload("pull_request.synchronize.payload.json"), "d-s2"),
             deps,
         )
     )

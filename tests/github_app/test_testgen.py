@@ -12,12 +12,11 @@ from core.router.router import Router
 from core.store.sqlite import SQLiteStore
 from core.testgen.service import register_free_tier
 from github_app.dispatch import dispatch
-from github_app.events import make_event
 from github_app.plans import current_month
 from github_app.testgen import CheckoutTestGenerator
 from tests.core.testgen.sandbox_repos import git
 from tests.core.testgen.test_service import PRICING_AFTER, PRICING_BEFORE
-from tests.github_app.conftest import payload
+from tests.github_app.conftest import payload, webhook_event
 
 
 def _clone(root: Path) -> tuple[Path, str, str]:
@@ -56,13 +55,13 @@ def test_argus_tests_generates_validated_tests_in_the_clone_and_meters_them(
 
     opened = payload("pull_request.opened.payload.json")
     opened["pull_request"]["base"]["sha"], opened["pull_request"]["head"]["sha"] = base, head
-    asyncio.run(dispatch(make_event("pull_request", opened, "d-1"), deps))
+    asyncio.run(dispatch(webhook_event("pull_request", opened, "d-1"), deps))
 
     comment = payload("issue_comment.created.with-installation.payload.json")
     comment["issue"]["number"] = 2
     comment["issue"]["pull_request"] = {"url": "x"}
     comment["comment"]["body"] = "/argus tests shop/pricing.py:unit_price"
-    asyncio.run(dispatch(make_event("issue_comment", comment, "d-2"), deps))
+    asyncio.run(dispatch(webhook_event("issue_comment", comment, "d-2"), deps))
 
     reply = [f["body"] for n, f in github.calls if n == "create_comment"][-1]
     assert reply.startswith("Generated 1 tests"), reply

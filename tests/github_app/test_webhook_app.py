@@ -11,10 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from github_app.app import AppDeps, create_app, signature_ok
-from github_app.dispatch import Deps, default_dispatcher, run_job
+from github_app.dispatch import run_job
 from github_app.events import make_event
 from github_app.jobs import Job
 from github_app.metrics import AppMetrics
+from github_app.routes import default_dispatcher
+from github_app.services import Deps
 from github_app.settings import AppSettings
 from ingest_server.app import create_ingest_router
 from ingest_server.keys import StaticProjectKeys
@@ -131,6 +133,9 @@ def test_bad_json_is_400(client, queue):
 
 def test_health_and_ingestion_routes_are_mounted(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+    home = client.get("/").json()  # the App's own page wins over the ingestion router's
+    assert "GitHub App" in home["what"] and "ingestion" in home["what"]
+    assert home["links"]["health"] == "/healthz" and home["links"]["metrics"] == "/metrics"
     # The ingestion router answers its own refusal: the route exists.
     response = client.post("/api/1/store/", content=b"{}")
     assert response.status_code == 401
@@ -186,7 +191,7 @@ def test_failed_jobs_propagate_for_a_retry_and_are_counted(github, state):
         raise RuntimeError("GitHub is down")
 
     github.create_check_run = broken
-    deps = Deps(github_for=lambda _: github, state=state)
+    deps = Deps(github_for=lambda _: github, state=state, dispatcher=default_dispatcher())
     data = json.loads((WEBHOOKS / "pull_request.opened.payload.json").read_text())
     job = Job("1", "pull_request.opened", data, 1, "x")
     with pytest.raises(RuntimeError):

@@ -10,6 +10,7 @@ so the rerun finds the comment by its marker and updates it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from tests.servers.github_api import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+WEBHOOKS = ROOT / "tests" / "fixtures" / "github-webhooks"
 APP_ID = 31337
 INSTALLATION = 501
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -229,3 +231,162 @@ def test_argus_worker_names_a_missing_setting(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "ARGUS_GITHUB_APP_ID" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- exactly once: a SIGKILL at each step of a slash-command's delivery ----------------------
+
+CHECK_RUNS = rf"/repos/{DEMO_OWNER}/{DEMO_REPO}/check-runs$"
+CHECK_RUN = rf"/repos/{DEMO_OWNER}/{DEMO_REPO}/check-runs/\d+$"
+REACTIONS = rf"/repos/{DEMO_OWNER}/{DEMO_REPO}/issues/comments/\d+/reactions$"
+COMMENTER = "octocat"
+
+
+def _is_reply(request: Any) -> bool:
+    return "argus:step" in str((request.body or {}).get("body", ""))
+
+
+def _is_sticky(request: Any) -> bool:
+    return "argus:review" in str((request.body or {}).get("body", ""))
+
+
+STEPS = {
+    # step: (method, path, which requests of it)
+    "reaction": ("POST", REACTIONS, None),
+    "check_run_created": ("POST", CHECK_RUNS, None),
+    "check_run_completed": ("PATCH", CHECK_RUN, None),
+    "sticky_comment": ("POST", COMMENTS, _is_sticky),
+    "reply": ("POST", COMMENTS, _is_reply),
+}
+
+
+def review_command(demo_repo: Path) -> dict[str, Any]:
+    """GitHub's issue_comment.created for ``/argus review`` on the demo PR."""
+    opened = demo_pull_request_payload("opened", demo_repo, INSTALLATION)
+    data = json.loads(
+        (WEBHOOKS / "issue_comment.created.with-installation.payload.json").read_text()
+    )
+    data["repository"] = opened["repository"]
+    data["installation"] = opened["installation"]
+    data["issue"]["number"] = DEMO_PULL
+    data["issue"]["pull_request"] = {
+        "url": f"https://api.github.com/repos/{DEMO_OWNER}/{DEMO_REPO}/pulls/{DEMO_PULL}"
+    }
+    data["comment"]["body"] = "/argus review"
+    for who in (data["comment"]["user"], data["sender"]):
+        who["login"], who["type"] = COMMENTER, "User"
+    return data
+
+
+def exactly_one_of_each(github: GitHubAPIServer) -> None:
+    comments = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
+    sticky = [c for c in comments if "argus:review" in c["body"]]
+    replies = [c for c in comments if "Reviewed again" in c["body"]]
+    assert len(sticky) == 1 and len(replies) == 1 and len(comments) == 2, [
+        c["body"][:60] for c in comments
+    ]
+    assert len(github.check_runs) == 1
+    (run,) = github.check_runs.values()
+    assert run["status"] == "completed"
+    assert len(github.reactions) == 1
+
+
+def kill_at_step(
+    tmp_path: Path,
+    github: GitHubAPIServer,
+    keys: tuple[str, str],
+    database_url: str,
+    step: str,
+    finished: Callable[[], bool],
+    *options: str,
+) -> None:
+    """SIGKILL the worker while its request of ``step`` is with GitHub; a new worker finishes."""
+    method, path, which = STEPS[step]
+
+    def sent() -> bool:
+        return any(which is None or which(r) for r in github.requests_to(method, path))
+
+    github.delay(method, path, 1.5, which)
+    first = start_worker(tmp_path, github, keys, database_url, *options)
+    try:
+        wait_for(sent, 90, f"the {step} request")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        stop(first)
+    assert not finished()
+    time.sleep(2.0)  # the request already on the wire lands, as it would on GitHub
+    second = start_worker(tmp_path, github, keys, database_url, *options)
+    try:
+        wait_for(finished, 120, "the job to be done by the second worker")
+    finally:
+        stop(second)
+    exactly_one_of_each(github)
+
+
+@pytest.fixture
+def command_github(keys: tuple[str, str], demo_repo: Path) -> Iterator[GitHubAPIServer]:
+    with GitHubAPIServer(APP_ID, keys[1]) as server:
+        seed_demo(server, demo_repo)
+        server.set_permission(DEMO_OWNER, DEMO_REPO, COMMENTER, "write")
+        yield server
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_sqlite_queue_killed_at_each_step_gives_exactly_one_of_each(
+    tmp_path: Path,
+    command_github: GitHubAPIServer,
+    keys: tuple[str, str],
+    demo_repo: Path,
+    step: str,
+) -> None:
+    path = tmp_path / "app.db"
+    queue = SQLiteJobQueue(path)
+    assert queue.enqueue(
+        "issue_comment.created",
+        review_command(demo_repo),
+        delivery_id=f"cmd-{step}",
+        installation_id=INSTALLATION,
+    )
+    kill_at_step(
+        tmp_path,
+        command_github,
+        keys,
+        f"sqlite:///{path}",
+        step,
+        lambda: queue.counts().get("done") == 1,
+        "--lease-seconds",
+        "3",
+    )
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_postgres_queue_killed_at_each_step_gives_exactly_one_of_each(
+    tmp_path: Path,
+    command_github: GitHubAPIServer,
+    keys: tuple[str, str],
+    demo_repo: Path,
+    postgres_url: str,
+    step: str,
+) -> None:
+    queue = PostgresJobQueue(postgres_url)
+    try:
+        assert queue.enqueue(
+            "issue_comment.created",
+            review_command(demo_repo),
+            delivery_id=f"cmd-pg-{step}",
+            installation_id=INSTALLATION,
+        )
+        kill_at_step(
+            tmp_path,
+            command_github,
+            keys,
+            postgres_url,
+            step,
+            lambda: queue.statuses().get("succeeded") == 1,
+            "--heartbeat-seconds",
+            "0.5",
+            "--stalled-seconds",
+            "3",
+        )
+    finally:
+        queue.close()

@@ -280,6 +280,8 @@ def test_other_webhooks_are_acknowledged_and_not_stored(
 def test_health_and_metrics_pages(server: RunningServer) -> None:
     with server.client() as client:
         assert client.get("/healthz").json() == {"status": "ok"}
+        home = client.get("/").json()  # says what the server is (it was a 404)
+        assert "ingestion" in home["what"] and home["links"]["health"] == "/healthz"
         metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE argus_ingest_rejected_total counter" in metrics.text

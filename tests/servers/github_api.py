@@ -28,6 +28,7 @@ import secrets
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -37,9 +38,45 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
+from tests.servers.github_contract import (
+    GitHubContract,
+    assert_webhook,
+    github_contract,
+    validation_failed,
+)
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
+_STRICT_RESPONSES = re.compile(r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$")
+"""Answers sent whole, every required field included: comments and reactions."""
+BOT_ID = 41898282
+
+
+def bot_user(login: str = "argus[bot]") -> dict[str, Any]:
+    """The App's account as GitHub's simple-user object."""
+    api = f"https://api.github.com/users/{login}"
+    return {
+        "login": login,
+        "id": BOT_ID,
+        "node_id": "BOT_kgDOAnfGKg",
+        "avatar_url": "https://avatars.githubusercontent.com/in/1?v=4",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"https://github.com/apps/{login.removesuffix('[bot]')}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": "Bot",
+        "site_admin": False,
+    }
+
+
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
@@ -101,8 +138,20 @@ def _not_found() -> Reply:
 class GitHubAPIServer:
     """A threaded HTTP server speaking the part of GitHub's REST API that Argus uses."""
 
-    def __init__(self, app_id: int, public_key_pem: str, *, token_lifetime: int = 3600):
+    def __init__(
+        self,
+        app_id: int,
+        public_key_pem: str,
+        *,
+        token_lifetime: int = 3600,
+        contract: GitHubContract | None = None,
+    ):
         self.app_id = app_id
+        self.contract = contract or github_contract()
+        self.refused: list[tuple[ReceivedRequest, dict[str, Any]]] = []
+        """Requests answered 422 because they broke GitHub's contract, with the answer."""
+        self.response_violations: list[str] = []
+        """Answers of this stand-in that differ from GitHub's documented responses (a bug here)."""
         self.public_key_pem = public_key_pem
         self.token_lifetime = token_lifetime
         self.requests: list[ReceivedRequest] = []
@@ -115,7 +164,7 @@ class GitHubAPIServer:
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
         self._failures: list[ScriptedFailure] = []
-        self._delays: list[tuple[str, re.Pattern[str], float]] = []
+        self._delays: list[tuple[str, re.Pattern[str], float, Any]] = []
         self._lock = threading.RLock()
         self._next_id = 1000
         self._server: LoopbackHTTPServer | None = None
@@ -192,10 +241,17 @@ class GitHubAPIServer:
             },
         )
 
-    def delay(self, method: str, path_pattern: str, seconds: float) -> None:
-        """Make every matching request wait ``seconds`` before it is handled."""
+    def delay(
+        self,
+        method: str,
+        path_pattern: str,
+        seconds: float,
+        when: Callable[[ReceivedRequest], bool] | None = None,
+    ) -> None:
+        """Make every matching request (and ``when(request)``) wait ``seconds`` before it is
+        handled (it is recorded at once)."""
         with self._lock:
-            self._delays.append((method, re.compile(path_pattern), seconds))
+            self._delays.append((method, re.compile(path_pattern), seconds, when))
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -248,7 +304,11 @@ class GitHubAPIServer:
         with self._lock:
             self.requests.append(request)
             delays = [
-                s for m, p, s in self._delays if m == request.method and p.search(request.path)
+                s
+                for m, p, s, when in self._delays
+                if m == request.method
+                and p.search(request.path)
+                and (when is None or when(request))
             ]
         for seconds in delays:
             time.sleep(seconds)
@@ -256,12 +316,44 @@ class GitHubAPIServer:
             if request.method == "POST" and (
                 match := re.fullmatch(r"/app/installations/(\d+)/access_tokens", request.path)
             ):
-                return self._grant_token(request, int(match.group(1)))
-            self._check_token(request)
-            self._scripted_failure(request)
-            return self._route(request)
+                self._check_contract(request)
+                answer = self._grant_token(request, int(match.group(1)))
+            else:
+                self._check_token(request)
+                self._check_contract(request)
+                self._scripted_failure(request)
+                answer = self._route(request)
         except Reply as reply:
             return reply.status, reply.body, reply.headers
+        return self._checked_answer(request, answer)
+
+    def _check_contract(self, request: ReceivedRequest) -> None:
+        """Refuse, as GitHub does, a request its OpenAPI description or documented limits do."""
+        status, errors, documentation_url = self.contract.request_errors(
+            request.method, request.path, request.query, request.body
+        )
+        if status == 404:
+            raise _not_found()
+        if status:
+            body = validation_failed(errors, documentation_url)
+            with self._lock:
+                self.refused.append((request, body))
+            raise Reply(status, body)
+
+    def _checked_answer(
+        self, request: ReceivedRequest, answer: tuple[int, Any, dict[str, str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """The answer, or a 500 naming the difference when it breaks GitHub's response schema."""
+        status, body, _ = answer
+        strict = bool(_STRICT_RESPONSES.search(request.path))
+        violations = self.contract.response_errors(
+            request.method, request.path, status, body, strict=strict
+        )
+        if not violations:
+            return answer
+        with self._lock:
+            self.response_violations.extend(violations)
+        return 500, {"message": "the stand-in broke GitHub's contract: " + violations[0]}, {}
 
     def _scripted_failure(self, request: ReceivedRequest) -> None:
         with self._lock:
@@ -331,6 +423,7 @@ class GitHubAPIServer:
             (r"/pulls/(\d+)", "GET", self._get_pull),
             (r"/pulls/(\d+)/files", "GET", self._pull_files),
             (r"/pulls", "POST", self._create_pull),
+            (r"/pulls", "GET", self._list_pulls),
             (r"/contents/(.+)", "GET", self._contents),
             (r"/issues/(\d+)/comments", "GET", self._list_comments),
             (r"/issues/(\d+)/comments", "POST", self._create_comment),
@@ -462,6 +555,19 @@ class GitHubAPIServer:
             )
         return self._page(request, files)
 
+    def _list_pulls(self, request: ReceivedRequest, repository: Repository) -> Any:
+        """The pulls opened through the API; ``head=owner:branch`` and ``state`` filter them."""
+        head = request.query.get("head")
+        state = request.query.get("state", "open")
+        with self._lock:
+            pulls = [
+                pull
+                for pull in self.created_pulls
+                if (head is None or head == f"{repository.owner}:{pull['head']['ref']}")
+                and state in ("all", pull["state"])
+            ]
+        return self._page(request, pulls)
+
     def _create_pull(self, request: ReceivedRequest, repository: Repository) -> Any:
         body = request.body or {}
         for key in ("title", "head", "base"):
@@ -474,6 +580,7 @@ class GitHubAPIServer:
             "number": number,
             "title": body["title"],
             "body": body.get("body"),
+            "state": "open",
             "head": {"ref": body["head"], "sha": repository.refs[body["head"]]},
             "base": {"ref": body["base"]},
             "html_url": f"https://github.com/{repository.owner}/{repository.name}/pull/{number}",
@@ -533,10 +640,15 @@ class GitHubAPIServer:
         now = _now()
         with self._lock:
             comment_id = self._new_id()
+            api = f"https://api.github.com/repos/{repository.owner}/{repository.name}/issues"
             comment = {
                 "id": comment_id,
+                "node_id": f"IC_{comment_id}",
+                "url": f"{api}/comments/{comment_id}",
+                "issue_url": f"{api}/{number}",
                 "body": body,
-                "user": {"login": "argus[bot]", "type": "Bot"},
+                "user": bot_user(),
+                "author_association": "NONE",
                 "created_at": now,
                 "updated_at": now,
                 "html_url": f"https://github.com/{repository.owner}/{repository.name}"
@@ -559,19 +671,20 @@ class GitHubAPIServer:
             return 200, _public(comment), {}
 
     def _react(self, request: ReceivedRequest, repository: Repository, ident: str) -> Any:
+        """GitHub keeps one reaction per user and content: the same again answers 200 with it."""
         content = (request.body or {}).get("content")
-        allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
-        if content not in allowed:
-            raise Reply(422, {"message": "Validation Failed", "errors": [{"field": "content"}]})
         with self._lock:
-            if int(ident) not in self.comments and not any(
-                r["comment_id"] == int(ident) for r in self.reactions
-            ):
-                # Comments of the real conversation are not all created through this server.
-                pass
-            reaction = {"id": self._new_id(), "content": content, "comment_id": int(ident)}
+            for reaction in self.reactions:
+                if reaction["comment_id"] == int(ident) and reaction["content"] == content:
+                    return 200, _reaction_view(reaction), {}
+            reaction = {
+                "id": self._new_id(),
+                "content": content,
+                "comment_id": int(ident),
+                "created_at": _now(),
+            }
             self.reactions.append(reaction)
-        return 201, {"id": reaction["id"], "content": content}, {}
+        return 201, _reaction_view(reaction), {}
 
     # -- check runs ------------------------------------------------------------------------
 
@@ -745,6 +858,16 @@ def _public(comment: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in comment.items() if not k.startswith("_")}
 
 
+def _reaction_view(reaction: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": reaction["id"],
+        "node_id": f"REA_{reaction['id']}",
+        "user": bot_user(),
+        "content": reaction["content"],
+        "created_at": reaction["created_at"],
+    }
+
+
 def _check_run_view(run: dict[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in run.items() if k != "annotations"}
     output = dict(view.get("output") or {})
@@ -887,13 +1010,26 @@ def demo_pull_request_payload(
     for side, ref in (("base", DEMO_BASE), ("head", head)):
         pull[side]["ref"] = ref
         pull[side]["sha"] = _git(repo_dir, "rev-parse", ref).strip()
-        pull[side]["repo"] = repository
+        side_repository = {**pull[side]["repo"], **repository}
+        side_repository.setdefault("has_discussions", False)  # required here, not at the top
+        pull[side]["repo"] = side_repository
     return payload
 
 
+_CHECKED_WEBHOOKS: set[bytes] = set()
+
+
 def signed_headers(secret: str, body: bytes, event: str, delivery: str) -> dict[str, str]:
-    """The headers GitHub sends with a delivery, ``X-Hub-Signature-256`` included."""
+    """The headers GitHub sends with a delivery, ``X-Hub-Signature-256`` included.
+
+    The payload must be one GitHub documents for ``event`` (its webhook schema).
+    """
     import hmac
+
+    digest = hashlib.sha256(event.encode() + b"\0" + body).digest()
+    if digest not in _CHECKED_WEBHOOKS:  # a benchmark signs one body thousands of times
+        assert_webhook(event, json.loads(body))
+        _CHECKED_WEBHOOKS.add(digest)
 
     signature = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     return {

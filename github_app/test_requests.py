@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from core.predict.findings import GeneratedTest, Review
+from core.report.markdown import escape
 from github_app.config import RepoConfig
 from github_app.context import Context
 from github_app.notices import pull_request_number, quota_marker, say_once
 from github_app.plans import capped_tier, current_month, quota_for
+from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
 
 NO_GENERATOR = (
     "Test generation needs a checkout of the repository on the Argus server, and none is "
@@ -33,7 +36,7 @@ async def with_tests(
     """``review`` with generated tests when the plan allows; notes say why not otherwise, except
     a used-up quota, which is said once on the pull request (github_app/notices.py)."""
     deps = ctx.services
-    if deps is None or deps.generate_tests is None:
+    if deps.generate_tests is None:
         return review, [NO_GENERATOR]
     refusal = quota_note(ctx)
     if refusal:
@@ -51,3 +54,31 @@ async def with_tests(
     if ctx.installation_id is not None:
         ctx.state.add_test_runs(ctx.installation_id, current_month(), max(1, len(tests)))
     return replace(review, tests=tuple(review.tests) + tuple(tests)), []
+
+
+async def tests_reply(ctx: Context, pull_request: dict[str, Any], target: str | None) -> str:
+    """Generate tests for a PR (``/argus tests``, the "Generate tests" button): the reply."""
+    refusal = quota_note(ctx)
+    if refusal:
+        return refusal
+    ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
+    config = await ctx.config(ref.base_sha)
+    ignored = ctx.state.ignored_globs(ctx.full_name, ref.number)
+    model = ctx.services.review_model or shipped_model()
+    review = await review_pull_request(ctx.github, ref, config, model, ignored)
+    review, notes = await with_tests(ctx, review, config, target)
+    if notes:
+        return "\n\n".join(notes)
+    if not review.tests:
+        return (
+            "No generated test survived validation (or the repository has no clone on the "
+            "Argus server holding this commit)."
+        )
+    lines = [f"Generated {len(review.tests)} tests:"]
+    for test in review.tests:
+        validation = test.validation
+        lines.append(
+            f"- `{escape(test.path, 120)}` for `{escape(test.target_symbol, 80)}`: "
+            f"passed {validation.passed_runs}/{validation.runs} runs"
+        )
+    return "\n".join(lines)
