@@ -119,3 +119,23 @@ def test_a_malformed_env_file_is_named_with_its_line(repo: Path) -> None:
     completed = doctor(repo)
     assert completed.returncode == 1
     assert ".env:2: expected KEY=value" in completed.stdout
+
+
+def test_the_app_check_signs_in_to_the_github_stand_in(repo: Path) -> None:
+    from tests.servers.github_api import GitHubAPIServer, rsa_key_pair
+
+    private, public = rsa_key_pair()
+    other_private, _ = rsa_key_pair()
+    with GitHubAPIServer(app_id=42, public_key_pem=public) as server:
+        settings = {
+            "ARGUS_GITHUB_APP_ID": "42",
+            "ARGUS_GITHUB_WEBHOOK_SECRET": "s3cret",
+            "ARGUS_GITHUB_API_URL": server.url,
+        }
+        good = doctor(repo, ARGUS_GITHUB_PRIVATE_KEY=private, **settings)
+        assert good.returncode == 0, good.stdout
+        assert "OK    github app  App 42 (argus-test)" in good.stdout
+        wrong = doctor(repo, ARGUS_GITHUB_PRIVATE_KEY=other_private, **settings)
+        assert wrong.returncode == 1
+        assert "refused the App's token (HTTP 401)" in wrong.stdout
+        assert "must belong to the same App" in wrong.stdout

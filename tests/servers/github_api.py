@@ -47,8 +47,8 @@ from tests.servers.github_contract import (
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
-_STRICT_RESPONSES = re.compile(r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$")
-"""Answers sent whole, every required field included: comments and reactions."""
+_STRICT_RESPONSES = re.compile(r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$|^/app$")
+"""Answers sent whole, every required field included: comments, reactions and the App."""
 BOT_ID = 41898282
 
 
@@ -318,6 +318,9 @@ class GitHubAPIServer:
             ):
                 self._check_contract(request)
                 answer = self._grant_token(request, int(match.group(1)))
+            elif request.method == "GET" and request.path == "/app":
+                self._check_contract(request)
+                answer = self._authenticated_app(request)
             else:
                 self._check_token(request)
                 self._check_contract(request)
@@ -363,14 +366,31 @@ class GitHubAPIServer:
                         failure.times -= 1
                         raise Reply(failure.status, failure.body, failure.headers)
 
-    def _grant_token(
-        self, request: ReceivedRequest, installation: int
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _authenticated_app(self, request: ReceivedRequest) -> tuple[int, Any, dict[str, str]]:
+        """GET /app: the App its JSON web token names (GitHub's "get the authenticated app")."""
+        self._app_claims(request)
+        body = {
+            "id": self.app_id,
+            "slug": "argus-test",
+            "node_id": "A_kwDOAAAB",
+            "name": "Argus (test)",
+            "owner": _simple_user("argus-org", 9001, "Organization"),
+            "description": "The App the tests run",
+            "external_url": "http://127.0.0.1",
+            "html_url": "https://github.com/apps/argus-test",
+            "created_at": "2026-11-27T00:00:00Z",
+            "updated_at": "2026-11-27T00:00:00Z",
+            "permissions": {"contents": "write", "pull_requests": "write", "checks": "write"},
+            "events": ["pull_request", "issue_comment", "check_run"],
+        }
+        return 200, body, {}
+
+    def _app_claims(self, request: ReceivedRequest) -> dict[str, Any]:
         header = request.header("authorization") or ""
         if not header.startswith("Bearer "):
             raise Reply(401, {"message": "A JSON web token could not be decoded"})
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 header[len("Bearer ") :],
                 self.public_key_pem,
                 algorithms=["RS256"],
@@ -382,6 +402,12 @@ class GitHubAPIServer:
             ) from None
         if str(claims["iss"]) != str(self.app_id):
             raise Reply(401, {"message": "'Issuer' claim ('iss') must be an Integer"})
+        return claims
+
+    def _grant_token(
+        self, request: ReceivedRequest, installation: int
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._app_claims(request)
         token = "ghs_" + secrets.token_hex(18)
         expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.token_lifetime)
         with self._lock:
@@ -949,6 +975,31 @@ DEMO_REPO = "orders"
 DEMO_PULL = 7
 DEMO_BASE = "main"
 DEMO_HEAD = "feature/bulk-discounts"
+
+
+def _simple_user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+    """A ``simple-user`` as GitHub's API answers it."""
+    api = f"https://api.github.com/users/{login}"
+    return {
+        "login": login,
+        "id": user_id,
+        "node_id": f"U_{user_id}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"https://github.com/{login}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": kind,
+        "site_admin": False,
+    }
 
 
 def rsa_key_pair() -> tuple[str, str]:
