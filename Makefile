@@ -19,6 +19,9 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# The distribution was called "argus" before 0.1.0 shipped as argus-pr; an old editable
+	@# install left in .venv would shadow this checkout's code.
+	@$(BIN)/python -m pip uninstall --quiet --yes argus > /dev/null 2>&1 || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@# Byte-compile once: start-up matters for a CLI, even where PYTHONDONTWRITEBYTECODE is set.
 	$(BIN)/python -m compileall -q core argus > /dev/null
