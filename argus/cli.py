@@ -129,6 +129,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.lsp_command",
     "argus.worker_command",
     "argus.doctor_command",
+    "argus.migrate_command",
 )
 
 

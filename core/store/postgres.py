@@ -67,7 +67,9 @@ def postgres_migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
-def connect(url: str, *, schema: str | None = None, timeout: float = 10.0) -> psycopg.Connection[Row]:
+def connect(
+    url: str, *, schema: str | None = None, timeout: float = 10.0
+) -> psycopg.Connection[Row]:
     """An autocommit connection returning dict rows; ``schema`` becomes the search path."""
     options: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
     if schema is not None:
@@ -146,9 +148,7 @@ def _applied(db: psycopg.Connection[Row]) -> dict[int, str]:
     }
 
 
-def _refuse_unknown(
-    applied: dict[int, str], known: list[tuple[int, str, str]], url: str
-) -> None:
+def _refuse_unknown(applied: dict[int, str], known: list[tuple[int, str, str]], url: str) -> None:
     missing = sorted(set(applied) - {version for version, _, _ in known})
     if missing:
         names = ", ".join(applied[version] for version in missing)
