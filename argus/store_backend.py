@@ -75,8 +75,8 @@ def open_pattern_service(location: StoreLocation) -> PatternService:
     from core.patterns.embed import HashingEmbedder
     from core.patterns.service import PatternService
     from core.patterns.store import SqlPatternStore
-    from core.store.vector import LocalAnnIndex
     from core.store.postgres import PostgresExecutor, migrate
+    from core.store.vector import LocalAnnIndex
 
     migrate(location.url, schema=location.schema)
     executor = PostgresExecutor(location.url, schema=location.schema)
