@@ -31,9 +31,10 @@ def add_commands(subparsers: Any) -> None:
 
 def run_migrate(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Migrate (or with ``--check`` list pending migrations of) the configured store."""
-    from argus.store_backend import store_location
+    from argus.serve import serve_settings
 
-    location = store_location(cwd=Path(arguments.repo))
+    settings = serve_settings(cwd=Path(arguments.repo))
+    location = settings.shared or settings.store_path
     if isinstance(location, Path):
         return _sqlite(location, arguments.check, stdout)
     from core.store.postgres import migrate, pending

@@ -3,7 +3,7 @@
 ``ARGUS_DATABASE_URL=postgresql://...`` puts the pattern library (patterns, events, tenants)
 and the ingestion projects with their DSN keys in PostgreSQL, shared by every ``argus serve``
 and ``argus worker`` pointed at it; otherwise they stay in the SQLite file chosen by
-``argus.serve.pattern_store_path``. ``ARGUS_DATABASE_SCHEMA`` optionally names the PostgreSQL
+``argus serve`` (ServeSettings.store_path). ``ARGUS_DATABASE_SCHEMA`` optionally names the PostgreSQL
 schema (default: the database's search path).
 """
 
@@ -50,15 +50,6 @@ def shared_store(environ: Mapping[str, str] | None = None) -> PostgresLocation |
         )
     schema = env.get("ARGUS_DATABASE_SCHEMA", "").strip() or None
     return PostgresLocation(url, schema)
-
-
-def store_location(
-    environ: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> StoreLocation:
-    """The PostgreSQL store when configured, else the SQLite file of ``pattern_store_path``."""
-    from argus.serve import pattern_store_path
-
-    return shared_store(environ) or pattern_store_path(environ, cwd)
 
 
 def open_pattern_service(location: StoreLocation) -> PatternService:

@@ -43,6 +43,9 @@ Statement = tuple[str, Sequence[object]]
 class StoreUnavailable(StoreError):
     """The database cannot be reached now; the request may be retried later."""
 
+    #: The connection that failed had served earlier calls (it may have died while idle).
+    stale = False
+
 
 def is_postgres_url(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
@@ -174,16 +177,26 @@ class PostgresExecutor:
         self._connection: psycopg.Connection[Row] | None = None
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        """Run one statement (autocommit); rows as dicts."""
-        try:
-            with self._lock, self._session() as db:
-                cursor = db.execute(translate(sql), tuple(params))
-                return list(cursor.fetchall()) if cursor.description is not None else []
-        except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure) as error:
-            raise StoreError(f"store query failed: {error}") from error
+        """Run one statement (autocommit); rows as dicts. A read on a connection that died
+        while idle (the database restarted since) is tried once more on a new one."""
+        reading = sql.lstrip()[:6].upper() == "SELECT"
+        for last in (False, True):
+            try:
+                with self._lock, self._session() as db:
+                    cursor = db.execute(translate(sql), tuple(params))
+                    return list(cursor.fetchall()) if cursor.description is not None else []
+            except StoreUnavailable as error:
+                if last or not (error.stale and reading):
+                    raise
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure) as error:
+                raise StoreError(f"store query failed: {error}") from error
+        raise AssertionError("unreachable")
 
     def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
-        """Run statements in one transaction (retried whole after a lost deadlock race)."""
+        """Run statements in one transaction, retried whole after a lost deadlock race, or
+        once when a connection that died while idle failed before the commit (then nothing
+        was written). A connection lost during the commit is :class:`StoreUnavailable`: the
+        outcome is unknown, and the caller acknowledges nothing."""
         creating = sorted(
             {
                 str(params[1])
@@ -191,7 +204,9 @@ class PostgresExecutor:
                 if sql.startswith("INSERT INTO patterns ") and len(params) > 1
             }
         )
+        reconnected = False
         for attempt in range(1, BATCH_ATTEMPTS + 1):
+            committing = False
             try:
                 with self._lock, self._session() as db, db.transaction():
                     for tenant in creating:
@@ -205,9 +220,13 @@ class PostgresExecutor:
                         results.append(
                             list(cursor.fetchall()) if cursor.description is not None else []
                         )
-                    return results
-            except StoreUnavailable:
-                raise
+                    committing = True
+                return results
+            except StoreUnavailable as error:
+                if committing or reconnected or not error.stale:
+                    raise
+                reconnected = True
+                continue
             except StoreError as error:
                 cause = error.__cause__ or error
                 raise StoreError(f"store write failed, nothing written: {cause}") from cause
@@ -232,21 +251,22 @@ class PostgresExecutor:
     def _session(self) -> Iterator[psycopg.Connection[Row]]:
         """The open connection; library errors become store errors, and a broken connection
         is dropped so that the next call reconnects (the database restarted, say)."""
-        if self._connection is None or self._connection.closed:
+        stale = self._connection is not None and not self._connection.closed
+        if not stale:
             self._connection = connect(self.url, schema=self.schema)
         db = self._connection
+        assert db is not None
         try:
             yield db
         except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
             raise
-        except psycopg.OperationalError as error:
-            db.close()
-            self._connection = None
-            raise StoreUnavailable(f"the database went away: {_first_line(error)}") from error
         except psycopg.Error as error:
-            if db.broken or db.closed:
+            if isinstance(error, psycopg.OperationalError) or db.broken or db.closed:
+                db.close()
                 self._connection = None
-                raise StoreUnavailable(f"the database went away: {_first_line(error)}") from error
+                lost = StoreUnavailable(f"the database went away: {_first_line(error)}")
+                lost.stale = stale
+                raise lost from error
             raise StoreError(f"store query failed: {error}") from error
 
 
