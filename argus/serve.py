@@ -87,9 +87,7 @@ def serve_settings(
     IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
     from argus.store_backend import shared_store
 
-    return ServeSettings(
-        host, port, pattern_store_path(env, cwd), limit, secret, shared_store(env)
-    )
+    return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret, shared_store(env))
 
 
 class ConfinedService:

@@ -2,9 +2,9 @@
 
 ``ARGUS_DATABASE_URL=postgresql://...`` puts the pattern library (patterns, events, tenants)
 and the ingestion projects with their DSN keys in PostgreSQL, shared by every ``argus serve``
-and ``argus worker`` pointed at it; otherwise they stay in the SQLite file chosen by
-``argus serve`` (ServeSettings.store_path). ``ARGUS_DATABASE_SCHEMA`` optionally names the PostgreSQL
-schema (default: the database's search path).
+and ``argus worker`` pointed at it; otherwise they stay in the SQLite file ``argus serve``
+chooses (``ServeSettings.store_path``). ``ARGUS_DATABASE_SCHEMA`` optionally names the
+PostgreSQL schema (default: the database's search path).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def _ingest(url: str, schema: str, offset: int, start: Any, batch: bool) -> None
     events = [_event(number + offset) for number in range(EVENTS_PER_NODE)]
     if batch:  # group commit: many occurrences in one transaction
         for at in range(0, len(events), 16):
-            for outcome in service.ingest_batch([(event, "acme") for event in events[at : at + 16]]):
+            group = [(event, "acme") for event in events[at : at + 16]]
+            for outcome in service.ingest_batch(group):
                 assert not isinstance(outcome, Exception), outcome
     else:
         for event in events:
