@@ -37,6 +37,10 @@ def run_migrate(arguments: argparse.Namespace, stdout: TextIO) -> int:
     location = settings.shared or settings.store_path
     if isinstance(location, Path):
         return _sqlite(location, arguments.check, stdout)
+    from argus.store_backend import CloudflareLocation
+
+    if isinstance(location, CloudflareLocation):
+        return _d1(location, arguments.check, stdout)
     from core.store.postgres import migrate, pending
 
     if arguments.check:
@@ -77,4 +81,21 @@ def _sqlite(path: Path, check: bool, stdout: TextIO) -> int:
     with SQLiteStore.open(path) as store:
         version = store.migrate()
     stdout.write(f"SQLite store {path} up to date (schema {version})\n")
+    return 0
+
+
+def _d1(location: Any, check: bool, stdout: TextIO) -> int:
+    from core.store.d1 import D1Executor
+
+    d1 = D1Executor(
+        location.account_id, location.database_id, location.api_token, base_url=location.base_url
+    )
+    try:
+        if check:
+            stdout.write("--check reads PostgreSQL and SQLite stores; D1 is migrated at start\n")
+            return 2
+        version = d1.migrate()
+    finally:
+        d1.close()
+    stdout.write(f"D1 database {location.database_id} up to date (schema {version})\n")
     return 0

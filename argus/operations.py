@@ -98,6 +98,16 @@ def store_check(location: Any) -> Check:
                 db.execute("SELECT 1").fetchone()
 
         return sqlite_check
+    if hasattr(location, "database_id"):  # Cloudflare D1
+        from core.store.d1 import D1Executor
+
+        d1 = D1Executor(
+            location.account_id,
+            location.database_id,
+            location.api_token,
+            base_url=location.base_url,
+        )
+        return lambda: d1.execute("SELECT 1 AS ok")
     from core.store.postgres import PostgresExecutor
 
     executor = PostgresExecutor(location.url, schema=location.schema)

@@ -22,7 +22,7 @@ from core.store.sqlite import STORE_FILENAME, default_store_path
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from argus.store_backend import PostgresLocation
+    from argus.store_backend import SharedLocation
     from core.patterns.event import ErrorEvent
     from core.patterns.records import IngestResult, Pattern, PatternTest
     from core.patterns.service import PatternService
@@ -56,8 +56,8 @@ class ServeSettings:
     store_path: Path
     max_body_bytes: int
     sentry_client_secret: str | None
-    #: The shared PostgreSQL store (ARGUS_DATABASE_URL) instead of the file at ``store_path``.
-    shared: PostgresLocation | None = None
+    #: The shared pattern store (PostgreSQL or Cloudflare) instead of the file ``store_path``.
+    shared: SharedLocation | None = None
 
 
 def serve_settings(
@@ -106,7 +106,7 @@ class ConfinedService:
         self._group = GroupCommit(executor.submit, service.ingest_batch)
 
     @classmethod
-    def open(cls, store_path: Path | PostgresLocation) -> ConfinedService:
+    def open(cls, store_path: Path | SharedLocation) -> ConfinedService:
         """Start the worker thread and open the library at ``store_path`` on it."""
         from argus.store_backend import open_pattern_service
 
@@ -182,7 +182,7 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
 
     location = settings.shared or settings.store_path
     service = ConfinedService.open(location)
-    keys: Any = open_project_keys(location)
+    keys: Any = open_project_keys(settings.shared, settings.store_path)
     regressions = None
     try:
         regressions = RegressionPipeline(settings.store_path, keys, service, environ=os.environ)
