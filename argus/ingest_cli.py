@@ -569,9 +569,9 @@ def _read_rows(argument: str) -> list[dict[str, Any]]:
 def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects add NAME``: a new project; prints its DSN."""
     from argus.serve import pattern_store_path
-    from ingest_server.keys import SQLiteProjectKeys
+    from argus.store_backend import open_project_keys, shared_store
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = open_project_keys(shared_store(), pattern_store_path())
     try:
         project = keys.add(arguments.name, arguments.tenant)
     finally:
@@ -594,9 +594,9 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects list``: every ingestion project with its DSN (and link)."""
     from argus.serve import pattern_store_path
-    from ingest_server.keys import SQLiteProjectKeys
+    from argus.store_backend import open_project_keys, shared_store
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = open_project_keys(shared_store(), pattern_store_path())
     try:
         projects = keys.projects()
         links = keys.links()

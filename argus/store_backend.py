@@ -26,7 +26,8 @@ from core.store.postgres import is_postgres_url
 
 if TYPE_CHECKING:
     from core.patterns.service import PatternService
-    from ingest_server.keys import ProjectKeys
+    from ingest_server.keys import SQLiteProjectKeys
+    from ingest_server.keys_postgres import PostgresProjectKeys
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ def _cloudflare_service(location: CloudflareLocation) -> PatternService:
     return PatternService(SqlPatternStore(d1), index, embedder, on_close=close)
 
 
-def open_project_keys(shared: SharedLocation | None, store_path: Path) -> ProjectKeys:
+def open_project_keys(
+    shared: SharedLocation | None, store_path: Path
+) -> SQLiteProjectKeys | PostgresProjectKeys:
     """The ingestion projects and their DSN keys: in PostgreSQL when the store is shared
     there, else in the SQLite file at ``store_path``."""
     if isinstance(shared, PostgresLocation):

@@ -95,3 +95,29 @@ def test_argus_migrate_on_sqlite(monkeypatch, tmp_path: Path, capsys) -> None:
     assert main(["migrate", "--check"]) == 0
     assert "0 migration(s) pending" in capsys.readouterr().out
     assert (tmp_path / "argus.db").exists()
+
+
+def test_projects_added_on_one_node_are_known_to_every_node(
+    monkeypatch, tmp_path: Path, capsys
+) -> None:
+    from ingest_server.keys_postgres import PostgresProjectKeys
+
+    with fresh_schema() as (url, schema):
+        monkeypatch.setenv("ARGUS_DATABASE_URL", url)
+        monkeypatch.setenv("ARGUS_DATABASE_SCHEMA", schema)
+        monkeypatch.setenv("ARGUS_HOME", str(tmp_path / "node-a"))
+        monkeypatch.delenv("ARGUS_PATTERN_STORE", raising=False)
+        assert main(["migrate"]) == 0
+        assert main(["projects", "add", "shop", "--tenant", "acme"]) == 0
+        assert main(["projects", "add", "shop"]) == 2  # the name is taken, on any node
+        capsys.readouterr()
+        monkeypatch.setenv("ARGUS_HOME", str(tmp_path / "node-b"))  # another node
+        assert main(["projects", "list"]) == 0
+        assert "shop" in capsys.readouterr().out
+        keys = PostgresProjectKeys(url, schema=schema)
+        (project,) = keys.projects()
+        assert keys.tenant_for(str(project.project_id), project.public_key) == "acme"
+        assert keys.tenant_for(str(project.project_id), "0" * 32) is None
+        assert keys.tenant_for("not-a-number", project.public_key) is None
+        keys.close()
+        assert not (tmp_path / "node-a" / "argus.db").exists()  # nothing went to SQLite
