@@ -75,6 +75,9 @@ def run_checks(environ: Mapping[str, str], repo: Path) -> list[Check]:
     checks = [check_python(), check_git(), *check_store(environ, repo)]
     for check in (check_github_app, check_database, check_models, check_cloudflare):
         checks.extend(check(environ))
+    from argus.doctor_shared_store import check_shared_store
+
+    checks.extend(Check(*answer) for answer in check_shared_store(environ))
     return checks
 
 
