@@ -121,7 +121,8 @@ class PostgresJobQueue:
     ) -> bool:
         """Defer a job; return False (and defer nothing) when ``delivery_id`` was seen before."""
         try:
-            added = self._db().execute(
+            db = self._db()
+            added = db.execute(
                 "INSERT INTO argus_github_deliveries (delivery_id, kind) VALUES (%s, %s) "
                 "ON CONFLICT DO NOTHING",
                 (delivery_id, kind),
@@ -146,7 +147,8 @@ class PostgresJobQueue:
 
     def depth(self) -> int:
         """Return the number of jobs waiting or running (for /metrics)."""
-        row = self._db().execute(
+        db = self._db()
+        row = db.execute(
             "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s "
             "AND status IN ('todo', 'doing')",
             (QUEUE_NAME,),
@@ -155,7 +157,8 @@ class PostgresJobQueue:
 
     def statuses(self) -> dict[str, int]:
         """Jobs by procrastinate status (``todo``, ``doing``, ``succeeded``, ``failed`` ...)."""
-        rows = self._db().execute(
+        db = self._db()
+        rows = db.execute(
             "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s "
             "GROUP BY status",
             (QUEUE_NAME,),
