@@ -19,7 +19,7 @@ exit codes:
   3  an unexpected internal error (please report it with the message printed)
 """
 
-FORMATS = ("text", "json", "markdown", "sarif")
+FORMATS = ("text", "json", "markdown", "sarif", "html")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--base",
         help="base branch or ref; the change is merge-base(base, head)..head "
-        "(default: main, else master, else HEAD)",
+        "(default: origin/HEAD, else main, else master, else HEAD)",
     )
     review.add_argument("--head", help="head ref (default: the working tree, staged or not)")
     review.add_argument(
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--write-tests",
         metavar="DIR",
-        help="with --generate-tests: write the tests under DIR at their repository paths",
+        help="with --generate-tests: write the tests into DIR",
     )
     review.add_argument(
         "--max-tier",
@@ -118,7 +118,46 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(handler=_lazy("argus.commands", "run_predict_history"))
     for module in COMMAND_MODULES:
         import_module(module).add_commands(commands)
+    _use_house_style(parser)
     return parser
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that reads as sentences: each option's help starts with a capital letter, and
+    names its default when it has one the text does not already give."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if not text or text == argparse.SUPPRESS:
+            return text
+        text = text[0].upper() + text[1:]
+        default = action.default
+        shown = default not in (None, False, True, argparse.SUPPRESS) and not isinstance(
+            action, argparse._SubParsersAction
+        )
+        if shown and "default" not in text.lower() and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+class RawHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """:class:`HelpFormatter` keeping the description's and epilog's own line breaks."""
+
+
+def _use_house_style(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every sub-command's parser the house help formatter."""
+    formatter = parser.formatter_class
+    raw = isinstance(formatter, type) and issubclass(
+        formatter, argparse.RawDescriptionHelpFormatter
+    )
+    parser.formatter_class = RawHelpFormatter if raw else HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if choice.help:
+                    choice.help = choice.help[0].upper() + choice.help[1:]
+            for sub in action.choices.values():
+                _use_house_style(sub)
 
 
 # Modules that add their own sub-commands: each has ``add_commands(subparsers)`` and sets a
@@ -129,6 +168,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.lsp_command",
     "argus.worker_command",
     "argus.doctor_command",
+    "argus.dashboard_command",
     "argus.migrate_command",
 )
 

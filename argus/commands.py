@@ -6,54 +6,17 @@ import argparse
 import json
 import os
 import sys
-import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from core.diff import ChangeSet, changeset_for_review, find_repo_root, head_author, parse_diff
+from argus.review_log import record_cli_review
+from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
-from core.diff.git import has_commits, run_git
+from core.diff.git import default_base, has_commits
 from core.errors import ArgusError, ConfigError, GitError
-from core.predict.analysis_cache import LayeredAnalysisCache
-from core.predict.findings import Factor, Review, RiskLevel
-from core.predict.review import (
-    HistoryFacts,
-    ReviewOptions,
-    Sources,
-    basic_change_features,
-    count_lines,
-    review_change,
-)
-from core.predict.scoring import ScoringModel
-from core.store.analysis_cache import SQLiteAnalysisCache
-from core.store.sqlite import SQLiteStore, default_store_path
-
-if TYPE_CHECKING:
-    from core.predict.history import HistoryIndex
-
-
-@dataclass(frozen=True)
-class ReviewInputs:
-    """Everything a review needs, gathered from git, the store and the model file."""
-
-    changeset: ChangeSet
-    sources: Sources
-    features: dict[str, float]
-    history: HistoryFacts | None
-    model: ScoringModel
-    analysis_cache: LayeredAnalysisCache
-
-
-def default_base(repo: Path) -> str:
-    """``main`` when it exists, else ``master``, else ``HEAD``."""
-    for candidate in ("main", "master"):
-        found = run_git(repo, "rev-parse", "--verify", "-q", candidate, check=False)
-        if found.strip():
-            return candidate
-    return "HEAD"
+from core.predict.findings import Review, RiskLevel
+from core.predict.review import Sources
+from core.store.sqlite import SQLiteStore, locate_store
 
 
 def _read_diff(argument: str) -> ChangeSet:
@@ -77,22 +40,11 @@ def _sources(repo: Path | None, changeset: ChangeSet, head: str | None) -> Sourc
     return Sources(old=old, new=new)
 
 
-def _load_model(store: SQLiteStore | None, repo: Path | None) -> ScoringModel:
-    from core.predict.model import load_model
+def review_for_arguments(arguments: argparse.Namespace) -> tuple[Review, ChangeSet]:
+    """Read the change and both sides of its files, and review it with the review service
+    (history, model and production errors are the service's business)."""
+    from core.predict.service import ReviewService, ServiceOptions
 
-    model: ScoringModel = load_model()
-    if store is not None and repo is not None:
-        from core.predict.adapt import load_adaptation
-        from core.predict.adapted import AdaptedModel
-
-        adaptation = load_adaptation(store, repo_root=repo)
-        if adaptation is not None:
-            model = AdaptedModel(model, adaptation)
-    return model
-
-
-def gather_review_inputs(arguments: argparse.Namespace) -> tuple[ReviewInputs, SQLiteStore | None]:
-    """Read the change, both sides of its files, the history and the model."""
     repo: Path | None
     if arguments.diff:
         changeset = _read_diff(arguments.diff)
@@ -100,161 +52,24 @@ def gather_review_inputs(arguments: argparse.Namespace) -> tuple[ReviewInputs, S
             repo = find_repo_root(arguments.repo)
         except GitError:
             repo = None
-        head = None
     else:
         repo = find_repo_root(arguments.repo)
-    prefetch = _prefetch_history(repo) if repo is not None and not arguments.no_history else None
-    analysis_cache = LayeredAnalysisCache()
-    try:
+    service = ReviewService(
+        repo,
+        use_history=not arguments.no_history,
+        tenant=getattr(arguments, "tenant", "local"),
+        persistent_cache=repo is not None,
+    )
+    with service:
+        # git log (the history) runs on the other core while this thread reads the change.
+        service.start_history_sync()
         if not arguments.diff:
             assert repo is not None
-            base = arguments.base or default_base(repo)
-            changeset = changeset_for_review(repo, base, arguments.head)
-            head = changeset.head
-        sources = _sources(repo, changeset, head)
-        # A warm history is up to date within a few tens of milliseconds; give it that.
-        if prefetch is not None and not wait([prefetch], timeout=0.25).done:
-            # The history is being read for the first time: parse the changed files meanwhile
-            # (git log runs on the other core), so the review finds them analysed.
-            review_change(changeset, sources, _UNSCORED, {}, cache=analysis_cache)
-    except BaseException:
-        if prefetch is not None:
-            _discard(prefetch)  # the main thread's error is the one to report
-        raise
-    synced = prefetch.result() if prefetch is not None else None  # raises the sync's error
-    line_counts = {path: count_lines(text) for path, text in sources.old.items()}
-    features = basic_change_features(changeset, line_counts)
-    store = None
-    history: HistoryFacts | None = None
-    if repo is not None and synced is not None:
-        store, index = synced
-        history, features = _with_history(index, repo, changeset, head, line_counts)
-    model = _load_model(store, repo)
-    if store is not None:
-        analysis_cache.attach(SQLiteAnalysisCache(store))
-    return ReviewInputs(changeset, sources, features, history, model, analysis_cache), store
-
-
-class _Unscored:
-    """A model that scores nothing: used to analyse files before the history is ready."""
-
-    version = "unscored"
-
-    def predict(self, features: Mapping[str, float]) -> float:
-        return 0.0
-
-    def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
-        return []
-
-    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, list[Factor]]:
-        return 0.0, []
-
-    def assess_many(
-        self, rows: Sequence[Mapping[str, float]], top: int = 3
-    ) -> list[tuple[float, Sequence[Factor]]]:
-        return [(0.0, []) for _ in rows]
-
-
-_UNSCORED = _Unscored()
-
-
-def _prefetch_history(repo: Path) -> Future[tuple[SQLiteStore, HistoryIndex]]:
-    """Open the store and bring the cached history up to date in a thread, while the main
-    thread reads the change (git log and git diff then run on both cores). The main thread
-    takes the store and index over once the thread is done."""
-    from core.predict.history import HistoryIndex
-
-    def sync() -> tuple[SQLiteStore, HistoryIndex]:
-        store = SQLiteStore.open(default_store_path(repo), handed_between_threads=True)
-        try:
-            return store, HistoryIndex.sync(store, repo)
-        except BaseException:
-            store.close()
-            raise
-
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-history")
-    future = executor.submit(sync)
-    executor.shutdown(wait=False)
-    return future
-
-
-def _discard(prefetch: Future[tuple[SQLiteStore, HistoryIndex]]) -> None:
-    """Wait for an abandoned history sync and close its store."""
-    try:
-        store, _ = prefetch.result()
-    except ArgusError:
-        return  # it failed too; the caller reports its own error
-    store.close()
-
-
-def _with_history(
-    index: HistoryIndex,
-    repo: Path,
-    changeset: ChangeSet,
-    head: str | None,
-    line_counts: dict[str, int],
-) -> tuple[HistoryFacts, dict[str, float]]:
-    from core.predict.features import change_features
-    from core.predict.history_facts import IndexedHistory
-
-    email, when, message = _author_of_change(repo, changeset, head)
-    features = change_features(
-        index, changeset, email, when, message=message, file_sizes=line_counts
-    )
-    facts = IndexedHistory(index, email, when)
-    features.update(_adaptation_extras(index, changeset))
-    return facts, features
-
-
-def _author_of_change(repo: Path, changeset: ChangeSet, head: str | None) -> tuple[str, int, str]:
-    """Who made the change, when, and its message.
-
-    A committed head is its commit's author. A working tree with edits is the configured user,
-    now. A clean working tree is the branch's committed work, so it is HEAD's author.
-    """
-    commit = head
-    if commit is None and has_commits(repo) and not _worktree_dirty(repo, changeset):
-        commit = "HEAD"
-    if commit is None:
-        return head_author(repo)[1], int(time.time()), ""
-    fields = run_git(repo, "log", "-1", "--format=%ae%x00%at%x00%B", commit)
-    email, when_text, message = fields.decode("utf-8", "replace").split("\0", 2)
-    return email, int(when_text), message
-
-
-def _worktree_dirty(repo: Path, changeset: ChangeSet) -> bool:
-    status = run_git(repo, "status", "--porcelain", "--untracked-files=normal")
-    return bool(status.strip())
-
-
-def _adaptation_extras(index: HistoryIndex, changeset: ChangeSet) -> dict[str, float]:
-    """The adaptation's extra features for a review, as ``argus learn`` computed them for
-    commits: earlier fix commits and known bug-introducing commits in the touched files."""
-    from core.predict.adapt import extra_features
-    from core.predict.szz import first_fix_seq
-
-    after_everything = len(index.commits) + 1
-    paths = [f.old_path for f in changeset.files]
-    return extra_features(index, after_everything, paths, first_fix_seq(index))
-
-
-def _production_errors(
-    store: SQLiteStore, changeset: ChangeSet, tenant: str
-) -> dict[tuple[str, str], int]:
-    """Production errors filed under ``tenant`` (``argus ingest``, ``argus serve``) whose in-app
-    frames point into the changed files, keyed by (path, function as recorded)."""
-    from core.patterns.risk_feedback import count_by_function
-    from core.patterns.store import SQLiteExecutor, SqlPatternStore
-
-    paths = [f.path for f in changeset.files]
-    locations = SqlPatternStore(SQLiteExecutor(store)).location_counts(tenant)
-    counts = count_by_function(locations, paths) if locations else {}
-    # Frames may carry qualified names (Cart.add); the review also looks up the bare name.
-    for (path, function), count in list(counts.items()):
-        bare = function.rsplit(".", 1)[-1]
-        if bare != function:
-            counts[(path, bare)] = counts.get((path, bare), 0) + count
-    return counts
+            changeset = changeset_for_review(
+                repo, arguments.base or default_base(repo), arguments.head
+            )
+        sources = _sources(repo, changeset, None if arguments.diff else changeset.head)
+        return service.review(changeset, sources, ServiceOptions()), changeset
 
 
 def _color(choice: str, stream: TextIO) -> bool:
@@ -272,26 +87,12 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     if arguments.top < 1:
         raise ConfigError("--top must be at least 1")
-    inputs, store = gather_review_inputs(arguments)
-    try:
-        cache = inputs.analysis_cache
-        errors = _production_errors(store, inputs.changeset, arguments.tenant) if store else {}
-        review = review_change(
-            inputs.changeset,
-            inputs.sources,
-            inputs.model,
-            inputs.features,
-            inputs.history,
-            ReviewOptions(production_errors=errors),
-            cache,
-        )
-    finally:
-        if store is not None:
-            store.close()
+    review, changeset = review_for_arguments(arguments)
     if getattr(arguments, "generate_tests", False):
-        review = _with_generated_tests(review, arguments, inputs.changeset)
+        review = _with_generated_tests(review, arguments, changeset)
     elif getattr(arguments, "write_tests", None) or getattr(arguments, "max_tier", None):
         raise ConfigError("--write-tests and --max-tier go with --generate-tests")
+    record_cli_review(review, arguments)
     target = open(arguments.output, "w", encoding="utf-8") if arguments.output else None
     stream = target or stdout
     try:
@@ -310,6 +111,11 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
             target.close()
     changed = review.files_changed > 0
     if arguments.fail_on and changed and review.level.rank >= RiskLevel(arguments.fail_on).rank:
+        print(
+            f"argus: the change's risk is {review.level.value} ({review.probability:.0%}), at or "
+            f"above --fail-on {arguments.fail_on}: exit code 1",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -318,20 +124,23 @@ def _with_generated_tests(
     review: Review, arguments: argparse.Namespace, changeset: ChangeSet
 ) -> Review:
     """The review with validated tests (argus/testgen_wiring.py does the work)."""
+    from argus.progress import stages
     from argus.testgen_wiring import review_with_tests
     from core.testgen.service import changed_lines_of
 
     if arguments.diff:
         raise ConfigError("--generate-tests needs a repository to run tests in, not --diff")
     repo = find_repo_root(arguments.repo)
-    return review_with_tests(
-        review,
-        repo,
-        changeset.head,
-        changed_lines_of(changeset.files),
-        max_tier=arguments.max_tier,
-        write_dir=arguments.write_tests,
-    )
+    with stages("review") as stage:
+        stage("generating tests for the riskiest functions, each run in a sandbox")
+        return review_with_tests(
+            review,
+            repo,
+            changeset.head,
+            changed_lines_of(changeset.files),
+            max_tier=arguments.max_tier,
+            write_dir=arguments.write_tests,
+        )
 
 
 def _terminal_width(stream: TextIO) -> int:
@@ -342,12 +151,13 @@ def _terminal_width(stream: TextIO) -> int:
 
 def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus learn``: label history with SZZ and fit this repository's adaptation."""
+    from argus.progress import stages
     from core.predict.adapt import learn
     from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
-    with SQLiteStore.open(default_store_path(repo)) as store:
-        report = learn(store, repo, load_model())
+    with SQLiteStore.open(locate_store(repo)) as store, stages("learn") as stage:
+        report = learn(store, repo, load_model(), on_stage=stage)
     auc_shipped = report.auc_shipped
     auc_adapted = report.auc_adapted
     document = {
@@ -385,6 +195,7 @@ def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus predict history``: one JSON line per non-merge commit, scored time-aware."""
+    from argus.progress import counter
     from core.predict.backtest import score_history
     from core.predict.model import load_model
 
@@ -394,12 +205,14 @@ def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     count = 0
     try:
         with (
-            SQLiteStore.open(default_store_path(repo)) as store,
+            SQLiteStore.open(locate_store(repo)) as store,
             partial.open("w", encoding="utf-8") as handle,
+            counter("predict history", "commits scored") as advance,
         ):
             for row in score_history(store, repo, load_model()):
                 handle.write(json.dumps(row, sort_keys=False) + "\n")
                 count += 1
+                advance(1)
     except (ArgusError, OSError):
         partial.unlink(missing_ok=True)
         raise

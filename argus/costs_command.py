@@ -32,14 +32,15 @@ def add_commands(commands: Any) -> None:
 
 def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print the month's cost summary."""
-    from argus.serve import pattern_store_path
     from core.router.ledger import costs_summary
+    from core.store.sqlite import locate_store
 
     month = arguments.month or time.strftime("%Y-%m", time.gmtime())
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ConfigError(f"--month {month!r}: expected YYYY-MM, e.g. 2026-11")
-    with SQLiteStore.open(pattern_store_path(cwd=Path(arguments.repo))) as store:
+    with SQLiteStore.open(locate_store(Path(arguments.repo))) as store:
         summary = costs_summary(store, month, arguments.tenant)
+    summary["model_requests"] = model_requests(summary)
     if arguments.format == "json":
         stdout.write(json.dumps(summary, indent=2) + "\n")
         return 0
@@ -47,13 +48,25 @@ def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     return 0
 
 
+def model_requests(summary: dict[str, Any]) -> int:
+    """Requests that reached a model: every tier's but the pattern cache's and the free
+    tier's (the deterministic generators run here and call no model)."""
+    from core.router.generation import FREE_TIERS
+
+    free = {str(tier) for tier in FREE_TIERS}
+    return sum(int(row["requests"]) for tier, row in summary["tiers"].items() if tier not in free)
+
+
 def render_costs(summary: dict[str, Any]) -> str:
     """The summary as a short terminal report."""
     who = f" for {summary['tenant']}" if summary.get("tenant") else ""
     lines = [f"Costs in {summary['month']}{who}: ${summary['dollars']:.4f}"]
     tokens = summary["tokens"]
+    models = model_requests(summary)
+    local = int(summary["tiers"].get("local", {}).get("requests", 0))
     lines.append(
-        f"  {summary['provider_requests']} model requests; tokens in {tokens['input']:,}, "
+        f"  {models} model {'request' if models == 1 else 'requests'}, {local} free-tier "
+        f"generation{'' if local == 1 else 's'}; tokens in {tokens['input']:,}, "
         f"out {tokens['output']:,}, cached {tokens['cached']:,}"
     )
     cache = summary["cache"]

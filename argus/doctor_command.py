@@ -58,7 +58,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_doctor(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Run every check, print one line each (and its fix), return 1 when one failed."""
     environ = _environment(Path(arguments.env_file))
-    checks = run_checks(environ, Path(arguments.repo))
+    checks = run_checks(environ, Path(arguments.repo), Path(arguments.env_file))
     width = max(len(check.name) for check in checks)
     for check in checks:
         stdout.write(f"{check.status.upper():<4}  {check.name:<{width}}  {check.message}\n")
@@ -70,10 +70,11 @@ def run_doctor(arguments: argparse.Namespace, stdout: TextIO) -> int:
     return 1 if failed else 0
 
 
-def run_checks(environ: Mapping[str, str], repo: Path) -> list[Check]:
+def run_checks(environ: Mapping[str, str], repo: Path, env_file: Path | None = None) -> list[Check]:
     """Every check, in the order a person fixes them."""
     checks = [check_python(), check_git(), *check_store(environ, repo)]
-    for check in (check_github_app, check_database, check_models, check_cloudflare):
+    checks.extend(check_github_app(environ, env_file))
+    for check in (check_database, check_models, check_cloudflare):
         checks.extend(check(environ))
     from argus.doctor_shared_store import check_shared_store
 
@@ -85,12 +86,10 @@ def _environment(env_file: Path) -> dict[str, str]:
     """The process environment over the ``.env`` file's values (as the App reads them)."""
     values: dict[str, str] = {}
     if env_file.is_file():
-        from github_app.settings import read_dotenv
+        from dotenv import dotenv_values
 
-        try:
-            values.update(read_dotenv(env_file))
-        except ValueError:
-            pass  # check_github_app reads it again and reports the line
+        # A malformed line is reported by check_github_app, which reads the file again.
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ)
     return values
 
@@ -213,7 +212,7 @@ def check_store(environ: Mapping[str, str], repo: Path) -> list[Check]:
     return checks
 
 
-def check_github_app(environ: Mapping[str, str]) -> list[Check]:
+def check_github_app(environ: Mapping[str, str], env_file: Path | None = None) -> list[Check]:
     """The App's settings parse, its key is a key, and its API URL accepts the App's token."""
     if not any(key.startswith("ARGUS_GITHUB_") for key in environ):
         return [Check("github app", OK, "not configured (argus serve runs without the App)")]
@@ -221,7 +220,7 @@ def check_github_app(environ: Mapping[str, str]) -> list[Check]:
     from github_app.settings import load_settings
 
     try:
-        settings = load_settings(environ, dotenv=None)
+        settings = load_settings(environ, dotenv=env_file)
     except ConfigError as error:
         return [Check("github app", FAIL, str(error), "see docs/github-app.md for each variable")]
     try:

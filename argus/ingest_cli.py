@@ -1,6 +1,6 @@
 """``argus ingest``, ``argus patterns ...``, ``argus projects ...`` and ``argus serve``.
 
-Each handler reads its input, opens the pattern library (see ``argus.serve.pattern_store_path``),
+Each handler reads its input, opens the pattern library (see ``core.store.sqlite.locate_store``),
 calls the PatternService, prints text or JSON and closes the library. Input is parsed before
 the library is opened, so bad input leaves it untouched.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from core.patterns.service import PatternService
 
 DEFAULT_TENANT = "local"
+# `patterns search` hides matches below this cosine similarity: unrelated errors score near 0.
+MIN_SEARCH_SIMILARITY = 0.3
 
 STORE_NOTE = (
     "the pattern library is $ARGUS_HOME/argus.db, else .argus/argus.db in the git repository "
@@ -58,7 +60,7 @@ def add_commands(subparsers: Any) -> None:
         help="also write a regression test that fails where the error happened (needs --repo)",
     )
     ingest.add_argument("--repo", metavar="PATH", help="the repository the error came from")
-    ingest.add_argument("--write-tests", metavar="DIR", help="write the validated test under DIR")
+    ingest.add_argument("--write-tests", metavar="DIR", help="write the validated test into DIR")
     ingest.add_argument(
         "--fix", metavar="COMMIT", help="the commit that fixes the error: the test must pass there"
     )
@@ -87,6 +89,13 @@ def add_commands(subparsers: Any) -> None:
     search = commands.add_parser("search", help="the patterns nearest to an error text")
     search.add_argument("text", metavar="TEXT|-", help="error text (any ingest format) or -")
     search.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    search.add_argument(
+        "--min-similarity",
+        type=float,
+        default=MIN_SEARCH_SIMILARITY,
+        metavar="S",
+        help=f"hide matches less similar than S, from -1 to 1 (default {MIN_SEARCH_SIMILARITY})",
+    )
     stats = commands.add_parser("stats", help="figures on the library")
     export = commands.add_parser("export", help="write the library as JSON lines")
     export.add_argument("--out", "-o", metavar="FILE", help="write to FILE (default: stdout)")
@@ -115,9 +124,21 @@ def add_commands(subparsers: Any) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--tenant", help="tenant its errors are filed under (default: NAME)")
     project_list = project_commands.add_parser("list", help="every project with its DSN")
+    add.add_argument(
+        "--host", default="127.0.0.1", help="host of argus serve in the DSN (default 127.0.0.1)"
+    )
+    add.add_argument(
+        "--port", type=int, default=8000, help="port of argus serve in the DSN (default 8000)"
+    )
+    project_list.add_argument(
+        "--host", help="host in the printed DSNs (default: the one each project was added with)"
+    )
+    project_list.add_argument(
+        "--port",
+        type=int,
+        help="port in the printed DSNs (default: the one each project was added with)",
+    )
     for parser in (add, project_list):
-        parser.add_argument("--host", default="127.0.0.1", help="host in the printed DSN")
-        parser.add_argument("--port", type=int, default=8000, help="port in the printed DSN")
         _add_format(parser)
     add.set_defaults(handler=_lazy(__name__, "run_projects_add"))
     project_list.set_defaults(handler=_lazy(__name__, "run_projects_list"))
@@ -163,7 +184,8 @@ def add_commands(subparsers: Any) -> None:
             "ARGUS_INGEST_MAX_BYTES (body limit, default 4 MiB), ARGUS_SENTRY_CLIENT_SECRET "
             "(verifies Sentry integration webhooks). Errors of projects linked to their code "
             "('argus projects link') get regression tests, generated in the background. "
-            + STORE_NOTE
+            + STORE_NOTE[0].upper()
+            + STORE_NOTE[1:]
             + "."
         ),
     )
@@ -192,10 +214,10 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _library() -> Iterator[PatternService]:
-    from argus.serve import pattern_store_path
     from core.patterns.service import open_service
+    from core.store.sqlite import locate_store
 
-    service = open_service(pattern_store_path())
+    service = open_service(locate_store())
     try:
         yield service
     finally:
@@ -406,7 +428,11 @@ def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
             f"no pattern {arguments.pattern_id!r} for tenant {tenant} ('argus patterns list')"
         )
     if arguments.format == "json":
-        _print_json(pattern.to_dict(), stdout)
+        document = pattern.to_dict()
+        # The stored tests' code too: `show` is where a user reads a regression test.
+        for shown, test in zip(document["tests"], pattern.tests, strict=True):
+            shown["code"] = test.code
+        _print_json(document, stdout)
         return 0
     lines = [
         f"{pattern.id}: {pattern.title}",
@@ -427,11 +453,13 @@ def run_patterns_show(arguments: argparse.Namespace, stdout: TextIO) -> int:
             lines.append(f"  {label:<12} {shown}")
     if pattern.tests:
         lines.append("  tests")
-        lines += [
-            f"    {test.test_id} ({test.framework}; success {test.success_rate:.0%}, "
-            f"reused {test.reuse_count})"
-            for test in pattern.tests
-        ]
+        for test in pattern.tests:
+            lines.append(
+                f"    {test.test_id} ({test.framework}; success {test.success_rate:.0%}, "
+                f"reused {test.reuse_count})"
+            )
+            if test.code:
+                lines += ["      " + line for line in test.code.rstrip("\n").split("\n")]
     if pattern.aliases:
         lines.append(f"  also hashes  {', '.join(pattern.aliases)}")
     print("\n".join(lines), file=stdout)
@@ -449,17 +477,28 @@ def run_patterns_search(arguments: argparse.Namespace, stdout: TextIO) -> int:
         text = arguments.text
     if not text.strip():
         raise ConfigError("nothing to search for: give an error text")
+    if not -1.0 <= arguments.min_similarity <= 1.0:
+        raise ConfigError(f"--min-similarity {arguments.min_similarity}: give a value from -1 to 1")
     with _library() as service:
-        found = service.search(text, tenant, k=arguments.k)
+        nearest = service.search(text, tenant, k=arguments.k)
+    found = [(pattern, score) for pattern, score in nearest if score >= arguments.min_similarity]
+    hidden = len(nearest) - len(found)
     if arguments.format == "json":
         results = [
             {"similarity": round(score, 4), "pattern": pattern.to_dict()}
             for pattern, score in found
         ]
-        _print_json({"tenant": tenant, "results": results}, stdout)
+        _print_json({"tenant": tenant, "results": results, "hidden": hidden}, stdout)
+        return 0
+    if not nearest:
+        print(f"No patterns for tenant {tenant} yet.", file=stdout)
         return 0
     if not found:
-        print(f"No patterns for tenant {tenant} yet.", file=stdout)
+        print(
+            f"No pattern of tenant {tenant} is similar (all {hidden} below "
+            f"{arguments.min_similarity}; --min-similarity -1 shows them).",
+            file=stdout,
+        )
         return 0
     for pattern, score in found:
         shared = " [shared]" if pattern.shared else ""
@@ -506,10 +545,11 @@ def run_patterns_export(arguments: argparse.Namespace, stdout: TextIO) -> int:
         except OSError as error:
             partial.unlink(missing_ok=True)
             raise ConfigError(f"--out {arguments.out}: cannot write: {error}") from error
+    patterns = count - 1  # the first line is the header
     if arguments.format == "json":
-        _print_json({"tenant": tenant, "exported": count, "out": str(target)}, stdout)
+        _print_json({"tenant": tenant, "exported": patterns, "out": str(target)}, stdout)
     else:
-        print(f"Exported {count} rows of tenant {tenant} to {target}", file=stdout)
+        print(f"Exported {patterns} patterns of tenant {tenant} to {target}", file=stdout)
     return 0
 
 
@@ -525,18 +565,32 @@ def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
             f"{arguments.file} does not start with the header line of an "
             f'\'argus patterns export\' ({{"format": "{EXPORT_FORMAT}", ...}})'
         )
+    from argus.progress import counter
+
     patterns = len(rows) - 1
-    with _library() as service:
-        created = service.import_rows(tenant, rows)
+    with _library() as service, counter("patterns import", "patterns", patterns) as advance:
+        counts = service.import_counted(tenant, _counted(rows, advance))
     if arguments.format == "json":
-        _print_json({"tenant": tenant, "patterns": patterns, "new": created}, stdout)
+        document = {"tenant": tenant, "patterns": patterns, **counts._asdict()}
+        _print_json(document, stdout)
     else:
         print(
-            f"Imported {patterns} patterns into tenant {tenant} ({created} new, "
-            f"{patterns - created} merged into known ones)",
+            f"Imported {patterns} patterns into tenant {tenant}: {counts.new} new, "
+            f"{counts.merged} merged into known ones, {counts.skipped} skipped (imported "
+            "before)",
             file=stdout,
         )
     return 0
+
+
+def _counted(
+    rows: list[dict[str, Any]], advance: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    """The rows, advancing the progress past each pattern row as it is taken."""
+    for row in rows:
+        yield row
+        if "format" not in row:
+            advance(1)
 
 
 def _read_rows(argument: str) -> list[dict[str, Any]]:
@@ -568,15 +622,17 @@ def _read_rows(argument: str) -> list[dict[str, Any]]:
 
 def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects add NAME``: a new project; prints its DSN."""
-    from argus.serve import pattern_store_path
     from argus.store_backend import open_project_keys, shared_store
+    from core.store.sqlite import locate_store
 
-    keys = open_project_keys(shared_store(), pattern_store_path())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
-        project = keys.add(arguments.name, arguments.tenant)
+        project = keys.add(
+            arguments.name, arguments.tenant, host=arguments.host, port=arguments.port
+        )
     finally:
         keys.close()
-    dsn = project.dsn(arguments.host, arguments.port)
+    dsn = project.dsn()
     if arguments.format == "json":
         _print_json(_project_dict(project, dsn), stdout)
         return 0
@@ -593,10 +649,10 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects list``: every ingestion project with its DSN (and link)."""
-    from argus.serve import pattern_store_path
     from argus.store_backend import open_project_keys, shared_store
+    from core.store.sqlite import locate_store
 
-    keys = open_project_keys(shared_store(), pattern_store_path())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
         projects = keys.projects()
         links = keys.links()
@@ -623,8 +679,8 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
-    from argus.serve import pattern_store_path
     from core.diff.git import find_repo_root
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
     repo = Path(arguments.repo).expanduser()
@@ -632,7 +688,7 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise ConfigError(f"--repo {arguments.repo}: no such directory")
     # The root of the clone, absolute: the server may run from another directory.
     root = find_repo_root(repo.resolve())
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         link = keys.link(
             arguments.name,
@@ -659,10 +715,10 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects unlink NAME``: no more regression tests for the project's errors."""
-    from argus.serve import pattern_store_path
+    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(pattern_store_path())
+    keys = SQLiteProjectKeys(locate_store())
     try:
         removed = keys.unlink(arguments.name)
     finally:

@@ -18,19 +18,18 @@ the PR.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import ArgusError, StoreError
-from core.patterns.event import ErrorEvent, Frame
+from core.patterns.event import ErrorEvent
+from core.patterns.event_codec import event_data, event_from_data
 from core.store.sqlite import SQLiteStore
 from core.testgen.pattern_cache import PatternTestReader, PatternTestStore
 
@@ -60,63 +59,6 @@ def regression_queue_path(store_path: Path) -> Path:
 
 
 # -- the event in a job's payload ---------------------------------------------------------------
-
-
-def event_payload(event: ErrorEvent) -> dict[str, Any]:
-    """``event`` as JSON-ready data (:func:`event_from_payload` reads it back)."""
-    data = {
-        "exception_type": event.exception_type,
-        "message": event.message,
-        "frames": [
-            {
-                "function": frame.function,
-                "filename": frame.filename,
-                "module": frame.module,
-                "abs_path": frame.abs_path,
-                "lineno": frame.lineno,
-                "in_app": frame.in_app,
-                "context_line": frame.context_line,
-                "vars": dict(frame.vars),
-            }
-            for frame in event.frames
-        ],
-        "platform": event.platform,
-        "source_format": event.source_format,
-        "release": event.release,
-        "environment": event.environment,
-        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
-        "tenant": event.tenant,
-        "raw_id": event.raw_id,
-        "cause": event.cause,
-        "frames_omitted": event.frames_omitted,
-        "message_truncated": event.message_truncated,
-        "extra": dict(event.extra),
-    }
-    # Frame variables are rendered values already; anything else becomes its text.
-    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return loaded
-
-
-def event_from_payload(data: Mapping[str, Any]) -> ErrorEvent:
-    """The event :func:`event_payload` wrote."""
-    frames = tuple(Frame(**frame) for frame in data.get("frames") or ())
-    stamp = data.get("timestamp")
-    return ErrorEvent(
-        exception_type=str(data["exception_type"]),
-        message=str(data.get("message") or ""),
-        frames=frames,
-        platform=str(data.get("platform") or "other"),
-        source_format=str(data.get("source_format") or ""),
-        release=data.get("release"),
-        environment=data.get("environment"),
-        timestamp=datetime.fromisoformat(stamp) if stamp else None,
-        tenant=data.get("tenant"),
-        raw_id=data.get("raw_id"),
-        cause=data.get("cause"),
-        frames_omitted=int(data.get("frames_omitted") or 0),
-        message_truncated=bool(data.get("message_truncated")),
-        extra=dict(data.get("extra") or {}),
-    )
 
 
 # -- the request rows ---------------------------------------------------------------------------
@@ -304,7 +246,7 @@ class RegressionScheduler:
             "project_id": link.project_id,
             "tenant": tenant,
             "pattern_id": pattern_id,
-            "event": event_payload(scrub_event(event)),
+            "event": event_data(scrub_event(event)),
         }
         self.queue.enqueue(
             GENERATE_KIND,
@@ -463,7 +405,7 @@ class RegressionJob:
         from core.testgen.pattern_cache import PatternTestCache
         from core.testgen.service import GenerationLog, generate_for_error_async
 
-        event = event_from_payload(payload["event"])
+        event = event_from_data(payload["event"])
         log = GenerationLog()
         # Opened here, in the worker thread that routes: the ledger's connection stays in it.
         with SQLiteStore.open(self.store_path) as store:
@@ -523,7 +465,7 @@ def introduced_by(
     occurrences; None when no frame of the error maps to a blamable line."""
     from core.testgen.origin import failing_line_origin
 
-    event = event_from_payload(payload["event"])
+    event = event_from_data(payload["event"])
     deployed = test.validation.before or "HEAD"
     try:
         origin = failing_line_origin(repo, deployed, event)

@@ -7,7 +7,9 @@ what to fix; the app below receives plain typed values.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.diff.git import find_repo_root
-from core.errors import ConfigError, GitError
-from core.store.sqlite import STORE_FILENAME, default_store_path
+from core.errors import ConfigError
+from core.store.sqlite import locate_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -29,22 +30,6 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-
-
-def pattern_store_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
-    """Where the pattern library lives.
-
-    ``$ARGUS_HOME/argus.db`` when ARGUS_HOME is set, else ``.argus/argus.db`` in the git
-    repository containing ``cwd`` (as ``argus review``), else ``~/.argus/argus.db``.
-    """
-    env = dict(os.environ if environ is None else environ)
-    if env.get("ARGUS_HOME"):
-        return default_store_path(None, env)
-    try:
-        repo = find_repo_root(cwd or Path.cwd())
-    except GitError:
-        return Path.home() / ".argus" / STORE_FILENAME
-    return default_store_path(repo, env)
 
 
 @dataclass(frozen=True)
@@ -87,7 +72,7 @@ def serve_settings(
     IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
     from argus.store_backend import shared_store
 
-    return ServeSettings(host, port, pattern_store_path(env, cwd), limit, secret, shared_store(env))
+    return ServeSettings(host, port, locate_store(cwd, env), limit, secret, shared_store(env))
 
 
 class ConfinedService:
@@ -103,7 +88,9 @@ class ConfinedService:
         self._executor = executor
         self._service = service
         # Events that arrive together (concurrent requests) share one transaction.
-        self._group = GroupCommit(executor.submit, service.ingest_batch)
+        self._group = GroupCommit(
+            executor.submit, service.ingest_batch, ingest_many=service.ingest_many
+        )
 
     @classmethod
     def open(cls, store_path: Path | SharedLocation) -> ConfinedService:
@@ -127,6 +114,10 @@ class ConfinedService:
         """:meth:`ingest` for a request coroutine: it waits without holding a thread, and the
         outcomes of a group reach the event loop in one wake-up."""
         return await self._group.ingest_async(data, tenant)
+
+    async def ingest_all_async(self, items: list[ErrorEvent], tenant: str) -> list[IngestResult]:
+        """File an envelope's events together: all are stored, or none."""
+        return await self._group.ingest_all_async(items, tenant)
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
         """One pattern of the tenant (on the service's thread)."""
@@ -204,13 +195,12 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
 def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
     """The GitHub App's settings when it is configured (ARGUS_GITHUB_APP_ID in the environment
     or ``.env``), else None; a configured App with a missing or bad value stops start-up."""
-    from github_app.settings import load_settings, read_dotenv
+    from github_app.settings import app_configured, load_settings
 
-    env = dict(read_dotenv(Path(".env")))
-    env.update(os.environ if environ is None else environ)
-    if not env.get("ARGUS_GITHUB_APP_ID"):
+    dotenv = Path(".env")
+    if not app_configured(environ, dotenv):
         return None
-    return load_settings(env, dotenv=None)
+    return load_settings(environ, dotenv=dotenv)
 
 
 def _github_app(github: Any) -> Any:
@@ -226,6 +216,41 @@ def _github_app(github: Any) -> Any:
 
     metrics = AppMetrics()
     return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
+
+
+def dashboard_app(store_path: Path, github: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """The dashboard over the store, with the App's reviews when it keeps a SQLite file, and
+    GitHub sign-in when ARGUS_GITHUB_CLIENT_ID and ARGUS_GITHUB_CLIENT_SECRET are set (the
+    App's OAuth client; ARGUS_GITHUB_WEB_URL for GitHub Enterprise Server, ARGUS_DASHBOARD_URL
+    for the address browsers use)."""
+    from dashboard.app import create_dashboard_app
+    from dashboard.github_oauth import GitHubSignIn, OAuthSettings
+
+    env = os.environ if environ is None else environ
+    app_state = None
+    if github is not None and not github.uses_postgres:
+        from github_app.worker import state_path
+
+        app_state = state_path(github)
+    client_id = env.get("ARGUS_GITHUB_CLIENT_ID", "").strip()
+    client_secret = env.get("ARGUS_GITHUB_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise ConfigError(
+            "GitHub sign-in needs both ARGUS_GITHUB_CLIENT_ID and ARGUS_GITHUB_CLIENT_SECRET "
+            "(the App's OAuth client, from its settings page)"
+        )
+    sign_in = None
+    if client_id:
+        sign_in = GitHubSignIn(
+            OAuthSettings(
+                client_id,
+                client_secret,
+                env.get("ARGUS_GITHUB_WEB_URL", "").strip() or "https://github.com",
+                github.api_url if github is not None else "https://api.github.com",
+            )
+        )
+    public_url = env.get("ARGUS_DASHBOARD_URL", "").strip() or None
+    return create_dashboard_app(store_path, app_state, sign_in, public_url)
 
 
 def _log_to_stderr(level: str) -> None:
@@ -252,7 +277,9 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     settings = serve_settings(arguments.host, arguments.port)
     github = github_app_settings()  # validated before anything starts
-    with ingest_app(settings) as ingestion:
+    # Bound before anything says it is serving; uvicorn serves on this very socket.
+    listening = listen(settings.host, settings.port)
+    with listening, ingest_app(settings) as ingestion:
         webhooks = (
             "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
         )
@@ -277,6 +304,8 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 file=stdout,
                 flush=True,
             )
+        # The dashboard answers every path the APIs above do not.
+        ingestion.mount("/", dashboard_app(settings.store_path, github))
         # Regression tests for linked projects' errors, generated in a thread of this process
         # (a mounted app's lifespan does not run: the served app carries the worker).
         ingestion.state.regressions.attach(app, app_queue)
@@ -293,5 +322,30 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
             timeout_graceful_shutdown=operations.GRACEFUL_SHUTDOWN_SECONDS,
         )
         tune_for_serving()
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``; ConfigError saying so when the port is taken
+    or the address cannot be used."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({error})") from None
+    listening = socket.socket(family, kind, protocol)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is taken by another program: stop it, or choose "
+                "another with --port"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    listening.set_inheritable(True)
+    return listening

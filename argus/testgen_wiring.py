@@ -72,13 +72,12 @@ def review_with_tests(
     tenant: str = "local",
 ) -> Review:
     """``review`` with validated tests for its riskiest functions (written to ``write_dir``)."""
-    from argus.serve import pattern_store_path
-    from core.store.sqlite import SQLiteStore
+    from core.store.sqlite import SQLiteStore, locate_store
     from core.testgen.service import GenerationLog, generate_for_review
 
     tier = parse_tier(max_tier)
     log = GenerationLog()
-    with SQLiteStore.open(pattern_store_path(cwd=repo)) as store:
+    with SQLiteStore.open(locate_store(repo)) as store:
         router = build_router(store)
         tests = generate_for_review(
             review,
@@ -107,16 +106,16 @@ def _no_test_warning(log: GenerationLog) -> str:
 
 
 def write_test(test: GeneratedTest, directory: Path) -> Path:
-    """Write ``test`` under ``directory`` at its repository-relative path; return the file.
+    """Write ``test`` into ``directory`` under its file name; return the file.
 
-    With ``--write-tests .`` from the repository root, the file lands where the project keeps
-    its tests (its ``sys.path`` set-up is relative to that place).
+    ``--write-tests tests/regressions`` writes ``tests/regressions/test_….py``: the directory
+    given, not the test's repository path below it.
     """
-    relative = PurePosixPath(test.path)
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ConfigError(f"refusing to write a test outside {directory}: {test.path}")
-    target = directory / Path(*relative.parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    name = PurePosixPath(test.path).name
+    if not name or name in (".", ".."):
+        raise ConfigError(f"refusing to write a test without a file name: {test.path!r}")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / name
     target.write_text(test.source, encoding="utf-8")
     return target
 
@@ -183,10 +182,9 @@ def regression_test_cli(
     tenant: str,
 ) -> RegressionOutcome:
     """``argus ingest --generate-test``: generate or reuse, write, and describe the test."""
-    from argus.serve import pattern_store_path
-    from core.store.sqlite import SQLiteStore
+    from core.store.sqlite import SQLiteStore, locate_store
 
-    with SQLiteStore.open(pattern_store_path()) as store:
+    with SQLiteStore.open(locate_store()) as store:
         document = regression_test_for(
             event,
             pattern,

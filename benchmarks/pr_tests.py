@@ -38,9 +38,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from make_demo_repo import HISTORY_DIR, build_demo_repo  # noqa: E402
 
 from argus.cli import build_parser  # noqa: E402
-from argus.commands import gather_review_inputs  # noqa: E402
+from argus.commands import review_for_arguments  # noqa: E402
 from core.predict.findings import Review  # noqa: E402
-from core.predict.review import ReviewOptions, review_change  # noqa: E402
 from core.router.generation import Tier  # noqa: E402
 from core.router.ledger import CostLedger  # noqa: E402
 from core.router.prices import load_price_table  # noqa: E402
@@ -83,20 +82,8 @@ def review_of(repo: Path) -> tuple[Review, dict[str, set[int]], str | None]:
     arguments = build_parser().parse_args(
         ["review", "--repo", str(repo), "--base", "main", "--head", "HEAD"]
     )
-    inputs, store = gather_review_inputs(arguments)
-    try:
-        review = review_change(
-            inputs.changeset,
-            inputs.sources,
-            inputs.model,
-            inputs.features,
-            inputs.history,
-            ReviewOptions(),
-        )
-    finally:
-        if store is not None:
-            store.close()
-    return review, changed_lines_of(inputs.changeset.files), inputs.changeset.head
+    review, changeset = review_for_arguments(arguments)
+    return review, changed_lines_of(changeset.files), changeset.head
 
 
 def run_change(name: str, history: Path, top: int, work: Path) -> ChangeFigures:

@@ -89,10 +89,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def request_bytes(port: int, body: bytes) -> bytes:
-    """One signed delivery as HTTP/1.1 bytes (a fresh delivery id each time)."""
+    """One signed delivery as HTTP/1.1 bytes (a fresh delivery id each time, and a body of
+    its own, as GitHub's deliveries are: the App refuses a body it has seen as a replay)."""
     from tests.servers.github_api import signed_headers
 
-    headers = signed_headers(SECRET, body, "pull_request", str(uuid.uuid4()))
+    delivery = str(uuid.uuid4())
+    body = body.rstrip()[:-1] + f', "bench_delivery": "{delivery}"}}'.encode()
+    headers = signed_headers(SECRET, body, "pull_request", delivery)
     lines = ["POST /webhooks/github HTTP/1.1", f"host: 127.0.0.1:{port}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     lines.append(f"content-length: {len(body)}")

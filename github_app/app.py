@@ -9,6 +9,14 @@ ASGI callable (:class:`WebhookEndpoint`) that the app calls before FastAPI's mid
 routing; it checks the JSON but builds only ``action`` and the installation
 (:func:`read_head`), and it stores the body as received (no re-serialising) through the queue's
 group commit when the queue has one (``enqueue_json``, see ``github_app.queue``).
+
+Bounded before it is authenticated (docs/security.md): a body over ``max_body_bytes`` is a 413
+as soon as its ``Content-Length`` or its running size says so; the bodies being read before
+their signature is checked share one :class:`~core.input_limits.ByteBudget` (a flood of
+unsigned bodies is refused with 503 past it); JSON nested past 200 levels (the limit of the
+parser that reads the head; :data:`~core.input_limits.MAX_JSON_DEPTH` where ``json`` reads it)
+is a 400, never a ``RecursionError``. GitHub signs the body only, so a signed
+body re-sent under a new ``X-GitHub-Delivery`` is a duplicate too (:class:`RecentBodies`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -26,11 +36,23 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from core.input_limits import (
+    UNAUTHENTICATED_BUDGET_BYTES,
+    ByteBudget,
+    JsonTooDeep,
+    loads_bounded,
+)
 from github_app.jobs import JobQueue
 from github_app.metrics import AppMetrics
 from github_app.settings import AppSettings
 
 WEBHOOK_PATH = "/webhooks/github"
+
+MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+"""GitHub caps webhook payloads at 25 MB; a bigger body is not from GitHub (413)."""
+
+RECENT_BODIES = 65_536
+"""Digests of the last accepted bodies kept to refuse a replay under a new delivery id."""
 
 
 @dataclass
@@ -42,6 +64,11 @@ class AppDeps:
     ingest_router: APIRouter | None = None
     ingest_metrics: Any = None
     """The ingestion routes' metrics object (its ``render()`` is appended to ``/metrics``)."""
+    max_body_bytes: int = MAX_WEBHOOK_BYTES
+    unverified_budget: ByteBudget = field(
+        default_factory=lambda: ByteBudget(UNAUTHENTICATED_BUDGET_BYTES)
+    )
+    """Bytes that webhook bodies not yet verified may hold at once (all requests together)."""
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -74,10 +101,11 @@ def read_head(body: bytes) -> tuple[Any, Any] | None:
     try:
         head = _Head.model_validate_json(body)
     except ValidationError:
-        # Not an object, not JSON, or what only json takes (a lone surrogate escape).
+        # Not an object, not JSON, too deep (pydantic stops at 200 levels), or what only
+        # json takes (a lone surrogate escape).
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = loads_bounded(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep):
             return None
         if not isinstance(payload, dict):
             return None
@@ -85,34 +113,65 @@ def read_head(body: bytes) -> tuple[Any, Any] | None:
     return head.action, head.installation
 
 
+class RecentBodies:
+    """The SHA-256 digests of the last ``size`` bodies queued, and the delivery of each.
+
+    GitHub's signature covers the body, not the ``X-GitHub-Delivery`` header, so whoever
+    captured one signed delivery could send it again under new delivery ids. Kept in memory
+    (bounded, thread-safe); the queue's unique delivery id still catches GitHub's own
+    redeliveries after a restart.
+    """
+
+    def __init__(self, size: int = RECENT_BODIES) -> None:
+        self._size = size
+        self._deliveries: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, digest: bytes, delivery: str) -> str | None:
+        """Note ``digest`` as ``delivery``'s; the delivery that holds it already, if another."""
+        with self._lock:
+            holder = self._deliveries.get(digest)
+            if holder is not None and holder != delivery:
+                return holder
+            self._deliveries[digest] = delivery
+            self._deliveries.move_to_end(digest)
+            while len(self._deliveries) > self._size:
+                self._deliveries.popitem(last=False)
+            return None
+
+    def forget(self, digest: bytes, delivery: str) -> None:
+        """Drop ``digest`` if ``delivery`` holds it (its job could not be stored)."""
+        with self._lock:
+            if self._deliveries.get(digest) == delivery:
+                del self._deliveries[digest]
+
+
 class WebhookEndpoint:
     """``POST /webhooks/github`` as a plain ASGI app (no request object, no dependencies).
 
-    401 (nothing stored) without a valid ``X-Hub-Signature-256``; 400 without the event or
-    delivery header or with a body that is not a JSON object; else the job is stored and the
-    answer is 202 ``{"status": "queued" | "duplicate", "delivery", "kind"}``; 500 when the queue
-    could not store it (nothing acknowledged).
+    413 for a body over the limit (nothing past the limit is read); 503 when the bodies being
+    read before their signature is checked already hold the whole unverified budget; 401
+    (nothing stored) without a valid ``X-Hub-Signature-256``; 400 without the event or
+    delivery header or with a body that is not a JSON object (or nested too deeply); else the
+    job is stored and the answer is 202 ``{"status": "queued" | "duplicate", "delivery",
+    "kind"}`` (a body already queued under another delivery id is a duplicate); 500 when the
+    queue could not store it (nothing acknowledged).
     """
 
     def __init__(self, settings: AppSettings, deps: AppDeps):
         self.secret = settings.webhook_secret
         self.metrics = deps.metrics
         self.queue = deps.queue
+        self.max_body_bytes = deps.max_body_bytes
+        self.budget = deps.unverified_budget
+        self.recent = RecentBodies()
         self._enqueue_json = getattr(deps.queue, "enqueue_json", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Read the body, answer (see :meth:`handle`)."""
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away: nothing to answer
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        """Read the body within the limits, answer (see :meth:`handle`)."""
         event = delivery = ""
         signature: str | None = None
+        declared: str | None = None
         for name, value in scope["headers"]:
             name = name.lower()
             if name == b"x-github-event":
@@ -121,16 +180,51 @@ class WebhookEndpoint:
                 delivery = value.decode("latin-1").strip()
             elif name == b"x-hub-signature-256":
                 signature = value.decode("latin-1")
-        status, answer = await self.handle(event, delivery, signature, body)
-        content = json.dumps(answer, separators=(",", ":")).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", str(len(content)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+            elif name == b"content-length":
+                declared = value.decode("latin-1").strip()
+        limit = self.max_body_bytes
+        if declared is not None and not declared.isdigit():
+            self.metrics.delivery(event or "unknown", "unreadable")
+            await _answer(send, *_error(400, "bad_content_length", "Content-Length is no number"))
+            return
+        if declared is not None and int(declared) > limit:
+            self.metrics.delivery(event or "unknown", "too_large")
+            await _answer(send, *_too_large(limit))
+            return
+        chunks: list[bytes] = []
+        held = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away: nothing to answer
+                chunk = message.get("body", b"")
+                if held + len(chunk) > limit:
+                    self.metrics.delivery(event or "unknown", "too_large")
+                    await _answer(send, *_too_large(limit))
+                    return
+                if chunk and not self.budget.take(len(chunk)):
+                    self.metrics.delivery(event or "unknown", "busy")
+                    await _answer(
+                        send,
+                        503,
+                        {
+                            "error": "busy",
+                            "detail": "too many unverified webhook bodies in flight; "
+                            "send it again shortly",
+                        },
+                    )
+                    return
+                held += len(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            status, answer = await self.handle(event, delivery, signature, body)
+        finally:
+            self.budget.give(held)
+        await _answer(send, status, answer)
 
     async def handle(
         self, event: str, delivery: str, signature: str | None, body: bytes
@@ -146,7 +240,29 @@ class WebhookEndpoint:
         head = read_head(body)
         if head is None:
             metrics.delivery(event, "unreadable")
-            return _error(400, "bad_json", "the body is not a JSON object")
+            return _error(
+                400,
+                "bad_json",
+                "the body is not a JSON object (or it is nested too deeply)",
+            )
+        digest = hashlib.sha256(body).digest()
+        first = self.recent.claim(digest, delivery)
+        if first is not None:
+            metrics.delivery(event, "duplicate")
+            return 202, {"status": "duplicate", "delivery": delivery, "same_body_as": first}
+        try:
+            return await self._queue(event, delivery, body, head)
+        except _NotQueued:
+            self.recent.forget(digest, delivery)
+            return _error(500, "queue_error", "the delivery could not be stored; send it again")
+        except BaseException:
+            self.recent.forget(digest, delivery)
+            raise
+
+    async def _queue(
+        self, event: str, delivery: str, body: bytes, head: tuple[Any, Any]
+    ) -> tuple[int, dict[str, str]]:
+        metrics = self.metrics
         # Typing with githubkit's models costs ~15 ms a pull_request payload (seconds for the
         # first of a kind): the worker does it (dispatch.run_job), not the request path.
         action, installation = head
@@ -170,13 +286,17 @@ class WebhookEndpoint:
         except Exception:  # noqa: BLE001 - any failure to store is a 500, never a 202
             _LOG.exception("delivery %s (%s) could not be queued", delivery, kind)
             metrics.delivery(event, "error")
-            return _error(500, "queue_error", "the delivery could not be stored; send it again")
+            raise _NotQueued from None
         metrics.delivery(event, "queued" if queued else "duplicate")
         return 202, {
             "status": "queued" if queued else "duplicate",
             "delivery": delivery,
             "kind": kind,
         }
+
+
+class _NotQueued(Exception):
+    """The queue could not store a delivery (logged already)."""
 
 
 class _App(FastAPI):
@@ -232,3 +352,23 @@ def create_app(settings: AppSettings, deps: AppDeps) -> FastAPI:
 
 def _error(status: int, reason: str, detail: str) -> tuple[int, dict[str, str]]:
     return status, {"error": reason, "detail": detail}
+
+
+def _too_large(limit: int) -> tuple[int, dict[str, str]]:
+    return _error(
+        413,
+        "body_too_large",
+        f"the body is over {limit:,} bytes (GitHub sends at most 25 MB); nothing was read past it",
+    )
+
+
+async def _answer(send: Send, status: int, answer: dict[str, str]) -> None:
+    content = json.dumps(answer, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(content)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})

@@ -81,12 +81,13 @@ def default_dispatcher() -> Dispatcher:
         installation,
         issue_comment,
         marketplace,
+        merges,
         pull_request,
         regression_job,
     )
 
     dispatcher = Dispatcher()
-    for module in (pull_request, issue_comment, check_run, installation, regression_job):
+    for module in (pull_request, issue_comment, check_run, installation, regression_job, merges):
         module.register(dispatcher)
     marketplace.register(dispatcher)
     return dispatcher

@@ -1,5 +1,6 @@
 """A pull request reviewed through the API: diff and both sides of each file from the port,
-then core's review. No clone, so no history: the comment's footer says so.
+then core's review service on the change alone. No clone, so no history: the comment's footer
+says so.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from typing import Any
 from core.diff import ChangeSet, parse_diff
 from core.lang.languages import language_for_path
 from core.predict.findings import Review
-from core.predict.review import (
-    ReviewOptions,
-    Sources,
-    basic_change_features,
-    count_lines,
-    review_change,
-)
+from core.predict.review import Sources
+from core.predict.service import ReviewService, ServiceOptions
+from core.predict.service import shipped_model as _shipped_model
 from github_app.config import RepoConfig
 from github_app.ports import GitHubPort
 
@@ -92,22 +89,12 @@ async def review_pull_request(
     changeset = parse_diff(diff, base=ref.base_sha, head=ref.head_sha)
     changeset = filtered(changeset, config, extra_ignored)
     sources = await fetch_sources(github, ref, changeset)
-    line_counts = {path: count_lines(text) for path, text in sources.old.items()}
-    features = basic_change_features(changeset, line_counts)
-    options = ReviewOptions(thresholds=config.thresholds)
+    service = ReviewService(None, model=model)
+    options = ServiceOptions(thresholds=config.thresholds)
     # Parsing and scoring are CPU work: off the event loop.
-    return await asyncio.to_thread(
-        review_change, changeset, sources, model, features, None, options
-    )
-
-
-_MODEL: list[Any] = []
+    return await asyncio.to_thread(service.review, changeset, sources, options)
 
 
 def shipped_model() -> Any:
     """The scoring model shipped with Argus (loaded once per process)."""
-    if not _MODEL:
-        from core.predict.model import load_model
-
-        _MODEL.append(load_model())
-    return _MODEL[0]
+    return _shipped_model()

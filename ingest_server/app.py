@@ -4,6 +4,12 @@ Handlers are glue: authenticate, read the body within the limit, turn it into Er
 hand them to the pattern service in a worker thread, answer. Every refusal is a
 :class:`~ingest_server.errors.Rejected` rendered as ``{"error": reason, "detail": ...}`` and
 counted by endpoint and reason; nothing reaches the service before the whole request checks out.
+
+Bounded before authenticated (docs/security.md): keys and signatures are checked before a body
+is decompressed or parsed (an envelope whose key is only in its DSN header has just that
+header inflated first, at most 64 KiB); every buffered byte is taken from a byte budget, one
+for requests not yet authenticated and one for the others (503 past either). An envelope's
+events are stored all together or not at all.
 """
 
 from __future__ import annotations
@@ -17,11 +23,24 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import ConfigError, StoreError
+from core.input_limits import ByteBudget
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent
 from ingest_server.auth import bearer_token, dsn_parts, sentry_key_of, verify_hook_signature
-from ingest_server.body import check_declared_length, decode_content, read_capped
-from ingest_server.envelope import INGESTED_TYPES, Envelope, parse_envelope
+from ingest_server.body import (
+    Held,
+    check_declared_length,
+    codings_of,
+    decode_content,
+    read_capped,
+)
+from ingest_server.envelope import (
+    INGESTED_TYPES,
+    MAX_HEADER_BYTES,
+    Envelope,
+    envelope_header,
+    parse_envelope,
+)
 from ingest_server.errors import Rejected
 from ingest_server.events import (
     any_format_event,
@@ -111,6 +130,8 @@ def create_ingest_router(
     """
     router = APIRouter()
     limit = settings.max_body_bytes
+    unauthenticated = ByteBudget(settings.unauthenticated_bytes)
+    authenticated = ByteBudget(settings.in_flight_bytes)
 
     async def respond(endpoint: str, handler: Handler) -> JSONResponse:
         try:
@@ -124,14 +145,20 @@ def create_ingest_router(
         metrics.accepted(endpoint)
         return JSONResponse(body)
 
-    async def read_body(request: Request) -> bytes:
+    async def read_raw(request: Request, held: Held) -> bytes:
         check_declared_length(request.headers.get("content-length"), limit)
-        raw = await read_capped(request.stream(), limit)
+        return await read_capped(request.stream(), limit, held)
+
+    async def decoded(request: Request, raw: bytes, held: Held) -> bytes:
         encoding = request.headers.get("content-encoding")
-        if not encoding:
+        if not codings_of(encoding):
             return raw
         # Inflating up to the limit takes milliseconds: off the event loop.
-        return await run_in_threadpool(decode_content, raw, encoding, limit)
+        return await run_in_threadpool(decode_content, raw, encoding, limit, held)
+
+    async def read_body(request: Request, held: Held) -> bytes:
+        """The body of an authenticated request, decoded."""
+        return await decoded(request, await read_raw(request, held), held)
 
     async def tenant_of(project_id: str, key: str | None) -> str:
         if not key:
@@ -153,7 +180,10 @@ def create_ingest_router(
             try:
                 listener.filed(project_id, tenant, event, outcome)
             except Exception:  # noqa: BLE001 - stored already: a listener cannot undo that
-                _LOG.exception("after filing %s under %s", event.title, outcome.pattern.id)
+                # The pattern's title, scrubbed: the raw event may hold secrets.
+                _LOG.exception(
+                    "after filing %s under %s", outcome.pattern.title, outcome.pattern.id
+                )
 
     def file_one(project_id: str | None, event: ErrorEvent, tenant: str) -> IngestOutcome:
         outcome = service.ingest(event, tenant)
@@ -185,16 +215,62 @@ def create_ingest_router(
             outcomes.append(outcome)
         return outcomes
 
+    async def envelope_tenant(project_id: str, request: Request, raw: bytes, held: Held) -> str:
+        """Authenticate by the DSN in the envelope header, inflating only that header."""
+        codings = codings_of(request.headers.get("content-encoding"))
+        if len(codings) > 1:
+            raise Rejected(
+                401,
+                "missing_key",
+                "a body with stacked encodings needs its key in 'X-Sentry-Auth'",
+            )
+        head = raw[:MAX_HEADER_BYTES]
+        if codings:
+            head = await run_in_threadpool(
+                decode_content, raw, codings[0], MAX_HEADER_BYTES, held, prefix=True
+            )
+        return await tenant_of(project_id, _envelope_key(envelope_header(head), project_id))
+
+    # A service that files several events all or none (``ingest_all_async``) files an
+    # envelope's events together; without one they are filed in turn.
+    ingest_all: Callable[[list[ErrorEvent], str], Awaitable[list[IngestOutcome]]] | None = getattr(
+        service, "ingest_all_async", None
+    )
+
+    async def file_all(
+        endpoint: str, events: list[ErrorEvent], tenant: str, project_id: str | None
+    ) -> list[IngestOutcome]:
+        if len(events) < 2 or ingest_all is None:
+            return await file_events(endpoint, events, tenant, project_id)
+        outcomes = await ingest_all(events, tenant)
+        for event, outcome in zip(events, outcomes, strict=True):
+            metrics.count(
+                "argus_ingest_events_total", endpoint=endpoint, matched=outcome.matched_by
+            )
+            if listener is not None:
+                await run_in_threadpool(notify, project_id, event, tenant, outcome)
+        return outcomes
+
     @router.post("/api/{project_id}/envelope/")
     async def envelope_endpoint(project_id: str, request: Request) -> JSONResponse:
         async def handle() -> dict[str, object]:
             key = sentry_key_of(request.headers, request.query_params)
             tenant = await tenant_of(project_id, key) if key else None
-            envelope = parse_envelope(await read_body(request))
-            if tenant is None:
-                tenant = await tenant_of(project_id, _envelope_key(envelope, project_id))
-            events = _envelope_events(envelope, tenant, metrics)
-            await file_events("envelope", events, tenant, project_id)
+            held = (
+                Held(authenticated, "authenticated")
+                if tenant
+                else Held(unauthenticated, "unauthenticated")
+            )
+            try:
+                raw = await read_raw(request, held)
+                if tenant is None:
+                    tenant = await envelope_tenant(project_id, request, raw, held)
+                envelope = parse_envelope(await decoded(request, raw, held))
+                del raw
+                events = _envelope_events(envelope, tenant, metrics)
+            finally:
+                held.release()
+            await file_all("envelope", events, tenant, project_id)
             event_id = envelope.event_id or next((e.raw_id for e in events if e.raw_id), None)
             return {"id": event_id} if event_id else {}
 
@@ -205,7 +281,11 @@ def create_ingest_router(
         async def handle() -> dict[str, object]:
             key = sentry_key_of(request.headers, request.query_params)
             tenant = await tenant_of(project_id, key)
-            event = sentry_event(await read_body(request), tenant, "sentry-event")
+            held = Held(authenticated, "authenticated")
+            try:
+                event = sentry_event(await read_body(request, held), tenant, "sentry-event")
+            finally:
+                held.release()
             await file_events("store", [event], tenant, project_id)
             return {"id": event.raw_id} if event.raw_id else {}
 
@@ -220,7 +300,11 @@ def create_ingest_router(
                     401, "missing_key", "no project key: send 'Authorization: Bearer <key>'"
                 )
             tenant = await tenant_of(project_id, key)
-            event = any_format_event(await read_body(request), tenant)
+            held = Held(authenticated, "authenticated")
+            try:
+                event = any_format_event(await read_body(request, held), tenant)
+            finally:
+                held.release()
             (outcome,) = await file_events("errors", [event], tenant, project_id)
             return _outcome_body(outcome, event)
 
@@ -241,24 +325,31 @@ def create_ingest_router(
                     "this server has no Sentry client secret (ARGUS_SENTRY_CLIENT_SECRET), "
                     "so it cannot verify webhooks",
                 )
-            body = await read_body(request)
             signature = request.headers.get("sentry-hook-signature")
             if not signature:
                 raise Rejected(401, "missing_signature", "no Sentry-Hook-Signature header")
-            if not verify_hook_signature(body, signature, secret):
-                raise Rejected(
-                    401,
-                    "bad_signature",
-                    "Sentry-Hook-Signature does not match the body: is the client secret right?",
-                )
-            resource = (request.headers.get("sentry-hook-resource") or "").strip()
-            if not resource:
-                raise Rejected(400, "missing_resource", "no Sentry-Hook-Resource header")
-            if resource not in WEBHOOK_ERROR_RESOURCES:
-                metrics.count("argus_ingest_items_ignored_total", type=f"webhook:{resource}")
-                return {"status": "ignored", "resource": resource}
-            check_event_size(body, "webhook body")
-            payload = json_object(body, "webhook body")
+            held = Held(unauthenticated, "unauthenticated")
+            try:
+                raw = await read_raw(request, held)
+                # The signature covers the body as sent: checked before anything inflates it.
+                if not verify_hook_signature(raw, signature, secret):
+                    raise Rejected(
+                        401,
+                        "bad_signature",
+                        "Sentry-Hook-Signature does not match the body: "
+                        "is the client secret right?",
+                    )
+                resource = (request.headers.get("sentry-hook-resource") or "").strip()
+                if not resource:
+                    raise Rejected(400, "missing_resource", "no Sentry-Hook-Resource header")
+                if resource not in WEBHOOK_ERROR_RESOURCES:
+                    metrics.count("argus_ingest_items_ignored_total", type=f"webhook:{resource}")
+                    return {"status": "ignored", "resource": resource}
+                body = await decoded(request, raw, held)
+                check_event_size(body, "webhook body")
+                payload = json_object(body, "webhook body")
+            finally:
+                held.release()
             # An issue counts once, when it is created (not when resolved, assigned, ...).
             if resource == "issue" and payload.get("action") != "created":
                 metrics.count("argus_ingest_items_ignored_total", type="webhook:issue")

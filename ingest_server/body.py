@@ -2,7 +2,12 @@
 
 Nothing here buffers more than the limit: the body is counted while it streams in, and a
 compressed body is inflated a bounded piece at a time, so a gzip bomb costs at most
-``limit`` bytes of memory before it is refused.
+``limit`` bytes of memory before it is refused. A gzip body holds at most
+:data:`MAX_GZIP_MEMBERS` members (4 MiB of empty members cost 10 s of CPU to walk).
+
+Every byte buffered (as sent and as inflated) is first taken from a :class:`Held` share of
+a :class:`~core.input_limits.ByteBudget`; a request the budget cannot cover is a 503, so the
+memory all concurrent requests hold stays under the budget (docs/security.md).
 """
 
 from __future__ import annotations
@@ -12,9 +17,40 @@ from collections.abc import AsyncIterator, Callable
 
 import brotli
 
+from core.input_limits import ByteBudget
 from ingest_server.errors import Rejected
 
 _PIECE = 64 * 1024
+MAX_GZIP_MEMBERS = 16
+"""Most gzip members a body may hold (SDKs send one)."""
+
+
+class Held:
+    """The bytes one request holds of a budget: taken piece by piece, given back at the end."""
+
+    def __init__(self, budget: ByteBudget | None, what: str) -> None:
+        self.budget = budget
+        self.what = what
+        self.amount = 0
+
+    def take(self, amount: int) -> None:
+        """Take ``amount`` more bytes; a 503 when the budget cannot cover them."""
+        if self.budget is None or amount <= 0:
+            return
+        if not self.budget.take(amount):
+            raise Rejected(
+                503,
+                "busy",
+                f"this server is holding as many {self.what} bodies as it allows "
+                f"({self.budget.total:,} bytes); send it again shortly",
+            )
+        self.amount += amount
+
+    def release(self) -> None:
+        """Give back everything taken."""
+        if self.budget is not None and self.amount:
+            self.budget.give(self.amount)
+        self.amount = 0
 
 
 def too_large(size_text: str, limit: int) -> Rejected:
@@ -39,21 +75,43 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
         raise too_large(f"{declared:,} bytes", limit)
 
 
-async def read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """Collect a streamed body, refusing it (413) as soon as it passes ``limit`` bytes."""
+async def read_capped(chunks: AsyncIterator[bytes], limit: int, held: Held | None = None) -> bytes:
+    """Collect a streamed body, refusing it (413) as soon as it passes ``limit`` bytes.
+
+    Each chunk is taken from ``held`` before it is kept (503 when the budget is spent).
+    """
     body = bytearray()
     async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
+        if len(body) + len(chunk) > limit:
             raise too_large(f"more than {limit:,} bytes", limit)
+        if held is not None:
+            held.take(len(chunk))
+        body += chunk
     return bytes(body)
 
 
-def decode_content(data: bytes, content_encoding: str | None, limit: int) -> bytes:
+def codings_of(content_encoding: str | None) -> list[str]:
+    """The codings of a ``Content-Encoding`` header, ``identity`` left out, as applied."""
+    if not content_encoding:
+        return []
+    parts = (part.strip().lower() for part in content_encoding.split(","))
+    return [part for part in parts if part and part != "identity"]
+
+
+def decode_content(
+    data: bytes,
+    content_encoding: str | None,
+    limit: int,
+    held: Held | None = None,
+    *,
+    prefix: bool = False,
+) -> bytes:
     """Undo ``Content-Encoding`` (``gzip``, ``deflate``, ``br``, ``identity``; stacked too).
 
-    The decoded body is capped at ``limit`` bytes (413); a corrupt or truncated stream is a
-    400 and an unknown encoding a 415.
+    The decoded body is capped at ``limit`` bytes (413), each piece taken from ``held``
+    before it is kept; a corrupt or truncated stream is a 400, an unknown encoding a 415.
+    With ``prefix`` (one coding only) the first ``limit`` decoded bytes are returned and the
+    rest is never inflated: enough to read an envelope's header before authenticating.
     """
     if not content_encoding:
         return data
@@ -69,28 +127,47 @@ def decode_content(data: bytes, content_encoding: str | None, limit: int) -> byt
                 "unsupported_encoding",
                 f"Content-Encoding {coding!r} is not supported; use gzip, deflate or br",
             )
-        data = decoder(data, limit)
+        data = decoder(data, limit, held or Held(None, ""), prefix)
     return data
 
 
-def _inflate(data: bytes, limit: int, wbits: int, coding: str) -> bytes:
+def _inflate(data: bytes, limit: int, wbits: int, coding: str, held: Held, prefix: bool) -> bytes:
     output = bytearray()
     pending = data
+    members = 0
     while pending:
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise Rejected(
+                400,
+                "bad_encoding",
+                f"the {coding} body holds more than {MAX_GZIP_MEMBERS} members; send one",
+            )
         inflater = zlib.decompressobj(wbits)
         try:
-            while True:
-                output += inflater.decompress(pending, limit + 1 - len(output))
+            while not inflater.eof:
+                room = limit + 1 - len(output)
+                piece = inflater.decompress(pending, min(_PIECE, room))
+                held.take(len(piece))
+                output += piece
                 if len(output) > limit:
+                    if prefix:
+                        return bytes(output[:limit])
                     raise _bomb(coding, limit)
                 pending = inflater.unconsumed_tail
-                if not pending or inflater.eof:
+                if not pending and not piece:
                     break
             if not inflater.eof:
-                output += inflater.flush(limit + 1 - len(output))
+                piece = inflater.flush(limit + 1 - len(output))
+                held.take(len(piece))
+                output += piece
                 if len(output) > limit:
+                    if prefix:
+                        return bytes(output[:limit])
                     raise _bomb(coding, limit)
                 if not inflater.eof:
+                    if prefix:
+                        return bytes(output)
                     raise Rejected(
                         400, "bad_encoding", f"the {coding} body is truncated (stream not ended)"
                     )
@@ -102,27 +179,36 @@ def _inflate(data: bytes, limit: int, wbits: int, coding: str) -> bytes:
     return bytes(output)
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    return _inflate(data, limit, 16 + zlib.MAX_WBITS, "gzip")
+def _gunzip(data: bytes, limit: int, held: Held, prefix: bool) -> bytes:
+    return _inflate(data, limit, 16 + zlib.MAX_WBITS, "gzip", held, prefix)
 
 
-def _undeflate(data: bytes, limit: int) -> bytes:
+def _undeflate(data: bytes, limit: int, held: Held, prefix: bool) -> bytes:
     # HTTP "deflate" means a zlib stream, but some clients send raw deflate: accept both.
     if len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0:
-        return _inflate(data, limit, zlib.MAX_WBITS, "deflate")
-    return _inflate(data, limit, -zlib.MAX_WBITS, "deflate")
+        return _inflate(data, limit, zlib.MAX_WBITS, "deflate", held, prefix)
+    return _inflate(data, limit, -zlib.MAX_WBITS, "deflate", held, prefix)
 
 
-def _unbrotli(data: bytes, limit: int) -> bytes:
+def _unbrotli(data: bytes, limit: int, held: Held, prefix: bool) -> bytes:
     decompressor = brotli.Decompressor()
     output = bytearray()
     try:
-        output += decompressor.process(data, output_buffer_limit=limit + 1 - len(output))
+        piece = decompressor.process(data, output_buffer_limit=min(_PIECE, limit + 1))
+        held.take(len(piece))
+        output += piece
         while len(output) <= limit and not decompressor.can_accept_more_data():
-            output += decompressor.process(b"", output_buffer_limit=limit + 1 - len(output))
+            room = limit + 1 - len(output)
+            piece = decompressor.process(b"", output_buffer_limit=min(_PIECE, room))
+            held.take(len(piece))
+            output += piece
         if len(output) > limit:
+            if prefix:
+                return bytes(output[:limit])
             raise _bomb("br", limit)
         if not decompressor.is_finished():
+            if prefix:
+                return bytes(output)
             raise Rejected(400, "bad_encoding", "the br body is truncated (stream not ended)")
     except brotli.error as error:
         raise Rejected(400, "bad_encoding", f"the body is not valid br: {error}") from None
@@ -138,7 +224,7 @@ def _bomb(coding: str, limit: int) -> Rejected:
     )
 
 
-_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
+_DECODERS: dict[str, Callable[[bytes, int, Held, bool], bytes]] = {
     "gzip": _gunzip,
     "x-gzip": _gunzip,
     "deflate": _undeflate,

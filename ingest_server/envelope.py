@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
 from ingest_server.errors import Rejected
 
 INGESTED_TYPES = frozenset({"event"})
@@ -82,6 +83,23 @@ class Envelope:
         return value if isinstance(value, str) else None
 
 
+MAX_HEADER_BYTES = 64 * 1024
+"""Longest envelope header line read before the request is authenticated."""
+
+
+def envelope_header(head: bytes) -> Envelope:
+    """The header of an envelope from its first bytes (items left out): enough for its DSN.
+
+    ``head`` must hold the whole first line (a 400 otherwise).
+    """
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) >= MAX_HEADER_BYTES:
+        raise Rejected(
+            400, "bad_envelope", f"the envelope header is longer than {MAX_HEADER_BYTES:,} bytes"
+        )
+    return Envelope(_json_object(line, "envelope header"), ())
+
+
 def parse_envelope(data: bytes) -> Envelope:
     """Parse a whole envelope; a malformed header, item header or length is a 400."""
     header_line, newline, rest = data.partition(b"\n")
@@ -133,7 +151,11 @@ def parse_envelope(data: bytes) -> Envelope:
 
 def _json_object(line: bytes, what: str) -> dict[str, object]:
     try:
-        value = json.loads(line.decode("utf-8"))
+        value = loads_bounded(line.decode("utf-8"))
+    except JsonTooDeep:
+        raise Rejected(
+            400, "json_too_deep", f"the {what} nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except UnicodeDecodeError:
         raise Rejected(400, "invalid_utf8", f"the {what} is not valid UTF-8") from None
     except json.JSONDecodeError as error:

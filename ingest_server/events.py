@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent
 from core.patterns.formats import parse_error
@@ -43,7 +44,7 @@ def json_object(data: bytes, what: str) -> dict[str, object]:
     if not text.strip():
         raise Rejected(400, "empty_body", f"the {what} is empty")
     try:
-        value = json.loads(text)
+        value = loads_bounded(text)
     except json.JSONDecodeError as error:
         raise Rejected(
             400,
@@ -51,8 +52,10 @@ def json_object(data: bytes, what: str) -> dict[str, object]:
             f"the {what} is not valid JSON ({error.msg} at line {error.lineno} column "
             f"{error.colno}); was it truncated?",
         ) from None
-    except RecursionError:
-        raise Rejected(400, "invalid_json", f"the {what} is nested too deeply") from None
+    except JsonTooDeep:
+        raise Rejected(
+            400, "json_too_deep", f"the {what} nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     if not isinstance(value, dict):
         raise Rejected(400, "invalid_json", f"the {what} is JSON but not an object")
     return value
@@ -105,7 +108,7 @@ def _broken_json(text: str) -> bool:
     if not text.lstrip().startswith("{"):
         return False
     try:
-        json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        loads_bounded(text)
+    except (json.JSONDecodeError, JsonTooDeep):
         return True
     return False

@@ -29,6 +29,10 @@ _GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._
 _BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,200}")
 
 
+DEFAULT_DSN_HOST = "127.0.0.1"
+DEFAULT_DSN_PORT = 8000
+
+
 @dataclass(frozen=True)
 class Project:
     """One ingestion project: errors sent with ``public_key`` to ``project_id`` go to ``tenant``."""
@@ -38,9 +42,15 @@ class Project:
     tenant: str
     public_key: str
     created_at: int = 0
+    # The server address its DSN was made for (None: the default, 127.0.0.1:8000).
+    host: str | None = None
+    port: int | None = None
 
-    def dsn(self, host: str, port: int, scheme: str = "http") -> str:
-        """The DSN an SDK is configured with: ``scheme://<key>@host:port/<project_id>``."""
+    def dsn(self, host: str | None = None, port: int | None = None, scheme: str = "http") -> str:
+        """The DSN an SDK is configured with: ``scheme://<key>@host:port/<project_id>``; the
+        host and port default to those the project was added with."""
+        host = host or self.host or DEFAULT_DSN_HOST
+        port = port or self.port or DEFAULT_DSN_PORT
         return f"{scheme}://{self.public_key}@{host}:{port}/{self.project_id}"
 
 
@@ -150,8 +160,16 @@ class SQLiteProjectKeys:
         )
         return str(row[0][0]) if row else None
 
-    def add(self, name: str, tenant: str | None = None) -> Project:
-        """Create a project with a fresh random key; its tenant defaults to its name."""
+    def add(
+        self,
+        name: str,
+        tenant: str | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Project:
+        """Create a project with a fresh random key; its tenant defaults to its name. ``host``
+        and ``port`` are the server address its DSN is for, remembered for later listings."""
         check_name(name, "project name")
         tenant = check_name(tenant or name, "tenant")
         if self.get(name) is not None:
@@ -160,20 +178,22 @@ class SQLiteProjectKeys:
         created = int(time.time())
         try:
             cursor = self._connection().execute(
-                "INSERT INTO ingest_projects (name, tenant, public_key, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (name, tenant, key, created),
+                "INSERT INTO ingest_projects "
+                "(name, tenant, public_key, created_at, dsn_host, dsn_port) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, tenant, key, created, host, port),
             )
         except sqlite3.Error as error:
             raise StoreError(f"cannot add project {name!r} to {self.path}: {error}") from error
         project_id = cursor.lastrowid
         assert project_id is not None
-        return Project(project_id, name, tenant, key, created)
+        return Project(project_id, name, tenant, key, created, host, port)
 
     def get(self, name: str) -> Project | None:
         """The project called ``name``, if any."""
         rows = self._query(
-            "SELECT project_id, name, tenant, public_key, created_at FROM ingest_projects "
+            "SELECT project_id, name, tenant, public_key, created_at, dsn_host, dsn_port "
+            "FROM ingest_projects "
             "WHERE name = ?",
             (name,),
         )
@@ -182,7 +202,8 @@ class SQLiteProjectKeys:
     def projects(self) -> list[Project]:
         """Every project, oldest first."""
         rows = self._query(
-            "SELECT project_id, name, tenant, public_key, created_at FROM ingest_projects "
+            "SELECT project_id, name, tenant, public_key, created_at, dsn_host, dsn_port "
+            "FROM ingest_projects "
             "ORDER BY project_id",
             (),
         )
@@ -191,7 +212,8 @@ class SQLiteProjectKeys:
     def project(self, project_id: int) -> Project | None:
         """The project with id ``project_id``, if any."""
         rows = self._query(
-            "SELECT project_id, name, tenant, public_key, created_at FROM ingest_projects "
+            "SELECT project_id, name, tenant, public_key, created_at, dsn_host, dsn_port "
+            "FROM ingest_projects "
             "WHERE project_id = ?",
             (project_id,),
         )
@@ -314,5 +336,13 @@ def _link(row: tuple[object, ...]) -> ProjectLink:
 
 
 def _project(row: tuple[object, ...]) -> Project:
-    project_id, name, tenant, key, created = row
-    return Project(int(str(project_id)), str(name), str(tenant), str(key), int(str(created)))
+    project_id, name, tenant, key, created, host, port = row
+    return Project(
+        int(str(project_id)),
+        str(name),
+        str(tenant),
+        str(key),
+        int(str(created)),
+        str(host) if host is not None else None,
+        int(str(port)) if port is not None else None,
+    )

@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from core.store.postgres import PostgresExecutor
 from ingest_server.keys import Project, ProjectLink, check_name
 
-_PROJECT_COLUMNS = "project_id, name, tenant, public_key, created_at"
+_PROJECT_COLUMNS = "project_id, name, tenant, public_key, created_at, dsn_host, dsn_port"
 _LINK_COLUMNS = "project_id, repo_path, github_repository, installation_id, base_branch, plan"
 
 
@@ -36,21 +36,30 @@ class PostgresProjectKeys:
             return str(rows[0]["tenant"])
         return None
 
-    def add(self, name: str, tenant: str | None = None) -> Project:
-        """Create a project with a fresh random key; its tenant defaults to its name."""
+    def add(
+        self,
+        name: str,
+        tenant: str | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Project:
+        """Create a project with a fresh random key; its tenant defaults to its name. ``host``
+        and ``port`` are the server address its DSN is for, remembered for later listings."""
         check_name(name, "project name")
         tenant = check_name(tenant or name, "tenant")
         key = secrets.token_hex(16)
         created = int(time.time())
         # The unique name decides a race between two nodes adding the same project.
         rows = self._executor.execute(
-            "INSERT INTO ingest_projects (name, tenant, public_key, created_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING project_id",
-            (name, tenant, key, created),
+            "INSERT INTO ingest_projects "
+            "(name, tenant, public_key, created_at, dsn_host, dsn_port) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING project_id",
+            (name, tenant, key, created, host, port),
         )
         if not rows:
             raise ConfigError(f"a project named {name!r} exists already ('argus projects list')")
-        return Project(int(rows[0]["project_id"]), name, tenant, key, created)
+        return Project(int(rows[0]["project_id"]), name, tenant, key, created, host, port)
 
     def get(self, name: str) -> Project | None:
         """The project called ``name``, if any."""
@@ -102,6 +111,8 @@ def _project(row: dict[str, Any]) -> Project:
         str(row["tenant"]),
         str(row["public_key"]),
         int(row["created_at"]),
+        None if row["dsn_host"] is None else str(row["dsn_host"]),
+        None if row["dsn_port"] is None else int(row["dsn_port"]),
     )
 
 

@@ -17,14 +17,7 @@ from pathlib import Path, PurePosixPath
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.errors import ArgusError
 from core.predict.findings import Review
-from core.predict.review import (
-    HistoryFacts,
-    ReviewOptions,
-    Sources,
-    basic_change_features,
-    count_lines,
-    review_change,
-)
+from core.predict.review import Sources
 from lsp_server.line_diff import LineDiff, line_diff, split_lines
 from lsp_server.settings import Settings
 from lsp_server.workspace import (
@@ -246,7 +239,7 @@ class Analyser:
         new_lines = split_lines(new_source)
         diff = line_diff(split_lines(old_source or b""), new_lines)
         if not diff.hunks:
-            repository.history(repository.head)  # synced at the first open, not the first edit
+            repository.warm_up()  # the history is synced at the first open, not the first edit
             return None, False, frozenset()
         too_large = max(len(new_source), len(old_source or b"")) > settings.max_file_bytes
         analysed_new, analysed_old = new_source, old_source
@@ -262,36 +255,9 @@ class Analyser:
             hunks=diff.hunks,
         )
         changeset = ChangeSet(files=(change,), base=commit)
-        line_counts = {path: count_lines(old_source)} if old_source is not None else {}
-        features, history = self._features(repository, changeset, line_counts, change)
-        review = review_change(
+        review = repository.review(
             changeset,
             Sources(old={path: analysed_old}, new={path: analysed_new}),
-            repository.model(),
-            features,
-            history,
-            ReviewOptions(
-                max_file_bytes=settings.max_file_bytes,
-                production_errors=repository.production_errors(path),
-            ),
+            settings.max_file_bytes,
         )
         return review, too_large, change.added_lines
-
-    def _features(
-        self,
-        repository: Repository,
-        changeset: ChangeSet,
-        line_counts: dict[str, int],
-        change: FileChange,
-    ) -> tuple[dict[str, float], HistoryFacts | None]:
-        index = repository.history(repository.head)
-        if index is None:
-            return basic_change_features(changeset, line_counts), None
-        from core.predict.features import change_features
-
-        facts = repository.facts(index)
-        features = change_features(
-            index, changeset, facts.author_email, facts.when, file_sizes=line_counts
-        )
-        features.update(repository.adaptation_extras(index, change.old_path))
-        return features, facts

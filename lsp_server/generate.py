@@ -1,10 +1,11 @@
 """``argus.generateTest``: generate a validated test for a changed function and open it.
 
-The deterministic generators of core/testgen (free of any model or key) propose candidates:
-a Hypothesis property test for an annotated function, a characterisation test from literal
-calls found in the repository. Each is validated in the sandbox against the working tree
-(it must compile, pass every run and execute a changed line); the first that survives is
-created in the project's test folder through ``workspace/applyEdit``.
+Core's test-generation service does the work, as for ``argus review --generate-tests`` and the
+App, on its free tier (no model, no key): a Hypothesis property test for an annotated function,
+a characterisation test from literal calls found in the repository, each validated in the
+sandbox against the working tree (it must compile, pass every run and execute a changed line).
+The first that survives is created where the project keeps its tests, through
+``workspace/applyEdit``.
 """
 
 from __future__ import annotations
@@ -12,36 +13,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from core.errors import ArgusError
+from lsp_server.errors import CommandError
 
 if TYPE_CHECKING:
     from core.lang.symbols import Symbol
-    from core.testgen.candidate import Candidate
-    from core.testgen.validation import ValidationResult
+    from core.predict.findings import GeneratedTest
     from lsp_server.analysis import BufferAnalysis
     from lsp_server.server import ArgusLanguageServer
 
 Report = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class GeneratedTest:
-    """A validated test: where it goes (repo-relative) and its source."""
-
-    path: str
-    source: str
-    generator: str
-
-
 def _fail(message: str) -> Exception:
-    from lsp_server.server import CommandError
-
     return CommandError(message)
 
 
@@ -53,67 +42,57 @@ def find_symbol(path: str, source: bytes, name: str) -> Symbol | None:
     return next((s for s in analysis.symbols if s.qualified_name == name), None)
 
 
-def generate(
+async def generate(
     root: Path, path: str, name: str, changed_lines: frozenset[int], report: Report
 ) -> GeneratedTest:
-    """Propose and validate tests for function ``name`` of ``path`` in the working tree.
+    """A validated test for function ``name`` of ``path`` in the working tree, from core's
+    test-generation service on its free tier (no model, no key): the same generators, sandbox
+    and test-file placement as ``argus review --generate-tests`` and the App.
 
     Raises ArgusError with the reasons when no candidate survives validation.
     """
-    from core.testgen.characterise import characterisation_tests, sandbox_runner
-    from core.testgen.hypothesis_gen import property_tests
-    from core.testgen.repo_view import RepoView
-    from core.testgen.style import python_style
+    from core.predict.findings import Review, RiskLevel, SymbolRisk
+    from core.router.config import ProviderSettings
+    from core.router.generation import Tier
+    from core.store.sqlite import SQLiteStore, default_store_path
+    from core.testgen.routing import generation_router
+    from core.testgen.service import GenerationLog, generate_for_review_async
 
-    source = (root / path).read_bytes()
+    source = await asyncio.to_thread((root / path).read_bytes)
     symbol = find_symbol(path, source, name)
-    if symbol is None:
+    if symbol is None or symbol.kind not in ("function", "method"):
         raise ArgusError(f"{name} is not a function of {path} as saved")
-    importable = RepoView(root).import_path(path)
-    framework = python_style(root).framework.value
-    candidates: list[tuple[str, Candidate]] = []
-    report("looking for a property test")
-    for candidate in property_tests(
-        path,
-        source.decode("utf-8", "replace"),
-        symbol,
-        module=importable.module,
-        framework=framework,
-        import_root=importable.root,
-    ):
-        candidates.append(("property", candidate))
-    report("recording a characterisation test")
-    for candidate in characterisation_tests(
-        root,
-        path,
-        symbol,
-        module=importable.module,
-        runner=sandbox_runner(root, None),
-        import_root=importable.root,
-    ):
-        candidates.append(("characterisation", candidate))
-    if not candidates:
-        raise ArgusError(
-            f"no test could be generated for {name}: annotate its parameters (for a property "
-            "test) or call it with literal arguments somewhere in the repository (for a "
-            "characterisation test)"
+    span = set(range(symbol.start_line, symbol.end_line + 1))
+    lines = (set(changed_lines) & span) or span
+    target = SymbolRisk(
+        path, name, symbol.kind, "python", symbol.start_line, symbol.end_line, 1.0, RiskLevel.HIGH
+    )
+    review = Review(1.0, RiskLevel.HIGH, (), (target,), (), 1, 0, 0, "editor")
+    log = GenerationLog()
+    report("generating and validating tests in the sandbox")
+    # The ledger is the repository's, as for `argus review --generate-tests`.
+    with SQLiteStore.open(default_store_path(root)) as store:
+        router = generation_router(store, ProviderSettings(), default_plan="local")
+        try:
+            tests = await generate_for_review_async(
+                review,
+                root,
+                None,
+                {path: lines},
+                router=router,
+                max_tests=1,
+                max_tier=Tier.LOCAL,
+                log=log,
+            )
+        finally:
+            await router.aclose()
+    if not tests:
+        reasons = "; ".join(log.notes) or (
+            f"annotate the parameters of {name} (for a property test) or call it with literal "
+            "arguments somewhere in the repository (for a characterisation test)"
         )
-    reasons = []
-    lines = set(changed_lines) or set(range(symbol.start_line, symbol.end_line + 1))
-    for generator, candidate in candidates:
-        report(f"validating the {generator} test in the sandbox")
-        result = _validate(candidate, root, {path: lines})
-        if result.accepted:
-            return GeneratedTest(candidate.path, candidate.source, generator)
-        detail = f": {result.detail}" if result.detail else ""
-        reasons.append(f"{generator} test rejected ({result.rejection}){detail}")
-    raise ArgusError("no generated test survived validation: " + "; ".join(reasons))
-
-
-def _validate(candidate: Candidate, root: Path, changed: dict[str, set[int]]) -> ValidationResult:
-    from core.testgen.validation import validate
-
-    return validate(candidate, root, None, changed_lines=changed)
+        raise ArgusError(f"no generated test survived validation: {reasons}")
+    return tests[0]
 
 
 def free_path(root: Path, path: str) -> str:
@@ -176,8 +155,8 @@ async def run_generate_test(
     progress = _Progress(server)
     await progress.begin(f"Argus: generating a test for {symbol}")
     try:
-        generated = await asyncio.to_thread(
-            generate, root, analysis.path, symbol, analysis.changed_lines, progress.report
+        generated = await generate(
+            root, analysis.path, symbol, analysis.changed_lines, progress.report
         )
     except ArgusError as error:
         progress.end(f"failed: {error}")
@@ -190,10 +169,11 @@ async def run_generate_test(
             edit=creation_edit(test_uri, generated.source), label=f"Argus: test for {symbol}"
         )
     )
-    progress.end(f"{path} ({generated.generator} test, validated)")
+    generator = generated.validation.generator
+    progress.end(f"{path} ({generator} test, validated)")
     if not outcome.applied:
         raise _fail(f"the editor did not create {path}: {outcome.failure_reason or 'no reason'}")
-    return {"uri": test_uri, "path": path, "generator": generated.generator, "validated": True}
+    return {"uri": test_uri, "path": path, "generator": generator, "validated": True}
 
 
 class _Progress:

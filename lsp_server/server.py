@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,25 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from lsp_server import convert
 from lsp_server.analysis import Analyser, BufferAnalysis, BufferRequest, StaleAnalysis
+from lsp_server.errors import CommandError
 from lsp_server.settings import SECTION, Settings, parse_settings
+from lsp_server.stdio import FramedStdin
 from lsp_server.workspace import Repositories
 
 logger = logging.getLogger(__name__)
-
-REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be served
-
-
-class CommandError(JsonRpcException):
-    """A command that cannot run: the client gets this message as the error response."""
-
-    def __init__(self, message: str):
-        super().__init__(message=message, code=REQUEST_FAILED)
 
 
 @dataclass(frozen=True)
@@ -48,13 +41,21 @@ class Outcome:
     generation: int
 
 
+def _version() -> str:
+    """The installed Argus distribution's version (the server names it to the client)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("argus")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class ArgusLanguageServer(LanguageServer):
     """The server's state: settings, open documents' analyses and their pending tasks."""
 
     def __init__(self, repositories: Repositories | None = None):
-        from argus import __version__
-
-        super().__init__("argus", __version__, types.TextDocumentSyncKind.Incremental)
+        super().__init__("argus", _version(), types.TextDocumentSyncKind.Incremental)
         self.settings = Settings()
         self.repositories = repositories or Repositories()
         self.analyser = Analyser(self.repositories)
@@ -269,14 +270,7 @@ class ArgusLanguageServer(LanguageServer):
         if repository is not None and symbol.kind != "file":
             tests = repository.tests_mentioning(symbol.name)
             if analysis.path is not None:
-                counts = repository.production_errors(analysis.path)
-                simple = symbol.name.rsplit(".", 1)[-1]
-                # Looked up as the review does: the qualified name, else the bare one.
-                errors = (
-                    counts.get((analysis.path, symbol.name))
-                    or counts.get((analysis.path, simple))
-                    or 0
-                )
+                errors = repository.production_errors(analysis.path, symbol.name)
         return convert.hover_markdown(symbol, analysis.review.bugs, errors, tests)
 
     # -- messages ---------------------------------------------------------------------------
@@ -474,7 +468,8 @@ def serve(tcp: tuple[str, int] | None = None) -> None:
     server = create_server()
     try:
         if tcp is None:
-            server.start_io()
+            # pygls reads stdin as it comes: framed strictly first (lsp_server.stdio).
+            server.start_io(stdin=FramedStdin(sys.stdin.buffer))  # type: ignore[arg-type]
         else:
             server.start_tcp(*tcp)
     finally:

@@ -23,7 +23,9 @@ CLIENT_ONLY_KEYS = frozenset({"interpreter", "serverPath"})
 class Settings:
     """Everything the server can be told; every field has the documented default."""
 
-    base_ref: str = "HEAD"
+    # None: the merge base with the default branch (origin/HEAD, else main, else master),
+    # what the pull request will show; "HEAD" for uncommitted edits alone.
+    base_ref: str | None = None
     minimum_level: RiskLevel = RiskLevel.LOW
     severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     generate_tests: bool = True
@@ -59,7 +61,9 @@ def parse_settings(raw: object, current: Settings | None = None) -> tuple[Settin
         if value is None or key in CLIENT_ONLY_KEYS:
             continue
         if key == "baseRef":
-            if isinstance(value, str) and value.strip() and not value.startswith("-"):
+            if isinstance(value, str) and not value.strip():
+                changes["base_ref"] = None  # the default branch
+            elif isinstance(value, str) and not value.startswith("-"):
                 changes["base_ref"] = value.strip()
             else:
                 problems.append(f"argus.baseRef must be a branch or ref name, not {value!r}")

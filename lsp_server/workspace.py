@@ -6,7 +6,6 @@ the thread that opened it, and one thread also makes the caches safe without loc
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -14,24 +13,21 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from core.diff.git import find_repo_root, has_commits, head_author, merge_base, read_blob, run_git
-from core.errors import ArgusError, GitError
+from core.diff.changeset import ChangeSet
+from core.diff.git import default_base, find_repo_root, has_commits, merge_base, read_blob, run_git
+from core.errors import GitError
 from core.lang.languages import language_for_path, parse
-from core.predict.history import HistoryIndex
-from core.predict.history_facts import IndexedHistory
+from core.predict.findings import Review
+from core.predict.review import Sources
 from core.predict.scoring import ScoringModel
-from core.store.sqlite import SQLiteStore, default_store_path
+from core.predict.service import ReviewService, ServiceOptions, shipped_model
 from lsp_server.related_tests import RelatedTests
-
-logger = logging.getLogger(__name__)
 
 # How long a resolved base commit is trusted before git is asked again (a commit or checkout
 # made meanwhile is picked up after at most this long, without a git call per keystroke).
 BASE_TTL_SECONDS = 2.0
 BLOB_CACHE_SIZE = 64
 PATTERN_TENANT = "local"
-# Production errors filed meanwhile (by `argus ingest` or `argus serve`) show up this fast.
-ERRORS_TTL_SECONDS = 10.0
 
 
 @dataclass
@@ -49,28 +45,17 @@ class Repository:
     def __init__(self, root: Path, model: ScoringModel):
         self.root = root
         self.base_model = model
-        self._store: SQLiteStore | None = None
-        self._index: HistoryIndex | None = None
-        self._history_failed = False
-        self._model: ScoringModel | None = None
-        self._author: str | None = None
-        self._bases: dict[str, tuple[float, str | None]] = {}
+        # History, facts, the model in use and production errors: core's review service.
+        self.service = ReviewService(root, model=model, tenant=PATTERN_TENANT)
+        self._bases: dict[str | None, tuple[float, str | None]] = {}
         self._files: OrderedDict[tuple[str, str], BaseFile] = OrderedDict()
-        self._indexed_head: str | None = None
         self.head: str | None = None  # HEAD's commit, as of the last base_commit()
         self._tests: RelatedTests | None = None
-        self._locations: tuple[float, list[tuple[str, str, int]]] | None = None
-        self._first_fix: tuple[str | None, dict[int, int]] | None = None
 
-    @property
-    def store(self) -> SQLiteStore:
-        """The repository's Argus store (opened on first use)."""
-        if self._store is None:
-            self._store = SQLiteStore.open(default_store_path(self.root))
-        return self._store
-
-    def base_commit(self, ref: str) -> str | None:
-        """The commit buffers are compared with: HEAD, or merge-base(ref, HEAD) for a branch.
+    def base_commit(self, ref: str | None) -> str | None:
+        """The commit buffers are compared with: HEAD, or merge-base(ref, HEAD) for a branch;
+        ``ref`` None is the default branch (see core.diff.git.default_base), falling back to
+        HEAD when it shares no history with HEAD.
 
         None in a repository without commits (every file is new). GitError for an unknown ref.
         """
@@ -82,9 +67,21 @@ class Repository:
         self.head = None
         if has_commits(self.root):
             self.head = run_git(self.root, "rev-parse", "HEAD").decode("ascii").strip()
-            commit = self.head if ref == "HEAD" else merge_base(self.root, ref, self.head)
+            if ref is None:
+                commit = self._default_base(self.head)
+            else:
+                commit = self.head if ref == "HEAD" else merge_base(self.root, ref, self.head)
         self._bases[ref] = (now, commit)
         return commit
+
+    def _default_base(self, head: str) -> str:
+        branch = default_base(self.root)
+        if branch == "HEAD":
+            return head
+        try:
+            return merge_base(self.root, branch, head)
+        except GitError:
+            return head
 
     def base_file(self, commit: str | None, path: str, parse_limit: int) -> BaseFile:
         """``path`` at ``commit`` (absent: source None), parsed once per (commit, path) when
@@ -107,60 +104,22 @@ class Repository:
             self._files.popitem(last=False)
         return base
 
-    def history(self, head: str | None) -> HistoryIndex | None:
-        """The history index, synced at first use and brought up to date when ``head`` moves.
+    def review(self, changeset: ChangeSet, sources: Sources, max_file_bytes: int) -> Review:
+        """Core's review of an edited buffer's change, by the person editing, now."""
+        return self.service.review(
+            changeset,
+            sources,
+            ServiceOptions(
+                max_file_bytes=max_file_bytes,
+                author=self.service.current_user(),
+                repository_head=self.head,
+            ),
+        )
 
-        None when the repository has no commits or the history cannot be read (the review
-        then runs on size and complexity alone).
-        """
-        if head is None or self._history_failed:
-            return None
-        try:
-            if self._index is None:
-                self._index = HistoryIndex.sync(self.store, self.root)
-            elif head != self._indexed_head:
-                self._index.update()
-        except ArgusError as error:
-            logger.warning("history of %s is unavailable: %s", self.root, error)
-            self._history_failed = True
-            return None
-        self._indexed_head = head
-        return self._index
-
-    def adaptation_extras(self, index: HistoryIndex, history_path: str | None) -> dict[str, float]:
-        """The adaptation's extra features (earlier fixes and known bug-introducing commits in
-        the file), computed as `argus review` and `argus learn` compute them."""
-        from core.predict.adapt import extra_features
-        from core.predict.szz import first_fix_seq
-
-        if self._first_fix is None or self._first_fix[0] != self._indexed_head:
-            self._first_fix = (self._indexed_head, first_fix_seq(index))
-        return extra_features(index, len(index.commits) + 1, [history_path], self._first_fix[1])
-
-    def facts(self, index: HistoryIndex) -> IndexedHistory:
-        """History facts as of now, for the person editing."""
-        return IndexedHistory(index, self.author_email(), int(time.time()))
-
-    def author_email(self) -> str:
-        """Whoever commits here (user.email, else HEAD's author), asked once."""
-        if self._author is None:
-            self._author = head_author(self.root)[1].strip().lower()
-        return self._author
-
-    def model(self) -> ScoringModel:
-        """The shipped model, adapted to this repository when `argus learn` saved one."""
-        if self._model is None:
-            from core.predict.adapt import load_adaptation
-            from core.predict.adapted import AdaptedModel
-
-            model = self.base_model
-            try:
-                adaptation = load_adaptation(self.store, repo_root=self.root)
-            except ArgusError as error:
-                logger.warning("adaptation of %s not loaded: %s", self.root, error)
-                adaptation = None
-            self._model = AdaptedModel(model, adaptation) if adaptation is not None else model
-        return self._model
+    def warm_up(self) -> None:
+        """Sync the history now (at a document's first open rather than its first edit)."""
+        if self.head is not None:
+            self.service.history(self.head)
 
     def tests_mentioning(self, function: str) -> list[str]:
         """Tests of this repository whose names mention ``function`` (see related_tests)."""
@@ -168,39 +127,15 @@ class Repository:
             self._tests = RelatedTests(self.root)
         return self._tests.mentioning(function)
 
-    def production_errors(self, path: str) -> dict[tuple[str, str], int]:
-        """Production errors filed under the local tenant (``argus ingest``) whose frames point
-        into ``path``: ``(path, function) -> count``, the function as recorded (``Cart.add``)
-        and bare (``add``), as the review looks them up. Read again at most every
-        ERRORS_TTL_SECONDS."""
-        now = time.monotonic()
-        if self._locations is None or now - self._locations[0] >= ERRORS_TTL_SECONDS:
-            try:
-                from core.patterns.store import SQLiteExecutor, SqlPatternStore
-
-                locations = SqlPatternStore(SQLiteExecutor(self.store)).location_counts(
-                    PATTERN_TENANT
-                )
-            except ArgusError as error:
-                logger.info("no production errors for %s: %s", self.root, error)
-                locations = []
-            self._locations = (now, locations)
-        if not self._locations[1]:
-            return {}
-        from core.patterns.risk_feedback import count_by_function
-
-        counts = count_by_function(self._locations[1], [path])
-        for (counted_path, function), count in list(counts.items()):
-            bare = function.rsplit(".", 1)[-1]
-            if bare != function:
-                counts[(counted_path, bare)] = counts.get((counted_path, bare), 0) + count
-        return counts
+    def production_errors(self, path: str, qualified_name: str) -> int:
+        """Production errors filed under the local tenant (``argus ingest``) in the function
+        ``qualified_name`` of ``path``, counted as the review counts them."""
+        counts = self.service.production_errors_by_symbol(path, [qualified_name])
+        return counts.get((path, qualified_name), 0)
 
     def close(self) -> None:
         """Close the store (the caches go with the object)."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.service.close()
 
 
 @dataclass(frozen=True)
@@ -263,10 +198,7 @@ class Repositories:
     def model(self) -> ScoringModel:
         """The shipped model, loaded once per process."""
         if self._model is None:
-            from core.predict.model import load_model
-
-            loaded: ScoringModel = load_model()
-            self._model = loaded
+            self._model = shipped_model()
         return self._model
 
     def close(self) -> None:

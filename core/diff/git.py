@@ -271,3 +271,17 @@ def _git_stream(repo: Path, *args: str) -> Iterator[_GitStream]:
         if code != 0:
             raise GitError(f"git {' '.join(args[:3])} failed in {repo}: {message or 'no message'}")
         stream.warnings.extend(line for line in message.splitlines() if line.startswith("warning:"))
+
+
+def default_base(repo: Path | str) -> str:
+    """The ref a branch is compared with, as its pull request would be: the remote's default
+    branch (``origin/HEAD``), else ``main``, else ``master``, else ``HEAD``."""
+    for candidate, name in (
+        ("refs/remotes/origin/HEAD", "origin/HEAD"),
+        ("refs/heads/main", "main"),
+        ("refs/heads/master", "master"),
+    ):
+        found = run_git(repo, "rev-parse", "--verify", "-q", candidate + "^{commit}", check=False)
+        if found.strip():
+            return name
+    return "HEAD"

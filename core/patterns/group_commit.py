@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.errors import StoreError
 from core.patterns.event import ErrorEvent
 from core.patterns.records import IngestResult
 
@@ -24,6 +25,7 @@ MAX_GROUP = 256
 
 Item = tuple[bytes | str | ErrorEvent, str]
 BatchIngest = Callable[[Sequence[Item]], list[IngestResult | Exception]]
+ManyIngest = Callable[[Sequence[bytes | str | ErrorEvent], str], list[IngestResult]]
 
 
 class _Waiter:
@@ -77,9 +79,11 @@ class GroupCommit:
         ingest_batch: BatchIngest,
         *,
         max_group: int = MAX_GROUP,
+        ingest_many: ManyIngest | None = None,
     ) -> None:
         self._submit = submit
         self._ingest_batch = ingest_batch
+        self._ingest_many = ingest_many
         self._max_group = max(1, max_group)
         self._lock = threading.Lock()
         self._pending: list[_Waiter | _AsyncWaiter] = []
@@ -111,6 +115,41 @@ class GroupCommit:
         self._queue(waiter)
         return await waiter.future
 
+    async def ingest_all_async(
+        self, items: Sequence[bytes | str | ErrorEvent], tenant: str
+    ) -> list[IngestResult]:
+        """File ``items`` of one tenant together, all of them or none (an envelope's events),
+        in a transaction of their own on the worker; returns after it has committed.
+
+        Raises what kept them from being stored; then none of them is. Needs ``ingest_many``.
+        """
+        ingest_many = self._ingest_many
+        if ingest_many is None:
+            raise RuntimeError("this group commit was built without ingest_many")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[IngestResult]] = loop.create_future()
+
+        def settle(outcome: list[IngestResult] | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        def run() -> None:
+            try:
+                outcome: list[IngestResult] | BaseException = ingest_many(list(items), tenant)
+            except Exception as error:  # noqa: BLE001 - handed to the waiting coroutine
+                outcome = error
+            try:
+                loop.call_soon_threadsafe(settle, outcome)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                return
+
+        self._submit(run)
+        return await future
+
     def _queue(self, waiter: _Waiter | _AsyncWaiter) -> None:
         with self._lock:
             self._pending.append(waiter)
@@ -124,6 +163,33 @@ class GroupCommit:
                     self._draining = False
                 raise
 
+    def _file_group(
+        self, group: Sequence[_Waiter | _AsyncWaiter]
+    ) -> Sequence[IngestResult | BaseException]:
+        """An outcome per member. A group that fails as a whole for a reason other than the
+        store (one member's input broke the batch) is filed again one member at a time, so
+        only that member fails: one tenant's bad event never costs another tenant's."""
+        try:
+            return self._batch([waiter.item for waiter in group])
+        except StoreError as error:
+            return [error] * len(group)
+        except Exception as error:  # noqa: BLE001 - every waiting caller must wake up
+            if len(group) == 1:
+                return [error]
+        outcomes: list[IngestResult | BaseException] = []
+        for waiter in group:
+            try:
+                outcomes.extend(self._batch([waiter.item]))
+            except Exception as error:  # noqa: BLE001 - this member alone fails
+                outcomes.append(error)
+        return outcomes
+
+    def _batch(self, items: list[Item]) -> Sequence[IngestResult | BaseException]:
+        outcomes = self._ingest_batch(items)
+        if len(outcomes) != len(items):
+            raise RuntimeError(f"{len(outcomes)} outcomes for {len(items)} events")
+        return outcomes
+
     def _drain(self) -> None:
         """On the worker: file queued events, group after group, until none is left."""
         while True:
@@ -135,14 +201,7 @@ class GroupCommit:
                     return
             self.groups += 1
             self.events += len(group)
-            try:
-                outcomes: Sequence[IngestResult | BaseException] = self._ingest_batch(
-                    [waiter.item for waiter in group]
-                )
-                if len(outcomes) != len(group):
-                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} events")
-            except Exception as error:  # noqa: BLE001 - every waiting caller must wake up
-                outcomes = [error] * len(group)
+            outcomes = self._file_group(group)
             loops: dict[asyncio.AbstractEventLoop, list[tuple[_AsyncWaiter, Any]]] = {}
             for waiter, outcome in zip(group, outcomes, strict=True):
                 if isinstance(waiter, _Waiter):

@@ -17,6 +17,34 @@ MAX_FRAMES = 50
 MAX_MESSAGE_CHARS = 4096
 TRUNCATION_MARK = "…[truncated]"
 
+#: Characters kept of each field of a stored event, cut *after* scrubbing (docs/security.md).
+FIELD_CHARS = {
+    "message": MAX_MESSAGE_CHARS,
+    "cause": 1024,
+    "exception_type": 256,
+    "module": 256,
+    "function": 256,
+    "release": 256,
+    "environment": 128,
+    "raw_id": 128,
+    "filename": 1024,
+    "abs_path": 1024,
+    "context_line": 1024,
+    "var_name": 128,
+    "var_value": 512,
+    "tag_key": 128,
+    "tag_value": 256,
+}
+#: Scrubbing reads at most this many times a field's stored length: the regular expressions
+#: never see more (their time is linear in it), and whatever straddles the stored cut is
+#: scrubbed before the cut, so no prefix of a secret is left by truncation.
+SCAN_FACTOR = 2
+#: Characters of one event that scrubbing reads in all (its fields together, the error
+#: first, then frames innermost first); the rest is cut before any regex reads it.
+SCAN_BUDGET = 32 * 1024
+
+_TOKEN_CHARS = re.compile(r"[\w.+/=~%-]*")
+
 _LIBRARY_PATH = re.compile(
     r"(?:^|[\\/])(?:site-packages|dist-packages|node_modules|lib[\\/]python\d+(?:\.\d+)?)[\\/]"
     r"|^<frozen |^node:|^internal[\\/]|^<anonymous>$|^native$"
@@ -58,12 +86,31 @@ def is_library_path(path: str) -> bool:
     return False
 
 
+def cut_text(text: str, limit: int, mark: str = "…") -> str:
+    """``text`` cut to at most ``limit`` characters, ``mark`` included, when it is longer.
+
+    The cut drops the word or token it falls in (never half a token: half a secret is a
+    secret) unless that token is longer than half of ``limit`` and than 128 characters (no
+    credential is), then adds ``mark``.
+    """
+    if len(text) <= limit:
+        return text
+    kept = text[: max(0, limit - len(mark))]
+    if _TOKEN_CHARS.fullmatch(text, len(kept), len(kept) + 1):  # the cut is inside a token
+        # Matched on the reversed text: anchored, so linear however long the token.
+        tail = _TOKEN_CHARS.match(kept[::-1])
+        # A "token" longer than half the room (and than 128) is no credential (those are
+        # shorter): a message that is one long run of letters keeps its first part.
+        if tail is not None and tail.end() <= max(limit // 2, 128):
+            kept = kept[: len(kept) - tail.end()]
+    return kept + mark
+
+
 def cap_message(message: str) -> tuple[str, bool]:
     """Return the message cut to ``MAX_MESSAGE_CHARS`` and whether it was cut."""
     if len(message) <= MAX_MESSAGE_CHARS:
         return message, False
-    keep = MAX_MESSAGE_CHARS - len(TRUNCATION_MARK)
-    return message[:keep] + TRUNCATION_MARK, True
+    return cut_text(message, MAX_MESSAGE_CHARS, TRUNCATION_MARK), True
 
 
 def cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:

@@ -284,8 +284,9 @@ class PatternStore(Protocol):
         """Every pattern of the tenant as a JSON-ready row."""
         ...
 
-    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool:
-        """Merge one exported pattern row; True when it was new to the tenant."""
+    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool | None:
+        """Merge one exported pattern row; True when it was new to the tenant, None when this
+        very row was imported before (nothing changes)."""
         ...
 
 
@@ -945,8 +946,21 @@ class SqlPatternStore:
                 exported["embedding"] = row["embedding"]
                 yield exported
 
-    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool:
-        """Merge one exported row: a known hash adds its counts, an unknown one is created."""
+    def import_pattern(self, tenant: str, row: Mapping[str, Any]) -> bool | None:
+        """Merge one exported row: a known hash adds its counts, an unknown one is created.
+
+        Idempotent: a row imported before (the same JSON) is skipped, and None says so.
+        """
+        fingerprint = hashlib.sha256(
+            json.dumps(dict(row), sort_keys=True, ensure_ascii=False, default=str).encode()
+        ).hexdigest()
+        self.ensure_tenant(tenant)
+        known = self.executor.execute(
+            "SELECT 1 AS known FROM pattern_imports WHERE tenant = ? AND fingerprint = ?",
+            (tenant, fingerprint),
+        )
+        if known:
+            return None
         try:
             pattern_hash = str(row["pattern_hash"])
             counts = list(row.get("occurrence_counts") or [])
@@ -971,7 +985,6 @@ class SqlPatternStore:
             raise StoreError(
                 f"not an exported pattern row ({error!r}): {dict(row)!r:.200}"
             ) from error
-        self.ensure_tenant(tenant)
         existing = self.resolve_hash(tenant, pattern_hash)
         pattern_id = existing or pattern_id_for(tenant, pattern_hash)
         embedding = decode_embedding(values[5]) if isinstance(values[5], str) else None
@@ -1053,6 +1066,13 @@ class SqlPatternStore:
                     ),
                 )
             )
+        statements.append(
+            (
+                "INSERT INTO pattern_imports (tenant, fingerprint, imported_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (tenant, fingerprint, last_seen),
+            )
+        )
         self.executor.execute_batch(statements)
         return existing is None
 

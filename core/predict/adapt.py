@@ -21,7 +21,7 @@ import math
 import operator
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,18 +288,29 @@ def auc(scores: Sequence[float], targets: Sequence[int]) -> float | None:
 
 
 def learn(
-    store: SQLiteStore, repo_root: Path | str, model: RiskModel, *, workers: int = 4
+    store: SQLiteStore,
+    repo_root: Path | str,
+    model: RiskModel,
+    *,
+    workers: int = 4,
+    on_stage: Callable[[str], None] | None = None,
 ) -> LearnReport:
     """Sync history, label it with SZZ, fit and save an adaptation; report its effect.
 
     The evaluation holds out the newest 20% of commits: the model evaluated there is trained
     only on older commits with labels whose fix came before the held-out period began. The
-    saved adaptation is then trained on everything known now.
+    saved adaptation is then trained on everything known now. ``on_stage`` is told each
+    stage's name as it starts (for progress display).
     """
+    stage = on_stage or (lambda name: None)
+    stage("reading the history")
     index = HistoryIndex.sync(store, repo_root)
+    stage(f"tracing bug fixes to their causes (SZZ, {len(index.commits)} commits)")
     szz.label(index, workers=workers)
     first_fix = szz.first_fix_seq(index)
+    stage("scoring every commit as it was made")
     samples = list(commit_samples(index, model, first_fix))
+    stage("fitting and evaluating the adaptation")
     notes: list[str] = []
     truth = [1 if s.seq in first_fix else 0 for s in samples]
     split = int(len(samples) * 0.8)

@@ -16,6 +16,7 @@ from tree_sitter import Tree
 
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
+from core.patterns.risk_feedback import for_symbols
 from core.predict.analysis_cache import AnalysisCache, findings_key, symbols_key
 from core.predict.findings import (
     BugFinding,
@@ -245,6 +246,7 @@ def _review_file(
         bugs = _predicted_bugs(
             file_change, language, new_source, new_tree, old_source, old_tree, cache, warnings
         )
+    errors_by_symbol = _production_errors(options, path, new_symbols)
     bugs_by_symbol: dict[str, list[BugFinding]] = defaultdict(list)
     for bug in bugs:
         owner = _innermost(new_symbols, bug.line)
@@ -273,7 +275,7 @@ def _review_file(
             file_changes=file_facts.changes,
             file_age_days=file_facts.age_days,
             author_file_changes=file_facts.author_changes,
-            production_errors=_production_errors(options, path, name, symbol),
+            production_errors=errors_by_symbol.get((path, name), 0) if symbol else 0,
             is_new=symbol is not None and before is None,
         )
         start, end = _span(symbol, added.get(name, []), file_change)
@@ -397,13 +399,15 @@ def _predicted_bugs(
     return bugs
 
 
-def _production_errors(options: ReviewOptions, path: str, name: str, symbol: Symbol | None) -> int:
-    """Production errors recorded in this function: the counts are keyed by the function
-    name an error's frame carried, qualified (``Cart.add``) or bare (``add``)."""
-    if symbol is None:
-        return 0
+def _production_errors(
+    options: ReviewOptions, path: str, symbols: Sequence[Symbol]
+) -> dict[tuple[str, str], int]:
+    """Production errors of this file's functions, keyed by qualified name: the counts are
+    keyed by the name an error's frame carried, qualified (``Cart.add``) or bare (``add``)."""
     counts = options.production_errors
-    return counts.get((path, name)) or counts.get((path, symbol.name)) or 0
+    if not counts:
+        return {}
+    return for_symbols(counts, {path: [s.qualified_name for s in symbols]})
 
 
 def _innermost(symbols: Sequence[Symbol], line: int) -> Symbol | None:

@@ -1,4 +1,10 @@
-"""The terminal report: a headline, a ranked table of changed symbols, predicted bugs, warnings."""
+"""The terminal report: a headline, a ranked table of changed symbols, predicted bugs, warnings.
+
+Colour and cell widths come from rich (styles rendered for a 16-colour terminal; East Asian
+wide characters and combining marks measured as a terminal shows them). The table's layout is
+ours: when the reasons do not fit beside a row they go on a line of their own under it, which a
+rich Table (no cells spanning columns) cannot draw.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rich.cells import cell_len
 
 from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
 from core.report.options import ReportOptions
@@ -25,13 +33,10 @@ from core.report.summary import (
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 GAP = "  "
 
-_RESET = "\033[0m"
-_BOLD = "\033[1m"
-_DIM = "\033[2m"
 _LEVEL_STYLE = {
-    RiskLevel.HIGH: "\033[1;31m",
-    RiskLevel.MEDIUM: "\033[33m",
-    RiskLevel.LOW: "\033[32m",
+    RiskLevel.HIGH: "bold red",
+    RiskLevel.MEDIUM: "yellow",
+    RiskLevel.LOW: "green",
 }
 
 
@@ -263,19 +268,25 @@ def _wrap(text: str, width: int, indent: str, *, first: str | None = None) -> li
 
 
 class _Painter:
-    """Wraps text in ANSI codes, or leaves it alone when colour is off."""
+    """Renders text in a rich style for a 16-colour terminal, or leaves it alone when colour
+    is off."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
-    def _style(self, text: str, code: str) -> str:
-        return f"{code}{text}{_RESET}" if self.enabled and text else text
+    def _style(self, text: str, style: str) -> str:
+        if not self.enabled or not text:
+            return text
+        from rich.color import ColorSystem
+        from rich.style import Style
+
+        return Style.parse(style).render(text, color_system=ColorSystem.STANDARD)
 
     def bold(self, text: str) -> str:
-        return self._style(text, _BOLD)
+        return self._style(text, "bold")
 
     def dim(self, text: str) -> str:
-        return self._style(text, _DIM)
+        return self._style(text, "dim")
 
     def level(self, text: str, level: RiskLevel) -> str:
         return self._style(text, _LEVEL_STYLE[level])
@@ -288,12 +299,7 @@ def _clean(text: str) -> str:
 
 def display_width(text: str) -> int:
     """Terminal cells ``text`` takes: wide East Asian characters take two, combining marks none."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    return cell_len(text)
 
 
 def truncate(text: str, width: int) -> str:
@@ -303,7 +309,7 @@ def truncate(text: str, width: int) -> str:
     kept: list[str] = []
     used = 0
     for char in text:
-        cell = 0 if unicodedata.combining(char) else display_width(char)
+        cell = display_width(char)
         if used + cell > width - 1:
             break
         kept.append(char)

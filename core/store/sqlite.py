@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -33,7 +33,7 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
-def default_store_path(repo_root: Path | None, environ: dict[str, str] | None = None) -> Path:
+def default_store_path(repo_root: Path | None, environ: Mapping[str, str] | None = None) -> Path:
     """``$ARGUS_HOME/argus.db`` when set, else ``<repo>/.argus/argus.db``."""
     env = os.environ if environ is None else environ
     home = env.get("ARGUS_HOME")
@@ -42,6 +42,26 @@ def default_store_path(repo_root: Path | None, environ: dict[str, str] | None = 
     if repo_root is None:
         raise StoreError("no repository and no ARGUS_HOME: set ARGUS_HOME to choose a store")
     return repo_root / ".argus" / STORE_FILENAME
+
+
+def locate_store(start: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The store every command, server and editor uses from ``start`` (default: the current
+    directory): ``$ARGUS_HOME/argus.db`` when set, else ``.argus/argus.db`` in the git
+    repository containing ``start``, else ``~/.argus/argus.db``.
+
+    The one rule for where the store is; :func:`default_store_path` is it for a known root.
+    """
+    from core.diff.git import find_repo_root
+    from core.errors import GitError
+
+    env = dict(os.environ if environ is None else environ)
+    if env.get("ARGUS_HOME"):
+        return default_store_path(None, env)
+    try:
+        repo = find_repo_root(start or Path.cwd())
+    except GitError:
+        return Path.home() / ".argus" / STORE_FILENAME
+    return default_store_path(repo, env)
 
 
 class SQLiteStore:

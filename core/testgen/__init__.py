@@ -1,6 +1,5 @@
-"""Test generation: generators of candidate tests and the sandbox that validates them."""
+"""Test generation: generators of candidate tests and the sandbox that validates them.
 
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.validation import Rejection, ValidationResult, validate
-
-__all__ = ["Candidate", "CandidateKind", "Rejection", "ValidationResult", "validate"]
+The package imports nothing: importing one of its modules (the sandbox, say) does not pull in
+the others, and no module depends on the package's own namespace.
+"""

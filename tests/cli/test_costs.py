@@ -62,3 +62,17 @@ def test_bad_month_is_a_clear_error(tmp_path: Path) -> None:
     completed = argus(tmp_path, "--month", "2026-13")
     assert completed.returncode == 2
     assert "YYYY-MM" in completed.stderr
+
+
+def test_the_cache_and_the_free_tier_are_not_model_requests(tmp_path: Path) -> None:
+    moment = datetime(2026, 11, 3, tzinfo=UTC)
+    with SQLiteStore.open(tmp_path / "argus.db") as store:
+        ledger = CostLedger(store, now=lambda: moment)
+        for number in range(3):
+            ledger.record(LedgerEntry(f"l{number}", "local", Tier.LOCAL, "local", "testgen", "ok"))
+        ledger.record(LedgerEntry("c1", "local", Tier.CACHE, "cache", "-", "ok", cache_hit=True))
+    text = argus(tmp_path, "--month", "2026-11")
+    assert text.returncode == 0, text.stderr
+    assert "0 model requests, 3 free-tier generations" in text.stdout
+    summary = json.loads(argus(tmp_path, "--month", "2026-11", "-f", "json").stdout)
+    assert summary["model_requests"] == 0

@@ -112,3 +112,10 @@ def test_a_malformed_app_configuration_names_the_variable(repo: Path) -> None:
     assert completed.returncode == 1
     assert "FAIL  github app" in completed.stdout
     assert "ARGUS_GITHUB_APP_ID must be the App's number" in completed.stdout
+
+
+def test_a_malformed_env_file_is_named_with_its_line(repo: Path) -> None:
+    (repo / ".env").write_text("ARGUS_GITHUB_APP_ID=12\nthis line is not a setting\n")
+    completed = doctor(repo)
+    assert completed.returncode == 1
+    assert ".env:2: expected KEY=value" in completed.stdout

@@ -23,11 +23,10 @@ from argus.regression_jobs import (
     RegressionJob,
     RegressionRequests,
     RegressionScheduler,
-    event_from_payload,
-    event_payload,
 )
 from core.errors import ConfigError
 from core.patterns.event import ErrorEvent, Frame
+from core.patterns.event_codec import event_data, event_from_data
 from core.patterns.records import PatternTest
 from core.patterns.service import open_service
 from github_app.jobs import Job
@@ -114,9 +113,9 @@ def requests(tmp_path: Path):
 
 
 def test_the_event_goes_through_the_queue_unchanged() -> None:
-    payload = event_payload(EVENT)
+    payload = event_data(EVENT)
     assert json.loads(json.dumps(payload)) == payload
-    assert event_from_payload(payload) == EVENT
+    assert event_from_data(payload) == EVENT
 
 
 def test_one_request_per_pattern_and_a_failed_one_is_asked_again_a_day_later(requests) -> None:
@@ -159,7 +158,7 @@ def test_the_scheduler_queues_a_job_for_a_linked_project_once(keys, requests, tm
         "pat_1",
         linked.project_id,
     )
-    assert event_from_payload(payload["event"]).exception_type == "ZeroDivisionError"
+    assert event_from_data(payload["event"]).exception_type == "ZeroDivisionError"
 
     # Past the in-memory memo, the store still says a job is on its way.
     scheduler.recheck_seconds = 0.0
@@ -225,7 +224,7 @@ def test_jobs_record_why_there_is_no_test(keys, requests, tmp_path: Path) -> Non
             "project_id": project.project_id,
             "tenant": "shop",
             "pattern_id": pattern.id,
-            "event": event_payload(EVENT),
+            "event": event_data(EVENT),
         }
         asyncio.run(job(Job("1", GENERATE_KIND, payload, None, "d")))
         return requests.get("shop", pattern.id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from argus.regression_jobs import event_payload, introduced_by
+from argus.regression_jobs import introduced_by
 from core.patterns.event import ErrorEvent, Frame
+from core.patterns.event_codec import event_data
 from core.patterns.records import Pattern
 from core.predict.findings import GeneratedTest, TestValidation
 from tests.core.testgen.sandbox_repos import git
@@ -44,7 +45,7 @@ def test_the_payload_names_the_line_its_commit_the_error_and_how_often(tmp_path:
         "metrics/stats.py", "mean", "python", "pytest", "tests/test_regression.py", "",
         "regression_test", TestValidation(fails_before=True, before=buggy), pattern_id="p-1",
     )  # fmt: skip
-    origin = introduced_by(repo, test, pattern(3), {"event": event_payload(event)})
+    origin = introduced_by(repo, test, pattern(3), {"event": event_data(event)})
     assert origin == {
         "commit": buggy,
         "path": "metrics/stats.py",
@@ -58,5 +59,5 @@ def test_the_payload_names_the_line_its_commit_the_error_and_how_often(tmp_path:
     # A line the repository does not have at the deployed commit: nothing to tell.
     far = Frame("mean", "metrics/stats.py", "metrics.stats", "/srv/app/metrics/stats.py", 999)
     lost = ErrorEvent("ZeroDivisionError", "division by zero", frames=(far,), platform="python")
-    assert introduced_by(repo, test, pattern(3), {"event": event_payload(lost)}) is None
+    assert introduced_by(repo, test, pattern(3), {"event": event_data(lost)}) is None
     assert git(repo, "rev-parse", "main") == buggy

@@ -78,15 +78,17 @@ def test_markdown_and_sarif_formats(demo: Path) -> None:
 
 
 def test_fail_on_sets_the_exit_code(demo: Path) -> None:
-    assert (
-        argus("review", "--base", "main", "--fail-on", "low", "--repo", str(demo)).returncode == 1
-    )
+    failed = argus("review", "--base", "main", "--fail-on", "low", "--repo", str(demo))
+    assert failed.returncode == 1
+    # The exit code is explained where a CI log shows it.
+    assert "at or above --fail-on low: exit code 1" in failed.stderr.decode()
     # Comparing main with itself changes nothing: nothing can fail.
     same = argus(
         "review", "--base", "main", "--head", "main", "--fail-on", "low", "--repo", str(demo)
     )
     assert same.returncode == 0
     assert "No changes to review" in same.stdout.decode()
+    assert same.stderr == b""
 
 
 def test_head_ref_and_output_file(demo: Path, tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_review_generate_tests_json_and_write_tests(shop: Path, tmp_path: Path) 
     assert check["tier"] == "local" and check["generator"] == "hypothesis"
     assert check["runs"] == check["passed_runs"] == 3
     assert check["changed_lines_covered"] == check["changed_lines_total"] == 3
-    written = out / test["path"]
+    written = out / Path(test["path"]).name  # into the directory given, not below it
     assert written.read_text() == test["source"]
     costs = json.loads(ok(argus("costs", "--format", "json", home=tmp_path / "home")))
     assert costs["tiers"]["local"]["requests"] == 1 and costs["dollars"] == 0
@@ -190,7 +190,7 @@ def test_ingest_generate_test_writes_then_reuses_the_cached_test(
     assert (check["before"], check["after"]) == (buggy, fixed)
     assert check["expected_exception"] == "ZeroDivisionError" and check["tier"] == "local"
     written = Path(generated["written_to"])
-    assert written.parent.parent == out and written.read_text() == generated["test"]["source"]
+    assert written.parent == out and written.read_text() == generated["test"]["source"]
 
     # The test really fails on the buggy code and passes on the fix, outside Argus too.
     target = repo / generated["test"]["path"]

@@ -195,4 +195,4 @@ def test_a_secondary_rate_limit_on_the_comment_is_waited_out(
     assert len(github.requests_to("POST", rf"/issues/{DEMO_PULL}/comments$")) == 2
     assert len(github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)) == 1
     metrics = httpx.get(f"{served.url}/metrics", timeout=5).text
-    assert 'argus_github_rate_limit_waits_total{kind="secondary"} 1' in metrics
+    assert 'argus_github_rate_limit_waits_total{kind="secondary"} 1.0' in metrics

@@ -156,6 +156,20 @@ def test_patterns_list_show_search_stats(home: Path) -> None:
     assert best["pattern"]["id"] == pattern_id and best["similarity"] > 0.99
     text = ok(argus("patterns", "search", "KeyError in load_user", "-k", "1", home=home))
     assert len(text.splitlines()) == 1 and pattern_id in text
+    # Unrelated text matches nothing worth showing: no rows at similarity 0.000 or below.
+    unrelated = ok(argus("patterns", "search", "disk quota exceeded on /var/cache", home=home))
+    assert unrelated.startswith("No pattern of tenant local is similar"), unrelated
+    shown_all = ok(
+        argus(
+            "patterns",
+            "search",
+            "disk quota exceeded on /var/cache",
+            "--min-similarity",
+            "-1",
+            home=home,
+        )
+    )
+    assert len(shown_all.splitlines()) == 2
 
     stats = json.loads(ok(argus("patterns", "stats", "-f", "json", home=home)))
     assert (stats["patterns"], stats["occurrences"]) == (2, 3)
@@ -173,7 +187,7 @@ def test_export_then_import_into_another_tenant(home: Path, tmp_path: Path) -> N
         ok(argus("ingest", "-", home=home, stdin=report))
     out = tmp_path / "library.jsonl"
     said = ok(argus("patterns", "export", "--out", str(out), home=home))
-    assert said.startswith("Exported 4 rows of tenant local")
+    assert said.startswith("Exported 3 patterns of tenant local")  # not counting the header
     lines = out.read_text().splitlines()
     assert json.loads(lines[0])["format"] == "argus-patterns" and len(lines) == 4
     assert ok(argus("patterns", "export", home=home)).count("\n") == 4  # stdout
@@ -181,13 +195,15 @@ def test_export_then_import_into_another_tenant(home: Path, tmp_path: Path) -> N
     imported = json.loads(
         ok(argus("patterns", "import", str(out), "--tenant", "copy", "-f", "json", home=home))
     )
-    assert imported == {"tenant": "copy", "patterns": 3, "new": 3}
+    assert imported == {"tenant": "copy", "patterns": 3, "new": 3, "merged": 0, "skipped": 0}
     again = ok(
         argus("patterns", "import", "-", "--tenant", "copy", home=home, stdin=out.read_bytes())
     )
-    assert again.startswith("Imported 3 patterns into tenant copy (0 new, 3 merged")
+    assert again.startswith("Imported 3 patterns into tenant copy: 0 new, 0 merged")
+    assert "3 skipped (imported before)" in again
     copied = json.loads(ok(argus("patterns", "list", "--tenant", "copy", "-f", "json", home=home)))
-    assert sorted(p["occurrences"] for p in copied["patterns"]) == [2, 2, 2]
+    # Importing the same file twice counts its occurrences once.
+    assert sorted(p["occurrences"] for p in copied["patterns"]) == [1, 1, 1]
 
 
 @pytest.mark.parametrize(

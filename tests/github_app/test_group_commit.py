@@ -218,7 +218,8 @@ def test_the_endpoint_stores_the_body_as_received_and_answers_500_when_it_cannot
         assert job is not None and job.installation_id == 42 and job.payload["text"] == "café é"
 
         queue.close()  # the store is gone: not acknowledged
-        lost = client.post("/webhooks/github", content=body, headers=_signed(body, "x-2"))
+        other = body.replace(b"42", b"43")  # the same body again would be a duplicate
+        lost = client.post("/webhooks/github", content=other, headers=_signed(other, "x-2"))
         assert lost.status_code == 500 and lost.json()["error"] == "queue_error"
     assert (
         metrics.value("argus_github_deliveries_total", event="pull_request", outcome="error") == 1

@@ -98,3 +98,13 @@ def test_broken_config_gives_defaults_and_a_note(text):
     config = parse_config(text)
     assert config.note and ".argus.yml could not be used" in config.note
     assert config.fail_on is None and config.ignore == ()
+
+
+def test_app_configured_reads_the_environment_then_dotenv(tmp_path: Path):
+    from github_app.settings import app_configured
+
+    dotenv = tmp_path / ".env"
+    assert not app_configured({}, dotenv)
+    dotenv.write_text("export ARGUS_GITHUB_APP_ID='9'\n")
+    assert app_configured({}, dotenv)
+    assert app_configured({"ARGUS_GITHUB_APP_ID": "3"}, None)

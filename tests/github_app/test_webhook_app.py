@@ -119,7 +119,7 @@ def test_valid_delivery_is_queued_once_and_answered_202(client, queue):
     assert elapsed < 1.0
     metrics = client.get("/metrics").text
     assert 'argus_github_deliveries_total{event="pull_request",outcome="duplicate"} 1' in metrics
-    assert "argus_github_queue_depth 1" in metrics
+    assert "argus_github_queue_depth 1.0" in metrics
     assert "argus_ingest_accepted_total" in metrics
 
 
@@ -146,6 +146,7 @@ ROUTED = {
     "installation_repositories.added": 1,
     "installation_repositories.removed": 1,
     "issue_comment.created": 1,
+    "pull_request.closed": 1,
     "pull_request.opened": 1,
     "pull_request.ready_for_review": 1,
     "pull_request.reopened": 1,

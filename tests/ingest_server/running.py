@@ -80,3 +80,22 @@ def store_snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
         }
     finally:
         connection.close()
+
+
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """Any ASGI ``app`` under uvicorn in a thread on a free loopback port; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -118,3 +118,60 @@ def test_declared_length_is_checked_before_reading(header: str, status: int | No
     with pytest.raises(Rejected) as caught:
         check_declared_length(header, 4096)
     assert caught.value.status == status
+
+
+# -- issue #10: inflate only what authentication needs, and within the byte budget -------------
+
+BOMB_TEXT = b'{"dsn": "http://k@h/1"}\n' + b" " * (32 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        ("gzip", gzip.compress(BOMB_TEXT)),
+        ("deflate", zlib.compress(BOMB_TEXT)),
+        ("br", brotli.compress(BOMB_TEXT, quality=5)),
+    ],
+)
+def test_prefix_inflates_only_the_first_bytes(encoding: str, encoded: bytes) -> None:
+    from core.input_limits import ByteBudget
+    from ingest_server.body import Held
+
+    budget = ByteBudget(1024 * 1024)
+    held = Held(budget, "unauthenticated")
+    head = decode_content(encoded, encoding, 4096, held, prefix=True)
+    assert head.startswith(b'{"dsn": "http://k@h/1"}\n') and len(head) <= 4096
+    assert budget.peak <= 4096 + 64 * 1024  # never more than a piece past the prefix
+    held.release()
+    assert budget.held == 0
+
+
+def test_gzip_members_past_the_cap_are_refused() -> None:
+    from ingest_server.body import MAX_GZIP_MEMBERS
+
+    ok = gzip.compress(b"{") + gzip.compress(b"}")
+    assert decode_content(ok, "gzip", LIMIT) == b"{}"
+    many = gzip.compress(b"") * (MAX_GZIP_MEMBERS + 1)
+    with pytest.raises(Rejected, match="members") as refused:
+        decode_content(many, "gzip", LIMIT)
+    assert refused.value.status == 400
+
+
+def test_reading_and_inflating_past_the_budget_is_a_503() -> None:
+    from core.input_limits import ByteBudget
+    from ingest_server.body import Held
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(8):
+            yield b"x" * 1024
+
+    budget = ByteBudget(4 * 1024)
+    held = Held(budget, "unauthenticated")
+    with pytest.raises(Rejected) as refused:
+        asyncio.run(read_capped(chunks(), LIMIT, held))
+    assert refused.value.status == 503 and refused.value.reason == "busy"
+    held.release()
+    inflating = Held(ByteBudget(8 * 1024), "authenticated")
+    with pytest.raises(Rejected) as refused:
+        decode_content(gzip.compress(b" " * 60_000), "gzip", LIMIT, inflating)
+    assert refused.value.status == 503

@@ -13,9 +13,18 @@ def test_counters_render_in_the_prometheus_text_format() -> None:
     metrics.count("argus_ingest_items_ignored_total", type='odd"name')
     page = metrics.render()
     assert "# TYPE argus_ingest_accepted_total counter" in page
-    assert 'argus_ingest_accepted_total{endpoint="envelope"} 2' in page
-    assert 'argus_ingest_rejected_total{endpoint="store",reason="bad_key"} 1' in page
-    assert 'argus_ingest_items_ignored_total{type="odd\\"name"} 1' in page
+    assert 'argus_ingest_accepted_total{endpoint="envelope"} 2.0' in page
+    assert 'argus_ingest_rejected_total{endpoint="store",reason="bad_key"} 1.0' in page
+    assert 'argus_ingest_items_ignored_total{type="odd\\"name"} 1.0' in page
     assert metrics.value("argus_ingest_rejected_total", endpoint="store", reason="bad_key") == 1
     assert metrics.value("argus_ingest_accepted_total", endpoint="store") == 0
     assert page.endswith("\n")
+
+
+def test_each_object_counts_for_itself() -> None:
+    first, second = IngestMetrics(), IngestMetrics()
+    first.accepted("store")
+    assert (
+        first.value("argus_ingest_accepted_total", endpoint="store"),
+        second.value("argus_ingest_accepted_total", endpoint="store"),
+    ) == (1, 0)

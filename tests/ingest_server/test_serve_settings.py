@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from argus.serve import pattern_store_path, serve_settings
+from argus.serve import serve_settings
 from core.errors import ConfigError
+from core.store.sqlite import locate_store
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -57,10 +58,10 @@ def test_the_library_is_in_the_repository_else_in_the_home_folder(
     repo = tmp_path / "repo"
     (repo / "deep" / "er").mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    assert pattern_store_path({}, repo / "deep" / "er") == repo.resolve() / ".argus" / "argus.db"
+    assert locate_store(repo / "deep" / "er", {}) == repo.resolve() / ".argus" / "argus.db"
     outside = tmp_path / "plain"
     outside.mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    assert pattern_store_path({}, outside) == tmp_path / "user" / ".argus" / "argus.db"
-    assert pattern_store_path({"ARGUS_HOME": "/srv/argus"}, outside) == Path("/srv/argus/argus.db")
+    assert locate_store(outside, {}) == tmp_path / "user" / ".argus" / "argus.db"
+    assert locate_store(outside, {"ARGUS_HOME": "/srv/argus"}) == Path("/srv/argus/argus.db")

@@ -9,8 +9,8 @@ import pytest
 
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang.languages import parse
-from core.predict.review import ReviewOptions, Sources, count_lines
-from core.predict.review import review_change as core_review
+from core.predict.review import Sources, count_lines
+from core.predict.service import ServiceOptions
 from lsp_server.analysis import Analyser, BufferRequest, blank_unchanged_blocks, slice_source
 from lsp_server.line_diff import line_diff, split_lines
 from lsp_server.settings import Settings
@@ -157,24 +157,17 @@ def test_buffer_review_matches_a_full_review(tmp_path: Path, name, edit):
     )
     repository = analyser.repositories.locate(repo / "m.py")
     assert repository is not None
-    commit = repository.base_commit("HEAD")
-    index = repository.history(commit)
-    assert index is not None
-    from core.predict.features import change_features
-
-    facts = repository.facts(index)
-    features = change_features(
-        index, changeset, facts.author_email, facts.when, file_sizes={"m.py": count_lines(old)}
-    )
-    features.update(repository.adaptation_extras(index, "m.py"))
-    full = core_review(
+    repository.base_commit("HEAD")
+    full = repository.service.review(
         changeset,
         Sources(old={"m.py": old}, new={"m.py": new}),
-        repository.model(),
-        features,
-        facts,
-        ReviewOptions(max_file_bytes=settings.max_file_bytes),
+        ServiceOptions(
+            max_file_bytes=settings.max_file_bytes,
+            author=repository.service.current_user(),
+            repository_head=repository.head,
+        ),
     )
+    assert repository.service.history(repository.head) is not None
 
     def shape(review):
         return [

@@ -376,12 +376,36 @@ async def test_configuration_changes_apply_without_restart(client: LanguageClien
     assert by_code(shown, "ARGUS-RISK")[0].severity == types.DiagnosticSeverity.Hint
 
 
-async def test_base_ref_setting_compares_with_the_merge_base(client: LanguageClient, repo: Path):
+async def test_a_branch_s_committed_defect_gets_diagnostics_by_default(
+    client: LanguageClient, repo: Path
+):
+    """The default base is the merge base with the default branch: what the PR will show."""
     git(repo, "switch", "-q", "-c", "feature")
     commit(repo, {"prices.py": RISKY}, "rework discounts")
     path = repo / "prices.py"
     uri = path.as_uri()
     await initialize(client, repo)
+    by_default = await published(client, uri, 1, lambda: open_document(client, path))
+    assert by_code(by_default, "ARGUS-RISK")
+    assert by_code(by_default, "PY003")
+
+    against_head = await published(
+        client,
+        uri,
+        1,
+        lambda: client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"argus": {"baseRef": "HEAD"}})
+        ),
+    )
+    assert against_head == []
+
+
+async def test_base_ref_setting_compares_with_the_merge_base(client: LanguageClient, repo: Path):
+    git(repo, "switch", "-q", "-c", "feature")
+    commit(repo, {"prices.py": RISKY}, "rework discounts")
+    path = repo / "prices.py"
+    uri = path.as_uri()
+    await initialize(client, repo, {"argus": {"baseRef": "HEAD"}})
     assert await published(client, uri, 1, lambda: open_document(client, path)) == []
 
     against_main = await published(

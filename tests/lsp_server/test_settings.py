@@ -12,7 +12,7 @@ def test_defaults():
     settings, problems = parse_settings(None)
     assert settings == Settings()
     assert problems == []
-    assert settings.base_ref == "HEAD"
+    assert settings.base_ref is None  # the default branch
     assert settings.minimum_level is RiskLevel.LOW
     assert dict(settings.severity) == {"high": "warning", "medium": "information", "low": "hint"}
     assert settings.generate_tests is True
@@ -47,7 +47,7 @@ def test_every_key_nested_or_flat(wrap):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"baseRef": ""}, "argus.baseRef"),
+        ({"baseRef": 3}, "argus.baseRef"),
         ({"baseRef": "--upload-pack=x"}, "argus.baseRef"),
         ({"minimumLevel": "severe"}, "argus.minimumLevel"),
         ({"severity": "loud"}, "argus.severity must be an object"),
@@ -72,3 +72,9 @@ def test_changes_apply_over_the_current_settings():
     assert dict(second.severity) == {"high": "error", "medium": "information", "low": "off"}
     assert second.minimum_level is RiskLevel.HIGH
     assert second.severity_for(RiskLevel.LOW) == "off"
+
+
+def test_an_empty_base_ref_means_the_default_branch():
+    settings, problems = parse_settings({"baseRef": "  "}, Settings(base_ref="develop"))
+    assert problems == []
+    assert settings.base_ref is None

@@ -58,7 +58,8 @@ export interface InitializationOptions {
 
 /** Defaults, identical to the ones declared in package.json's `contributes.configuration`. */
 export const DEFAULT_SETTINGS: ArgusSettings = Object.freeze({
-  baseRef: "HEAD",
+  // Empty: the server compares with the merge base of the default branch (what the PR shows).
+  baseRef: "",
   minimumLevel: "low",
   severity: Object.freeze({ high: "warning", medium: "information", low: "hint" }),
   generateTests: true,
@@ -108,7 +109,7 @@ export function readSettings(read: SettingReader): SettingsReading {
   const severity = readSeverity(severityValue, problems);
   return {
     settings: {
-      baseRef: pick("baseRef", DEFAULT_SETTINGS.baseRef, isNonEmptyString).trim(),
+      baseRef: pick("baseRef", DEFAULT_SETTINGS.baseRef, isString).trim(),
       minimumLevel: pick("minimumLevel", DEFAULT_SETTINGS.minimumLevel, isOneOf(RISK_LEVELS)),
       severity,
       generateTests: pick("generateTests", DEFAULT_SETTINGS.generateTests, isBoolean),
@@ -355,10 +356,6 @@ export function expandVariables(
 
 function isString(value: unknown): value is string {
   return typeof value === "string";
-}
-
-function isNonEmptyString(value: unknown): value is string {
-  return typeof value === "string" && value.trim() !== "";
 }
 
 function isBoolean(value: unknown): value is boolean {

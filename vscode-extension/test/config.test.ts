@@ -98,7 +98,7 @@ describe("readSettings", () => {
   });
 
   it.each([
-    ["baseRef", "", "HEAD"],
+    ["baseRef", 3, ""],
     ["minimumLevel", "critical", "low"],
     ["generateTests", "yes", true],
     ["maxFileBytes", -1, 500_000],

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.input_limits import JsonTooDeep, loads_bounded
 from core.patterns.event import ErrorEvent
 
 
@@ -24,11 +25,11 @@ class Document:
         if not stripped.startswith("{"):
             return cls(text=text)
         try:
-            return cls(text=text, json_value=json.loads(stripped))
+            return cls(text=text, json_value=loads_bounded(stripped))
         except json.JSONDecodeError as error:
             return cls(text=text, json_error=f"{error.msg} at line {error.lineno}")
-        except RecursionError:
-            return cls(text=text, json_error="nested too deeply")
+        except JsonTooDeep as error:
+            return cls(text=text, json_error=str(error))
 
     @property
     def json_object(self) -> dict[str, object] | None:

@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from core.patterns.event import ErrorEvent, Frame
-from core.patterns.limits import cap_frames, cap_message, is_library_path
+from core.patterns.limits import (
+    FIELD_CHARS,
+    SCAN_FACTOR,
+    cap_frames,
+    cut_text,
+    is_library_path,
+)
 
-MAX_VAR_CHARS = 512
+MAX_VAR_CHARS = FIELD_CHARS["var_value"]
+_MESSAGE_SCAN = FIELD_CHARS["message"] * SCAN_FACTOR
+_VAR_SCAN = MAX_VAR_CHARS * SCAN_FACTOR
 
 
 def text_of(mapping: Mapping[str, object], key: str) -> str | None:
@@ -67,15 +75,20 @@ def timestamp_of(value: object) -> datetime | None:
 
 
 def frame_vars(value: object) -> dict[str, object]:
-    """Frame-local variables as name → value, long values cut to ``MAX_VAR_CHARS``."""
+    """Frame-local variables as name → value; a nested value becomes its text.
+
+    Values are cut here only to what scrubbing reads (``SCAN_FACTOR`` times
+    ``MAX_VAR_CHARS``); scrubbing cuts them to ``MAX_VAR_CHARS`` afterwards
+    (``core.patterns.scrub.scrub_event``), so a cut never leaves part of a secret behind.
+    """
     if not isinstance(value, dict):
         return {}
     result: dict[str, object] = {}
     for name, item in value.items():
-        if isinstance(item, str) and len(item) > MAX_VAR_CHARS:
-            item = item[:MAX_VAR_CHARS] + "…"
+        if isinstance(item, str):
+            item = cut_text(item, _VAR_SCAN)
         elif isinstance(item, dict | list):
-            item = str(item)[:MAX_VAR_CHARS]
+            item = cut_text(str(item), _VAR_SCAN)
         result[str(name)] = item
     return result
 
@@ -102,9 +115,14 @@ def finish_event(
     cause: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> ErrorEvent:
-    """Apply the frame and message caps and build the ErrorEvent."""
+    """Apply the frame cap and build the ErrorEvent.
+
+    The message is cut to what scrubbing reads (``SCAN_FACTOR`` times its stored length);
+    scrubbing cuts it to its stored length afterwards and sets ``message_truncated``.
+    """
     capped_frames, omitted = cap_frames(frames)
-    capped_message, truncated = cap_message(message)
+    capped_message = cut_text(message, _MESSAGE_SCAN)
+    truncated = capped_message != message
     return ErrorEvent(
         exception_type=exception_type.strip() or "Error",
         message=capped_message,

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+from core.input_limits import JsonTooDeep, loads_bounded
 from core.patterns.errors import IngestError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.formats.document import Document
@@ -30,6 +32,7 @@ from core.patterns.formats.fields import (
 )
 
 _EVENT_KEYS = ("exception", "entries", "event_id", "logentry", "sdk")
+_MODULE_PATH = re.compile(r"[A-Za-z_$][\w$/<>-]*+(?:[.:][A-Za-z_$][\w$/<>-]*+)*+")
 
 
 class SentryEventFormat:
@@ -99,11 +102,13 @@ class SentryEnvelopeFormat:
         for item_type, payload in _envelope_items(document.text.lstrip()):
             if item_type == "event":
                 try:
-                    value = json.loads(payload)
+                    value = loads_bounded(payload)
                 except json.JSONDecodeError as error:
                     raise IngestError(
                         f"Sentry envelope event item is not JSON: {error.msg}"
                     ) from None
+                except JsonTooDeep as error:
+                    raise IngestError(f"Sentry envelope event item is {error}") from None
                 if not isinstance(value, dict):
                     raise IngestError("Sentry envelope event item is not a JSON object")
                 return parse_sentry_payload(value, self.name)
@@ -117,9 +122,11 @@ def _envelope_items(text: str) -> list[tuple[str, str]]:
     while body.strip():
         header_line, _, body = body.partition("\n")
         try:
-            header = json.loads(header_line)
+            header = loads_bounded(header_line)
         except json.JSONDecodeError:
             raise IngestError("Sentry envelope item header is not JSON") from None
+        except JsonTooDeep as error:
+            raise IngestError(f"Sentry envelope item header is {error}") from None
         if not isinstance(header, dict):
             raise IngestError("Sentry envelope item header is not a JSON object")
         length = int_of(header, "length")
@@ -160,7 +167,10 @@ def parse_sentry_payload(payload: dict[str, object], source_format: str) -> Erro
         exception_type = text_of(error, "type") or "Error"
         module = text_of(error, "module")
         if module and module not in ("builtins", "exceptions", "__main__"):
-            exception_type = f"{module}.{exception_type}"
+            # What is not a module path ("10.0.0.1", "token: x") is joined apart, so that
+            # whatever it holds is still seen whole by the scrubber.
+            joint = "." if _MODULE_PATH.fullmatch(module) else " "
+            exception_type = f"{module}{joint}{exception_type}"
         message = text_of(error, "value") or ""
     return finish_event(
         exception_type,
@@ -251,7 +261,8 @@ def _tags(payload: dict[str, object]) -> dict[str, str]:
                 pairs.append((tag[0], tag[1]))
             elif isinstance(tag, dict):
                 pairs.append((tag.get("key"), tag.get("value")))
-    return {str(key): str(value)[:200] for key, value in pairs[:50] if key is not None}
+    # Cut to their stored length only after scrubbing (scrub_event), never before.
+    return {str(key): str(value) for key, value in pairs[:50] if key is not None}
 
 
 def _parse_issue(issue: dict[str, object], source_format: str) -> ErrorEvent:

@@ -7,6 +7,7 @@ from core.errors import ArgusError
 from core.patterns.errors import IngestError
 from core.patterns.formats import FORMATS, parse_error
 from core.patterns.limits import MAX_FRAMES, MAX_INPUT_BYTES, MAX_MESSAGE_CHARS
+from core.patterns.scrub import scrub_event
 from tests.core.patterns.real_errors import (
     node_stack,
     python_traceback,
@@ -316,7 +317,8 @@ def test_ten_thousand_frames_keep_the_innermost_in_app_frames():
 
 
 def test_long_message_is_capped_and_flagged():
-    event = parse_error(json.dumps({"type": "E", "message": "x" * 100_000}))
+    # Parsing keeps what scrubbing reads; the stored cut comes after scrubbing.
+    event = scrub_event(parse_error(json.dumps({"type": "E", "message": "x" * 100_000})))
     assert len(event.message) == MAX_MESSAGE_CHARS and event.message_truncated
     assert event.message.endswith("[truncated]")
 

@@ -109,3 +109,74 @@ def test_coroutines_share_commits_and_each_gets_its_own_outcome(tmp_path) -> Non
     assert worker.submit(service.stats, "acme").result()["occurrences"] == 301
     worker.submit(service.close).result()
     worker.shutdown()
+
+
+def test_a_member_that_breaks_the_whole_batch_fails_alone(tmp_path) -> None:
+    # A batch that raises for a reason other than the store (here: a member no encoder
+    # takes) is filed again member by member: only that member fails (issue #10).
+    worker, service = _served(tmp_path)
+
+    def fragile_batch(items):
+        if len(items) > 1 and any(tenant == "poison" for _, tenant in items):
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        if items[0][1] == "poison":
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return worker.submit(service.ingest_batch, items).result()
+
+    release = threading.Event()
+    gate = ThreadPoolExecutor(max_workers=1)
+    gate.submit(release.wait)  # hold the worker so that the next three share one group
+
+    def submit(job):
+        return gate.submit(job)
+
+    group = GroupCommit(submit, fragile_batch)
+    with ThreadPoolExecutor(max_workers=3) as senders:
+        futures = [
+            senders.submit(group.ingest, _event(1), "acme"),
+            senders.submit(group.ingest, _event(2), "poison"),
+            senders.submit(group.ingest, _event(3), "globex"),
+        ]
+        while len(group._pending) < 3:  # noqa: SLF001 - waiting for the three to queue
+            threading.Event().wait(0.01)
+        release.set()
+        assert futures[0].result().pattern.occurrences == 1
+        with pytest.raises(UnicodeEncodeError):
+            futures[1].result()
+        assert futures[2].result().pattern.tenant == "globex"
+    assert group.groups == 1  # they did share one group
+    gate.shutdown()
+    worker.submit(service.close).result()
+    worker.shutdown()
+
+
+def test_a_lone_surrogate_is_stored_escaped_next_to_other_tenants_events(tmp_path) -> None:
+    worker, service = _served(tmp_path)
+    bad = ErrorEvent("KeyError", "bad \ud800 key", (Frame(function="f\udfff", filename="a.py"),))
+    outcomes = worker.submit(
+        service.ingest_batch, [(_event(1), "acme"), (bad, "globex"), (_event(2), "acme")]
+    ).result()
+    assert [type(outcome).__name__ for outcome in outcomes] == ["IngestResult"] * 3
+    assert "\\ud800" in outcomes[1].pattern.title
+    worker.submit(service.close).result()
+    worker.shutdown()
+
+
+def test_ingest_all_async_stores_all_or_none(tmp_path) -> None:
+    import asyncio
+
+    worker, service = _served(tmp_path)
+    group = GroupCommit(worker.submit, service.ingest_batch, ingest_many=service.ingest_many)
+
+    async def run():
+        stored = await group.ingest_all_async([_event(1), _event(2)], "acme")
+        with pytest.raises(IngestError):
+            await group.ingest_all_async([_event(3), b"not an error"], "acme")
+        return stored
+
+    stored = asyncio.run(run())
+    assert len(stored) == 2
+    stats = worker.submit(service.stats, "acme").result()
+    assert stats["occurrences"] == 2  # none of the refused pair
+    worker.submit(service.close).result()
+    worker.shutdown()

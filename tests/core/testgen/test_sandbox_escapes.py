@@ -30,7 +30,7 @@ import psycopg
 import pytest
 
 from core.store.sqlite import SQLiteStore
-from core.testgen import Candidate, validate
+from core.testgen.candidate import Candidate
 from core.testgen.sandbox import (
     IsolationPolicy,
     Limits,
@@ -39,6 +39,7 @@ from core.testgen.sandbox import (
     detect_isolation,
     workspace,
 )
+from core.testgen.validation import validate
 from tests.core.testgen.sandbox_repos import PythonRepo, python_repo
 
 LIMITS = Limits(timeout_seconds=30.0, memory_bytes=1 << 30)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.testgen import Candidate, CandidateKind, Rejection, validate
+from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.sandbox import (
     FilesystemMode,
     IsolationPolicy,
@@ -22,6 +22,7 @@ from core.testgen.sandbox import (
     UserMode,
     detect_isolation,
 )
+from core.testgen.validation import Rejection, validate
 from tests.core.testgen.sandbox_repos import (
     FIX_LINES,
     PythonRepo,

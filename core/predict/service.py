@@ -1,0 +1,394 @@
+"""The review service: the one place that gathers what a review needs and runs it.
+
+Every front-end (``argus review``, the language server, the GitHub App) hands it a ChangeSet
+and both sides of the changed files; the service adds what it knows about the repository:
+the history (synced into the repository's store), the history features and facts, the model
+in use (the shipped one, or the adaptation ``argus learn`` saved on top of it), the
+adaptation's extra features and the production errors filed for the changed files.
+
+A service without a repository (the App reviews through the API, with no clone) reviews on
+the change alone with the shipped model.
+
+One rule for a broken adaptation, everywhere: it is logged, the review carries a warning
+saying so, and the shipped model scores the change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.diff.changeset import ChangeSet
+from core.errors import ArgusError
+from core.predict.analysis_cache import LayeredAnalysisCache
+from core.predict.findings import Factor, LevelThresholds, Review
+from core.predict.review import (
+    HistoryFacts,
+    ReviewOptions,
+    Sources,
+    basic_change_features,
+    count_lines,
+    review_change,
+)
+from core.predict.scoring import ScoringModel
+
+if TYPE_CHECKING:
+    from core.predict.history import HistoryIndex
+    from core.store.sqlite import SQLiteStore
+
+logger = logging.getLogger(__name__)
+
+# The tenant `argus ingest` and `argus serve` file a local project's production errors under.
+LOCAL_TENANT = "local"
+# Production errors filed meanwhile (by `argus ingest` or `argus serve`) show up this fast in
+# a long-lived service (the language server); a command-line review reads them once.
+ERRORS_TTL_SECONDS = 10.0
+# A warm history is up to date within a few tens of milliseconds; a review waits this long for
+# it before parsing the changed files meanwhile.
+WARM_HISTORY_SECONDS = 0.25
+
+_SHIPPED: list[ScoringModel] = []
+
+
+def shipped_model() -> ScoringModel:
+    """The scoring model shipped with Argus, loaded once per process."""
+    if not _SHIPPED:
+        from core.predict.model import load_model
+
+        loaded: ScoringModel = load_model()
+        _SHIPPED.append(loaded)
+    return _SHIPPED[0]
+
+
+@dataclass(frozen=True)
+class ChangeAuthor:
+    """Who made a change, when (Unix seconds), and the commit message if there is one."""
+
+    email: str
+    when: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """How one review runs; every field has a sensible default."""
+
+    thresholds: LevelThresholds = field(default_factory=LevelThresholds)
+    max_file_bytes: int = 1_000_000
+    # None: the change's author as git tells (the head commit's, else the configured user).
+    author: ChangeAuthor | None = None
+    # HEAD's commit as the caller last saw it: the history is brought up to date when it moves.
+    repository_head: str | None = None
+
+
+class ReviewService:
+    """Reviews changes of one repository (or of none: the change alone).
+
+    Not thread-safe: use it from one thread (the store's connection belongs to it), except that
+    :meth:`start_history_sync` may prepare the history on a thread of its own.
+    """
+
+    def __init__(
+        self,
+        repository: Path | None = None,
+        *,
+        store_path: Path | None = None,
+        model: ScoringModel | None = None,
+        use_history: bool = True,
+        tenant: str = LOCAL_TENANT,
+        persistent_cache: bool = False,
+    ):
+        """``repository`` None reviews the change alone. ``store_path`` defaults to the
+        repository's store; ``model`` to the shipped model. With ``persistent_cache`` the
+        analyses of file versions are kept in the store between runs."""
+        self.root = repository
+        self._store_path = store_path
+        self._shipped = model
+        self.use_history = use_history and repository is not None
+        self.tenant = tenant
+        self._persistent_cache = persistent_cache
+        self._cache = LayeredAnalysisCache() if persistent_cache else None
+        self._store: SQLiteStore | None = None
+        self._index: HistoryIndex | None = None
+        self._indexed_head: str | None = None
+        self._history_problem: str | None = None
+        self._pending: Future[tuple[SQLiteStore, HistoryIndex]] | None = None
+        self._model: tuple[ScoringModel, str | None] | None = None
+        self._first_fix: tuple[str | None, dict[int, int]] | None = None
+        self._locations: tuple[float, list[tuple[str, str, int]]] | None = None
+        self._user: str | None = None
+
+    # -- the review ----------------------------------------------------------------------
+
+    def review(
+        self, changeset: ChangeSet, sources: Sources, options: ServiceOptions | None = None
+    ) -> Review:
+        """The review of ``changeset``: history features and facts, the model in use and the
+        production errors of the changed files, when the service has a repository."""
+        options = options or ServiceOptions()
+        line_counts = {path: count_lines(text) for path, text in sources.old.items()}
+        if self._pending is not None and not wait([self._pending], WARM_HISTORY_SECONDS).done:
+            # The history is being read for the first time (git log runs on the other core):
+            # parse the changed files meanwhile, so the review finds them analysed.
+            review_change(changeset, sources, _UNSCORED, {}, cache=self._cache)
+        features = basic_change_features(changeset, line_counts)
+        history: HistoryFacts | None = None
+        index = self.history(options.repository_head)
+        if index is not None:
+            from core.predict.features import change_features
+            from core.predict.history_facts import IndexedHistory
+
+            author = options.author or self.author_of(changeset)
+            features = change_features(
+                index,
+                changeset,
+                author.email,
+                author.when,
+                message=author.message,
+                file_sizes=line_counts,
+            )
+            features.update(self._adaptation_extras(index, changeset))
+            history = IndexedHistory(index, author.email, author.when)
+        model, model_warning = self.model()
+        review_options = ReviewOptions(
+            thresholds=options.thresholds,
+            max_file_bytes=options.max_file_bytes,
+            production_errors=self.production_errors([f.path for f in changeset.files]),
+        )
+        review = review_change(
+            changeset, sources, model, features, history, review_options, self._cache
+        )
+        warnings = [w for w in (self._history_problem, model_warning) if w]
+        if warnings:
+            review = replace(review, warnings=(*review.warnings, *warnings))
+        return review
+
+    # -- the history ---------------------------------------------------------------------
+
+    def start_history_sync(self) -> None:
+        """Open the store and bring the history up to date on a thread of its own, so that
+        the caller can read the change meanwhile; :meth:`review` takes the result over."""
+        if not self.use_history or self._pending is not None or self._index is not None:
+            return
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-history")
+        self._pending = executor.submit(self._open_and_sync)
+        executor.shutdown(wait=False)
+
+    def _open_and_sync(self) -> tuple[SQLiteStore, HistoryIndex]:
+        from core.predict.history import HistoryIndex
+        from core.store.sqlite import SQLiteStore
+
+        store = SQLiteStore.open(self.store_path(), handed_between_threads=True)
+        try:
+            assert self.root is not None
+            return store, HistoryIndex.sync(store, self.root)
+        except BaseException:
+            store.close()
+            raise
+
+    def history(self, head: str | None = None) -> HistoryIndex | None:
+        """The history index, synced at first use and updated when ``head`` (HEAD's commit as
+        the caller saw it) moves. None without a repository, commits or a readable history:
+        the review then runs on size and complexity alone, and says why."""
+        if not self.use_history or self._history_problem is not None:
+            return None
+        try:
+            if self._pending is not None:
+                pending, self._pending = self._pending, None
+                store, self._index = pending.result()
+                if self._store is None:
+                    self._store = store
+                    self._attach_cache(store)
+                else:
+                    store.close()
+            elif self._index is None:
+                from core.predict.history import HistoryIndex
+
+                assert self.root is not None
+                self._index = HistoryIndex.sync(self.store, self.root)
+            elif head is not None and head != self._indexed_head:
+                self._index.update()
+        except ArgusError as error:
+            logger.warning("history of %s is unavailable: %s", self.root, error)
+            self._history_problem = (
+                f"the repository's history could not be read ({error}); "
+                "reviewed without the history factors"
+            )
+            return None
+        if head is not None:
+            self._indexed_head = head
+        return self._index
+
+    def author_of(self, changeset: ChangeSet) -> ChangeAuthor:
+        """Who made the change: a committed head is its commit's author; a working tree with
+        edits is the configured user, now; a clean working tree is HEAD's author."""
+        from core.diff.git import has_commits, run_git
+
+        assert self.root is not None
+        commit = changeset.head
+        if commit is None and has_commits(self.root):
+            status = run_git(self.root, "status", "--porcelain", "--untracked-files=normal")
+            commit = None if status.strip() else "HEAD"
+        if commit is None:
+            return self.current_user()
+        fields = run_git(self.root, "log", "-1", "--format=%ae%x00%at%x00%B", commit)
+        email, when_text, message = fields.decode("utf-8", "replace").split("\0", 2)
+        return ChangeAuthor(email.strip().lower(), int(when_text), message)
+
+    def current_user(self) -> ChangeAuthor:
+        """Whoever commits here (user.email, else HEAD's author; asked git once), now."""
+        if self._user is None:
+            from core.diff.git import head_author
+
+            assert self.root is not None
+            self._user = head_author(self.root)[1].strip().lower()
+        return ChangeAuthor(self._user, int(time.time()))
+
+    def _adaptation_extras(self, index: HistoryIndex, changeset: ChangeSet) -> dict[str, float]:
+        """The adaptation's extra features, as ``argus learn`` computed them for commits:
+        earlier fix commits and known bug-introducing commits in the touched files."""
+        from core.predict.adapt import extra_features
+        from core.predict.szz import first_fix_seq
+
+        if self._first_fix is None or self._first_fix[0] != self._indexed_head:
+            self._first_fix = (self._indexed_head, first_fix_seq(index))
+        paths = [f.old_path for f in changeset.files]
+        return extra_features(index, len(index.commits) + 1, paths, self._first_fix[1])
+
+    # -- the model -----------------------------------------------------------------------
+
+    def model(self) -> tuple[ScoringModel, str | None]:
+        """The model in use and, when a saved adaptation could not be read, the warning that
+        says the shipped model is used instead. Loaded once."""
+        if self._model is None:
+            shipped = self._shipped or shipped_model()
+            self._model = (shipped, None)
+            if self.root is not None:
+                self._model = self._adapted(shipped)
+        return self._model
+
+    def _adapted(self, shipped: ScoringModel) -> tuple[ScoringModel, str | None]:
+        from core.predict.adapt import load_adaptation
+        from core.predict.adapted import AdaptedModel
+
+        try:
+            adaptation = load_adaptation(self.store, repo_root=self.root)
+        except ArgusError as error:
+            logger.warning("adaptation of %s not loaded: %s", self.root, error)
+            return shipped, (
+                f"the adaptation saved by `argus learn` could not be read ({error}); the "
+                "shipped model scored this change (run `argus learn` again to replace it)"
+            )
+        return (AdaptedModel(shipped, adaptation) if adaptation else shipped), None
+
+    # -- production errors ---------------------------------------------------------------
+
+    def production_errors(self, paths: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Production errors filed under the service's tenant whose frames point into
+        ``paths``: ``(path, function as recorded) -> count``. Read again at most every
+        ERRORS_TTL_SECONDS."""
+        if self.root is None and self._store_path is None:
+            return {}
+        now = time.monotonic()
+        if self._locations is None or now - self._locations[0] >= ERRORS_TTL_SECONDS:
+            try:
+                from core.patterns.store import SQLiteExecutor, SqlPatternStore
+
+                store = SqlPatternStore(SQLiteExecutor(self.store))
+                locations = store.location_counts(self.tenant)
+            except ArgusError as error:
+                logger.info("no production errors for %s: %s", self.root, error)
+                locations = []
+            self._locations = (now, locations)
+        if not self._locations[1]:
+            return {}
+        from core.patterns.risk_feedback import count_by_function
+
+        return count_by_function(self._locations[1], paths)
+
+    def production_errors_by_symbol(
+        self, path: str, qualified_names: Iterable[str]
+    ) -> dict[tuple[str, str], int]:
+        """``(path, qualified symbol name) -> production errors``, looked up as the review
+        looks them up (core.patterns.risk_feedback.for_symbols)."""
+        from core.patterns.risk_feedback import for_symbols
+
+        counts = self.production_errors([path])
+        return for_symbols(counts, {path: list(qualified_names)}) if counts else {}
+
+    # -- the store -----------------------------------------------------------------------
+
+    def store_path(self) -> Path:
+        """Where the repository's store is (see core.store.sqlite.default_store_path)."""
+        if self._store_path is None:
+            from core.store.sqlite import default_store_path
+
+            self._store_path = default_store_path(self.root)
+        return self._store_path
+
+    @property
+    def store(self) -> SQLiteStore:
+        """The repository's store, opened on first use."""
+        if self._store is None:
+            from core.store.sqlite import SQLiteStore
+
+            if self._pending is not None:
+                self.history()  # takes the store the sync opened over
+            if self._store is None:
+                self._store = SQLiteStore.open(self.store_path())
+                self._attach_cache(self._store)
+        return self._store
+
+    def _attach_cache(self, store: SQLiteStore) -> None:
+        if self._cache is not None:
+            from core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
+
+            self._cache.attach(SQLiteAnalysisCache(store))
+
+    def close(self) -> None:
+        """Close the store (waiting for a history sync still under way)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            try:
+                store, _ = pending.result()
+            except (ArgusError, OSError):
+                store = None  # the caller reports its own error
+            if store is not None:
+                store.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> ReviewService:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Unscored:
+    """A model that scores nothing: used to analyse files before the history is ready."""
+
+    version = "unscored"
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        return 0.0
+
+    def explain(self, features: Mapping[str, float], top: int = 3) -> list[Factor]:
+        return []
+
+    def assess(self, features: Mapping[str, float], top: int = 3) -> tuple[float, list[Factor]]:
+        return 0.0, []
+
+    def assess_many(
+        self, rows: Sequence[Mapping[str, float]], top: int = 3
+    ) -> list[tuple[float, Sequence[Factor]]]:
+        return [(0.0, []) for _ in rows]
+
+
+_UNSCORED = _Unscored()
