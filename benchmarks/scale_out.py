@@ -15,8 +15,14 @@ PostgreSQL) — lost = acknowledged but not stored, must be 0; patterns vs disti
 sent and patterns sharing a hash (duplicates, must be 0); events per second; and the same
 client against one ``argus serve`` on SQLite (no kill) for comparison, last line.
 
-Not measured here (yet): the webhook half of issue 16's proof (2,000 deliveries worked by two
-``argus worker`` processes, one SIGKILLed).
+Then the webhook half (``--deliveries``, 0 to skip): the same servers with the GitHub App on
+(its queue in PostgreSQL) and ``--workers`` ``argus worker`` processes, against the local
+GitHub API stand-in (tests/servers/github_api.py) serving the demo repository with
+``--pulls`` pull requests. ``--deliveries`` signed ``pull_request.opened`` deliveries (each
+its own delivery id, spread over the pull requests) are posted round robin while server 1
+and worker 1 are SIGKILLed a third of the way and restarted. Printed: deliveries
+acknowledged (202), jobs succeeded, and pull requests with other than exactly one Argus
+comment (must be 0).
 """
 
 from __future__ import annotations
@@ -287,18 +293,189 @@ def run_sqlite(arguments: argparse.Namespace, events: list[bytes], work: Path) -
     return rate
 
 
+def run_webhooks(arguments: argparse.Namespace, work: Path) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from github_app.queue_postgres import PostgresJobQueue
+    from tests.servers.github_api import (
+        DEMO_BASE,
+        DEMO_HEAD,
+        DEMO_OWNER,
+        DEMO_REPO,
+        GitHubAPIServer,
+        build_demo_repo,
+        demo_pull_request_payload,
+        rsa_key_pair,
+    )
+
+    secret, app_id, installation = "scale-out-secret", 31337, 501
+    private, public = rsa_key_pair()
+    repo = build_demo_repo(work / "demo" / "orders")
+    pulls = range(1, arguments.pulls + 1)
+    with _database() as url, GitHubAPIServer(app_id, public) as github:
+        github.add_repository(DEMO_OWNER, DEMO_REPO, repo, default_branch=DEMO_BASE)
+        for number in pulls:
+            github.add_pull_request(DEMO_OWNER, DEMO_REPO, number, base=DEMO_BASE, head=DEMO_HEAD)
+        queue = PostgresJobQueue(url)  # creates procrastinate's schema once, before the nodes
+
+        def environment(home: Path) -> dict[str, str]:
+            env = _environment(home, url)
+            env.update(
+                {
+                    "ARGUS_GITHUB_APP_ID": str(app_id),
+                    "ARGUS_GITHUB_PRIVATE_KEY": private,
+                    "ARGUS_GITHUB_WEBHOOK_SECRET": secret,
+                    "ARGUS_GITHUB_API_URL": github.url,
+                }
+            )
+            return env
+
+        nodes, workers = [], []
+        for number in range(arguments.servers):
+            home = work / f"app-node{number}"
+            home.mkdir()
+            nodes.append(Node(_free_port(), environment(home), home / "serve.log"))
+        for number in range(arguments.workers):
+            home = work / f"worker{number}"
+            home.mkdir()
+            workers.append(Worker(environment(home), home / "worker.log"))
+        template = demo_pull_request_payload("opened", repo, installation)
+        bodies = []
+        for index in range(arguments.deliveries):
+            payload = json.loads(json.dumps(template))
+            number = pulls[index % len(pulls)]
+            payload["number"] = number
+            payload["pull_request"]["number"] = number
+            bodies.append(json.dumps(payload).encode())
+        try:
+            for node in nodes:
+                node.start()
+            for worker in workers:
+                worker.start()
+            kill_at = arguments.deliveries // 3
+            acknowledged = 0
+            started = time.perf_counter()
+            with httpx.Client(timeout=60) as client:
+                for index, body in enumerate(bodies):
+                    if index == kill_at:
+                        nodes[0].kill()
+                        workers[0].kill()
+                        workers[0].start()
+                        nodes[0].start()
+                    delivery = str(uuid.uuid4())
+                    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                    headers = {
+                        "content-type": "application/json",
+                        "x-github-event": "pull_request",
+                        "x-github-delivery": delivery,
+                        "x-hub-signature-256": f"sha256={signature}",
+                    }
+                    for turn in range(len(nodes)):
+                        node = nodes[(index + turn) % len(nodes)]
+                        try:
+                            answer = client.post(
+                                f"{node.base}/webhooks/github", content=body, headers=headers
+                            )
+                        except httpx.ConnectError:
+                            continue
+                        acknowledged += answer.status_code == 202
+                        break
+            deadline = time.monotonic() + arguments.drain_seconds
+            while time.monotonic() < deadline:
+                statuses = queue.statuses()
+                if not statuses.get("todo") and not statuses.get("doing"):
+                    break
+                time.sleep(1.0)
+            seconds = time.perf_counter() - started
+            statuses = queue.statuses()
+        finally:
+            for worker in workers:
+                worker.stop()
+            for node in nodes:
+                node.stop()
+            queue.close()
+        comments = {
+            number: len(github.issue_comments(DEMO_OWNER, DEMO_REPO, number)) for number in pulls
+        }
+    wrong = sum(count != 1 for count in comments.values())
+    print(
+        f"webhooks: {arguments.deliveries} deliveries to {len(pulls)} pull requests, "
+        f"{acknowledged} acknowledged (202); jobs {statuses}; "
+        f"{arguments.workers} workers, server 1 and worker 1 SIGKILLed at delivery "
+        f"{arguments.deliveries // 3} and restarted; {seconds:.0f} s"
+    )
+    print(f"pull requests with other than exactly one comment: {wrong}")
+
+
+class Worker:
+    """One ``argus worker`` process (restartable)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "argus",
+                "worker",
+                "--env-file",
+                str(self.log.parent / "none.env"),
+                "--heartbeat-seconds",
+                "1",
+                "--stalled-seconds",
+                "5",
+            ],
+            cwd=self.log.parent,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--servers", type=int, default=3)
     parser.add_argument("--senders", type=int, default=48)
     parser.add_argument("--signatures", type=int, default=200)
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--pulls", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--drain-seconds", type=float, default=1800)
+    parser.add_argument("--skip-events", action="store_true", help="only the webhook half")
     arguments = parser.parse_args()
+    if arguments.skip_events:
+        with tempfile.TemporaryDirectory(prefix="argus-scale-") as folder:
+            run_webhooks(arguments, Path(folder))
+        return
     events = _events(arguments.events, arguments.signatures)
     with tempfile.TemporaryDirectory(prefix="argus-scale-") as folder:
         work = Path(folder)
         postgres = run_postgres(arguments, events, work)
         sqlite = run_sqlite(arguments, events, work)
+        if arguments.deliveries:
+            run_webhooks(arguments, work)
+    # The figure to compare, last: throughput against one SQLite process.
     print(
         f"throughput: {postgres:.0f} events/s on PostgreSQL x{arguments.servers} servers "
         f"(one killed) vs {sqlite:.0f} events/s on one SQLite process "
