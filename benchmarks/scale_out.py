@@ -1,6 +1,7 @@
 """Scale-out proof: several ``argus serve`` processes on one PostgreSQL, one SIGKILLed mid-run.
 
     .venv/bin/python benchmarks/scale_out.py [--events 20000] [--servers 3] [--senders 48]
+        [--deliveries 2000] [--pulls 50] [--workers 2] [--skip-events]
 
 A fresh PostgreSQL database (``ARGUS_BENCH_DATABASE_URL``, default the local ``test``
 server's) is migrated and given one project; ``--servers`` ``argus serve`` processes on
@@ -15,14 +16,14 @@ PostgreSQL) — lost = acknowledged but not stored, must be 0; patterns vs disti
 sent and patterns sharing a hash (duplicates, must be 0); events per second; and the same
 client against one ``argus serve`` on SQLite (no kill) for comparison, last line.
 
-Then the webhook half (``--deliveries``, 0 to skip): the same servers with the GitHub App on
-(its queue in PostgreSQL) and ``--workers`` ``argus worker`` processes, against the local
+Then the webhook half (``--deliveries``, 0 to skip): ``--servers`` new servers with the GitHub
+App on (its queue in PostgreSQL) and ``--workers`` ``argus worker`` processes, against the local
 GitHub API stand-in (tests/servers/github_api.py) serving the demo repository with
 ``--pulls`` pull requests. ``--deliveries`` signed ``pull_request.opened`` deliveries (each
-its own delivery id, spread over the pull requests) are posted round robin while server 1
-and worker 1 are SIGKILLed a third of the way and restarted. Printed: deliveries
-acknowledged (202), jobs succeeded, and pull requests with other than exactly one Argus
-comment (must be 0).
+its own delivery id, spread over the pull requests) are posted one after another, round
+robin, while server 1 and worker 1 are SIGKILLed a third of the way and restarted. Printed:
+deliveries acknowledged (202), jobs succeeded, and pull requests with other than exactly one
+Argus comment (must be 0).
 """
 
 from __future__ import annotations
