@@ -22,8 +22,9 @@ GitHub API stand-in (tests/servers/github_api.py) serving the demo repository wi
 ``--pulls`` pull requests. ``--deliveries`` signed ``pull_request.opened`` deliveries (each
 its own delivery id, spread over the pull requests) are posted one after another, round
 robin, while server 1 and worker 1 are SIGKILLed a third of the way and restarted. Printed:
-deliveries acknowledged (202), jobs succeeded, and pull requests with other than exactly one
-Argus comment (must be 0).
+deliveries acknowledged (202; a body a server already queued under another delivery id is
+answered as a duplicate, by design), jobs by state (every queued delivery must end as a
+job), and pull requests with other than exactly one Argus comment (must be 0).
 """
 
 from __future__ import annotations
@@ -356,7 +357,7 @@ def run_webhooks(arguments: argparse.Namespace, work: Path) -> None:
             for worker in workers:
                 worker.start()
             kill_at = arguments.deliveries // 3
-            acknowledged = 0
+            acknowledged = queued = 0
             started = time.perf_counter()
             with httpx.Client(timeout=60) as client:
                 for index, body in enumerate(bodies):
@@ -381,7 +382,9 @@ def run_webhooks(arguments: argparse.Namespace, work: Path) -> None:
                             )
                         except httpx.ConnectError:
                             continue
-                        acknowledged += answer.status_code == 202
+                        if answer.status_code == 202:
+                            acknowledged += 1
+                            queued += answer.json().get("status") == "queued"
                         break
             deadline = time.monotonic() + arguments.drain_seconds
             while time.monotonic() < deadline:
@@ -403,7 +406,9 @@ def run_webhooks(arguments: argparse.Namespace, work: Path) -> None:
     wrong = sum(count != 1 for count in comments.values())
     print(
         f"webhooks: {arguments.deliveries} deliveries to {len(pulls)} pull requests, "
-        f"{acknowledged} acknowledged (202); jobs {statuses}; "
+        f"{acknowledged} acknowledged (202: {queued} queued, {acknowledged - queued} "
+        f"duplicates of a body already queued); jobs {statuses} (lost queued jobs: "
+        f"{queued - statuses.get('succeeded', 0) - statuses.get('failed', 0)}); "
         f"{arguments.workers} workers, server 1 and worker 1 SIGKILLed at delivery "
         f"{arguments.deliveries // 3} and restarted; {seconds:.0f} s"
     )
