@@ -171,6 +171,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.dashboard_command",
     "argus.config_command",
     "argus.jobs_command",
+    "argus.migrate_command",
 )
 
 

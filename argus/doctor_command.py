@@ -76,6 +76,9 @@ def run_checks(environ: Mapping[str, str], repo: Path, env_file: Path | None = N
     checks.extend(check_github_app(environ, env_file))
     for check in (check_database, check_models, check_cloudflare):
         checks.extend(check(environ))
+    from argus.doctor_shared_store import check_shared_store
+
+    checks.extend(Check(*answer) for answer in check_shared_store(environ))
     return checks
 
 

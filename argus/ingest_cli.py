@@ -622,10 +622,10 @@ def _read_rows(argument: str) -> list[dict[str, Any]]:
 
 def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects add NAME``: a new project; prints its DSN."""
+    from argus.store_backend import open_project_keys, shared_store
     from core.store.sqlite import locate_store
-    from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(locate_store())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
         project = keys.add(
             arguments.name, arguments.tenant, host=arguments.host, port=arguments.port
@@ -649,10 +649,10 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects list``: every ingestion project with its DSN (and link)."""
+    from argus.store_backend import open_project_keys, shared_store
     from core.store.sqlite import locate_store
-    from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(locate_store())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
         projects = keys.projects()
         links = keys.links()

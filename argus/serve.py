@@ -23,6 +23,7 @@ from core.store.sqlite import locate_store
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from argus.store_backend import SharedLocation
     from core.patterns.event import ErrorEvent
     from core.patterns.records import IngestResult, Pattern, PatternTest
     from core.patterns.service import PatternService
@@ -40,6 +41,8 @@ class ServeSettings:
     store_path: Path
     max_body_bytes: int
     sentry_client_secret: str | None
+    #: The shared pattern store (PostgreSQL or Cloudflare) instead of the file ``store_path``.
+    shared: SharedLocation | None = None
 
 
 def serve_settings(
@@ -67,7 +70,9 @@ def serve_settings(
     secret = env.get("ARGUS_SENTRY_CLIENT_SECRET") or None
     # IngestSettings checks the values themselves (limit too small, blank secret).
     IngestSettings(max_body_bytes=limit, sentry_client_secret=secret)
-    return ServeSettings(host, port, locate_store(cwd, env), limit, secret)
+    from argus.store_backend import shared_store
+
+    return ServeSettings(host, port, locate_store(cwd, env), limit, secret, shared_store(env))
 
 
 class ConfinedService:
@@ -88,13 +93,13 @@ class ConfinedService:
         )
 
     @classmethod
-    def open(cls, store_path: Path) -> ConfinedService:
+    def open(cls, store_path: Path | SharedLocation) -> ConfinedService:
         """Start the worker thread and open the library at ``store_path`` on it."""
-        from core.patterns.service import open_service
+        from argus.store_backend import open_pattern_service
 
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-patterns")
         try:
-            service = executor.submit(open_service, store_path).result()
+            service = executor.submit(open_pattern_service, store_path).result()
         except BaseException:
             executor.shutdown()
             raise
@@ -162,12 +167,13 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
     that generates them, for the lifetime of the app that is served.
     """
     from argus.regression_jobs import RegressionPipeline
+    from argus.store_backend import open_project_keys
     from ingest_server.app import create_ingest_app
-    from ingest_server.keys import SQLiteProjectKeys
     from ingest_server.settings import IngestSettings
 
-    service = ConfinedService.open(settings.store_path)
-    keys = SQLiteProjectKeys(settings.store_path)
+    location = settings.shared or settings.store_path
+    service = ConfinedService.open(location)
+    keys: Any = open_project_keys(settings.shared, settings.store_path)
     regressions = None
     try:
         regressions = RegressionPipeline(settings.store_path, keys, service, environ=os.environ)
@@ -266,6 +272,7 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus serve``: run the ingestion server until interrupted."""
     import uvicorn
 
+    from argus import operations
     from argus.gc_tuning import tune_for_serving
 
     settings = serve_settings(arguments.host, arguments.port)
@@ -303,12 +310,16 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
         # (a mounted app's lifespan does not run: the served app carries the worker).
         ingestion.state.regressions.attach(app, app_queue)
         _log_to_stderr(arguments.log_level)
+        checks = operations.serve_checks(settings.shared or settings.store_path, app_queue)
+        app = operations.prepare(app, checks, arguments.log_level, os.environ)
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
             log_level=arguments.log_level,
             access_log=arguments.log_level == "debug",
+            # SIGTERM: stop accepting, finish what is in flight (bounded), then close the store.
+            timeout_graceful_shutdown=operations.GRACEFUL_SHUTDOWN_SECONDS,
         )
         tune_for_serving()
         uvicorn.Server(config).run(sockets=[listening])

@@ -132,6 +132,12 @@ class PostgresJobQueue:
         self._app.open()
         self._connection = psycopg.connect(conninfo(database_url), autocommit=True)
 
+    def _db(self) -> psycopg.Connection[Any]:
+        """The connection, reopened when the last one was lost (the database restarted)."""
+        if self._connection.closed or self._connection.broken:
+            self._connection = psycopg.connect(conninfo(self.database_url), autocommit=True)
+        return self._connection
+
     def close(self) -> None:
         """Close the connections."""
         self._connection.close()
@@ -142,7 +148,8 @@ class PostgresJobQueue:
     ) -> bool:
         """Defer a job; return False (and defer nothing) when ``delivery_id`` was seen before."""
         try:
-            added = self._connection.execute(
+            db = self._db()
+            added = db.execute(
                 "INSERT INTO argus_github_deliveries (delivery_id, kind) VALUES (%s, %s) "
                 "ON CONFLICT DO NOTHING",
                 (delivery_id, kind),
@@ -157,7 +164,7 @@ class PostgresJobQueue:
                     installation_id=installation_id,
                 )
             except BaseException:
-                self._connection.execute(
+                self._db().execute(
                     "DELETE FROM argus_github_deliveries WHERE delivery_id = %s", (delivery_id,)
                 )
                 raise
@@ -167,7 +174,8 @@ class PostgresJobQueue:
 
     def depth(self) -> int:
         """Return the number of jobs waiting or running (for /metrics)."""
-        row = self._connection.execute(
+        db = self._db()
+        row = db.execute(
             "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s "
             "AND status IN ('todo', 'doing')",
             (QUEUE_NAME,),
@@ -217,7 +225,8 @@ class PostgresJobQueue:
 
     def statuses(self) -> dict[str, int]:
         """Jobs by procrastinate status (``todo``, ``doing``, ``succeeded``, ``failed`` ...)."""
-        rows = self._connection.execute(
+        db = self._db()
+        rows = db.execute(
             "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s "
             "GROUP BY status",
             (QUEUE_NAME,),

@@ -54,6 +54,8 @@ from ingest_server.metrics import IngestMetrics
 from ingest_server.settings import IngestSettings
 
 _LOG = logging.getLogger("argus.ingest_server")
+#: Seconds a client is asked to wait (``Retry-After``) when the store is unavailable.
+RETRY_AFTER_SECONDS = 5
 
 # Webhook resources that carry an error; the others (installation, comment, ...) are
 # acknowledged and not stored.
@@ -404,8 +406,12 @@ def create_ingest_app(
 
 def _refuse(metrics: IngestMetrics, endpoint: str, rejected: Rejected) -> JSONResponse:
     metrics.rejected(endpoint, rejected.reason)
+    # A store outage passes: say when to come back (SDKs and load balancers honour it).
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if rejected.status == 503 else None
     return JSONResponse(
-        {"error": rejected.reason, "detail": rejected.detail}, status_code=rejected.status
+        {"error": rejected.reason, "detail": rejected.detail},
+        status_code=rejected.status,
+        headers=headers,
     )
 
 

@@ -527,9 +527,9 @@ class SqlPatternStore:
                     "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
                     f"first_seen, last_seen) VALUES {_marks(len(chunk), 6)} "
                     "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
-                    "count = count + excluded.count, "
-                    "last_seen = max(last_seen, excluded.last_seen), "
-                    "first_seen = min(first_seen, excluded.first_seen)",
+                    "count = pattern_occurrences.count + excluded.count, "
+                    "last_seen = max(pattern_occurrences.last_seen, excluded.last_seen), "
+                    "first_seen = min(pattern_occurrences.first_seen, excluded.first_seen)",
                     _flat(chunk),
                 )
             )
@@ -538,7 +538,7 @@ class SqlPatternStore:
                 (
                     "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
                     f"VALUES {_marks(len(chunk), 5)} ON CONFLICT (pattern_id, path, function) "
-                    "DO UPDATE SET count = count + excluded.count",
+                    "DO UPDATE SET count = pattern_locations.count + excluded.count",
                     _flat(chunk),
                 )
             )
@@ -633,8 +633,9 @@ class SqlPatternStore:
                 "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
                 f"first_seen, last_seen) VALUES ({ref}, ?, ?, 1, ?, ?) "
                 "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
-                "count = count + 1, last_seen = max(last_seen, excluded.last_seen), "
-                "first_seen = min(first_seen, excluded.first_seen)",
+                "count = pattern_occurrences.count + 1, "
+                "last_seen = max(pattern_occurrences.last_seen, excluded.last_seen), "
+                "first_seen = min(pattern_occurrences.first_seen, excluded.first_seen)",
                 (*ref_params, o.release, o.environment, seen, seen),
             )
         )
@@ -645,7 +646,8 @@ class SqlPatternStore:
                 (
                     "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
                     f"VALUES {values} "
-                    "ON CONFLICT (pattern_id, path, function) DO UPDATE SET count = count + 1",
+                    "ON CONFLICT (pattern_id, path, function) DO UPDATE SET "
+                    "count = pattern_locations.count + 1",
                     tuple(
                         part
                         for path, function in locations
@@ -792,7 +794,7 @@ class SqlPatternStore:
             "reuse_count, code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (pattern_id, test_id) DO UPDATE SET framework = excluded.framework, "
             "success_rate = excluded.success_rate, reuse_count = excluded.reuse_count, "
-            "code = coalesce(excluded.code, code)",
+            "code = coalesce(excluded.code, pattern_tests.code)",
             (
                 pattern_id,
                 test_id,
@@ -1025,9 +1027,9 @@ class SqlPatternStore:
                     "INSERT INTO pattern_occurrences (pattern_id, release, environment, count, "
                     "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (pattern_id, release, environment) DO UPDATE SET "
-                    "count = count + excluded.count, "
-                    "first_seen = min(first_seen, excluded.first_seen), "
-                    "last_seen = max(last_seen, excluded.last_seen)",
+                    "count = pattern_occurrences.count + excluded.count, "
+                    "first_seen = min(pattern_occurrences.first_seen, excluded.first_seen), "
+                    "last_seen = max(pattern_occurrences.last_seen, excluded.last_seen)",
                     (
                         pattern_id,
                         str(count.get("release") or ""),
@@ -1043,7 +1045,7 @@ class SqlPatternStore:
                 (
                     "INSERT INTO pattern_locations (pattern_id, tenant, path, function, count) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pattern_id, path, function) "
-                    "DO UPDATE SET count = count + excluded.count",
+                    "DO UPDATE SET count = pattern_locations.count + excluded.count",
                     (pattern_id, tenant, path, function, count_value),
                 )
             )

@@ -12,14 +12,24 @@ from core.patterns.store import (
     encode_embedding,
     pattern_id_for,
 )
+from core.store.postgres import PostgresExecutor, migrate
 from core.store.sqlite import SQLiteStore
+from tests.postgres_support import fresh_schema
 
 
-@pytest.fixture
-def store():
-    sqlite = SQLiteStore.open(":memory:")
-    yield SqlPatternStore(SQLiteExecutor(sqlite))
-    sqlite.close()
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request):
+    """The same store tests on both backends (PostgreSQL in a schema of its own)."""
+    if request.param == "sqlite":
+        sqlite = SQLiteStore.open(":memory:")
+        yield SqlPatternStore(SQLiteExecutor(sqlite))
+        sqlite.close()
+        return
+    with fresh_schema() as (url, schema):
+        migrate(url, schema=schema)
+        executor = PostgresExecutor(url, schema=schema)
+        yield SqlPatternStore(executor)
+        executor.close()
 
 
 def _occurrence(pattern_hash: str = "v1:a", seen: int = 1, release: str = "") -> Occurrence:

@@ -1,0 +1,56 @@
+"""The PostgreSQL job queue resumes by itself after the database went away (restarted)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from core.errors import StoreError
+from github_app.queue_postgres import PostgresJobQueue
+from tests.postgres_support import DATABASE_URL
+from tests.servers.tcp_outage import TcpOutage
+
+
+@pytest.fixture
+def database() -> Iterator[tuple[str, str]]:
+    """(database name, conninfo dict as URL parts) of a fresh database."""
+    name = f"argus_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name, DATABASE_URL
+    finally:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_deliveries_queue_again_once_the_database_is_back(database: tuple[str, str]) -> None:
+    name, admin_url = database
+    real = psycopg.conninfo.conninfo_to_dict(admin_url)
+    with TcpOutage((str(real.get("host", "127.0.0.1")), int(real.get("port", 5432)))) as outage:
+        queue = PostgresJobQueue(f"postgresql://postgres@127.0.0.1:{outage.port}/{name}")
+        try:
+            assert queue.enqueue("ping", {}, delivery_id="before", installation_id=1)
+            outage.down()
+            with pytest.raises(StoreError, match="cannot queue delivery during"):
+                queue.enqueue("ping", {}, delivery_id="during", installation_id=1)
+            outage.up()
+            # The queue's pool may hand out one connection that died meanwhile: GitHub's
+            # redelivery (or the next delivery) then goes through.
+            outcomes = []
+            for _ in range(3):
+                try:
+                    outcomes.append(
+                        queue.enqueue("ping", {}, delivery_id="during", installation_id=1)
+                    )
+                    break
+                except StoreError:
+                    outcomes.append(False)
+            assert outcomes[-1] is True
+            assert not queue.enqueue("ping", {}, delivery_id="during", installation_id=1)
+            assert queue.depth() == 2
+        finally:
+            queue.close()
