@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
+from tests.servers import git_http
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -114,6 +115,7 @@ class GitHubAPIServer:
         self.created_pulls: list[dict[str, Any]] = []
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
+        self.git_requests: list[tuple[str, str, dict[str, str]]] = []  # tests.servers.git_http
         self._failures: list[ScriptedFailure] = []
         self._delays: list[tuple[str, re.Pattern[str], float]] = []
         self._lock = threading.RLock()
@@ -782,6 +784,9 @@ def _handler_for(owner: GitHubAPIServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
+            if git_http.is_git_request(self.path):
+                git_http.serve_git(self, owner)
+                return
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             try:

@@ -1,0 +1,124 @@
+"""A pull request reviewed with its repository's history: the App's clone of the repository
+(github_app.clones) handed to core's review service, as ``argus review`` does on a checkout, so
+the review carries the history factors and the adaptation ``argus learn`` saved in the clone's
+store.
+
+Whenever there is no usable clone (none configured, the token could not be had, the fetch
+failed, the repository is beyond the disk budget) the review runs from the API alone and the
+comment's footer says why; the delivery is never held up by the clone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.diff import parse_diff
+from core.errors import ArgusError
+from core.predict.findings import Review
+from core.predict.service import ReviewService, ServiceOptions
+from github_app.clones import CloneManager
+from github_app.config import RepoConfig
+from github_app.ports import GitHubPort
+from github_app.review_service import (
+    NO_HISTORY_NOTE,
+    PullRequestRef,
+    fetch_sources,
+    filtered,
+    review_pull_request,
+)
+
+_LOG = logging.getLogger("argus.github_app.repo_review")
+
+TokenSource = Callable[[int], Awaitable[str]]
+"""``token_for(installation_id)``: an installation access token (contents: read)."""
+
+
+@dataclass
+class RepositoryClones:
+    """What history-aware reviews need: the clones and a source of installation tokens."""
+
+    clones: CloneManager
+    token_for: TokenSource
+
+
+@dataclass(frozen=True)
+class HistoryReview:
+    """A review and the footer note saying why history is missing (None: it weighed in)."""
+
+    review: Review
+    history_note: str | None
+
+
+def store_path(clone: Path) -> Path:
+    """The clone's store: where ``argus review --repo <clone>`` keeps its history and
+    adaptation, so history, adaptation and reviews agree with the command line."""
+    return clone / ".argus" / "argus.db"
+
+
+async def review_with_history(
+    github: GitHubPort,
+    ref: PullRequestRef,
+    config: RepoConfig,
+    model: Any,
+    extra_ignored: list[str],
+    repositories: RepositoryClones | None,
+    installation_id: int | None,
+    default_branch: str | None = None,
+) -> HistoryReview:
+    """The PR's review on the repository's clone when there is one, else from the API alone
+    (``history_note`` then says why). The history is ``default_branch``'s (the webhook's
+    ``repository.default_branch``; None: the remote's HEAD). Faults of the clone never raise;
+    the API's do."""
+    reason = None
+    clone: Path | None = None
+    if repositories is None or installation_id is None:
+        reason = "no repository clone is configured for the App"
+    else:
+        try:
+            token = await repositories.token_for(installation_id)
+            answer = await asyncio.to_thread(
+                repositories.clones.ensure,
+                ref.owner,
+                ref.repo,
+                token,
+                (ref.base_sha, ref.head_sha),
+                default_branch,
+            )
+            clone, reason = answer.path, answer.reason
+        except Exception as error:  # noqa: BLE001 - no clone never blocks the review
+            _LOG.warning("%s/%s: no clone: %s", ref.owner, ref.repo, error)
+            reason = f"the repository could not be fetched ({type(error).__name__})"
+    if clone is None:
+        review = await review_pull_request(github, ref, config, model, extra_ignored)
+        return HistoryReview(review, _note(reason))
+    diff = await github.get_pull_request_diff(ref.owner, ref.repo, ref.number)
+    changeset = filtered(
+        parse_diff(diff, base=ref.base_sha, head=ref.head_sha), config, extra_ignored
+    )
+    sources = await fetch_sources(github, ref, changeset)
+    options = ServiceOptions(thresholds=config.thresholds)
+
+    def run() -> Review:
+        with ReviewService(clone, store_path=store_path(clone), model=model) as service:
+            return service.review(changeset, sources, options)
+
+    try:
+        review = await asyncio.to_thread(run)
+    except (ArgusError, OSError) as error:
+        _LOG.warning("%s/%s: review on the clone failed: %s", ref.owner, ref.repo, error)
+        review = await review_pull_request(github, ref, config, model, extra_ignored)
+        return HistoryReview(review, _note("the repository's clone could not be read"))
+    return HistoryReview(review, None)
+
+
+def _note(reason: str | None) -> str:
+    if not reason:
+        return NO_HISTORY_NOTE
+    return (
+        f"{NO_HISTORY_NOTE} Why: {reason.rstrip('.')}."
+    )
