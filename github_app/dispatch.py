@@ -72,6 +72,9 @@ class Deps:
     review_model: Any = None
     generate_tests: Callable[..., Awaitable[Any]] | None = None
     bot_login: str = "argus[bot]"
+    clones: Any = None
+    """``github_app.repo_review.RepositoryClones``: reviews on the repository's clone (None:
+    from the API alone)."""
 
 
 def default_dispatcher() -> Dispatcher:
@@ -83,12 +86,14 @@ def default_dispatcher() -> Dispatcher:
         marketplace,
         pull_request,
         regression_job,
+        repository_clone,
     )
 
     dispatcher = Dispatcher()
     for module in (pull_request, issue_comment, check_run, installation, regression_job):
         module.register(dispatcher)
     marketplace.register(dispatcher)
+    repository_clone.register(dispatcher)
     return dispatcher
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.diff import parse_diff
-from core.errors import ArgusError
+from core.errors import ArgusError, ConfigError
 from core.predict.findings import Review
 from core.predict.service import ReviewService, ServiceOptions
 from github_app.clones import CloneManager
@@ -52,6 +52,38 @@ class HistoryReview:
 
     review: Review
     history_note: str | None
+
+
+def repository_clones_from_environment(
+    token_for: TokenSource, api_url: str, environ: Mapping[str, str]
+) -> RepositoryClones | None:
+    """The clones ``ARGUS_GITHUB_CLONES`` (a directory) configures, None when unset.
+
+    ``ARGUS_GITHUB_CLONE_BUDGET_MB`` caps their disk use (default 20480);
+    ``ARGUS_GITHUB_GIT_URL`` is the git host (default: github.com for api.github.com, the
+    Enterprise host for ``https://host/api/v3``)."""
+    root = environ.get("ARGUS_GITHUB_CLONES", "").strip()
+    if not root:
+        return None
+    budget_text = environ.get("ARGUS_GITHUB_CLONE_BUDGET_MB", "").strip() or "20480"
+    try:
+        budget = int(float(budget_text) * 1024**2)
+    except ValueError:
+        raise ConfigError(
+            f"ARGUS_GITHUB_CLONE_BUDGET_MB must be a number of megabytes, got {budget_text!r}"
+        ) from None
+    if budget <= 0:
+        raise ConfigError(f"ARGUS_GITHUB_CLONE_BUDGET_MB must be positive, got {budget_text!r}")
+    git_url = environ.get("ARGUS_GITHUB_GIT_URL", "").strip() or git_host_for(api_url)
+    return RepositoryClones(CloneManager(Path(root).expanduser(), git_url, budget_bytes=budget), token_for)
+
+
+def git_host_for(api_url: str) -> str:
+    """Where git clones live for the REST API at ``api_url``."""
+    url = api_url.rstrip("/")
+    if url == "https://api.github.com":
+        return "https://github.com"
+    return url.removesuffix("/api/v3")
 
 
 def store_path(clone: Path) -> Path:

@@ -104,7 +104,18 @@ def build_deps(
         return client.for_installation(installation_id)
 
     state = AppState(store or SQLiteStore.open(state_path(settings)))
-    return Deps(github_for=github_for, state=state, metrics=metrics, generate_tests=generate_tests)
+    from github_app.repo_review import repository_clones_from_environment
+
+    clones = repository_clones_from_environment(
+        client.installation_token, settings.api_url, os.environ
+    )
+    return Deps(
+        github_for=github_for,
+        state=state,
+        metrics=metrics,
+        generate_tests=generate_tests,
+        clones=clones,
+    )
 
 
 class EmbeddedWorker:

@@ -25,9 +25,9 @@ from github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
     pull_request_ref,
-    review_pull_request,
     shipped_model,
 )
+from github_app.repo_review import review_with_history
 
 ACTIONS_REVIEWED = ("opened", "reopened", "ready_for_review", "synchronize")
 _ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH]
@@ -78,7 +78,17 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
     model = (deps.review_model if deps is not None else None) or shipped_model()
     ignored = ctx.state.ignored_globs(ctx.full_name, ref.number)
     try:
-        review = await review_pull_request(ctx.github, ref, config, model, ignored)
+        reviewed = await review_with_history(
+            ctx.github,
+            ref,
+            config,
+            model,
+            ignored,
+            getattr(deps, "clones", None),
+            ctx.installation_id,
+            (ctx.event.payload.get("repository") or {}).get("default_branch"),
+        )
+        review = reviewed.review
     except ArgusError as error:
         # Bad input (a diff that does not parse, ...) will not get better on a retry.
         ctx.log.warning("review failed: %s", error)
@@ -98,7 +108,9 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
         review, test_notes = await with_tests(ctx, review, config)
         notes.extend(test_notes)
     await complete_check_run(ctx, int(check["id"]), review, config, notes)
-    await post_comment(ctx, ref, pull_request, review, notes, pushed=pushed)
+    await post_comment(
+        ctx, ref, pull_request, review, notes, pushed=pushed, history_note=reviewed.history_note
+    )
 
 
 async def start_check_run(ctx: Context, head_sha: str) -> dict[str, Any]:
@@ -149,12 +161,14 @@ async def post_comment(
     notes: list[str],
     *,
     pushed: bool,
+    history_note: str | None = NO_HISTORY_NOTE,
 ) -> None:
-    """Create the sticky comment, or update it in place."""
+    """Create the sticky comment, or update it in place (``history_note``: why the history
+    is missing, None when it weighed in)."""
     previous = ctx.state.last_report(ctx.full_name, ref.number) if pushed else None
     link_for = file_link(str(pull_request.get("html_url", "")), ref.head_sha)
     body = comment_body(
-        review, link_for=link_for, previous=previous, history_note=NO_HISTORY_NOTE, notes=notes
+        review, link_for=link_for, previous=previous, history_note=history_note, notes=notes
     )
     existing = await ctx.github.find_comment(ctx.owner, ctx.repo, ref.number, MARKER)
     if existing is None:
