@@ -148,7 +148,17 @@ class CloneManager:
         if not path.exists():
             partial = path.with_suffix(".partial")
             shutil.rmtree(partial, ignore_errors=True)
-            _git(None, env, token, "clone", "--bare", "--filter=blob:none", "--quiet", url, str(partial))
+            _git(
+                None,
+                env,
+                token,
+                "clone",
+                "--bare",
+                "--filter=blob:none",
+                "--quiet",
+                url,
+                str(partial),
+            )
             # Fetches later bring every branch, force-updated.
             _git(partial, env, token, "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*")
             partial.rename(path)
@@ -161,7 +171,18 @@ class CloneManager:
         if missing:
             _git(path, env, token, "fetch", "--quiet", "--no-tags", "origin", *missing)
         # The blobs `git log -p HEAD` reads (the history the review service indexes).
-        _git(path, env, token, "log", "-p", "-M", "--no-ext-diff", "--no-textconv", "--format=%H", "HEAD")
+        _git(
+            path,
+            env,
+            token,
+            "log",
+            "-p",
+            "-M",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--format=%H",
+            "HEAD",
+        )
         return cloned
 
     # -- the budget ----------------------------------------------------------------------
@@ -188,7 +209,7 @@ class CloneManager:
             return []
         return [p for p in self.root.glob("*/*.git") if p.is_dir()]
 
-    def _too_large_reason(self, size: int) -> str:
+    def _too_large_reason(self, size: float) -> str:
         return (
             f"the repository ({_mb(size)}) is larger than the App's clone budget "
             f"({_mb(self.budget_bytes)}); reviewed from the pull request alone"

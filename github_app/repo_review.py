@@ -75,7 +75,9 @@ def repository_clones_from_environment(
     if budget <= 0:
         raise ConfigError(f"ARGUS_GITHUB_CLONE_BUDGET_MB must be positive, got {budget_text!r}")
     git_url = environ.get("ARGUS_GITHUB_GIT_URL", "").strip() or git_host_for(api_url)
-    return RepositoryClones(CloneManager(Path(root).expanduser(), git_url, budget_bytes=budget), token_for)
+    return RepositoryClones(
+        CloneManager(Path(root).expanduser(), git_url, budget_bytes=budget), token_for
+    )
 
 
 def git_host_for(api_url: str) -> str:
@@ -151,6 +153,4 @@ async def review_with_history(
 def _note(reason: str | None) -> str:
     if not reason:
         return NO_HISTORY_NOTE
-    return (
-        f"{NO_HISTORY_NOTE} Why: {reason.rstrip('.')}."
-    )
+    return f"{NO_HISTORY_NOTE} Why: {reason.rstrip('.')}."

@@ -21,13 +21,13 @@ from github_app.render import (
     file_link,
     review_summary,
 )
+from github_app.repo_review import review_with_history
 from github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
     pull_request_ref,
     shipped_model,
 )
-from github_app.repo_review import review_with_history
 
 ACTIONS_REVIEWED = ("opened", "reopened", "ready_for_review", "synchronize")
 _ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH]

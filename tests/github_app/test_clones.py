@@ -84,7 +84,9 @@ def test_a_blobless_bare_clone_with_the_token_out_of_url_config_and_argv(
     assert "partialclonefilter=blob:none" in config.stdout
     assert "bare=true" in config.stdout
     assert secret not in config.stdout and "extraheader" not in config.stdout.lower()
-    assert secret not in "".join(p.read_text("latin-1") for p in answer.path.rglob("*") if p.is_file())
+    assert secret not in "".join(
+        p.read_text("latin-1") for p in answer.path.rglob("*") if p.is_file()
+    )
     assert rev(answer.path, DEMO_HEAD) == rev(demo_repo, DEMO_HEAD)
     # Every git request carried the token as Basic auth (the stand-in answers 401 otherwise).
     assert github.git_requests and all(
@@ -106,7 +108,11 @@ def test_git_without_the_token_gets_401(
         env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert done.returncode != 0
-    assert "401" in done.stderr or "Authentication failed" in done.stderr or "could not read" in done.stderr
+    assert (
+        "401" in done.stderr
+        or "Authentication failed" in done.stderr
+        or "could not read" in done.stderr
+    )
 
 
 def test_a_revoked_token_falls_back_and_retries_later(
@@ -183,8 +189,18 @@ def test_the_app_review_on_the_clone_equals_argus_review(
     subprocess.run(["git", "-C", str(checkout), "checkout", "-q", ref.base_sha], check=True)
     done = subprocess.run(
         [
-            sys.executable, "-m", "argus", "review", "--repo", str(checkout),
-            "--base", ref.base_sha, "--head", ref.head_sha, "--format", "json",
+            sys.executable,
+            "-m",
+            "argus",
+            "review",
+            "--repo",
+            str(checkout),
+            "--base",
+            ref.base_sha,
+            "--head",
+            ref.head_sha,
+            "--format",
+            "json",
         ],
         capture_output=True,
         text=True,

@@ -104,7 +104,9 @@ def _token_ok(header: str, server: Any) -> bool:
     return bool(user) and grant is not None and grant[1] >= time.time()
 
 
-def _answer(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], data: bytes) -> None:
+def _answer(
+    handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], data: bytes
+) -> None:
     handler.send_response(status)
     for key, value in headers.items():
         if key.lower() != "content-length":
