@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 
 from tests.servers import git_http
+from tests.servers.github_manifest import ManifestRegistry
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -116,6 +117,7 @@ class GitHubAPIServer:
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
         self.git_requests: list[tuple[str, str, dict[str, str]]] = []  # tests.servers.git_http
+        self.manifests = ManifestRegistry()  # the App manifest flow (tests.servers.github_manifest)
         self._failures: list[ScriptedFailure] = []
         self._delays: list[tuple[str, re.Pattern[str], float]] = []
         self._lock = threading.RLock()
@@ -259,6 +261,11 @@ class GitHubAPIServer:
                 match := re.fullmatch(r"/app/installations/(\d+)/access_tokens", request.path)
             ):
                 return self._grant_token(request, int(match.group(1)))
+            if request.method == "POST" and (
+                match := re.fullmatch(r"/app-manifests/([^/]+)/conversions", request.path)
+            ):
+                status, body = self.manifests.convert(match.group(1))
+                return status, body, {}
             self._check_token(request)
             self._scripted_failure(request)
             return self._route(request)
