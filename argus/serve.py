@@ -250,7 +250,18 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
         app = ingestion
         app_queue = None
         if github is None:
-            print("GitHub App off (ARGUS_GITHUB_APP_ID unset)", file=stdout, flush=True)
+            from github_app.setup import create_setup_app, setup_settings_from_environment
+
+            setup = setup_settings_from_environment(settings.host, settings.port, os.environ)
+            app = create_setup_app(setup)
+            app.mount("/", ingestion)
+            print(
+                "GitHub App off (ARGUS_GITHUB_APP_ID unset): register it at "
+                f"http://{settings.host}:{settings.port}/setup from this machine, or at "
+                f"{setup.public_url}/setup?token={setup.token} (one-time token)",
+                file=stdout,
+                flush=True,
+            )
         else:
             app = _github_app(github)
             app_queue = app.state.deps.queue

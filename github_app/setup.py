@@ -20,6 +20,7 @@ import html
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,25 @@ class SetupSettings:
     """The one-time token that opens the page from another machine (printed in the log)."""
 
 
+def setup_settings_from_environment(
+    host: str, port: int, environ: Mapping[str, str], env_path: Path = Path(".env")
+) -> SetupSettings:
+    """``ARGUS_PUBLIC_URL`` (default ``http://host:port``), ``ARGUS_GITHUB_API_URL`` and
+    ``ARGUS_GITHUB_WEB_URL`` (default: github.com, or the Enterprise host of the API URL)."""
+    from github_app.repo_review import git_host_for
+
+    public = environ.get("ARGUS_PUBLIC_URL", "").strip() or f"http://{host}:{port}"
+    api_url = environ.get("ARGUS_GITHUB_API_URL", "").strip() or "https://api.github.com"
+    web_url = environ.get("ARGUS_GITHUB_WEB_URL", "").strip() or git_host_for(api_url)
+    return SetupSettings(public.rstrip("/"), web_url, api_url.rstrip("/"), env_path)
+
+
 def manifest_for(settings: SetupSettings) -> dict[str, Any]:
     """``app.yml`` with its webhook and redirect URLs on this server's public URL."""
     try:
         manifest = yaml.safe_load(settings.manifest_path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read the App manifest {settings.manifest_path}: {error}")
+        raise ConfigError(f"cannot read the App manifest {settings.manifest_path}: {error}") from None
     public = settings.public_url.rstrip("/")
     manifest["hook_attributes"] = {
         **(manifest.get("hook_attributes") or {}),
@@ -176,7 +190,10 @@ def write_credentials(env_path: Path, app_data: dict[str, Any]) -> tuple[Path, s
     existing = _value(lines, "ARGUS_GITHUB_APP_ID")
     target, kept = env_path, [line for line in lines if _key(line) not in ENV_KEYS]
     if existing and existing != values["ARGUS_GITHUB_APP_ID"]:
-        target, kept = env_path.with_name(f"{env_path.name}.app-{values['ARGUS_GITHUB_APP_ID']}"), []
+        target, kept = (
+            env_path.with_name(f"{env_path.name}.app-{values['ARGUS_GITHUB_APP_ID']}"),
+            [],
+        )
     kept += [f'{key}="{value}"' for key, value in values.items()]
     _write_private(target, "\n".join(kept) + "\n")
     return target, existing if target != env_path else None

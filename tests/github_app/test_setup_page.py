@@ -112,7 +112,9 @@ def test_other_lines_of_env_are_kept(tmp_path: Path, github: GitHubAPIServer) ->
     env.write_text("ARGUS_DATABASE_URL=sqlite:///x.db\n")
     app = create_setup_app(settings_for(tmp_path, github))
     _, manifest = form(get(app, "/setup").text)
-    assert get(app, f"/setup/callback?code={github.manifests.register(manifest)}").status_code == 200
+    assert (
+        get(app, f"/setup/callback?code={github.manifests.register(manifest)}").status_code == 200
+    )
     assert env.read_text().startswith("ARGUS_DATABASE_URL=sqlite:///x.db\n")
 
 
