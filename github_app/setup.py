@@ -68,7 +68,9 @@ def manifest_for(settings: SetupSettings) -> dict[str, Any]:
     try:
         manifest = yaml.safe_load(settings.manifest_path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read the App manifest {settings.manifest_path}: {error}") from None
+        raise ConfigError(
+            f"cannot read the App manifest {settings.manifest_path}: {error}"
+        ) from None
     public = settings.public_url.rstrip("/")
     manifest["hook_attributes"] = {
         **(manifest.get("hook_attributes") or {}),
