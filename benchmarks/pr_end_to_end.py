@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,8 +81,11 @@ def one_run(served: ServedApp, github: GitHubAPIServer, repo: Path, number: int)
     raise SystemExit(f"run for PR #{number} did not finish in 120 s")
 
 
-def cold_clone(github: GitHubAPIServer, private: str, work: Path) -> None:
-    """Time one cold clone alone (a directory of its own), as the App makes it."""
+def cold_clone(
+    github: GitHubAPIServer, private: str, work: Path, other: Path | None = None
+) -> None:
+    """Time one cold clone alone (a directory of its own), as the App makes it, then a warm
+    fetch of it; ``other`` (a git repository) is cloned instead of the demo."""
     import asyncio
 
     from github_app.clones import CloneManager
@@ -91,11 +95,25 @@ def cold_clone(github: GitHubAPIServer, private: str, work: Path) -> None:
         GitHubAppClient(APP_ID, private, base_url=github.url).installation_token(INSTALLATION)
     )
     clones = CloneManager(work / "cold-clone", github.url)
+    name, branch = DEMO_REPO, DEMO_BASE
+    if other is not None:
+        name = f"bench-{other.name}"
+        github.add_repository(DEMO_OWNER, name, other)
+        branch = None
     started = time.perf_counter()
-    answer = clones.ensure(DEMO_OWNER, DEMO_REPO, token, (), DEMO_BASE)
+    answer = clones.ensure(DEMO_OWNER, name, token, (), branch)
     seconds = time.perf_counter() - started
     if answer.path is None:
         raise SystemExit(f"cold clone failed: {answer.reason}")
+    commits = subprocess.run(
+        ["git", "-C", str(answer.path), "rev-list", "--count", "HEAD"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"{name}: {commits} commits")
+    started = time.perf_counter()
+    clones.ensure(DEMO_OWNER, name, token, (), branch)
+    print(f"warm fetch (nothing new): {time.perf_counter() - started:.2f} s")
     print(
         f"cold clone alone (blobless clone + the history's blobs): {seconds:.2f} s, "
         f"{clones.usage() / 1024:.0f} KiB"
@@ -106,6 +124,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--clones", action="store_true", help="review on the App's clone")
+    parser.add_argument(
+        "--clone-repo", type=Path, help="with --clones: time the cold clone of this repository"
+    )
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="argus-pr-e2e-"))
     repo = build_demo_repo(work / "orders")
@@ -113,7 +134,7 @@ def main() -> int:
     with GitHubAPIServer(APP_ID, public) as github:
         github.add_repository(DEMO_OWNER, DEMO_REPO, repo, default_branch=DEMO_BASE)
         if arguments.clones:
-            cold_clone(github, private, work)
+            cold_clone(github, private, work, arguments.clone_repo)
             os.environ["ARGUS_GITHUB_CLONES"] = str(work / "clones")
             os.environ["ARGUS_GITHUB_GIT_URL"] = github.url
         settings = AppSettings(

@@ -170,19 +170,26 @@ class CloneManager:
         missing = [sha for sha in commits if not _has_commit(path, sha)]
         if missing:
             _git(path, env, token, "fetch", "--quiet", "--no-tags", "origin", *missing)
-        # The blobs `git log -p HEAD` reads (the history the review service indexes).
-        _git(
-            path,
-            env,
-            token,
-            "log",
-            "-p",
-            "-M",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--format=%H",
-            "HEAD",
-        )
+        # The blobs `git log -p HEAD` reads (the history the review service indexes), in one
+        # fetch: git's lazy fetching would ask for them one commit at a time.
+        missing_blobs = _missing_objects(path)
+        if missing_blobs:
+            _git(
+                path,
+                env,
+                token,
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                "origin",
+                input_bytes="".join(f"{sha}\n" for sha in missing_blobs).encode("ascii"),
+            )
         return cloned
 
     # -- the budget ----------------------------------------------------------------------
@@ -248,18 +255,48 @@ def _auth_environment(token: str) -> dict[str, str]:
     return env
 
 
-def _git(path: Path | None, env: dict[str, str], token: str, *args: str) -> None:
+def _git(
+    path: Path | None, env: dict[str, str], token: str, *args: str, input_bytes: bytes = b""
+) -> None:
     command = ["git", *(["-C", str(path)] if path is not None else []), *args]
     try:
         done = subprocess.run(
-            command, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=False
+            command,
+            env=env,
+            input=input_bytes,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise CloneError(f"git {args[0]}: {error}") from None
+        raise CloneError(f"git {_verb(args)}: {error}") from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         text = (message[-1] if message else f"exit status {done.returncode}").replace(token, "***")
-        raise CloneError(f"git {args[0]}: {text}")
+        raise CloneError(f"git {_verb(args)}: {text}")
+
+
+def _verb(args: tuple[str, ...]) -> str:
+    return next(
+        (
+            a
+            for i, a in enumerate(args)
+            if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")
+        ),
+        "",
+    )
+
+
+def _missing_objects(path: Path) -> list[str]:
+    """Objects reachable from HEAD that the partial clone does not have (its blobs)."""
+    done = subprocess.run(
+        ["git", "-C", str(path), "rev-list", "--objects", "--missing=print", "HEAD"],
+        capture_output=True,
+        env={**os.environ, "GIT_NO_LAZY_FETCH": "1"},
+        check=False,
+    )
+    lines = done.stdout.decode("ascii", "replace").splitlines()
+    return [line[1:].strip() for line in lines if line.startswith("?")]
 
 
 def _readable(path: Path) -> bool:

@@ -91,8 +91,11 @@ def test_a_blobless_bare_clone_with_the_token_out_of_url_config_and_argv(
     # Every git request carried the token as Basic auth (the stand-in answers 401 otherwise).
     assert github.git_requests and all(
         headers.get("Authorization", "").startswith("Basic ")
-        for _, _, headers in github.git_requests
+        for _, _, headers, _ in github.git_requests
     )
+    # A partial clone indeed: the blobs came in a fetch of their own, after the clone.
+    bodies = [body for _, _, _, body in github.git_requests]
+    assert sum(b"filter blob:none" in body for body in bodies) >= 2
     # The next delivery fetches incrementally instead of cloning again.
     again = clones.ensure(DEMO_OWNER, DEMO_REPO, secret)
     assert again.path == answer.path and not again.cloned

@@ -9,6 +9,7 @@ GitHub takes an installation token as the password of HTTP Basic auth (user
 from __future__ import annotations
 
 import base64
+import gzip
 import re
 import subprocess
 import time
@@ -32,7 +33,11 @@ def serve_git(handler: BaseHTTPRequestHandler, server: Any) -> None:
     assert match is not None
     owner, name, rest = match.groups()
     body = _body(handler)
-    server.git_requests.append((handler.command, parts.path, dict(handler.headers.items())))
+    gzipped = (handler.headers.get("content-encoding") or "").lower() == "gzip"
+    recorded = gzip.decompress(body) if gzipped and body else body
+    server.git_requests.append(
+        (handler.command, parts.path, dict(handler.headers.items()), recorded)
+    )
     if not _token_ok(handler.headers.get("authorization") or "", server):
         _answer(handler, 401, {"WWW-Authenticate": 'Basic realm="GitHub"'}, b"Unauthorized\n")
         return
@@ -59,6 +64,12 @@ def serve_git(handler: BaseHTTPRequestHandler, server: Any) -> None:
         "REMOTE_ADDR": "127.0.0.1",
         "GIT_PROTOCOL": handler.headers.get("git-protocol") or "",
         "HTTP_CONTENT_ENCODING": handler.headers.get("content-encoding") or "",
+        # As github.com: partial clones (--filter) and fetches of a commit by its id.
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "uploadpack.allowFilter",
+        "GIT_CONFIG_VALUE_0": "true",
+        "GIT_CONFIG_KEY_1": "uploadpack.allowAnySHA1InWant",
+        "GIT_CONFIG_VALUE_1": "true",
     }
     done = subprocess.run(
         ["git", "http-backend"], input=body, env=env, capture_output=True, check=False

@@ -116,7 +116,7 @@ class GitHubAPIServer:
         self.created_pulls: list[dict[str, Any]] = []
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
-        self.git_requests: list[tuple[str, str, dict[str, str]]] = []  # tests.servers.git_http
+        self.git_requests: list[tuple[str, str, dict[str, str], bytes]] = []  # git_http
         self.manifests = ManifestRegistry()  # the App manifest flow (tests.servers.github_manifest)
         self._failures: list[ScriptedFailure] = []
         self._delays: list[tuple[str, re.Pattern[str], float]] = []
