@@ -48,9 +48,9 @@ class ManifestRegistry:
                 "slug": slug,
                 "node_id": f"A_kwDO{app_id}",
                 "client_id": f"Iv1.{secrets.token_hex(8)}",
-                "owner": {"login": owner, "id": 1, "type": "User"},
+                "owner": simple_user(owner),
                 "name": data.get("name") or slug,
-                "description": data.get("description"),
+                "description": str(data.get("description") or ""),
                 "external_url": data["url"],
                 "html_url": f"https://github.com/apps/{slug}",
                 "created_at": "2026-12-05T00:00:00Z",
@@ -74,3 +74,28 @@ class ManifestRegistry:
         if found is None or found[1] < time.time():
             return 404, {"message": "Not Found", "documentation_url": DOCS}
         return 201, {k: v for k, v in found[0].items() if not k.startswith("_")}
+
+
+def simple_user(login: str, user_id: int = 1) -> dict[str, Any]:
+    """GitHub's simple-user object of ``login``, every required field present."""
+    api = f"https://api.github.com/users/{login}"
+    return {
+        "login": login,
+        "id": user_id,
+        "node_id": f"U_kgDO{user_id:08d}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"https://github.com/{login}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": "User",
+        "site_admin": False,
+    }
