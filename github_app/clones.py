@@ -52,6 +52,10 @@ class CloneError(Exception):
     """git failed; the message is git's, with the token removed."""
 
 
+class MissingCommits(CloneError):
+    """The clone is fine but the commits asked for could not be fetched (force-pushed away)."""
+
+
 class CloneManager:
     """Blobless bare clones under ``root``: ``root/<owner>/<repo>.git``."""
 
@@ -102,6 +106,13 @@ class CloneManager:
                 )
             try:
                 cloned = self._clone_or_fetch(path, owner, repo, token, commits, default_branch)
+            except MissingCommits as error:
+                _LOG.info("%s/%s: %s", owner, repo, error)
+                return CloneAnswer(
+                    None,
+                    "the pull request's commits could not be fetched (force-pushed meanwhile?); "
+                    "reviewed from the pull request alone",
+                )
             except CloneError as error:
                 _LOG.warning("%s/%s: %s", owner, repo, error)
                 path.with_suffix(".failed").write_text(str(time.time()), encoding="ascii")
@@ -169,7 +180,10 @@ class CloneManager:
             _git(path, env, token, "symbolic-ref", "HEAD", f"refs/heads/{default_branch}")
         missing = [sha for sha in commits if not _has_commit(path, sha)]
         if missing:
-            _git(path, env, token, "fetch", "--quiet", "--no-tags", "origin", *missing)
+            try:
+                _git(path, env, token, "fetch", "--quiet", "--no-tags", "origin", *missing)
+            except CloneError as error:
+                raise MissingCommits(str(error)) from None
         # The blobs `git log -p HEAD` reads (the history the review service indexes), in one
         # fetch: git's lazy fetching would ask for them one commit at a time.
         missing_blobs = _missing_objects(path)

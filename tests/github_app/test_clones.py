@@ -245,3 +245,58 @@ def test_beyond_the_budget_the_app_reviews_from_the_api_and_says_why(
     )
     assert found.history_note is not None
     assert "larger than the App's clone budget" in found.history_note
+
+
+def test_a_force_push_moves_the_branch_and_a_vanished_commit_only_skips_that_review(
+    tmp_path: Path, github: GitHubAPIServer, app: GitHubAppClient, demo_repo: Path
+) -> None:
+    served = tmp_path / "served"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(demo_repo), str(served)], check=True)
+    github.add_repository(DEMO_OWNER, "rewritten", served, default_branch=DEMO_BASE)
+    clones = CloneManager(tmp_path / "clones", github.url)
+    first = clones.ensure(DEMO_OWNER, "rewritten", token(app), (), DEMO_BASE)
+    assert first.path is not None
+    # History rewritten on the server: main moves back one commit (a force-push).
+    subprocess.run(
+        ["git", "-C", str(served), "update-ref", f"refs/heads/{DEMO_BASE}", f"{DEMO_BASE}~1"],
+        check=True,
+    )
+    second = clones.ensure(DEMO_OWNER, "rewritten", token(app), (), DEMO_BASE)
+    assert second.path == first.path
+    assert rev(second.path, DEMO_BASE) == rev(served, DEMO_BASE)
+    # A commit no longer on the server: this review goes without the clone, the next does not wait.
+    gone = clones.ensure(DEMO_OWNER, "rewritten", token(app), ("1" * 40,), DEMO_BASE)
+    assert gone.path is None and "could not be fetched" in (gone.reason or "")
+    assert clones.ensure(DEMO_OWNER, "rewritten", token(app), (), DEMO_BASE).path is not None
+
+
+def test_several_workers_one_clone(
+    tmp_path: Path, github: GitHubAPIServer, app: GitHubAppClient
+) -> None:
+    # Each worker process runs its own manager on the same directory: the lock file is shared.
+    secret = token(app)
+    script = (
+        "import sys; from pathlib import Path; from github_app.clones import CloneManager; "
+        "a = CloneManager(Path(sys.argv[1]), sys.argv[2]).ensure(sys.argv[3], sys.argv[4], "
+        "sys.argv[5]); print(a.path is not None, a.cloned)"
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                str(tmp_path / "clones"),
+                github.url,
+                DEMO_OWNER,
+                DEMO_REPO,
+                secret,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    answers = sorted(worker.communicate(timeout=120)[0].strip() for worker in workers)
+    assert answers == ["True False", "True False", "True True"]
