@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,14 +36,19 @@ _LOG = logging.getLogger("argus.github_app.repo_review")
 
 TokenSource = Callable[[int], Awaitable[str]]
 """``token_for(installation_id)``: an installation access token (contents: read)."""
+ErrorLocations = Callable[[str], Sequence[tuple[str, str, int]]]
+"""``errors_for("owner/name")``: the production errors filed for the repository, as
+``(path, function, occurrences)`` (``core.patterns`` location counts); blocking."""
 
 
 @dataclass
 class RepositoryClones:
-    """What history-aware reviews need: the clones and a source of installation tokens."""
+    """What history-aware reviews need: the clones, a source of installation tokens and, when
+    error ingestion runs beside the App, the production errors of each repository."""
 
     clones: CloneManager
     token_for: TokenSource
+    errors_for: ErrorLocations | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,10 @@ class HistoryReview:
 
 
 def repository_clones_from_environment(
-    token_for: TokenSource, api_url: str, environ: Mapping[str, str]
+    token_for: TokenSource,
+    api_url: str,
+    environ: Mapping[str, str],
+    errors_for: ErrorLocations | None = None,
 ) -> RepositoryClones | None:
     """The clones ``ARGUS_GITHUB_CLONES`` (a directory) configures, None when unset.
 
@@ -76,7 +84,7 @@ def repository_clones_from_environment(
         raise ConfigError(f"ARGUS_GITHUB_CLONE_BUDGET_MB must be positive, got {budget_text!r}")
     git_url = environ.get("ARGUS_GITHUB_GIT_URL", "").strip() or git_host_for(api_url)
     return RepositoryClones(
-        CloneManager(Path(root).expanduser(), git_url, budget_bytes=budget), token_for
+        CloneManager(Path(root).expanduser(), git_url, budget_bytes=budget), token_for, errors_for
     )
 
 
@@ -136,9 +144,13 @@ async def review_with_history(
     )
     sources = await fetch_sources(github, ref, changeset)
     options = ServiceOptions(thresholds=config.thresholds)
+    assert repositories is not None
+    errors_for = repositories.errors_for
 
     def run() -> Review:
-        with ReviewService(clone, store_path=store_path(clone), model=model) as service:
+        locations = _locations(errors_for, f"{ref.owner}/{ref.repo}")
+        service = _CloneReviewService(clone, locations, store_path=store_path(clone), model=model)
+        with service:
             return service.review(changeset, sources, options)
 
     try:
@@ -148,6 +160,37 @@ async def review_with_history(
         review = await review_pull_request(github, ref, config, model, extra_ignored)
         return HistoryReview(review, _note("the repository's clone could not be read"))
     return HistoryReview(review, None)
+
+
+class _CloneReviewService(ReviewService):
+    """The review service on a clone, with the production errors filed for the repository
+    where ingestion keeps them (None: the clone's own store, as ``argus review``)."""
+
+    def __init__(
+        self, clone: Path, locations: Sequence[tuple[str, str, int]] | None, **options: Any
+    ) -> None:
+        super().__init__(clone, **options)
+        self._linked = locations
+
+    def production_errors(self, paths: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Counts from the repository's linked ingestion project, when one is known."""
+        if self._linked is None:
+            return super().production_errors(paths)
+        from core.patterns.risk_feedback import count_by_function
+
+        return count_by_function(self._linked, paths) if self._linked else {}
+
+
+def _locations(
+    errors_for: ErrorLocations | None, full_name: str
+) -> Sequence[tuple[str, str, int]] | None:
+    if errors_for is None:
+        return None
+    try:
+        return list(errors_for(full_name))
+    except Exception as error:  # noqa: BLE001 - errors are a factor, never a reason to fail
+        _LOG.warning("%s: production errors not read: %s", full_name, error)
+        return []
 
 
 def _note(reason: str | None) -> str:

@@ -300,3 +300,32 @@ def test_several_workers_one_clone(
     ]
     answers = sorted(worker.communicate(timeout=120)[0].strip() for worker in workers)
     assert answers == ["True False", "True False", "True True"]
+
+
+def test_production_errors_filed_for_the_repository_weigh_in(
+    tmp_path: Path, github: GitHubAPIServer, app: GitHubAppClient, demo_repo: Path
+) -> None:
+    ref = demo_ref(demo_repo)
+    asked: list[str] = []
+
+    def errors_for(full_name: str) -> list[tuple[str, str, int]]:
+        asked.append(full_name)
+        return [("orders/service.py", "place_bulk_order", 9)]
+
+    clones = CloneManager(tmp_path / "clones", github.url)
+    port = app.for_installation(INSTALLATION)
+
+    def review(errors: object) -> dict:
+        repositories = RepositoryClones(clones, app.installation_token, errors)  # type: ignore[arg-type]
+        found = asyncio.run(
+            review_with_history(
+                port, ref, RepoConfig(), shipped_model(), [], repositories, INSTALLATION, DEMO_BASE
+            )
+        )
+        return {s.name: s for s in found.review.symbols}
+
+    plain, with_errors = review(None), review(errors_for)
+    assert asked == [f"{DEMO_OWNER}/{DEMO_REPO}"]
+    name = "OrderService.place_bulk_order"
+    assert "production_errors" in {f.name for f in with_errors[name].factors}
+    assert "production_errors" not in {f.name for f in plain[name].factors}
