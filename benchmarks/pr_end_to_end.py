@@ -81,6 +81,46 @@ def one_run(served: ServedApp, github: GitHubAPIServer, repo: Path, number: int)
     raise SystemExit(f"run for PR #{number} did not finish in 120 s")
 
 
+def review_last_commit(
+    github: GitHubAPIServer, private: str, clones: object, name: str, repo: Path
+) -> None:
+    """Review ``repo``'s last commit as a pull request on the clone: the first review syncs
+    the history into the clone's store (cold), the second finds it there (warm)."""
+    import asyncio
+
+    from github_app.config import RepoConfig
+    from github_app.githubkit_adapter import GitHubAppClient
+    from github_app.repo_review import RepositoryClones, review_with_history
+    from github_app.review_service import PullRequestRef, shipped_model
+
+    def rev(ref: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", ref], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    base, head = rev("HEAD~1"), rev("HEAD")
+    github.add_pull_request(DEMO_OWNER, name, 1, base=base, head=head)
+    client = GitHubAppClient(APP_ID, private, base_url=github.url)
+    repositories = RepositoryClones(clones, client.installation_token)  # type: ignore[arg-type]
+    ref = PullRequestRef(DEMO_OWNER, name, 1, base, head)
+    for label in ("cold (history sync)", "warm"):
+        started = time.perf_counter()
+        found = asyncio.run(
+            review_with_history(
+                client.for_installation(INSTALLATION),
+                ref,
+                RepoConfig(),
+                shipped_model(),
+                [],
+                repositories,
+                INSTALLATION,
+            )
+        )
+        seconds = time.perf_counter() - started
+        note = "with history" if found.history_note is None else found.history_note
+        print(f"review of its last commit on the clone, {label}: {seconds:.2f} s ({note})")
+
+
 def cold_clone(
     github: GitHubAPIServer, private: str, work: Path, other: Path | None = None
 ) -> None:
@@ -111,6 +151,8 @@ def cold_clone(
         text=True,
     ).stdout.strip()
     print(f"{name}: {commits} commits")
+    if other is not None:
+        review_last_commit(github, private, clones, name, other)
     started = time.perf_counter()
     clones.ensure(DEMO_OWNER, name, token, (), branch)
     print(f"warm fetch (nothing new): {time.perf_counter() - started:.2f} s")
