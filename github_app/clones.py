@@ -95,8 +95,9 @@ class CloneManager:
         path = self.path_of(owner, repo)
         with self._locked(path):
             too_large = _read_number(path.with_suffix(".too-large"))
-            if too_large is not None:
+            if too_large is not None and too_large > self.budget_bytes:
                 return CloneAnswer(None, self._too_large_reason(too_large))
+            path.with_suffix(".too-large").unlink(missing_ok=True)  # the budget grew since
             failed_at = _read_number(path.with_suffix(".failed"))
             if failed_at is not None and time.time() - failed_at < self.retry_after:
                 return CloneAnswer(
@@ -254,7 +255,8 @@ class CloneManager:
 def _auth_environment(token: str) -> dict[str, str]:
     """git's environment with the token as an HTTP header (GitHub's ``x-access-token``)."""
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_")}
+    # No inherited config injection, and no tracing that would print the header.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_CONFIG_", "GIT_TRACE"))}
     env.update(
         GIT_TERMINAL_PROMPT="0",
         GIT_ASKPASS="true",

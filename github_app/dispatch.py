@@ -93,7 +93,7 @@ def default_dispatcher() -> Dispatcher:
     for module in (pull_request, issue_comment, check_run, installation, regression_job):
         module.register(dispatcher)
     marketplace.register(dispatcher)
-    repository_clone.register(dispatcher)
+    dispatcher.add("push", repository_clone.pushed)
     return dispatcher
 
 

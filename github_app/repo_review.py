@@ -49,6 +49,9 @@ class RepositoryClones:
     clones: CloneManager
     token_for: TokenSource
     errors_for: ErrorLocations | None = None
+    wait_seconds: float = 120.0
+    """How long a review waits for the clone or fetch; a longer one (a big repository's first
+    clone) goes on in the background and this review runs from the API."""
 
 
 @dataclass(frozen=True)
@@ -123,15 +126,27 @@ async def review_with_history(
     else:
         try:
             token = await repositories.token_for(installation_id)
-            answer = await asyncio.to_thread(
-                repositories.clones.ensure,
-                ref.owner,
-                ref.repo,
-                token,
-                (ref.base_sha, ref.head_sha),
-                default_branch,
+            # The thread goes on when the wait is over: the clone is there for a later review.
+            fetching = asyncio.ensure_future(
+                asyncio.to_thread(
+                    repositories.clones.ensure,
+                    ref.owner,
+                    ref.repo,
+                    token,
+                    (ref.base_sha, ref.head_sha),
+                    default_branch,
+                )
             )
-            clone, reason = answer.path, answer.reason
+            done, _ = await asyncio.wait({fetching}, timeout=repositories.wait_seconds)
+            if done:
+                answer = fetching.result()
+                clone, reason = answer.path, answer.reason
+            else:
+                fetching.add_done_callback(_log_late)
+                reason = (
+                    f"the repository is still being fetched after {repositories.wait_seconds:g} s;"
+                    " later reviews will carry its history"
+                )
         except Exception as error:  # noqa: BLE001 - no clone never blocks the review
             _LOG.warning("%s/%s: no clone: %s", ref.owner, ref.repo, error)
             reason = f"the repository could not be fetched ({type(error).__name__})"
@@ -160,6 +175,11 @@ async def review_with_history(
         review = await review_pull_request(github, ref, config, model, extra_ignored)
         return HistoryReview(review, _note("the repository's clone could not be read"))
     return HistoryReview(review, None)
+
+
+def _log_late(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _LOG.warning("a clone finished late with an error: %s", task.exception())
 
 
 class _CloneReviewService(ReviewService):

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from github_app.context import Context
-from github_app.dispatch import Dispatcher
 from github_app.events import Event
 from github_app.repo_review import RepositoryClones, store_path
 
@@ -28,11 +27,6 @@ LEARN_EVERY = 200
 """New commits on the default branch after which the adaptation is learnt again."""
 LEARN_NICE = 10
 _LOG = logging.getLogger("argus.github_app.learn")
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Add this module's handler to the table."""
-    dispatcher.add("push", pushed)
 
 
 async def pushed(ctx: Context, event: Event) -> None:

@@ -329,3 +329,39 @@ def test_production_errors_filed_for_the_repository_weigh_in(
     name = "OrderService.place_bulk_order"
     assert "production_errors" in {f.name for f in with_errors[name].factors}
     assert "production_errors" not in {f.name for f in plain[name].factors}
+
+
+def test_a_slow_first_clone_goes_on_in_the_background(
+    tmp_path: Path, github: GitHubAPIServer, app: GitHubAppClient, demo_repo: Path
+) -> None:
+    ref = demo_ref(demo_repo)
+    clones = CloneManager(tmp_path / "clones", github.url)
+    repositories = RepositoryClones(clones, app.installation_token, wait_seconds=0.001)
+    port = app.for_installation(INSTALLATION)
+
+    async def two_reviews() -> tuple[object, object]:
+        first = await review_with_history(
+            port, ref, RepoConfig(), shipped_model(), [], repositories, INSTALLATION, DEMO_BASE
+        )
+        for _ in range(600):  # the clone finishes meanwhile, in its thread
+            if (clones.path_of(DEMO_OWNER, DEMO_REPO) / "HEAD").exists():
+                break
+            await asyncio.sleep(0.1)
+        repositories.wait_seconds = 120
+        second = await review_with_history(
+            port, ref, RepoConfig(), shipped_model(), [], repositories, INSTALLATION, DEMO_BASE
+        )
+        return first, second
+
+    first, second = asyncio.run(two_reviews())
+    assert "still being fetched" in (first.history_note or "")  # type: ignore[attr-defined]
+    assert second.history_note is None  # type: ignore[attr-defined]
+
+
+def test_a_raised_budget_lets_a_large_repository_in(
+    tmp_path: Path, github: GitHubAPIServer, app: GitHubAppClient
+) -> None:
+    clones = CloneManager(tmp_path / "clones", github.url, budget_bytes=1000)
+    assert clones.ensure(DEMO_OWNER, DEMO_REPO, token(app)).path is None
+    clones.budget_bytes = 10**9
+    assert clones.ensure(DEMO_OWNER, DEMO_REPO, token(app)).path is not None
