@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core
-	$(BIN)/mypy lsp_server ingest_server github_app argus
+	$(BIN)/mypy lsp_server ingest_server github_app argus dashboard
 	$(BIN)/lint-imports
 
 # The official SARIF validator (a self-contained binary from npm) checks our SARIF in the tests.

@@ -19,7 +19,7 @@ exit codes:
   3  an unexpected internal error (please report it with the message printed)
 """
 
-FORMATS = ("text", "json", "markdown", "sarif")
+FORMATS = ("text", "json", "markdown", "sarif", "html")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +168,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "argus.lsp_command",
     "argus.worker_command",
     "argus.doctor_command",
+    "argus.dashboard_command",
 )
 
 

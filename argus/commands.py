@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from argus.review_log import record_cli_review
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import default_base, has_commits
@@ -91,6 +92,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
         review = _with_generated_tests(review, arguments, changeset)
     elif getattr(arguments, "write_tests", None) or getattr(arguments, "max_tier", None):
         raise ConfigError("--write-tests and --max-tier go with --generate-tests")
+    record_cli_review(review, arguments)
     target = open(arguments.output, "w", encoding="utf-8") if arguments.output else None
     stream = target or stdout
     try:

@@ -243,6 +243,41 @@ def linked_error_locations(store_path: Path) -> Any:
     return errors_for
 
 
+def dashboard_app(store_path: Path, github: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """The dashboard over the store, with the App's reviews when it keeps a SQLite file, and
+    GitHub sign-in when ARGUS_GITHUB_CLIENT_ID and ARGUS_GITHUB_CLIENT_SECRET are set (the
+    App's OAuth client; ARGUS_GITHUB_WEB_URL for GitHub Enterprise Server, ARGUS_DASHBOARD_URL
+    for the address browsers use)."""
+    from dashboard.app import create_dashboard_app
+    from dashboard.github_oauth import GitHubSignIn, OAuthSettings
+
+    env = os.environ if environ is None else environ
+    app_state = None
+    if github is not None and not github.uses_postgres:
+        from github_app.worker import state_path
+
+        app_state = state_path(github)
+    client_id = env.get("ARGUS_GITHUB_CLIENT_ID", "").strip()
+    client_secret = env.get("ARGUS_GITHUB_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise ConfigError(
+            "GitHub sign-in needs both ARGUS_GITHUB_CLIENT_ID and ARGUS_GITHUB_CLIENT_SECRET "
+            "(the App's OAuth client, from its settings page)"
+        )
+    sign_in = None
+    if client_id:
+        sign_in = GitHubSignIn(
+            OAuthSettings(
+                client_id,
+                client_secret,
+                env.get("ARGUS_GITHUB_WEB_URL", "").strip() or "https://github.com",
+                github.api_url if github is not None else "https://api.github.com",
+            )
+        )
+    public_url = env.get("ARGUS_DASHBOARD_URL", "").strip() or None
+    return create_dashboard_app(store_path, app_state, sign_in, public_url)
+
+
 def _log_to_stderr(level: str) -> None:
     """Show Argus's own log lines (job outcomes, regression tests) beside uvicorn's."""
     import logging
@@ -304,6 +339,8 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 file=stdout,
                 flush=True,
             )
+        # The dashboard answers every path the APIs above do not.
+        ingestion.mount("/", dashboard_app(settings.store_path, github))
         # Regression tests for linked projects' errors, generated in a thread of this process
         # (a mounted app's lifespan does not run: the served app carries the worker).
         ingestion.state.regressions.attach(app, app_queue)

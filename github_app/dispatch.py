@@ -84,13 +84,14 @@ def default_dispatcher() -> Dispatcher:
         installation,
         issue_comment,
         marketplace,
+        merges,
         pull_request,
         regression_job,
         repository_clone,
     )
 
     dispatcher = Dispatcher()
-    for module in (pull_request, issue_comment, check_run, installation, regression_job):
+    for module in (pull_request, issue_comment, check_run, installation, regression_job, merges):
         module.register(dispatcher)
     marketplace.register(dispatcher)
     dispatcher.add("push", repository_clone.pushed)

@@ -33,7 +33,13 @@ from fastapi.responses import HTMLResponse
 from core.errors import ConfigError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-ENV_KEYS = ("ARGUS_GITHUB_APP_ID", "ARGUS_GITHUB_PRIVATE_KEY", "ARGUS_GITHUB_WEBHOOK_SECRET")
+ENV_KEYS = (
+    "ARGUS_GITHUB_APP_ID",
+    "ARGUS_GITHUB_PRIVATE_KEY",
+    "ARGUS_GITHUB_WEBHOOK_SECRET",
+    "ARGUS_GITHUB_CLIENT_ID",  # the App's OAuth client: the dashboard's GitHub sign-in
+    "ARGUS_GITHUB_CLIENT_SECRET",
+)
 MANIFEST = Path(__file__).resolve().parents[1] / "app.yml"
 
 
@@ -180,14 +186,17 @@ async def convert(api_url: str, code: str) -> dict[str, Any]:
 
 
 def write_credentials(env_path: Path, app_data: dict[str, Any]) -> tuple[Path, str | None]:
-    """Write the App's id, key and secret into ``env_path`` (mode 0600), keeping its other
-    lines; when it already names another App, into ``<env>.app-<id>`` instead. Returns where
-    they went and the App id found, if any."""
+    """Write the App's id, key, webhook secret and OAuth client (the dashboard's sign-in) into
+    ``env_path`` (mode 0600), keeping its other lines; when it already names another App, into
+    ``<env>.app-<id>`` instead. Returns where they went and the App id found, if any."""
     values = {
         "ARGUS_GITHUB_APP_ID": str(int(app_data["id"])),
         "ARGUS_GITHUB_PRIVATE_KEY": str(app_data["pem"]).strip().replace("\n", "\\n"),
         "ARGUS_GITHUB_WEBHOOK_SECRET": str(app_data["webhook_secret"]),
     }
+    if app_data.get("client_id") and app_data.get("client_secret"):
+        values["ARGUS_GITHUB_CLIENT_ID"] = str(app_data["client_id"])
+        values["ARGUS_GITHUB_CLIENT_SECRET"] = str(app_data["client_secret"])
     lines = env_path.read_text(encoding="utf-8").splitlines() if env_path.exists() else []
     existing = _value(lines, "ARGUS_GITHUB_APP_ID")
     target, kept = env_path, [line for line in lines if _key(line) not in ENV_KEYS]

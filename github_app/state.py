@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import StoreError
+from core.quality.reviews import ReviewRecord, insert_merge, insert_review
 from core.store.sqlite import SQLiteStore
 
 REPOSITORY_WIDE = 0
@@ -65,6 +66,25 @@ class AppState:
                 return list(self._store.connection.execute(sql, params))
             except sqlite3.Error as error:
                 raise StoreError(f"cannot read the GitHub App state: {error}") from error
+
+    def record_review(self, record: ReviewRecord) -> None:
+        """Append a produced review to ``reviews`` (the dashboard's risk over time)."""
+        with self._write() as db:
+            insert_review(db, record)
+
+    def record_merge(
+        self, tenant: str, full_name: str, number: int, opened: str, merged: str
+    ) -> None:
+        """Record a merged pull request (the dashboard's time to merge)."""
+        with self._write() as db:
+            insert_merge(
+                db,
+                tenant=tenant,
+                repository=full_name,
+                pull_request=number,
+                opened_at=opened,
+                merged_at=merged,
+            )
 
     # Installations -------------------------------------------------------------------------
 

@@ -15,3 +15,4 @@ system-deps:
 	fi
 SYSTEM_PACKAGES += bubblewrap
 SYSTEM_PACKAGES += libseccomp2
+SYSTEM_PACKAGES += chromium

@@ -1,4 +1,4 @@
-"""Renderers of a Review: ``text``, ``json``, ``markdown`` and ``sarif``, behind one ``render``."""
+"""Renderers of a Review (text, JSON, Markdown, SARIF and HTML), behind one ``render``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.predict.findings import Review
+from core.report.html import render_html
 from core.report.json_report import SCHEMA_ID, render_json, review_document, review_schema
 from core.report.markdown import MARKER, render_markdown
 from core.report.options import LinkFor, ReportOptions, RuleInfo
@@ -24,6 +25,7 @@ FORMATS: Mapping[str, Renderer] = MappingProxyType(
         "json": render_json,
         "markdown": render_markdown,
         "sarif": render_sarif,
+        "html": render_html,
     }
 )
 """Every format ``render`` knows, by name."""

@@ -198,7 +198,14 @@ def make_private(target: Path) -> None:
         and stat.S_IMODE(info.st_mode) & 0o077
     ):
         folder.chmod(DIRECTORY_MODE)
-    os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
+    # Never open (and close) a descriptor on a store that exists: closing any descriptor of a
+    # file drops every POSIX lock this process holds on it, SQLite's included, and another
+    # process may then delete the WAL under this one's open connections. O_EXCL creates the
+    # file only when it is missing, and then no connection of ours can hold it.
+    try:
+        os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
+    except FileExistsError:
+        pass
     for path in (target, *(Path(f"{target}{suffix}") for suffix in _SIDECAR_SUFFIXES)):
         try:
             info = path.stat()

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.errors import ArgusError
 from core.predict.findings import Review, RiskLevel
+from core.quality.reviews import review_record
 from core.report import MARKER
 from github_app.config import RepoConfig
 from github_app.context import Context
@@ -107,6 +108,15 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
 
         review, test_notes = await with_tests(ctx, review, config)
         notes.extend(test_notes)
+    ctx.state.record_review(
+        review_record(
+            review,
+            tenant=f"github-{ctx.installation_id}",
+            repository=ctx.full_name,
+            source="app",
+            pull_request=ref.number,
+        )
+    )
     await complete_check_run(ctx, int(check["id"]), review, config, notes)
     await post_comment(
         ctx, ref, pull_request, review, notes, pushed=pushed, history_note=reviewed.history_note

@@ -84,6 +84,9 @@ def test_registering_writes_the_app_to_env_and_links_the_installation(
     assert loaded.app_id == registered["id"]
     assert loaded.private_key.strip() == registered["pem"].strip()
     assert loaded.webhook_secret == registered["webhook_secret"]
+    # The App's OAuth client, for the dashboard's GitHub sign-in.
+    assert f'ARGUS_GITHUB_CLIENT_ID="{registered["client_id"]}"' in env.read_text()
+    assert f'ARGUS_GITHUB_CLIENT_SECRET="{registered["client_secret"]}"' in env.read_text()
     assert github.requests_to("POST", r"/app-manifests/.+/conversions")
     # One time: the token and the page close once the App exists.
     assert get(app, "/setup?token=one-time", REMOTE).status_code == 410

@@ -146,6 +146,7 @@ ROUTED = {
     "installation_repositories.added": 1,
     "installation_repositories.removed": 1,
     "issue_comment.created": 1,
+    "pull_request.closed": 1,
     "pull_request.opened": 1,
     "pull_request.ready_for_review": 1,
     "pull_request.reopened": 1,

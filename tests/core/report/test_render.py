@@ -8,7 +8,7 @@ from tests.core.report.sample import empty_review, sample_review
 
 
 def test_every_format_is_registered():
-    assert sorted(FORMATS) == ["json", "markdown", "sarif", "text"]
+    assert sorted(FORMATS) == ["html", "json", "markdown", "sarif", "text"]
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -33,8 +33,8 @@ def test_colour_flag_and_overrides_reach_the_renderer():
 
 
 def test_unknown_format_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown report format 'html'.*json, markdown"):
-        render(sample_review(), "html")
+    with pytest.raises(ConfigError, match="unknown report format 'pdf'.*html, json, markdown"):
+        render(sample_review(), "pdf")
 
 
 def test_unknown_option_is_a_config_error():

@@ -1,0 +1,1 @@
+"""What the dashboard measures: the reviews Argus produced and the AI Quality Score."""
