@@ -203,19 +203,50 @@ def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
     return load_settings(environ, dotenv=dotenv)
 
 
-def _github_app(github: Any) -> Any:
+def _github_app(github: Any, store_path: Path | None = None) -> Any:
     """The App's web front: with the embedded SQLite queue, its worker runs in this process;
-    with PostgreSQL, deliveries are queued for `argus worker` processes."""
+    with PostgreSQL, deliveries are queued for `argus worker` processes. Reviews on clones
+    count the production errors ingested here (``store_path``) for linked repositories."""
     if not github.uses_postgres:
         from github_app.worker import create_served_app
 
-        return create_served_app(github)
+        errors_for = linked_error_locations(store_path) if store_path is not None else None
+        return create_served_app(github, errors_for=errors_for)
     from github_app.app import AppDeps, create_app
     from github_app.metrics import AppMetrics
     from github_app.queue_postgres import PostgresJobQueue
 
     metrics = AppMetrics()
     return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
+
+
+def linked_error_locations(store_path: Path) -> Any:
+    """``errors_for("owner/name")``: the ``(path, function, occurrences)`` of the production
+    errors filed for the ingestion project linked to that GitHub repository
+    (``argus projects link NAME --github owner/name``); none when no project is linked."""
+
+    def errors_for(full_name: str) -> list[tuple[str, str, int]]:
+        from core.patterns.store import SQLiteExecutor, SqlPatternStore
+        from core.store.sqlite import SQLiteStore
+        from ingest_server.keys import SQLiteProjectKeys
+
+        keys = SQLiteProjectKeys(store_path)
+        try:
+            links = keys.links()
+            tenants = []
+            for project_id, link in links.items():
+                project = keys.project(project_id)
+                if project is not None and link.github_repository == full_name:
+                    tenants.append(project.tenant)
+        finally:
+            keys.close()
+        if not tenants:
+            return []
+        with SQLiteStore.open(store_path) as store:
+            patterns = SqlPatternStore(SQLiteExecutor(store))
+            return [row for tenant in tenants for row in patterns.location_counts(tenant)]
+
+    return errors_for
 
 
 def dashboard_app(store_path: Path, github: Any, environ: Mapping[str, str] | None = None) -> Any:
@@ -292,9 +323,20 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
         app = ingestion
         app_queue = None
         if github is None:
-            print("GitHub App off (ARGUS_GITHUB_APP_ID unset)", file=stdout, flush=True)
+            from github_app.setup import create_setup_app, setup_settings_from_environment
+
+            setup = setup_settings_from_environment(settings.host, settings.port, os.environ)
+            app = create_setup_app(setup)
+            app.mount("/", ingestion)
+            print(
+                "GitHub App off (ARGUS_GITHUB_APP_ID unset): register it at "
+                f"http://{settings.host}:{settings.port}/setup from this machine, or at "
+                f"{setup.public_url}/setup?token={setup.token} (one-time token)",
+                file=stdout,
+                flush=True,
+            )
         else:
-            app = _github_app(github)
+            app = _github_app(github, settings.store_path)
             app_queue = app.state.deps.queue
             # The App's routes come first; everything else (the ingestion API) falls through.
             app.mount("/", ingestion)

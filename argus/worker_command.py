@@ -59,7 +59,11 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     if arguments.concurrency < 1:
         raise SystemExit("argus worker: --concurrency must be at least 1")
     settings = load_settings(dotenv=Path(arguments.env_file))
-    deps = build_deps(settings)
+    from argus.serve import linked_error_locations
+    from core.store.sqlite import locate_store
+
+    # Reviews on clones count the errors `argus serve` ingests into the same store.
+    deps = build_deps(settings, errors_for=linked_error_locations(locate_store()))
     tune_for_serving()
 
     async def main() -> None:

@@ -111,6 +111,13 @@ class GitHubAppClient:
         scoped = self.github.with_auth(auth.as_installation(installation_id))
         return GitHubKitAdapter(scoped, self)
 
+    async def installation_token(self, installation_id: int) -> str:
+        """A fresh access token of ``installation_id`` (what git's HTTPS clones send)."""
+        response = await self.github.arequest(
+            "POST", f"/app/installations/{int(installation_id)}/access_tokens"
+        )
+        return str(response.json()["token"])
+
 
 class GitHubKitAdapter:
     """GitHub REST calls of one installation (implements ``GitHubPort``)."""

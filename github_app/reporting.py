@@ -31,11 +31,11 @@ from github_app.render import (
     file_link,
     review_summary,
 )
+from github_app.repo_review import review_with_history
 from github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
     pull_request_ref,
-    review_pull_request,
     shipped_model,
 )
 from github_app.test_requests import with_tests
@@ -77,7 +77,7 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
     steps = Steps(ctx)
     run = await steps.run("check_run_start", lambda: open_check_run(ctx, ref.head_sha))
     try:
-        review, config, notes = await _review(ctx, ref)
+        review, config, notes, history_note = await _review(ctx, ref)
     except ArgusError as error:
         # Bad input (a diff that does not parse, ...) will not get better on a retry.
         ctx.log.warning("review failed: %s", error)
@@ -92,17 +92,34 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
         raise
     await _complete(ctx, steps, run, review, config, notes)
     await steps.run(
-        "sticky_comment", lambda: post_comment(ctx, ref, pull_request, review, notes, pushed=pushed)
+        "sticky_comment",
+        lambda: post_comment(
+            ctx, ref, pull_request, review, notes, pushed=pushed, history_note=history_note
+        ),
     )
     steps.finish()
 
 
-async def _review(ctx: Context, ref: PullRequestRef) -> tuple[Review, RepoConfig, list[str]]:
+async def _review(
+    ctx: Context, ref: PullRequestRef
+) -> tuple[Review, RepoConfig, list[str], str | None]:
+    """The review (on the repository's clone when there is one), its configuration, the notes
+    for the report, and why the history is missing (None when it weighed in)."""
     config = await ctx.config(ref.base_sha)
     notes = [config.note] if config.note else []
     model = ctx.services.review_model or shipped_model()
     ignored = ctx.state.ignored_globs(ctx.full_name, ref.number)
-    review = await review_pull_request(ctx.github, ref, config, model, ignored)
+    reviewed = await review_with_history(
+        ctx.github,
+        ref,
+        config,
+        model,
+        ignored,
+        ctx.services.clones,
+        ctx.installation_id,
+        (ctx.event.payload.get("repository") or {}).get("default_branch"),
+    )
+    review = reviewed.review
     if config.generate_tests and ctx.services.generate_tests is not None:
         review, test_notes = await with_tests(ctx, review, config)
         notes.extend(test_notes)
@@ -116,7 +133,7 @@ async def _review(ctx: Context, ref: PullRequestRef) -> tuple[Review, RepoConfig
             pull_request=ref.number,
         )
     )
-    return review, config, notes
+    return review, config, notes, reviewed.history_note
 
 
 async def _complete(
@@ -150,12 +167,14 @@ async def post_comment(
     notes: list[str],
     *,
     pushed: bool,
+    history_note: str | None = NO_HISTORY_NOTE,
 ) -> None:
-    """Create the sticky comment, or update it in place; remember the report."""
+    """Create the sticky comment, or update it in place; remember the report
+    (``history_note``: why the history is missing, None when it weighed in)."""
     previous = ctx.state.last_report(ctx.full_name, ref.number) if pushed else None
     link_for = file_link(str(pull_request.get("html_url", "")), ref.head_sha)
     body = comment_body(
-        review, link_for=link_for, previous=previous, history_note=NO_HISTORY_NOTE, notes=notes
+        review, link_for=link_for, previous=previous, history_note=history_note, notes=notes
     )
     await upsert_comment(ctx, ref.number, MARKER, body)
     summary = review_summary(review)

@@ -15,6 +15,7 @@ from github_app.handlers import (
     merges,
     pull_request,
     regression_job,
+    repository_clone,
 )
 
 
@@ -41,6 +42,8 @@ def register(app: Dispatcher) -> Dispatcher:
     app.on("marketplace_purchase.pending_change_cancelled", marketplace.pending_change_cancelled)
     # A merged pull request: recorded for the dashboard's time to merge.
     app.on("pull_request.closed", merges.handle)
+    # A push to the default branch: fetch the repository's clone (and learn in the background).
+    app.on("push", repository_clone.pushed)
     return app
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.predict.findings import GeneratedTest
 from core.predict.scoring import ScoringModel
@@ -16,6 +16,9 @@ from github_app.events import Event
 from github_app.metrics import AppMetrics
 from github_app.ports import GitHubPort
 from github_app.state import AppState
+
+if TYPE_CHECKING:
+    from github_app.repo_review import RepositoryClones
 
 TestGenerator = Callable[..., Awaitable[tuple[GeneratedTest, ...]]]
 """``generate_tests(ctx=, review=, tier=, target=)``: the tests that survived validation."""
@@ -48,3 +51,5 @@ class Deps:
     bot_login: str = "argus[bot]"
     max_attempts: int = 5
     """Attempts the queue gives a job (its last one completes what it started on GitHub)."""
+    clones: RepositoryClones | None = None
+    """Reviews on the repository's clone (None: from the API alone)."""

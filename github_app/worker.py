@@ -85,6 +85,7 @@ def build_deps(
     metrics: AppMetrics | None = None,
     store: SQLiteStore | None = None,
     generate_tests: Callable[..., Awaitable[Any]] | None = None,
+    errors_for: Callable[[str], Any] | None = None,
 ) -> Deps:
     """The jobs' dependencies: installation clients over githubkit, and the App's state.
 
@@ -106,12 +107,18 @@ def build_deps(
         return client.for_installation(installation_id)
 
     state = AppState(store or SQLiteStore.open(state_path(settings)))
+    from github_app.repo_review import repository_clones_from_environment
+
+    clones = repository_clones_from_environment(
+        client.installation_token, settings.api_url, os.environ, errors_for
+    )
     return Deps(
         github_for=github_for,
         state=state,
         metrics=metrics,
         dispatcher=default_dispatcher(),
         generate_tests=generate_tests,
+        clones=clones,
     )
 
 
@@ -393,10 +400,18 @@ def attach_worker_thread(app: Any, thread: WorkerThread, name: str = "worker_thr
     app.router.lifespan_context = lifespan
 
 
-def create_served_app(settings: AppSettings, *, work: bool = True, **options: Any) -> Any:
+def create_served_app(
+    settings: AppSettings,
+    *,
+    work: bool = True,
+    errors_for: Callable[[str], Any] | None = None,
+    **options: Any,
+) -> Any:
     """The whole embedded App for one process: webhook app + SQLite queue + worker thread.
 
     With ``work=False`` the worker starts paused (deliveries are only acknowledged and stored).
+    ``errors_for`` (``github_app.repo_review.ErrorLocations``) gives reviews on clones the
+    production errors filed for their repository.
     """
     from github_app.app import AppDeps, create_app
 
@@ -407,7 +422,12 @@ def create_served_app(settings: AppSettings, *, work: bool = True, **options: An
     metrics.track_queue_depth(queue.depth)
     app = create_app(settings, AppDeps(queue=queue, metrics=metrics))
     app.state.queue = queue
-    thread = WorkerThread(queue, lambda: build_deps(settings, metrics), paused=not work, **options)
+    thread = WorkerThread(
+        queue,
+        lambda: build_deps(settings, metrics, errors_for=errors_for),
+        paused=not work,
+        **options,
+    )
     attach_worker_thread(app, thread)
     freeze_after_startup(app)
     return app

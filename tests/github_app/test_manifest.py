@@ -18,6 +18,7 @@ def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
         "issue_comment",
         "check_run",
         "check_suite",
+        "push",  # fetches the repository's clone (github_app.handlers.repository_clone)
     }
     assert manifest["default_permissions"] == {
         "metadata": "read",

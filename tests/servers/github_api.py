@@ -38,12 +38,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
+from tests.servers import git_http
 from tests.servers.github_contract import (
     GitHubContract,
     assert_webhook,
     github_contract,
     validation_failed,
 )
+from tests.servers.github_manifest import ManifestRegistry
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -163,6 +165,8 @@ class GitHubAPIServer:
         self.created_pulls: list[dict[str, Any]] = []
         self.git_objects: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expiry)
+        self.git_requests: list[tuple[str, str, dict[str, str], bytes]] = []  # git_http
+        self.manifests = ManifestRegistry()  # the App manifest flow (tests.servers.github_manifest)
         self._failures: list[ScriptedFailure] = []
         self._delays: list[tuple[str, re.Pattern[str], float, Any]] = []
         self._lock = threading.RLock()
@@ -321,6 +325,13 @@ class GitHubAPIServer:
             elif request.method == "GET" and request.path == "/app":
                 self._check_contract(request)
                 answer = self._authenticated_app(request)
+            elif request.method == "POST" and (
+                match := re.fullmatch(r"/app-manifests/([^/]+)/conversions", request.path)
+            ):
+                # The manifest flow's exchange: no token, the one-time code is the credential.
+                self._check_contract(request)
+                status, body = self.manifests.convert(match.group(1))
+                answer = (status, body, {})
             else:
                 self._check_token(request)
                 self._check_contract(request)
@@ -931,6 +942,9 @@ def _handler_for(owner: GitHubAPIServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
+            if git_http.is_git_request(self.path):
+                git_http.serve_git(self, owner)
+                return
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             try:
