@@ -158,7 +158,9 @@ async def review_with_history(
         parse_diff(diff, base=ref.base_sha, head=ref.head_sha), config, extra_ignored
     )
     sources = await fetch_sources(github, ref, changeset)
-    options = ServiceOptions(thresholds=config.thresholds)
+    options = ServiceOptions(
+        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+    )
     assert repositories is not None
     errors_for = repositories.errors_for
 

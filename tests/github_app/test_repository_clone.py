@@ -15,12 +15,14 @@ import pytest
 from core.predict.adapt import load_adaptation
 from core.store.sqlite import SQLiteStore
 from github_app.clones import CloneManager
-from github_app.dispatch import Deps, dispatch
+from github_app.dispatch import dispatch
 from github_app.events import make_event
 from github_app.githubkit_adapter import GitHubAppClient
 from github_app.handlers.repository_clone import learn_if_due
 from github_app.repo_review import RepositoryClones, store_path
 from github_app.review_service import NO_HISTORY_NOTE
+from github_app.routes import default_dispatcher
+from github_app.services import Deps
 from github_app.state import AppState
 from tests.servers.github_api import (
     DEMO_BASE,
@@ -67,6 +69,7 @@ def deps_for(
 ) -> Deps:
     app = GitHubAppClient(APP_ID, keys[0], base_url=github.url)
     return Deps(
+        dispatcher=default_dispatcher(),
         github_for=lambda installation: app.for_installation(int(installation or 0)),
         state=state,
         clones=RepositoryClones(clones, app.installation_token),

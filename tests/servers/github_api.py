@@ -49,8 +49,11 @@ from tests.servers.github_manifest import ManifestRegistry
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
-_STRICT_RESPONSES = re.compile(r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$|^/app$")
-"""Answers sent whole, every required field included: comments, reactions and the App."""
+_STRICT_RESPONSES = re.compile(
+    r"/issues/(\d+/)?comments(/\d+)?(/reactions)?$|^/app$|^/app-manifests/[^/]+/conversions$"
+)
+"""Answers sent whole, every required field included: comments, reactions, the App, and the
+manifest flow's conversion (a ``oneOf`` owner can only be checked whole)."""
 BOT_ID = 41898282
 
 
