@@ -346,8 +346,13 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 file=stdout,
                 flush=True,
             )
-        # The dashboard answers every path the APIs above do not.
-        ingestion.mount("/", dashboard_app(settings.store_path, github))
+        # The dashboard answers every path the APIs above do not, and it is the home page:
+        # its "/" goes before the APIs' own (a JSON note of what the server is).
+        from starlette.routing import Route
+
+        dashboard = dashboard_app(settings.store_path, github)
+        ingestion.mount("/", dashboard)
+        app.router.routes.insert(0, Route("/", dashboard, methods=["GET", "HEAD"]))
         # Regression tests for linked projects' errors, generated in a thread of this process
         # (a mounted app's lifespan does not run: the served app carries the worker).
         ingestion.state.regressions.attach(app, app_queue)

@@ -70,13 +70,13 @@ def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
             )
             assert forged.status_code == 401
 
-            # The server says what it is at "/" (it was a 404), with its health and docs.
+            # "/" is the dashboard (it was a 404): without a session, its sign-in page says what
+            # the server is, how to sign in, and links to its health and docs.
             home = httpx.get(f"{base}/", timeout=10)
-            assert home.status_code == 200
-            links = home.json()["links"]
-            assert "GitHub App" in home.json()["what"] and links["health"] == "/healthz"
-            assert httpx.get(f"{base}{links['health']}", timeout=10).json() == {"status": "ok"}
-            assert links["docs"].endswith("docs/github-app.md")
+            assert home.status_code == 401
+            assert "argus dashboard link" in home.text and "GitHub App" in home.text
+            assert 'href="/healthz"' in home.text and "docs/dashboard.md" in home.text
+            assert httpx.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
             assert "argus_github_dead_jobs 0" in httpx.get(f"{base}/metrics", timeout=10).text
 
             # The ingestion API is served by the same process: an unknown key is refused.

@@ -18,6 +18,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from tests.e2e.test_cli_review import DEMO_CONFIG
 from tests.support import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +108,10 @@ def test_version_and_review_on_a_generated_repository(
     assert version.returncode == 0 and version.stdout.startswith("argus "), version.stderr
     repo = tmp_path / "orders"
     subprocess.run([sys.executable, str(DEMO_SCRIPT), "--out", str(repo)], check=True)
+    # The demo's planted defects are of opt-in rules: its owner turns them on.
+    (repo / ".argus.yml").write_text(DEMO_CONFIG)
+    with (repo / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write(".argus.yml\n")
     review = subprocess.run(
         [str(bin_dir / "argus"), "review", "--base", "main", "--format", "json"],
         capture_output=True,

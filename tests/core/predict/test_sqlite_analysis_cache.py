@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from core.predict.findings import BugFinding, Edit, Factor, Fix
-from core.store.analysis_cache import SQLiteAnalysisCache
+from core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
 from core.store.sqlite import SQLiteStore
 
 
