@@ -29,6 +29,9 @@ $(STAMP): pyproject.toml
 
 demo: system-deps $(STAMP)
 	$(BIN)/python scripts/make_demo_repo.py --out $(DEMO_DIR) --force
+	@# The demo's team opts in to the rules its planted defects need (kept out of the change).
+	cp examples/demo-argus.yml $(DEMO_DIR)/.argus.yml
+	echo .argus.yml >> $(DEMO_DIR)/.git/info/exclude
 	cd $(DEMO_DIR) && $(CURDIR)/$(BIN)/argus review --base main
 
 lint: $(STAMP)
