@@ -45,7 +45,7 @@ from tests.servers.github_contract import (
     github_contract,
     validation_failed,
 )
-from tests.servers.github_manifest import ManifestRegistry
+from tests.servers.github_manifest import ManifestRegistry, simple_user
 from tests.servers.loopback import LoopbackHTTPServer
 
 DOCS = "https://docs.github.com/rest"
@@ -388,7 +388,7 @@ class GitHubAPIServer:
             "slug": "argus-test",
             "node_id": "A_kwDOAAAB",
             "name": "Argus (test)",
-            "owner": _simple_user("argus-org", 9001, "Organization"),
+            "owner": {**simple_user("argus-org", 9001), "type": "Organization"},
             "description": "The App the tests run",
             "external_url": "http://127.0.0.1",
             "html_url": "https://github.com/apps/argus-test",
@@ -992,31 +992,6 @@ DEMO_REPO = "orders"
 DEMO_PULL = 7
 DEMO_BASE = "main"
 DEMO_HEAD = "feature/bulk-discounts"
-
-
-def _simple_user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
-    """A ``simple-user`` as GitHub's API answers it."""
-    api = f"https://api.github.com/users/{login}"
-    return {
-        "login": login,
-        "id": user_id,
-        "node_id": f"U_{user_id}",
-        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}",
-        "gravatar_id": "",
-        "url": api,
-        "html_url": f"https://github.com/{login}",
-        "followers_url": f"{api}/followers",
-        "following_url": f"{api}/following{{/other_user}}",
-        "gists_url": f"{api}/gists{{/gist_id}}",
-        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
-        "subscriptions_url": f"{api}/subscriptions",
-        "organizations_url": f"{api}/orgs",
-        "repos_url": f"{api}/repos",
-        "events_url": f"{api}/events{{/privacy}}",
-        "received_events_url": f"{api}/received_events",
-        "type": kind,
-        "site_admin": False,
-    }
 
 
 def rsa_key_pair() -> tuple[str, str]:
