@@ -111,3 +111,16 @@ def metrics_repo(repo: Path) -> tuple[Path, str, str]:
     fixed = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "main")
     return repo, buggy, fixed
+
+
+def write_app_env(workdir: Path, private_key: str, app_id: int, secret: str, api_url: str) -> None:
+    """The App's key file and a ``.env`` in ``workdir`` naming it, the API and a SQLite queue,
+    as a self-hosting admin writes them for `argus serve`."""
+    (workdir / "app.pem").write_text(private_key)
+    (workdir / ".env").write_text(
+        f"ARGUS_GITHUB_APP_ID={app_id}\n"
+        f"ARGUS_GITHUB_PRIVATE_KEY={workdir / 'app.pem'}\n"
+        f"ARGUS_GITHUB_WEBHOOK_SECRET={secret}\n"
+        f"ARGUS_GITHUB_API_URL={api_url}\n"
+        f"ARGUS_DATABASE_URL=sqlite:///{workdir / 'app.db'}\n"
+    )

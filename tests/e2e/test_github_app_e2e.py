@@ -27,9 +27,7 @@ from tests.servers.github_api import (
     DEMO_PULL,
     DEMO_REPO,
     GitHubAPIServer,
-    build_demo_repo,
     demo_pull_request_payload,
-    rsa_key_pair,
     seed_demo,
     signed_headers,
 )
@@ -81,16 +79,6 @@ def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return rsa_key_pair()
-
-
-@pytest.fixture(scope="module")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_repo(tmp_path_factory.mktemp("demo") / "orders")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.servers.github_api import (
     seed_demo,
     signed_headers,
 )
-from tests.support import argus_serve, free_port, wait_until
+from tests.support import argus_serve, free_port, wait_until, write_app_env
 
 APP_ID = 9090
 SECRET = "serve-webhook-secret"
@@ -32,16 +32,9 @@ def test_argus_serve_runs_the_app_and_the_ingestion_api(tmp_path: Path) -> None:
     repo = build_demo_repo(tmp_path / "orders")
     workdir = tmp_path / "service"
     workdir.mkdir()
-    (workdir / "app.pem").write_text(private_key)
     with GitHubAPIServer(APP_ID, public_key) as github:
         seed_demo(github, repo)
-        (workdir / ".env").write_text(
-            f"ARGUS_GITHUB_APP_ID={APP_ID}\n"
-            f"ARGUS_GITHUB_PRIVATE_KEY={workdir / 'app.pem'}\n"
-            f"ARGUS_GITHUB_WEBHOOK_SECRET={SECRET}\n"
-            f"ARGUS_GITHUB_API_URL={github.url}\n"
-            f"ARGUS_DATABASE_URL=sqlite:///{workdir / 'app.db'}\n"
-        )
+        write_app_env(workdir, private_key, APP_ID, SECRET, github.url)
         port = free_port()
         env = {**os.environ, "ARGUS_HOME": str(workdir / "home")}
         log = workdir / "serve.log"

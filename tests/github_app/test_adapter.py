@@ -22,7 +22,6 @@ from tests.servers.github_api import (
     DEMO_PULL,
     DEMO_REPO,
     GitHubAPIServer,
-    build_demo_repo,
     rsa_key_pair,
     seed_demo,
 )
@@ -37,16 +36,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return rsa_key_pair()
-
-
-@pytest.fixture(scope="module")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_repo(tmp_path_factory.mktemp("demo") / "orders")
 
 
 @pytest.fixture

@@ -25,24 +25,12 @@ from tests.servers.github_api import (
     DEMO_PULL,
     DEMO_REPO,
     GitHubAPIServer,
-    build_demo_repo,
-    rsa_key_pair,
     seed_demo,
 )
 
 APP_ID = 4242
 INSTALLATION = 77
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return rsa_key_pair()
-
-
-@pytest.fixture(scope="module")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_repo(tmp_path_factory.mktemp("demo") / "orders")
 
 
 @pytest.fixture

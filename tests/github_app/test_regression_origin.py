@@ -23,8 +23,6 @@ from tests.github_app.test_adapter import (  # noqa: F401 - fixtures of the adap
     Sleeps,
     anyio_backend,
     client,
-    demo_repo,
-    keys,
     server,
     sleeps,
 )

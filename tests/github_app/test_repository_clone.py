@@ -30,24 +30,12 @@ from tests.servers.github_api import (
     DEMO_PULL,
     DEMO_REPO,
     GitHubAPIServer,
-    build_demo_repo,
     demo_pull_request_payload,
-    rsa_key_pair,
     seed_demo,
 )
 
 APP_ID = 4243
 INSTALLATION = 78
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return rsa_key_pair()
-
-
-@pytest.fixture(scope="module")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_repo(tmp_path_factory.mktemp("demo") / "orders")
 
 
 @pytest.fixture

@@ -31,9 +31,7 @@ from tests.servers.github_api import (
     DEMO_PULL,
     DEMO_REPO,
     GitHubAPIServer,
-    build_demo_repo,
     demo_pull_request_payload,
-    rsa_key_pair,
     seed_demo,
 )
 
@@ -43,16 +41,6 @@ APP_ID = 31337
 INSTALLATION = 501
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 COMMENTS = rf"/repos/{DEMO_OWNER}/{DEMO_REPO}/issues/{DEMO_PULL}/comments$"
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return rsa_key_pair()
-
-
-@pytest.fixture(scope="module")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_repo(tmp_path_factory.mktemp("demo") / "orders")
 
 
 @pytest.fixture
