@@ -45,6 +45,7 @@ from core.input_limits import (
 from github_app.jobs import JobQueue
 from github_app.metrics import AppMetrics
 from github_app.settings import AppSettings
+from github_app.webhook_schema import WebhookSchemas, schema_name
 
 WEBHOOK_PATH = "/webhooks/github"
 
@@ -69,6 +70,8 @@ class AppDeps:
         default_factory=lambda: ByteBudget(UNAUTHENTICATED_BUDGET_BYTES)
     )
     """Bytes that webhook bodies not yet verified may hold at once (all requests together)."""
+    webhook_schemas: WebhookSchemas | None = field(default_factory=WebhookSchemas)
+    """GitHub's webhook schemas a payload must match to be queued (None: not checked)."""
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -152,10 +155,13 @@ class WebhookEndpoint:
     413 for a body over the limit (nothing past the limit is read); 503 when the bodies being
     read before their signature is checked already hold the whole unverified budget; 401
     (nothing stored) without a valid ``X-Hub-Signature-256``; 400 without the event or
-    delivery header or with a body that is not a JSON object (or nested too deeply); else the
-    job is stored and the answer is 202 ``{"status": "queued" | "duplicate", "delivery",
-    "kind"}`` (a body already queued under another delivery id is a duplicate); 500 when the
-    queue could not store it (nothing acknowledged).
+    delivery header, with a body that is not a JSON object (or nested too deeply), or with a
+    payload that does not match GitHub's schema of its event and action (logged with the
+    delivery id, never queued: :mod:`github_app.webhook_schema`); else the job is stored and the
+    answer is 202 ``{"status": "queued", "delivery", "kind"}``, or 200 ``{"status":
+    "duplicate"}`` for a delivery already queued or processed (its id, or its body under another
+    delivery id): acknowledged and ignored; 500 when the queue could not store it (nothing
+    acknowledged).
     """
 
     def __init__(self, settings: AppSettings, deps: AppDeps):
@@ -165,6 +171,7 @@ class WebhookEndpoint:
         self.max_body_bytes = deps.max_body_bytes
         self.budget = deps.unverified_budget
         self.recent = RecentBodies()
+        self.schemas = deps.webhook_schemas
         self._enqueue_json = getattr(deps.queue, "enqueue_json", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -245,11 +252,14 @@ class WebhookEndpoint:
                 "bad_json",
                 "the body is not a JSON object (or it is nested too deeply)",
             )
+        refusal = self._schema_refusal(event, delivery, head[0], body)
+        if refusal is not None:
+            return refusal
         digest = hashlib.sha256(body).digest()
         first = self.recent.claim(digest, delivery)
         if first is not None:
             metrics.delivery(event, "duplicate")
-            return 202, {"status": "duplicate", "delivery": delivery, "same_body_as": first}
+            return 200, {"status": "duplicate", "delivery": delivery, "same_body_as": first}
         try:
             return await self._queue(event, delivery, body, head)
         except _NotQueued:
@@ -258,6 +268,36 @@ class WebhookEndpoint:
         except BaseException:
             self.recent.forget(digest, delivery)
             raise
+
+    def _schema_refusal(
+        self, event: str, delivery: str, action: Any, body: bytes
+    ) -> tuple[int, dict[str, str]] | None:
+        """400 (logged with the delivery id, nothing queued) if the payload fails its schema."""
+        schemas = self.schemas
+        if schemas is None or not schemas.knows(event, action):
+            return None
+        try:
+            payload = loads_bounded(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep):
+            payload = None  # read_head took it; json does not (cannot happen for valid UTF-8)
+        errors = (
+            schemas.errors(event, payload) if payload is not None else ["(payload): unreadable"]
+        )
+        if not errors:
+            return None
+        kind = schema_name(event, action)
+        _LOG.warning(
+            "delivery %s refused: the %s payload fails GitHub's webhook schema: %s",
+            delivery,
+            kind,
+            "; ".join(errors),
+        )
+        self.metrics.delivery(event, "invalid")
+        return _error(
+            400,
+            "schema",
+            f"the payload does not match GitHub's {kind} webhook schema: " + "; ".join(errors),
+        )
 
     async def _queue(
         self, event: str, delivery: str, body: bytes, head: tuple[Any, Any]
@@ -288,7 +328,7 @@ class WebhookEndpoint:
             metrics.delivery(event, "error")
             raise _NotQueued from None
         metrics.delivery(event, "queued" if queued else "duplicate")
-        return 202, {
+        return 202 if queued else 200, {
             "status": "queued" if queued else "duplicate",
             "delivery": delivery,
             "kind": kind,

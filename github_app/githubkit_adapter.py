@@ -268,6 +268,28 @@ class GitHubKitAdapter:
         )
         return result
 
+    async def list_reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
+        """Return the pull request's reviews (all pages), oldest first."""
+        return await self._all_pages(f"/repos/{owner}/{repo}/pulls/{number}/reviews")
+
+    async def create_review(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        *,
+        commit_id: str,
+        body: str,
+        comments: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Post a ``COMMENT`` review with line ``comments`` on ``commit_id`` and return it."""
+        result: dict[str, Any] = await self._json(
+            "POST",
+            f"/repos/{owner}/{repo}/pulls/{number}/reviews",
+            json={"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments},
+        )
+        return result
+
     async def update_comment(
         self, owner: str, repo: str, comment_id: int, body: str
     ) -> dict[str, Any]:

@@ -47,6 +47,23 @@ class GitHubPort(Protocol):
         """Create an issue comment and return it."""
         ...
 
+    async def list_reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
+        """Return the pull request's reviews (all pages), oldest first."""
+        ...
+
+    async def create_review(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        *,
+        commit_id: str,
+        body: str,
+        comments: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Post a ``COMMENT`` review with line ``comments`` on ``commit_id`` and return it."""
+        ...
+
     async def update_comment(
         self, owner: str, repo: str, comment_id: int, body: str
     ) -> dict[str, Any]:

@@ -6,6 +6,7 @@ after a push, a "What changed since the last report" section.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -100,16 +101,42 @@ def comment_body(
     return "\n\n".join(parts) + "\n"
 
 
+MAX_REVIEW_COMMENTS = 20
+"""Line comments in one review: the findings beyond it stay in the sticky comment's table."""
+
+FINDING_KEYS = re.compile(r"<!-- argus:findings ([0-9a-f ]*) -->")
+
+
+def finding_key(rule_id: str, path: str, message: str, occurrence: int = 0) -> str:
+    """A finding's identity across pushes: its line moves, its rule, file and message do not
+    (``occurrence``: the how-manieth finding with the same three in the file, from 0)."""
+    text = f"{rule_id}\0{path}\0{message}\0{occurrence}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def posted_finding_keys(bodies: list[str]) -> set[str]:
+    """The findings earlier Argus reviews already commented on (from their bodies' markers)."""
+    keys: set[str] = set()
+    for body in bodies:
+        for match in FINDING_KEYS.finditer(body or ""):
+            keys.update(match.group(1).split())
+    return keys
+
+
 def review_comments(review: Review, changed: dict[str, frozenset[int]]) -> list[dict[str, Any]]:
     """Pull-request review comments for the findings that sit on added lines of the diff.
 
     ``changed`` maps a path to its added (new-side) lines. Each comment says what is wrong, why
     and what to do; a finding with a mechanical fix carries a ``suggestion`` block, which GitHub
     shows with a "Commit suggestion" button. The shape is that of the ``comments`` of
-    ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews``.
+    ``POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews``, plus each finding's ``key``
+    (:func:`finding_key`; drop it before sending).
     """
     comments: list[dict[str, Any]] = []
-    for bug in review.bugs:
+    seen: dict[tuple[str, str, str], int] = {}
+    for bug in sorted(review.bugs, key=lambda b: (b.path, b.line)):
+        same = (bug.rule_id, bug.path, bug.message)
+        occurrence = seen[same] = seen.get(same, -1) + 1
         lines = changed.get(bug.path, frozenset())
         if bug.line not in lines:
             continue
@@ -135,6 +162,7 @@ def review_comments(review: Review, changed: dict[str, frozenset[int]]) -> list[
                 comment["start_line"], comment["line"] = fix.first_line, fix.last_line
                 comment["start_side"] = "RIGHT"
         comment["body"] = "\n".join(parts)
+        comment["key"] = finding_key(bug.rule_id, bug.path, bug.message, occurrence)
         comments.append(comment)
     return comments
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.diff import parse_diff
 from core.errors import ArgusError
 from core.predict.findings import Review, RiskLevel
 from core.quality.reviews import review_record
 from core.report import MARKER
+from core.report.summary import plural
 from github_app.config import RepoConfig
 from github_app.context import Context
 from github_app.delivery import (
@@ -21,14 +23,18 @@ from github_app.delivery import (
     complete_check_run,
     fail_check_run,
     open_check_run,
+    step_marker,
     upsert_comment,
 )
 from github_app.render import (
     ACTIONS,
+    MAX_REVIEW_COMMENTS,
     check_annotations,
     check_summary,
     comment_body,
     file_link,
+    posted_finding_keys,
+    review_comments,
     review_summary,
 )
 from github_app.repo_review import review_with_history
@@ -97,6 +103,8 @@ async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushe
             ctx, ref, pull_request, review, notes, pushed=pushed, history_note=history_note
         ),
     )
+    if review.bugs:
+        await steps.run("review_comments", lambda: post_review_comments(ctx, ref, review))
     steps.finish()
 
 
@@ -156,6 +164,41 @@ async def _complete(
         check_annotations(review),
         conclusion=conclusion_for(review, config),
         actions=ACTIONS,
+    )
+
+
+async def post_review_comments(ctx: Context, ref: PullRequestRef, review: Review) -> None:
+    """The findings on lines the pull request adds, as one ``COMMENT`` review with line comments
+    (a suggestion block where the fix is mechanical).
+
+    Exactly once: the review's body carries this delivery's step marker and the keys of the
+    findings it comments on; a retry finds the marker, and a later push comments only on
+    findings no earlier Argus review has (a finding keeps its key when its line moves). At most
+    :data:`~github_app.render.MAX_REVIEW_COMMENTS` comments a review.
+    """
+    github = ctx.github
+    # Without a delivery id (a job made here, not by GitHub), the head commit names the attempt.
+    marker = step_marker(ctx.event.delivery_id or ref.head_sha, "review_comments")
+    earlier = [
+        r.get("body") or "" for r in await github.list_reviews(ctx.owner, ctx.repo, ref.number)
+    ]
+    if any(marker in body for body in earlier):
+        return
+    diff = await github.get_pull_request_diff(ctx.owner, ctx.repo, ref.number)
+    added = {f.path: f.added_lines for f in parse_diff(diff).files if f.new_path is not None}
+    posted = posted_finding_keys(earlier)
+    fresh = [c for c in review_comments(review, added) if c["key"] not in posted]
+    fresh = fresh[:MAX_REVIEW_COMMENTS]
+    if not fresh:
+        return
+    keys = " ".join(c.pop("key") for c in fresh)
+    body = (
+        f"Argus: {plural(len(fresh), 'finding')} on lines this pull request changes "
+        "(the summary is in Argus's comment).\n\n"
+        f"{marker}\n<!-- argus:findings {keys} -->"
+    )
+    await github.create_review(
+        ctx.owner, ctx.repo, ref.number, commit_id=ref.head_sha, body=body, comments=fresh
     )
 
 

@@ -45,6 +45,7 @@ class FakeGitHub:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     open_pulls: list[dict[str, Any]] = field(default_factory=list)
     commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
     _next_id: int = 100
 
     def _id(self) -> int:
@@ -104,6 +105,26 @@ class FakeGitHub:
                 return comment
         return None
 
+    async def list_reviews(self, owner: str, repo: str, number: int) -> list:
+        self.calls.append(("list_reviews", {"number": number}))
+        return [r for r in self.reviews if r["number"] == number]
+
+    async def create_review(
+        self, owner: str, repo: str, number: int, *, commit_id: str, body: str, comments: list
+    ) -> dict:
+        fields = {"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments}
+        self._check("POST", owner, repo, f"/pulls/{number}/reviews", fields)
+        self.calls.append(("create_review", {"number": number, "comments": comments}))
+        review = {
+            "id": len(self.reviews) + 1,
+            "number": number,
+            "body": body,
+            "commit_id": commit_id,
+            "comments": comments,
+        }
+        self.reviews.append(review)
+        return review
+
     async def list_commit_pull_requests(self, owner: str, repo: str, commit_sha: str) -> list:
         self.calls.append(("list_commit_pull_requests", {"commit_sha": commit_sha}))
         return list(self.commit_pulls.get(commit_sha, []))
@@ -122,6 +143,7 @@ class FakeGitHub:
             ("POST", "check-runs"): "create_check_run",
             ("PATCH", "check-runs"): "update_check_run",
             ("POST", "pulls"): "create_branch_commit_and_pr",
+            ("POST", "reviews"): "create_review",
         }[(method, rest.strip("/").split("/")[-1] if method == "POST" else _kind(rest))]
         scripted = self.failures.get(call)
         if scripted:

@@ -163,6 +163,8 @@ class GitHubAPIServer:
         self.repositories: dict[tuple[str, str], Repository] = {}
         self.comments: dict[int, dict[str, Any]] = {}  # id -> comment (with "_issue" key)
         self.reactions: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []
+        """Pull-request reviews, each with its line ``_comments`` and ``_pull`` (owner/name#n)."""
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.check_run_updates: list[tuple[int, dict[str, Any]]] = []
         self.created_pulls: list[dict[str, Any]] = []
@@ -462,6 +464,8 @@ class GitHubAPIServer:
         return [
             (r"/pulls/(\d+)", "GET", self._get_pull),
             (r"/pulls/(\d+)/files", "GET", self._pull_files),
+            (r"/pulls/(\d+)/reviews", "GET", self._list_reviews),
+            (r"/pulls/(\d+)/reviews", "POST", self._create_review),
             (r"/pulls", "POST", self._create_pull),
             (r"/pulls", "GET", self._list_pulls),
             (r"/contents/(.+)", "GET", self._contents),
@@ -628,6 +632,92 @@ class GitHubAPIServer:
         with self._lock:
             self.created_pulls.append(pull)
         return 201, pull, {}
+
+    # -- reviews ---------------------------------------------------------------------------
+
+    def pull_reviews(self, owner: str, name: str, number: int) -> list[dict[str, Any]]:
+        """The reviews posted on a pull request, oldest first, each with its ``_comments``."""
+        key = f"{owner}/{name}#{number}"
+        with self._lock:
+            return [dict(r) for r in self.reviews if r["_pull"] == key]
+
+    def _list_reviews(self, request: ReceivedRequest, repository: Repository, number: str) -> Any:
+        self._pull(repository, number)
+        reviews = self.pull_reviews(repository.owner, repository.name, int(number))
+        return self._page(request, [_public(r) for r in reviews])
+
+    def _create_review(self, request: ReceivedRequest, repository: Repository, number: str) -> Any:
+        """GitHub's rules the schema does not carry: a ``COMMENT`` review needs a body, and each
+        line comment must sit on a line of the pull request's diff (new side: an added or a
+        context line of a hunk of that file), else the whole review is refused with 422."""
+        pull = self._pull(repository, number)
+        body = request.body or {}
+        event = body.get("event")
+        text = body.get("body")
+        if event in ("COMMENT", "REQUEST_CHANGES") and not text:
+            raise Reply(
+                422,
+                {
+                    "message": "Unprocessable Entity",
+                    "errors": [f"Body is required when using {event}"],
+                    "documentation_url": DOCS,
+                },
+            )
+        commit_id = body.get("commit_id") or _rev(repository, pull["head"])
+        if _rev(repository, str(commit_id), missing_ok=True) is None:
+            raise Reply(
+                422,
+                {
+                    "message": "Unprocessable Entity",
+                    "errors": ["Commit not found"],
+                    "documentation_url": DOCS,
+                },
+            )
+        lines = _diff_lines(_git(repository.git_dir, "diff", f"{pull['base']}...{pull['head']}"))
+        for comment in body.get("comments") or []:
+            path = comment.get("path")
+            side = comment.get("side", "RIGHT")
+            wanted = [comment.get("line"), comment.get("start_line")]
+            known = lines.get((path, side), set())
+            if any(line is not None and line not in known for line in wanted):
+                raise Reply(
+                    422,
+                    {
+                        "message": "Unprocessable Entity",
+                        "errors": [
+                            "Pull request review thread line must be part of the diff and "
+                            "Pull request review thread diff hunk can't be blank"
+                        ],
+                        "documentation_url": DOCS,
+                    },
+                )
+        now = _now()
+        with self._lock:
+            review_id = self._new_id()
+            base = f"https://github.com/{repository.owner}/{repository.name}/pull/{number}"
+            api = (
+                f"https://api.github.com/repos/{repository.owner}/{repository.name}/pulls/{number}"
+            )
+            review = {
+                "id": review_id,
+                "node_id": f"PRR_{review_id}",
+                "user": bot_user(),
+                "body": text or "",
+                "state": "COMMENTED" if event == "COMMENT" else "PENDING" if not event else event,
+                "html_url": f"{base}#pullrequestreview-{review_id}",
+                "pull_request_url": api,
+                "_links": {
+                    "html": {"href": f"{base}#pullrequestreview-{review_id}"},
+                    "pull_request": {"href": api},
+                },
+                "submitted_at": now,
+                "commit_id": commit_id,
+                "author_association": "NONE",
+                "_pull": f"{repository.owner}/{repository.name}#{number}",
+                "_comments": list(body.get("comments") or []),
+            }
+            self.reviews.append(review)
+        return 200, _public(review), {}
 
     # -- contents --------------------------------------------------------------------------
 
@@ -915,6 +1005,22 @@ def _check_run_view(run: dict[str, Any]) -> dict[str, Any]:
     output["annotations_count"] = len(run["annotations"])
     view["output"] = output
     return view
+
+
+def _diff_lines(diff: str) -> dict[tuple[str, str], set[int]]:
+    """``(path, side)`` → the line numbers a review comment may name (unidiff reads the diff)."""
+    from unidiff import PatchSet
+
+    found: dict[tuple[str, str], set[int]] = {}
+    for patched in PatchSet(diff):
+        path = patched.path
+        for hunk in patched:
+            for line in hunk:
+                if line.target_line_no is not None:
+                    found.setdefault((path, "RIGHT"), set()).add(line.target_line_no)
+                if line.source_line_no is not None and not line.is_added:
+                    found.setdefault((path, "LEFT"), set()).add(line.source_line_no)
+    return found
 
 
 def _now() -> str:
