@@ -161,6 +161,12 @@ class GitAttributes:
                 rules.append(_Rule(GitIgnoreSpecPattern(pattern), attributes))
         return cls(tuple(rules))
 
+    def signature(self, path: str) -> str:
+        """What the file sets for ``path``, as a short text (part of cache keys: the same
+        content under other attributes gets other findings); empty when it sets nothing."""
+        values = {name: self.value(path, name) for name in self._NAMES}
+        return ",".join(f"{k}={v}" for k, v in values.items() if v is not None)
+
     def value(self, path: str, name: str) -> bool | None:
         """Whether ``name`` is set for ``path`` (None when no line mentions it)."""
         result: bool | None = None

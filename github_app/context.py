@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from core.classify import GitAttributes
 from github_app.config import CONFIG_PATH, RepoConfig, parse_config
 from github_app.events import Event
 from github_app.metrics import AppMetrics
@@ -58,6 +59,12 @@ class Context:
     def installation_id(self) -> int | None:
         """The installation the delivery came through."""
         return self.event.installation_id
+
+    async def attributes(self, ref: str) -> GitAttributes:
+        """The linguist settings of ``.gitattributes`` at ``ref`` (the PR's base): generated and
+        vendored files get no findings, as in ``argus review`` on a clone."""
+        text = await self.github.get_file(self.owner, self.repo, ".gitattributes", ref)
+        return GitAttributes.parse(text)
 
     async def config(self, ref: str) -> RepoConfig:
         """``.argus.yml`` at ``ref`` (the PR's base), defaults when absent or broken."""

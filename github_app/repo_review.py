@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.classify import GitAttributes
 from core.diff import parse_diff
 from core.errors import ArgusError, ConfigError
 from core.predict.findings import Review
@@ -114,6 +115,7 @@ async def review_with_history(
     repositories: RepositoryClones | None,
     installation_id: int | None,
     default_branch: str | None = None,
+    attributes: GitAttributes | None = None,
 ) -> HistoryReview:
     """The PR's review on the repository's clone when there is one, else from the API alone
     (``history_note`` then says why). The history is ``default_branch``'s (the webhook's
@@ -151,7 +153,7 @@ async def review_with_history(
             _LOG.warning("%s/%s: no clone: %s", ref.owner, ref.repo, error)
             reason = f"the repository could not be fetched ({type(error).__name__})"
     if clone is None:
-        review = await review_pull_request(github, ref, config, model, extra_ignored)
+        review = await review_pull_request(github, ref, config, model, extra_ignored, attributes)
         return HistoryReview(review, _note(reason))
     diff = await github.get_pull_request_diff(ref.owner, ref.repo, ref.number)
     changeset = filtered(
@@ -159,7 +161,10 @@ async def review_with_history(
     )
     sources = await fetch_sources(github, ref, changeset)
     options = ServiceOptions(
-        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+        thresholds=config.thresholds,
+        rules=config.rules,
+        rule_levels=dict(config.rule_levels),
+        attributes=attributes,
     )
     assert repositories is not None
     errors_for = repositories.errors_for
@@ -174,7 +179,7 @@ async def review_with_history(
         review = await asyncio.to_thread(run)
     except (ArgusError, OSError) as error:
         _LOG.warning("%s/%s: review on the clone failed: %s", ref.owner, ref.repo, error)
-        review = await review_pull_request(github, ref, config, model, extra_ignored)
+        review = await review_pull_request(github, ref, config, model, extra_ignored, attributes)
         return HistoryReview(review, _note("the repository's clone could not be read"))
     return HistoryReview(review, None)
 

@@ -126,6 +126,7 @@ async def _review(
         ctx.services.clones,
         ctx.installation_id,
         (ctx.event.payload.get("repository") or {}).get("default_branch"),
+        await ctx.attributes(ref.base_sha),
     )
     review = reviewed.review
     if config.generate_tests and ctx.services.generate_tests is not None:

@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.classify import GitAttributes
 from core.diff import ChangeSet, parse_diff
 from core.lang.languages import language_for_path
 from core.predict.findings import Review
@@ -83,15 +84,20 @@ async def review_pull_request(
     config: RepoConfig,
     model: Any,
     extra_ignored: list[str],
+    attributes: GitAttributes | None = None,
 ) -> Review:
-    """Core's review of the PR, history-free, with the repository's thresholds."""
+    """Core's review of the PR, history-free, with the repository's thresholds (and its
+    ``.gitattributes``)."""
     diff = await github.get_pull_request_diff(ref.owner, ref.repo, ref.number)
     changeset = parse_diff(diff, base=ref.base_sha, head=ref.head_sha)
     changeset = filtered(changeset, config, extra_ignored)
     sources = await fetch_sources(github, ref, changeset)
     service = ReviewService(None, model=model)
     options = ServiceOptions(
-        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+        thresholds=config.thresholds,
+        rules=config.rules,
+        rule_levels=dict(config.rule_levels),
+        attributes=attributes,
     )
     # Parsing and scoring are CPU work: off the event loop.
     return await asyncio.to_thread(service.review, changeset, sources, options)

@@ -65,7 +65,8 @@ async def tests_reply(ctx: Context, pull_request: dict[str, Any], target: str | 
     config = await ctx.config(ref.base_sha)
     ignored = ctx.state.ignored_globs(ctx.full_name, ref.number)
     model = ctx.services.review_model or shipped_model()
-    review = await review_pull_request(ctx.github, ref, config, model, ignored)
+    attributes = await ctx.attributes(ref.base_sha)
+    review = await review_pull_request(ctx.github, ref, config, model, ignored, attributes)
     review, notes = await with_tests(ctx, review, config, target)
     if notes:
         return "\n\n".join(notes)

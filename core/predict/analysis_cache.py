@@ -72,14 +72,18 @@ def findings_key(
     old: bytes | None,
     changed_lines: Iterable[int],
     removed_lines: Iterable[int],
+    attributes: str = "",
 ) -> str:
-    """Key of the predicted bugs of one file change."""
+    """Key of the predicted bugs of one file change (``attributes``: what ``.gitattributes``
+    sets for the path, :meth:`core.classify.GitAttributes.signature`)."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(path.encode("utf-8", "surrogateescape"))
     digest.update(blob_hash(new).encode())
     digest.update(blob_hash(old).encode() if old is not None else b"-")
     digest.update(",".join(map(str, sorted(changed_lines))).encode())
     digest.update(b"|" + ",".join(map(str, sorted(removed_lines))).encode())
+    if attributes:
+        digest.update(b"|" + attributes.encode("utf-8", "surrogateescape"))
     return f"bug:{code_version()}:{digest.hexdigest()}"
 
 

@@ -392,6 +392,7 @@ def _predicted_bugs(
             old_source,
             file_change.added_lines,
             file_change.removed_lines,
+            options.attributes.signature(file_change.path) if options.attributes else "",
         )
         cached = cache.get_findings(key)
         if cached is not None:

@@ -161,7 +161,8 @@ async def _explain(ctx: Context, number: int, command: Command, login: str) -> s
     ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
     config = await ctx.config(ref.base_sha)
     model = ctx.services.review_model or shipped_model()
-    review = await review_pull_request(ctx.github, ref, config, model, [])
+    attributes = await ctx.attributes(ref.base_sha)
+    review = await review_pull_request(ctx.github, ref, config, model, [], attributes)
     symbols = [
         s
         for s in review.symbols

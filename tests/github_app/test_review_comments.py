@@ -14,7 +14,7 @@ from core.report import MARKER
 from github_app.dispatch import dispatch
 from github_app.render import MAX_REVIEW_COMMENTS, posted_finding_keys
 from tests.github_app.changes import added_file_diff, risky_module
-from tests.github_app.conftest import HEAD, payload, webhook_event
+from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 
 PATH = "app/service.py"
 
@@ -93,3 +93,13 @@ def test_a_refused_review_loses_nothing_else(github, deps):
         "argus_github_step_failures_total", step="review_comments", status="422", permanent="true"
     )
     assert failures == 1
+
+
+def test_files_gitattributes_marks_generated_get_no_findings_in_the_app(github, deps):
+    _arrange(github)
+    github.files[(".gitattributes", BASE)] = b"app/** linguist-generated\n"
+    _deliver(deps, "d-1")
+    assert github.reviews == []
+    (comment,) = github.comments.values()
+    assert "PY016" not in comment["body"]
+    assert ("get_file", {"path": ".gitattributes", "ref": BASE}) in github.calls
