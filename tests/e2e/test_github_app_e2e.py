@@ -137,7 +137,7 @@ def test_pull_request_opened_then_pushed(
 
     # GitHub redelivers the same delivery: acknowledged, not processed again.
     again = deliver(served, "pull_request", opened, "delivery-1")
-    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
 
     # A push: the same comment is updated in place.
     pushed = demo_pull_request_payload("synchronize", demo_repo, INSTALLATION)

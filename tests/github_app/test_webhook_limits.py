@@ -147,6 +147,6 @@ def test_a_signed_body_replayed_under_a_new_delivery_id_is_a_duplicate(queue: Li
             f"{url}/webhooks/github", content=body, headers=signed(body, "d-1")
         )
     assert first.json()["status"] == "queued"
-    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert redelivered.json()["status"] == "duplicate"
     assert [job.delivery_id for job in queue.jobs] == ["d-1"]
