@@ -199,3 +199,6 @@ class Review:
     head: str | None = None
     warnings: tuple[str, ...] = field(default=())
     tests: tuple[GeneratedTest, ...] = field(default=())
+    file_kinds: tuple[tuple[str, str], ...] = field(default=())
+    """``(path, kind)`` for the files the repository's ``.gitattributes`` classifies (a
+    :class:`core.classify.FileKind` value); the others are classified by their path."""

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from tree_sitter import Tree
 
-from core.classify import GitAttributes
+from core.classify import GitAttributes, classify
 from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
 from core.patterns.risk_feedback import for_symbols
@@ -189,6 +189,20 @@ def review_change(
         base=changeset.base,
         head=changeset.head,
         warnings=tuple(warnings),
+        file_kinds=_attributed_kinds(changeset, options.attributes),
+    )
+
+
+def _attributed_kinds(
+    changeset: ChangeSet, attributes: GitAttributes | None
+) -> tuple[tuple[str, str], ...]:
+    """The kinds of the changed files ``.gitattributes`` says something about."""
+    if attributes is None:
+        return ()
+    return tuple(
+        (change.path, classify(change.path, attributes).value)
+        for change in changeset.files
+        if attributes.signature(change.path)
     )
 
 

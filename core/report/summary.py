@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.classify import classify
+from core.classify import FileKind, classify
 from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
 
 NO_CHANGES = "No changes to review"
@@ -25,16 +25,24 @@ def ranked_symbols(review: Review) -> list[SymbolRisk]:
     (see :func:`non_code_files`): nobody reviews a lock file for bugs.
     """
     return sorted(
-        (symbol for symbol in review.symbols if classify(symbol.path).is_code),
+        (symbol for symbol in review.symbols if file_kind(review, symbol.path).is_code),
         key=lambda symbol: (-symbol.probability, symbol.path, symbol.start_line, symbol.name),
     )
+
+
+def file_kind(review: Review, path: str) -> FileKind:
+    """What ``path`` is: as the repository's ``.gitattributes`` says, else by its path."""
+    for known, kind in review.file_kinds:
+        if known == path:
+            return FileKind(kind)
+    return classify(path)
 
 
 def non_code_files(review: Review) -> dict[str, list[str]]:
     """The changed files that are not code, by kind (``docs``, ``lock``, ...), for one line."""
     kinds: dict[str, list[str]] = {}
     for path in sorted({symbol.path for symbol in review.symbols}):
-        kind = classify(path)
+        kind = file_kind(review, path)
         if not kind.is_code:
             kinds.setdefault(kind.value, []).append(path)
     return kinds

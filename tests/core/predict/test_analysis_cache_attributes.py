@@ -45,3 +45,12 @@ def test_the_key_changes_with_the_attributes_only_when_they_say_something():
     assert findings_key(*args, unrelated) == plain
     vendored = GitAttributes.parse("app/** linguist-vendored\n").signature(PATH)
     assert findings_key(*args, vendored) != plain
+
+
+def test_a_file_gitattributes_marks_generated_gets_no_risk_row():
+    from core.report.summary import non_code_files, ranked_symbols
+
+    plain = _review(LayeredAnalysisCache(), None)
+    assert {s.path for s in ranked_symbols(plain)} == {PATH}
+    marked = _review(LayeredAnalysisCache(), GitAttributes.parse("app/** linguist-vendored\n"))
+    assert ranked_symbols(marked) == [] and non_code_files(marked) == {"vendored": [PATH]}
