@@ -30,6 +30,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -277,9 +278,14 @@ class WebhookEndpoint:
         if schemas is None or not schemas.knows(event, action):
             return None
         try:
-            payload = loads_bounded(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep):
-            payload = None  # read_head took it; json does not (cannot happen for valid UTF-8)
+            # orjson builds the payload in a third of json's time; what it refuses that json
+            # takes (a lone surrogate escape) goes to json. read_head bounded the depth.
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            try:
+                payload = loads_bounded(body)
+            except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep):
+                payload = None
         errors = (
             schemas.errors(event, payload) if payload is not None else ["(payload): unreadable"]
         )

@@ -148,3 +148,19 @@ def test_a_schema_copy_is_not_changed_by_validation():
     before = copy.deepcopy(data)
     assert schemas.errors("pull_request", data) == []
     assert data == before
+
+
+def test_a_payload_with_a_lone_surrogate_escape_is_still_checked(client, queue):
+    data = _opened()
+    data["pull_request"]["title"] = "broken \ud800 emoji"
+    body = json.dumps(data).encode()  # "\\ud800" escaped: valid JSON, not valid for orjson
+    answer = client.post(
+        "/webhooks/github", content=body, headers=_signed(body, "d-sur", "pull_request")
+    )
+    assert answer.status_code == 202 and len(queue.jobs) == 1
+    data["number"] = "seven"
+    body = json.dumps(data).encode()
+    answer = client.post(
+        "/webhooks/github", content=body, headers=_signed(body, "d-sur2", "pull_request")
+    )
+    assert answer.status_code == 400 and queue.jobs[1:] == []
