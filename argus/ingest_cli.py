@@ -197,7 +197,7 @@ def add_commands(subparsers: Any) -> None:
         default="info",
         help="server log level (default info)",
     )
-    serve.set_defaults(handler=_lazy("argus.serve", "run_serve"))
+    serve.set_defaults(handler=_lazy("argus.serve_command", "run_serve"))
 
 
 def _add_tenant(parser: argparse.ArgumentParser) -> None:
