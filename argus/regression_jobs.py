@@ -584,7 +584,7 @@ def adopt_legacy_queue(legacy: Path, queue: Any) -> int:
         except sqlite3.OperationalError:
             return 0  # no queue table: nothing was ever queued there
         moved = 0
-        for job_id, kind, payload, installation, delivery, status, attempts, error, ended in rows:
+        for job_id, kind, payload, installation, delivery, status, attempts, reason, ended in rows:
             adopt = getattr(queue, "adopt", None)
             if adopt is not None:
                 adopt(
@@ -594,7 +594,7 @@ def adopt_legacy_queue(legacy: Path, queue: Any) -> int:
                     installation_id=installation,
                     failed=status == "failed",
                     attempts=int(attempts) if status == "failed" else 0,
-                    last_error=error,
+                    last_error=reason,
                     finished_at=ended,
                 )
             else:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from argus.regression_jobs import RegressionPipeline
     from argus.serve import ConfinedService, ServeSettings
+    from argus.store_backend import SharedLocation
     from core.router.cache import PatternCache
     from core.router.config import ProviderSettings
     from core.router.router import Router
@@ -65,7 +66,8 @@ class Wiring:
 
     ``environ`` (default: the process environment) and ``dotenv`` (the ``.env`` file the App's
     settings and the queue's URL may come from; None: no file) are read once. ``settings``
-    gives ``argus serve``'s settings directly instead of reading them. :meth:`close` closes
+    and ``queue_url`` give ``argus serve``'s settings and the queue's database directly
+    instead of reading them. :meth:`close` closes
     what was built, the last built first.
     """
 
@@ -79,6 +81,8 @@ class Wiring:
         port: int | None = None,
         settings: ServeSettings | None = None,
         lease_seconds: float | None = None,
+        max_attempts: int | None = None,
+        queue_url: str | None = None,
     ):
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.cwd = cwd
@@ -86,9 +90,12 @@ class Wiring:
         self.host = host
         self.port = port
         self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
         self._parts: dict[str, Any] = {}
         if settings is not None:
             self._parts["settings"] = settings
+        if queue_url is not None:
+            self._parts["queue_url"] = queue_url
         self._lock = threading.RLock()
         self._closers: list[Callable[[], None]] = []
         #: Built parts by name, in build order (tests check what was built, and how often).
@@ -257,9 +264,12 @@ class Wiring:
 
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        if self.lease_seconds is None:
-            return SQLiteJobQueue(path)
-        return SQLiteJobQueue(path, lease_seconds=self.lease_seconds)
+        options: dict[str, Any] = {}
+        if self.lease_seconds is not None:
+            options["lease_seconds"] = self.lease_seconds
+        if self.max_attempts is not None:
+            options["max_attempts"] = self.max_attempts
+        return SQLiteJobQueue(path, **options)
 
     @property
     def metrics(self) -> AppMetrics:
@@ -287,9 +297,7 @@ class Wiring:
             from github_app.worker import build_deps
 
             # Reviews on clones count the production errors ingested into the same store.
-            return build_deps(
-                github, self.metrics, errors_for=self.linked_errors(self.store_path)
-            )
+            return build_deps(github, self.metrics, errors_for=self.linked_errors(self.store_path))
 
         return self._part("app_deps", build)
 
@@ -350,13 +358,32 @@ class Wiring:
         return self._part("library", build)
 
     @property
+    def shared(self) -> SharedLocation | None:
+        """The shared pattern store (PostgreSQL or Cloudflare), or None: the SQLite file."""
+        settings = self._parts.get("settings")
+        if settings is not None:
+            return settings.shared  # type: ignore[no-any-return]
+
+        def build() -> SharedLocation | None:
+            from argus.store_backend import shared_store
+
+            return shared_store(self.environ)
+
+        return self._part("shared", build)
+
+    def open_project_keys(self) -> Any:
+        """The ingestion projects and their DSN keys (``argus.store_backend``), opened for the
+        caller (who closes them)."""
+        from argus.store_backend import open_project_keys
+
+        return open_project_keys(self.shared, self.store_path)
+
+    @property
     def project_keys(self) -> Any:
-        """The ingestion projects and their DSN keys (``argus.store_backend``)."""
+        """The server's ingestion projects and their DSN keys, kept open."""
 
         def build() -> Any:
-            from argus.store_backend import open_project_keys
-
-            keys = open_project_keys(self.settings.shared, self.settings.store_path)
+            keys = self.open_project_keys()
             self._on_close(keys.close)
             return keys
 

@@ -39,6 +39,7 @@ from github_app.state import AppState
 
 _LOG = logging.getLogger("argus.github_app.worker")
 
+
 def worker_name() -> str:
     """A name unique to this process: ``host:pid:random``."""
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from argus.wiring import Wiring
 from argus.regression_jobs import (
     GENERATE_KIND,
     RETRY_FAILED_AFTER,
@@ -216,7 +217,8 @@ def test_jobs_record_why_there_is_no_test(keys, requests, tmp_path: Path) -> Non
     project = keys.add("shop")
     pattern = library.service.ingest(EVENT, "shop").pattern
     app_queue = RecordingQueue()
-    job = RegressionJob(library, keys, requests, store, app_queue=app_queue, environ={})
+    router_for = Wiring({}, dotenv=None).router  # no model keys: the free tier alone
+    job = RegressionJob(library, keys, requests, store, router_for, app_queue=app_queue)
 
     def run() -> Any:
         requests.claim("shop", pattern.id, project.project_id)
