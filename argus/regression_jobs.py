@@ -414,10 +414,13 @@ class RegressionJob:
             checks.generator,
         )
         status = "cached" if checks.cached else "generated"
-        self.requests.finish(tenant, pattern_id, status, test_path=test.path)
+        # The PR is asked for before the request is marked made: a finished request has all
+        # its outcome (a crash in between makes the retried job ask again, under the same
+        # delivery id, so the App still opens one PR).
         self._hand_to_github(
             tenant, pattern_id, test, link, introduced_by(repo, test, pattern, payload)
         )
+        self.requests.finish(tenant, pattern_id, status, test_path=test.path)
 
     async def _generate(
         self,
