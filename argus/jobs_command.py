@@ -22,7 +22,7 @@ def add_commands(subparsers: Any) -> None:
     """Add the ``jobs`` sub-command (``list``, ``retry``)."""
     parser = subparsers.add_parser(
         "jobs",
-        help="the GitHub App's job queue: failed jobs (dead letters) and retrying them",
+        help="the job queue (App deliveries, regression tests): failed jobs and retrying them",
         description=(
             "Show the GitHub App's queued jobs by status, list the jobs that failed for good "
             "with their reason (--failed), and queue one of them again (retry ID). The queue "

@@ -1,4 +1,5 @@
-"""``argus worker``: work the GitHub App's job queue (PostgreSQL for scale-out, or SQLite)."""
+"""``argus worker``: work the job queue (PostgreSQL for scale-out, or SQLite): the App's
+deliveries and the regression-test jobs, with the runners of the composition root."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ def add_commands(subparsers: Any) -> None:
     """Add the ``worker`` sub-command."""
     parser = subparsers.add_parser(
         "worker",
-        help="work the GitHub App's queued deliveries (scale-out next to argus serve)",
+        help="work the job queue: the GitHub App's deliveries and the regression-test jobs",
         description=(
-            "Take the GitHub App's queued webhook deliveries and handle them: reviews, check "
-            "runs, the sticky PR comment, slash-commands. Settings come from the environment "
+            "Take the queued jobs and handle them: the GitHub App's webhook deliveries (reviews, "
+            "check runs, the sticky PR comment, slash-commands) and the regression tests "
+            "argus serve asks for. Without the App configured, only the regression-test jobs "
+            "are worked. Settings come from the environment "
             "and .env (ARGUS_GITHUB_APP_ID, ARGUS_GITHUB_PRIVATE_KEY, ARGUS_GITHUB_WEBHOOK_SECRET, "
             "ARGUS_GITHUB_API_URL, ARGUS_DATABASE_URL). With a postgresql:// database the jobs "
             "are procrastinate's; with sqlite:/// the embedded queue's. Stops on SIGINT/SIGTERM."
