@@ -77,9 +77,10 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                     flush=True,
                 )
             _log_to_stderr(arguments.log_level)
+            # The queue is checked where it is worked or fed at once (SQLite, or the App's).
+            queue_used = github is not None or not wiring.queue_on_postgres
             checks = operations.serve_checks(
-                settings.shared or settings.store_path,
-                wiring.job_queue,
+                settings.shared or settings.store_path, wiring.job_queue if queue_used else None
             )
             app = operations.prepare(app, checks, arguments.log_level, os.environ)
             config = uvicorn.Config(

@@ -396,13 +396,17 @@ class Wiring:
         def build() -> RegressionPipeline:
             from argus.regression_jobs import RegressionPipeline
 
+            # Without the App, a PostgreSQL queue is opened by the first regression job, not
+            # at start-up (an ingestion node need not prepare procrastinate's schema).
+            lazy = self.github is None and self.queue_on_postgres
+            queue: Any = _QueueOnFirstUse(self) if lazy else self.job_queue
             pipeline = RegressionPipeline(
                 self.settings.store_path,
                 self.project_keys,
                 self.library,
-                self.job_queue,
+                queue,
                 self.router,
-                app_queue=self.job_queue if self.github is not None else None,
+                app_queue=queue if self.github is not None else None,
             )
             self._on_close(pipeline.close)
             return pipeline
@@ -493,6 +497,25 @@ class Wiring:
             return app
 
         return self._part("served_app", build)
+
+
+class _QueueOnFirstUse:
+    """The wiring's job queue, opened when a job is first queued (``JobQueue``)."""
+
+    def __init__(self, wiring: Wiring):
+        self._wiring = wiring
+
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delivery_id: str, installation_id: int | None
+    ) -> bool:
+        queued: bool = self._wiring.job_queue.enqueue(
+            kind, payload, delivery_id=delivery_id, installation_id=installation_id
+        )
+        return queued
+
+    def depth(self) -> int:
+        depth: int = self._wiring.job_queue.depth()
+        return depth
 
 
 _PROCESS: Wiring | None = None
