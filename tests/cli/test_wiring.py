@@ -225,3 +225,37 @@ def test_the_previous_layouts_regression_queue_is_adopted_without_a_job_lost(
         assert claimed is not None and claimed.payload["pattern_id"] == "p3"
     finally:
         second.close()
+
+
+def test_without_the_app_the_worker_runs_regression_jobs_and_refuses_deliveries(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from github_app.dispatch import routed_runner
+    from github_app.jobs import Job
+
+    ran: list[str] = []
+
+    async def regression(job: Job) -> None:
+        ran.append(job.id)
+
+    runner = routed_runner(None, {GENERATE_KIND: regression})
+    asyncio.run(runner(Job("1", GENERATE_KIND, {}, None, "regression:t:p:1")))
+    assert ran == ["1"]
+    with pytest.raises(ValueError, match="GitHub App is not configured"):
+        asyncio.run(runner(Job("2", "pull_request.opened", {}, None, "d-2")))
+    # The wiring of a server without the App: its queue is the default URL's, its worker
+    # thread has the regression runner alone.
+    wiring = Wiring(
+        {"ARGUS_HOME": str(tmp_path / "home"), "ARGUS_DATABASE_URL": f"sqlite:///{tmp_path}/q.db"},
+        dotenv=None,
+    )
+    try:
+        assert wiring.github is None
+        assert set(wiring.job_runners()) == {GENERATE_KIND}
+        assert wiring.worker_thread.deps_factory is None
+        assert wiring.regressions.app_queue is None  # no PR asked of an App that is not here
+        assert wiring.regressions.queue is wiring.job_queue
+    finally:
+        wiring.close()
