@@ -154,8 +154,11 @@ class Wiring:
 
     def store_location(self, repo: Path | None = None) -> Path:
         """The store of ``repo`` (default: the working directory's), for the CLI commands."""
-        from core.store.sqlite import locate_store
+        from core.store.sqlite import default_store_path, locate_store
 
+        if repo is not None and (repo / ".git").exists():
+            # The top of a work tree already (the commands find it first): no git to ask.
+            return default_store_path(repo, self.environ)
         return locate_store(repo if repo is not None else self.cwd, self.environ)
 
     def open_store(self, repo: Path | None = None) -> SQLiteStore:
