@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from argus.wiring import Wiring
 from argus.regression_jobs import (
     GENERATE_KIND,
     RETRY_FAILED_AFTER,
@@ -25,6 +24,7 @@ from argus.regression_jobs import (
     RegressionRequests,
     RegressionScheduler,
 )
+from argus.wiring import Wiring
 from core.errors import ConfigError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.event_codec import event_data, event_from_data
