@@ -536,3 +536,13 @@ def process_wiring(**options: Any) -> Wiring:
         elif options and options != getattr(_PROCESS, "_options", {}):
             raise RuntimeError("the process's wiring is built already, with other options")
         return _PROCESS
+
+
+def end_process() -> None:
+    """Close the process's :class:`Wiring`, if one was made, and forget it (the end of a
+    command; the next :func:`process_wiring` makes a new one)."""
+    global _PROCESS
+    with _PROCESS_LOCK:
+        ending, _PROCESS = _PROCESS, None
+    if ending is not None:
+        ending.close()
