@@ -205,7 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(handler(arguments, sys.stdout))
+        try:
+            return int(handler(arguments, sys.stdout))
+        finally:
+            # The command's parts (argus.wiring, when it built any) end with the command.
+            wiring = sys.modules.get("argus.wiring")
+            if wiring is not None:
+                wiring.end_process()
     except ArgusError as error:
         print(f"argus: error: {error}", file=sys.stderr)
         return error.exit_code

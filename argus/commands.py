@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from argus.review_log import record_cli_review
+from argus.wiring import process_wiring
 from core.classify import GitAttributes
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
@@ -18,7 +19,6 @@ from core.errors import ArgusError, ConfigError, GitError
 from core.predict.findings import Review, RiskLevel
 from core.predict.review import Sources
 from core.predict.rules import RuleSelection
-from core.store.sqlite import SQLiteStore, locate_store
 
 
 def _read_diff(argument: str) -> ChangeSet:
@@ -65,6 +65,7 @@ def review_for_arguments(
         repo = find_repo_root(arguments.repo)
     service = ReviewService(
         repo,
+        store_path=process_wiring().store_location(repo) if repo is not None else None,
         use_history=not arguments.no_history,
         tenant=getattr(arguments, "tenant", "local"),
         persistent_cache=repo is not None,
@@ -178,7 +179,7 @@ def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
     from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
-    with SQLiteStore.open(locate_store(repo)) as store, stages("learn") as stage:
+    with process_wiring().open_store(repo) as store, stages("learn") as stage:
         report = learn(store, repo, load_model(), on_stage=stage)
     auc_shipped = report.auc_shipped
     auc_adapted = report.auc_adapted
@@ -227,7 +228,7 @@ def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     count = 0
     try:
         with (
-            SQLiteStore.open(locate_store(repo)) as store,
+            process_wiring().open_store(repo) as store,
             partial.open("w", encoding="utf-8") as handle,
             counter("predict history", "commits scored") as advance,
         ):

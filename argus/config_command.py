@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.config import CONFIG_PATH, check_config, find_config
 from core.errors import ConfigError
+
+#: ``core.config.CONFIG_PATH``, written here so that `argus --help` imports no rule.
+CONFIG_PATH = ".argus.yml"
 
 
 def add_commands(commands: Any) -> None:
@@ -23,6 +25,8 @@ def add_commands(commands: Any) -> None:
 
 def run_check(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print each mistake as ``file:line: message``; 0 when valid, 2 when not."""
+    from core.config import check_config, find_config
+
     path = Path(arguments.file) if arguments.file else find_config(Path.cwd())
     if path is None:
         stdout.write(f"no {CONFIG_PATH} found; the defaults apply\n")

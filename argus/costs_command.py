@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import ConfigError
-from core.store.sqlite import SQLiteStore
 
 
 def add_commands(commands: Any) -> None:
@@ -32,13 +31,13 @@ def add_commands(commands: Any) -> None:
 
 def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print the month's cost summary."""
+    from argus.wiring import process_wiring
     from core.router.ledger import costs_summary
-    from core.store.sqlite import locate_store
 
     month = arguments.month or time.strftime("%Y-%m", time.gmtime())
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ConfigError(f"--month {month!r}: expected YYYY-MM, e.g. 2026-11")
-    with SQLiteStore.open(locate_store(Path(arguments.repo))) as store:
+    with process_wiring().open_store(Path(arguments.repo)) as store:
         summary = costs_summary(store, month, arguments.tenant)
     summary["model_requests"] = model_requests(summary)
     if arguments.format == "json":

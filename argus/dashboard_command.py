@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import ConfigError
-from core.store.sqlite import SQLiteStore, locate_store
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -58,7 +57,9 @@ def run_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     base = (arguments.url or os.environ.get("ARGUS_DASHBOARD_URL") or DEFAULT_URL).rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"--url {base!r} must start with http:// or https://")
-    with SQLiteStore.open(locate_store(Path(arguments.repo))) as store:
+    from argus.wiring import process_wiring
+
+    with process_wiring().open_store(Path(arguments.repo)) as store:
         token = create_link(store.connection, arguments.tenant, ttl)
     stdout.write(f"{base}/signin/{token}\n")
     return 0

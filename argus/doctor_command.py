@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import httpx
+if TYPE_CHECKING:  # imported when a check runs: httpx brings rich, and `argus --help` waits
+    import httpx
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MIN_PYTHON = (3, 11)
@@ -245,6 +246,8 @@ def check_github_app(environ: Mapping[str, str], env_file: Path | None = None) -
 
 
 def _github_reachable(api_url: str, app_id: int, token: str) -> Check:
+    import httpx
+
     try:
         answer = httpx.get(
             f"{api_url}/app",
@@ -364,6 +367,8 @@ def _endpoint(
     key_variable: str,
     succeeded: Callable[[httpx.Response], bool] | None = None,
 ) -> Check:
+    import httpx
+
     try:
         answer = httpx.get(url, headers=dict(headers), timeout=TIMEOUT)
     except httpx.HTTPError as error:

@@ -197,7 +197,7 @@ def add_commands(subparsers: Any) -> None:
         default="info",
         help="server log level (default info)",
     )
-    serve.set_defaults(handler=_lazy("argus.serve", "run_serve"))
+    serve.set_defaults(handler=_lazy("argus.serve_command", "run_serve"))
 
 
 def _add_tenant(parser: argparse.ArgumentParser) -> None:
@@ -214,10 +214,10 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _library() -> Iterator[PatternService]:
+    from argus.wiring import process_wiring
     from core.patterns.service import open_service
-    from core.store.sqlite import locate_store
 
-    service = open_service(locate_store())
+    service = open_service(process_wiring().store_location())
     try:
         yield service
     finally:
@@ -622,10 +622,9 @@ def _read_rows(argument: str) -> list[dict[str, Any]]:
 
 def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects add NAME``: a new project; prints its DSN."""
-    from argus.store_backend import open_project_keys, shared_store
-    from core.store.sqlite import locate_store
+    from argus.wiring import process_wiring
 
-    keys = open_project_keys(shared_store(), locate_store())
+    keys = process_wiring().open_project_keys()
     try:
         project = keys.add(
             arguments.name, arguments.tenant, host=arguments.host, port=arguments.port
@@ -649,10 +648,9 @@ def run_projects_add(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects list``: every ingestion project with its DSN (and link)."""
-    from argus.store_backend import open_project_keys, shared_store
-    from core.store.sqlite import locate_store
+    from argus.wiring import process_wiring
 
-    keys = open_project_keys(shared_store(), locate_store())
+    keys = process_wiring().open_project_keys()
     try:
         projects = keys.projects()
         links = keys.links()
@@ -679,8 +677,8 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
+    from argus.wiring import process_wiring
     from core.diff.git import find_repo_root
-    from core.store.sqlite import locate_store
     from ingest_server.keys import SQLiteProjectKeys
 
     repo = Path(arguments.repo).expanduser()
@@ -688,7 +686,7 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise ConfigError(f"--repo {arguments.repo}: no such directory")
     # The root of the clone, absolute: the server may run from another directory.
     root = find_repo_root(repo.resolve())
-    keys = SQLiteProjectKeys(locate_store())
+    keys = SQLiteProjectKeys(process_wiring().store_location())
     try:
         link = keys.link(
             arguments.name,
@@ -715,10 +713,10 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects unlink NAME``: no more regression tests for the project's errors."""
-    from core.store.sqlite import locate_store
+    from argus.wiring import process_wiring
     from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(locate_store())
+    keys = SQLiteProjectKeys(process_wiring().store_location())
     try:
         removed = keys.unlink(arguments.name)
     finally:

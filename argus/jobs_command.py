@@ -1,16 +1,16 @@
-"""``argus jobs``: the GitHub App's job queue: what is waiting, what failed for good, retry.
+"""``argus jobs``: the job queue: what is waiting, what failed for good, retry.
 
 A job (one webhook delivery) that fails on every attempt the queue gives it is not dropped:
 it stays in the dead-letter list with the reason of its last failure, until ``argus jobs
 retry ID`` queues it again. Works on the embedded SQLite queue and on PostgreSQL, whichever
-``ARGUS_DATABASE_URL`` (environment or ``.env``) names.
+``ARGUS_DATABASE_URL`` (environment or ``.env``) names; the queue holds the GitHub App's
+deliveries and ``argus serve``'s regression-test jobs alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,7 +22,7 @@ def add_commands(subparsers: Any) -> None:
     """Add the ``jobs`` sub-command (``list``, ``retry``)."""
     parser = subparsers.add_parser(
         "jobs",
-        help="the GitHub App's job queue: failed jobs (dead letters) and retrying them",
+        help="the job queue (App deliveries, regression tests): failed jobs and retrying them",
         description=(
             "Show the GitHub App's queued jobs by status, list the jobs that failed for good "
             "with their reason (--failed), and queue one of them again (retry ID). The queue "
@@ -45,48 +45,33 @@ def add_commands(subparsers: Any) -> None:
     parser.set_defaults(handler=run_jobs)
 
 
-def database_url(arguments: argparse.Namespace) -> str:
-    """The queue's URL: ``--database-url``, else ARGUS_DATABASE_URL, else the default."""
-    from dotenv import dotenv_values
+def open_queue(arguments: argparse.Namespace) -> Any:
+    """The process's job queue (``argus.wiring``): ``--database-url``, else ARGUS_DATABASE_URL
+    (environment or ``.env``), else the default; a clear error when there is none."""
+    from argus.wiring import process_wiring
 
-    from github_app.settings import DEFAULT_DATABASE_URL
-
-    if arguments.database_url:
-        return str(arguments.database_url)
-    env_file = Path(arguments.env_file)
-    values = {
-        key: value
-        for key, value in (dotenv_values(env_file) if env_file.is_file() else {}).items()
-        if value is not None
-    }
-    values.update(os.environ)
-    return values.get("ARGUS_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-
-
-def open_queue(url: str) -> Any:
-    """The queue at ``url`` (a ``DeadLetters``); a clear error when there is none."""
-    if url.startswith(("postgresql://", "postgres://")):
-        from github_app.queue_postgres import PostgresJobQueue
-
-        return PostgresJobQueue(url)
-    if not url.startswith("sqlite:///"):
+    wiring = process_wiring(dotenv=Path(arguments.env_file), queue_url=arguments.database_url)
+    url = wiring.queue_url
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ConfigError(
             f"ARGUS_DATABASE_URL must be sqlite:///<path> or postgresql://..., got {url!r}"
         )
-    path = Path(url.removeprefix("sqlite:///"))
-    if not path.exists():
-        raise ConfigError(
-            f"no job queue at {path}: has argus serve run here (or set --database-url)?"
-        )
-    from github_app.queue import SQLiteJobQueue
+    if url.startswith("sqlite:///"):
+        from argus.regression_jobs import regression_queue_path
 
-    return SQLiteJobQueue(path)
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists() and not regression_queue_path(wiring.store_path).exists():
+            raise ConfigError(
+                f"no job queue at {path}: has argus serve run here (or set --database-url)?"
+            )
+    return wiring
 
 
 def run_jobs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """List or retry; exit 2 when ``retry`` names no failed job."""
-    queue = open_queue(database_url(arguments))
+    wiring = open_queue(arguments)
     try:
+        queue = wiring.job_queue
         if arguments.jobs_command == "retry":
             if not queue.retry_failed(str(arguments.id)):
                 raise ConfigError(
@@ -106,7 +91,7 @@ def run_jobs(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 print("No jobs.", file=stdout)
         return 0
     finally:
-        queue.close()
+        wiring.close()
 
 
 def _print_failed(jobs: list[dict[str, Any]], output: str, stdout: TextIO) -> int:

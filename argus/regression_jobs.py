@@ -2,22 +2,30 @@
 
 When ``argus serve`` files an event of a project linked to its code (``argus projects link``),
 :class:`RegressionScheduler` (the ingestion app's filing listener) asks once per pattern for a
-regression test: a row in ``regression_requests`` (store migration 0010) and a job in a durable
-SQLite queue (``github_app.queue.SQLiteJobQueue``, in ``regression-jobs.db`` beside the store).
-That is all the request pays for; repeats of a pattern that has a test, or one being made, cost
-an in-memory lookup.
+regression test: a row in ``regression_requests`` (store migration 0010) and a job in the
+process's one job queue, the GitHub App's (``ARGUS_DATABASE_URL``: ``github_app.queue`` on
+SQLite, ``github_app.queue_postgres`` on PostgreSQL; ``argus.wiring.Wiring.job_queue``). That is
+all the request pays for; repeats of a pattern that has a test, or one being made, cost an
+in-memory lookup.
 
-A worker thread of the serve process runs :class:`RegressionJob` on each job: it reuses the
-pattern's validated test when there is one, else runs ``generate_for_error_async`` in the linked
-clone with the router the CLI uses (``argus.testgen_wiring.build_router``) on the project's
-plan; the test is stored on the pattern (its success rate and reuse count live there), and the
-outcome (or the reason there is none) on the request row. For a project linked to a GitHub
-repository, an ``argus_regression_test`` job then goes to the App's queue, and the App opens
-the PR.
+The queue's one worker (the thread in ``argus serve``, or ``argus worker``) hands each job of
+kind :data:`GENERATE_KIND` to :class:`RegressionJob`, and every other job (a webhook delivery)
+to the App's dispatcher: the same lease, retries and dead-letter list (``argus jobs``) for
+both. The job reuses the pattern's validated test when there is one, else runs
+``generate_for_error_async`` in the linked clone with the router the CLI uses
+(``Wiring.router``) on the project's plan; the test is stored on the pattern (its success
+rate and reuse count live there), and the outcome (or the reason there is none) on the request
+row. For a project linked to a GitHub repository, an ``argus_regression_test`` job then goes to
+the same queue, and the App opens the PR.
+
+Stores of the previous layout kept these jobs in ``regression-jobs.db`` beside the store:
+:func:`adopt_legacy_queue` moves the jobs still pending there (and the dead letters) into the
+one queue when the queue is first opened.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -36,8 +44,9 @@ from core.testgen.pattern_cache import PatternTestReader, PatternTestStore
 if TYPE_CHECKING:
     from core.patterns.records import Pattern
     from core.predict.findings import GeneratedTest
+    from core.router.cache import PatternCache
+    from core.router.router import Router
     from github_app.jobs import Job, JobQueue
-    from github_app.queue import SQLiteJobQueue
     from ingest_server.app import IngestOutcome
     from ingest_server.keys import ProjectLink, SQLiteProjectKeys
 
@@ -45,6 +54,7 @@ _LOG = logging.getLogger("argus.regressions")
 
 #: The kind of the generation jobs in the regression queue.
 GENERATE_KIND = "argus_generate_regression_test"
+#: The queue file of the previous layout, beside the store (read once, by adopt_legacy_queue).
 QUEUE_FILENAME = "regression-jobs.db"
 #: A pattern whose generation failed is tried again on its next occurrence after this long.
 RETRY_FAILED_AFTER = 24 * 3600.0
@@ -54,8 +64,18 @@ STALE_QUEUED_AFTER = 3600.0
 
 
 def regression_queue_path(store_path: Path) -> Path:
-    """The regression queue's file: ``regression-jobs.db`` beside the store."""
+    """The previous layout's regression queue file: ``regression-jobs.db`` beside the store."""
     return store_path.with_name(QUEUE_FILENAME)
+
+
+class RouterFactory(Protocol):
+    """Builds a generation router over a store's cost ledger (``argus.wiring.Wiring.router``)."""
+
+    def __call__(
+        self, store: SQLiteStore, *, cache: PatternCache | None = None, default_plan: str = ...
+    ) -> Router:
+        """A router metering into ``store``'s ledger on ``default_plan``."""
+        ...
 
 
 # -- the event in a job's payload ---------------------------------------------------------------
@@ -314,23 +334,29 @@ class RegressionJob:
         keys: SQLiteProjectKeys,
         requests: RegressionRequests,
         store_path: Path,
+        router_for: RouterFactory,
         *,
         app_queue: JobQueue | None = None,
-        environ: Mapping[str, str] | None = None,
     ):
         self.library = library
         self.keys = keys
         self.requests = requests
         self.store_path = store_path
+        self.router_for = router_for
         self.app_queue = app_queue
-        self.environ = environ
+        # One generation at a time even when the queue's worker runs jobs side by side:
+        # validation runs test processes. Made in the worker's event loop, on first use.
+        self._one_at_a_time: asyncio.Lock | None = None
 
     async def __call__(self, job: Job) -> None:
         """Handle a job; a store failure is raised (the queue retries), anything else recorded."""
         tenant = str(job.payload["tenant"])
         pattern_id = str(job.payload["pattern_id"])
+        if self._one_at_a_time is None:
+            self._one_at_a_time = asyncio.Lock()
         try:
-            await self._run(tenant, pattern_id, job.payload)
+            async with self._one_at_a_time:
+                await self._run(tenant, pattern_id, job.payload)
         except Skipped as skipped:
             self._fail(tenant, pattern_id, str(skipped))
         except StoreError as error:
@@ -388,10 +414,13 @@ class RegressionJob:
             checks.generator,
         )
         status = "cached" if checks.cached else "generated"
-        self.requests.finish(tenant, pattern_id, status, test_path=test.path)
+        # The PR is asked for before the request is marked made: a finished request has all
+        # its outcome (a crash in between makes the retried job ask again, under the same
+        # delivery id, so the App still opens one PR).
         self._hand_to_github(
             tenant, pattern_id, test, link, introduced_by(repo, test, pattern, payload)
         )
+        self.requests.finish(tenant, pattern_id, status, test_path=test.path)
 
     async def _generate(
         self,
@@ -401,7 +430,6 @@ class RegressionJob:
         repo: Path,
         link: ProjectLink,
     ) -> tuple[GeneratedTest | None, list[str]]:
-        from argus.testgen_wiring import build_router
         from core.testgen.pattern_cache import PatternTestCache
         from core.testgen.service import GenerationLog, generate_for_error_async
 
@@ -410,9 +438,7 @@ class RegressionJob:
         # Opened here, in the worker thread that routes: the ledger's connection stays in it.
         with SQLiteStore.open(self.store_path) as store:
             cache = PatternTestCache(self.library, self.library, tenant)
-            router = build_router(
-                store, cache=cache, environ=self.environ or {}, default_plan=link.plan
-            )
+            router = self.router_for(store, cache=cache, default_plan=link.plan)
             try:
                 test = await generate_for_error_async(
                     event, repo, tenant=tenant, pattern=pattern, router=router, log=log
@@ -494,46 +520,99 @@ ERROR_TITLE_LIMIT = 300
 
 
 class RegressionPipeline:
-    """The scheduler, its queue and request rows for one store; :meth:`attach` adds the worker."""
+    """The scheduler and request rows for one store, over the process's one job queue;
+    :meth:`runners` gives that queue's worker the job that makes the tests."""
 
     def __init__(
         self,
         store_path: Path,
         keys: SQLiteProjectKeys,
         library: PatternLibrary,
+        queue: JobQueue,
+        router_for: RouterFactory,
         *,
-        environ: Mapping[str, str] | None = None,
+        app_queue: JobQueue | None = None,
     ):
-        from github_app.queue import SQLiteJobQueue
-
         self.store_path = store_path
         self.keys = keys
         self.library = library
-        self.environ = environ
+        self.queue = queue
+        self.router_for = router_for
+        self.app_queue = app_queue
         self.requests = RegressionRequests(store_path)
-        # Generation takes minutes at worst: a long lease, renewed while the job runs.
-        self.queue: SQLiteJobQueue = SQLiteJobQueue(
-            regression_queue_path(store_path), lease_seconds=300.0, max_attempts=3
-        )
-        self.scheduler = RegressionScheduler(keys, self.requests, self.queue)
+        self.scheduler = RegressionScheduler(keys, self.requests, queue)
+        self._job: RegressionJob | None = None
 
-    def attach(self, app: Any, app_queue: JobQueue | None = None) -> None:
-        """Work the queue in a thread of its own for the lifetime of ``app`` (one job at a time:
-        validation runs test processes); ``app_queue`` is the GitHub App's queue, if any."""
-        from github_app.worker import WorkerThread, attach_worker_thread
-
-        job = RegressionJob(
-            self.library,
-            self.keys,
-            self.requests,
-            self.store_path,
-            app_queue=app_queue,
-            environ=self.environ,
-        )
-        thread = WorkerThread(self.queue, None, runner_factory=lambda: job, concurrency=1)
-        attach_worker_thread(app, thread, name="regression_worker_thread")
+    def runners(self) -> dict[str, RegressionJob]:
+        """The queue worker's runner for :data:`GENERATE_KIND` jobs (``app_queue``: where the
+        App is asked for the test's PR; None when the App is not configured here)."""
+        if self._job is None:
+            self._job = RegressionJob(
+                self.library,
+                self.keys,
+                self.requests,
+                self.store_path,
+                self.router_for,
+                app_queue=self.app_queue,
+            )
+        return {GENERATE_KIND: self._job}
 
     def close(self) -> None:
-        """Close the queue and the request rows' connection."""
-        self.queue.close()
+        """Close the request rows' connection (the queue belongs to the process)."""
         self.requests.close()
+
+
+def adopt_legacy_queue(legacy: Path, queue: Any) -> int:
+    """Move the jobs of a previous layout's ``regression-jobs.db`` into ``queue``; how many.
+
+    Waiting and running jobs are queued again; jobs that failed for good stay dead letters
+    (on SQLite; PostgreSQL's queue takes them as new jobs, so they are tried again). A job is
+    deleted from the old file only once ``queue`` holds it, and its delivery id keeps a second
+    run (a crash in between) from queueing it twice: nothing stored is lost or doubled.
+    """
+    from github_app.queue import decode_payload
+
+    if not legacy.is_file():
+        return 0
+    try:
+        old = sqlite3.connect(str(legacy), timeout=30.0, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open the old regression queue {legacy}: {error}") from error
+    try:
+        try:
+            rows = old.execute(
+                "SELECT id, kind, payload, installation_id, delivery_id, status, attempts, "
+                "last_error, finished_at FROM github_jobs WHERE status != 'done' ORDER BY id"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return 0  # no queue table: nothing was ever queued there
+        moved = 0
+        for job_id, kind, payload, installation, delivery, status, attempts, reason, ended in rows:
+            adopt = getattr(queue, "adopt", None)
+            if adopt is not None:
+                adopt(
+                    kind,
+                    payload,
+                    delivery_id=delivery,
+                    installation_id=installation,
+                    failed=status == "failed",
+                    attempts=int(attempts) if status == "failed" else 0,
+                    last_error=reason,
+                    finished_at=ended,
+                )
+            else:
+                queue.enqueue(
+                    kind,
+                    decode_payload(payload),
+                    delivery_id=delivery,
+                    installation_id=installation,
+                )
+            old.execute("DELETE FROM github_jobs WHERE id = ?", (job_id,))
+            moved += 1
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot move the jobs of {legacy}: {error}") from error
+    finally:
+        old.close()
+    if moved:
+        _LOG.info("moved %d regression job(s) from %s into the job queue", moved, legacy)
+    return moved

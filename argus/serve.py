@@ -1,28 +1,26 @@
-"""Composition of the error ingestion server: environment → settings → service → app → uvicorn.
+"""The parts of ``argus serve``: its settings, the pattern library on a thread of its own, the
+dashboard, the production errors of linked repositories, and the listening socket.
 
 Everything read from the environment is read here, once, and checked with a message that says
-what to fix; the app below receives plain typed values.
+what to fix; the apps receive plain typed values. ``argus.wiring`` builds each part once per
+process and puts them together; ``argus.serve_command`` runs the result under uvicorn.
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
 import os
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from core.store.sqlite import locate_store
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from argus.store_backend import SharedLocation
     from core.patterns.event import ErrorEvent
     from core.patterns.records import IngestResult, Pattern, PatternTest
@@ -158,68 +156,6 @@ class ConfinedService:
             self._executor.shutdown()
 
 
-@contextmanager
-def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
-    """The ingestion app over the pattern library at ``settings.store_path``; closes it after.
-
-    Events of projects linked to their code are scheduled for a regression test
-    (``argus.regression_jobs``); ``app.state.regressions.attach(served_app)`` starts the worker
-    that generates them, for the lifetime of the app that is served.
-    """
-    from argus.regression_jobs import RegressionPipeline
-    from argus.store_backend import open_project_keys
-    from ingest_server.app import create_ingest_app
-    from ingest_server.settings import IngestSettings
-
-    location = settings.shared or settings.store_path
-    service = ConfinedService.open(location)
-    keys: Any = open_project_keys(settings.shared, settings.store_path)
-    regressions = None
-    try:
-        regressions = RegressionPipeline(settings.store_path, keys, service, environ=os.environ)
-        app = create_ingest_app(
-            service,
-            IngestSettings(settings.max_body_bytes, settings.sentry_client_secret),
-            keys,
-            listener=regressions.scheduler,
-        )
-        app.state.regressions = regressions
-        yield app
-    finally:
-        if regressions is not None:
-            regressions.close()
-        keys.close()
-        service.close()
-
-
-def github_app_settings(environ: Mapping[str, str] | None = None) -> Any:
-    """The GitHub App's settings when it is configured (ARGUS_GITHUB_APP_ID in the environment
-    or ``.env``), else None; a configured App with a missing or bad value stops start-up."""
-    from github_app.settings import app_configured, load_settings
-
-    dotenv = Path(".env")
-    if not app_configured(environ, dotenv):
-        return None
-    return load_settings(environ, dotenv=dotenv)
-
-
-def _github_app(github: Any, store_path: Path | None = None) -> Any:
-    """The App's web front: with the embedded SQLite queue, its worker runs in this process;
-    with PostgreSQL, deliveries are queued for `argus worker` processes. Reviews on clones
-    count the production errors ingested here (``store_path``) for linked repositories."""
-    if not github.uses_postgres:
-        from github_app.worker import create_served_app
-
-        errors_for = linked_error_locations(store_path) if store_path is not None else None
-        return create_served_app(github, errors_for=errors_for)
-    from github_app.app import AppDeps, create_app
-    from github_app.metrics import AppMetrics
-    from github_app.queue_postgres import PostgresJobQueue
-
-    metrics = AppMetrics()
-    return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
-
-
 def linked_error_locations(store_path: Path) -> Any:
     """``errors_for("owner/name")``: the ``(path, function, occurrences)`` of the production
     errors filed for the ingestion project linked to that GitHub repository
@@ -282,95 +218,6 @@ def dashboard_app(store_path: Path, github: Any, environ: Mapping[str, str] | No
         )
     public_url = env.get("ARGUS_DASHBOARD_URL", "").strip() or None
     return create_dashboard_app(store_path, app_state, sign_in, public_url)
-
-
-def _log_to_stderr(level: str) -> None:
-    """Show Argus's own log lines (job outcomes, regression tests) beside uvicorn's."""
-    import logging
-    import sys
-
-    logger = logging.getLogger("argus")
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level.upper())
-    logger.propagate = False
-
-
-def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
-    """``argus serve``: run the ingestion server until interrupted."""
-    import uvicorn
-
-    from argus import operations
-    from argus.gc_tuning import tune_for_serving
-
-    settings = serve_settings(arguments.host, arguments.port)
-    github = github_app_settings()  # validated before anything starts
-    # Bound before anything says it is serving; uvicorn serves on this very socket.
-    listening = listen(settings.host, settings.port)
-    with listening, ingest_app(settings) as ingestion:
-        webhooks = (
-            "on" if settings.sentry_client_secret else "off (ARGUS_SENTRY_CLIENT_SECRET unset)"
-        )
-        print(
-            f"Argus error ingestion on http://{settings.host}:{settings.port} "
-            f"(store: {settings.store_path}; Sentry webhooks {webhooks})",
-            file=stdout,
-            flush=True,
-        )
-        app = ingestion
-        app_queue = None
-        if github is None:
-            from github_app.setup import create_setup_app, setup_settings_from_environment
-
-            setup = setup_settings_from_environment(settings.host, settings.port, os.environ)
-            app = create_setup_app(setup)
-            app.mount("/", ingestion)
-            print(
-                "GitHub App off (ARGUS_GITHUB_APP_ID unset): register it at "
-                f"http://{settings.host}:{settings.port}/setup from this machine, or at "
-                f"{setup.public_url}/setup?token={setup.token} (one-time token)",
-                file=stdout,
-                flush=True,
-            )
-        else:
-            app = _github_app(github, settings.store_path)
-            app_queue = app.state.deps.queue
-            # The App's routes come first; everything else (the ingestion API) falls through.
-            app.mount("/", ingestion)
-            print(
-                f"GitHub App {github.app_id} on POST /webhooks/github "
-                f"(queue: {github.database_url})",
-                file=stdout,
-                flush=True,
-            )
-        # The dashboard answers every path the APIs above do not, and it is the home page:
-        # its "/" goes before the APIs' own (a JSON note of what the server is).
-        from starlette.routing import Route
-
-        dashboard = dashboard_app(settings.store_path, github)
-        ingestion.mount("/", dashboard)
-        app.router.routes.insert(0, Route("/", dashboard, methods=["GET", "HEAD"]))
-        # Regression tests for linked projects' errors, generated in a thread of this process
-        # (a mounted app's lifespan does not run: the served app carries the worker).
-        ingestion.state.regressions.attach(app, app_queue)
-        _log_to_stderr(arguments.log_level)
-        checks = operations.serve_checks(settings.shared or settings.store_path, app_queue)
-        app = operations.prepare(app, checks, arguments.log_level, os.environ)
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=arguments.log_level,
-            access_log=arguments.log_level == "debug",
-            # SIGTERM: stop accepting, finish what is in flight (bounded), then close the store.
-            timeout_graceful_shutdown=operations.GRACEFUL_SHUTDOWN_SECONDS,
-        )
-        tune_for_serving()
-        uvicorn.Server(config).run(sockets=[listening])
-    return 0
 
 
 def listen(host: str, port: int) -> socket.socket:

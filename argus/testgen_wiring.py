@@ -1,15 +1,15 @@
 """Composition for test generation: environment → providers → router, ledger, sandbox, patterns.
 
-The CLI (``argus review --generate-tests``, ``argus ingest --generate-test``) calls these; they
-read the environment once (``ProviderSettings.from_environment``), build the router with the
-free tier registered on its LocalProvider, record every request in the cost ledger kept in the
-same SQLite file as the pattern library, and write validated tests where asked.
+The CLI (``argus review --generate-tests``, ``argus ingest --generate-test``) calls these; the
+store and the router come from the process's composition root (``argus.wiring``: the
+environment read once, the free tier registered on its LocalProvider, every request recorded in
+the cost ledger kept in the same SQLite file as the pattern library); validated tests are
+written where asked.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -28,23 +28,15 @@ if TYPE_CHECKING:
     from core.store.sqlite import SQLiteStore
     from core.testgen.service import GenerationLog
 
-#: The CLI runs on a developer's machine with the developer's own keys: no plan cap.
-CLI_PLAN = "local"
-
 
 def build_router(
-    store: SQLiteStore,
-    *,
-    cache: PatternCache | None = None,
-    environ: Mapping[str, str] | None = None,
-    default_plan: str = CLI_PLAN,
+    store: SQLiteStore, *, cache: PatternCache | None = None, default_plan: str | None = None
 ) -> Router:
-    """A router with the free tier and whichever paid providers the environment configures."""
-    from core.router.config import ProviderSettings
-    from core.testgen.routing import generation_router
+    """The process's router over ``store`` (``argus.wiring.Wiring.router``): the free tier and
+    whichever paid providers the environment configures."""
+    from argus.wiring import CLI_PLAN, process_wiring
 
-    settings = ProviderSettings.from_environment(os.environ if environ is None else environ)
-    return generation_router(store, settings, cache=cache, default_plan=default_plan)
+    return process_wiring().router(store, cache=cache, default_plan=default_plan or CLI_PLAN)
 
 
 def parse_tier(name: str | None) -> Tier | None:
@@ -72,12 +64,12 @@ def review_with_tests(
     tenant: str = "local",
 ) -> Review:
     """``review`` with validated tests for its riskiest functions (written to ``write_dir``)."""
-    from core.store.sqlite import SQLiteStore, locate_store
+    from argus.wiring import process_wiring
     from core.testgen.service import GenerationLog, generate_for_review
 
     tier = parse_tier(max_tier)
     log = GenerationLog()
-    with SQLiteStore.open(locate_store(repo)) as store:
+    with process_wiring().open_store(repo) as store:
         router = build_router(store)
         tests = generate_for_review(
             review,
@@ -182,9 +174,9 @@ def regression_test_cli(
     tenant: str,
 ) -> RegressionOutcome:
     """``argus ingest --generate-test``: generate or reuse, write, and describe the test."""
-    from core.store.sqlite import SQLiteStore, locate_store
+    from argus.wiring import process_wiring
 
-    with SQLiteStore.open(locate_store()) as store:
+    with process_wiring().open_store() as store:
         document = regression_test_for(
             event,
             pattern,

@@ -1,4 +1,5 @@
-"""``argus worker``: work the GitHub App's job queue (PostgreSQL for scale-out, or SQLite)."""
+"""``argus worker``: work the job queue (PostgreSQL for scale-out, or SQLite): the App's
+deliveries and the regression-test jobs, with the runners of the composition root."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ def add_commands(subparsers: Any) -> None:
     """Add the ``worker`` sub-command."""
     parser = subparsers.add_parser(
         "worker",
-        help="work the GitHub App's queued deliveries (scale-out next to argus serve)",
+        help="work the job queue: the GitHub App's deliveries and the regression-test jobs",
         description=(
-            "Take the GitHub App's queued webhook deliveries and handle them: reviews, check "
-            "runs, the sticky PR comment, slash-commands. Settings come from the environment "
+            "Take the queued jobs and handle them: the GitHub App's webhook deliveries (reviews, "
+            "check runs, the sticky PR comment, slash-commands) and the regression tests "
+            "argus serve asks for. Without the App configured, only the regression-test jobs "
+            "are worked. Settings come from the environment "
             "and .env (ARGUS_GITHUB_APP_ID, ARGUS_GITHUB_PRIVATE_KEY, ARGUS_GITHUB_WEBHOOK_SECRET, "
             "ARGUS_GITHUB_API_URL, ARGUS_DATABASE_URL). With a postgresql:// database the jobs "
             "are procrastinate's; with sqlite:/// the embedded queue's. Stops on SIGINT/SIGTERM."
@@ -46,24 +49,22 @@ def add_commands(subparsers: Any) -> None:
 
 
 def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
-    """Work until signalled."""
+    """Work until signalled: the webhook deliveries (when the App is configured) and the
+    regression-test jobs ``argus serve`` queues, from the one job queue."""
     import asyncio
     import logging
     import signal
 
     from argus.gc_tuning import tune_for_serving
-    from github_app.settings import load_settings
-    from github_app.worker import build_deps
+    from argus.wiring import process_wiring
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if arguments.concurrency < 1:
         raise SystemExit("argus worker: --concurrency must be at least 1")
-    settings = load_settings(dotenv=Path(arguments.env_file))
-    from argus.serve import linked_error_locations
-    from core.store.sqlite import locate_store
-
-    # Reviews on clones count the errors `argus serve` ingests into the same store.
-    deps = build_deps(settings, errors_for=linked_error_locations(locate_store()))
+    wiring = process_wiring(dotenv=Path(arguments.env_file), lease_seconds=arguments.lease_seconds)
+    github = wiring.github
+    deps = wiring.app_deps() if github is not None else None
+    runners = wiring.job_runners()
     tune_for_serving()
 
     async def main() -> None:
@@ -71,27 +72,32 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
-        if settings.uses_postgres:
+        if wiring.queue_on_postgres:
             from github_app.queue_postgres import run_postgres_worker
 
             print("argus worker: PostgreSQL queue (procrastinate)", file=stdout, flush=True)
             await run_postgres_worker(
-                settings.database_url,
+                wiring.queue_url,
                 deps,
                 concurrency=arguments.concurrency,
                 heartbeat_seconds=arguments.heartbeat_seconds,
                 stalled_seconds=arguments.stalled_seconds,
                 stop=stop,
+                runners=runners,
             )
         else:
-            from github_app.queue import SQLiteJobQueue
             from github_app.worker import EmbeddedWorker
 
-            assert settings.sqlite_path is not None
-            queue = SQLiteJobQueue(settings.sqlite_path, lease_seconds=arguments.lease_seconds)
-            worker = EmbeddedWorker.for_deps(queue, deps, concurrency=arguments.concurrency)
-            print(f"argus worker: SQLite queue at {settings.sqlite_path}", file=stdout, flush=True)
+            queue = wiring.job_queue
+            options = {} if deps is not None else {"metrics": wiring.metrics}
+            worker = EmbeddedWorker.for_deps(
+                queue, deps, runners, concurrency=arguments.concurrency, **options
+            )
+            print(f"argus worker: SQLite queue at {queue.path}", file=stdout, flush=True)
             await worker.run_until(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        wiring.close()
     return 0

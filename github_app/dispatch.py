@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from github_app.context import Context, DeliveryLogger
 from github_app.events import Event, make_event
@@ -86,3 +86,28 @@ async def run_job(job: Job, deps: Deps) -> None:
         deps.metrics.job(job.kind, "failed", time.perf_counter() - started)
         raise
     deps.metrics.job(job.kind, "done", time.perf_counter() - started)
+
+
+JobRunner = Callable[[Job], Awaitable[None]]
+
+
+def routed_runner(deps: Deps | None, runners: Mapping[str, JobRunner] | None = None) -> JobRunner:
+    """One worker for every kind of job in the queue: a job whose kind has a runner of its own
+    in ``runners`` (``argus serve``'s regression-test generation) goes to it, every other job is
+    a webhook delivery for :func:`run_job` with ``deps``. ``deps`` None: the App is not
+    configured in this process, so a delivery fails (and is retried, then dead-lettered)."""
+    own = dict(runners or {})
+
+    async def run(job: Job) -> None:
+        runner = own.get(job.kind)
+        if runner is not None:
+            await runner(job)
+            return
+        if deps is None:
+            raise ValueError(
+                f"job {job.id} ({job.kind}) is a GitHub delivery, and the GitHub App is not "
+                "configured in this process (ARGUS_GITHUB_APP_ID)"
+            )
+        await run_job(job, deps)
+
+    return run

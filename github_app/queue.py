@@ -302,6 +302,46 @@ class SQLiteJobQueue:
         values = ",".join([_VALUES] * len(fresh))
         return self._db.execute(_INSERT_MANY + values + _ON_CONFLICT, params)
 
+    def adopt(
+        self,
+        kind: str,
+        payload: str | bytes,
+        *,
+        delivery_id: str,
+        installation_id: int | None,
+        failed: bool = False,
+        attempts: int = 0,
+        last_error: str | None = None,
+        finished_at: float | None = None,
+    ) -> bool:
+        """Take in a job stored by another queue file (its payload as stored there): queued
+        again, or, ``failed``, a dead letter as it was. False when ``delivery_id`` is here."""
+        now = self.clock()
+        stored = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+        if not stored.startswith(_ZSTD_MAGIC):
+            stored = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(stored)
+        added = self._update(
+            "INSERT INTO github_jobs (kind, payload, installation_id, delivery_id, status, "
+            "attempts, last_error, run_after, created_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING",
+            (
+                kind,
+                stored,
+                installation_id,
+                delivery_id,
+                "failed" if failed else "queued",
+                attempts if failed else 0,
+                last_error,
+                now,
+                now,
+                (finished_at or now) if failed else None,
+            ),
+        )
+        if added and not failed:
+            for listener in self._listeners:
+                listener()
+        return added
+
     def depth(self) -> int:
         """Return the number of jobs waiting or running (for /metrics)."""
         return self._scalar("SELECT count(*) FROM github_jobs WHERE status IN ('queued','running')")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import procrastinate
@@ -29,6 +30,8 @@ from core.errors import StoreError
 from github_app.jobs import Job
 
 _LOG = logging.getLogger("argus.github_app.queue")
+
+JobRunner = Callable[[Job], Awaitable[None]]
 
 QUEUE_NAME = "github"
 TASK_NAME = "argus.github_job"
@@ -65,19 +68,21 @@ def define_task(app: procrastinate.App) -> Any:
         from github_app.dispatch import run_job
 
         deps = context.additional_context["deps"]
+        runner = context.additional_context.get("runner")
         job = context.job
+        queued = Job(
+            id=str(job.id),
+            kind=kind,
+            payload=payload,
+            installation_id=installation_id,
+            delivery_id=delivery_id,
+            attempts=job.attempts + 1,
+        )
         try:
-            await run_job(
-                Job(
-                    id=str(job.id),
-                    kind=kind,
-                    payload=payload,
-                    installation_id=installation_id,
-                    delivery_id=delivery_id,
-                    attempts=job.attempts + 1,
-                ),
-                deps,
-            )
+            if runner is not None:
+                await runner(queued)
+            else:
+                await run_job(queued, deps)
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"[:2000]
             await context.app.connector.execute_query_async(
@@ -255,10 +260,17 @@ async def run_postgres_worker(
     heartbeat_seconds: float = 10.0,
     stalled_seconds: float = 30.0,
     stop: asyncio.Event | None = None,
+    runners: Mapping[str, JobRunner] | None = None,
 ) -> None:
-    """Work the procrastinate queue until ``stop`` is set (or the process is signalled)."""
+    """Work the procrastinate queue until ``stop`` is set (or the process is signalled).
+
+    ``deps`` (None: no App in this process) runs webhook deliveries; a job whose kind is in
+    ``runners`` (the regression-test jobs of ``argus serve``) goes to its own runner."""
+    from github_app.dispatch import routed_runner
+
     ensure_schema(database_url)
-    deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
+    if deps is not None:
+        deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     define_task(app)
     async with app.open_async():
@@ -278,7 +290,7 @@ async def run_postgres_worker(
                 concurrency=concurrency,
                 update_heartbeat_interval=heartbeat_seconds,
                 stalled_worker_timeout=stalled_seconds,
-                additional_context={"deps": deps},
+                additional_context={"deps": deps, "runner": routed_runner(deps, runners)},
                 fetch_job_polling_interval=1.0,
                 install_signal_handlers=stop is None,
             )

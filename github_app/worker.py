@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.store.sqlite import SQLiteStore
-from github_app.dispatch import run_job
+from github_app.dispatch import JobRunner, routed_runner
 from github_app.githubkit_adapter import GitHubAppClient
 from github_app.jobs import Job
 from github_app.metrics import AppMetrics
@@ -38,8 +38,6 @@ from github_app.settings import AppSettings
 from github_app.state import AppState
 
 _LOG = logging.getLogger("argus.github_app.worker")
-
-JobRunner = Callable[[Job], Awaitable[None]]
 
 
 def worker_name() -> str:
@@ -148,13 +146,18 @@ class EmbeddedWorker:
         self.paused = False
 
     @classmethod
-    def for_deps(cls, queue: SQLiteJobQueue, deps: Deps, **options: Any) -> EmbeddedWorker:
-        """A worker that runs each job with ``run_job(job, deps)``."""
-
-        async def runner(job: Job) -> None:
-            await run_job(job, deps)
-
-        return cls(queue, runner, metrics=deps.metrics, **options)
+    def for_deps(
+        cls,
+        queue: SQLiteJobQueue,
+        deps: Deps | None,
+        runners: Mapping[str, JobRunner] | None = None,
+        **options: Any,
+    ) -> EmbeddedWorker:
+        """A worker that runs each delivery with ``run_job(job, deps)``, and each job whose
+        kind is in ``runners`` with its own runner (``github_app.dispatch.routed_runner``)."""
+        if deps is not None:
+            options.setdefault("metrics", deps.metrics)
+        return cls(queue, routed_runner(deps, runners), **options)
 
     async def start(self) -> None:
         """Start the worker tasks in the running event loop."""
@@ -308,8 +311,10 @@ class WorkerThread:
     the web server's event loop (the interpreter switches threads every few milliseconds), so
     webhooks are still acknowledged at once while a review runs. ``deps_factory`` is called in
     the worker thread (the App's state holds a SQLite connection that stays in one thread).
-    A queue of other jobs than deliveries passes ``runner_factory`` instead (also called in
-    the worker thread): each job is then handed to the runner it returns.
+    Jobs of other kinds in the same queue (``argus serve``'s regression-test generation) go
+    to the runners ``runners_factory`` returns (also called in the worker thread), by kind;
+    without ``deps_factory`` the thread runs only those. ``runner_factory`` instead hands every
+    job to the one runner it returns.
     """
 
     def __init__(
@@ -319,13 +324,17 @@ class WorkerThread:
         *,
         paused: bool = False,
         runner_factory: Callable[[], JobRunner] | None = None,
+        runners_factory: Callable[[], Mapping[str, JobRunner]] | None = None,
         **options: Any,
     ):
-        if (deps_factory is None) == (runner_factory is None):
-            raise ValueError("give a WorkerThread either deps_factory or runner_factory")
+        if runner_factory is not None and (deps_factory or runners_factory) is not None:
+            raise ValueError("give a WorkerThread runner_factory, or deps_factory/runners_factory")
+        if runner_factory is None and deps_factory is None and runners_factory is None:
+            raise ValueError("give a WorkerThread deps_factory, runners_factory or runner_factory")
         self.queue = queue
         self.deps_factory = deps_factory
         self.runner_factory = runner_factory
+        self.runners_factory = runners_factory
         self.paused = paused
         self.options = options
         self.worker: EmbeddedWorker | None = None
@@ -376,8 +385,9 @@ class WorkerThread:
     def _worker(self) -> EmbeddedWorker:
         if self.runner_factory is not None:
             return EmbeddedWorker(self.queue, self.runner_factory(), **self.options)
-        assert self.deps_factory is not None
-        return EmbeddedWorker.for_deps(self.queue, self.deps_factory(), **self.options)
+        deps = self.deps_factory() if self.deps_factory is not None else None
+        runners = self.runners_factory() if self.runners_factory is not None else None
+        return EmbeddedWorker.for_deps(self.queue, deps, runners, **self.options)
 
 
 def attach_worker_thread(app: Any, thread: WorkerThread, name: str = "worker_thread") -> None:

@@ -14,7 +14,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 
@@ -24,10 +24,41 @@ from lsp_server.errors import CommandError
 if TYPE_CHECKING:
     from core.lang.symbols import Symbol
     from core.predict.findings import GeneratedTest
+    from core.router.router import Router
+    from core.store.sqlite import SQLiteStore
     from lsp_server.analysis import BufferAnalysis
     from lsp_server.server import ArgusLanguageServer
 
 Report = Callable[[str], None]
+
+
+class GenerationParts(Protocol):
+    """What the editor's test generation asks of the process's composition root
+    (``argus.wiring.Wiring`` in ``argus lsp``): the repository's store, and the router."""
+
+    def open_store(self, repo: Path | None = None) -> SQLiteStore:
+        """The store of ``repo``, opened (the caller closes it)."""
+        ...
+
+    def router(self, store: SQLiteStore, *, default_plan: str = ...) -> Router:
+        """A generation router metering into ``store``'s ledger."""
+        ...
+
+
+class _DefaultParts:
+    """Without a composition root (tests of the server alone): the repository's store and a
+    router with no paid provider (the editor asks only for the free tier anyway)."""
+
+    def open_store(self, repo: Path | None = None) -> SQLiteStore:
+        from core.store.sqlite import SQLiteStore, locate_store
+
+        return SQLiteStore.open(locate_store(repo))
+
+    def router(self, store: SQLiteStore, *, default_plan: str = "local") -> Router:
+        from core.router.config import ProviderSettings
+        from core.testgen.routing import generation_router
+
+        return generation_router(store, ProviderSettings(), default_plan=default_plan)
 
 
 def _fail(message: str) -> Exception:
@@ -43,7 +74,12 @@ def find_symbol(path: str, source: bytes, name: str) -> Symbol | None:
 
 
 async def generate(
-    root: Path, path: str, name: str, changed_lines: frozenset[int], report: Report
+    root: Path,
+    path: str,
+    name: str,
+    changed_lines: frozenset[int],
+    report: Report,
+    parts: GenerationParts | None = None,
 ) -> GeneratedTest:
     """A validated test for function ``name`` of ``path`` in the working tree, from core's
     test-generation service on its free tier (no model, no key): the same generators, sandbox
@@ -52,10 +88,7 @@ async def generate(
     Raises ArgusError with the reasons when no candidate survives validation.
     """
     from core.predict.findings import Review, RiskLevel, SymbolRisk
-    from core.router.config import ProviderSettings
     from core.router.generation import Tier
-    from core.store.sqlite import SQLiteStore, default_store_path
-    from core.testgen.routing import generation_router
     from core.testgen.service import GenerationLog, generate_for_review_async
 
     source = await asyncio.to_thread((root / path).read_bytes)
@@ -71,8 +104,9 @@ async def generate(
     log = GenerationLog()
     report("generating and validating tests in the sandbox")
     # The ledger is the repository's, as for `argus review --generate-tests`.
-    with SQLiteStore.open(default_store_path(root)) as store:
-        router = generation_router(store, ProviderSettings(), default_plan="local")
+    parts = parts or _DefaultParts()
+    with parts.open_store(root) as store:
+        router = parts.router(store, default_plan="local")
         try:
             tests = await generate_for_review_async(
                 review,
@@ -156,7 +190,7 @@ async def run_generate_test(
     await progress.begin(f"Argus: generating a test for {symbol}")
     try:
         generated = await generate(
-            root, analysis.path, symbol, analysis.changed_lines, progress.report
+            root, analysis.path, symbol, analysis.changed_lines, progress.report, server.parts
         )
     except ArgusError as error:
         progress.end(f"failed: {error}")

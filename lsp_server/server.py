@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -29,6 +29,9 @@ from lsp_server.errors import CommandError
 from lsp_server.settings import SECTION, Settings, parse_settings
 from lsp_server.stdio import FramedStdin
 from lsp_server.workspace import Repositories
+
+if TYPE_CHECKING:
+    from lsp_server.generate import GenerationParts
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +57,12 @@ def _version() -> str:
 class ArgusLanguageServer(LanguageServer):
     """The server's state: settings, open documents' analyses and their pending tasks."""
 
-    def __init__(self, repositories: Repositories | None = None):
+    def __init__(
+        self, repositories: Repositories | None = None, parts: GenerationParts | None = None
+    ):
         super().__init__("argus", _version(), types.TextDocumentSyncKind.Incremental)
+        #: The composition root's parts for test generation (None: the server's defaults).
+        self.parts = parts
         self.settings = Settings()
         self.repositories = repositories or Repositories()
         self.analyser = Analyser(self.repositories)
@@ -330,9 +337,11 @@ def _open_uri(server: ArgusLanguageServer, arguments: tuple[Any, ...]) -> str:
     return uri
 
 
-def create_server(repositories: Repositories | None = None) -> ArgusLanguageServer:
+def create_server(
+    repositories: Repositories | None = None, parts: GenerationParts | None = None
+) -> ArgusLanguageServer:
     """A server with every feature registered (nothing starts until it is run)."""
-    server = ArgusLanguageServer(repositories)
+    server = ArgusLanguageServer(repositories, parts)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: ArgusLanguageServer, params: types.InitializeParams) -> None:
@@ -462,10 +471,11 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def serve(tcp: tuple[str, int] | None = None) -> None:
-    """Run the server until the client exits: over stdio, or on a TCP port for debugging."""
+def serve(tcp: tuple[str, int] | None = None, parts: GenerationParts | None = None) -> None:
+    """Run the server until the client exits: over stdio, or on a TCP port for debugging.
+    ``parts``: the process's composition root (``argus lsp`` passes ``argus.wiring``'s)."""
     logging.basicConfig(level=logging.WARNING, format="argus-lsp %(levelname)s %(message)s")
-    server = create_server()
+    server = create_server(parts=parts)
     try:
         if tcp is None:
             # pygls reads stdin as it comes: framed strictly first (lsp_server.stdio).

@@ -1,21 +1,25 @@
 """The terminal report: a headline, a ranked table of changed symbols, predicted bugs, warnings.
 
-Colour and cell widths come from rich (styles rendered for a 16-colour terminal; East Asian
-wide characters and combining marks measured as a terminal shows them). The table's layout is
-ours: when the reasons do not fit beside a row they go on a line of their own under it, which a
-rich Table (no cells spanning columns) cannot draw.
+The two tables (the riskiest changes, the predicted bugs) are rich Tables, rendered by a rich
+Console for the report's width: colour (styles for a 16-colour terminal) only when
+``options.color`` is set, which the CLI decides (a TTY, and no ``NO_COLOR``); without it the
+text is plain and stable, for pipes and tests. Cell widths are terminal cells (East Asian wide
+characters and combining marks measured as a terminal shows them). One rule of the layout is
+ours: when the reasons do not fit beside a row they go on a line of their own under it (a rich
+Table has no cell spanning the columns), so the symbol table's widths are chosen here and rich
+draws it. rich is imported when a report is rendered, not when this module is.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-
-from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
+from core.predict.findings import Review, RiskLevel, SymbolRisk
 from core.report.options import ReportOptions
 from core.report.summary import (
     complexity_change,
@@ -29,6 +33,9 @@ from core.report.summary import (
     top_factors,
     validation_summary,
 )
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 GAP = "  "
@@ -126,6 +133,8 @@ _REASONS_INDENT = "   "
 
 
 def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
+    from rich.text import Text
+
     symbols = ranked_symbols(review)
     if not symbols:
         return [paint.bold("Changed symbols"), "  none found in the changed lines"]
@@ -133,11 +142,29 @@ def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> 
     rows = [_symbol_row(rank, symbol) for rank, symbol in enumerate(shown, start=1)]
     columns, widths = _layout(rows, options.width)
     reasons_below = all(column.title != "Why" for column in columns)
-    lines = [paint.bold(f"Riskiest changes ({len(symbols)})")]
-    lines.append(paint.dim(_join([column.title for column in columns], columns, widths)))
+    table = _table(header_style="dim")
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(
+            column.title,
+            justify="right" if column.align_right else "left",
+            width=width,
+            no_wrap=True,
+        )
     for symbol, row in zip(shown, rows, strict=True):
-        cells = [row[column.title] for column in columns]
-        lines.append(_join(cells, columns, widths, paint=paint, level=symbol.level))
+        cells = []
+        for column, width in zip(columns, widths, strict=True):
+            # A location keeps its end (file name and line) when cut, anything else its start.
+            cell = row[column.title]
+            cut = (
+                truncate_start(cell, width) if column.title == "Location" else truncate(cell, width)
+            )
+            coloured = column.title in ("Risk", "Level")
+            cells.append(Text(cut, style=_LEVEL_STYLE[symbol.level] if coloured else ""))
+        table.add_row(*cells)
+    drawn = _draw(table, options)  # the header, then one line per row (nothing wraps)
+    lines = [paint.bold(f"Riskiest changes ({len(symbols)})"), drawn[0]]
+    for row, line in zip(rows, drawn[1:], strict=True):
+        lines.append(line)
         if reasons_below and row["Why"]:
             room = options.width - len(_REASONS_INDENT)
             lines.append(paint.dim(_REASONS_INDENT + truncate(row["Why"], room)))
@@ -145,6 +172,48 @@ def _symbol_section(review: Review, options: ReportOptions, paint: _Painter) -> 
     if hidden:
         lines.append(paint.dim(f"{ELLIPSIS}and {hidden} more"))
     return lines
+
+
+def _table(**options: Any) -> Table:
+    """A borderless rich Table whose columns are two spaces apart (none at the edges)."""
+    from rich.table import Table
+
+    return Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False, **options)
+
+
+def _draw(table: Table, options: ReportOptions) -> list[str]:
+    """``table`` rendered by rich at the report's width: its lines, trailing spaces cut; ANSI
+    styles (16 colours) only with ``options.color``."""
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=options.width,
+        color_system="standard" if options.color else None,
+        force_terminal=options.color,
+        no_color=not options.color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+        _environ={},  # the report's options decide, not the environment (NO_COLOR, COLUMNS)
+    )
+    console.print(table)
+    lines = out.getvalue().rstrip("\n").split("\n")
+    if not options.color:
+        return [line.rstrip() for line in lines]
+    # Padding at a line's end, styled or not, goes: the same text as without colour.
+    trimmed = [_TRAILING.sub("", line) for line in lines]
+    return [
+        line + _RESET if "\x1b[" in line and not line.endswith(_RESET) else line for line in trimmed
+    ]
+
+
+_TRAILING = re.compile(r"(?:\s|\x1b\[[0-9;]*m)+$")
+_RESET = "\x1b[0m"
 
 
 def _symbol_row(rank: int, symbol: SymbolRisk) -> dict[str, str]:
@@ -205,62 +274,62 @@ def _fit(
     return True
 
 
-def _join(
-    cells: Sequence[str],
-    columns: Sequence[_Column],
-    widths: Sequence[int],
-    *,
-    paint: _Painter | None = None,
-    level: RiskLevel | None = None,
-) -> str:
-    parts = []
-    for cell, column, width in zip(cells, columns, widths, strict=True):
-        # A location keeps its end (file name and line) when cut, anything else its start.
-        cut = truncate_start(cell, width) if column.title == "Location" else truncate(cell, width)
-        text = pad(cut, width, right=column.align_right)
-        if paint is not None and level is not None and column.title in ("Risk", "Level"):
-            text = paint.level(text, level)
-        parts.append(text)
-    return GAP.join(parts).rstrip()
-
-
 def _bug_section(review: Review, options: ReportOptions, paint: _Painter) -> list[str]:
+    from rich.text import Text
+
     bugs = ordered_bugs(review)
     if not bugs:
         return [paint.bold("Predicted bugs"), "  none"]
     lines = [paint.bold(f"Predicted bugs ({len(bugs)})")]
     shown = bugs[: options.max_bugs]
-    for bug in shown:
-        place, rule, confidence = _bug_head(bug, options.width)
-        lines.append("  " + GAP.join([place, rule, paint.dim(confidence)]))
+    places = [_clean(location(bug.path, bug.line)) for bug in shown]
+    rules = [_clean(bug.rule_id) for bug in shown]
+    # The place keeps its end (file name and line); rule and confidence are short. The
+    # finding takes the rest of the width and wraps in it, or, when that leaves it too
+    # narrow to read, goes under its row.
+    place_width = min(max(display_width(place) for place in places), max(options.width // 3, 12))
+    rule_width = min(max(display_width(rule) for rule in rules), 12)
+    room = options.width - place_width - rule_width - len("Conf.") - 3 * len(GAP)
+    beside = room >= _FINDING_MINIMUM
+    table = _table(header_style="dim")
+    table.add_column("Location", width=place_width, no_wrap=True)
+    table.add_column("Rule", width=rule_width, no_wrap=True)
+    table.add_column("Conf.", justify="right", no_wrap=True)
+    if beside:
+        table.add_column("Finding", overflow="fold", ratio=1)
+    findings = []
+    for bug, place, rule in zip(shown, places, rules, strict=True):
         what = f"{bug.title}: " if bug.title and not bug.message.startswith("`") else ""
-        lines.extend(_wrap(_clean(what + bug.message), options.width, "      "))
+        finding = [_clean(what + bug.message)]
         if bug.why:
-            lines.extend(_wrap(_clean("Why: " + bug.why), options.width, "      "))
+            finding.append(_clean("Why: " + bug.why))
         if bug.fix is not None:
-            lines.extend(
-                _wrap(_clean("Fix: " + bug.fix.replacement.strip()), options.width, "      ")
-            )
+            finding.append(_clean("Fix: " + bug.fix.replacement.strip()))
+        findings.append(finding)
+        cells: list[Any] = [
+            truncate_start(place, place_width),
+            truncate(rule, rule_width),
+            Text(percent(bug.confidence), style="dim"),
+        ]
+        table.add_row(*cells, *(["\n".join(finding)] if beside else []))
+    drawn = _draw(table, options)
+    if beside:
+        lines.extend(drawn)
+    else:  # the header, then one line per row (nothing wraps), each with its finding below
+        lines.append(drawn[0])
+        for line, finding in zip(drawn[1:], findings, strict=True):
+            lines.append(line)
+            for paragraph in finding:
+                lines.extend(_wrap(paragraph, options.width, _FINDING_INDENT))
     hidden = len(bugs) - len(shown)
     if hidden:
-        lines.append(paint.dim(f"  {ELLIPSIS}and {plural(hidden, 'more finding')}"))
+        lines.append(paint.dim(f"{ELLIPSIS}and {plural(hidden, 'more finding')}"))
     return lines
 
 
-def _bug_head(bug: BugFinding, width: int) -> tuple[str, str, str]:
-    """Place, rule and confidence cut to fit ``width``: the place first, then the words."""
-    rule = _clean(bug.rule_id)
-    room = width - 2 - 2 * len(GAP)
-    confidence = f"confidence {percent(bug.confidence)}"
-    if room - display_width(rule) - display_width(confidence) < _PLACE_MINIMUM:
-        confidence = percent(bug.confidence)
-        rule = truncate(rule, max(room - _PLACE_MINIMUM - display_width(confidence), 4))
-    place_width = room - display_width(rule) - display_width(confidence)
-    place = truncate_start(_clean(location(bug.path, bug.line)), place_width)
-    return place, rule, confidence
-
-
-_PLACE_MINIMUM = 12
+#: The narrowest the findings column may be beside its row; narrower, findings go below.
+_FINDING_MINIMUM = 36
+_FINDING_INDENT = "    "
 
 
 def _wrap(text: str, width: int, indent: str, *, first: str | None = None) -> list[str]:
@@ -306,6 +375,8 @@ def _clean(text: str) -> str:
 
 def display_width(text: str) -> int:
     """Terminal cells ``text`` takes: wide East Asian characters take two, combining marks none."""
+    from rich.cells import cell_len
+
     return cell_len(text)
 
 

@@ -24,6 +24,7 @@ from argus.regression_jobs import (
     RegressionRequests,
     RegressionScheduler,
 )
+from argus.wiring import Wiring
 from core.errors import ConfigError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.event_codec import event_data, event_from_data
@@ -216,7 +217,8 @@ def test_jobs_record_why_there_is_no_test(keys, requests, tmp_path: Path) -> Non
     project = keys.add("shop")
     pattern = library.service.ingest(EVENT, "shop").pattern
     app_queue = RecordingQueue()
-    job = RegressionJob(library, keys, requests, store, app_queue=app_queue, environ={})
+    router_for = Wiring({}, dotenv=None).router  # no model keys: the free tier alone
+    job = RegressionJob(library, keys, requests, store, router_for, app_queue=app_queue)
 
     def run() -> Any:
         requests.claim("shop", pattern.id, project.project_id)

@@ -179,15 +179,13 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
             # The production error, sent by the real SDK; its release is the buggy commit.
             waited = send_crash(app, linked["dsn"], buggy)
             store = home / "argus.db"
-            jobs = home / "regression-jobs.db"
+            jobs = workdir / "app.db"  # the one job queue: the App's deliveries and these
             ((pattern_id, attempts),) = rows(
                 store, "SELECT pattern_id, attempts FROM regression_requests"
             )
             assert attempts == 1
             assert waited < 10
-            assert rows(jobs, "SELECT kind FROM github_jobs") == [
-                ("argus_generate_regression_test",)
-            ]
+            assert ("argus_generate_regression_test",) in rows(jobs, "SELECT kind FROM github_jobs")
 
             def finished() -> bool:
                 found = rows(
@@ -298,7 +296,12 @@ def test_a_production_error_becomes_a_validated_regression_test_and_a_pull_reque
                 "the unlinked project's pattern",
             )
             time.sleep(2)
-            assert rows(jobs, "SELECT count(*) FROM github_jobs") == [(1,)]
+            # One queue: the installation delivery, this one generation job and its PR job.
+            assert rows(jobs, "SELECT kind, status FROM github_jobs ORDER BY id") == [
+                ("installation.created", "done"),
+                ("argus_generate_regression_test", "done"),
+                ("argus_regression_test", "done"),
+            ]
             assert rows(store, "SELECT pattern_id, attempts FROM regression_requests") == [
                 (pattern_id, 1)
             ]

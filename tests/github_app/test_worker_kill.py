@@ -207,7 +207,10 @@ def test_postgres_queue_worker_killed_mid_job(
 
 
 def test_argus_worker_names_a_missing_setting(tmp_path: Path) -> None:
+    # The App is meant to run (its id is set) but its key is missing. (Without the App at
+    # all, the worker works the regression-test jobs of the queue alone.)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")}
+    env["ARGUS_GITHUB_APP_ID"] = "1"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "argus"), "worker", "--env-file", "missing.env"],
         cwd=tmp_path,
@@ -217,7 +220,7 @@ def test_argus_worker_names_a_missing_setting(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert "ARGUS_GITHUB_APP_ID" in done.stderr
+    assert "ARGUS_GITHUB_PRIVATE_KEY" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from argus.serve import ServeSettings, ingest_app
+from argus.serve import ServeSettings
+from argus.wiring import Wiring
 from ingest_server.keys import Project, SQLiteProjectKeys
 from tests.support import free_port
 
@@ -47,7 +48,10 @@ def running_server(
     keys.close()
     port = free_port()
     settings = ServeSettings("127.0.0.1", port, store_path, max_body_bytes, secret)
-    with ingest_app(settings) as app:
+    queue = f"sqlite:///{store_path.with_name('jobs.db')}"
+    wiring = Wiring({}, dotenv=None, settings=settings, queue_url=queue)
+    try:
+        app = wiring.ingest_app
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
@@ -62,6 +66,8 @@ def running_server(
         finally:
             server.should_exit = True
             thread.join(timeout=20)
+    finally:
+        wiring.close()
 
 
 def store_snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:

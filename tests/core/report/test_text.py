@@ -38,9 +38,31 @@ def test_symbols_are_ranked_riskiest_first_with_factors_and_complexity():
 def test_predicted_bugs_show_place_rule_message_and_confidence():
     text = render_text(sample_review())
     section = text.split("Predicted bugs (3)")[1]
-    assert "billing/invoice.py:42  PY001  confidence 91%" in section
-    assert "Mutable default argument `items=[]` is shared between calls." in section
+    header, first = section.splitlines()[1:3]
+    assert header.split() == ["Location", "Rule", "Conf.", "Finding"]
+    assert re.match(r"billing/invoice\.py:42 +PY001 +91% +Mutable default argument", first)
+    # The finding wraps in its column; its words read in order.
+    assert "Mutable default argument `items=[]` is shared between calls." in " ".join(
+        section.split()
+    )
     assert section.index("PY001") < section.index("PY003")
+
+
+def test_findings_go_under_their_row_when_the_column_would_be_too_narrow():
+    lines = render_text(sample_review(), ReportOptions(width=60)).splitlines()
+    start = lines.index("Predicted bugs (3)")
+    assert lines[start + 1].split() == ["Location", "Rule", "Conf."]
+    assert re.match(r"\S*invoice\.py:42 +PY001 +91%$", lines[start + 2])
+    assert lines[start + 3].startswith("    Mutable default argument: ")
+
+
+def test_colour_follows_the_options_not_the_environment(monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "20")
+    assert render_text(sample_review()) == render_text(sample_review(), ReportOptions())
+    assert "\x1b" not in render_text(sample_review())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[1;31m" in render_text(sample_review(), ReportOptions(color=True))
 
 
 def test_warnings_are_listed():
