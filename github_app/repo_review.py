@@ -27,6 +27,7 @@ from github_app.ports import GitHubPort
 from github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
+    fetch_linter_configs,
     fetch_sources,
     filtered,
     review_pull_request,
@@ -159,7 +160,10 @@ async def review_with_history(
     )
     sources = await fetch_sources(github, ref, changeset)
     options = ServiceOptions(
-        thresholds=config.thresholds, rules=config.rules, rule_levels=dict(config.rule_levels)
+        thresholds=config.thresholds,
+        rules=config.rules,
+        rule_levels=dict(config.rule_levels),
+        linter_configs=await fetch_linter_configs(github, ref, changeset),
     )
     assert repositories is not None
     errors_for = repositories.errors_for

@@ -187,9 +187,7 @@ class ReviewService:
             found, linter_warnings = linters.result()
             warnings.extend(linter_warnings)
             if found:
-                bugs = sorted(
-                    (*review.bugs, *found), key=lambda b: (-b.confidence, b.path, b.line)
-                )
+                bugs = sorted((*review.bugs, *found), key=lambda b: (-b.confidence, b.path, b.line))
                 review = replace(review, bugs=tuple(bugs))
         if warnings:
             review = replace(review, warnings=(*review.warnings, *warnings))

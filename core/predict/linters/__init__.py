@@ -167,9 +167,7 @@ def start_linters(
     eslint = None
     if scripts and root is not None and enabled("eslint"):
         eslint = EslintRun(root, scripts, changed)
-    return LinterRuns(
-        ruff, eslint, {**python, **scripts}, enabled, levels or {}, tuple(problems)
-    )
+    return LinterRuns(ruff, eslint, {**python, **scripts}, enabled, levels or {}, tuple(problems))
 
 
 __all__ = [
