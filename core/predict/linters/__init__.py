@@ -22,7 +22,7 @@ from core.diff.changeset import ChangeSet, FileStatus
 from core.errors import ArgusError
 from core.predict.findings import BugFinding
 from core.predict.linters.eslint import EslintRun, is_script
-from core.predict.linters.ruff import RuffRun, config_paths, find_ruff
+from core.predict.linters.ruff import RuffRun, config_paths
 from core.predict.rules.suppress import file_is_suppressed, is_suppressed
 
 LINTERS = ("ruff", "eslint")
@@ -129,7 +129,7 @@ def start_linters(
     enabled: Callable[[str], bool],
     levels: Mapping[str, str] | None = None,
     attributes: GitAttributes | None = None,
-    ruff_binary: Callable[[], str | None] = find_ruff,
+    ruff_binary: Callable[[], str | None] | None = None,
 ) -> LinterRuns:
     """Start ruff on the changed Python files and the repository's ESLint (when ``root`` has
     one) on the changed JS/TS files; ``read_files(paths)`` reads repository files (the ruff

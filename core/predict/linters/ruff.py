@@ -96,7 +96,7 @@ class RuffRun:
         configs: Mapping[str, bytes],
         *,
         timeout: float = TIMEOUT_SECONDS,
-        binary: Callable[[], str | None] = find_ruff,
+        binary: Callable[[], str | None] | None = None,
     ) -> None:
         """Write ``files`` (path -> post-image) and ``configs`` (path -> text) to a temporary
         folder and start ruff there; nothing runs when there is no Python file."""
@@ -109,7 +109,7 @@ class RuffRun:
         self._problem: str | None = None
         if not self._files:
             return
-        executable = binary()
+        executable = (binary or find_ruff)()
         if executable is None:
             self._problem = (
                 "ruff is not installed, so the ruff rules were not checked "

@@ -417,16 +417,14 @@ class RuleSelection:
     def allows_linter(self, rule_id: str) -> bool:
         """Whether a linter (``ruff``) or one of its rules (``ruff:B006``) may speak: linters
         are on unless turned off; a rule turned on speaks even when its linter is off."""
+        linter, separator, _ = rule_id.partition(":")
+        if not separator:
+            return rule_id not in self.disable or any(
+                enabled.startswith(f"{rule_id}:") for enabled in self.enable
+            )
         if rule_id in self.disable:
             return False
-        if rule_id in self.enable:
-            return True
-        linter, separator, _ = rule_id.partition(":")
-        if separator:
-            return linter not in self.disable
-        return rule_id not in self.disable or any(
-            enabled.startswith(f"{rule_id}:") for enabled in self.enable
-        )
+        return rule_id in self.enable or linter not in self.disable
 
 
 def run_rules(
