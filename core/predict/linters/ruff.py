@@ -47,7 +47,7 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/[^\s:'\"`]+")
 def find_ruff() -> str | None:
     """The ruff binary of the installed ``ruff`` wheel, else one on PATH; None when absent."""
     try:
-        from ruff import find_ruff_bin
+        from ruff.__main__ import find_ruff_bin  # every ruff wheel has it here
 
         return str(find_ruff_bin())
     except (ImportError, FileNotFoundError):
