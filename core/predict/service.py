@@ -37,6 +37,7 @@ from core.predict.review import (
     basic_change_features,
     count_lines,
     review_change,
+    with_linter_findings,
 )
 from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
@@ -186,9 +187,7 @@ class ReviewService:
         if linters is not None:
             found, linter_warnings = linters.result()
             warnings.extend(linter_warnings)
-            if found:
-                bugs = sorted((*review.bugs, *found), key=lambda b: (-b.confidence, b.path, b.line))
-                review = replace(review, bugs=tuple(bugs))
+            review = with_linter_findings(review, found, options.thresholds)
         if warnings:
             review = replace(review, warnings=(*review.warnings, *warnings))
         return review

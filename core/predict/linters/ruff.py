@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -249,6 +250,14 @@ def _finding(
     lines = source.decode("utf-8", "replace").split("\n")
     snippet = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
     why = f"Ruff's rule {code} ({name})" + (f", documented at {url}" if url else "") + "."
+    measured = confidences.get(code)
+    # A measured precision is evidence for the risk (as an Argus rule's is); none is not.
+    factor = Factor(
+        name=f"pattern:{PREFIX}{code}",
+        text=why,
+        contribution=-math.log(1.0 - min(measured, 0.99)) if measured is not None else 0.0,
+        value=measured,
+    )
     return BugFinding(
         rule_id=f"{PREFIX}{code}",
         path=path,
@@ -257,11 +266,11 @@ def _finding(
         column=int(diagnostic["location"]["column"]),
         end_column=int(end["column"]),
         message=str(diagnostic.get("message") or name),
-        confidence=confidences.get(code, UNMEASURED_CONFIDENCE),
+        confidence=UNMEASURED_CONFIDENCE if measured is None else measured,
         language="python",
         title=name.replace("-", " ").capitalize(),
         snippet=snippet,
-        factors=(Factor(name=f"pattern:{PREFIX}{code}", text=why, contribution=0.0),),
+        factors=(factor,),
         fix=_fix(diagnostic.get("fix"), lines),
         help_uri=url,
     )

@@ -236,3 +236,28 @@ def test_ruff_findings_validate_as_sarif(tmp_path: Path) -> None:
     sarif_file = tmp_path / "review.sarif"
     sarif_file.write_text(text)
     assert sarif_multitool.validate(sarif_file, tmp_path / "validation.sarif") == []
+
+
+def test_a_measured_ruff_rule_weighs_in_the_risk_as_its_argus_twin_did(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo")
+    with_ruff = review_of(repo)
+    as_argus = review_of(
+        repo, ServiceOptions(rules=load_config("rules: {ruff: off, PY016: on}").rules)
+    )
+    assert [b.rule_id for b in as_argus.bugs] == ["PY016"]
+    ruff_added = next(s for s in with_ruff.symbols if s.name == "added")
+    argus_added = next(s for s in as_argus.symbols if s.name == "added")
+    assert round(ruff_added.probability, 6) == round(argus_added.probability, 6)
+    assert round(with_ruff.probability, 6) == round(as_argus.probability, 6)
+    assert ruff_added.factors[0].text == "1 predicted bug (ruff:B015)"
+
+
+def test_an_unmeasured_ruff_rule_is_shown_but_leaves_the_risk_alone(tmp_path: Path) -> None:
+    after = BEFORE + "\n\ndef added(x):\n    import os\n    return x\n"
+    config = '[tool.ruff.lint]\nselect = ["F401"]\n'
+    repo = repository(tmp_path / "repo", after=after, files={"pyproject.toml": config})
+    shown = review_of(repo)
+    silent = review_of(repo, ServiceOptions(rules=load_config("rules: {ruff: off}").rules))
+    assert [(b.rule_id, b.confidence) for b in shown.bugs] == [("ruff:F401", 0.5)]
+    assert shown.probability == silent.probability
+    assert [s.probability for s in shown.symbols] == [s.probability for s in silent.symbols]
