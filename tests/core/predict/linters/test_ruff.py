@@ -261,3 +261,28 @@ def test_an_unmeasured_ruff_rule_is_shown_but_leaves_the_risk_alone(tmp_path: Pa
     assert [(b.rule_id, b.confidence) for b in shown.bugs] == [("ruff:F401", 0.5)]
     assert shown.probability == silent.probability
     assert [s.probability for s in shown.symbols] == [s.probability for s in silent.symbols]
+
+
+def test_ruff_findings_fit_the_json_report_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    from core.report import review_schema
+
+    config = '[tool.ruff.lint]\nselect = ["B", "F401"]\n'
+    after = AFTER + "import os\n"
+    repo = repository(tmp_path / "repo", after=after, files={"pyproject.toml": config})
+    document = json.loads(render(review_of(repo), "json"))
+    jsonschema.validate(document, review_schema())
+    assert sorted(b["rule_id"] for b in document["bugs"]) == ["ruff:B006", "ruff:B015", "ruff:F401"]
+
+
+def test_argus_yml_names_linters_and_their_rules_and_rejects_others() -> None:
+    from core.config import check_config
+
+    assert check_config("rules:\n  ruff: off\n  eslint: warning\n  ruff:e711: on\n") == []
+    assert load_config("rules: {ruff:e711: on}").rules.enable == frozenset({"ruff:E711"})
+    assert load_config("rules: {eslint:no-Empty: off}").rules.disable == frozenset(
+        {"eslint:no-Empty"}
+    )
+    problems = check_config("rules:\n  pylint: off\n  'ruff:': off\n")
+    assert [problem.line for problem in problems] == [2, 3]
