@@ -148,6 +148,20 @@ class ReviewService:
         options = options or ServiceOptions()
         # The linters run in processes of their own while this thread parses and scores.
         linters = self._start_linters(changeset, sources, options)
+        try:
+            review = self._scored(changeset, sources, options)
+        except BaseException:
+            if linters is not None:
+                linters.cancel()
+            raise
+        if linters is not None:
+            found, linter_warnings = linters.result()
+            review = with_linter_findings(review, found, options.thresholds)
+            if linter_warnings:
+                review = replace(review, warnings=(*review.warnings, *linter_warnings))
+        return review
+
+    def _scored(self, changeset: ChangeSet, sources: Sources, options: ServiceOptions) -> Review:
         line_counts = {path: count_lines(text) for path, text in sources.old.items()}
         if self._pending is not None and not wait([self._pending], WARM_HISTORY_SECONDS).done:
             # The history is being read for the first time (git log runs on the other core):
@@ -184,10 +198,6 @@ class ReviewService:
             changeset, sources, model, features, history, review_options, self._cache
         )
         warnings = [w for w in (self._history_problem, model_warning) if w]
-        if linters is not None:
-            found, linter_warnings = linters.result()
-            warnings.extend(linter_warnings)
-            review = with_linter_findings(review, found, options.thresholds)
         if warnings:
             review = replace(review, warnings=(*review.warnings, *warnings))
         return review

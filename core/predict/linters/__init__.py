@@ -109,6 +109,11 @@ class LinterRuns:
                 findings.append(replace(finding, level=level) if level else finding)
         return findings, warnings
 
+    def cancel(self) -> None:
+        """Stop the linters (the review failed): no process or temporary folder is left."""
+        for run in self._runs:
+            run.cancel()
+
     def _suppressed(self, finding: BugFinding) -> bool:
         lines = self._sources.get(finding.path, b"").split(b"\n")
 

@@ -136,6 +136,12 @@ class EslintRun:
         except OSError as error:
             self._problem = f"ESLint could not be started ({type(error).__name__}: {error})"
 
+    def cancel(self) -> None:
+        """Kill the process if it still runs."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
     def result(self) -> tuple[list[BugFinding], list[str]]:
         """ESLint's findings on the changed lines, and a warning when it could not check."""
         if self._problem is not None:

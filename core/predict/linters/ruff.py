@@ -157,6 +157,13 @@ class RuffRun:
             self._problem = f"ruff could not be started ({type(error).__name__}: {error})"
             self._cleanup()
 
+    def cancel(self) -> None:
+        """Kill the process if it still runs and remove the temporary folder."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        self._cleanup()
+
     def result(self) -> tuple[list[BugFinding], list[str]]:
         """Ruff's findings on the changed lines, and a warning when ruff could not check."""
         if self._problem is not None:
