@@ -21,14 +21,28 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.predict.rules import registered_rules  # noqa: E402
+from core.predict.rules.equivalents import DELEGATED_TO_RUFF  # noqa: E402
 from core.predict.rules.measured import MIN_PRECISION, MIN_SAMPLE  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "findings"
 Key = tuple[str, str, str, int, str]
+
+
+def _runs_by_default(rule: Any) -> bool:
+    """On by default, itself or as the ruff rule it is handed over to (ruff finds the same
+    lines: ``benchmarks/findings_ruff.py``)."""
+    return bool(rule.default_on) or rule.id in DELEGATED_TO_RUFF
+
+
+def _default_word(rule_id: str, on: bool) -> str:
+    if rule_id in DELEGATED_TO_RUFF:
+        return "ruff"
+    return "on" if on else "off"
 
 
 def load_labels(path: Path) -> dict[Key, tuple[str, str]]:
@@ -75,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             record["rule"],
         )
         rule = rules.get(str(record["rule"]))
-        if rule is not None and rule.default_on:
+        if rule is not None and _runs_by_default(rule):
             default_findings += 1
             per_commit[(str(record["repo"]), str(record["commit"]))] += 1
         if key not in labels:
@@ -96,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         precision = count["TRUE"] / n
         lenient = (count["TRUE"] + count["DEBATABLE"]) / n
         rule = rules.get(rule_id)
-        on = rule is not None and rule.default_on
+        on = rule is not None and _runs_by_default(rule)
         if on:
             total.update(count)
             if n < MIN_SAMPLE or precision < MIN_PRECISION:
                 under_bar += 1
         print(
-            f"{rule_id:8} {'on' if on else 'off':>7} {n:4} {count['TRUE']:5} "
+            f"{rule_id:8} {_default_word(rule_id, on):>7} {n:4} {count['TRUE']:5} "
             f"{count['DEBATABLE']:4} {count['FALSE']:5} {precision:9.2f} {lenient:7.2f}"
         )
     if arguments.measured:

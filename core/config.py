@@ -14,6 +14,8 @@ Example::
       PY010: on          # turn an opt-in rule on
       PY013: off         # turn a rule off
       PY003: error       # on, reported at this level (note, warning, error)
+      ruff: off          # the repository's ruff (or eslint) inside the review: off
+      ruff:B006: on      # one linter rule: on (also when its linter is off), off or a level
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import yaml
 from core.classify import GitAttributes
 from core.errors import ConfigError
 from core.predict.findings import LevelThresholds, RiskLevel
+from core.predict.linters import normalise_rule_id
 from core.predict.rules import RuleSelection, registered_rules
 from core.router.generation import Tier
 
@@ -237,9 +240,10 @@ def _rules(
     disable: set[str] = set()
     levels: list[tuple[str, str]] = []
     for key_node, value_node in node.value:
-        rule_id = str(key_node.value).upper()
+        linter_rule = normalise_rule_id(str(key_node.value))
+        rule_id = linter_rule or str(key_node.value).upper()
         setting = str(value_node.value).lower() if isinstance(value_node, yaml.ScalarNode) else ""
-        if rule_id not in known:
+        if rule_id not in known and linter_rule is None:
             problems.add(key_node, f"rules: unknown rule {key_node.value!r} (see docs/rules.md)")
             continue
         if setting in _ON:

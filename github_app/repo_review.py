@@ -28,6 +28,7 @@ from github_app.ports import GitHubPort
 from github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
+    fetch_linter_configs,
     fetch_sources,
     filtered,
     review_pull_request,
@@ -165,6 +166,7 @@ async def review_with_history(
         rules=config.rules,
         rule_levels=dict(config.rule_levels),
         attributes=attributes,
+        linter_configs=await fetch_linter_configs(github, ref, changeset),
     )
     assert repositories is not None
     errors_for = repositories.errors_for

@@ -13,6 +13,7 @@ from core.classify import GitAttributes
 from core.diff import ChangeSet, parse_diff
 from core.lang.languages import language_for_path
 from core.predict.findings import Review
+from core.predict.linters import ruff_config_paths
 from core.predict.review import Sources
 from core.predict.service import ReviewService, ServiceOptions
 from core.predict.service import shipped_model as _shipped_model
@@ -24,6 +25,8 @@ NO_HISTORY_NOTE = (
     "GitHub API, so the history factors (past fixes, authors, age) did not weigh in."
 )
 MAX_FILES = 300
+# Ruff configuration files looked for (pyproject.toml, ruff.toml, .ruff.toml per folder).
+MAX_CONFIG_FILES = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,19 @@ async def fetch_sources(github: GitHubPort, ref: PullRequestRef, changeset: Chan
     )
 
 
+async def fetch_linter_configs(
+    github: GitHubPort, ref: PullRequestRef, changeset: ChangeSet
+) -> dict[str, bytes]:
+    """The repository's ruff configuration files for the changed Python files, from the base
+    (like ``.argus.yml``: a pull request does not get to switch the rules off for itself)."""
+    paths = sorted(ruff_config_paths(changeset), key=lambda path: (path.count("/"), path))
+    paths = paths[:MAX_CONFIG_FILES]
+    texts = await asyncio.gather(
+        *(github.get_file(ref.owner, ref.repo, path, ref.base_sha) for path in paths)
+    )
+    return {path: text for path, text in zip(paths, texts, strict=True) if text is not None}
+
+
 async def review_pull_request(
     github: GitHubPort,
     ref: PullRequestRef,
@@ -98,6 +114,7 @@ async def review_pull_request(
         rules=config.rules,
         rule_levels=dict(config.rule_levels),
         attributes=attributes,
+        linter_configs=await fetch_linter_configs(github, ref, changeset),
     )
     # Parsing and scoring are CPU work: off the event loop.
     return await asyncio.to_thread(service.review, changeset, sources, options)

@@ -170,7 +170,7 @@ def bug_diagnostic(
         message=f"Argus: {title}{bug.message}",
         severity=BUG_SEVERITY,
         code=bug.rule_id,
-        code_description=types.CodeDescription(href=help_uri(bug.rule_id)),
+        code_description=types.CodeDescription(href=bug.help_uri or help_uri(bug.rule_id)),
         source=SOURCE,
         data={
             "kind": "bug",
@@ -291,7 +291,8 @@ def hover_markdown(
         lines.append("")
         lines.append("Predicted bugs:")
         lines.extend(
-            f"- line {bug.line}: {bug.message} ([{bug.rule_id}]({help_uri(bug.rule_id)}))"
+            f"- line {bug.line}: {bug.message} "
+            f"([{bug.rule_id}]({bug.help_uri or help_uri(bug.rule_id)}))"
             for bug in own
         )
     if production_errors:

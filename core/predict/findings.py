@@ -73,7 +73,8 @@ class BugFinding:
 
     ``message`` says what is wrong here and what to do; ``why`` why the pattern breaks code;
     ``level`` is the level ``.argus.yml`` sets (empty: from the confidence); ``fix`` the edit
-    when the fix is mechanical.
+    when the fix is mechanical; ``help_uri`` where the rule is documented when it is not one of
+    Argus's own (a linter's finding, ``ruff:B015``).
     """
 
     rule_id: str
@@ -90,6 +91,7 @@ class BugFinding:
     factors: tuple[Factor, ...] = ()
     level: str = ""
     fix: Fix | None = None
+    help_uri: str = ""
 
     @property
     def why(self) -> str:

@@ -473,6 +473,58 @@ def _span(symbol: Symbol | None, added: list[int], file_change: FileChange) -> t
     return (min(starts), min(starts)) if starts else (1, 1)
 
 
+def with_linter_findings(
+    review: Review, findings: Sequence[BugFinding], thresholds: LevelThresholds
+) -> Review:
+    """``review`` with a linter's findings added (``core.predict.linters``), found while the
+    review ran. A finding whose precision was measured (its factor carries the value: a ruff
+    rule with a measured Argus twin) is evidence like an Argus rule's, for its symbol and for
+    the change; the others are shown but leave the risk alone."""
+    if not findings:
+        return review
+    evidential = [f for f in findings if f.factors and f.factors[0].value is not None]
+    symbols = list(review.symbols)
+    owned: dict[int, list[BugFinding]] = defaultdict(list)
+    for finding in evidential:
+        holders = [
+            index
+            for index, symbol in enumerate(symbols)
+            if symbol.path == finding.path and symbol.start_line <= finding.line <= symbol.end_line
+        ]
+        # The innermost changed function or class holds the line; else the file's own entry.
+        holders.sort(key=lambda index: (symbols[index].kind == "file", _length(symbols[index])))
+        if holders:
+            owned[holders[0]].append(finding)
+    for index, own in owned.items():
+        symbol = symbols[index]
+        combined = _with_bug_evidence(symbol.probability, own)
+        factors = [_bugs_factor(own, symbol.probability, combined), *symbol.factors]
+        symbols[index] = replace(
+            symbol,
+            probability=combined,
+            level=thresholds.level_for(combined),
+            factors=tuple(factors[:3]),
+        )
+    probability, factors = review.probability, list(review.factors)
+    if evidential:
+        probability = _with_bug_evidence(review.probability, evidential)
+        factors.insert(0, _bugs_factor(evidential, review.probability, probability))
+    symbols.sort(key=lambda s: (-s.probability, s.path, s.start_line))
+    bugs = sorted((*review.bugs, *findings), key=lambda b: (-b.confidence, b.path, b.line))
+    return replace(
+        review,
+        probability=probability,
+        level=thresholds.level_for(probability),
+        factors=tuple(factors[:3]),
+        symbols=tuple(symbols),
+        bugs=tuple(bugs),
+    )
+
+
+def _length(symbol: SymbolRisk) -> int:
+    return symbol.end_line - symbol.start_line
+
+
 def _with_bug_evidence(probability: float, bugs: Sequence[BugFinding]) -> float:
     """Noisy-OR: each predicted bug is independent evidence, its confidence the chance it is a
     real defect; the change is bug-free only if the model's risk and every finding miss."""

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.classify import GitAttributes
+from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.changeset import ChangeSet
 from core.errors import ArgusError
 from core.predict.analysis_cache import LayeredAnalysisCache
 from core.predict.findings import Factor, LevelThresholds, Review
+from core.predict.linters import LinterRuns, start_linters
 from core.predict.review import (
     HistoryFacts,
     ReviewOptions,
@@ -35,6 +37,7 @@ from core.predict.review import (
     basic_change_features,
     count_lines,
     review_change,
+    with_linter_findings,
 )
 from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
@@ -90,6 +93,12 @@ class ServiceOptions:
     rules: RuleSelection = field(default_factory=RuleSelection)
     rule_levels: Mapping[str, str] = field(default_factory=dict)
     attributes: GitAttributes | None = None
+    # The repository's linters (ruff, its ESLint) on the changed lines. ``linter_configs``:
+    # the linter configuration files of the reviewed side by path, fetched by a front-end
+    # without a working tree (the App; see core.predict.linters.ruff_config_paths); None reads
+    # them from the repository.
+    linters: bool = True
+    linter_configs: Mapping[str, bytes] | None = None
 
 
 class ReviewService:
@@ -137,6 +146,22 @@ class ReviewService:
         """The review of ``changeset``: history features and facts, the model in use and the
         production errors of the changed files, when the service has a repository."""
         options = options or ServiceOptions()
+        # The linters run in processes of their own while this thread parses and scores.
+        linters = self._start_linters(changeset, sources, options)
+        try:
+            review = self._scored(changeset, sources, options)
+        except BaseException:
+            if linters is not None:
+                linters.cancel()
+            raise
+        if linters is not None:
+            found, linter_warnings = linters.result()
+            review = with_linter_findings(review, found, options.thresholds)
+            if linter_warnings:
+                review = replace(review, warnings=(*review.warnings, *linter_warnings))
+        return review
+
+    def _scored(self, changeset: ChangeSet, sources: Sources, options: ServiceOptions) -> Review:
         line_counts = {path: count_lines(text) for path, text in sources.old.items()}
         if self._pending is not None and not wait([self._pending], WARM_HISTORY_SECONDS).done:
             # The history is being read for the first time (git log runs on the other core):
@@ -176,6 +201,33 @@ class ReviewService:
         if warnings:
             review = replace(review, warnings=(*review.warnings, *warnings))
         return review
+
+    def _start_linters(
+        self, changeset: ChangeSet, sources: Sources, options: ServiceOptions
+    ) -> LinterRuns | None:
+        """Ruff and the repository's ESLint on the changed files, started (not finished)."""
+        if not options.linters:
+            return None
+        read_files: Callable[[list[str]], Mapping[str, bytes | None]] | None = None
+        if options.linter_configs is not None:
+            configs = options.linter_configs
+            read_files = lambda paths: {path: configs.get(path) for path in paths}  # noqa: E731
+        elif self.root is not None:
+            root, head = self.root, changeset.head
+            read_files = (
+                (lambda paths: read_blobs(root, head, paths))
+                if head is not None
+                else (lambda paths: read_worktree_files(root, paths))
+            )
+        return start_linters(
+            changeset,
+            sources.new,
+            root=self.root,
+            read_files=read_files,
+            enabled=options.rules.allows_linter,
+            levels=options.rule_levels,
+            attributes=options.attributes,
+        )
 
     # -- the history ---------------------------------------------------------------------
 

@@ -265,7 +265,9 @@ def _rule(rule_id: str, review: Review, options: ReportOptions) -> dict[str, Any
     precision = info.precision or _precision(max(bug.confidence for bug in findings))
     tags = list(dict.fromkeys(("argus", *info.tags)))[:TAG_LIMIT]
     full = _sentence(info.full_description or info.short_description)
-    help_uri = f"{RULES_DOC}#{rule_id.lower()}"
+    # A linter's rule (ruff:B006) is documented by the linter.
+    linter_uri = next((bug.help_uri for bug in findings if bug.help_uri), "")
+    help_uri = linter_uri or f"{RULES_DOC}#{rule_id.lower()}"
     return {
         "id": rule_id,
         "name": info.name,
@@ -285,7 +287,8 @@ def _describe_unknown_rule(rule_id: str, findings: list[BugFinding]) -> RuleInfo
     title = next((bug.title for bug in findings if bug.title), "")
     name = pascal_case(title or rule_id)
     short = title or f"Argus bug-pattern rule {rule_id}"
-    full = f"{short}. Argus found this defect pattern on a changed line."
+    why = next((bug.why for bug in findings if bug.why), "")
+    full = why or f"{short}. Argus found this defect pattern on a changed line."
     return RuleInfo(
         name=name, short_description=short, full_description=full, tags=("correctness",)
     )

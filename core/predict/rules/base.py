@@ -20,6 +20,7 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 from core.classify import GitAttributes, classify, is_test_path
 from core.lang.languages import get_language, parse
 from core.predict.findings import BugFinding, Edit, Factor, Fix
+from core.predict.rules.equivalents import DELEGATED_TO_RUFF
 from core.predict.rules.measured import measured_precision
 from core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
 
@@ -157,6 +158,9 @@ def register(
         if id in _REGISTRY:
             raise ValueError(f"rule id {id} is registered twice")
         precision, sample, default_on = measured_precision(id, confidence)
+        # A rule handed over to ruff runs as ruff's rule (core/predict/linters/ruff.py); the
+        # Argus copy stays available as opt-in.
+        default_on = default_on and id not in DELEGATED_TO_RUFF
         _REGISTRY[id] = Rule(
             id=id,
             title=title,
@@ -409,6 +413,18 @@ class RuleSelection:
         if rule.id in self.disable:
             return False
         return rule.default_on or rule.id in self.enable
+
+    def allows_linter(self, rule_id: str) -> bool:
+        """Whether a linter (``ruff``) or one of its rules (``ruff:B006``) may speak: linters
+        are on unless turned off; a rule turned on speaks even when its linter is off."""
+        linter, separator, _ = rule_id.partition(":")
+        if not separator:
+            return rule_id not in self.disable or any(
+                enabled.startswith(f"{rule_id}:") for enabled in self.enable
+            )
+        if rule_id in self.disable:
+            return False
+        return rule_id in self.enable or linter not in self.disable
 
 
 def run_rules(

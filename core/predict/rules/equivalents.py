@@ -27,6 +27,16 @@ RUFF_EQUIVALENT: dict[str, tuple[str, ...]] = {
 }
 """Argus rule -> the ruff rules that catch the same pattern."""
 
+DELEGATED_TO_RUFF: dict[str, tuple[str, ...]] = {
+    "PY016": ("B015",),
+}
+"""Argus rules handed over to ruff: measured side by side on the same changed lines of the
+findings corpus (``benchmarks/findings_ruff.py``), ruff's rule finds the same lines with the
+same precision, so the Argus copy is off by default (still available as opt-in) and the review
+runs ruff's rule instead (``core/predict/linters/ruff.py``). Only rules that pass the precision
+bar are listed: their ruff twins form the default ruff selection of a repository that has no
+ruff configuration."""
+
 _OTHER_NAMES: dict[str, tuple[str, ...]] = {
     "PY001": ("W0102", "dangerous-default-value"),
     "PY002": ("W0702", "bare-except", "B001"),

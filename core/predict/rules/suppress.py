@@ -50,7 +50,14 @@ def _covers(names: set[str], rule_id: str) -> bool:
     """Whether a suppression naming ``names`` (empty: all) covers the rule."""
     if not names:
         return True
-    return rule_id.lower() in names or "all" in names or bool(names & names_for(rule_id))
+    # A linter's finding (ruff:B006, eslint:no-empty) is covered by its own code too.
+    code = rule_id.rsplit(":", 1)[-1].lower()
+    return (
+        rule_id.lower() in names
+        or code in names
+        or "all" in names
+        or bool(names & names_for(rule_id))
+    )
 
 
 def _matches(pattern: re.Pattern[str], text: str, rule_id: str) -> bool:

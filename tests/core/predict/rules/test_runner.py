@@ -49,7 +49,8 @@ def test_default_on_rules_are_the_measured_ones_and_show_their_precision() -> No
         if rule.default_on:
             assert rule.measured_on >= 15 and rule.confidence >= 0.7, rule.id
     by_id = {rule.id: rule for rule in registered_rules()}
-    assert by_id["PY016"].default_on and by_id["PY016"].confidence >= 0.9
+    # PY016 passes the bar but is handed over to ruff's B015, which runs in its place.
+    assert not by_id["PY016"].default_on and by_id["PY016"].confidence >= 0.9
     assert not by_id["PY010"].default_on and by_id["PY010"].confidence < 0.2
 
 
