@@ -274,6 +274,7 @@ def mine(
     """Commit rows of one repository (immature and tangled ones dropped), the function rows of
     its bug-introducing commits, and the mining figures."""
     started = time.perf_counter()
+    szz.write_commit_graph(repo)  # blame reads it (timed with the reading)
     index = HistoryIndex.sync(store, repo)
     read = time.perf_counter()
     # Only the newest ``window`` commits become rows, so only fixes among them are traced:

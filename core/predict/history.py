@@ -23,11 +23,14 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from core.diff.git import run_git
 from core.errors import GitError, StoreError
 from core.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    import numpy
 
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
@@ -579,16 +582,31 @@ class _Memory:
         self.seq_by_sha: dict[str, int] = {}
         # path -> file rows touching it, following renames (a renamed file keeps its past)
         self.file_rows: dict[str, list[FileRow]] = {}
+        # path -> the seqs of those rows (the same order): C-speed slicing and set building
+        self.file_seqs: dict[str, list[int]] = {}
         self.rows_by_seq: dict[int, list[FileRow]] = {}
         self.author_seqs: dict[str, list[int]] = {}
         self.author_subsystem_seqs: dict[tuple[str, str], list[int]] = {}
         self.line_counts: dict[str, int] = {}
+        self._author_times: dict[str, numpy.ndarray] = {}
+
+    def author_times(self, author: str) -> numpy.ndarray:
+        """The author times of ``author_seqs[author]`` as an int64 array (cached per length)."""
+        seqs = self.author_seqs.get(author, [])
+        cached = self._author_times.get(author)
+        if cached is None or len(cached) != len(seqs):
+            import numpy as np
+
+            cached = np.fromiter((self.commits[seq].time for seq in seqs), np.int64, len(seqs))
+            self._author_times[author] = cached
+        return cached
 
     def add(self, commits: Iterable[CommitInfo], files: Iterable[FileRow]) -> None:
         rows_by_seq = self.rows_by_seq
         for row in files:
             rows_by_seq.setdefault(row.seq, []).append(row)
         file_rows = self.file_rows
+        file_seqs = self.file_seqs
         line_counts = self.line_counts
         for commit in commits:
             self.commits.append(commit)
@@ -599,8 +617,10 @@ class _Memory:
             for row in rows_by_seq.get(commit.seq, ()):
                 if row.old_path and row.old_path != row.path:
                     file_rows[row.path] = list(file_rows.get(row.old_path, ()))
+                    file_seqs[row.path] = list(file_seqs.get(row.old_path, ()))
                     line_counts.pop(row.old_path, None)
                 file_rows.setdefault(row.path, []).append(row)
+                file_seqs.setdefault(row.path, []).append(row.seq)
                 subsystems.add(subsystem_of(row.path))
                 after = row.lines_before + row.lines_added - row.lines_deleted
                 if after > 0:
@@ -925,6 +945,13 @@ class HistoryIndex:
             return rows
         cut = bisect.bisect_left(rows, before_seq, key=lambda row: row.seq)
         return rows[:cut]
+
+    def seqs_before(self, path: str, before_seq: int | None) -> list[int]:
+        """The seqs of :meth:`rows_before` (the same rows), without building the rows."""
+        seqs = self.memory.file_seqs.get(path, [])
+        if before_seq is None or not seqs or seqs[-1] < before_seq:
+            return seqs
+        return seqs[: bisect.bisect_left(seqs, before_seq)]
 
     def function_seqs(self, path: str, name: str) -> list[int]:
         """The seqs of the commits that touched function ``name`` of ``path``."""
