@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     import numpy
 
 SECONDS_PER_DAY = 86_400
+# A shallow clone (a CI checkout) with fewer commits than this gives no history factors.
+MIN_SHALLOW_COMMITS = 50
+# When this share of the files a history touched lacks its content (a blobless clone), the
+# history factors are left out rather than computed from what remains.
+MAX_MISSING_SHARE = 0.5
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
 
 # ---------------------------------------------------------------------------------------------
@@ -436,42 +441,83 @@ def _removed_code_lines(path: str, body: bytes) -> list[int]:
     return found
 
 
-_MISSING_OBJECT = re.compile(r"(?:unable to read|could not read|bad object) ([0-9a-f]{40})")
+_MISSING_OBJECT = re.compile(
+    r"(?:unable to read|could not read|bad object|could not fetch) ([0-9a-f]{40})"
+)
+# Never fetch a partial clone's missing blobs one by one while reading history (thousands of
+# round trips); they are reported as missing instead.
+_NO_LAZY_FETCH = {"GIT_NO_LAZY_FETCH": "1"}
 
 
-def _paths_holding(repo_root: Path, revision_range: str, object_id: str) -> set[str]:
-    """The paths whose content was ``object_id`` somewhere in the range (no blob is read)."""
+class HistoryGap(GitError):
+    """The clone lacks so much of its history's content that the history factors are left out."""
+
+
+def _missing_objects(repo_root: Path, revision_range: str) -> set[str]:
+    """The objects of the range this clone does not have (a partial clone's, a damaged one's)."""
+    output = run_git(
+        repo_root, "rev-list", "--objects", "--missing=print", revision_range,
+        check=False, extra_env=_NO_LAZY_FETCH,
+    )  # fmt: skip
+    return {
+        line[1:].strip().decode("ascii", "replace")
+        for line in output.split(b"\n")
+        if line.startswith(b"?")
+    }
+
+
+def _paths_holding(
+    repo_root: Path, revision_range: str, object_ids: set[str]
+) -> tuple[set[str], int]:
+    """The paths whose content was one of ``object_ids`` somewhere in the range (no blob is
+    read), and how many paths the range touched in all."""
     output = run_git(
         repo_root, "log", "--no-merges", "--raw", "--no-abbrev", "-M", "--format=",
-        revision_range, "--",
+        revision_range, "--", extra_env=_NO_LAZY_FETCH,
     )  # fmt: skip
     found: set[str] = set()
-    marker = object_id.encode("ascii")
+    every: set[bytes] = set()
+    markers = [object_id.encode("ascii") for object_id in object_ids]
     for line in output.split(b"\n"):
-        if marker in line and b"\t" in line:
-            found.update(_unquote(part) for part in line.split(b"\t")[1:])
-    return found
+        if not line.startswith(b":") or b"\t" not in line:
+            continue
+        meta, *paths = line.split(b"\t")
+        every.update(paths)
+        fields = meta.split(b" ")
+        if len(fields) >= 4 and (fields[2] in markers or fields[3] in markers):
+            found.update(_unquote(part) for part in paths)
+    return found, len(every)
 
 
 def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = None) -> bytes:
     """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
 
     A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first
-    missing object: the paths that held it are excluded and the log read again, and a warning
-    naming them is appended to ``warnings``.
+    missing object: every missing object of the range is listed once (``rev-list
+    --missing=print``), the paths that held one are excluded and the log read again, and a
+    warning naming them is appended to ``warnings``. When most of the files lack content (a
+    blobless clone) :class:`HistoryGap` says so: the history factors are left out.
     """
     excluded: set[str] = set()
-    for _ in range(50):
+    for _ in range(5):
         try:
             output = _git_log_once(repo_root, revision_range, excluded)
         except GitError as error:
-            missing = _MISSING_OBJECT.search(str(error))
-            if missing is None:
+            first = _MISSING_OBJECT.search(str(error))
+            if first is None:
                 raise
-            paths = _paths_holding(repo_root, revision_range, missing.group(1)) - excluded
+            missing = _missing_objects(repo_root, revision_range) | {first.group(1)}
+            paths, touched = _paths_holding(repo_root, revision_range, missing)
+            paths -= excluded
             if not paths:
                 raise
             excluded |= paths
+            if len(excluded) > MAX_MISSING_SHARE * max(touched, 1):
+                raise HistoryGap(
+                    f"this clone lacks the content of {len(excluded)} of the {touched} files in "
+                    "its history (a partial or blobless clone?): history factors left out "
+                    "(clone without --filter, or fetch the blobs, to use them)"
+                ) from None
             continue
         if excluded and warnings is not None:
             shown = ", ".join(sorted(excluded)[:5]) + (", ..." if len(excluded) > 5 else "")
@@ -510,6 +556,7 @@ def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> b
             revision_range,
             "--",
             *(f":(exclude,literal){path}" for path in sorted(excluded)),
+            extra_env=_NO_LAZY_FETCH,
         )
     finally:
         os.unlink(attributes)
@@ -647,6 +694,8 @@ class HistoryIndex:
         self._functions: dict[tuple[str, str], list[int]] | None = None
         # What the last sync could not read (shown once to the user by the front-end).
         self.warnings: list[str] = []
+        # Why the history factors cannot be trusted at all (a shallow clone), else None.
+        self.unusable: str | None = None
 
     def _reset_memory(self) -> None:
         self._memory = _Memory()
@@ -714,6 +763,36 @@ class HistoryIndex:
             run_git(self.repo_root, "rev-parse", "--git-dir")  # GitError unless a repository
             return 0
         last, stored_count = self._stored_state()
+        boundaries = self._shallow_boundaries()
+        try:
+            return self._update(head_sha, last, stored_count, boundaries)
+        finally:
+            self._note_shallow(boundaries)
+
+    def _note_shallow(self, boundaries: frozenset[str]) -> None:
+        """Say what a shallow clone lacks: below :data:`MIN_SHALLOW_COMMITS` commits the history
+        factors are left out (:attr:`unusable`), above it they see only the commits there are."""
+        self.unusable = None
+        if not boundaries:
+            return
+        count = len(self.commits)
+        plural = "" if count == 1 else "s"
+        if count < MIN_SHALLOW_COMMITS:
+            self.unusable = (
+                f"history is shallow ({count} commit{plural}): history factors left out "
+                "(fetch the history with `git fetch --unshallow`, or check out with fetch-depth 0)"
+            )
+            return
+        note = (
+            f"history is shallow ({count} commits): history factors see only these "
+            "(`git fetch --unshallow` fetches the rest)"
+        )
+        if note not in self.warnings:
+            self.warnings.append(note)
+
+    def _update(
+        self, head_sha: str, last: str | None, stored_count: int, boundaries: frozenset[str]
+    ) -> int:
         if self._memory is not None and len(self._memory.commits) != stored_count:
             self._memory = None  # another process synced meanwhile: reload lazily
             self._functions = None
@@ -733,7 +812,6 @@ class HistoryIndex:
                 revision_range = f"{last}..HEAD"
             else:
                 rewritten = True
-        boundaries = self._shallow_boundaries()
         commits = list(parse_log(_git_log(self.repo_root, revision_range, self.warnings)))
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
