@@ -192,7 +192,11 @@ def function_rows(index: HistoryIndex, repo: Path, bug_shas: set[str]) -> list[d
         ):
             fixed.setdefault(bug_sha, set()).add((path, name))
     rows: list[dict[str, object]] = []
-    output = _git_log(repo, "HEAD")
+    # Only the commits with targets, in history order (the order a full walk would give).
+    wanted = sorted(seq_by_sha[sha] for sha in fixed if sha in seq_by_sha)
+    if not wanted:
+        return rows
+    output = _git_log(repo, "HEAD", commits=[index.commits[seq].sha for seq in wanted])
     for record in output.split(_START)[1:]:
         header, _, patch = record.partition(_END)
         sha = header.split(b"\x00", 1)[0].decode("ascii", "replace")

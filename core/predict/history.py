@@ -20,7 +20,7 @@ import re
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
@@ -489,8 +489,17 @@ def _paths_holding(
     return found, len(every)
 
 
-def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = None) -> bytes:
+def _git_log(
+    repo_root: Path,
+    revision_range: str,
+    warnings: list[str] | None = None,
+    *,
+    commits: Sequence[str] | None = None,
+) -> bytes:
     """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
+
+    ``commits`` reads just those commits, in the order given, instead of walking the range
+    (which then only bounds the search for missing objects).
 
     A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first
     missing object: every missing object of the range is listed once (``rev-list
@@ -501,7 +510,7 @@ def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = 
     excluded: set[str] = set()
     for _ in range(5):
         try:
-            output = _git_log_once(repo_root, revision_range, excluded)
+            output = _git_log_once(repo_root, revision_range, excluded, commits)
         except GitError as error:
             first = _MISSING_OBJECT.search(str(error))
             if first is None:
@@ -529,7 +538,10 @@ def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = 
     raise GitError(f"git log -p in {repo_root}: too many objects missing from this clone")
 
 
-def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> bytes:
+def _git_log_once(
+    repo_root: Path, revision_range: str, excluded: set[str], commits: Sequence[str] | None
+) -> bytes:
+    walk = ["--reverse", "--topo-order"] if commits is None else ["--no-walk=unsorted", "--stdin"]
     handle, attributes = tempfile.mkstemp(prefix="argus-attributes-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -544,8 +556,7 @@ def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> b
             f"diff.argusjava.xfuncname={_JAVA_FUNCNAME}",
             "log",
             "--no-merges",
-            "--reverse",
-            "--topo-order",
+            *walk,
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
@@ -553,9 +564,10 @@ def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> b
             "-p",
             "-U0",
             _FORMAT,
-            revision_range,
+            *([revision_range] if commits is None else []),
             "--",
             *(f":(exclude,literal){path}" for path in sorted(excluded)),
+            input_bytes=None if commits is None else "".join(f"{c}\n" for c in commits).encode(),
             extra_env=_NO_LAZY_FETCH,
         )
     finally:
