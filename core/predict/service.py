@@ -240,6 +240,14 @@ class ReviewService:
             return None  # a shallow clone: said once by _history_notes
         return self._index
 
+    @property
+    def history_problem(self) -> str | None:
+        """Why the history factors were left out of the reviews (None: they weighed in, or
+        the service has no repository)."""
+        if self._history_problem is not None:
+            return self._history_problem
+        return self._index.unusable if self._index is not None else None
+
     def _history_notes(self) -> list[str]:
         """What the history lacks, each said once per service (a shallow clone, files whose
         content the clone lacks, a damaged cache read again)."""
