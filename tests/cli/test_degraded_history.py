@@ -171,3 +171,32 @@ def test_a_git_failure_names_the_subcommand(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(GitError, match=r"^git log --oneline failed in "):
         run_git(tmp_path / "plain", "-c", "core.attributesFile=/dev/null", "log", "--oneline")
+
+
+def test_learn_on_a_short_single_author_history_says_why_it_keeps_the_shipped_model(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clone = tmp_path / "small"
+    subprocess.run(["git", "clone", "-q", str(source), str(clone)], check=True)
+    capsys.readouterr()
+    assert main(["learn", "--repo", str(clone)]) == 0
+    out = capsys.readouterr().out
+    assert "the shipped model is used" in out
+    assert "keeping the shipped model: only 6 commits in the history (needs 50)" in out
+    assert "keeping the shipped model: a single author" in out
+
+
+def test_learn_on_a_shallow_clone_says_the_history_is_shallow(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clone = tmp_path / "ci"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", source.as_uri(), str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    capsys.readouterr()
+    assert main(["learn", "--repo", str(clone)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("history is shallow (1 commit)") == 1
+    assert "keeping the shipped model: no bug-fix commits" in out
