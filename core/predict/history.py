@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import numpy
 
 SECONDS_PER_DAY = 86_400
+# A first read of a very long history takes this many newest commits (a bounded first review).
+MAX_HISTORY_COMMITS = 30_000
 # A shallow clone (a CI checkout) with fewer commits than this gives no history factors.
 MIN_SHALLOW_COMMITS = 50
 # When this share of the files a history touched lacks its content (a blobless clone), the
@@ -495,6 +497,7 @@ def _git_log(
     warnings: list[str] | None = None,
     *,
     commits: Sequence[str] | None = None,
+    max_count: int | None = None,
 ) -> bytes:
     """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
 
@@ -510,7 +513,7 @@ def _git_log(
     excluded: set[str] = set()
     for _ in range(5):
         try:
-            output = _git_log_once(repo_root, revision_range, excluded, commits)
+            output = _git_log_once(repo_root, revision_range, excluded, commits, max_count)
         except GitError as error:
             first = _MISSING_OBJECT.search(str(error))
             if first is None:
@@ -539,9 +542,15 @@ def _git_log(
 
 
 def _git_log_once(
-    repo_root: Path, revision_range: str, excluded: set[str], commits: Sequence[str] | None
+    repo_root: Path,
+    revision_range: str,
+    excluded: set[str],
+    commits: Sequence[str] | None,
+    max_count: int | None = None,
 ) -> bytes:
     walk = ["--reverse", "--topo-order"] if commits is None else ["--no-walk=unsorted", "--stdin"]
+    if max_count is not None:
+        walk.append(f"--max-count={max_count}")  # the newest ones: git reverses after limiting
     handle, attributes = tempfile.mkstemp(prefix="argus-attributes-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -708,6 +717,8 @@ class HistoryIndex:
         self.warnings: list[str] = []
         # Why the history factors cannot be trusted at all (a shallow clone), else None.
         self.unusable: str | None = None
+        # A first read takes this many newest commits at most (None: every commit).
+        self.max_commits: int | None = MAX_HISTORY_COMMITS
 
     def _reset_memory(self) -> None:
         self._memory = _Memory()
@@ -754,10 +765,21 @@ class HistoryIndex:
     # -- building ---------------------------------------------------------------------------
 
     @classmethod
-    def sync(cls, store: SQLiteStore, repo_root: Path | str) -> HistoryIndex:
-        """Ingest the commits not yet in the store (all of them after a rewrite) and load."""
+    def sync(
+        cls,
+        store: SQLiteStore,
+        repo_root: Path | str,
+        *,
+        max_commits: int | None = MAX_HISTORY_COMMITS,
+    ) -> HistoryIndex:
+        """Ingest the commits not yet in the store (all of them after a rewrite) and load.
+
+        A first read takes the newest ``max_commits`` commits only (None: all of them), so a
+        very long history costs a bounded first review; it says so in :attr:`warnings`.
+        """
         root = Path(repo_root)
         index = cls.load(store, root)
+        index.max_commits = max_commits
         index.update()
         return index
 
@@ -824,7 +846,15 @@ class HistoryIndex:
                 revision_range = f"{last}..HEAD"
             else:
                 rewritten = True
-        commits = list(parse_log(_git_log(self.repo_root, revision_range, self.warnings)))
+        limit = self.max_commits if revision_range == "HEAD" else None
+        commits = list(
+            parse_log(_git_log(self.repo_root, revision_range, self.warnings, max_count=limit))
+        )
+        if limit is not None and len(commits) >= limit:
+            self.warnings.append(
+                f"history is long: only its newest {limit:,} commits were read, and the "
+                "history factors see those"
+            )
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
         return len(commits)
