@@ -249,8 +249,9 @@ class ReviewService:
         return self._index.unusable if self._index is not None else None
 
     def _history_notes(self) -> list[str]:
-        """What the history lacks, each said once per service (a shallow clone, files whose
-        content the clone lacks, a damaged cache read again)."""
+        """What the history lacks (a shallow clone, files whose content the clone lacks, a
+        damaged cache read again), carried by each review; front-ends that live long (the
+        language server) show each one once."""
         index = self._index
         if index is None:
             return []
