@@ -6,8 +6,10 @@
 Each repository is cloned (no checkout) from its mirror under ``--mirrors``
 (``<owner>+<name>/repo``, as the search tool's ``fetch`` lays them out) or, failing that, from
 GitHub, into ``--clones``; pinned at the commit recorded in the manifest when there is one (so a
-rebuild reads the same history) or at the mirror's HEAD; then read with Argus's own history
-reader (``HistoryIndex.sync``), labelled with Argus's SZZ (``szz.label``) and turned into one
+rebuild reads the same history) or at the mirror's HEAD; given a commit-graph with changed-path
+Bloom filters (``szz.write_commit_graph``: blame skips the commits that did not touch a file);
+then read with Argus's own history reader (``HistoryIndex.sync``, every commit), labelled with
+Argus's SZZ (``szz.label``) and turned into one
 row per commit with the 14 Kamei features and the context features, each computed only from
 the commits before it.
 
@@ -19,7 +21,7 @@ Long histories give rows for their newest ``--window`` commits (5,000) only.
 
 Output, in ``--out`` (default benchmarks/history_corpus): ``<name>.csv.gz`` (no source, no
 names or e-mails: commit ids, times, features and labels) and ``manifest.json`` (per repository:
-GitHub slug, language, mined HEAD, counts, mining seconds).
+GitHub slug, language, mined HEAD, counts, mining wall and CPU seconds).
 """
 
 from __future__ import annotations
