@@ -90,14 +90,21 @@ def main(argv: list[str] | None = None) -> int:
         f"features {seconds['features']}; function rows afterwards "  # type: ignore[index]
         f"{seconds['functions']}"  # type: ignore[index]
     )
-    print(f"CPU seconds (Argus and its git processes, function rows included): {cpu:.1f}")
+    cpu_stages = figures["cpu_seconds"]
+    print(
+        f"CPU seconds (Argus and its git processes): read {cpu_stages['read']}, "  # type: ignore[index]
+        f"SZZ {cpu_stages['szz']}, features {cpu_stages['features']}, "  # type: ignore[index]
+        f"total {cpu_stages['total']}; function rows {cpu_stages['functions']}; "  # type: ignore[index]
+        f"whole run {cpu:.1f}"
+    )
     print(
         f"load average (1/5/15 min) before {load_before}, after {load_after}; {git.stdout.strip()}"
     )
     print(f"rows equal to {corpus_file.relative_to(ROOT)}: {'yes' if same else 'NO'}")
     print(
         f"{args.name}: {commits} commits mined (features + SZZ labels) in {total:.1f} s, "
-        f"{commits / max(total, 1e-9):.0f} commits/s (target <= {TARGET_SECONDS:.0f} s for "
+        f"{commits / max(total, 1e-9):.0f} commits/s, CPU {cpu_stages['total']} s "  # type: ignore[index]
+        f"(target <= {TARGET_SECONDS:.0f} s for "
         f"10,000 commits; before {BEFORE}); load {load_before}"
     )
     return 0 if same else 1
