@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from core.diff import parse_diff
 from core.errors import ArgusError, ConfigError
 from core.predict.findings import Review
 from core.predict.service import ReviewService, ServiceOptions
+from core.report.markdown import escape
 from github_app.clones import CloneManager
 from github_app.config import RepoConfig
 from github_app.ports import GitHubPort
@@ -171,18 +172,22 @@ async def review_with_history(
     assert repositories is not None
     errors_for = repositories.errors_for
 
-    def run() -> Review:
+    def run() -> tuple[Review, str | None]:
         locations = _locations(errors_for, f"{ref.owner}/{ref.repo}")
         service = _CloneReviewService(clone, locations, store_path=store_path(clone), model=model)
         with service:
-            return service.review(changeset, sources, options)
+            return service.review(changeset, sources, options), service.history_problem
 
     try:
-        review = await asyncio.to_thread(run)
+        review, problem = await asyncio.to_thread(run)
     except (ArgusError, OSError) as error:
         _LOG.warning("%s/%s: review on the clone failed: %s", ref.owner, ref.repo, error)
         review = await review_pull_request(github, ref, config, model, extra_ignored, attributes)
         return HistoryReview(review, _note("the repository's clone could not be read"))
+    if problem:
+        # Said once, in the footer where the App says what the history could not give.
+        review = replace(review, warnings=tuple(w for w in review.warnings if w != problem))
+        return HistoryReview(review, escape(f"History factors left out: {problem.rstrip('.')}."))
     return HistoryReview(review, None)
 
 

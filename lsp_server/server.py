@@ -300,6 +300,11 @@ class ArgusLanguageServer(LanguageServer):
         elif analysis.problem and analysis.problem not in self._told:
             self._told.add(analysis.problem)
             self.log(types.MessageType.Warning, f"Argus: {analysis.problem}")
+        # What the review could not use (a shallow clone's history, ...): once per session.
+        for warning in analysis.review.warnings if analysis.review is not None else ():
+            if warning not in self._told:
+                self._told.add(warning)
+                self.log(types.MessageType.Warning, f"Argus: {warning}")
 
     def close(self) -> None:
         """Stop the analysis thread after closing every repository store on it."""

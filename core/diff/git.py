@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,25 +31,37 @@ def run_git(
     *args: str,
     input_bytes: bytes | None = None,
     check: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> bytes:
     """Run ``git -C repo args...`` and return its standard output as bytes.
 
     Raises GitError (with git's own message) when git fails and ``check`` is true.
+    ``extra_env`` adds environment variables (e.g. ``GIT_NO_LAZY_FETCH``).
     """
     try:
         completed = subprocess.run(
             _command(repo, args),
             input=input_bytes,
             capture_output=True,
-            env=_environment(),
+            env={**_environment(), **(extra_env or {})},
             check=False,
         )
     except FileNotFoundError as error:
         raise GitError("git is not installed or not on PATH") from error
     if check and completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip() or "no message"
-        raise GitError(f"git {' '.join(args[:3])} failed in {repo}: {message}")
+        raise GitError(f"{describe_command(args)} failed in {repo}: {message}")
     return completed.stdout
+
+
+def describe_command(args: Sequence[str]) -> str:
+    """``git <subcommand> <first arguments>`` for an error message: the ``-c name=value``
+    options before the subcommand are left out, so the message names what git was asked."""
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in ("-c", "-C") else 1
+    shown = [a for a in args[index : index + 3] if len(a) <= 80]
+    return "git " + " ".join(shown) if shown else "git"
 
 
 def _command(repo: Path | str, args: tuple[str, ...]) -> list[str]:
@@ -269,7 +281,7 @@ def _git_stream(repo: Path, *args: str) -> Iterator[_GitStream]:
         errors.seek(0)
         message = errors.read().decode("utf-8", "replace").strip()
         if code != 0:
-            raise GitError(f"git {' '.join(args[:3])} failed in {repo}: {message or 'no message'}")
+            raise GitError(f"{describe_command(args)} failed in {repo}: {message or 'no message'}")
         stream.warnings.extend(line for line in message.splitlines() if line.startswith("warning:"))
 
 

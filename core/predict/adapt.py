@@ -327,7 +327,7 @@ def learn(
     stage = on_stage or (lambda name: None)
     stage("reading the history")
     index = HistoryIndex.sync(store, repo_root)
-    notes = list(index.warnings)
+    notes = [*([index.unusable] if index.unusable else []), *index.warnings]
     stage(f"tracing bug fixes to their causes (SZZ, {len(index.commits)} commits)")
     szz.label(index, workers=workers)
     first_fix = szz.first_fix_seq(index)

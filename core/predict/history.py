@@ -20,16 +20,26 @@ import re
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from core.diff.git import run_git
 from core.errors import GitError, StoreError
 from core.store.sqlite import SQLiteStore
 
+if TYPE_CHECKING:
+    import numpy
+
 SECONDS_PER_DAY = 86_400
+# A first read of a very long history takes this many newest commits (a bounded first review).
+MAX_HISTORY_COMMITS = 30_000
+# A shallow clone (a CI checkout) with fewer commits than this gives no history factors.
+MIN_SHALLOW_COMMITS = 50
+# When this share of the files a history touched lacks its content (a blobless clone), the
+# history factors are left out rather than computed from what remains.
+MAX_MISSING_SHARE = 0.5
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
 
 # ---------------------------------------------------------------------------------------------
@@ -433,42 +443,93 @@ def _removed_code_lines(path: str, body: bytes) -> list[int]:
     return found
 
 
-_MISSING_OBJECT = re.compile(r"(?:unable to read|could not read|bad object) ([0-9a-f]{40})")
+_MISSING_OBJECT = re.compile(
+    r"(?:unable to read|could not read|bad object|could not fetch) ([0-9a-f]{40})"
+)
+# Never fetch a partial clone's missing blobs one by one while reading history (thousands of
+# round trips); they are reported as missing instead.
+_NO_LAZY_FETCH = {"GIT_NO_LAZY_FETCH": "1"}
 
 
-def _paths_holding(repo_root: Path, revision_range: str, object_id: str) -> set[str]:
-    """The paths whose content was ``object_id`` somewhere in the range (no blob is read)."""
+class HistoryGap(GitError):
+    """The clone lacks so much of its history's content that the history factors are left out."""
+
+
+def _missing_objects(repo_root: Path, revision_range: str) -> set[str]:
+    """The objects of the range this clone does not have (a partial clone's, a damaged one's)."""
+    output = run_git(
+        repo_root, "rev-list", "--objects", "--missing=print", revision_range,
+        check=False, extra_env=_NO_LAZY_FETCH,
+    )  # fmt: skip
+    return {
+        line[1:].strip().decode("ascii", "replace")
+        for line in output.split(b"\n")
+        if line.startswith(b"?")
+    }
+
+
+def _paths_holding(
+    repo_root: Path, revision_range: str, object_ids: set[str]
+) -> tuple[set[str], int]:
+    """The paths whose content was one of ``object_ids`` somewhere in the range (no blob is
+    read), and how many paths the range touched in all."""
     output = run_git(
         repo_root, "log", "--no-merges", "--raw", "--no-abbrev", "-M", "--format=",
-        revision_range, "--",
+        revision_range, "--", extra_env=_NO_LAZY_FETCH,
     )  # fmt: skip
     found: set[str] = set()
-    marker = object_id.encode("ascii")
+    every: set[bytes] = set()
+    markers = [object_id.encode("ascii") for object_id in object_ids]
     for line in output.split(b"\n"):
-        if marker in line and b"\t" in line:
-            found.update(_unquote(part) for part in line.split(b"\t")[1:])
-    return found
+        if not line.startswith(b":") or b"\t" not in line:
+            continue
+        meta, *paths = line.split(b"\t")
+        every.update(paths)
+        fields = meta.split(b" ")
+        if len(fields) >= 4 and (fields[2] in markers or fields[3] in markers):
+            found.update(_unquote(part) for part in paths)
+    return found, len(every)
 
 
-def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = None) -> bytes:
+def _git_log(
+    repo_root: Path,
+    revision_range: str,
+    warnings: list[str] | None = None,
+    *,
+    commits: Sequence[str] | None = None,
+    max_count: int | None = None,
+) -> bytes:
     """The ``git log -p -U0`` stream; files whose content git cannot read are left out.
 
+    ``commits`` reads just those commits, in the order given, instead of walking the range
+    (which then only bounds the search for missing objects).
+
     A partial clone or a mirror without some blobs makes ``git log -p`` stop at the first
-    missing object: the paths that held it are excluded and the log read again, and a warning
-    naming them is appended to ``warnings``.
+    missing object: every missing object of the range is listed once (``rev-list
+    --missing=print``), the paths that held one are excluded and the log read again, and a
+    warning naming them is appended to ``warnings``. When most of the files lack content (a
+    blobless clone) :class:`HistoryGap` says so: the history factors are left out.
     """
     excluded: set[str] = set()
-    for _ in range(50):
+    for _ in range(5):
         try:
-            output = _git_log_once(repo_root, revision_range, excluded)
+            output = _git_log_once(repo_root, revision_range, excluded, commits, max_count)
         except GitError as error:
-            missing = _MISSING_OBJECT.search(str(error))
-            if missing is None:
+            first = _MISSING_OBJECT.search(str(error))
+            if first is None:
                 raise
-            paths = _paths_holding(repo_root, revision_range, missing.group(1)) - excluded
+            missing = _missing_objects(repo_root, revision_range) | {first.group(1)}
+            paths, touched = _paths_holding(repo_root, revision_range, missing)
+            paths -= excluded
             if not paths:
                 raise
             excluded |= paths
+            if len(excluded) > MAX_MISSING_SHARE * max(touched, 1):
+                raise HistoryGap(
+                    f"this clone lacks the content of {len(excluded)} of the {touched} files in "
+                    "its history (a partial or blobless clone?): history factors left out "
+                    "(clone without --filter, or fetch the blobs, to use them)"
+                ) from None
             continue
         if excluded and warnings is not None:
             shown = ", ".join(sorted(excluded)[:5]) + (", ..." if len(excluded) > 5 else "")
@@ -480,7 +541,16 @@ def _git_log(repo_root: Path, revision_range: str, warnings: list[str] | None = 
     raise GitError(f"git log -p in {repo_root}: too many objects missing from this clone")
 
 
-def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> bytes:
+def _git_log_once(
+    repo_root: Path,
+    revision_range: str,
+    excluded: set[str],
+    commits: Sequence[str] | None,
+    max_count: int | None = None,
+) -> bytes:
+    walk = ["--reverse", "--topo-order"] if commits is None else ["--no-walk=unsorted", "--stdin"]
+    if max_count is not None:
+        walk.append(f"--max-count={max_count}")  # the newest ones: git reverses after limiting
     handle, attributes = tempfile.mkstemp(prefix="argus-attributes-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -495,8 +565,7 @@ def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> b
             f"diff.argusjava.xfuncname={_JAVA_FUNCNAME}",
             "log",
             "--no-merges",
-            "--reverse",
-            "--topo-order",
+            *walk,
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
@@ -504,9 +573,11 @@ def _git_log_once(repo_root: Path, revision_range: str, excluded: set[str]) -> b
             "-p",
             "-U0",
             _FORMAT,
-            revision_range,
+            *([revision_range] if commits is None else []),
             "--",
             *(f":(exclude,literal){path}" for path in sorted(excluded)),
+            input_bytes=None if commits is None else "".join(f"{c}\n" for c in commits).encode(),
+            extra_env=_NO_LAZY_FETCH,
         )
     finally:
         os.unlink(attributes)
@@ -579,16 +650,31 @@ class _Memory:
         self.seq_by_sha: dict[str, int] = {}
         # path -> file rows touching it, following renames (a renamed file keeps its past)
         self.file_rows: dict[str, list[FileRow]] = {}
+        # path -> the seqs of those rows (the same order): C-speed slicing and set building
+        self.file_seqs: dict[str, list[int]] = {}
         self.rows_by_seq: dict[int, list[FileRow]] = {}
         self.author_seqs: dict[str, list[int]] = {}
         self.author_subsystem_seqs: dict[tuple[str, str], list[int]] = {}
         self.line_counts: dict[str, int] = {}
+        self._author_times: dict[str, numpy.ndarray] = {}
+
+    def author_times(self, author: str) -> numpy.ndarray:
+        """The author times of ``author_seqs[author]`` as an int64 array (cached per length)."""
+        seqs = self.author_seqs.get(author, [])
+        cached = self._author_times.get(author)
+        if cached is None or len(cached) != len(seqs):
+            import numpy as np
+
+            cached = np.fromiter((self.commits[seq].time for seq in seqs), np.int64, len(seqs))
+            self._author_times[author] = cached
+        return cached
 
     def add(self, commits: Iterable[CommitInfo], files: Iterable[FileRow]) -> None:
         rows_by_seq = self.rows_by_seq
         for row in files:
             rows_by_seq.setdefault(row.seq, []).append(row)
         file_rows = self.file_rows
+        file_seqs = self.file_seqs
         line_counts = self.line_counts
         for commit in commits:
             self.commits.append(commit)
@@ -599,8 +685,10 @@ class _Memory:
             for row in rows_by_seq.get(commit.seq, ()):
                 if row.old_path and row.old_path != row.path:
                     file_rows[row.path] = list(file_rows.get(row.old_path, ()))
+                    file_seqs[row.path] = list(file_seqs.get(row.old_path, ()))
                     line_counts.pop(row.old_path, None)
                 file_rows.setdefault(row.path, []).append(row)
+                file_seqs.setdefault(row.path, []).append(row.seq)
                 subsystems.add(subsystem_of(row.path))
                 after = row.lines_before + row.lines_added - row.lines_deleted
                 if after > 0:
@@ -627,6 +715,10 @@ class HistoryIndex:
         self._functions: dict[tuple[str, str], list[int]] | None = None
         # What the last sync could not read (shown once to the user by the front-end).
         self.warnings: list[str] = []
+        # Why the history factors cannot be trusted at all (a shallow clone), else None.
+        self.unusable: str | None = None
+        # A first read takes this many newest commits at most (None: every commit).
+        self.max_commits: int | None = MAX_HISTORY_COMMITS
 
     def _reset_memory(self) -> None:
         self._memory = _Memory()
@@ -673,10 +765,21 @@ class HistoryIndex:
     # -- building ---------------------------------------------------------------------------
 
     @classmethod
-    def sync(cls, store: SQLiteStore, repo_root: Path | str) -> HistoryIndex:
-        """Ingest the commits not yet in the store (all of them after a rewrite) and load."""
+    def sync(
+        cls,
+        store: SQLiteStore,
+        repo_root: Path | str,
+        *,
+        max_commits: int | None = MAX_HISTORY_COMMITS,
+    ) -> HistoryIndex:
+        """Ingest the commits not yet in the store (all of them after a rewrite) and load.
+
+        A first read takes the newest ``max_commits`` commits only (None: all of them), so a
+        very long history costs a bounded first review; it says so in :attr:`warnings`.
+        """
         root = Path(repo_root)
         index = cls.load(store, root)
+        index.max_commits = max_commits
         index.update()
         return index
 
@@ -694,6 +797,36 @@ class HistoryIndex:
             run_git(self.repo_root, "rev-parse", "--git-dir")  # GitError unless a repository
             return 0
         last, stored_count = self._stored_state()
+        boundaries = self._shallow_boundaries()
+        try:
+            return self._update(head_sha, last, stored_count, boundaries)
+        finally:
+            self._note_shallow(boundaries)
+
+    def _note_shallow(self, boundaries: frozenset[str]) -> None:
+        """Say what a shallow clone lacks: below :data:`MIN_SHALLOW_COMMITS` commits the history
+        factors are left out (:attr:`unusable`), above it they see only the commits there are."""
+        self.unusable = None
+        if not boundaries:
+            return
+        count = len(self.commits)
+        plural = "" if count == 1 else "s"
+        if count < MIN_SHALLOW_COMMITS:
+            self.unusable = (
+                f"history is shallow ({count} commit{plural}): history factors left out "
+                "(fetch the history with `git fetch --unshallow`, or check out with fetch-depth 0)"
+            )
+            return
+        note = (
+            f"history is shallow ({count} commits): history factors see only these "
+            "(`git fetch --unshallow` fetches the rest)"
+        )
+        if note not in self.warnings:
+            self.warnings.append(note)
+
+    def _update(
+        self, head_sha: str, last: str | None, stored_count: int, boundaries: frozenset[str]
+    ) -> int:
         if self._memory is not None and len(self._memory.commits) != stored_count:
             self._memory = None  # another process synced meanwhile: reload lazily
             self._functions = None
@@ -713,8 +846,15 @@ class HistoryIndex:
                 revision_range = f"{last}..HEAD"
             else:
                 rewritten = True
-        boundaries = self._shallow_boundaries()
-        commits = list(parse_log(_git_log(self.repo_root, revision_range, self.warnings)))
+        limit = self.max_commits if revision_range == "HEAD" else None
+        commits = list(
+            parse_log(_git_log(self.repo_root, revision_range, self.warnings, max_count=limit))
+        )
+        if limit is not None and len(commits) >= limit:
+            self.warnings.append(
+                f"history is long: only its newest {limit:,} commits were read, and the "
+                "history factors see those"
+            )
         if not self._ingest(commits, head_sha, boundaries, last, rewritten):
             return 0
         return len(commits)
@@ -925,6 +1065,13 @@ class HistoryIndex:
             return rows
         cut = bisect.bisect_left(rows, before_seq, key=lambda row: row.seq)
         return rows[:cut]
+
+    def seqs_before(self, path: str, before_seq: int | None) -> list[int]:
+        """The seqs of :meth:`rows_before` (the same rows), without building the rows."""
+        seqs = self.memory.file_seqs.get(path, [])
+        if before_seq is None or not seqs or seqs[-1] < before_seq:
+            return seqs
+        return seqs[: bisect.bisect_left(seqs, before_seq)]
 
     def function_seqs(self, path: str, name: str) -> list[int]:
         """The seqs of the commits that touched function ``name`` of ``path``."""

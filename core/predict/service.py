@@ -197,7 +197,8 @@ class ReviewService:
         review = review_change(
             changeset, sources, model, features, history, review_options, self._cache
         )
-        warnings = [w for w in (self._history_problem, model_warning) if w]
+        history_notes = self._history_notes()
+        warnings = [w for w in (self._history_problem, *history_notes, model_warning) if w]
         if warnings:
             review = replace(review, warnings=(*review.warnings, *warnings))
         return review
@@ -275,15 +276,40 @@ class ReviewService:
             elif head is not None and head != self._indexed_head:
                 self._index.update()
         except ArgusError as error:
-            logger.warning("history of %s is unavailable: %s", self.root, error)
+            from core.predict.history import HistoryGap
+
+            logger.info("history of %s is unavailable: %s", self.root, error)
             self._history_problem = (
-                f"the repository's history could not be read ({error}); "
+                str(error)  # says what the clone lacks
+                if isinstance(error, HistoryGap)
+                else f"the repository's history could not be read ({error}); "
                 "reviewed without the history factors"
             )
             return None
         if head is not None:
             self._indexed_head = head
+        if self._index.unusable is not None:
+            return None  # a shallow clone: said once by _history_notes
         return self._index
+
+    @property
+    def history_problem(self) -> str | None:
+        """Why the history factors were left out of the reviews (None: they weighed in, or
+        the service has no repository)."""
+        if self._history_problem is not None:
+            return self._history_problem
+        return self._index.unusable if self._index is not None else None
+
+    def _history_notes(self) -> list[str]:
+        """What the history lacks (a shallow clone, files whose content the clone lacks, a
+        damaged cache read again), carried by each review; front-ends that live long (the
+        language server) show each one once."""
+        index = self._index
+        if index is None:
+            return []
+        notes = [index.unusable] if index.unusable else []
+        notes += [note for note in index.warnings if note not in notes]
+        return notes
 
     def author_of(self, changeset: ChangeSet) -> ChangeAuthor:
         """Who made the change: a committed head is its commit's author; a working tree with

@@ -156,3 +156,24 @@ def test_a_push_to_another_branch_does_not_clone(
     asyncio.run(dispatch(make_event("push", payload, "d-push"), deps))
     assert not clones.path_of(DEMO_OWNER, DEMO_REPO).exists()
     assert not github.git_requests
+
+
+def test_a_clone_whose_history_is_shallow_says_so_once_in_the_footer(
+    tmp_path: Path, keys: tuple[str, str], github: GitHubAPIServer, state: AppState, demo_repo: Path
+) -> None:
+    clones = CloneManager(tmp_path / "clones", github.url)
+    deps = deps_for(keys, github, state, clones)
+    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-1"), deps))
+    clone = clones.path_of(DEMO_OWNER, DEMO_REPO)
+    # Cut the clone's history to its newest commit, as a depth-1 fetch would, and drop the
+    # history it had read: the next review reads a one-commit history.
+    base = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (clone / "shallow").write_text(base + "\n")
+    store_path(clone).unlink()
+    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-2"), deps))
+    (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
+    assert comment["body"].count("history is shallow (1 commit)") == 1
+    assert "History factors left out: history is shallow (1 commit)" in comment["body"]
+    assert NO_HISTORY_NOTE not in comment["body"]

@@ -670,3 +670,24 @@ async def test_rules_turned_off_in_argus_yml_are_not_shown(client: LanguageClien
         client, path.as_uri(), 1, lambda: open_document(client, path, RISKY)
     )
     assert by_code(diagnostics, "ARGUS-RISK") and by_code(diagnostics, "PY003") == []
+
+
+async def test_a_shallow_clone_s_missing_history_is_logged_once(
+    client: LanguageClient, repo: Path, tmp_path: Path
+):
+    clone = tmp_path / "ci"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", repo.as_uri(), str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    await initialize(client, clone)
+    path = clone / "prices.py"
+    uri = path.as_uri()
+    assert by_code(
+        await published(client, uri, 1, lambda: open_document(client, path, RISKY)), "ARGUS-RISK"
+    )
+    await published(client, uri, 2, lambda: change(client, uri, 2, (0, 0), (0, 0), "\n"))
+    shallow = [m for m in client.log_messages if "history is shallow (1 commit)" in m.message]
+    assert len(shallow) == 1
+    assert shallow[0].type == types.MessageType.Warning

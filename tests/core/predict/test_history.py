@@ -417,3 +417,21 @@ def test_damaged_cached_history_is_read_again_with_a_warning(tmp_path: Path) -> 
     # and a third sync finds it whole again, with nothing to say
     third = HistoryIndex.sync(store, repo)
     assert len(third) == 3 and third.warnings == []
+
+
+def test_a_very_long_history_is_read_from_its_newest_commits_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    shas = write_history(repo, [Commit({"a.py": lines(n + 1)}, time=T0 + n) for n in range(12)])
+    store = SQLiteStore.open(tmp_path / "argus.db")
+    index = HistoryIndex.sync(store, repo, max_commits=5)
+    assert [commit.sha for commit in index.commits] == shas[-5:]
+    assert index.warnings == [
+        "history is long: only its newest 5 commits were read, and the history factors see those"
+    ]
+    # the next commits are read on top, with nothing more to say
+    more = write_history(repo, [Commit({"a.py": lines(20)}, time=T0 + 20)])
+    again = HistoryIndex.sync(store, repo, max_commits=5)
+    assert [commit.sha for commit in again.commits] == [*shas[-5:], *more]
+    assert again.warnings == []
