@@ -130,9 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                     key: review_commit(clone, name, bug, selection)[1]
                     for key, selection in selections.items()
                 }
-                wanted = {
-                    (str(f["path"]), int(str(f["line"]))) for f in reviews["all"]
-                }
+                wanted = {(str(f["path"]), int(str(f["line"]))) for f in reviews["all"]}
                 fixed = fixed_lines(clone, fix, bug) if wanted else set()
             except GitError:
                 continue
@@ -157,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None:
         out.close()
     rules = {rule.id: rule for rule in registered_rules()}
-    print(f"{commits} bug-introducing commits: " + ", ".join(f"{k} {v}" for k, v in per_repo.items()))
+    print(
+        f"{commits} bug-introducing commits: " + ", ".join(f"{k} {v}" for k, v in per_repo.items())
+    )
     print(f"{'rule':8} {'default':>7} {'findings':>8} {'on fixed line':>13}")
     for rule_id in sorted(rule_findings):
         on = "on" if rule_id in rules and rules[rule_id].default_on else "off"
