@@ -88,16 +88,13 @@ def write_docs(table: dict[str, tuple[int, int]], path: Path = RULES_MD) -> None
             rf"^(\| \[{rule.id}\]\(#{rule.anchor}\) \|[^|]*\|[^|]*\|)[^|]*\|[^|]*\|[^|]*\|$",
             re.MULTILINE,
         )
-        text, rows = row.subn(
-            lambda match: f"{match.group(1)} {default} | {seen} | {confidence:.2f} |", text
-        )
+        cells = f" {default} | {seen} | {confidence:.2f} |"
+        text, rows = row.subn(lambda match, tail=cells: match.group(1) + tail, text)
         heading = re.compile(rf"(^## {rule.id}: [^\n]*\n\n\*[^·\n]*· )[^\n]*\*$", re.MULTILINE)
         words = "on by default" if rule.id in on else "opt-in"
         where = f"right {right}/{sample}" if sample else "not seen firing in the corpus"
-        text, headings = heading.subn(
-            lambda match: f"{match.group(1)}{words} · {where} · confidence {confidence:.2f}*",
-            text,
-        )
+        line = f"{words} · {where} · confidence {confidence:.2f}*"
+        text, headings = heading.subn(lambda match, tail=line: match.group(1) + tail, text)
         if rows != 1 or headings != 1:
             raise ValueError(f"{path}: {rule.id} has {rows} table rows and {headings} headings")
     path.write_text(text)
