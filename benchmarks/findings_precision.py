@@ -8,6 +8,11 @@ label TRUE, DEBATABLE or FALSE). Precision counts TRUE as right and DEBATABLE an
 that nobody labelled yet are counted and listed, so labels are redone after a rule changes.
 
     .venv/bin/python benchmarks/findings_precision.py
+    .venv/bin/python benchmarks/findings_precision.py --write   # after labelling
+
+``--write`` puts the measured (right, labelled) pairs into ``core/predict/rules/measured.py``
+(which decides the confidence shown and which rules run by default) and the precision, sample
+size and default of every rule into ``docs/rules.md``'s table and rule sections.
 
 Last line: overall precision of the default-on rules and the number of default-on rules under
 0.7 (baseline measured before this corpus: 0.08 overall on 65 findings, issue #14).
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -28,8 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.predict.rules import registered_rules  # noqa: E402
 from core.predict.rules.equivalents import DELEGATED_TO_RUFF  # noqa: E402
 from core.predict.rules.measured import MIN_PRECISION, MIN_SAMPLE  # noqa: E402
+from core.predict.rules.measured import (  # noqa: E402
+    MIN_PRECISION,
+    MIN_SAMPLE,
+    default_on_rules,
+    measured_precision,
+)
 
 HERE = Path(__file__).resolve().parent / "findings"
+ROOT = Path(__file__).resolve().parents[1]
+MEASURED_PY = ROOT / "core" / "predict" / "rules" / "measured.py"
+RULES_MD = ROOT / "docs" / "rules.md"
 Key = tuple[str, str, str, int, str]
 
 
@@ -58,6 +73,48 @@ def load_labels(path: Path) -> dict[Key, tuple[str, str]]:
     return labels
 
 
+def write_measured(table: dict[str, tuple[int, int]], path: Path = MEASURED_PY) -> None:
+    """Replace the ``MEASURED`` dict literal in ``measured.py`` with ``table``."""
+    text = path.read_text()
+    body = "".join(f'    "{rule_id}": {table[rule_id]},\n' for rule_id in sorted(table))
+    new, count = re.subn(
+        r"(MEASURED: dict\[str, tuple\[int, int\]\] = \{\n).*?(\n\})",
+        lambda match: match.group(1) + body.rstrip("\n") + match.group(2),
+        text,
+        count=1,
+        flags=re.DOTALL,
+    )
+    if count != 1:
+        raise ValueError(f"{path}: no MEASURED table to replace")
+    path.write_text(new)
+
+
+def write_docs(table: dict[str, tuple[int, int]], path: Path = RULES_MD) -> None:
+    """Put each rule's default, right / labelled and confidence into the docs' table and the
+    line under each rule's heading."""
+    text = path.read_text()
+    on = default_on_rules(table)
+    for rule in registered_rules():
+        right, sample = table.get(rule.id, (0, 0))
+        confidence, _, _ = measured_precision(rule.id, rule.confidence, table)
+        default = "on" if rule.id in on else "opt-in"
+        seen = f"{right}/{sample}" if sample else "not seen"
+        row = re.compile(
+            rf"^(\| \[{rule.id}\]\(#{rule.anchor}\) \|[^|]*\|[^|]*\|)[^|]*\|[^|]*\|[^|]*\|$",
+            re.MULTILINE,
+        )
+        cells = f" {default} | {seen} | {confidence:.2f} |"
+        text, rows = row.subn(lambda match, tail=cells: match.group(1) + tail, text)
+        heading = re.compile(rf"(^## {rule.id}: [^\n]*\n\n\*[^·\n]*· )[^\n]*\*$", re.MULTILINE)
+        words = "on by default" if rule.id in on else "opt-in"
+        where = f"right {right}/{sample}" if sample else "not seen firing in the corpus"
+        line = f"{words} · {where} · confidence {confidence:.2f}*"
+        text, headings = heading.subn(lambda match, tail=line: match.group(1) + tail, text)
+        if rows != 1 or headings != 1:
+            raise ValueError(f"{path}: {rule.id} has {rows} table rows and {headings} headings")
+    path.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print per-rule precision, noise, and the summary line; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -65,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=HERE / "labels.csv")
     parser.add_argument(
         "--measured", action="store_true", help="also print the MEASURED table for measured.py"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write the measured table into measured.py and docs/rules.md",
     )
     arguments = parser.parse_args(argv)
     labels = load_labels(arguments.labels)
@@ -125,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
             n = sum(counts[rule_id].values())
             print(f'    "{rule_id}": ({counts[rule_id]["TRUE"]}, {n}),')
         print("}")
+    if arguments.write:
+        table = {rule_id: (count["TRUE"], sum(count.values())) for rule_id, count in counts.items()}
+        write_measured(table)
+        write_docs(table)
+        print(f"wrote {MEASURED_PY.relative_to(ROOT)} and {RULES_MD.relative_to(ROOT)}")
     everything: Counter[str] = Counter()
     for count in counts.values():
         everything.update(count)

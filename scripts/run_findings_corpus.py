@@ -59,9 +59,10 @@ def commits_of(repo: Path, count: int, skip: int = 0) -> list[str]:
 
 
 def review_commit(
-    repo: Path, name: str, commit: str
+    repo: Path, name: str, commit: str, selection: RuleSelection = _EVERY_RULE
 ) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
-    """The commit record, its findings, and the findings with their code around them."""
+    """The commit record, its findings, and the findings with their code around them
+    (every rule runs unless ``selection`` says otherwise)."""
     parent = run_git(repo, "rev-parse", f"{commit}^").decode().strip()
     changes = changeset_from_git(repo, parent, commit)
     attributes = GitAttributes.parse(
@@ -97,7 +98,7 @@ def review_commit(
             attributes=attributes,
         )
         lines = source.decode("utf-8", "replace").split("\n")
-        for bug in run_rules(context, selection=_EVERY_RULE):
+        for bug in run_rules(context, selection=selection):
             record: dict[str, object] = {
                 "kind": "finding",
                 "repo": name,

@@ -22,7 +22,12 @@ from core.lang.languages import get_language, parse
 from core.predict.findings import BugFinding, Edit, Factor, Fix
 from core.predict.rules.equivalents import DELEGATED_TO_RUFF
 from core.predict.rules.measured import measured_precision
-from core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
+from core.predict.rules.suppress import (
+    eslint_rules_off,
+    file_is_suppressed,
+    is_suppressed,
+    pylint_disabled_blocks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -456,6 +461,7 @@ def run_rules(
         return findings
     chosen = selection or RuleSelection()
     rules_off = eslint_rules_off(context.source) if context.language in JAVASCRIPT_FAMILY else []
+    blocks = pylint_disabled_blocks(context.source) if context.language == "python" else []
     test_code = is_test_path(context.path)
     for rule in candidates:
         if context.language not in rule.languages:
@@ -484,6 +490,7 @@ def run_rules(
                 context.line_text,
                 lambda line: _java_annotations(context, line),
                 rules_off,
+                blocks,
             ):
                 continue
             seen.add(key)

@@ -222,6 +222,27 @@ def off_by_one(context: RuleContext) -> Iterator[Hit]:
             yield Hit.at(iterable)
 
 
+_CALL = frozenset({"call"})
+
+
+def _expects_an_error(statement: Node) -> bool:
+    """Whether the statement is directly inside ``with pytest.raises(...)`` (or
+    ``self.assertRaises``, ``pytest.warns``, ...): there a comparison runs for the exception or
+    warning it raises, so its value is meant to be dropped."""
+    block = statement.parent
+    with_statement = block.parent if block is not None else None
+    if with_statement is None or with_statement.type != "with_statement":
+        return False
+    clauses = [child for child in with_statement.named_children if child.type == "with_clause"]
+    for call in (call for clause in clauses for call in descendants(clause, _CALL)):
+        name = call_name(call).rsplit(".", 1)[-1]
+        if name in ("raises", "warns", "deprecated_call") or name.startswith(
+            ("assertRaises", "assertWarns")
+        ):
+            return True
+    return False
+
+
 @register(
     id="PY016",
     in_tests=True,
@@ -234,7 +255,7 @@ def off_by_one(context: RuleContext) -> Iterator[Hit]:
 def useless_comparison(context: RuleContext) -> Iterator[Hit]:
     """A statement that is only a comparison, like ``self.count == 0``."""
     for statement in context.changed_nodes("expression_statement"):
-        if statement.named_child_count == 1:
+        if statement.named_child_count == 1 and not _expects_an_error(statement):
             expression = statement.named_children[0]
             if expression.type == "comparison_operator":
                 # In a test the statement is a forgotten assert: that fix is mechanical.

@@ -3,7 +3,9 @@
 A finding is dropped when its line (or the line above, for the "next line" forms) carries:
 
 - ``# noqa`` (every rule) or ``# noqa: CODE[, CODE]`` naming the rule's equivalent code;
-- ``# pylint: disable=name`` on the line, or ``# pylint: disable-next=name`` above it;
+- ``# pylint: disable=name`` on the line, or ``# pylint: disable-next=name`` above it, or alone
+  on a line of its own, where (as in pylint) it covers the rest of the enclosing block (the rest
+  of the module at the top level) until a ``# pylint: enable=name``;
 - ``// eslint-disable-line rule`` / ``// eslint-disable-next-line rule`` (no rule: all);
 - ``//nolint`` or ``//nolint:linter`` (Go);
 - ``@SuppressWarnings("name")`` on the enclosing Java method or class;
@@ -24,6 +26,10 @@ from core.predict.rules.equivalents import names_for
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 _PYLINT = re.compile(r"#.*?pylint:\s*disable=(?P<names>[\w\-]+(?:\s*,\s*[\w\-]+)*)")
 _PYLINT_NEXT = re.compile(r"#.*?pylint:\s*disable-next=(?P<names>[\w\-]+(?:\s*,\s*[\w\-]+)*)")
+_PYLINT_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)#\s*pylint:\s*(?P<verb>disable|enable)="
+    r"(?P<names>[\w\-]+(?:\s*,\s*[\w\-]+)*)"
+)
 _ESLINT_LINE = re.compile(r"(?://|/\*)\s*eslint-disable-line\b(?P<names>[^*\n]*)")
 _ESLINT_NEXT = re.compile(r"(?://|/\*)\s*eslint-disable-next-line\b(?P<names>[^*\n]*)")
 _NOLINT = re.compile(r"//\s*nolint\b(?::(?P<names>[\w\-,]+))?")
@@ -88,19 +94,58 @@ def eslint_rules_off(source: bytes) -> list[tuple[int, str]]:
     return found
 
 
+def pylint_disabled_blocks(source: bytes) -> list[tuple[int, int, set[str]]]:
+    """``(first, last, names)`` line ranges that a ``# pylint: disable=...`` comment alone on its
+    line covers: from that line to the end of its block (the first later code line indented
+    less than the comment; the end of the file at the top level) or to an ``enable`` of a name."""
+    text = source.decode("utf-8", "replace")
+    if "pylint:" not in text:
+        return []
+    lines = text.split("\n")
+    blocks: list[tuple[int, int, set[str]]] = []
+    for index, line in enumerate(lines):
+        match = _PYLINT_BLOCK.match(line)
+        if match is None or match.group("verb") != "disable":
+            continue
+        indent = len(match.group("indent").expandtabs())
+        names = _names(match.group("names"))
+        last = len(lines)
+        for later in range(index + 1, len(lines)):
+            stripped = lines[later].strip()
+            if not stripped:
+                continue
+            if stripped.startswith("#"):
+                enable = _PYLINT_BLOCK.match(lines[later])
+                enabled = _names(enable.group("names")) if enable else set()
+                if enable and enable.group("verb") == "enable" and names & enabled:
+                    last = later
+                    break
+                continue
+            if len(lines[later].expandtabs()) - len(lines[later].expandtabs().lstrip()) < indent:
+                last = later
+                break
+        blocks.append((index + 1, last, names))
+    return blocks
+
+
 def is_suppressed(
     rule_id: str,
     line: int,
     line_text: Callable[[int], str],
     annotations: Callable[[int], str] | None = None,
     rules_off: list[tuple[int, str]] | None = None,
+    blocks: list[tuple[int, int, set[str]]] | None = None,
 ) -> bool:
     """Whether a suppression comment on or above ``line`` covers ``rule_id``.
 
     ``line_text(n)`` gives the text of 1-based line n; ``annotations(line)`` the Java annotations
     of the enclosing declarations (empty when not Java); ``rules_off`` what
-    :func:`eslint_rules_off` found in the file.
+    :func:`eslint_rules_off` found in the file; ``blocks`` what :func:`pylint_disabled_blocks`
+    found.
     """
+    for first, last, names in blocks or ():
+        if first <= line <= last and _covers(names, rule_id):
+            return True
     for start, name in rules_off or ():
         if start <= line and _covers({name}, rule_id):
             return True

@@ -353,6 +353,15 @@ PYTHON_CASES: list[Case] = [
     # PY016 comparison with no effect
     case("PY016", "python", "def reset(self):\n    self.count == 0\n", [2]),
     case("PY016", "python", "def reset(self):\n    self.count = 0\n    assert a == b\n", []),
+    # A comparison run for the error it raises (attrs, aiohttp tests): not dropped by mistake.
+    case(
+        "PY016",
+        "python",
+        "def test_order(a, b):\n    with pytest.raises(TypeError) as info:\n        a < b\n"
+        "    with self.assertRaisesRegex(ValueError, 'x'):\n        a == b\n"
+        "    with open(p) as f:\n        a == b\n",
+        [7],
+    ),
     # PY017 unreachable code
     case(
         "PY017",

@@ -123,3 +123,30 @@ def test_test_code_gets_only_the_rules_that_matter_in_tests():
         """
     assert run("tests/test_fetch.py", source) == ["PY007"]
     assert run("app/fetch.py", source) == ["PY013", "PY007"]
+
+
+def test_a_pylint_disable_alone_on_its_line_covers_the_rest_of_its_block():
+    # pylint's own functional-test inputs switch checks off this way (a module-level comment).
+    source = dedent(
+        """\
+        # pylint: disable=missing-docstring,expression-not-assigned
+        def negatives(a, b):
+            type(a) == type(b)
+
+        def other(a, b):
+            a == b
+            # pylint: enable=expression-not-assigned
+            a != b
+
+        def inner(a, b):
+            if a:
+                # pylint: disable=pointless-statement
+                a < b
+            a > b
+        """
+    ).encode()
+    context = RuleContext(
+        path="pkg/checks.py", language="python", source=source, changed_lines=set(range(1, 16))
+    )
+    found = [(f.rule_id, f.line) for f in run_rules(context, selection=EVERY_RULE)]
+    assert found == [("PY016", 8), ("PY016", 14)]
