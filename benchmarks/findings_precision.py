@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.predict.rules import registered_rules  # noqa: E402
 from core.predict.rules.equivalents import DELEGATED_TO_RUFF  # noqa: E402
-from core.predict.rules.measured import MIN_PRECISION, MIN_SAMPLE  # noqa: E402
 from core.predict.rules.measured import (  # noqa: E402
     MIN_PRECISION,
     MIN_SAMPLE,
