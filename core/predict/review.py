@@ -28,6 +28,7 @@ from core.predict.findings import (
 )
 from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risks
 from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
+from core.predict.rules.equivalents import RUFF_EQUIVALENT
 from core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
@@ -479,7 +480,14 @@ def with_linter_findings(
     """``review`` with a linter's findings added (``core.predict.linters``), found while the
     review ran. A finding whose precision was measured (its factor carries the value: a ruff
     rule with a measured Argus twin) is evidence like an Argus rule's, for its symbol and for
-    the change; the others are shown but leave the risk alone."""
+    the change; the others are shown but leave the risk alone. A linter finding that restates
+    an Argus finding on the same line (ruff's B015 where PY016 spoke) is left out: said once."""
+    said = {
+        (bug.path, bug.line, code)
+        for bug in review.bugs
+        for code in RUFF_EQUIVALENT.get(bug.rule_id, ())
+    }
+    findings = [f for f in findings if (f.path, f.line, f.rule_id.partition(":")[2]) not in said]
     if not findings:
         return review
     evidential = [f for f in findings if f.factors and f.factors[0].value is not None]

@@ -59,6 +59,10 @@ def repository(
 
 
 def review_of(repo: Path, options: ServiceOptions | None = None) -> Review:
+    """The review of the working tree's change; by default with PY016 off, so ruff's B015 on
+    the same line is not left out as said already (that is tested on its own)."""
+    if options is None:
+        options = ServiceOptions(rules=load_config("rules: {PY016: off}").rules)
     changeset = changeset_for_review(repo, "HEAD", None)
     paths = [f.path for f in changeset.files]
     sources = Sources(old=read_blobs(repo, "HEAD", paths), new=read_worktree_files(repo, paths))
@@ -107,15 +111,22 @@ def test_argus_own_ignore_comment_covers_a_ruff_rule(tmp_path: Path) -> None:
     assert ruff_findings(review_of(repo)) == [("ruff:B015", 6)]
 
 
-def test_without_a_ruff_configuration_the_rules_handed_to_ruff_run(tmp_path: Path) -> None:
-    assert default_codes() == ("B015",)
+def test_without_a_ruff_configuration_ruff_stays_silent(tmp_path: Path) -> None:
+    # No rule is handed over to ruff (B015 fires inside pytest.raises, PY016 does not).
+    assert default_codes() == ()
     by_id = {rule.id: rule for rule in registered_rules()}
-    assert not by_id["PY016"].default_on  # ruff's B015 runs in its place
-    review = review_of(repository(tmp_path / "repo"))
-    assert ruff_findings(review) == [("ruff:B015", 6)]
-    assert [b.rule_id for b in review.bugs] == ["ruff:B015"]
-    # The confidence shown is what was measured for B015 on the same lines as PY016.
-    assert review.bugs[0].confidence == by_id["PY016"].confidence
+    assert by_id["PY016"].default_on
+    review = review_of(repository(tmp_path / "repo"), ServiceOptions())
+    assert ruff_findings(review) == []
+    assert [(b.rule_id, b.line) for b in review.bugs] == [("PY016", 6)]
+
+
+def test_a_ruff_finding_that_restates_an_argus_one_on_its_line_is_said_once(
+    tmp_path: Path,
+) -> None:
+    repo = repository(tmp_path / "repo", files={"pyproject.toml": SELECT_B})
+    review = review_of(repo, ServiceOptions())
+    assert sorted((b.rule_id, b.line) for b in review.bugs) == [("PY016", 6), ("ruff:B006", 5)]
 
 
 def test_argus_yml_turns_ruff_or_one_of_its_rules_off_and_sets_levels(tmp_path: Path) -> None:
@@ -127,11 +138,11 @@ def test_argus_yml_turns_ruff_or_one_of_its_rules_off_and_sets_levels(tmp_path: 
         return review_of(repo, options)
 
     assert ruff_findings(with_config("rules: {ruff: off}")) == []
-    assert ruff_findings(with_config("rules: {ruff:B006: off}")) == [("ruff:B015", 6)]
+    assert ruff_findings(with_config("rules: {ruff:B006: off, PY016: off}")) == [("ruff:B015", 6)]
     assert ruff_findings(with_config("rules:\n  ruff: off\n  ruff:b006: on\n")) == [
         ("ruff:B006", 5)
     ]
-    levels = {b.rule_id: b.level for b in with_config("rules: {ruff: error}").bugs}
+    levels = {b.rule_id: b.level for b in with_config("rules: {ruff: error, PY016: off}").bugs}
     assert levels == {"ruff:B006": "error", "ruff:B015": "error"}
 
 
@@ -168,7 +179,7 @@ def test_a_missing_or_broken_ruff_leaves_one_warning_and_the_review(
     monkeypatch.setattr(
         "core.predict.linters.ruff.find_ruff", lambda: str(binary) if script else None
     )
-    review = review_of(repository(tmp_path / "repo"))
+    review = review_of(repository(tmp_path / "repo", files={"pyproject.toml": SELECT_B}))
     assert ruff_findings(review) == []
     assert [w for w in review.warnings if "ruff" in w] == [review.warnings[-1]]
     assert expected in review.warnings[-1]
@@ -180,7 +191,11 @@ def test_a_slow_ruff_is_stopped_at_its_timeout(tmp_path: Path) -> None:
     binary.write_text("#!/bin/sh\nexec sleep 30\n")
     binary.chmod(0o755)
     run = RuffRun(
-        {"m.py": b"x == 1\n"}, {"m.py": frozenset({1})}, {}, timeout=0.3, binary=lambda: str(binary)
+        {"m.py": b"x == 1\n"},
+        {"m.py": frozenset({1})},
+        {"pyproject.toml": SELECT_B.encode()},
+        timeout=0.3,
+        binary=lambda: str(binary),
     )
     assert run.result() == ([], ["ruff did not finish within 0.3 s; its rules were not checked"])
 
@@ -189,7 +204,8 @@ def test_a_failure_message_never_shows_paths_outside_the_change(tmp_path: Path) 
     binary = tmp_path / "ruff"
     binary.write_text("#!/bin/sh\necho 'Failed to parse /etc/secret: line SECRET=1' >&2\nexit 2\n")
     binary.chmod(0o755)
-    run = RuffRun({"m.py": b"x\n"}, {"m.py": frozenset({1})}, {}, binary=lambda: str(binary))
+    configs = {"pyproject.toml": SELECT_B.encode()}
+    run = RuffRun({"m.py": b"x\n"}, {"m.py": frozenset({1})}, configs, binary=lambda: str(binary))
     (_, warnings) = run.result()
     assert warnings == ["ruff could not check the change (exit status 2: see the log for details)"]
 
@@ -239,7 +255,8 @@ def test_ruff_findings_validate_as_sarif(tmp_path: Path) -> None:
 
 
 def test_a_measured_ruff_rule_weighs_in_the_risk_as_its_argus_twin_did(tmp_path: Path) -> None:
-    repo = repository(tmp_path / "repo")
+    config = '[tool.ruff.lint]\nselect = ["B015"]\n'
+    repo = repository(tmp_path / "repo", files={"pyproject.toml": config})
     with_ruff = review_of(repo)
     as_argus = review_of(
         repo, ServiceOptions(rules=load_config("rules: {ruff: off, PY016: on}").rules)
