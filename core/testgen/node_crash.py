@@ -275,9 +275,7 @@ def render_node_test(
             lines.append(f"  const result = await Owner[{json.dumps(call.function)}]({joined});")
         else:
             lines.append("  const instance = new Owner();")
-            lines.append(
-                f"  const result = await instance[{json.dumps(call.function)}]({joined});"
-            )
+            lines.append(f"  const result = await instance[{json.dumps(call.function)}]({joined});")
     # A generator's body runs only when it is iterated.
     lines.append(
         "  if (result && typeof result.next === 'function' && "
@@ -285,6 +283,40 @@ def render_node_test(
     )
     lines.append("});")
     return "\n".join(lines) + "\n"
+
+
+def error_site(event: ErrorEvent, view: RepoView) -> tuple[str, str, int, int] | None:
+    """The repository file, function label and line span of the innermost in-app frame that
+    maps to a JavaScript file of ``view`` (for the model tiers' prompt), or None."""
+    for frame in reversed(event.frames):
+        if not frame.in_app:
+            continue
+        path = _repo_path(frame, view)
+        if path is None or frame.lineno is None:
+            continue
+        owner, wanted = _split_function(frame.function)
+        tree = parse(view.read(path).encode("utf-8"), "javascript")
+        located = _locate(tree.root_node, frame.lineno, wanted)
+        if located is None:
+            return path, wanted or "(anonymous)", frame.lineno, frame.lineno
+        label = f"{located.owner}.{located.name}" if located.owner else located.name
+        return path, label, located.node.start_point[0] + 1, located.node.end_point[0] + 1
+    return None
+
+
+def describe_node_attempts(refusal: str | None, attempts: Sequence[tuple[Candidate, str]]) -> str:
+    """What the free tier found, for the next tier's prompt: why no frame could be called, or
+    each candidate's target, the call it made with the rebuilt values, and why it failed."""
+    lines: list[str] = []
+    if refusal:
+        lines.append(f"No candidate: {refusal}")
+    for candidate, why in attempts:
+        target = candidate.targets[0] if candidate.targets else candidate.path
+        lines.append(f"Called {target}:")
+        body = candidate.source.split("async () => {", 1)[-1].splitlines()
+        lines.extend(f"    {line.strip()}" for line in body if line.strip() and line != "});")
+        lines.append(f"  rejected: {why}")
+    return "\n".join(lines)
 
 
 # -- one frame ---------------------------------------------------------------------------------
@@ -425,7 +457,9 @@ def _describe(node: Node) -> _Located | None:
         if left is not None and left.type == "identifier":
             return _Located(node, _text(left), None, "function")
     if parent is not None and parent.type == "pair":
-        return _Located(node, _text(parent.child_by_field_name("key")).strip("'\""), None, "function")
+        return _Located(
+            node, _text(parent.child_by_field_name("key")).strip("'\""), None, "function"
+        )
     if own is not None:
         return _Located(node, _text(own), None, "function")
     return None

@@ -54,6 +54,7 @@ from core.testgen.characterise import characterisation_tests, sandbox_runner
 from core.testgen.crash import describe_attempts, intended_error, reproduce_crash
 from core.testgen.frameworks import command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
+from core.testgen.node_crash import is_node_event
 from core.testgen.pattern_cache import PatternTestCache
 from core.testgen.project_types import ProjectTypes
 from core.testgen.repo_view import RepoView
@@ -486,6 +487,22 @@ async def generate_for_error_async(
     options = sandbox or SandboxOptions()
     log = log if log is not None else GenerationLog()
     failing = before or resolve_release(repo, event.release) or _head_commit(repo)
+    if is_node_event(event):
+        # Node.js: the same flow with the Node free tier and the project's JavaScript runner.
+        from core.testgen.node_service import generate_for_node_error_async
+
+        return await generate_for_node_error_async(
+            event,
+            repo,
+            failing,
+            tenant=tenant,
+            pattern=pattern,
+            router=router,
+            after=after,
+            max_tier=max_tier,
+            options=options,
+            log=log,
+        )
     intended = intended_error(event, RepoView(repo, failing))
     if intended is not None:
         # No tier may write a "does not raise" test for an error raised on purpose.
