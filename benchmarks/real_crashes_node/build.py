@@ -37,18 +37,38 @@ SENTRY_NODE_VERSION = "10.78.0"
 MOCHA_VERSION = "10.8.2"
 SRV_PREFIX = "/srv/app"
 MAX_FRAMES = 60
-# Errors that say the test met code that does not exist yet, or an assertion: no crash.
-_NOT_CRASHES = {"AssertionError", "AssertionError [ERR_ASSERTION]", "ReferenceError", "SyntaxError"}
+# Errors the runtime throws when code goes wrong; an application's own error classes (thrown
+# on purpose on bad input) and assertion failures are no crash.
+_CRASHES = {"TypeError", "RangeError", "ReferenceError", "SyntaxError", "URIError"}
 _FIX_WORDS = re.compile(
     r"\b(fix|fixes|fixed|crash|error|exception|bug|throw|throws|undefined|null|issue)\b|#\d", re.I
 )
 _TEST_FILE = re.compile(r"(^|/)(test|tests|spec)/.*\.[cm]?js$|\.(test|spec)\.[cm]?js$")
+_CRASH_WORDS = re.compile(
+    r"crash|typeerror|rangeerror|referenceerror|cannot read|undefined|\bnull\b|throw|"
+    r"exception|\berror\b|infinite|stack overflow|maximum call",
+    re.I,
+)
+# Added lines that guard against a missing or wrong-typed value: the shape of a crash fix.
+_GUARD = re.compile(
+    r"^\+(?!\+).*(if \(!|\?\.|\|\| \{\}|\|\| \[\]|\|\| ''|typeof |[!=]= null|"
+    r"[!=]== (null|undefined)|Array\.isArray|hasOwnProperty|String\(|Number\(|try \{)",
+    re.M,
+)
+_TEST_DATA = re.compile(r"(^|/)(test|tests|spec)/")
+_MAX_SUITE_FILES = 40
 _SOURCE_FILE = re.compile(r"\.[cm]?js$")
 
 
 def _run(command: Sequence[str], cwd: Path | None = None, **kwargs: object) -> str:
     done = subprocess.run(
-        list(command), cwd=cwd, check=True, capture_output=True, text=True, **kwargs
+        list(command),
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        **kwargs,
     )  # type: ignore[call-overload]
     return str(done.stdout)
 
@@ -58,7 +78,15 @@ def _npm_install(folder: Path, packages: Sequence[str]) -> None:
     if not (folder / "package.json").exists():
         (folder / "package.json").write_text('{"name": "argus-cache", "private": true}\n')
     _run(
-        ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", *packages],
+        [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--legacy-peer-deps",
+            *packages,
+        ],
         cwd=folder,
         timeout=600,
     )
@@ -101,8 +129,27 @@ def checkout(repo: str, purpose: str = "checkouts") -> Path:
 def switch(folder: Path, commit: str) -> None:
     """Check ``commit`` out in ``folder``, dropping changes and untracked files (not
     ``node_modules``, which is shared across commits)."""
-    _run(["git", "checkout", "-q", "-f", commit], cwd=folder)
+    for _ in range(20):
+        done = subprocess.run(
+            ["git", "checkout", "-q", "-f", commit], cwd=folder, capture_output=True, text=True
+        )
+        if done.returncode == 0:
+            break
+        # The mirror leaves out the largest files: keep them out of the checkout (and of the
+        # sandbox's worktrees, which copy the sparse-checkout patterns).
+        missing = re.findall(r"invalid object \w+ \w+ for '([^']+)'", done.stderr)
+        if not missing:
+            raise subprocess.CalledProcessError(done.returncode, done.args, stderr=done.stderr)
+        exclude(folder, missing)
     _run(["git", "clean", "-q", "-fdx", "-e", "node_modules"], cwd=folder)
+
+
+def exclude(folder: Path, paths: Sequence[str]) -> None:
+    """Leave ``paths`` out of every checkout of ``folder`` (sparse checkout, no cone)."""
+    listed = folder / ".git" / "info" / "sparse-checkout"
+    patterns = listed.read_text().split() if listed.exists() else ["/*"]
+    patterns += [f"!/{path}" for path in paths if f"!/{path}" not in patterns]
+    _run(["git", "sparse-checkout", "set", "--no-cone", *patterns], cwd=folder)
 
 
 def dependencies(packages: Sequence[str]) -> Path:
@@ -119,6 +166,34 @@ def dependencies(packages: Sequence[str]) -> Path:
             (folder / "node_modules").mkdir()
         (folder / "ready").write_text("\n".join(wanted) + "\n")
     return folder / "node_modules"
+
+
+# Tooling a test run does not need (and whose installs are large or run native builds).
+_TOOLING = re.compile(
+    r"^(@types/|@babel/|@rollup/|@typescript-eslint/|eslint|babel|webpack|rollup|browserify|"
+    r"uglify|terser|karma|istanbul|nyc|c8|coveralls|codecov|mocha|grunt|gulp|typescript|ts-node|"
+    r"zuul|benchmark|jshint|jscs|jsdoc|prettier|husky|lint-staged|puppeteer|playwright|"
+    r"electron|gh-pages|np$|release-it|semantic-release|standard|xo$|tap$|ava$|jest|vitest)"
+)
+
+
+def packages_of(folder: Path) -> list[str]:
+    """The npm packages the project's tests may need at this checkout: its dependencies and
+    devDependencies at their declared ranges, less build and lint tooling."""
+    try:
+        manifest = json.loads((folder / "package.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    wanted: list[str] = []
+    for key in ("dependencies", "devDependencies"):
+        section = manifest.get(key) or {}
+        for name, version in sorted(section.items()):
+            if _TOOLING.match(name) or not isinstance(version, str):
+                continue
+            if version.startswith(("git", "http", "file:", "github:", "link:")) or "/" in version:
+                continue
+            wanted.append(f"{name}@{version}")
+    return wanted
 
 
 def link_dependencies(folder: Path, packages: Sequence[str]) -> None:
@@ -165,6 +240,7 @@ def run_mocha(
             f"output={report}",
             "--timeout",
             "20000",
+            "--full-trace",  # mocha would cut and relativise the stack the SDK reads
             "--no-config",
             "--no-package",
             *test_files,
@@ -227,6 +303,7 @@ def portable(event: dict[str, object], folder: Path) -> dict[str, object]:
     """The event as a deployment would send it: the checkout's folder is ``/srv/app``."""
     text = json.dumps(event).replace(str(folder), SRV_PREFIX)
     text = text.replace(str(CACHE / "node-tools"), "/opt/node-tools")
+    text = re.sub(re.escape(str(CACHE / "node-deps")) + r"/\w+", "/opt/app-deps", text)
     kept = json.loads(text)
     for key in ("sdkProcessingMetadata", "breadcrumbs", "contexts", "server_name", "modules"):
         kept.pop(key, None)
@@ -248,7 +325,14 @@ def changed_files(folder: Path, commit: str) -> list[str]:
     return _run(["git", "diff", "--name-only", f"{commit}^", commit], cwd=folder).split()
 
 
-def mine(repo: str, packages: Sequence[str], limit: int, existing: set[str]) -> list[str]:
+def mine(
+    repo: str,
+    packages: Sequence[str],
+    limit: int,
+    existing: set[str],
+    strict: bool = False,
+    guards: bool = False,
+) -> list[str]:
     """Recipes for bug-fix commits of ``repo`` whose new test crashes at the parent."""
     folder = checkout(repo)
     project = repo.split("/")[1].replace(".js", "").replace(".", "-").lower()
@@ -259,17 +343,28 @@ def mine(repo: str, packages: Sequence[str], limit: int, existing: set[str]) -> 
         commit, _, subject = line.partition("\t")
         if tried >= limit:
             break
-        if not _FIX_WORDS.search(subject):
+        if not (guards or _FIX_WORDS.search(subject)) or (
+            strict and not _CRASH_WORDS.search(subject)
+        ):
             continue
         files = changed_files(folder, commit)
-        tests = [name for name in files if _TEST_FILE.search(name)]
-        sources = [name for name in files if _SOURCE_FILE.search(name) and name not in tests]
+        tests = [name for name in files if _TEST_FILE.search(name) or _TEST_DATA.search(name)]
+        sources = [
+            name
+            for name in files
+            if _SOURCE_FILE.search(name) and name not in tests and not name.startswith("dist/")
+        ]
         if not tests or not sources:
             continue
+        if guards:
+            diff = _run(["git", "diff", f"{commit}^", commit, "--", *sources], cwd=folder)
+            if not _GUARD.search(diff):
+                continue
         identifier = f"{project}-{commit[:7]}"
         if identifier in existing:
             continue
         tried += 1
+        print(f"  [{tried}] {commit[:7]} {subject[:60]}", flush=True)
         recipe = try_commit(repo, folder, commit, subject, tests, packages, identifier)
         if recipe is not None:
             made.append(identifier)
@@ -287,10 +382,10 @@ def try_commit(
     identifier: str,
 ) -> dict[str, object] | None:
     parent = _run(["git", "rev-parse", f"{commit}^"], cwd=folder).strip()
-    runnable = [name for name in tests if name.endswith((".js", ".cjs", ".mjs"))]
+    runnable = [name for name in tests if _TEST_FILE.search(name)]
     switch(folder, parent)
-    # The fix's test files, at the parent's code.
-    for name in runnable:
+    # The fix's test files and test data, at the parent's code.
+    for name in tests:
         try:
             data = subprocess.run(
                 ["git", "show", f"{commit}:{name}"], cwd=folder, capture_output=True, check=True
@@ -299,15 +394,32 @@ def try_commit(
             continue
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
-    link_dependencies(folder, packages)
+    packages = list(packages) or packages_of(folder)
+    try:
+        link_dependencies(folder, packages)
+    except subprocess.CalledProcessError:
+        return None
     spec_files = [name for name in runnable if (folder / name).exists() and _is_spec(folder / name)]
+    if not spec_files:
+        # Only test data changed (fixtures): the suite's top-level test files read it.
+        listed = _run(["git", "ls-files", "test/*.js", "tests/*.js"], cwd=folder).split()
+        suite = [name for name in listed if name.count("/") == 1 and _is_spec(folder / name)]
+        # Those that name the changed data's folder or file (a fixtures runner), else all.
+        hints = {Path(name).parent.name for name in tests} | {Path(name).stem for name in tests}
+        hints -= {"test", "tests", "spec", "fixtures", ""}
+        named = [
+            name
+            for name in suite
+            if any(hint in (folder / name).read_text(errors="replace") for hint in hints)
+        ]
+        spec_files = (named or suite)[:_MAX_SUITE_FILES]
     if not spec_files:
         return None
     states, events = run_mocha(folder, spec_files, parent)
     crashes = []
     for event in events:
         kind, _ = _exception(event)
-        if not kind or kind in _NOT_CRASHES or kind.startswith("AssertionError"):
+        if kind not in _CRASHES:
             continue
         site = crash_site(event, folder)
         if site is None:
@@ -315,14 +427,19 @@ def try_commit(
         crashes.append((event, site))
     if not crashes:
         return None
-    event, site = crashes[0]
-    title = str(event.get("tags", {}).get("test", ""))  # type: ignore[union-attr]
     # The same test must pass at the fix.
     switch(folder, commit)
     link_dependencies(folder, packages)
     fixed_states, _ = run_mocha(folder, spec_files, commit)
-    if title and fixed_states.get(title) != "passed":
+    passing = [
+        (event, site)
+        for event, site in crashes
+        if fixed_states.get(str(event.get("tags", {}).get("test", ""))) == "passed"  # type: ignore[union-attr]
+    ]
+    if not passing:
         return None
+    event, site = passing[0]
+    title = str(event.get("tags", {}).get("test", ""))  # type: ignore[union-attr]
     kind, message = _exception(event)
     recipe = {
         "id": identifier,
@@ -358,13 +475,21 @@ def main(argv: list[str] | None = None) -> int:
     mining.add_argument("repo")
     mining.add_argument("--npm", action="append", default=[], help="npm packages the tests need")
     mining.add_argument("--limit", type=int, default=200)
+    mining.add_argument(
+        "--strict", action="store_true", help="only commits whose subject names a crash"
+    )
+    mining.add_argument(
+        "--guards",
+        action="store_true",
+        help="any commit whose source diff adds a guard against a missing value",
+    )
     commands.add_parser("tools", help="install the pinned @sentry/node and mocha")
     options = parser.parse_args(argv)
     if options.command == "tools":
         print(sentry_node())
         return 0
     existing = {path.parent.name for path in HERE.glob("*/recipe.json")}
-    made = mine(options.repo, options.npm, options.limit, existing)
+    made = mine(options.repo, options.npm, options.limit, existing, options.strict, options.guards)
     print(f"{len(made)} new recipes from {options.repo}")
     return 0
 

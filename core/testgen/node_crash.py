@@ -57,7 +57,28 @@ _FUNCTION_TYPES = frozenset(
 )
 # Receivers V8 puts before a function's name that say nothing about where it lives.
 _PLAIN_RECEIVERS = frozenset(
-    {"Object", "Module", "exports", "Function", "global", "globalThis", "process", "<anonymous>"}
+    {
+        "Object",
+        "Module",
+        "exports",
+        "Function",
+        "global",
+        "globalThis",
+        "process",
+        "<anonymous>",
+        # ``this`` was a built-in value: ``rules[i](state)`` runs with the array as receiver.
+        "Array",
+        "Map",
+        "Set",
+        "Promise",
+        "String",
+        "Number",
+        "Timeout",
+        "Immediate",
+        "EventEmitter",
+        "Context",  # mocha's test context
+        "TestContext",  # node:test's
+    }
 )
 _CLASS_MARKER = re.compile(r"^<([A-Z][\w$]*)>$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
@@ -446,6 +467,9 @@ def _describe(node: Node) -> _Located | None:
         return _Located(node, _text(parent.child_by_field_name("name")), None, "function")
     if parent is not None and parent.type == "assignment_expression":
         left = parent.child_by_field_name("left")
+        if left is not None and _text(left) in ("module.exports", "exports"):
+            # ``module.exports = function name(...)``: the module is the function.
+            return _Located(node, _text(own), None, "function") if own is not None else None
         if left is not None and left.type == "member_expression":
             target = _text(left)
             parts = target.split(".")
