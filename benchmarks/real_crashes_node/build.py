@@ -173,7 +173,8 @@ _TOOLING = re.compile(
     r"^(@types/|@babel/|@rollup/|@typescript-eslint/|eslint|babel|webpack|rollup|browserify|"
     r"uglify|terser|karma|istanbul|nyc|c8|coveralls|codecov|mocha|grunt|gulp|typescript|ts-node|"
     r"zuul|benchmark|jshint|jscs|jsdoc|prettier|husky|lint-staged|puppeteer|playwright|"
-    r"electron|gh-pages|np$|release-it|semantic-release|standard|xo$|tap$|ava$|jest|vitest)"
+    r"electron|gh-pages|np$|release-it|semantic-release|standard|xo$|tap$|ava$|jest|vitest|"
+    r"sauce|pre-commit|browserstack|phantom|selenium|wd$|testling|airtap|nodemon|webdriver)"
 )
 
 
@@ -229,9 +230,13 @@ def run_mocha(
             "ARGUS_CAPTURE_RELEASE": release,
             "NODE_PATH": str(folder / "node_modules"),
         }
+        setup: list[str] = []
+        for module in project_requires(folder):
+            setup += ["--require", module]
         command = [
             "node",
             str(mocha()),
+            *setup,
             "--require",
             str(CAPTURE_HOOK),
             "--reporter",
@@ -265,6 +270,29 @@ def run_mocha(
         for envelope in sorted(Path(out).glob("envelope-*.bin")):
             events.extend(_events_of(envelope.read_bytes()))
         return states, events
+
+
+def project_requires(folder: Path) -> list[str]:
+    """The modules the project's mocha configuration preloads (``--require`` in
+    ``test/mocha.opts``, ``require`` in ``.mocharc.*``): globals its tests expect."""
+    found: list[str] = []
+    opts = folder / "test" / "mocha.opts"
+    if opts.exists():
+        found += re.findall(r"(?:--require|-r)[ =]+(\S+)", opts.read_text(errors="replace"))
+    for name in (".mocharc.json", ".mocharc.jsonc", ".mocharc.yml", ".mocharc.yaml"):
+        path = folder / name
+        if not path.exists():
+            continue
+        text = path.read_text(errors="replace")
+        block = re.search(r"[\"']?require[\"']?\s*:\s*(\[[^\]]*\]|[^\n,}]+)", text)
+        if block:
+            found += re.findall(r"[\"']?([\w@./-]+)[\"']?", block.group(1).strip("[]"))
+    kept = []
+    for module in found:
+        if module.startswith("."):
+            module = str((folder / module).resolve())
+        kept.append(module)
+    return kept
 
 
 def _events_of(envelope: bytes) -> list[dict[str, object]]:
@@ -332,18 +360,22 @@ def mine(
     existing: set[str],
     strict: bool = False,
     guards: bool = False,
+    commits: Sequence[str] = (),
 ) -> list[str]:
     """Recipes for bug-fix commits of ``repo`` whose new test crashes at the parent."""
     folder = checkout(repo)
     project = repo.split("/")[1].replace(".js", "").replace(".", "-").lower()
     log = _run(["git", "log", "--no-merges", "--format=%H%x09%s", "HEAD"], cwd=folder)
+    if commits:
+        wanted = tuple(commits)
+        log = "\n".join(line for line in log.splitlines() if line.startswith(wanted))
     made: list[str] = []
     tried = 0
     for line in log.splitlines():
         commit, _, subject = line.partition("\t")
         if tried >= limit:
             break
-        if not (guards or _FIX_WORDS.search(subject)) or (
+        if not (guards or commits or _FIX_WORDS.search(subject)) or (
             strict and not _CRASH_WORDS.search(subject)
         ):
             continue
@@ -483,13 +515,34 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="any commit whose source diff adds a guard against a missing value",
     )
+    mining.add_argument(
+        "--pickaxe",
+        help="only commits whose test diff adds or removes this regular expression "
+        "(git log -G), e.g. 'doesNotThrow|not\\.throw'",
+    )
     commands.add_parser("tools", help="install the pinned @sentry/node and mocha")
     options = parser.parse_args(argv)
     if options.command == "tools":
         print(sentry_node())
         return 0
     existing = {path.parent.name for path in HERE.glob("*/recipe.json")}
-    made = mine(options.repo, options.npm, options.limit, existing, options.strict, options.guards)
+    commits: list[str] = []
+    if options.pickaxe:
+        folder = checkout(options.repo)
+        pickaxe = ["git", "log", "--no-merges", "--format=%H", "-G", options.pickaxe]
+        commits = _run([*pickaxe, "--", "test*", "spec*"], cwd=folder).split()
+        if not commits:
+            print(f"no commit of {options.repo} matches {options.pickaxe!r}")
+            return 0
+    made = mine(
+        options.repo,
+        options.npm,
+        options.limit,
+        existing,
+        options.strict,
+        options.guards,
+        commits,
+    )
     print(f"{len(made)} new recipes from {options.repo}")
     return 0
 

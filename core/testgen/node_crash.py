@@ -116,7 +116,7 @@ class NodeCall:
     path: str  # repository-relative source file
     function: str  # the function's own name
     owner: str | None  # the class or object it is a member of, when it is a method
-    kind: str  # "function", "static", "method" or "constructor"
+    kind: str  # "function", "static", "method", "constructor" or "exports_method"
     arguments: tuple[str, ...]  # JavaScript expressions, one per parameter
     spread_last: bool  # the last parameter is a rest parameter (its value is spread)
     reliable: bool
@@ -284,7 +284,11 @@ def render_node_test(
     if call.spread_last and arguments:
         arguments[-1] = f"...{arguments[-1]}"
     joined = ", ".join(arguments)
-    if call.kind == "function":
+    if call.kind == "exports_method":
+        # The method lives on the module's exports object, which is its receiver.
+        lines.append("  const holder = target.default ?? target;")
+        lines.append(f"  const result = await holder[{json.dumps(call.function)}]({joined});")
+    elif call.kind == "function":
         lines.append(f"  const subject = pick(target, {json.dumps(call.function)});")
         lines.append(f"  const result = await subject({joined});")
     else:
@@ -367,7 +371,10 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> NodeCall:
     if wanted_owner and not located.owner and wanted_owner not in _PLAIN_RECEIVERS:
         # ``Parser.parse`` called on an instance whose method was assigned elsewhere.
         owner, kind = wanted_owner, "method"
-    if not _exported(source, owner or located.name):
+    if owner and kind != "function" and not _exported(source, owner) and _is_exports(source, owner):
+        # ``var app = exports = module.exports = {}; app.render = function render(...)``.
+        kind = "exports_method"
+    elif not _exported(source, owner or located.name):
         raise NotReproducible(f"{owner or located.name} is not exported by {path}")
     if kind == "method":
         reliable = False
@@ -382,10 +389,11 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> NodeCall:
     reassigned = _reassigned(located.node, frame.lineno, [name for name, _ in parameters])
     for name, rest in parameters:
         if name not in frame.vars:
-            # Functions are left out of the recorded variables; so is an unset parameter.
-            arguments.append("undefined")
+            # The SDK records ``undefined`` as "<undefined>" and leaves functions out: a
+            # parameter missing from the variables held a function (a callback, most often).
+            arguments.append("() => {}")
             reliable = False
-            notes.append(f"`{name}` was not recorded (a function, or not given): undefined")
+            notes.append(f"`{name}` was not recorded, so it held a function: a no-op stands in")
             continue
         try:
             value, exact = to_javascript(frame.vars[name])
@@ -405,7 +413,7 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> NodeCall:
         frame=frame,
         path=path,
         function=located.name,
-        owner=owner if kind != "function" else None,
+        owner=owner if kind not in ("function", "exports_method") else None,
         kind=kind,
         arguments=tuple(arguments),
         spread_last=spread_last,
@@ -554,6 +562,16 @@ def _reassigned(node: Node, lineno: int, names: Sequence[str]) -> set[str]:
             continue
         stack.extend(current.children)
     return found
+
+
+def _is_exports(source: str, name: str) -> bool:
+    """Is ``name`` another name of the module's exports object?"""
+    word = re.escape(name)
+    return bool(
+        re.search(rf"\b{word}\s*=\s*(exports\s*=\s*)?module\.exports\s*=", source)
+        or re.search(rf"\b{word}\s*=\s*(module\.)?exports\s*[;\n]", source)
+        or re.search(rf"\bmodule\.exports\s*=\s*{word}\s*=", source)
+    )
 
 
 def _exported(source: str, name: str) -> bool:

@@ -201,6 +201,34 @@ def test_class_methods_and_runners(tmp_path: Path) -> None:
     assert "made with no arguments" in feed.source
 
 
+def test_methods_of_the_exports_object_and_unrecorded_callbacks(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(
+        repo,
+        {
+            "lib/app.js": (
+                "var app = exports = module.exports = {};\n"
+                "app.render = function render(name, options, callback) {\n"
+                "  callback(null, name + options._locals);\n"
+                "};\n"
+            )
+        },
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "app")
+    frame = Frame(
+        "Function.render",
+        str(repo / "lib/app.js"),
+        lineno=3,
+        vars={"name": "user.tmpl", "options": "<null>"},  # the SDK leaves functions out
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref="HEAD")
+    assert "const holder = target.default ?? target;" in candidate.source
+    assert 'holder["render"]("user.tmpl", null, () => {})' in candidate.source
+    assert "held a function" in candidate.source
+
+
 @pytest.mark.parametrize(
     ("frame", "reason"),
     [
