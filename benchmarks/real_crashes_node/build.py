@@ -365,7 +365,7 @@ def mine(
     """Recipes for bug-fix commits of ``repo`` whose new test crashes at the parent."""
     folder = checkout(repo)
     project = repo.split("/")[1].replace(".js", "").replace(".", "-").lower()
-    log = _run(["git", "log", "--no-merges", "--format=%H%x09%s", "HEAD"], cwd=folder)
+    log = _run(["git", "log", "--no-merges", "--format=%H%x09%s", "origin/HEAD"], cwd=folder)
     if commits:
         wanted = tuple(commits)
         log = "\n".join(line for line in log.splitlines() if line.startswith(wanted))
@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     commits: list[str] = []
     if options.pickaxe:
         folder = checkout(options.repo)
-        pickaxe = ["git", "log", "--no-merges", "--format=%H", "-G", options.pickaxe]
+        pickaxe = ["git", "log", "--no-merges", "--format=%H", "-G", options.pickaxe, "origin/HEAD"]
         commits = _run([*pickaxe, "--", "test*", "spec*"], cwd=folder).split()
         if not commits:
             print(f"no commit of {options.repo} matches {options.pickaxe!r}")
