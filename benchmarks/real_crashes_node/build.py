@@ -363,7 +363,7 @@ def mine(
     commits: Sequence[str] = (),
 ) -> list[str]:
     """Recipes for bug-fix commits of ``repo`` whose new test crashes at the parent."""
-    folder = checkout(repo)
+    folder = checkout(repo, os.environ.get("ARGUS_MINE_FOLDER", "checkouts"))
     project = repo.split("/")[1].replace(".js", "").replace(".", "-").lower()
     log = _run(["git", "log", "--no-merges", "--format=%H%x09%s", "origin/HEAD"], cwd=folder)
     if commits:
@@ -516,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
         help="any commit whose source diff adds a guard against a missing value",
     )
     mining.add_argument(
+        "--commit", action="append", default=[], help="only these commits (hash prefixes)"
+    )
+    mining.add_argument(
         "--pickaxe",
         help="only commits whose test diff adds or removes this regular expression "
         "(git log -G), e.g. 'doesNotThrow|not\\.throw'",
@@ -526,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         print(sentry_node())
         return 0
     existing = {path.parent.name for path in HERE.glob("*/recipe.json")}
-    commits: list[str] = []
+    commits: list[str] = list(options.commit)
     if options.pickaxe:
         folder = checkout(options.repo)
         pickaxe = ["git", "log", "--no-merges", "--format=%H", "-G", options.pickaxe, "origin/HEAD"]
