@@ -16,3 +16,4 @@ system-deps:
 SYSTEM_PACKAGES += bubblewrap
 SYSTEM_PACKAGES += libseccomp2
 SYSTEM_PACKAGES += chromium
+SYSTEM_PACKAGES += golang-go

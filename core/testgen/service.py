@@ -52,8 +52,15 @@ from core.testgen import llm, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.characterise import characterisation_tests, sandbox_runner
 from core.testgen.crash import describe_attempts, intended_error, reproduce_crash
-from core.testgen.frameworks import command_for, detect_style
+from core.testgen.frameworks import TestStyle, command_for, detect_style
 from core.testgen.hypothesis_gen import property_tests
+from core.testgen.node_crash import (
+    describe_node_attempts,
+    error_site,
+    intended_node_error,
+    is_node_event,
+    reproduce_node_crash,
+)
 from core.testgen.pattern_cache import PatternTestCache
 from core.testgen.project_types import ProjectTypes
 from core.testgen.repo_view import RepoView
@@ -486,6 +493,20 @@ async def generate_for_error_async(
     options = sandbox or SandboxOptions()
     log = log if log is not None else GenerationLog()
     failing = before or resolve_release(repo, event.release) or _head_commit(repo)
+    if is_node_event(event):
+        # Node.js: the same flow with the Node free tier and the project's JavaScript runner.
+        return await _generate_for_node_error_async(
+            event,
+            repo,
+            failing,
+            tenant=tenant,
+            pattern=pattern,
+            router=router,
+            after=after,
+            max_tier=max_tier,
+            options=options,
+            log=log,
+        )
     intended = intended_error(event, RepoView(repo, failing))
     if intended is not None:
         # No tier may write a "does not raise" test for an error raised on purpose.
@@ -816,4 +837,179 @@ def _empty_context(path: str, function: str) -> llm.FunctionContext:
         source="(the function could not be read from the repository)",
         callers="(none found)",
         existing_tests="(none found)",
+    )
+
+
+# -- Node.js production errors ----------------------------------------------------------------
+
+_NODE_LANGUAGE = "javascript"
+
+
+async def _generate_for_node_error_async(
+    event: ErrorEvent,
+    repo: Path | str,
+    failing: str,
+    *,
+    tenant: str,
+    pattern: Pattern | None,
+    router: Router,
+    after: str | None,
+    max_tier: Tier | None,
+    options: SandboxOptions,
+    log: GenerationLog,
+) -> GeneratedTest | None:
+    """A regression test for the Node ``event`` (see :func:`generate_for_error_async`);
+    ``failing`` is the commit the error came from, already resolved."""
+    view = RepoView(repo, failing)
+    intended = intended_node_error(event, view)
+    if intended is not None:
+        log.add(f"{event.title}: skipped: {intended}")
+        return None
+    memory = _Attempts()
+    test_style = detect_style(repo, _NODE_LANGUAGE)
+    framework = str(test_style.framework)
+    cache = router.cache if isinstance(router.cache, PatternTestCache) else None
+    pattern_id = pattern.id if pattern is not None else None
+    short = "".join(
+        ch for ch in signature_of(event).pattern_hash.rsplit(":", 1)[-1] if ch.isalnum()
+    )
+
+    def run(candidate: Candidate) -> ValidationResult:
+        if after is None:
+            return _run_validation(candidate, repo, failing, None, None, options)
+        return _run_validation(candidate, repo, after, failing, None, options)
+
+    refusals: list[str] = []
+    tried: list[tuple[Candidate, str]] = []
+
+    async def free_tier() -> str | None:
+        try:
+            built = await asyncio.to_thread(reproduce_node_crash, event, repo, ref=failing)
+        except ArgusError as refusal:
+            refusals.append(str(refusal))
+            raise
+        for candidate in built:
+            verdict = await asyncio.to_thread(run, candidate)
+            memory.verdicts[candidate.source] = verdict
+            memory.generators[candidate.source] = "node_crash"
+            if verdict.accepted:
+                return candidate.source
+            why = f"{verdict.rejection}: {_first_line(verdict.detail)}"
+            tried.append((candidate, why))
+            log.add(f"crash candidate {candidate.path} rejected: {why}")
+        return None
+
+    site = error_site(event, view)
+    frame_path, function = (site[0], site[1]) if site else (None, None)
+    name = f"regression_{(function or 'error').replace('.', '_')}_{short[:8]}"
+    test_path = TestStyle(
+        test_style.language, test_style.framework, test_style.tests_folder, test_style.naming
+    ).test_path(name, frame_path)
+    if site is not None:
+        try:
+            context = llm.function_context_by_lines(
+                repo,
+                site[0],
+                site[1],
+                site[2],
+                site[3],
+                test_path=test_path,
+                language=_NODE_LANGUAGE,
+                ref=failing,
+            )
+        except ArgusError:
+            context = _empty_context(site[0], site[1])
+    else:
+        context = _empty_context("", "")
+    prompt = llm.regression_prompt(
+        context, event, framework=framework, test_path=test_path, language=_NODE_LANGUAGE
+    )
+    request = GenerationRequest(
+        task=TaskKind.REGRESSION_TEST,
+        prompt=prompt,
+        tenant=tenant,
+        cache_key=pattern_id,
+        language=_NODE_LANGUAGE,
+        context={_CONTEXT_KEY: free_tier},
+    )
+
+    async def check(generation: Generation) -> RouterVerdict:
+        known = memory.verdicts.get(generation.text)
+        if known is not None:
+            return _router_verdict(known)
+        if generation.tier is Tier.CACHE and cache is not None and pattern_id is not None:
+            hit = cache.last_hit.get(pattern_id)
+            path = hit.test_id if hit is not None else test_path
+            chosen = (hit.framework if hit is not None else "") or framework
+            try:
+                candidate = Candidate(
+                    language=_NODE_LANGUAGE,
+                    framework=chosen,
+                    path=path,
+                    source=generation.text,
+                    kind=CandidateKind.REGRESSION_TEST,
+                    expected_exception=event.exception_type,
+                )
+            except ArgusError as error:
+                return RouterVerdict(False, f"cached test unusable: {error}")
+            verdict = await asyncio.to_thread(run, candidate)
+            memory.verdicts[generation.text] = verdict
+            memory.generators[generation.text] = "pattern_cache"
+            if hit is not None:
+                cache.record_outcome(pattern_id, hit, verdict.accepted)
+            return _router_verdict(verdict)
+        try:
+            candidate = llm.candidate_from_answer(
+                generation.text,
+                framework=framework,
+                path=test_path,
+                targets=(f"{frame_path}::{function}",) if frame_path else (),
+                kind=CandidateKind.REGRESSION_TEST,
+                expected_exception=event.exception_type,
+                language=_NODE_LANGUAGE,
+            )
+        except llm.AnswerRejected as rejected:
+            return RouterVerdict(False, rejected.reason)
+        verdict = await asyncio.to_thread(run, candidate)
+        memory.verdicts[generation.text] = verdict
+        memory.generators[generation.text] = generation.model
+        return _router_verdict(verdict)
+
+    paid = any(tier not in (Tier.LOCAL, Tier.CACHE) for tier in router.providers)
+    result = await router.route(request, check, max_tier=Tier.LOCAL if paid else max_tier)
+    if paid and not result.ok and max_tier not in (Tier.LOCAL, Tier.CACHE):
+        log.results.append(result)
+        _note_attempts(log, event.title, result)
+        findings = describe_node_attempts(refusals[-1] if refusals else None, tried)
+        prompt = llm.regression_prompt(
+            context,
+            event,
+            framework=framework,
+            test_path=test_path,
+            language=_NODE_LANGUAGE,
+            free_tier=findings,
+        )
+        request = replace(request, prompt=prompt, cache_key=None, context={})
+        result = await router.route(request, check, max_tier=max_tier)
+    log.results.append(result)
+    _note_attempts(log, event.title, result)
+    if not result.ok or result.generation is None:
+        return None
+    verdict = memory.verdicts[result.generation.text]
+    if cache is not None and pattern_id is not None and not result.cache_hit:
+        cache.store(
+            pattern_id,
+            verdict.candidate.path,
+            verdict.candidate.framework,
+            verdict.candidate.source,
+        )
+    return _generated(
+        verdict,
+        frame_path or "",
+        function or "",
+        result,
+        memory.generators.get(result.generation.text, result.generation.model),
+        before=failing,
+        after=after,
+        pattern_id=pattern_id,
     )

@@ -1,0 +1,266 @@
+"""Node.js production errors become regression tests in the project's runner (issue #15).
+
+The events are what the real @sentry/node (includeLocalVariables) sent when the apps of
+node_projects.py crashed at their buggy commit (re-record: tests/fixtures/node_crash/record.py).
+Each generated test runs in the bubblewrap sandbox with Node: it fails at the buggy commit with
+the production error and passes at the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.patterns.event import ErrorEvent, Frame
+from core.patterns.formats import parse_error
+from core.router.ledger import CostLedger
+from core.router.prices import load_price_table
+from core.router.providers.local import LocalProvider
+from core.router.router import Router
+from core.store.sqlite import SQLiteStore
+from core.testgen.frameworks import Framework
+from core.testgen.node_crash import (
+    NotReproducible,
+    is_node_event,
+    reproduce_node_crash,
+    to_javascript,
+)
+from core.testgen.service import GenerationLog, generate_for_error, register_free_tier
+from core.testgen.validation import validate
+from tests.core.testgen.node_projects import git, make_project, write_files
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "node_crash"
+
+
+def recorded_event(name: str) -> ErrorEvent:
+    lines = (FIXTURES / f"{name}_envelope.bin").read_bytes().split(b"\n")
+    assert json.loads(lines[1])["type"] == "event"
+    return parse_error(lines[2].decode("utf-8"))
+
+
+@pytest.fixture
+def store() -> Iterator[SQLiteStore]:
+    with SQLiteStore.open(":memory:") as opened:
+        yield opened
+
+
+def free_router(store: SQLiteStore) -> Router:
+    local = LocalProvider()
+    register_free_tier(local)
+    return Router([local], load_price_table(), ledger=CostLedger(store))
+
+
+def test_the_recorded_sdk_event_is_a_node_event_with_frame_variables() -> None:
+    event = recorded_event("shop")
+    assert event.platform == "node" and is_node_event(event)
+    assert event.exception_type == "TypeError"
+    crash = event.frames[-1]
+    assert crash.function == "applyCoupon" and crash.in_app
+    assert crash.vars["coupon"] == "<undefined>"
+    assert not event.frames[0].in_app  # node:internal/timers
+
+
+@pytest.mark.parametrize("name", ["shop", "names"])
+def test_the_generated_test_fails_before_and_passes_after_in_the_sandbox(
+    tmp_path: Path, name: str
+) -> None:
+    repo, buggy, fixed = make_project(tmp_path, name)
+    event = recorded_event(name)
+    assert event.release == buggy  # fixed commit dates: the recorded release is this commit
+    candidates = reproduce_node_crash(event, repo, ref=buggy)
+    first = candidates[0]
+    assert first.language == "javascript" and first.framework == "node_test"
+    assert first.path.startswith("test/regression_") and first.path.endswith(".test.js")
+    if name == "names":  # an ES module package: the test is an ES module too
+        assert "import test from 'node:test';" in first.source
+        assert 'subject("Ada  Lovelace", ".")' in first.source
+    else:
+        assert "require('node:test')" in first.source
+        assert "subject({total: 40, items: 2})" in first.source
+    result = validate(first, repo, fixed, buggy, runs=2)
+    assert result.accepted, (result.rejection, result.detail)
+    assert result.fails_before and result.expected_exception_seen and result.passes_on_head
+    assert result.isolation is not None and result.isolation.namespaces
+    before = next(run for run in result.runs if run.stage == "before")
+    assert "TypeError" in before.output
+
+
+def test_the_service_gives_node_events_their_test(tmp_path: Path, store: SQLiteStore) -> None:
+    repo, buggy, fixed = make_project(tmp_path, "shop")
+    log = GenerationLog()
+    test = generate_for_error(
+        recorded_event("shop"),
+        repo,
+        tenant="acme",
+        pattern=None,
+        router=free_router(store),
+        after=fixed,
+        log=log,
+    )
+    assert test is not None, log.notes
+    assert (test.language, test.framework) == ("javascript", "node_test")
+    assert test.target_path == "lib/coupons.js" and test.target_symbol == "applyCoupon"
+    assert test.validation.fails_before and test.validation.passes_after
+    assert test.validation.before == buggy  # from the event's release
+    assert test.validation.generator == "node_crash"
+
+
+def test_a_fixed_head_gets_no_test(tmp_path: Path, store: SQLiteStore) -> None:
+    repo, _, fixed = make_project(tmp_path, "shop")
+    log = GenerationLog()
+    test = generate_for_error(
+        recorded_event("shop"),
+        repo,
+        tenant="acme",
+        pattern=None,
+        router=free_router(store),
+        before=fixed,
+        log=log,
+    )
+    assert test is None
+    assert any("does_not_fail_before" in note for note in log.notes), log.notes
+
+
+def test_an_error_thrown_on_purpose_gets_no_test(tmp_path: Path, store: SQLiteStore) -> None:
+    repo, buggy, _ = make_project(tmp_path, "shop")
+    write_files(
+        repo,
+        {
+            "lib/coupons.js": (
+                "class UnknownCoupon extends Error {}\n"
+                "function percent(code) {\n"
+                "  if (code !== 'TEN') throw new UnknownCoupon(code);\n"
+                "  return 10;\n"
+                "}\n"
+                "module.exports = { percent, UnknownCoupon };\n"
+            )
+        },
+    )
+    git(repo, "commit", "-q", "-am", "coupons")
+    event = ErrorEvent(
+        "UnknownCoupon",
+        "SPRING",
+        (Frame("percent", str(repo / "lib/coupons.js"), lineno=3, vars={"code": "SPRING"}),),
+        platform="node",
+    )
+    with pytest.raises(NotReproducible, match="thrown on purpose"):
+        reproduce_node_crash(event, repo, ref="HEAD")
+    log = GenerationLog()
+    test = generate_for_error(
+        event, repo, tenant="acme", pattern=None, router=free_router(store), log=log
+    )
+    assert test is None and any("skipped" in note for note in log.notes)
+
+
+def test_class_methods_and_runners(tmp_path: Path) -> None:
+    repo, buggy, _ = make_project(tmp_path, "shop")
+    write_files(
+        repo,
+        {
+            "lib/parser.js": (
+                "class Parser {\n"
+                "  static parse(text, options) {\n"
+                "    return text.trim().length + options.depth;\n"
+                "  }\n"
+                "  feed(chunk) {\n"
+                "    return chunk.length;\n"
+                "  }\n"
+                "}\n"
+                "module.exports = Parser;\n"
+            ),
+            "package.json": '{"name": "shop", "devDependencies": {"jest": "^29.0.0"}}\n',
+        },
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "parser")
+    path = str(repo / "lib/parser.js")
+    event = ErrorEvent(
+        "TypeError",
+        "Cannot read properties of undefined (reading 'depth')",
+        (Frame("Function.parse", path, lineno=3, vars={"text": "x", "options": "<undefined>"}),),
+        platform="node",
+    )
+    (candidate,) = reproduce_node_crash(event, repo, ref="HEAD")
+    assert candidate.framework == str(Framework.JEST)  # from package.json
+    assert 'const Owner = pick(target, "Parser");' in candidate.source
+    assert 'await Owner["parse"]("x")' in candidate.source
+    assert 'require("../lib/parser.js")' in candidate.source
+    vitest = reproduce_node_crash(event, repo, ref="HEAD", framework="vitest")[0]
+    assert "import { test } from 'vitest';" in vitest.source
+    method = ErrorEvent(
+        "TypeError",
+        "x",
+        (Frame("Parser.feed", path, lineno=6, vars={"chunk": "<null>"}),),
+        platform="node",
+    )
+    (feed,) = reproduce_node_crash(method, repo, ref="HEAD")
+    assert "new Owner();" in feed.source and 'instance["feed"](null)' in feed.source
+    assert "made with no arguments" in feed.source
+
+
+def test_methods_of_the_exports_object_and_unrecorded_callbacks(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(
+        repo,
+        {
+            "lib/app.js": (
+                "var app = exports = module.exports = {};\n"
+                "app.render = function render(name, options, callback) {\n"
+                "  callback(null, name + options._locals);\n"
+                "};\n"
+            )
+        },
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "app")
+    frame = Frame(
+        "Function.render",
+        str(repo / "lib/app.js"),
+        lineno=3,
+        vars={"name": "user.tmpl", "options": "<null>"},  # the SDK leaves functions out
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref="HEAD")
+    assert "const holder = target.default ?? target;" in candidate.source
+    assert 'holder["render"]("user.tmpl", null, () => {})' in candidate.source
+    assert "held a function" in candidate.source
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (
+            Frame("applyCoupon", "/srv/app/lib/coupons.js", lineno=5, vars={}),
+            "no local variables",
+        ),
+        (
+            Frame("applyCoupon", "/srv/app/lib/coupons.js", lineno=5, vars={"order": "<Order>"}),
+            "instance of Order cannot be rebuilt",
+        ),
+        (Frame("x", "/srv/other/elsewhere.js", lineno=1, vars={"a": 1}), "not in the repository"),
+        (Frame("checkout", "/srv/app/lib/coupons.js", lineno=99, vars={"a": 1}), "no function"),
+    ],
+)
+def test_bad_frames_say_why(tmp_path: Path, frame: Frame, reason: str) -> None:
+    repo, buggy, _ = make_project(tmp_path, "shop")
+    event = ErrorEvent("TypeError", "boom", (frame,), platform="node")
+    with pytest.raises(NotReproducible, match=reason):
+        reproduce_node_crash(event, repo, ref=buggy)
+
+
+def test_recorded_values_become_javascript() -> None:
+    assert to_javascript("<undefined>") == ("undefined", True)
+    assert to_javascript("<NaN>") == ("NaN", True)
+    assert to_javascript('a"b') == ('"a\\"b"', True)
+    assert to_javascript("<b>") == ('"<b>"', True)  # lower case: HTML, not a class marker
+    assert to_javascript("{'a': 1, 'x-y': None, '__proto__': 2}") == (
+        '{a: 1, "x-y": null, ["__proto__"]: 2}',
+        False,
+    )
+    assert to_javascript('{"a":1}') == ('"{\\"a\\":1}"', True)  # a JSON string stays a string
+    assert to_javascript("[1, 'x', None]") == ('[1, "x", null]', False)
+    with pytest.raises(NotReproducible):
+        to_javascript("<Parser>")
