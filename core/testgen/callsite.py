@@ -169,7 +169,7 @@ def find_call_site(
         return None
     path = view.map_path(caller.path, caller.module)
     if path is None or not path.endswith(".py"):
-        if caller.in_app or not caller.context_line:
+        if not caller.context_line:
             return None
         path = ""
     function: _FunctionNode | None = None
@@ -223,7 +223,7 @@ def find_call_site(
         path=path,
         tree=tree,
         function=function,
-        module=view.import_path(path).module,
+        module=view.import_path(path).module if path else "",
         call=call,
         arguments=arguments,
         extra_positional=extra_positional,
@@ -537,7 +537,7 @@ class _Slicer:
 
     def _from_parent(self, name: str) -> str | None:
         parent = self.site.parent
-        if parent is None:
+        if parent is None or self.site.function is None:
             return None
         spec = self.site.function.args
         if spec.kwarg is not None and name == spec.kwarg.arg:
