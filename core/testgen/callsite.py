@@ -212,12 +212,24 @@ def find_call_site(
     call = calls[0]
     if len(calls) > 1 and ast.dump(calls[1]) != ast.dump(call) and _span(calls[1]) == _span(call):
         return None
-    skip_first = kind in ("method", "class") or callee.name == "__init__"
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if kind == "method" and callee.name != "__init__" and isinstance(call.func, ast.Name):
+        return None  # a method called through another name: the binding is not known
+    # ``Owner.method(obj, x)`` passes self explicitly: its first argument is the receiver.
+    unbound = (
+        kind == "method"
+        and isinstance(receiver, ast.Name)
+        and receiver.id == owner
+        and callee.name != "__init__"
+    )
+    skip_first = (kind in ("method", "class") or callee.name == "__init__") and not unbound
     bound = _bind(call, callee, skip_first=skip_first)
     if bound is None:
         return None
     arguments, extra_positional, extra_keywords, closed = bound
-    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if unbound:
+        first = [*callee.args.posonlyargs, *callee.args.args][:1]
+        receiver = arguments.pop(first[0].arg, None) if first else None
     site = CallSite(
         caller=caller,
         path=path,

@@ -3,12 +3,15 @@ each generated test is run with real pytest before and after the fix."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from core.patterns.event import ErrorEvent, Frame
+from core.testgen import callsite
 from core.testgen.crash import NotReproducible, reproduce_crash
+from core.testgen.repo_view import RepoView
 from tests.core.testgen.sandbox_repos import git
 from tests.core.testgen.test_crash import commit, make_repo, run_pytest
 
@@ -293,3 +296,40 @@ def test_a_file_of_the_repository_is_opened_again(
     assert before.startswith("rc=1") and "TypeError" in before, before
     after = run_pytest(repo, fixed, first.path, first.source, tmp_path)
     assert after.startswith("rc=0"), after
+
+
+UNBOUND = '''"""Prices."""
+
+
+class Pricing:
+    def total(self, items, rate=1):
+        return sum(items) / rate
+
+
+def run(pricing, items):
+    return Pricing.total(pricing, items, 0)
+
+
+def run_bound(pricing, items):
+    return pricing.total(items, 0)
+'''
+
+
+@pytest.mark.parametrize(("caller", "line"), [("run", 10), ("run_bound", 14)])
+def test_call_site_binds_arguments_as_python_does(tmp_path: Path, caller: str, line: int) -> None:
+    repo = make_repo(tmp_path / "prices", {"prices/__init__.py": "", "prices/core.py": UNBOUND})
+    view = RepoView(repo)
+    tree = ast.parse(UNBOUND)
+    method = tree.body[1].body[0]  # type: ignore[attr-defined]
+    frames = (
+        Frame(caller, abs_path="/srv/app/prices/core.py", lineno=line, vars={}),
+        Frame("total", abs_path="/srv/app/prices/core.py", lineno=6, vars={}),
+    )
+    site = callsite.find_call_site(frames, 1, method, "Pricing", "method", view)
+    assert site is not None
+    assert {name: ast.unparse(value) for name, value in site.arguments.items()} == {
+        "items": "items",
+        "rate": "0",
+    }
+    assert site.receiver is not None and ast.unparse(site.receiver) == "pricing"
+    assert site.closed
