@@ -333,3 +333,14 @@ def test_call_site_binds_arguments_as_python_does(tmp_path: Path, caller: str, l
     }
     assert site.receiver is not None and ast.unparse(site.receiver) == "pricing"
     assert site.closed
+
+
+def test_an_event_without_variables_is_still_refused(tmp_path: Path) -> None:
+    files = {"lint/__init__.py": "", "lint/checker.py": CHECKER, "lint/api.py": API}
+    repo = make_repo(tmp_path / "lint", files)
+    frames = [
+        Frame(frame.function, abs_path=frame.abs_path, lineno=frame.lineno, vars={})
+        for frame in lint_frames("x = 1", {})
+    ]
+    with pytest.raises(NotReproducible, match="recorded no frame variables"):
+        reproduce_crash(event_of("AttributeError", frames), repo)
