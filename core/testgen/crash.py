@@ -21,14 +21,14 @@ from pathlib import Path, PurePosixPath
 from core.errors import ArgusError
 from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
-from core.testgen import objects, style
+from core.testgen import callsite, objects, style
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, looks_truncated, rebuild
 from core.testgen.repo_view import RepoView
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
 # fix is often in a caller of the crashing function, whose own call still raises after it.
-MAX_FRAMES_TRIED = 12
+MAX_FRAMES_TRIED = 16
 MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -64,6 +64,9 @@ class CallPlan:
     is_async: bool
     is_generator: bool
     reliable: bool  # False when a parameter was reassigned before the crash line
+    # Statements that run before the call: values replayed from the caller's call site.
+    prelude: tuple[str, ...] = ()
+    needs_repository: bool = False  # the call opens a file of the repository again
 
 
 def reproduce_crash(
@@ -126,7 +129,8 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
     reliable: list[CallPlan] = []
     doubtful: list[CallPlan] = []
     tried = 0
-    for frame in reversed(event.frames):
+    for index in range(len(event.frames) - 1, -1, -1):
+        frame = event.frames[index]
         if tried >= MAX_FRAMES_TRIED:
             break
         path = view.map_path(frame.path, frame.module)
@@ -147,7 +151,7 @@ def plan_calls(event: ErrorEvent, view: RepoView) -> tuple[list[CallPlan], list[
             continue
         tried += 1
         try:
-            plan = _plan_frame(frame, path, view)
+            plan = _plan_frame(frame, path, view, event.frames, index)
         except NotReproducible as refusal:
             reasons.append(f"{frame.function} ({path}): {refusal}")
             continue
@@ -271,6 +275,13 @@ def render_crash_test(
     imports = list(plan.imports)
     setup_imports, setup = style.path_setup(test_file, plan.import_root)
     imports.extend(setup_imports)
+    if plan.needs_repository:
+        depth = len(PurePosixPath(test_file).parts) - 1
+        imports.append("from pathlib import Path")
+        setup = (
+            *setup,
+            f"{objects.REPOSITORY} = Path(__file__).resolve().parents[{depth}]",
+        )
     if plan.is_async:
         imports.append("import asyncio")
         statement = f"asyncio.run({plan.call})"
@@ -278,13 +289,14 @@ def render_crash_test(
         statement = f"list({plan.call})"
     else:
         statement = plan.call
-    lines = [f"# The production error was {title!r}.", statement]
+    lines = [f"# The production error was {title!r}.", *plan.prelude, statement]
     reference = _exception_reference(event.exception_type)
     if tolerant and reference is not None:
         name, needed = reference
         imports.extend(needed)
         lines = [
             lines[0],
+            *plan.prelude,
             "try:",
             f"    {statement}",
             f"except {name}:",
@@ -347,22 +359,41 @@ class _Located:
     owner: ast.ClassDef | None  # the class of a method, None for a module function
 
 
-def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
+def _plan_frame(
+    frame: Frame,
+    path: str,
+    view: RepoView,
+    frames: tuple[Frame, ...] = (),
+    index: int = -1,
+) -> CallPlan:
     try:
         tree = ast.parse(view.read(path))
     except (SyntaxError, ValueError) as error:
         raise NotReproducible(f"the file does not parse ({error})") from error
     located = _locate(tree, frame)
     target = view.import_path(path)
-    classes = _importable_classes(tree, target.module, path, view)
-    classes.update(_classes_named_in(frame, classes, view))
-    classes.update(_factories_named_in(frame, tree, target.module))
+    classes = _frame_classes(frame, tree, target.module, path, view)
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
+    site = (
+        callsite.find_call_site(frames, index, node, owner.name if owner else None, kind, view)
+        if index > 0
+        else None
+    )
+    replay = callsite.Replay()
+    resolve = _resolver(view)
     arguments, reliable = _arguments(
-        node, frame, classes, skip_first=kind != "static" and owner is not None, view=view
+        node,
+        frame,
+        classes,
+        skip_first=kind != "static" and owner is not None,
+        view=view,
+        site=site,
+        replay=replay,
+        resolve=resolve,
     )
     imports = set(arguments.imports)
+    uses = set(arguments.classes)
     if owner is None:
         receiver = node.name
         imports.add(f"from {target.module} import {node.name}")
@@ -373,9 +404,14 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
         elif node.name == "__init__":
             receiver = owner.name  # the crash is in the constructor: build the object
         else:
-            instance = _instance(owner, frame, classes, target.module)
+            instance = _instance(
+                owner, frame, classes, target.module, view=view, site=site, replay=replay
+            )
             imports.update(instance.imports)
             receiver = f"{instance.source}.{node.name}"
+    imports.update(replay.imports)
+    uses.update(replay.classes)
+    _check_shadowing(replay, imports)
     call = f"{receiver}({arguments.source})"
     return CallPlan(
         frame=frame,
@@ -388,7 +424,59 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> CallPlan:
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=_is_generator(node),
         reliable=reliable,
+        prelude=tuple(replay.lines),
+        needs_repository=objects.REPOSITORY in uses,
     )
+
+
+def _frame_classes(
+    frame: Frame, tree: ast.Module, module: str, path: str, view: RepoView
+) -> dict[str, str]:
+    """Classes and factories a frame's recorded values may call, with their import lines."""
+    classes = _importable_classes(tree, module, path, view)
+    classes.update(_classes_named_in(frame, classes, view))
+    classes.update(_factories_named_in(frame, tree, module))
+    return classes
+
+
+def _rebuild_value(recorded: object, classes: Mapping[str, str], view: RepoView) -> Rebuilt | None:
+    """A recorded value as test source: a literal, a project object, a class, a file."""
+    return (
+        rebuild(recorded, classes=classes)
+        or objects.construct(recorded, view)
+        or objects.class_reference(recorded, view)
+        or objects.repository_file(recorded, view)
+    )
+
+
+def _resolver(view: RepoView) -> callsite.Resolver:
+    """Rebuild a caller's recorded variable (for values replayed from a call site)."""
+
+    def resolve(frame: Frame, path: str, tree: ast.Module, name: str) -> Rebuilt | None:
+        module = view.import_path(path).module
+        classes = _frame_classes(frame, tree, module, path, view)
+        return _rebuild_value(frame.vars[name], classes, view)
+
+    return resolve
+
+
+def _check_shadowing(replay: callsite.Replay, imports: set[str]) -> None:
+    """Refuse a replay whose names would hide a name the test imports."""
+    imported = {line.rsplit(" ", 1)[-1].split(".")[0] for line in imports}
+    assigned: set[str] = set(replay.bound)
+    for line in replay.lines:
+        try:
+            parsed = ast.parse(line.strip())
+        except SyntaxError:
+            continue
+        assigned |= {
+            node.id
+            for node in ast.walk(parsed)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        }
+    clash = sorted(assigned & imported)
+    if clash:
+        raise NotReproducible(f"values replayed from the caller would hide {', '.join(clash)}")
 
 
 def _locate(tree: ast.Module, frame: Frame) -> _Located:
@@ -555,6 +643,7 @@ def _is_repo_module(module: str, view: RepoView) -> bool:
 class _Arguments:
     source: str
     imports: tuple[str, ...]
+    classes: tuple[str, ...] = ()
 
 
 def _arguments(
@@ -564,8 +653,16 @@ def _arguments(
     *,
     skip_first: bool,
     view: RepoView | None = None,
+    site: callsite.CallSite | None = None,
+    replay: callsite.Replay | None = None,
+    resolve: callsite.Resolver | None = None,
 ) -> tuple[_Arguments, bool]:
-    """The call's argument list from the frame variables, and whether it is reliable."""
+    """The call's argument list from the frame variables, and whether it is reliable.
+
+    A parameter whose recorded value cannot be rebuilt, was reassigned in the body, or was
+    not recorded is taken from the caller's call expression when ``site`` can replay it
+    (its set-up goes into ``replay``); a parameter the call site did not pass took its
+    default."""
     spec = node.args
     positional_only = list(spec.posonlyargs)
     regular = list(spec.args)
@@ -578,13 +675,14 @@ def _arguments(
             raise NotReproducible("a method without self")
     variables = frame.vars
     takes = positional_only or regular or spec.kwonlyargs or spec.vararg or spec.kwarg
-    if not variables and takes:
+    if not variables and takes and site is None:
         raise NotReproducible("the event recorded no frame variables")
     reassigned = _reassigned(node)
     # Sentry keeps the first 10 variables of a frame: a parameter missing from a full set may
     # have been cut rather than left at its default.
     cut = len(variables) >= SENTRY_CONTAINER_BREADTH
     imports: set[str] = set()
+    used: set[str] = set()
     parts: list[str] = []
     doubtful = False
     all_positional = [*spec.posonlyargs, *spec.args]
@@ -593,79 +691,96 @@ def _arguments(
         argument.arg: index >= defaults_from for index, argument in enumerate(all_positional)
     }
 
-    def value(name: str) -> Rebuilt | None:
-        if name not in variables:
-            return None
-        rebuilt = rebuild(variables[name], classes=classes)
-        if rebuilt is None and view is not None:
-            rebuilt = objects.construct(variables[name], view) or objects.class_reference(
-                variables[name], view
+    def value(name: str, *, replayable: bool = True) -> tuple[Rebuilt | None, bool]:
+        """The rebuilt value (None: not recorded, so the default) and whether it is sure."""
+        recorded = name in variables
+        rebuilt = None
+        if recorded:
+            rebuilt = (
+                _rebuild_value(variables[name], classes, view)
+                if view is not None
+                else rebuild(variables[name], classes=classes)
             )
-        if rebuilt is None:
-            recorded = variables[name]
-            if isinstance(recorded, str) and looks_truncated(recorded):
+            if rebuilt is not None and name not in reassigned:
+                return rebuilt, True
+        if replayable and site is not None and replay is not None and view is not None:
+            assert resolve is not None
+            source = callsite.replay_argument(site, name, replay, resolve, view)
+            if source is not None:
+                return Rebuilt(source, (), None, False), True
+        if rebuilt is not None:
+            return rebuilt, False
+        if recorded:
+            shown = variables[name]
+            if isinstance(shown, str) and looks_truncated(shown):
                 raise NotReproducible(
-                    f"argument {name}={_shown(recorded)} was cut by the error tracker "
+                    f"argument {name}={_shown(shown)} was cut by the error tracker "
                     "(sentry-sdk keeps 512 characters of a value)"
                 )
-            raise NotReproducible(f"argument {name}={_shown(recorded)} is not a literal")
-        return rebuilt
+            raise NotReproducible(f"argument {name}={_shown(shown)} is not a literal")
+        if replayable and site is not None and site.closed and name not in site.arguments:
+            return None, True  # the caller did not pass it: its default
+        if not variables:
+            raise NotReproducible("the event recorded no frame variables")
+        return None, not cut
+
+    def take(rebuilt: Rebuilt) -> str:
+        imports.update(rebuilt.imports)
+        used.update(rebuilt.classes)
+        return rebuilt.source
 
     skipped_positional = False
     for argument in positional_only:
-        rebuilt = value(argument.arg)
+        rebuilt, sure = value(argument.arg)
         if rebuilt is None:
             if not default_of.get(argument.arg):
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             skipped_positional = True
-            doubtful |= cut
+            doubtful |= not sure
             continue
         if skipped_positional:
             raise NotReproducible(f"positional-only {argument.arg} follows a missing one")
-        doubtful |= argument.arg in reassigned
-        imports.update(rebuilt.imports)
-        parts.append(rebuilt.source)
+        doubtful |= not sure
+        parts.append(take(rebuilt))
     star = spec.vararg.arg if spec.vararg else None
-    star_value = value(star) if star else None
+    star_value, star_sure = value(star, replayable=False) if star else (None, True)
     for argument in regular:
-        rebuilt = value(argument.arg)
+        rebuilt, sure = value(argument.arg)
         if rebuilt is None:
             if not default_of.get(argument.arg):
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
             if star_value is not None:
                 raise NotReproducible(f"{argument.arg} was not recorded and *{star} follows")
-            doubtful |= cut
+            doubtful |= not sure
             continue
-        doubtful |= argument.arg in reassigned
-        imports.update(rebuilt.imports)
+        doubtful |= not sure
         if star_value is not None:
-            parts.append(rebuilt.source)  # *args follows: pass positionally
+            parts.append(take(rebuilt))  # *args follows: pass positionally
         else:
-            parts.append(f"{argument.arg}={rebuilt.source}")
+            parts.append(f"{argument.arg}={take(rebuilt)}")
     if star_value is not None:
-        doubtful |= star in reassigned
-        imports.update(star_value.imports)
-        parts.append(f"*{star_value.source}")
+        doubtful |= not star_sure
+        parts.append(f"*{take(star_value)}")
     for argument, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
-        rebuilt = value(argument.arg)
+        rebuilt, sure = value(argument.arg)
         if rebuilt is None:
             if default is None:
                 raise NotReproducible(f"argument {argument.arg} was not recorded")
-            doubtful |= cut
+            doubtful |= not sure
             continue
-        doubtful |= argument.arg in reassigned
-        imports.update(rebuilt.imports)
-        parts.append(f"{argument.arg}={rebuilt.source}")
+        doubtful |= not sure
+        parts.append(f"{argument.arg}={take(rebuilt)}")
     if spec.kwarg:
-        extra = value(spec.kwarg.arg)
+        extra, extra_sure = value(spec.kwarg.arg, replayable=False)
         if extra is not None:
             if not extra.source.startswith("{"):
                 raise NotReproducible(f"**{spec.kwarg.arg} is not a dict")
-            doubtful |= spec.kwarg.arg in reassigned
-            imports.update(extra.imports)
-            if extra.source != "{}":
-                parts.append(f"**{extra.source}")
-    return _Arguments(", ".join(parts), tuple(sorted(imports))), not doubtful
+            doubtful |= not extra_sure
+            source = take(extra)
+            if source != "{}":
+                parts.append(f"**{source}")
+    arguments = _Arguments(", ".join(parts), tuple(sorted(imports)), tuple(sorted(used)))
+    return arguments, not doubtful
 
 
 @dataclass(frozen=True)
@@ -675,10 +790,20 @@ class _Instance:
 
 
 def _instance(
-    owner: ast.ClassDef, frame: Frame, classes: Mapping[str, str], module: str
+    owner: ast.ClassDef,
+    frame: Frame,
+    classes: Mapping[str, str],
+    module: str,
+    *,
+    view: RepoView | None = None,
+    site: callsite.CallSite | None = None,
+    replay: callsite.Replay | None = None,
 ) -> _Instance:
     """Source that builds the method's ``self``: from its repr, or a no-argument constructor,
-    or a constructor whose required parameters are all I/O boundaries (streams)."""
+    or a constructor whose required parameters are all I/O boundaries (streams); an object
+    of a subclass (the method is inherited) is built as that subclass; failing those, the
+    receiver of the caller's call (``renderer`` of ``renderer.render(...)``) when the call
+    site can replay it."""
     recorded = frame.vars.get("self")
     if recorded is not None:
         rebuilt = rebuild(recorded, classes=classes)
@@ -686,13 +811,24 @@ def _instance(
             rebuilt.source.startswith(f"{owner.name}(") or _made_by_factory(rebuilt, classes)
         ):
             return _Instance(rebuilt.source, rebuilt.imports)
-    if _constructible_without_arguments(owner):
-        return _Instance(f"{owner.name}()", ())
     named = objects.default_repr_class(recorded)
+    subclass = named is not None and named[1] != owner.name
+    if subclass and view is not None and named is not None:
+        found = objects.find_class(view, *named)
+        if found is not None and objects.subclass_of(view, found, owner.name):
+            built = objects.constructor_call(found, view)
+            if built is not None:
+                return _Instance(built.source, built.imports)
+    elif _constructible_without_arguments(owner):
+        return _Instance(f"{owner.name}()", ())
     if named is not None and named[1] == owner.name:
-        built = objects.constructor_call(objects.ClassRef(module, owner))
+        built = objects.constructor_call(objects.ClassRef(module, owner), view)
         if built is not None:
             return _Instance(built.source, built.imports)
+    if site is not None and site.receiver is not None and replay is not None and view is not None:
+        source = callsite.replay_expression(site, site.receiver, replay, _resolver(view), view)
+        if source is not None:
+            return _Instance(source, ())
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )

@@ -25,6 +25,14 @@ _STREAM_NAMES = frozenset(
     {"fp", "file", "out", "err", "stdout", "stderr", "output", "writer", "buffer", "stream"}
 )
 _STREAM = Rebuilt("io.StringIO()", ("import io",), None, False)
+# ``<_io.BufferedReader name='/srv/app/tests/data.txt'>``: a file the program was reading.
+_READER_REPR = re.compile(
+    r"^<_io\.(?P<kind>BufferedReader|TextIOWrapper) name='(?P<name>[^'\\]+)'"
+    r"(?: mode='(?P<mode>[rb]+)')?(?: encoding='(?P<encoding>[\w.-]+)')?>$"
+)
+# The name a generated test binds to the repository's root folder (see ``REPOSITORY_SETUP``).
+REPOSITORY = "_REPOSITORY"
+_MAX_BASES = 6
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,109 @@ def construct(recorded: object, view: RepoView) -> Rebuilt | None:
     found = find_class(view, *named)
     if found is None:
         return None
-    return constructor_call(found)
+    return constructor_call(found, view)
+
+
+def repository_file(recorded: object, view: RepoView) -> Rebuilt | None:
+    """A file object reading a file of the repository (``<_io.BufferedReader
+    name='/srv/app/tests/data.txt'>``), opened again from the test's checkout; None for any
+    other text, a writer, or a file the repository does not hold at this commit.
+
+    The source names :data:`REPOSITORY`, which the test binds to its checkout's root.
+    """
+    if not isinstance(recorded, str):
+        return None
+    found = _READER_REPR.match(recorded.strip())
+    if found is None:
+        return None
+    path = view.map_path(found.group("name"))
+    if path is None or not _confident(found.group("name"), path):
+        return None
+    if found.group("kind") == "BufferedReader":
+        opened = f"open({REPOSITORY} / {path!r}, 'rb')"
+    else:
+        if found.group("mode") not in (None, "r"):
+            return None
+        encoding = found.group("encoding") or "utf-8"
+        opened = f"open({REPOSITORY} / {path!r}, encoding={encoding!r})"
+    return Rebuilt(opened, (), None, False, (REPOSITORY,))
+
+
+def _confident(recorded_path: str, repo_path: str) -> bool:
+    """The whole repository path is the tail of the recorded one (not just the file name)."""
+    return recorded_path.replace("\\", "/").endswith("/" + repo_path)
+
+
+def subclass_of(view: RepoView, found: ClassRef, owner: str) -> bool:
+    """True when the repository class ``found`` is ``owner`` or inherits from a class named
+    ``owner`` through bases the repository defines."""
+    seen = 0
+    pending = [found]
+    while pending and seen < _MAX_BASES * 4:
+        current = pending.pop()
+        seen += 1
+        if current.node.name == owner:
+            return True
+        for base in current.node.bases:
+            if ast.unparse(base).rsplit(".", 1)[-1] == owner:
+                return True
+            resolved = base_class(view, current, base)
+            if resolved is not None:
+                pending.append(resolved)
+    return False
+
+
+def base_class(view: RepoView, found: ClassRef, base: ast.expr) -> ClassRef | None:
+    """The repository class a base-class expression of ``found`` names, or None."""
+    name = ast.unparse(base)
+    if not all(part.isidentifier() for part in name.split(".")):
+        return None
+    short = name.rsplit(".", 1)[-1]
+    module_path = _module_file(view, found.module)
+    if module_path is None:
+        return None
+    try:
+        tree = ast.parse(view.read(module_path))
+    except (SyntaxError, ValueError):
+        return None
+    if "." not in name:
+        for top in tree.body:
+            if isinstance(top, ast.ClassDef) and top.name == short:
+                return ClassRef(found.module, top)
+    for top in tree.body:
+        if not isinstance(top, ast.ImportFrom):
+            continue
+        source = _absolute(top, found.module, module_path)
+        if source is None:
+            continue
+        for alias in top.names:
+            if (alias.asname or alias.name) == short and "." not in name:
+                return find_class(view, source, alias.name)
+            if (alias.asname or alias.name) == name.split(".")[0] and "." in name:
+                return find_class(view, f"{source}.{alias.name}", short)
+    return None
+
+
+def _module_file(view: RepoView, module: str) -> str | None:
+    tail = module.replace(".", "/")
+    for path in view.files:
+        if path.endswith((f"{tail}.py", f"{tail}/__init__.py")):
+            return path
+    return None
+
+
+def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
+    if not node.level:
+        return node.module
+    package = module.split(".")
+    if not path.endswith("__init__.py"):
+        package = package[:-1]
+    if node.level - 1 > len(package):
+        return None
+    base = package[: len(package) - (node.level - 1)]
+    if node.module:
+        base = [*base, node.module]
+    return ".".join(base) or None
 
 
 def class_reference(recorded: object, view: RepoView) -> Rebuilt | None:
@@ -88,10 +198,22 @@ def class_reference(recorded: object, view: RepoView) -> Rebuilt | None:
     return Rebuilt(name, (f"from {located.module} import {name}",), None, False, (name,))
 
 
-def constructor_call(found: ClassRef) -> Rebuilt | None:
-    """``Class(...)`` with I/O stand-ins for required stream parameters, or None."""
+def constructor_call(found: ClassRef, view: RepoView | None = None) -> Rebuilt | None:
+    """``Class(...)`` with I/O stand-ins for required stream parameters, or None.
+
+    A class without an ``__init__`` of its own takes its base's, followed through the
+    repository's classes when ``view`` is given."""
     name = found.node.name
     arguments = _required_arguments(found.node)
+    current = found
+    for _ in range(_MAX_BASES):
+        if arguments is not None or view is None or len(current.node.bases) != 1:
+            break
+        parent = base_class(view, current, current.node.bases[0])
+        if parent is None:
+            break
+        current = parent
+        arguments = _required_arguments(current.node)
     if arguments is None:
         return None
     imports = {f"from {found.module} import {name}"}

@@ -344,8 +344,12 @@ def test_a_real_sentry_event_reproduces_through_a_caller(tmp_path: Path) -> None
     fixed_text = (folder / "fixed" / "invoices" / "invoice.py").read_text(encoding="utf-8")
     fixed = commit(repo, {"invoices/invoice.py": fixed_text}, "fix")
     event = parse_error((folder / "event.json").read_text(encoding="utf-8"))
-    candidate = reproduce_crash(event, repo, ref=buggy)[0]
-    assert "invoice_summary(lines=[], tax_rate=0.2)" in candidate.source
+    candidates = reproduce_crash(event, repo, ref=buggy)
+    candidate = candidates[0]
+    # The method's object is the one its caller built, replayed from the caller's statements.
+    assert "invoice = Invoice(lines, tax_rate)\n    invoice.tax_per_line()" in candidate.source
+    assert "lines = []\n    tax_rate = 0.2" in candidate.source
+    assert any("invoice_summary(lines=[], tax_rate=0.2)" in c.source for c in candidates[1:])
     assert "Error pattern" in candidate.source and "ZeroDivisionError" in candidate.source
     before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
     assert before.startswith("rc=1") and "ZeroDivisionError" in before
