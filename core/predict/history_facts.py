@@ -31,9 +31,13 @@ class IndexedHistory:
         )
 
     def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
-        """How often the function was changed by fix commits, in all and in the last year."""
+        """How often the function was changed (by fix commits: in all and in the last year), and
+        how long ago it last was."""
         history = function_history(self.index, path, name, self.when)
+        last = history.last_changed
         return FunctionHistoryFacts(
             fix_touches=history.fix_touches,
             fix_touches_last_year=history.fix_touches_last_year,
+            touches=history.touches,
+            days_since_change=None if last is None else max(0.0, (self.when - last) / _DAY),
         )
