@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.diff.changeset import ChangeSet, FileStatus
-from core.predict.file_kinds import file_kind
+from core.predict.file_kinds import file_kind as file_kind  # re-exported: szz, mining
 from core.predict.findings import Factor
 from core.predict.history import (
     SECONDS_PER_DAY,
@@ -105,11 +105,13 @@ def change_features(
 
 @dataclass(frozen=True)
 class RangeCommit:
-    """One commit of a reviewed range: its own author, time and message."""
+    """One commit of a reviewed range: its own author, time and message (and its sha, when it
+    is a commit; uncommitted edits have none)."""
 
     author_email: str
     time: int
     message: str
+    sha: str | None = None
 
 
 # The features that describe who made a change and why, rather than what it changed.

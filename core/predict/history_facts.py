@@ -11,14 +11,19 @@ _DAY = 86_400
 class IndexedHistory:
     """Answers the review's history questions about files and functions before ``when``."""
 
-    def __init__(self, index: HistoryIndex, author_email: str, when: int):
+    def __init__(
+        self, index: HistoryIndex, author_email: str, when: int, *, before_seq: int | None = None
+    ):
+        """Facts from commits before ``when`` (Unix time) and, with ``before_seq``, ingested
+        before that seq (a reviewed range whose own commits are in the history)."""
         self.index = index
         self.author_email = author_email
         self.when = when
+        self.before_seq = before_seq
 
     def file_facts(self, path: str) -> FileHistoryFacts:
         """Developers, changes, age, fix commits and the author's own changes of one file."""
-        history = file_history(self.index, path, self.when)
+        history = file_history(self.index, path, self.when, before_seq=self.before_seq)
         if not history.commits:
             return FileHistoryFacts()
         last = history.last_changed_at or self.when
@@ -33,7 +38,7 @@ class IndexedHistory:
     def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
         """How often the function was changed (by fix commits: in all and in the last year), and
         how long ago it last was."""
-        history = function_history(self.index, path, name, self.when)
+        history = function_history(self.index, path, name, self.when, before_seq=self.before_seq)
         last = history.last_changed
         return FunctionHistoryFacts(
             fix_touches=history.fix_touches,

@@ -40,6 +40,7 @@ from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
 
 if TYPE_CHECKING:
+    from core.predict.features import RangeCommit
     from core.predict.history import HistoryIndex
     from core.store.sqlite import SQLiteStore
 
@@ -53,6 +54,9 @@ ERRORS_TTL_SECONDS = 10.0
 # A warm history is up to date within a few tens of milliseconds; a review waits this long for
 # it before parsing the changed files meanwhile.
 WARM_HISTORY_SECONDS = 0.25
+# A range is scored from at most its newest this many commits (each costs a pass over the
+# touched files' history).
+MAX_RANGE_COMMITS = 100
 
 _SHIPPED: list[ScoringModel] = []
 
@@ -146,20 +150,32 @@ class ReviewService:
         history: HistoryFacts | None = None
         index = self.history(options.repository_head)
         if index is not None:
-            from core.predict.features import change_features
+            from core.predict.features import change_features, range_features
             from core.predict.history_facts import IndexedHistory
 
-            author = options.author or self.author_of(changeset)
-            features = change_features(
-                index,
-                changeset,
-                author.email,
-                author.when,
-                message=author.message,
-                file_sizes=line_counts,
-            )
+            commits = [] if options.author else self.range_commits(changeset)
+            if commits:
+                # A range: each commit's own author, message and date (see range_features).
+                before_seq = _first_seq(index, commits)
+                features = range_features(
+                    index, changeset, commits, file_sizes=line_counts, before_seq=before_seq
+                )
+                first = commits[0]
+                history = IndexedHistory(
+                    index, commits[-1].author_email, first.time, before_seq=before_seq
+                )
+            else:
+                author = options.author or self.author_of(changeset)
+                features = change_features(
+                    index,
+                    changeset,
+                    author.email,
+                    author.when,
+                    message=author.message,
+                    file_sizes=line_counts,
+                )
+                history = IndexedHistory(index, author.email, author.when)
             features.update(self._adaptation_extras(index, changeset))
-            history = IndexedHistory(index, author.email, author.when)
         model, model_warning = self.model()
         review_options = ReviewOptions(
             thresholds=options.thresholds,
@@ -248,6 +264,39 @@ class ReviewService:
         fields = run_git(self.root, "log", "-1", "--format=%ae%x00%at%x00%B", commit)
         email, when_text, message = fields.decode("utf-8", "replace").split("\0", 2)
         return ChangeAuthor(email.strip().lower(), int(when_text), message)
+
+    def range_commits(self, changeset: ChangeSet) -> list[RangeCommit]:
+        """The commits a change between two commits is made of, oldest first: ``base..head``
+        (head None: HEAD, then the working tree's edits, if any, as the current user's, now),
+        the newest MAX_RANGE_COMMITS of them. Empty when the change has no committed base (a
+        diff on stdin, a repository without commits) or no commit of its own: the change is
+        then one author's (:meth:`author_of`)."""
+        from core.diff.git import run_git
+        from core.predict.features import RangeCommit
+
+        if self.root is None or changeset.base is None:
+            return []
+        head = changeset.head or "HEAD"
+        output = run_git(
+            self.root,
+            "log",
+            f"--max-count={MAX_RANGE_COMMITS}",
+            "--format=%H%x00%ae%x00%at%x00%B%x1e",
+            f"{changeset.base}..{head}",
+        ).decode("utf-8", "replace")
+        commits = []
+        for record in output.split("\x1e"):
+            fields = record.strip("\n").split("\0", 3)
+            if len(fields) == 4:
+                sha, email, when, message = fields
+                commits.append(RangeCommit(email.strip().lower(), int(when), message, sha=sha))
+        commits.reverse()
+        if commits and changeset.head is None:
+            status = run_git(self.root, "status", "--porcelain", "--untracked-files=normal")
+            if status.strip():
+                user = self.current_user()
+                commits.append(RangeCommit(user.email, user.when, ""))
+        return commits
 
     def current_user(self) -> ChangeAuthor:
         """Whoever commits here (user.email, else HEAD's author; asked git once), now."""
@@ -378,6 +427,14 @@ class ReviewService:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _first_seq(index: HistoryIndex, commits: Sequence[RangeCommit]) -> int | None:
+    """The seq of the range's first commit already in the history: the range is judged on
+    the history before it (None when none of its commits is ingested)."""
+    seqs = [index.memory.seq_by_sha.get(commit.sha) for commit in commits if commit.sha]
+    known = [seq for seq in seqs if seq is not None]
+    return min(known) if known else None
 
 
 class _Unscored:
