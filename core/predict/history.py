@@ -623,6 +623,9 @@ class HistoryIndex:
         self.store = store
         self.repository_id = repository_id
         self.repo_root = repo_root
+        # The commit whose history is read: HEAD, or a branch (a diff on stdin is judged on the
+        # default branch's history, whatever is checked out).
+        self.tip = "HEAD"
         self._memory: _Memory | None = None
         self._functions: dict[tuple[str, str], list[int]] | None = None
         # What the last sync could not read (shown once to the user by the front-end).
@@ -673,10 +676,12 @@ class HistoryIndex:
     # -- building ---------------------------------------------------------------------------
 
     @classmethod
-    def sync(cls, store: SQLiteStore, repo_root: Path | str) -> HistoryIndex:
-        """Ingest the commits not yet in the store (all of them after a rewrite) and load."""
+    def sync(cls, store: SQLiteStore, repo_root: Path | str, tip: str = "HEAD") -> HistoryIndex:
+        """Ingest the commits not yet in the store (all of them after a rewrite) and load;
+        ``tip`` names the commit whose history is read."""
         root = Path(repo_root)
         index = cls.load(store, root)
+        index.tip = tip
         index.update()
         return index
 
@@ -688,7 +693,9 @@ class HistoryIndex:
 
     def update(self) -> int:
         """Ingest what is new since the last sync; return the number of commits read."""
-        head = run_git(self.repo_root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        head = run_git(
+            self.repo_root, "rev-parse", "--verify", "-q", f"{self.tip}^{{commit}}", check=False
+        )
         head_sha = head.decode("ascii", "replace").strip()
         if not head_sha:
             run_git(self.repo_root, "rev-parse", "--git-dir")  # GitError unless a repository
@@ -705,12 +712,12 @@ class HistoryIndex:
             )
         elif head_sha == last:
             return 0
-        revision_range = "HEAD"
+        revision_range = head_sha
         rewritten = broken
         if last is not None and not broken:
-            base = run_git(self.repo_root, "merge-base", last, "HEAD", check=False)
+            base = run_git(self.repo_root, "merge-base", last, head_sha, check=False)
             if base.decode("ascii", "replace").strip() == last:
-                revision_range = f"{last}..HEAD"
+                revision_range = f"{last}..{head_sha}"
             else:
                 rewritten = True
         boundaries = self._shallow_boundaries()

@@ -20,10 +20,13 @@ class IndexedHistory:
         self.author_email = author_email
         self.when = when
         self.before_seq = before_seq
+        # Commits made in the same second as the change came before it (a review right after
+        # a commit must see it).
+        self._until = when + 1
 
     def file_facts(self, path: str) -> FileHistoryFacts:
         """Developers, changes, age, fix commits and the author's own changes of one file."""
-        history = file_history(self.index, path, self.when, before_seq=self.before_seq)
+        history = file_history(self.index, path, self._until, before_seq=self.before_seq)
         if not history.commits:
             return FileHistoryFacts()
         last = history.last_changed_at or self.when
@@ -38,7 +41,7 @@ class IndexedHistory:
     def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
         """How often the function was changed (by fix commits: in all and in the last year), and
         how long ago it last was."""
-        history = function_history(self.index, path, name, self.when, before_seq=self.before_seq)
+        history = function_history(self.index, path, name, self._until, before_seq=self.before_seq)
         last = history.last_changed
         return FunctionHistoryFacts(
             fix_touches=history.fix_touches,

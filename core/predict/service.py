@@ -112,16 +112,19 @@ class ReviewService:
         use_history: bool = True,
         tenant: str = LOCAL_TENANT,
         persistent_cache: bool = False,
+        history_tip: str = "HEAD",
     ):
         """``repository`` None reviews the change alone. ``store_path`` defaults to the
         repository's store; ``model`` to the shipped model. With ``persistent_cache`` the
-        analyses of file versions are kept in the store between runs."""
+        analyses of file versions are kept in the store between runs. ``history_tip`` names the
+        commit whose history is read (a diff on stdin: the default branch's, not HEAD's)."""
         self.root = repository
         self._store_path = store_path
         self._shipped = model
         self.use_history = use_history and repository is not None
         self.tenant = tenant
         self._persistent_cache = persistent_cache
+        self.history_tip = history_tip
         self._cache = LayeredAnalysisCache() if persistent_cache else None
         self._store: SQLiteStore | None = None
         self._index: HistoryIndex | None = None
@@ -211,7 +214,7 @@ class ReviewService:
         store = SQLiteStore.open(self.store_path(), handed_between_threads=True)
         try:
             assert self.root is not None
-            return store, HistoryIndex.sync(store, self.root)
+            return store, HistoryIndex.sync(store, self.root, self.history_tip)
         except BaseException:
             store.close()
             raise
@@ -235,7 +238,7 @@ class ReviewService:
                 from core.predict.history import HistoryIndex
 
                 assert self.root is not None
-                self._index = HistoryIndex.sync(self.store, self.root)
+                self._index = HistoryIndex.sync(self.store, self.root, self.history_tip)
             elif head is not None and head != self._indexed_head:
                 self._index.update()
         except ArgusError as error:
