@@ -137,7 +137,11 @@ def test_the_review_lists_functions_in_the_rankers_order(tmp_path: Path) -> None
         "test_big": CandidateFunction(31, 1, "test", 0, 0, None, 1, 0, 0),
     }
     shares = dict(
-        zip(candidates, localisation_shares(shipped_ranker(), list(candidates.values())))
+        zip(
+            candidates,
+            localisation_shares(shipped_ranker(), list(candidates.values())),
+            strict=True,
+        )
     )
     assert shares["f0"] > shares["test_big"]
     # Shares of one change split its risk: the functions' risks add up to the change's.
