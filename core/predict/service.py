@@ -280,13 +280,18 @@ class ReviewService:
         if self.root is None or changeset.base is None:
             return []
         head = changeset.head or "HEAD"
-        output = run_git(
-            self.root,
-            "log",
-            f"--max-count={MAX_RANGE_COMMITS}",
-            "--format=%H%x00%ae%x00%at%x00%B%x1e",
-            f"{changeset.base}..{head}",
-        ).decode("utf-8", "replace")
+        try:
+            output = run_git(
+                self.root,
+                "log",
+                f"--max-count={MAX_RANGE_COMMITS}",
+                "--format=%H%x00%ae%x00%at%x00%B%x1e",
+                f"{changeset.base}..{head}",
+            ).decode("utf-8", "replace")
+        except ArgusError as error:
+            # A range git cannot list (a commit the clone lacks): judged as one author's.
+            logger.warning("commits of %s..%s not read: %s", changeset.base, head, error)
+            return []
         commits = []
         for record in output.split("\x1e"):
             fields = record.strip("\n").split("\0", 3)
