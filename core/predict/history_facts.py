@@ -12,21 +12,20 @@ class IndexedHistory:
     """Answers the review's history questions about files and functions before ``when``."""
 
     def __init__(
-        self, index: HistoryIndex, author_email: str, when: int, *, before_seq: int | None = None
+        self, index: HistoryIndex, author_email: str, when: int, *, strictly_before: bool = False
     ):
-        """Facts from commits before ``when`` (Unix time) and, with ``before_seq``, ingested
-        before that seq (a reviewed range whose own commits are in the history)."""
+        """Facts from commits made up to ``when`` (Unix time), or strictly before it (a range
+        whose first commit is dated ``when``)."""
         self.index = index
         self.author_email = author_email
         self.when = when
-        self.before_seq = before_seq
-        # Commits made in the same second as the change came before it (a review right after
-        # a commit must see it).
-        self._until = when + 1
+        # A change reviewed now comes after the commits made in the same second (a review right
+        # after a commit must see it); a range's first commit does not come after itself.
+        self._until = when if strictly_before else when + 1
 
     def file_facts(self, path: str) -> FileHistoryFacts:
         """Developers, changes, age, fix commits and the author's own changes of one file."""
-        history = file_history(self.index, path, self._until, before_seq=self.before_seq)
+        history = file_history(self.index, path, self._until)
         if not history.commits:
             return FileHistoryFacts()
         last = history.last_changed_at or self.when
@@ -41,7 +40,7 @@ class IndexedHistory:
     def function_facts(self, path: str, name: str) -> FunctionHistoryFacts:
         """How often the function was changed (by fix commits: in all and in the last year), and
         how long ago it last was."""
-        history = function_history(self.index, path, name, self._until, before_seq=self.before_seq)
+        history = function_history(self.index, path, name, self._until)
         last = history.last_changed
         return FunctionHistoryFacts(
             fix_touches=history.fix_touches,

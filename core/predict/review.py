@@ -460,13 +460,31 @@ def _localisation_factors(
 def _hunks_by_name(
     file_change: FileChange, added: Mapping[str, list[int]], removed: Mapping[str, list[int]]
 ) -> dict[str, int]:
-    """How many of the file's hunks changed each symbol (by qualified name)."""
+    """How many hunks of a ``-U0`` diff change each symbol (by qualified name), as the corpus
+    counts them, whatever context the diff was taken with: a hunk is a run of removed and
+    added lines with no unchanged line between them."""
     owner_added = {line: name for name, lines in added.items() for line in lines}
     owner_removed = {line: name for name, lines in removed.items() for line in lines}
     counts: dict[str, int] = defaultdict(int)
     for hunk in file_change.hunks:
-        names = {owner_added[line] for line in hunk.added if line in owner_added}
-        names.update(owner_removed[line] for line in hunk.removed if line in owner_removed)
+        removed_lines, added_lines = set(hunk.removed), set(hunk.added)
+        old, new = hunk.source_start, hunk.target_start
+        old_end = hunk.source_start + hunk.source_length
+        new_end = hunk.target_start + hunk.target_length
+        names: set[str] = set()
+        while old < old_end or new < new_end:
+            if old in removed_lines:
+                names.add(owner_removed.get(old, FILE_LEVEL))
+                old += 1
+            elif new in added_lines:
+                names.add(owner_added.get(new, FILE_LEVEL))
+                new += 1
+            else:  # an unchanged line ends the run
+                for name in names:
+                    counts[name] += 1
+                names = set()
+                old += 1
+                new += 1
         for name in names:
             counts[name] += 1
     return counts

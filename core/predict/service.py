@@ -163,9 +163,11 @@ class ReviewService:
                 features = range_features(
                     index, changeset, commits, file_sizes=line_counts, before_seq=before_seq
                 )
-                first = commits[0]
+                # The functions' and files' facts: from the commits dated before the range's
+                # first, whether or not the range's own commits are ingested (the App's clone
+                # and a checkout of the base then agree).
                 history = IndexedHistory(
-                    index, commits[-1].author_email, first.time, before_seq=before_seq
+                    index, commits[-1].author_email, commits[0].time, strictly_before=True
                 )
             else:
                 author = options.author or self.author_of(changeset)
