@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -15,20 +16,22 @@ from core.classify import GitAttributes
 from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
 from core.diff.blobs import read_blobs, read_worktree_files
 from core.diff.git import default_base, has_commits
+from core.diff.preimage import sources_from_diff
 from core.errors import ArgusError, ConfigError, GitError
 from core.predict.findings import Review, RiskLevel
 from core.predict.review import Sources
 from core.predict.rules import RuleSelection
 
 
-def _read_diff(argument: str) -> ChangeSet:
+def _read_diff(argument: str) -> tuple[ChangeSet, bytes]:
     if argument == "-":
-        return parse_diff(sys.stdin.buffer)
-    path = Path(argument)
-    if not path.is_file():
-        raise ConfigError(f"--diff {argument}: no such file")
-    with path.open("rb") as stream:
-        return parse_diff(stream)
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(argument)
+        if not path.is_file():
+            raise ConfigError(f"--diff {argument}: no such file")
+        raw = path.read_bytes()
+    return parse_diff(raw), raw
 
 
 def _sources(repo: Path | None, changeset: ChangeSet, head: str | None) -> Sources:
@@ -55,20 +58,24 @@ def review_for_arguments(
     from core.predict.service import ReviewService, ServiceOptions
 
     repo: Path | None
+    raw = b""
     if arguments.diff:
-        changeset = _read_diff(arguments.diff)
+        changeset, raw = _read_diff(arguments.diff)
         try:
             repo = find_repo_root(arguments.repo)
         except GitError:
             repo = None
     else:
         repo = find_repo_root(arguments.repo)
+    # A diff given as text is judged on the default branch's history, whatever is checked out.
+    tip = default_base(repo) if arguments.diff and repo is not None else "HEAD"
     service = ReviewService(
         repo,
         store_path=process_wiring().store_location(repo) if repo is not None else None,
         use_history=not arguments.no_history,
         tenant=getattr(arguments, "tenant", "local"),
         persistent_cache=repo is not None,
+        history_tip=tip,
     )
     with service:
         # git log (the history) runs on the other core while this thread reads the change.
@@ -78,11 +85,21 @@ def review_for_arguments(
             changeset = changeset_for_review(
                 repo, arguments.base or default_base(repo), arguments.head
             )
-        sources = _sources(repo, changeset, None if arguments.diff else changeset.head)
+        author = None
+        if arguments.diff:
+            # Both sides from the diff and the blobs its index lines name (core.diff.preimage).
+            found = sources_from_diff(repo, raw, changeset)
+            sources = Sources(old=found.old, new=found.new)
+            changeset = replace(changeset, warnings=(*changeset.warnings, *found.warnings))
+            # Not a commit: the change is whoever runs the review's, now.
+            author = service.current_user() if repo is not None and has_commits(repo) else None
+        else:
+            sources = _sources(repo, changeset, changeset.head)
         options = ServiceOptions(
             rules=rules or RuleSelection(),
             rule_levels=rule_levels or {},
             attributes=attributes,
+            author=author,
         )
         return service.review(changeset, sources, options), changeset
 

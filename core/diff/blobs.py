@@ -21,6 +21,16 @@ def read_blobs(repo: Path, ref: str, paths: Iterable[str]) -> dict[str, bytes | 
     return _parse_batch(run_git(repo, "cat-file", "--batch", input_bytes=request), wanted)
 
 
+def read_objects(repo: Path, object_ids: Iterable[str]) -> dict[str, bytes | None]:
+    """Contents of blobs by (possibly abbreviated) object id; an id the repository lacks, an
+    ambiguous one or one that is not a blob maps to None."""
+    wanted = list(dict.fromkeys(object_ids))
+    if not wanted:
+        return {}
+    request = b"".join(f"{object_id}\n".encode("ascii") for object_id in wanted)
+    return _parse_batch(run_git(repo, "cat-file", "--batch", input_bytes=request), wanted)
+
+
 def _parse_batch(output: bytes, paths: list[str]) -> dict[str, bytes | None]:
     result: dict[str, bytes | None] = {}
     position = 0

@@ -21,15 +21,13 @@ review, the whole ingested history. History follows renames (a renamed file keep
 from __future__ import annotations
 
 import bisect
-import functools
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Protocol
 
 from core.diff.changeset import ChangeSet, FileStatus
+from core.predict.file_kinds import file_kind as file_kind  # re-exported: szz, mining
 from core.predict.findings import Factor
 from core.predict.history import (
     SECONDS_PER_DAY,
@@ -51,19 +49,6 @@ FEATURE_NAMES: tuple[str, ...] = (
 CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
     "la_code", "ld_code", "nf_test", "nf_other", "prior_fixes", "owner_share",
 )  # fmt: skip
-
-_CODE_EXTENSIONS = frozenset(
-    {
-        ".py", ".pyi", ".pyx", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".java",
-        ".kt", ".kts", ".scala", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".cs", ".rs",
-        ".rb", ".php", ".swift", ".dart", ".m", ".vue", ".svelte", ".lua", ".sh",
-    }
-)  # fmt: skip
-_TEST_DIRECTORIES = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs"})
-_TEST_NAME = re.compile(
-    r"(?:^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$"
-    r"|Tests?\.java$|Test\.kt$)"
-)
 
 # Line counts of the files before a change, by path on the base side: a mapping, or a callable
 # answering None when the file did not exist.
@@ -120,11 +105,13 @@ def change_features(
 
 @dataclass(frozen=True)
 class RangeCommit:
-    """One commit of a reviewed range: its own author, time and message."""
+    """One commit of a reviewed range: its own author, time and message (and its sha, when it
+    is a commit; uncommitted edits have none)."""
 
     author_email: str
     time: int
     message: str
+    sha: str | None = None
 
 
 # The features that describe who made a change and why, rather than what it changed.
@@ -301,18 +288,6 @@ def _recent_experience(index: HistoryIndex, author: str, own: list[int], when: i
     times = index.memory.author_times(author)[: len(own)]
     weights = 1.0 / (1.0 + np.maximum(0, when - times) / SECONDS_PER_YEAR)
     return float(np.cumsum(weights)[-1])
-
-
-@functools.lru_cache(maxsize=65_536)
-def file_kind(path: str) -> str:
-    """``"test"`` for a test file, ``"code"`` for other source code, ``"other"`` for the rest
-    (documentation, configuration, data)."""
-    posix = PurePosixPath(path)
-    if _TEST_NAME.search(posix.name) or any(
-        part.lower() in _TEST_DIRECTORIES for part in posix.parts[:-1]
-    ):
-        return "test"
-    return "code" if posix.suffix.lower() in _CODE_EXTENSIONS else "other"
 
 
 def context_features(

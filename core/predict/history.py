@@ -711,6 +711,9 @@ class HistoryIndex:
         self.store = store
         self.repository_id = repository_id
         self.repo_root = repo_root
+        # The commit whose history is read: HEAD, or a branch (a diff on stdin is judged on the
+        # default branch's history, whatever is checked out).
+        self.tip = "HEAD"
         self._memory: _Memory | None = None
         self._functions: dict[tuple[str, str], list[int]] | None = None
         # What the last sync could not read (shown once to the user by the front-end).
@@ -769,16 +772,19 @@ class HistoryIndex:
         cls,
         store: SQLiteStore,
         repo_root: Path | str,
+        tip: str = "HEAD",
         *,
         max_commits: int | None = MAX_HISTORY_COMMITS,
     ) -> HistoryIndex:
-        """Ingest the commits not yet in the store (all of them after a rewrite) and load.
+        """Ingest the commits not yet in the store (all of them after a rewrite) and load;
+        ``tip`` names the commit whose history is read.
 
         A first read takes the newest ``max_commits`` commits only (None: all of them), so a
         very long history costs a bounded first review; it says so in :attr:`warnings`.
         """
         root = Path(repo_root)
         index = cls.load(store, root)
+        index.tip = tip
         index.max_commits = max_commits
         index.update()
         return index
@@ -791,7 +797,9 @@ class HistoryIndex:
 
     def update(self) -> int:
         """Ingest what is new since the last sync; return the number of commits read."""
-        head = run_git(self.repo_root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        head = run_git(
+            self.repo_root, "rev-parse", "--verify", "-q", f"{self.tip}^{{commit}}", check=False
+        )
         head_sha = head.decode("ascii", "replace").strip()
         if not head_sha:
             run_git(self.repo_root, "rev-parse", "--git-dir")  # GitError unless a repository
@@ -838,15 +846,15 @@ class HistoryIndex:
             )
         elif head_sha == last:
             return 0
-        revision_range = "HEAD"
+        revision_range = head_sha
         rewritten = broken
         if last is not None and not broken:
-            base = run_git(self.repo_root, "merge-base", last, "HEAD", check=False)
+            base = run_git(self.repo_root, "merge-base", last, head_sha, check=False)
             if base.decode("ascii", "replace").strip() == last:
-                revision_range = f"{last}..HEAD"
+                revision_range = f"{last}..{head_sha}"
             else:
                 rewritten = True
-        limit = self.max_commits if revision_range == "HEAD" else None
+        limit = self.max_commits if revision_range == head_sha else None
         commits = list(
             parse_log(_git_log(self.repo_root, revision_range, self.warnings, max_count=limit))
         )

@@ -167,3 +167,68 @@ def load_ranker(path: Path | None = None) -> Ranker:
     if inputs != INPUT_NAMES or len(weights) != len(INPUT_NAMES):
         raise ModelError("the function ranker file does not match this Argus; retrain it")
     return Ranker(weights=weights)
+
+
+_SHIPPED: list[Ranker] = []
+
+
+def shipped_ranker() -> Ranker:
+    """The shipped ranker, loaded once per process."""
+    if not _SHIPPED:
+        _SHIPPED.append(load_ranker())
+    return _SHIPPED[0]
+
+
+# Functions in files that are not code (documentation, configuration, data) never appear in
+# the corpus (SZZ blames code files only), so the "other_file" weight could not be learned; such
+# functions take the test files' weight, the other kind of file a fix rarely repairs.
+_NOT_CODE = INPUT_NAMES.index("other_file")
+_TEST = INPUT_NAMES.index("test_file")
+
+
+def localisation_shares(ranker: Ranker, functions: Sequence[CandidateFunction]) -> list[float]:
+    """P(a later fix changes this function | the change needs a fix), for every function the
+    change touched: each function's ranking probability, normalised over the change so that
+    the shares add up to 1 (a single function takes the whole change). Monotone in
+    :func:`rank_scores`, so ordering by share is ordering by the ranker."""
+    if not functions:
+        return []
+    weights = list(ranker.weights)
+    if weights[_NOT_CODE] == 0.0:
+        weights[_NOT_CODE] = weights[_TEST]
+    scores = [
+        sum(w * x for w, x in zip(weights, row, strict=True)) for row in ranking_inputs(functions)
+    ]
+    probabilities = [_sigmoid(score) for score in scores]
+    total = sum(probabilities)
+    if total <= 0.0:
+        return [1.0 / len(functions)] * len(functions)
+    return [p / total for p in probabilities]
+
+
+def ranking_reasons(
+    ranker: Ranker, functions: Sequence[CandidateFunction]
+) -> list[list[tuple[str, float]]]:
+    """Per function, ``(input name, contribution)`` of each input relative to the change's
+    mean: what sets this function apart from the others the change touched, strongest first.
+    A change of one function has nothing to set apart."""
+    rows = ranking_inputs(functions)
+    if len(rows) < 2:
+        return [[] for _ in rows]
+    means = [sum(column) / len(rows) for column in zip(*rows, strict=True)]
+    reasons = []
+    for row in rows:
+        contributions = [
+            (name, w * (x - mean))
+            for name, w, x, mean in zip(INPUT_NAMES, ranker.weights, row, means, strict=True)
+            if name != "bias"
+        ]
+        reasons.append(sorted(contributions, key=lambda item: -item[1]))
+    return reasons
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exponential = math.exp(value)
+    return exponential / (1.0 + exponential)

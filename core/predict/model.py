@@ -310,7 +310,14 @@ def describe(name: str, raw: Mapping[str, float]) -> str:
             if value >= 1.0
             else f"edits concentrated in few files (entropy {value:.2f} bits)"
         ),
-        "fix": lambda: "a bug-fix change" if value >= 0.5 else "not a bug-fix change",
+        # A range's "fix" is the share of its commits that are fixes (range_features).
+        "fix": lambda: (
+            "a bug-fix change"
+            if value >= 0.999
+            else "not a bug-fix change"
+            if value <= 0.001
+            else f"{value:.0%} of its commits are bug fixes"
+        ),
         "ndev": lambda: f"files changed by {_plural(value, 'developer')} before",
         "age": lambda: f"files last changed {_plural(value, 'day')} before, on average",
         "nuc": lambda: f"files changed in {_plural(value, 'earlier commit')}",

@@ -19,6 +19,7 @@ from core.diff.changeset import ChangeSet, FileChange, FileStatus
 from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
 from core.patterns.risk_feedback import for_symbols
 from core.predict.analysis_cache import AnalysisCache, findings_key, symbols_key
+from core.predict.file_kinds import file_kind
 from core.predict.findings import (
     BugFinding,
     Factor,
@@ -26,7 +27,14 @@ from core.predict.findings import (
     Review,
     SymbolRisk,
 )
-from core.predict.function_risk import FunctionFacts, FunctionWeights, function_risks
+from core.predict.function_risk import FunctionFacts, FunctionWeights
+from core.predict.localisation import (
+    CandidateFunction,
+    Ranker,
+    localisation_shares,
+    ranking_reasons,
+    shipped_ranker,
+)
 from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
 from core.predict.rules.equivalents import RUFF_EQUIVALENT
 from core.predict.scoring import ScoringModel
@@ -52,6 +60,9 @@ class FunctionHistoryFacts:
 
     fix_touches: int = 0
     fix_touches_last_year: int = 0
+    # Every earlier commit that changed it, and days since the last one (None: never).
+    touches: int = 0
+    days_since_change: float | None = None
 
 
 class HistoryFacts(Protocol):
@@ -101,6 +112,8 @@ class ReviewOptions:
     attributes: GitAttributes | None = None
     # (repository path, function name as production frames recorded it) -> error count.
     production_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Which changed function a later fix will change (None: the shipped ranker).
+    ranker: Ranker | None = None
 
 
 def basic_change_features(
@@ -162,14 +175,13 @@ def review_change(
         pending.extend(file_symbols)
         bugs.extend(file_bugs)
         warnings.extend(file_warnings)
-    symbols = _score_symbols(pending, model, change_features, options)
-
     if changeset.is_empty():
         # Nothing changed, so nothing can break.
         base_probability, factors = 0.0, []
     else:
         base_probability, explained = model.assess(change_features, top=3)
         factors = list(explained)
+    symbols = _score_symbols(pending, base_probability, factors, options)
     probability = _with_bug_evidence(base_probability, bugs)
     if bugs:
         factors.insert(0, _bugs_factor(bugs, base_probability, probability))
@@ -262,6 +274,9 @@ def _review_file(
         # Lines removed from a function that no longer exists count at file level.
         removed[name if name in new_by_name or name == FILE_LEVEL else FILE_LEVEL].extend(lines)
 
+    hunks = _hunks_by_name(file_change, added, removed)
+    kind = file_kind(path)
+
     bugs: list[BugFinding] = []
     if options.run_rules and new_source is not None and analysable and language:
         bugs = _predicted_bugs(
@@ -307,6 +322,24 @@ def _review_file(
             production_errors=errors_by_symbol.get((path, name), 0) if symbol else 0,
             is_new=symbol is not None and before is None,
         )
+        if symbol is not None:
+            touches = function_history.touches
+            days_since_change = function_history.days_since_change
+        else:
+            # Lines outside any function: the file's own history stands for theirs.
+            touches = file_facts.changes
+            days_since_change = file_facts.age_days if file_facts.changes else None
+        candidate = CandidateFunction(
+            lines=facts.lines_added + facts.lines_deleted,
+            hunks=hunks.get(name, 1),
+            kind=kind,
+            touches=touches,
+            fix_touches=facts.fix_touches,
+            days_since_change=days_since_change,
+            file_commits=file_facts.changes,
+            file_fixes=file_facts.fix_commits,
+            file_lines=lines_before,
+        )
         start, end = _span(symbol, added.get(name, []), file_change)
         results.append(
             _Pending(
@@ -317,6 +350,7 @@ def _review_file(
                 start_line=start,
                 end_line=end,
                 facts=facts,
+                candidate=candidate,
                 bugs=tuple(bugs_by_symbol.get(name, [])),
             )
         )
@@ -334,19 +368,42 @@ class _Pending:
     start_line: int
     end_line: int
     facts: FunctionFacts
+    candidate: CandidateFunction
     bugs: tuple[BugFinding, ...]
 
 
 def _score_symbols(
     pending: Sequence[_Pending],
-    model: ScoringModel,
-    change_features: Mapping[str, float],
+    change_probability: float,
+    change_factors: Sequence[Factor],
     options: ReviewOptions,
 ) -> list[SymbolRisk]:
-    """Score every changed symbol of the review in one batch."""
-    scored = function_risks(model, change_features, [p.facts for p in pending], options.weights)
+    """Score every changed symbol of the review: the probability that a later fix of this
+    change lands in it, P(the change needs a fix) x P(the fix changes this function | it does),
+    the second from the localisation ranker (core/predict/localisation.py), which ranks the
+    change's functions against each other; then raised by the symbol's production errors and
+    predicted bugs. Without errors or findings, the order is the ranker's order, which is what
+    ``benchmarks/localisation.py --review-order`` measures."""
+    if not pending:
+        return []
+    ranker = options.ranker or shipped_ranker()
+    candidates = [entry.candidate for entry in pending]
+    shares = localisation_shares(ranker, candidates)
+    reasons = ranking_reasons(ranker, candidates)
+    total_lines = sum(candidate.lines for candidate in candidates)
+    change_factor = change_factors[0] if change_factors else None
     symbols = []
-    for entry, (probability, factors) in zip(pending, scored, strict=True):
+    for entry, share, reason in zip(pending, shares, reasons, strict=True):
+        probability = change_probability * share
+        factors = _localisation_factors(entry.candidate, reason, total_lines)
+        errors = entry.facts.production_errors
+        if errors:
+            shift = options.weights.production_errors * math.log1p(errors)
+            probability = _sigmoid(_logit(probability) + shift)
+            noun = "production error" if errors == 1 else "production errors"
+            factors.insert(0, Factor("production_errors", f"{errors} {noun} seen here", shift))
+        if change_factor is not None and len(factors) < 3:
+            factors.append(change_factor)
         combined = _with_bug_evidence(probability, entry.bugs)
         if entry.bugs:
             factors.insert(0, _bugs_factor(entry.bugs, probability, combined))
@@ -368,6 +425,96 @@ def _score_symbols(
             )
         )
     return symbols
+
+
+# Ranking inputs that say the same thing in other words, and how each family is said.
+_REASON_FAMILY = {
+    "log_lines": "size", "line_share": "size", "largest": "size",
+    "log_hunks": "hunks",
+    "log_fix_touches": "fixes", "fix_ratio": "fixes",
+    "log_touches": "touches", "new_function": "touches",
+    "log_file_fixes": "file_fixes", "file_fix_ratio": "file_fixes",
+}  # fmt: skip
+
+
+def _localisation_factors(
+    candidate: CandidateFunction, reasons: Sequence[tuple[str, float]], total_lines: int
+) -> list[Factor]:
+    """What sets the function apart from the change's others, in plain words (at most two)."""
+    factors: list[Factor] = []
+    seen: set[str] = set()
+    for name, contribution in reasons:
+        family = _REASON_FAMILY.get(name)
+        if contribution <= 0.05 or family is None or family in seen:
+            continue
+        seen.add(family)
+        if family == "size":
+            text = f"{candidate.lines} of the change's {total_lines} changed lines"
+        elif family == "hunks":
+            text = f"changed in {candidate.hunks} places"
+        elif family == "fixes":
+            noun = "bug fix" if candidate.fix_touches == 1 else "bug fixes"
+            text = f"changed in {candidate.fix_touches} {noun} before"
+        elif family == "touches":
+            text = (
+                "a new function"
+                if candidate.touches == 0
+                else f"changed in {candidate.touches} earlier commits"
+            )
+        else:
+            text = (
+                f"its file: {candidate.file_fixes} of {candidate.file_commits} earlier commits"
+                " were fixes"
+            )
+        factors.append(Factor(f"localisation_{family}", text, contribution))
+        if len(factors) == 2:
+            break
+    return factors
+
+
+def _hunks_by_name(
+    file_change: FileChange, added: Mapping[str, list[int]], removed: Mapping[str, list[int]]
+) -> dict[str, int]:
+    """How many hunks of a ``-U0`` diff change each symbol (by qualified name), as the corpus
+    counts them, whatever context the diff was taken with: a hunk is a run of removed and
+    added lines with no unchanged line between them."""
+    owner_added = {line: name for name, lines in added.items() for line in lines}
+    owner_removed = {line: name for name, lines in removed.items() for line in lines}
+    counts: dict[str, int] = defaultdict(int)
+    for hunk in file_change.hunks:
+        removed_lines, added_lines = set(hunk.removed), set(hunk.added)
+        old, new = hunk.source_start, hunk.target_start
+        old_end = hunk.source_start + hunk.source_length
+        new_end = hunk.target_start + hunk.target_length
+        names: set[str] = set()
+        while old < old_end or new < new_end:
+            if old in removed_lines:
+                names.add(owner_removed.get(old, FILE_LEVEL))
+                old += 1
+            elif new in added_lines:
+                names.add(owner_added.get(new, FILE_LEVEL))
+                new += 1
+            else:  # an unchanged line ends the run
+                for name in names:
+                    counts[name] += 1
+                names = set()
+                old += 1
+                new += 1
+        for name in names:
+            counts[name] += 1
+    return counts
+
+
+def _logit(probability: float) -> float:
+    clipped = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1 / (1 + math.exp(-value))
+    exponential = math.exp(value)
+    return exponential / (1 + exponential)
 
 
 def _analyse(

@@ -43,6 +43,7 @@ from core.predict.rules import RuleSelection
 from core.predict.scoring import ScoringModel
 
 if TYPE_CHECKING:
+    from core.predict.features import RangeCommit
     from core.predict.history import HistoryIndex
     from core.store.sqlite import SQLiteStore
 
@@ -56,6 +57,9 @@ ERRORS_TTL_SECONDS = 10.0
 # A warm history is up to date within a few tens of milliseconds; a review waits this long for
 # it before parsing the changed files meanwhile.
 WARM_HISTORY_SECONDS = 0.25
+# A range is scored from at most its newest this many commits (each costs a pass over the
+# touched files' history).
+MAX_RANGE_COMMITS = 100
 
 _SHIPPED: list[ScoringModel] = []
 
@@ -117,16 +121,19 @@ class ReviewService:
         use_history: bool = True,
         tenant: str = LOCAL_TENANT,
         persistent_cache: bool = False,
+        history_tip: str = "HEAD",
     ):
         """``repository`` None reviews the change alone. ``store_path`` defaults to the
         repository's store; ``model`` to the shipped model. With ``persistent_cache`` the
-        analyses of file versions are kept in the store between runs."""
+        analyses of file versions are kept in the store between runs. ``history_tip`` names the
+        commit whose history is read (a diff on stdin: the default branch's, not HEAD's)."""
         self.root = repository
         self._store_path = store_path
         self._shipped = model
         self.use_history = use_history and repository is not None
         self.tenant = tenant
         self._persistent_cache = persistent_cache
+        self.history_tip = history_tip
         self._cache = LayeredAnalysisCache() if persistent_cache else None
         self._store: SQLiteStore | None = None
         self._index: HistoryIndex | None = None
@@ -171,20 +178,34 @@ class ReviewService:
         history: HistoryFacts | None = None
         index = self.history(options.repository_head)
         if index is not None:
-            from core.predict.features import change_features
+            from core.predict.features import change_features, range_features
             from core.predict.history_facts import IndexedHistory
 
-            author = options.author or self.author_of(changeset)
-            features = change_features(
-                index,
-                changeset,
-                author.email,
-                author.when,
-                message=author.message,
-                file_sizes=line_counts,
-            )
+            commits = [] if options.author else self.range_commits(changeset)
+            if commits:
+                # A range: each commit's own author, message and date (see range_features).
+                before_seq = _first_seq(index, commits)
+                features = range_features(
+                    index, changeset, commits, file_sizes=line_counts, before_seq=before_seq
+                )
+                # The functions' and files' facts: from the commits dated before the range's
+                # first, whether or not the range's own commits are ingested (the App's clone
+                # and a checkout of the base then agree).
+                history = IndexedHistory(
+                    index, commits[-1].author_email, commits[0].time, strictly_before=True
+                )
+            else:
+                author = options.author or self.author_of(changeset)
+                features = change_features(
+                    index,
+                    changeset,
+                    author.email,
+                    author.when,
+                    message=author.message,
+                    file_sizes=line_counts,
+                )
+                history = IndexedHistory(index, author.email, author.when)
             features.update(self._adaptation_extras(index, changeset))
-            history = IndexedHistory(index, author.email, author.when)
         model, model_warning = self.model()
         review_options = ReviewOptions(
             thresholds=options.thresholds,
@@ -248,7 +269,7 @@ class ReviewService:
         store = SQLiteStore.open(self.store_path(), handed_between_threads=True)
         try:
             assert self.root is not None
-            return store, HistoryIndex.sync(store, self.root)
+            return store, HistoryIndex.sync(store, self.root, self.history_tip)
         except BaseException:
             store.close()
             raise
@@ -272,7 +293,7 @@ class ReviewService:
                 from core.predict.history import HistoryIndex
 
                 assert self.root is not None
-                self._index = HistoryIndex.sync(self.store, self.root)
+                self._index = HistoryIndex.sync(self.store, self.root, self.history_tip)
             elif head is not None and head != self._indexed_head:
                 self._index.update()
         except ArgusError as error:
@@ -326,6 +347,44 @@ class ReviewService:
         fields = run_git(self.root, "log", "-1", "--format=%ae%x00%at%x00%B", commit)
         email, when_text, message = fields.decode("utf-8", "replace").split("\0", 2)
         return ChangeAuthor(email.strip().lower(), int(when_text), message)
+
+    def range_commits(self, changeset: ChangeSet) -> list[RangeCommit]:
+        """The commits a change between two commits is made of, oldest first: ``base..head``
+        (head None: HEAD, then the working tree's edits, if any, as the current user's, now),
+        the newest MAX_RANGE_COMMITS of them. Empty when the change has no committed base (a
+        diff on stdin, a repository without commits) or no commit of its own: the change is
+        then one author's (:meth:`author_of`)."""
+        from core.diff.git import run_git
+        from core.predict.features import RangeCommit
+
+        if self.root is None or changeset.base is None:
+            return []
+        head = changeset.head or "HEAD"
+        try:
+            output = run_git(
+                self.root,
+                "log",
+                f"--max-count={MAX_RANGE_COMMITS}",
+                "--format=%H%x00%ae%x00%at%x00%B%x1e",
+                f"{changeset.base}..{head}",
+            ).decode("utf-8", "replace")
+        except ArgusError as error:
+            # A range git cannot list (a commit the clone lacks): judged as one author's.
+            logger.warning("commits of %s..%s not read: %s", changeset.base, head, error)
+            return []
+        commits = []
+        for record in output.split("\x1e"):
+            fields = record.strip("\n").split("\0", 3)
+            if len(fields) == 4:
+                sha, email, when, message = fields
+                commits.append(RangeCommit(email.strip().lower(), int(when), message, sha=sha))
+        commits.reverse()
+        if commits and changeset.head is None:
+            status = run_git(self.root, "status", "--porcelain", "--untracked-files=normal")
+            if status.strip():
+                user = self.current_user()
+                commits.append(RangeCommit(user.email, user.when, ""))
+        return commits
 
     def current_user(self) -> ChangeAuthor:
         """Whoever commits here (user.email, else HEAD's author; asked git once), now."""
@@ -456,6 +515,14 @@ class ReviewService:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _first_seq(index: HistoryIndex, commits: Sequence[RangeCommit]) -> int | None:
+    """The seq of the range's first commit already in the history: the range is judged on
+    the history before it (None when none of its commits is ingested)."""
+    seqs = [index.memory.seq_by_sha.get(commit.sha) for commit in commits if commit.sha]
+    known = [seq for seq in seqs if seq is not None]
+    return min(known) if known else None
 
 
 class _Unscored:

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
 from core.report.options import ReportOptions
 from core.report.summary import (
-    ARROW,
     EM_DASH,
     NO_CHANGES,
     change_size,
@@ -342,10 +341,12 @@ def _details(review: Review, options: ReportOptions) -> str:
         lines.append(f"- Compared: {_code(compared)}")
     lines.extend(
         [
-            "- Each changed function, each file and the change as a whole get a calibrated "
-            "probability that the change introduces a bug. The model weighs the size and spread "
-            "of the change, complexity before " + ARROW + " after, and the history of the code "
-            "(earlier fixes, how many people changed it, the author's experience with it).",
+            "- The change as a whole gets a calibrated probability that it introduces a bug. "
+            "The model weighs the size and spread of the change and the history of the code "
+            "(earlier fixes, how many people changed it, each commit author's experience).",
+            "- Each changed function gets its part of that probability: how likely a later fix "
+            "of this change is to land in it (its share of the changed lines, its earlier "
+            "fixes, whether it is test code), raised by production errors and predicted bugs.",
             "- *Why* lists the factors that raised the probability most, in plain words.",
             f"- Levels: high from {percent(thresholds.high)}, medium from "
             f"{percent(thresholds.medium)}, low below.",

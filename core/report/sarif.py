@@ -44,8 +44,9 @@ _RISK_RULE = RuleInfo(
     short_description="Changed code likely to introduce a bug.",
     full_description=(
         "The risk model gives this changed symbol a high or medium probability of introducing a "
-        "bug, judged from the size and spread of the change, its complexity and the history of "
-        "the code. Review it with care and make sure tests cover it."
+        "bug: the change's risk (its size and spread and the history of the code) times how "
+        "likely a later fix is to land in this symbol rather than elsewhere in the change. "
+        "Review it with care and make sure tests cover it."
     ),
     precision="medium",
     tags=("risk", "maintainability"),
