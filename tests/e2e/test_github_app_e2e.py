@@ -128,8 +128,11 @@ def test_pull_request_opened_then_pushed(
     assert created[0].body["head_sha"] == opened["pull_request"]["head"]["sha"]
     (run,) = github.check_runs.values()
     assert run["status"] == "completed" and run["conclusion"] in ("neutral", "failure")
-    assert run["annotations"], "the demo change has risky functions to annotate"
+    # Annotations are the findings and the medium- or high-risk functions: the demo's planted
+    # defects are opt-in rules (off here), and a function's risk is its share of the change's
+    # (the localisation ranker), so the demo may have none; batches are tested with FakeGitHub.
     assert all(a["path"] and a["start_line"] >= 1 for a in run["annotations"])
+    assert "risk" in run["output"]["title"]
 
     comments = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
     assert len(comments) == 1 and MARKER in comments[0]["body"]
