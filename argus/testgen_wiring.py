@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from core.predict.findings import GeneratedTest, Review
     from core.router.cache import PatternCache
     from core.router.generation import Tier
+    from core.router.ledger import LedgerStore
     from core.router.router import Router
     from core.store.sqlite import SQLiteStore
     from core.testgen.service import GenerationLog
@@ -33,7 +34,7 @@ CLI_PLAN = "local"
 
 
 def build_router(
-    store: SQLiteStore,
+    store: LedgerStore,
     *,
     cache: PatternCache | None = None,
     environ: Mapping[str, str] | None = None,
