@@ -679,16 +679,16 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
+    from argus.store_backend import open_project_keys, shared_store
     from core.diff.git import find_repo_root
     from core.store.sqlite import locate_store
-    from ingest_server.keys import SQLiteProjectKeys
 
     repo = Path(arguments.repo).expanduser()
     if not repo.is_dir():
         raise ConfigError(f"--repo {arguments.repo}: no such directory")
     # The root of the clone, absolute: the server may run from another directory.
     root = find_repo_root(repo.resolve())
-    keys = SQLiteProjectKeys(locate_store())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
         link = keys.link(
             arguments.name,
@@ -715,10 +715,10 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects unlink NAME``: no more regression tests for the project's errors."""
+    from argus.store_backend import open_project_keys, shared_store
     from core.store.sqlite import locate_store
-    from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(locate_store())
+    keys = open_project_keys(shared_store(), locate_store())
     try:
         removed = keys.unlink(arguments.name)
     finally:

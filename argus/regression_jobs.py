@@ -36,6 +36,7 @@ from core.testgen.pattern_cache import PatternTestReader, PatternTestStore
 if TYPE_CHECKING:
     from core.patterns.records import Pattern
     from core.predict.findings import GeneratedTest
+    from core.store.postgres import PostgresRowStore
     from github_app.jobs import Job, JobQueue
     from github_app.queue import SQLiteJobQueue
     from ingest_server.app import IngestOutcome
@@ -80,11 +81,23 @@ class RegressionRequest:
 
 
 class RegressionRequests:
-    """The store's ``regression_requests`` rows; safe to share between threads."""
+    """The store's ``regression_requests`` rows; safe to share between threads.
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time):
-        self.path = path
+    In the SQLite file at ``path``, or in the shared PostgreSQL database when given its row
+    store (``argus.store_backend.open_regression_requests``): the SQL is written for both.
+    """
+
+    def __init__(
+        self, path: Path | str | PostgresRowStore, *, clock: Callable[[], float] = time.time
+    ):
         self.clock = clock
+        self._lock = threading.Lock()
+        self._shared: PostgresRowStore | None = None
+        if not isinstance(path, Path | str):
+            self._shared = path
+            self.path: Path | str = "the shared PostgreSQL store"
+            return
+        self.path = path
         SQLiteStore.open(path).close()  # create and migrate
         try:
             self._db = sqlite3.connect(
@@ -92,7 +105,6 @@ class RegressionRequests:
             )
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the store at {path}: {error}") from error
-        self._lock = threading.Lock()
 
     def claim(self, tenant: str, pattern_id: str, project_id: int) -> int | None:
         """Mark a test for the pattern as asked for; the attempt number, or None when it need
@@ -161,9 +173,15 @@ class RegressionRequests:
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
-            self._db.close()
+            if self._shared is not None:
+                self._shared.close()
+            else:
+                self._db.close()
 
     def _execute(self, sql: str, parameters: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        if self._shared is not None:
+            with self._shared.transaction() as db:
+                return db.execute(sql, parameters).fetchall()
         try:
             with self._lock:
                 return list(self._db.execute(sql, parameters).fetchall())
@@ -317,6 +335,7 @@ class RegressionJob:
         *,
         app_queue: JobQueue | None = None,
         environ: Mapping[str, str] | None = None,
+        open_ledger: Callable[[], Any] | None = None,
     ):
         self.library = library
         self.keys = keys
@@ -324,6 +343,8 @@ class RegressionJob:
         self.store_path = store_path
         self.app_queue = app_queue
         self.environ = environ
+        #: Opens the cost ledger's store (default: the SQLite file at ``store_path``).
+        self.open_ledger = open_ledger or (lambda: SQLiteStore.open(store_path))
 
     async def __call__(self, job: Job) -> None:
         """Handle a job; a store failure is raised (the queue retries), anything else recorded."""
@@ -408,7 +429,7 @@ class RegressionJob:
         event = event_from_data(payload["event"])
         log = GenerationLog()
         # Opened here, in the worker thread that routes: the ledger's connection stays in it.
-        with SQLiteStore.open(self.store_path) as store:
+        with self.open_ledger() as store:
             cache = PatternTestCache(self.library, self.library, tenant)
             router = build_router(
                 store, cache=cache, environ=self.environ or {}, default_plan=link.plan
@@ -503,6 +524,8 @@ class RegressionPipeline:
         library: PatternLibrary,
         *,
         environ: Mapping[str, str] | None = None,
+        requests: RegressionRequests | None = None,
+        open_ledger: Callable[[], Any] | None = None,
     ):
         from github_app.queue import SQLiteJobQueue
 
@@ -510,7 +533,10 @@ class RegressionPipeline:
         self.keys = keys
         self.library = library
         self.environ = environ
-        self.requests = RegressionRequests(store_path)
+        self.open_ledger = open_ledger
+        # The request rows (and the ledger) may be shared (argus.store_backend); the queue of
+        # generation jobs is this node's file.
+        self.requests = requests if requests is not None else RegressionRequests(store_path)
         # Generation takes minutes at worst: a long lease, renewed while the job runs.
         self.queue: SQLiteJobQueue = SQLiteJobQueue(
             regression_queue_path(store_path), lease_seconds=300.0, max_attempts=3
@@ -529,6 +555,7 @@ class RegressionPipeline:
             self.store_path,
             app_queue=app_queue,
             environ=self.environ,
+            open_ledger=self.open_ledger,
         )
         thread = WorkerThread(self.queue, None, runner_factory=lambda: job, concurrency=1)
         attach_worker_thread(app, thread, name="regression_worker_thread")

@@ -167,7 +167,7 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
     that generates them, for the lifetime of the app that is served.
     """
     from argus.regression_jobs import RegressionPipeline
-    from argus.store_backend import open_project_keys
+    from argus.store_backend import open_project_keys, open_regression_requests, open_row_store
     from ingest_server.app import create_ingest_app
     from ingest_server.settings import IngestSettings
 
@@ -176,7 +176,14 @@ def ingest_app(settings: ServeSettings) -> Iterator[FastAPI]:
     keys: Any = open_project_keys(settings.shared, settings.store_path)
     regressions = None
     try:
-        regressions = RegressionPipeline(settings.store_path, keys, service, environ=os.environ)
+        regressions = RegressionPipeline(
+            settings.store_path,
+            keys,
+            service,
+            environ=os.environ,
+            requests=open_regression_requests(settings.shared, settings.store_path),
+            open_ledger=lambda: open_row_store(settings.shared, settings.store_path),
+        )
         app = create_ingest_app(
             service,
             IngestSettings(settings.max_body_bytes, settings.sentry_client_secret),
@@ -220,17 +227,17 @@ def _github_app(github: Any, store_path: Path | None = None) -> Any:
     return create_app(github, AppDeps(queue=PostgresJobQueue(github.database_url), metrics=metrics))
 
 
-def linked_error_locations(store_path: Path) -> Any:
+def linked_error_locations(store_path: Path, shared: SharedLocation | None = None) -> Any:
     """``errors_for("owner/name")``: the ``(path, function, occurrences)`` of the production
     errors filed for the ingestion project linked to that GitHub repository
-    (``argus projects link NAME --github owner/name``); none when no project is linked."""
+    (``argus projects link NAME --github owner/name``); none when no project is linked. The
+    projects and patterns are read where ``argus serve`` keeps them: the shared store
+    (``shared``), else the SQLite file at ``store_path``."""
 
     def errors_for(full_name: str) -> list[tuple[str, str, int]]:
-        from core.patterns.store import SQLiteExecutor, SqlPatternStore
-        from core.store.sqlite import SQLiteStore
-        from ingest_server.keys import SQLiteProjectKeys
+        from argus.store_backend import open_pattern_reader, open_project_keys
 
-        keys = SQLiteProjectKeys(store_path)
+        keys = open_project_keys(shared, store_path)
         try:
             links = keys.links()
             tenants = []
@@ -242,9 +249,11 @@ def linked_error_locations(store_path: Path) -> Any:
             keys.close()
         if not tenants:
             return []
-        with SQLiteStore.open(store_path) as store:
-            patterns = SqlPatternStore(SQLiteExecutor(store))
-            return [row for tenant in tenants for row in patterns.location_counts(tenant)]
+        reader = open_pattern_reader(shared, store_path)
+        try:
+            return [row for tenant in tenants for row in reader.store.location_counts(tenant)]
+        finally:
+            reader.close()
 
     return errors_for
 

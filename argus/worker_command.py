@@ -49,6 +49,7 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Work until signalled."""
     import asyncio
     import logging
+    import os
     import signal
 
     from argus.gc_tuning import tune_for_serving
@@ -60,10 +61,18 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
         raise SystemExit("argus worker: --concurrency must be at least 1")
     settings = load_settings(dotenv=Path(arguments.env_file))
     from argus.serve import linked_error_locations
+    from argus.store_backend import PostgresLocation, open_row_store, shared_store
     from core.store.sqlite import locate_store
 
-    # Reviews on clones count the errors `argus serve` ingests into the same store.
-    deps = build_deps(settings, errors_for=linked_error_locations(locate_store()))
+    shared = shared_store()
+    if settings.uses_postgres and shared is None:  # the URL came from .env
+        shared = PostgresLocation(settings.database_url, os.environ.get("ARGUS_DATABASE_SCHEMA"))
+    # With PostgreSQL, the App's state and the cost ledger are the shared store's, as every
+    # node's; reviews on clones count the errors `argus serve` ingests into the same store.
+    store = open_row_store(shared, locate_store()) if isinstance(shared, PostgresLocation) else None
+    deps = build_deps(
+        settings, store=store, errors_for=linked_error_locations(locate_store(), shared)
+    )
     tune_for_serving()
 
     async def main() -> None:

@@ -254,11 +254,12 @@ def costs_summary(
         total_dollars += dollars
     for entry in tiers.values():
         entry["dollars"] = round(entry["dollars"], 6)
-    lookups, hits = db.execute(
+    counted = db.execute(
         "SELECT COUNT(*), COALESCE(SUM(cache_hit), 0) FROM router_requests "
         f"WHERE {where} AND tier = 'cache'",
         parameters,
     ).fetchone()
+    lookups, hits = (int(counted[0]), int(counted[1])) if counted else (0, 0)
     tenants: dict[str, dict[str, Any]] = {}
     for name, count, dollars in db.execute(
         f"SELECT tenant, COUNT(*), SUM(dollars) FROM router_requests WHERE {where} "
