@@ -53,10 +53,14 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     import signal
 
     from argus.gc_tuning import tune_for_serving
+    from argus.operations import JsonFormatter, operations_settings
     from github_app.settings import load_settings
     from github_app.worker import build_deps
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if operations_settings(os.environ).log_format == "json":
+        for handler in logging.getLogger().handlers:  # procrastinate's lines too
+            handler.setFormatter(JsonFormatter())
     if arguments.concurrency < 1:
         raise SystemExit("argus worker: --concurrency must be at least 1")
     settings = load_settings(dotenv=Path(arguments.env_file))
