@@ -58,6 +58,9 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     from github_app.worker import build_deps
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # procrastinate's INFO lines repeat each job's whole payload (tens of KB for a pull
+    # request); Argus logs each job's outcome itself.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if operations_settings(os.environ).log_format == "json":
         for handler in logging.getLogger().handlers:  # procrastinate's lines too
             handler.setFormatter(JsonFormatter())
