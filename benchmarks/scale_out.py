@@ -451,14 +451,25 @@ def _app_fixture(arguments: argparse.Namespace, work: Path) -> tuple[Any, ...]:
     return github, bodies, app_env, comments
 
 
+def _statuses(queue: Any) -> dict[str, int]:
+    """The queue's jobs by state (the benchmark's own connection may have died in an outage:
+    the queue reconnects on the next call)."""
+    for _ in range(5):
+        try:
+            return dict(queue.statuses())
+        except psycopg.Error:
+            time.sleep(1.0)
+    return dict(queue.statuses())
+
+
 def _drain(queue: Any, seconds: float) -> dict[str, int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        statuses = queue.statuses()
+        statuses = _statuses(queue)
         if not statuses.get("todo") and not statuses.get("doing"):
             break
         time.sleep(1.0)
-    return dict(queue.statuses())
+    return _statuses(queue)
 
 
 def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path) -> float:
@@ -600,6 +611,7 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
         try:
             node.start()
             worker.start()
+            worker.wait_ready()
             started = time.perf_counter()
             stop_at, run_for = 5.0, 10.0 + arguments.outage_seconds
             outage = {"down": 0.0, "up": 0.0}
@@ -704,6 +716,11 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.started = (
+            self.log.read_bytes().count(b"argus worker: PostgreSQL queue")
+            if (self.log.exists())
+            else 0
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -724,6 +741,18 @@ class Worker:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self, seconds: float = 120.0) -> None:
+        """Wait until the worker says it works the queue (start-up takes seconds when the
+        machine is loaded)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.log.read_bytes().count(b"argus worker: PostgreSQL queue") > self.started:
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise SystemExit(f"argus worker exited while starting: see {self.log}")
+            time.sleep(0.2)
+        raise SystemExit(f"argus worker did not start: see {self.log}")
 
     def kill(self) -> None:
         if self.process is not None:
