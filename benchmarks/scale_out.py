@@ -115,7 +115,7 @@ class Node:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # start-up is slow on a loaded machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"argus serve exited while starting: see {self.log}")
