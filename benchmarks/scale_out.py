@@ -613,16 +613,24 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
             worker.start()
             worker.wait_ready()
             started = time.perf_counter()
-            stop_at, run_for = 5.0, 10.0 + arguments.outage_seconds
             outage = {"down": 0.0, "up": 0.0}
+            warm = asyncio.Event()
+            done = asyncio.Event()
 
             async def outage_task() -> None:
-                await asyncio.sleep(stop_at)
+                # Stop PostgreSQL once both kinds of request have succeeded (start-up is slow
+                # on a loaded machine), start it again, and keep sending for a while after.
+                try:
+                    await asyncio.wait_for(warm.wait(), 300)
+                except TimeoutError:
+                    pass
                 outage["down"] = time.perf_counter() - started
                 await asyncio.to_thread(cluster.stop)
                 await asyncio.sleep(arguments.outage_seconds)
                 await asyncio.to_thread(cluster.start)
                 outage["up"] = time.perf_counter() - started
+                await asyncio.sleep(40)
+                done.set()
 
             async def post(client: httpx.AsyncClient, kind: str, index: int) -> int:
                 if kind == "event":
@@ -654,13 +662,15 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
             async def sender(client: httpx.AsyncClient, kind: str, offset: int) -> None:
                 nonlocal acknowledged
                 index = offset
-                while time.perf_counter() - started < run_for:
+                while not done.is_set():
                     try:
                         code = await post(client, kind, index)
                     except httpx.HTTPError:
                         code = 0
                     codes[code] = codes.get(code, 0) + 1
                     timeline.append((time.perf_counter() - started, code))
+                    if {200, 202} <= set(codes):
+                        warm.set()
                     if kind == "event" and code == 200:
                         acknowledged += 1
                     index += 16
@@ -690,7 +700,7 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(cluster.folder, ignore_errors=True)
-    after = [code for moment, code in timeline if moment > outage["up"] + 5]
+    after = [code for moment, code in timeline if moment > outage["up"] + 15]
     during = [code for moment, code in timeline if outage["down"] + 1 < moment < outage["up"]]
     first_ok = min(
         (moment for moment, code in timeline if moment > outage["up"] and code in (200, 202)),
@@ -701,7 +711,7 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
         f"(private cluster): answers {dict(sorted(codes.items()))} (0: connection error); "
         f"during the outage {len(during)} answers, {sum(c == 503 for c in during)} of them 503, "
         f"Retry-After {sorted(retry_after)}; first success {first_ok - outage['up']:.1f} s after "
-        f"PostgreSQL was back; after that {sum(c in (200, 202) for c in after)} of "
+        f"PostgreSQL was back; from 15 s after it, {sum(c in (200, 202) for c in after)} of "
         f"{len(after)} succeeded; events acknowledged {acknowledged}, stored {stored} "
         f"(lost {max(0, acknowledged - stored)}); jobs {statuses}"
     )
