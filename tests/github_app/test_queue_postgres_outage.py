@@ -54,3 +54,57 @@ def test_deliveries_queue_again_once_the_database_is_back(database: tuple[str, s
             assert queue.depth() == 2
         finally:
             queue.close()
+
+
+def test_webhook_intake_answers_503_with_retry_after_while_the_queue_is_down(
+    database: tuple[str, str],
+) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from github_app.app import AppDeps, create_app
+    from github_app.metrics import AppMetrics
+    from github_app.settings import AppSettings
+
+    secret = "outage-secret"
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----\n"
+    name, admin_url = database
+    real = psycopg.conninfo.conninfo_to_dict(admin_url)
+
+    def post(client: TestClient, delivery: str, number: int) -> object:
+        body = json.dumps({"action": "opened", "number": number, "installation": {"id": 7}})
+        digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+        return client.post(
+            "/webhooks/github",
+            content=body.encode(),
+            headers={
+                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": f"sha256={digest}",
+                "Content-Type": "application/json",
+            },
+        )
+
+    with TcpOutage((str(real.get("host", "127.0.0.1")), int(real.get("port", 5432)))) as outage:
+        queue = PostgresJobQueue(f"postgresql://postgres@127.0.0.1:{outage.port}/{name}")
+        app = create_app(AppSettings(1, pem, secret), AppDeps(queue=queue, metrics=AppMetrics()))
+        try:
+            with TestClient(app) as client:
+                assert post(client, "before", 1).status_code == 202
+                outage.down()
+                during = post(client, "during", 2)
+                assert during.status_code == 503, during.text
+                assert during.headers["retry-after"] == "5"
+                assert during.json()["error"] == "queue_unavailable"
+                outage.up()
+                # The sender's retry (same delivery, same body) is queued once the database is
+                # back; the pool may first hand out one connection that died meanwhile.
+                statuses = [post(client, "during", 2).status_code for _ in range(3)]
+                assert 202 in statuses
+                assert all(status in (202, 503) for status in statuses)
+                assert queue.depth() == 2
+        finally:
+            queue.close()
