@@ -259,3 +259,63 @@ def test_without_the_app_the_worker_runs_regression_jobs_and_refuses_deliveries(
         assert wiring.regressions.queue is wiring.job_queue
     finally:
         wiring.close()
+
+
+def test_the_shared_rows_are_opened_where_the_database_url_puts_them(
+    tmp_path: Path, keys: tuple[str, str]
+) -> None:
+    """App state, cost ledger, regression-test requests and project links: in PostgreSQL when
+    ARGUS_DATABASE_URL names it (for argus worker also when only .env names it), else the
+    SQLite file."""
+    from argus.store_backend import PostgresLocation
+    from core.store.postgres import PostgresRowStore
+    from core.store.sqlite import SQLiteStore
+    from ingest_server.keys import SQLiteProjectKeys
+    from ingest_server.keys_postgres import PostgresProjectKeys
+    from tests.postgres_support import fresh_schema
+
+    local = Wiring(app_env(tmp_path, keys[0]), cwd=tmp_path, dotenv=None)
+    try:
+        assert local.row_location is None
+        with local.open_row_store() as store:
+            assert isinstance(store, SQLiteStore)
+        links = local.open_project_keys()
+        assert isinstance(links, SQLiteProjectKeys)
+        links.close()
+    finally:
+        local.close()
+
+    with fresh_schema() as (url, schema):
+        environ = app_env(tmp_path, keys[0]) | {"ARGUS_DATABASE_SCHEMA": schema}
+        del environ["ARGUS_DATABASE_URL"]
+        dotenv = tmp_path / "worker.env"
+        dotenv.write_text(f"ARGUS_DATABASE_URL={url}\n")
+        for made, wiring in enumerate(
+            (
+                Wiring(environ | {"ARGUS_DATABASE_URL": url}, cwd=tmp_path, dotenv=None),
+                Wiring(environ, cwd=tmp_path, dotenv=dotenv),  # argus worker --env-file
+            ),
+            start=1,
+        ):
+            try:
+                assert wiring.row_location == PostgresLocation(url, schema)
+                requests = wiring.open_regression_requests()
+                assert requests.claim("tenant", f"pattern-{made}", 7) == 1
+                requests.close()
+                links = wiring.open_project_keys()
+                assert isinstance(links, PostgresProjectKeys)
+                links.close()
+                state = wiring.app_deps().state
+                state.record_installation(99, "octo-org")
+                with (
+                    PostgresRowStore(url, schema=schema) as shared,
+                    shared.transaction() as db,
+                ):
+                    accounts = db.execute(
+                        "SELECT account FROM gh_installations WHERE installation_id = 99"
+                    ).fetchall()
+                    made_so_far = db.execute("SELECT count(*) FROM regression_requests").fetchall()
+                assert [tuple(row) for row in accounts] == [("octo-org",)]
+                assert [tuple(row) for row in made_so_far] == [(made,)]
+            finally:
+                wiring.close()
