@@ -14,9 +14,9 @@ The parts, in the order they depend on each other:
   not configured), the model providers' ``ProviderSettings``;
 - **stores**: the pattern library (``argus.serve.ConfinedService`` over the file or the
   shared store of ``argus.store_backend``); the rows every node shares (the ingestion
-  projects' keys and links, the App's state, the cost ledger and budgets, the regression-test
-  requests: :attr:`Wiring.row_location`), in PostgreSQL when ``ARGUS_DATABASE_URL`` names it,
-  else the SQLite file; SQLite stores for the CLI (:meth:`Wiring.open_store`);
+  projects' keys and links, the regression-test requests, and the App's state, cost ledger and
+  budgets at :attr:`Wiring.row_location`), in PostgreSQL when ``ARGUS_DATABASE_URL`` names
+  it, else the SQLite file; SQLite stores for the CLI (:meth:`Wiring.open_store`);
 - **the model router** (:meth:`Wiring.router`), metering into a store's cost ledger;
 - **the job queue** (:attr:`Wiring.job_queue`): the one at ``ARGUS_DATABASE_URL`` (default
   ``sqlite:///.argus/github-app.db``), SQLite or PostgreSQL, for webhook deliveries and the
@@ -387,10 +387,11 @@ class Wiring:
 
     @property
     def row_location(self) -> SharedLocation | None:
-        """Where the rows every node shares live (the App's state, the cost ledger and budgets,
-        the regression-test requests, the project links): :attr:`shared`; or, when the
-        environment names no shared store but the App's queue is PostgreSQL (its URL read from
-        ``.env``), that database, so that ``argus worker`` keeps them where its peers do."""
+        """Where the App's rows live (its state, the cost ledger and budgets) and where its
+        reviews read the linked production errors: :attr:`shared`; or, when the environment
+        names no shared store but the App's queue is PostgreSQL (its URL read from ``.env``, as
+        ``argus worker --env-file`` may), that database, so the worker keeps them where its
+        peers do. With ``argus serve``'s settings, always :attr:`shared`."""
 
         def build() -> SharedLocation | None:
             shared = self.shared
@@ -415,25 +416,25 @@ class Wiring:
 
     def open_row_store(self) -> Any:
         """The store of the App's state and the cost ledger and budgets
-        (``argus.store_backend.open_row_store``): the shared PostgreSQL database's, else the
-        SQLite file's; opened for the caller (who closes it)."""
+        (``argus.store_backend.open_row_store`` at :attr:`row_location`): the shared PostgreSQL
+        database's, else the SQLite file's; opened for the caller (who closes it)."""
         from argus.store_backend import open_row_store
 
         return open_row_store(self.row_location, self.store_path)
 
     def open_regression_requests(self) -> Any:
-        """The regression-test request rows (``argus.store_backend.open_regression_requests``),
-        opened for the caller (who closes them)."""
+        """The regression-test request rows (``argus.store_backend.open_regression_requests``):
+        in the shared PostgreSQL store, else the SQLite file; opened for the caller."""
         from argus.store_backend import open_regression_requests
 
-        return open_regression_requests(self.row_location, self.store_path)
+        return open_regression_requests(self.shared, self.store_path)
 
     def open_project_keys(self) -> Any:
         """The ingestion projects and their DSN keys (``argus.store_backend``), opened for the
         caller (who closes them)."""
         from argus.store_backend import open_project_keys
 
-        return open_project_keys(self.row_location, self.store_path)
+        return open_project_keys(self.shared, self.store_path)
 
     @property
     def project_keys(self) -> Any:

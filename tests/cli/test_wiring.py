@@ -265,8 +265,8 @@ def test_the_shared_rows_are_opened_where_the_database_url_puts_them(
     tmp_path: Path, keys: tuple[str, str]
 ) -> None:
     """App state, cost ledger, regression-test requests and project links: in PostgreSQL when
-    ARGUS_DATABASE_URL names it (for argus worker also when only .env names it), else the
-    SQLite file."""
+    ARGUS_DATABASE_URL names it, else the SQLite file; argus worker with the URL only in its
+    .env keeps the App's state there too."""
     from argus.store_backend import PostgresLocation
     from core.store.postgres import PostgresRowStore
     from core.store.sqlite import SQLiteStore
@@ -285,37 +285,37 @@ def test_the_shared_rows_are_opened_where_the_database_url_puts_them(
     finally:
         local.close()
 
+    def installations(url: str, schema: str) -> list[tuple[Any, ...]]:
+        with PostgresRowStore(url, schema=schema) as shared, shared.transaction() as db:
+            rows = db.execute("SELECT installation_id, account FROM gh_installations").fetchall()
+        return sorted(tuple(row) for row in rows)
+
     with fresh_schema() as (url, schema):
         environ = app_env(tmp_path, keys[0]) | {"ARGUS_DATABASE_SCHEMA": schema}
+        shared = Wiring(environ | {"ARGUS_DATABASE_URL": url}, cwd=tmp_path, dotenv=None)
+        try:
+            assert shared.row_location == PostgresLocation(url, schema)
+            requests = shared.open_regression_requests()
+            assert requests.claim("tenant", "pattern-1", 7) == 1
+            requests.close()
+            with PostgresRowStore(url, schema=schema) as rows, rows.transaction() as db:
+                made = db.execute("SELECT count(*) FROM regression_requests").fetchall()
+            assert [tuple(row) for row in made] == [(1,)]
+            links = shared.open_project_keys()
+            assert isinstance(links, PostgresProjectKeys)
+            links.close()
+            shared.app_deps().state.record_installation(98, "octo-org")
+            assert installations(url, schema) == [(98, "octo-org")]
+        finally:
+            shared.close()
+
         del environ["ARGUS_DATABASE_URL"]
         dotenv = tmp_path / "worker.env"
         dotenv.write_text(f"ARGUS_DATABASE_URL={url}\n")
-        for made, wiring in enumerate(
-            (
-                Wiring(environ | {"ARGUS_DATABASE_URL": url}, cwd=tmp_path, dotenv=None),
-                Wiring(environ, cwd=tmp_path, dotenv=dotenv),  # argus worker --env-file
-            ),
-            start=1,
-        ):
-            try:
-                assert wiring.row_location == PostgresLocation(url, schema)
-                requests = wiring.open_regression_requests()
-                assert requests.claim("tenant", f"pattern-{made}", 7) == 1
-                requests.close()
-                links = wiring.open_project_keys()
-                assert isinstance(links, PostgresProjectKeys)
-                links.close()
-                state = wiring.app_deps().state
-                state.record_installation(99, "octo-org")
-                with (
-                    PostgresRowStore(url, schema=schema) as shared,
-                    shared.transaction() as db,
-                ):
-                    accounts = db.execute(
-                        "SELECT account FROM gh_installations WHERE installation_id = 99"
-                    ).fetchall()
-                    made_so_far = db.execute("SELECT count(*) FROM regression_requests").fetchall()
-                assert [tuple(row) for row in accounts] == [("octo-org",)]
-                assert [tuple(row) for row in made_so_far] == [(made,)]
-            finally:
-                wiring.close()
+        worker = Wiring(environ, cwd=tmp_path, dotenv=dotenv)  # argus worker --env-file
+        try:
+            assert worker.row_location == PostgresLocation(url, schema)
+            worker.app_deps().state.record_installation(99, "other-org")
+            assert installations(url, schema) == [(98, "octo-org"), (99, "other-org")]
+        finally:
+            worker.close()
