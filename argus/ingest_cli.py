@@ -679,14 +679,14 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
     from argus.wiring import process_wiring
     from core.diff.git import find_repo_root
-    from ingest_server.keys import SQLiteProjectKeys
 
     repo = Path(arguments.repo).expanduser()
     if not repo.is_dir():
         raise ConfigError(f"--repo {arguments.repo}: no such directory")
     # The root of the clone, absolute: the server may run from another directory.
     root = find_repo_root(repo.resolve())
-    keys = SQLiteProjectKeys(process_wiring().store_location())
+    # Where argus serve reads them: the shared store's (PostgreSQL), else the SQLite file.
+    keys = process_wiring().open_project_keys()
     try:
         link = keys.link(
             arguments.name,
@@ -714,9 +714,8 @@ def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
 def run_projects_unlink(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects unlink NAME``: no more regression tests for the project's errors."""
     from argus.wiring import process_wiring
-    from ingest_server.keys import SQLiteProjectKeys
 
-    keys = SQLiteProjectKeys(process_wiring().store_location())
+    keys = process_wiring().open_project_keys()
     try:
         removed = keys.unlink(arguments.name)
     finally:

@@ -199,6 +199,30 @@ def use_json_logs(level: str = "info") -> None:
     logger.propagate = False
 
 
+def uvicorn_log_config(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """uvicorn's ``log_config`` for ``ARGUS_LOG_FORMAT=json``: its start-up, error and access
+    lines as JSON like Argus's own (:class:`JsonFormatter`, request ids included); None with
+    text logs (uvicorn's own configuration)."""
+    if operations_settings(environ).log_format != "json":
+        return None
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {"json": handler},
+        "loggers": {
+            "uvicorn": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
 def prepare(app: Any, checks: Mapping[str, Check], level: str, environ: Mapping[str, str]) -> Any:
     """``app`` with ``/readyz`` and, with JSON logs, request ids; what uvicorn should serve."""
     settings = operations_settings(environ)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from core.predict.findings import GeneratedTest
     from core.router.cache import PatternCache
     from core.router.router import Router
+    from core.store.postgres import PostgresRowStore
     from github_app.jobs import Job, JobQueue
     from ingest_server.app import IngestOutcome
     from ingest_server.keys import ProjectLink, SQLiteProjectKeys
@@ -100,11 +101,23 @@ class RegressionRequest:
 
 
 class RegressionRequests:
-    """The store's ``regression_requests`` rows; safe to share between threads."""
+    """The store's ``regression_requests`` rows; safe to share between threads.
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time):
-        self.path = path
+    In the SQLite file at ``path``, or in the shared PostgreSQL database when given its row
+    store (``argus.store_backend.open_regression_requests``): the SQL is written for both.
+    """
+
+    def __init__(
+        self, path: Path | str | PostgresRowStore, *, clock: Callable[[], float] = time.time
+    ):
         self.clock = clock
+        self._lock = threading.Lock()
+        self._shared: PostgresRowStore | None = None
+        if not isinstance(path, Path | str):
+            self._shared = path
+            self.path: Path | str = "the shared PostgreSQL store"
+            return
+        self.path = path
         SQLiteStore.open(path).close()  # create and migrate
         try:
             self._db = sqlite3.connect(
@@ -112,7 +125,6 @@ class RegressionRequests:
             )
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the store at {path}: {error}") from error
-        self._lock = threading.Lock()
 
     def claim(self, tenant: str, pattern_id: str, project_id: int) -> int | None:
         """Mark a test for the pattern as asked for; the attempt number, or None when it need
@@ -181,9 +193,15 @@ class RegressionRequests:
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
-            self._db.close()
+            if self._shared is not None:
+                self._shared.close()
+            else:
+                self._db.close()
 
     def _execute(self, sql: str, parameters: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        if self._shared is not None:
+            with self._shared.transaction() as db:
+                return db.execute(sql, parameters).fetchall()
         try:
             with self._lock:
                 return list(self._db.execute(sql, parameters).fetchall())
@@ -337,6 +355,7 @@ class RegressionJob:
         router_for: RouterFactory,
         *,
         app_queue: JobQueue | None = None,
+        open_ledger: Callable[[], Any] | None = None,
     ):
         self.library = library
         self.keys = keys
@@ -344,6 +363,9 @@ class RegressionJob:
         self.store_path = store_path
         self.router_for = router_for
         self.app_queue = app_queue
+        #: Opens the cost ledger's store (default: the SQLite file at ``store_path``; the
+        #: wiring passes the shared store's, ``argus.store_backend.open_row_store``).
+        self.open_ledger = open_ledger or (lambda: SQLiteStore.open(store_path))
         # One generation at a time even when the queue's worker runs jobs side by side:
         # validation runs test processes. Made in the worker's event loop, on first use.
         self._one_at_a_time: asyncio.Lock | None = None
@@ -436,7 +458,7 @@ class RegressionJob:
         event = event_from_data(payload["event"])
         log = GenerationLog()
         # Opened here, in the worker thread that routes: the ledger's connection stays in it.
-        with SQLiteStore.open(self.store_path) as store:
+        with self.open_ledger() as store:
             cache = PatternTestCache(self.library, self.library, tenant)
             router = self.router_for(store, cache=cache, default_plan=link.plan)
             try:
@@ -532,6 +554,8 @@ class RegressionPipeline:
         router_for: RouterFactory,
         *,
         app_queue: JobQueue | None = None,
+        requests: RegressionRequests | None = None,
+        open_ledger: Callable[[], Any] | None = None,
     ):
         self.store_path = store_path
         self.keys = keys
@@ -539,7 +563,10 @@ class RegressionPipeline:
         self.queue = queue
         self.router_for = router_for
         self.app_queue = app_queue
-        self.requests = RegressionRequests(store_path)
+        self.open_ledger = open_ledger
+        # The request rows (and the ledger) may be shared (argus.store_backend, chosen by the
+        # wiring); the jobs go on the process's one queue.
+        self.requests = requests if requests is not None else RegressionRequests(store_path)
         self.scheduler = RegressionScheduler(keys, self.requests, queue)
         self._job: RegressionJob | None = None
 
@@ -554,6 +581,7 @@ class RegressionPipeline:
                 self.store_path,
                 self.router_for,
                 app_queue=self.app_queue,
+                open_ledger=self.open_ledger,
             )
         return {GENERATE_KIND: self._job}
 

@@ -156,17 +156,17 @@ class ConfinedService:
             self._executor.shutdown()
 
 
-def linked_error_locations(store_path: Path) -> Any:
+def linked_error_locations(store_path: Path, shared: SharedLocation | None = None) -> Any:
     """``errors_for("owner/name")``: the ``(path, function, occurrences)`` of the production
     errors filed for the ingestion project linked to that GitHub repository
-    (``argus projects link NAME --github owner/name``); none when no project is linked."""
+    (``argus projects link NAME --github owner/name``); none when no project is linked. The
+    projects and patterns are read where ``argus serve`` keeps them: the shared store
+    (``shared``), else the SQLite file at ``store_path``."""
 
     def errors_for(full_name: str) -> list[tuple[str, str, int]]:
-        from core.patterns.store import SQLiteExecutor, SqlPatternStore
-        from core.store.sqlite import SQLiteStore
-        from ingest_server.keys import SQLiteProjectKeys
+        from argus.store_backend import open_pattern_reader, open_project_keys
 
-        keys = SQLiteProjectKeys(store_path)
+        keys = open_project_keys(shared, store_path)
         try:
             links = keys.links()
             tenants = []
@@ -178,9 +178,11 @@ def linked_error_locations(store_path: Path) -> Any:
             keys.close()
         if not tenants:
             return []
-        with SQLiteStore.open(store_path) as store:
-            patterns = SqlPatternStore(SQLiteExecutor(store))
-            return [row for tenant in tenants for row in patterns.location_counts(tenant)]
+        reader = open_pattern_reader(shared, store_path)
+        try:
+            return [row for tenant in tenants for row in reader.store.location_counts(tenant)]
+        finally:
+            reader.close()
 
     return errors_for
 

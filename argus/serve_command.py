@@ -89,6 +89,10 @@ def run_serve(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 port=settings.port,
                 log_level=arguments.log_level,
                 access_log=arguments.log_level == "debug",
+                # JSON lines with ARGUS_LOG_FORMAT=json, as Argus's own; else uvicorn's text.
+                log_config=(
+                    operations.uvicorn_log_config(os.environ) or uvicorn.config.LOGGING_CONFIG
+                ),
                 # SIGTERM: stop accepting, finish what is in flight (bounded), then close.
                 timeout_graceful_shutdown=operations.GRACEFUL_SHUTDOWN_SECONDS,
             )

@@ -4,7 +4,9 @@
 and the ingestion projects with their DSN keys in PostgreSQL, shared by every ``argus serve``
 and ``argus worker`` pointed at it; otherwise they stay in the SQLite file ``argus serve``
 chooses (``ServeSettings.store_path``). ``ARGUS_DATABASE_SCHEMA`` optionally names the
-PostgreSQL schema (default: the database's search path).
+PostgreSQL schema (default: the database's search path). The other shared rows follow the
+same choice (:func:`open_row_store`): the GitHub App's state, the cost ledger and budgets, and
+the regression-test requests; the test cache is the pattern library's ``pattern_tests``.
 
 ``ARGUS_PATTERN_STORE=cloudflare`` puts the pattern library on Cloudflare instead: rows in
 the D1 database ``ARGUS_D1_DATABASE_ID``, vectors in the Vectorize index
@@ -16,7 +18,7 @@ elsewhere, e.g. a test server). The DSN keys then stay in PostgreSQL or SQLite a
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +27,12 @@ from core.errors import ConfigError
 from core.store.postgres import is_postgres_url
 
 if TYPE_CHECKING:
+    from argus.regression_jobs import RegressionRequests
     from core.patterns.service import PatternService
+    from core.patterns.store import SqlPatternStore
+    from core.store.postgres import PostgresRowStore
+    from core.store.sqlite import SQLiteStore
+    from github_app.state import AppState
     from ingest_server.keys import SQLiteProjectKeys
     from ingest_server.keys_postgres import PostgresProjectKeys
 
@@ -180,9 +187,82 @@ def open_project_keys(
     """The ingestion projects and their DSN keys: in PostgreSQL when the store is shared
     there, else in the SQLite file at ``store_path``."""
     if isinstance(shared, PostgresLocation):
+        from core.store.postgres import migrate
         from ingest_server.keys_postgres import PostgresProjectKeys
 
+        migrate(shared.url, schema=shared.schema)  # behind the advisory lock; quick when done
         return PostgresProjectKeys(shared.url, schema=shared.schema)
     from ingest_server.keys import SQLiteProjectKeys
 
     return SQLiteProjectKeys(store_path)
+
+
+def open_row_store(
+    shared: SharedLocation | None, store_path: Path
+) -> SQLiteStore | PostgresRowStore:
+    """The store of the rows every node shares besides the pattern library: the App's state
+    (installations, usage, reports, switches, reviews), the cost ledger and budgets, and the
+    regression-test requests. In PostgreSQL when the store is shared there (also with the
+    pattern library on Cloudflare, when ``ARGUS_DATABASE_URL`` names PostgreSQL), else the
+    SQLite file at ``store_path``; migrated either way."""
+    location = shared if isinstance(shared, PostgresLocation) else None
+    if location is None and isinstance(shared, CloudflareLocation):
+        location = _postgres(os.environ, required=False)
+    if location is not None:
+        from core.store.postgres import PostgresRowStore
+
+        return PostgresRowStore(location.url, schema=location.schema)
+    from core.store.sqlite import SQLiteStore
+
+    return SQLiteStore.open(store_path, handed_between_threads=True)
+
+
+def open_app_state(shared: SharedLocation | None, store_path: Path) -> AppState:
+    """The GitHub App's state (:func:`open_row_store`)."""
+    from github_app.state import AppState
+
+    return AppState(open_row_store(shared, store_path))
+
+
+def open_regression_requests(shared: SharedLocation | None, store_path: Path) -> RegressionRequests:
+    """The regression-test requests (``regression_requests``): in PostgreSQL when the store is
+    shared there, so that one pattern gets one test whichever node filed its events."""
+    from argus.regression_jobs import RegressionRequests
+
+    if isinstance(shared, PostgresLocation):
+        from core.store.postgres import PostgresRowStore
+
+        return RegressionRequests(PostgresRowStore(shared.url, schema=shared.schema))
+    return RegressionRequests(store_path)
+
+
+def open_pattern_reader(shared: SharedLocation | None, store_path: Path) -> PatternReader:
+    """Read-only access to the pattern library for ``argus worker`` (reviews count the
+    production errors of linked repositories): the shared store's, else the SQLite file's."""
+    from core.patterns.store import SqlPatternStore
+
+    if isinstance(shared, PostgresLocation):
+        from core.store.postgres import PostgresExecutor
+
+        executor = PostgresExecutor(shared.url, schema=shared.schema)
+        return PatternReader(SqlPatternStore(executor), executor.close)
+    if isinstance(shared, CloudflareLocation):
+        from core.store.d1 import D1Executor
+
+        d1 = D1Executor(
+            shared.account_id, shared.database_id, shared.api_token, base_url=shared.base_url
+        )
+        return PatternReader(SqlPatternStore(d1), d1.close)
+    from core.patterns.store import SQLiteExecutor
+    from core.store.sqlite import SQLiteStore
+
+    sqlite = SQLiteStore.open(store_path, handed_between_threads=True)
+    return PatternReader(SqlPatternStore(SQLiteExecutor(sqlite)), sqlite.close)
+
+
+@dataclass
+class PatternReader:
+    """A pattern store opened for reading, and how to close it."""
+
+    store: SqlPatternStore
+    close: Callable[[], None]

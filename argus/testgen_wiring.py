@@ -24,13 +24,14 @@ if TYPE_CHECKING:
     from core.predict.findings import GeneratedTest, Review
     from core.router.cache import PatternCache
     from core.router.generation import Tier
+    from core.router.ledger import LedgerStore
     from core.router.router import Router
     from core.store.sqlite import SQLiteStore
     from core.testgen.service import GenerationLog
 
 
 def build_router(
-    store: SQLiteStore, *, cache: PatternCache | None = None, default_plan: str | None = None
+    store: LedgerStore, *, cache: PatternCache | None = None, default_plan: str | None = None
 ) -> Router:
     """The process's router over ``store`` (``argus.wiring.Wiring.router``): the free tier and
     whichever paid providers the environment configures."""

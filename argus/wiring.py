@@ -13,8 +13,10 @@ The parts, in the order they depend on each other:
   location, body limits, the shared store), the App's ``AppSettings`` (None when the App is
   not configured), the model providers' ``ProviderSettings``;
 - **stores**: the pattern library (``argus.serve.ConfinedService`` over the file or the
-  shared store of ``argus.store_backend``) and the ingestion projects' keys; SQLite stores for
-  the CLI (:meth:`Wiring.open_store`);
+  shared store of ``argus.store_backend``); the rows every node shares (the ingestion
+  projects' keys and links, the regression-test requests, and the App's state, cost ledger and
+  budgets at :attr:`Wiring.row_location`), in PostgreSQL when ``ARGUS_DATABASE_URL`` names
+  it, else the SQLite file; SQLite stores for the CLI (:meth:`Wiring.open_store`);
 - **the model router** (:meth:`Wiring.router`), metering into a store's cost ledger;
 - **the job queue** (:attr:`Wiring.job_queue`): the one at ``ARGUS_DATABASE_URL`` (default
   ``sqlite:///.argus/github-app.db``), SQLite or PostgreSQL, for webhook deliveries and the
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from argus.store_backend import SharedLocation
     from core.router.cache import PatternCache
     from core.router.config import ProviderSettings
+    from core.router.ledger import LedgerStore
     from core.router.router import Router
     from core.store.sqlite import SQLiteStore
     from github_app.dispatch import JobRunner
@@ -226,7 +229,7 @@ class Wiring:
 
     def router(
         self,
-        store: SQLiteStore,
+        store: LedgerStore,
         *,
         cache: PatternCache | None = None,
         default_plan: str = CLI_PLAN,
@@ -299,16 +302,24 @@ class Wiring:
         def build() -> Deps:
             from github_app.worker import build_deps
 
+            # With PostgreSQL the App's state and the cost ledger are the shared store's, as
+            # every node's; else the SQLite file beside the queue (github_app.worker.state_path).
+            store = self.open_row_store() if self.rows_on_postgres else None
+            if store is not None:
+                self._on_close(store.close)
             # Reviews on clones count the production errors ingested into the same store.
-            return build_deps(github, self.metrics, errors_for=self.linked_errors(self.store_path))
+            return build_deps(
+                github, self.metrics, store=store, errors_for=self.linked_errors(self.store_path)
+            )
 
         return self._part("app_deps", build)
 
     def linked_errors(self, store_path: Path) -> Callable[[str], Any]:
-        """``errors_for("owner/name")``: the production errors of the linked project."""
+        """``errors_for("owner/name")``: the production errors of the linked project, read
+        where ``argus serve`` keeps them (the shared store, else the file at ``store_path``)."""
         from argus.serve import linked_error_locations
 
-        return linked_error_locations(store_path)  # type: ignore[no-any-return]
+        return linked_error_locations(store_path, self.row_location)  # type: ignore[no-any-return]
 
     def job_runners(self) -> dict[str, JobRunner]:
         """The runners of the queue's jobs that are not webhook deliveries, by kind (the
@@ -374,6 +385,50 @@ class Wiring:
 
         return self._part("shared", build)
 
+    @property
+    def row_location(self) -> SharedLocation | None:
+        """Where the App's rows live (its state, the cost ledger and budgets) and where its
+        reviews read the linked production errors: :attr:`shared`; or, when the environment
+        names no shared store but the App's queue is PostgreSQL (its URL read from ``.env``, as
+        ``argus worker --env-file`` may), that database, so the worker keeps them where its
+        peers do. With ``argus serve``'s settings, always :attr:`shared`."""
+
+        def build() -> SharedLocation | None:
+            shared = self.shared
+            if shared is not None or "settings" in self._parts:
+                return shared
+            github = self.github
+            if github is None or not github.uses_postgres:
+                return None
+            from argus.store_backend import PostgresLocation
+
+            schema = self.environ.get("ARGUS_DATABASE_SCHEMA", "").strip() or None
+            return PostgresLocation(github.database_url, schema)
+
+        return self._part("row_location", build)
+
+    @property
+    def rows_on_postgres(self) -> bool:
+        """True when the shared rows are in PostgreSQL (:meth:`open_row_store`)."""
+        from argus.store_backend import PostgresLocation
+
+        return isinstance(self.row_location, PostgresLocation)
+
+    def open_row_store(self) -> Any:
+        """The store of the App's state and the cost ledger and budgets
+        (``argus.store_backend.open_row_store`` at :attr:`row_location`): the shared PostgreSQL
+        database's, else the SQLite file's; opened for the caller (who closes it)."""
+        from argus.store_backend import open_row_store
+
+        return open_row_store(self.row_location, self.store_path)
+
+    def open_regression_requests(self) -> Any:
+        """The regression-test request rows (``argus.store_backend.open_regression_requests``):
+        in the shared PostgreSQL store, else the SQLite file; opened for the caller."""
+        from argus.store_backend import open_regression_requests
+
+        return open_regression_requests(self.shared, self.store_path)
+
     def open_project_keys(self) -> Any:
         """The ingestion projects and their DSN keys (``argus.store_backend``), opened for the
         caller (who closes them)."""
@@ -410,6 +465,9 @@ class Wiring:
                 queue,
                 self.router,
                 app_queue=queue if self.github is not None else None,
+                # The request rows and the ledger are shared when the store is.
+                requests=self.open_regression_requests(),
+                open_ledger=self.open_row_store,
             )
             self._on_close(pipeline.close)
             return pipeline

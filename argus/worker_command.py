@@ -53,16 +53,27 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
     regression-test jobs ``argus serve`` queues, from the one job queue."""
     import asyncio
     import logging
+    import os
     import signal
 
     from argus.gc_tuning import tune_for_serving
+    from argus.operations import JsonFormatter, operations_settings
     from argus.wiring import process_wiring
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # procrastinate's INFO lines repeat each job's whole payload (tens of KB for a pull
+    # request); Argus logs each job's outcome itself.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    if operations_settings(os.environ).log_format == "json":
+        for handler in logging.getLogger().handlers:  # procrastinate's lines too
+            handler.setFormatter(JsonFormatter())
     if arguments.concurrency < 1:
         raise SystemExit("argus worker: --concurrency must be at least 1")
     wiring = process_wiring(dotenv=Path(arguments.env_file), lease_seconds=arguments.lease_seconds)
     github = wiring.github
+    # With PostgreSQL, the App's state and the cost ledger are the shared store's, as every
+    # node's; reviews on clones count the errors `argus serve` ingests into the same store
+    # (Wiring.row_location).
     deps = wiring.app_deps() if github is not None else None
     runners = wiring.job_runners()
     tune_for_serving()

@@ -86,6 +86,8 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 _LOG = logging.getLogger("argus.github_app.app")
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+#: Seconds a sender is asked to wait (``Retry-After``) before sending a refused delivery again.
+RETRY_AFTER_SECONDS = 5
 
 
 class _Head(BaseModel):
@@ -161,8 +163,9 @@ class WebhookEndpoint:
     delivery id, never queued: :mod:`github_app.webhook_schema`); else the job is stored and the
     answer is 202 ``{"status": "queued", "delivery", "kind"}``, or 200 ``{"status":
     "duplicate"}`` for a delivery already queued or processed (its id, or its body under another
-    delivery id): acknowledged and ignored; 500 when the queue could not store it (nothing
-    acknowledged).
+    delivery id): acknowledged and ignored; 503 with ``Retry-After`` when the queue's database
+    cannot be reached, 500 when the queue failed otherwise (nothing acknowledged either way:
+    GitHub, or the load balancer, sends it again).
     """
 
     def __init__(self, settings: AppSettings, deps: AppDeps):
@@ -263,8 +266,14 @@ class WebhookEndpoint:
             return 200, {"status": "duplicate", "delivery": delivery, "same_body_as": first}
         try:
             return await self._queue(event, delivery, body, head)
-        except _NotQueued:
+        except _NotQueued as failure:
             self.recent.forget(digest, delivery)
+            if failure.unreachable:
+                return _error(
+                    503,
+                    "queue_unavailable",
+                    "the job queue's database cannot be reached; send it again shortly",
+                )
             return _error(500, "queue_error", "the delivery could not be stored; send it again")
         except BaseException:
             self.recent.forget(digest, delivery)
@@ -329,10 +338,16 @@ class WebhookEndpoint:
                 queued = self.queue.enqueue(
                     kind, json.loads(body), delivery_id=delivery, installation_id=installation_id
                 )
-        except Exception:  # noqa: BLE001 - any failure to store is a 500, never a 202
-            _LOG.exception("delivery %s (%s) could not be queued", delivery, kind)
-            metrics.delivery(event, "error")
-            raise _NotQueued from None
+        except Exception as error:  # noqa: BLE001 - any failure to store is a 5xx, never a 202
+            unreachable = _database_unreachable(error)
+            if unreachable:
+                _LOG.warning(
+                    "delivery %s (%s) not queued, database unreachable: %s", delivery, kind, error
+                )
+            else:
+                _LOG.exception("delivery %s (%s) could not be queued", delivery, kind)
+            metrics.delivery(event, "unavailable" if unreachable else "error")
+            raise _NotQueued(unreachable) from None
         metrics.delivery(event, "queued" if queued else "duplicate")
         return 202 if queued else 200, {
             "status": "queued" if queued else "duplicate",
@@ -343,6 +358,33 @@ class WebhookEndpoint:
 
 class _NotQueued(Exception):
     """The queue could not store a delivery (logged already)."""
+
+    def __init__(self, unreachable: bool) -> None:
+        super().__init__()
+        #: The queue's database could not be reached (a retry later may succeed).
+        self.unreachable = unreachable
+
+
+def _database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a lost or refused database connection."""
+    import psycopg
+
+    from core.store.postgres import StoreUnavailable
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreUnavailable | psycopg.OperationalError | ConnectionError):
+            return True
+        if isinstance(current, psycopg.Error) and getattr(current, "sqlstate", None) in (
+            "57P01",  # admin_shutdown
+            "57P02",  # crash_shutdown
+            "57P03",  # cannot_connect_now
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class _App(FastAPI):
@@ -439,11 +481,8 @@ def _too_large(limit: int) -> tuple[int, dict[str, str]]:
 
 async def _answer(send: Send, status: int, answer: dict[str, str]) -> None:
     content = json.dumps(answer, separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(content)).encode())],
-        }
-    )
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(content)).encode())]
+    if status == 503:
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})

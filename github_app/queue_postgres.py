@@ -124,6 +124,27 @@ def ensure_schema(database_url: str) -> None:
         raise StoreError(f"cannot prepare the PostgreSQL job queue: {error}") from error
 
 
+def serial_key(payload: dict[str, Any]) -> str | None:
+    """The procrastinate lock of a delivery's job: its repository and pull request (or
+    issue) number, so that jobs of one pull request run one after another; None (no lock)
+    for a delivery about no pull request or issue."""
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, dict) else None
+    number = payload.get("number")
+    for key in ("pull_request", "issue"):
+        item = payload.get(key)
+        if number is None and isinstance(item, dict):
+            number = item.get("number")
+    check_suite = payload.get("check_suite") or (payload.get("check_run") or {}).get("check_suite")
+    if number is None and isinstance(check_suite, dict):
+        pulls = check_suite.get("pull_requests") or []
+        if len(pulls) == 1 and isinstance(pulls[0], dict):
+            number = pulls[0].get("number")
+    if not isinstance(name, str) or not isinstance(number, int) or isinstance(number, bool):
+        return None
+    return f"argus-pr:{name}#{number}"
+
+
 class PostgresJobQueue:
     """The web side of the procrastinate queue (implements ``JobQueue``)."""
 
@@ -162,7 +183,9 @@ class PostgresJobQueue:
             if added != 1:
                 return False
             try:
-                self._task.defer(
+                # One job of a pull request at a time, whichever worker takes it: two reviews
+                # of one PR at once would each find no sticky comment and both post one.
+                self._task.configure(lock=serial_key(payload)).defer(
                     kind=kind,
                     payload=payload,
                     delivery_id=delivery_id,

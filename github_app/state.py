@@ -2,6 +2,10 @@
 
 Pause and ignore switches are kept per pull request (``number`` > 0) or for the whole
 repository (``number`` 0); a PR sees both.
+
+The store is the SQLite file (:class:`~core.store.sqlite.SQLiteStore`) or, for several
+``argus serve``/``argus worker`` nodes, the shared PostgreSQL database
+(:class:`~core.store.postgres.PostgresRowStore`): the SQL below is written for both.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import StoreError
 from core.quality.reviews import ReviewRecord, insert_merge, insert_review
 from core.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from core.store.postgres import PostgresRowStore
 
 REPOSITORY_WIDE = 0
 
@@ -47,12 +54,16 @@ class AccountPlan:
 class AppState:
     """Reads and writes the App's tables; safe to share between threads."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: SQLiteStore | PostgresRowStore) -> None:
         self._store = store
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Any]:
         with self._lock:
             try:
                 with self._store.transaction() as db:
@@ -93,7 +104,7 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_installations (installation_id, account, plan, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(installation_id) DO UPDATE SET "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (installation_id) DO UPDATE SET "
                 "account = excluded.account, suspended = 0",
                 (installation_id, account, plan, int(time.time())),
             )
@@ -129,9 +140,11 @@ class AppState:
             for index, name in enumerate(names):
                 db.execute(
                     "INSERT INTO gh_installation_repositories (installation_id, full_name, "
-                    "enabled) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET enabled = "
-                    "excluded.enabled",
-                    (installation_id, name, int(index < enabled)),
+                    "enabled, added_seq) VALUES (?, ?, ?, (SELECT COALESCE(MAX(added_seq), 0) "
+                    "+ 1 FROM gh_installation_repositories WHERE installation_id = ?)) "
+                    "ON CONFLICT (installation_id, full_name) DO UPDATE SET "
+                    "enabled = excluded.enabled",
+                    (installation_id, name, int(index < enabled), installation_id),
                 )
 
     def remove_repositories(self, installation_id: int, names: list[str]) -> None:
@@ -183,7 +196,7 @@ class AppState:
     def installations_of(self, account: str) -> list[int]:
         """The installations on ``account`` (its login, any case)."""
         rows = self._read(
-            "SELECT installation_id FROM gh_installations WHERE account = ? COLLATE NOCASE "
+            "SELECT installation_id FROM gh_installations WHERE lower(account) = lower(?) "
             "ORDER BY installation_id",
             account,
         )
@@ -197,7 +210,7 @@ class AppState:
                 str(name)
                 for (name,) in db.execute(
                     "SELECT full_name FROM gh_installation_repositories WHERE installation_id = ? "
-                    "ORDER BY enabled DESC, rowid",
+                    "ORDER BY enabled DESC, added_seq",
                     (installation_id,),
                 )
             ]
@@ -215,7 +228,7 @@ class AppState:
         """The Marketplace plan bought for ``account``, or None when it never bought one."""
         rows = self._read(
             "SELECT account, plan, effective_at, pending_plan, pending_effective_at "
-            "FROM gh_marketplace_accounts WHERE account = ?",
+            "FROM gh_marketplace_accounts WHERE lower(account) = lower(?)",
             account,
         )
         return AccountPlan(*rows[0]) if rows else None
@@ -227,13 +240,17 @@ class AppState:
         change; False (nothing written) when a change effective later is already recorded."""
         with self._write() as db:
             row = db.execute(
-                "SELECT effective_at FROM gh_marketplace_accounts WHERE account = ?", (account,)
+                "SELECT effective_at, account FROM gh_marketplace_accounts "
+                "WHERE lower(account) = lower(?)",
+                (account,),
             ).fetchone()
             if row is not None and str(row[0]) > effective_at:
                 return False
+            if row is not None:
+                account = str(row[1])  # the login as first recorded (logins ignore case)
             db.execute(
                 "INSERT INTO gh_marketplace_accounts (account, account_id, plan, effective_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET "
                 "account_id = excluded.account_id, plan = excluded.plan, effective_at = "
                 "excluded.effective_at, pending_plan = NULL, pending_effective_at = NULL, "
                 "updated_at = excluded.updated_at",
@@ -246,7 +263,7 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "UPDATE gh_marketplace_accounts SET pending_plan = ?, pending_effective_at = ?, "
-                "updated_at = ? WHERE account = ?",
+                "updated_at = ? WHERE lower(account) = lower(?)",
                 (plan, effective_at, int(time.time()), account),
             )
 
@@ -266,7 +283,8 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_usage (installation_id, month, test_runs) VALUES (?, ?, ?) "
-                "ON CONFLICT DO UPDATE SET test_runs = test_runs + excluded.test_runs",
+                "ON CONFLICT (installation_id, month) DO UPDATE SET "
+                "test_runs = gh_usage.test_runs + excluded.test_runs",
                 (installation_id, month, runs),
             )
             row = db.execute(
@@ -291,7 +309,8 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_pr_reports (full_name, number, summary, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET summary = excluded.summary, "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (full_name, number) DO UPDATE SET "
+                "summary = excluded.summary, "
                 "updated_at = excluded.updated_at",
                 (full_name, number, json.dumps(summary, sort_keys=True), int(time.time())),
             )
@@ -322,7 +341,7 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_switches (full_name, number, paused) VALUES (?, ?, ?) "
-                "ON CONFLICT DO UPDATE SET paused = excluded.paused",
+                "ON CONFLICT (full_name, number) DO UPDATE SET paused = excluded.paused",
                 (full_name, number, int(paused)),
             )
 
@@ -339,7 +358,7 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_switches (full_name, number, ignored) VALUES (?, ?, ?) "
-                "ON CONFLICT DO UPDATE SET ignored = excluded.ignored",
+                "ON CONFLICT (full_name, number) DO UPDATE SET ignored = excluded.ignored",
                 (full_name, number, json.dumps(globs)),
             )
 
@@ -348,6 +367,7 @@ class AppState:
         with self._write() as db:
             db.execute(
                 "INSERT INTO gh_feedback (full_name, number, login, vote, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET vote = excluded.vote",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (full_name, number, login) DO UPDATE SET "
+                "vote = excluded.vote",
                 (full_name, number, login, vote, int(time.time())),
             )

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.store.sqlite import SQLiteStore
 from github_app.dispatch import JobRunner, routed_runner
@@ -36,6 +36,9 @@ from github_app.routes import default_dispatcher
 from github_app.services import Deps
 from github_app.settings import AppSettings
 from github_app.state import AppState
+
+if TYPE_CHECKING:
+    from core.store.postgres import PostgresRowStore
 
 _LOG = logging.getLogger("argus.github_app.worker")
 
@@ -54,13 +57,17 @@ def state_path(settings: AppSettings, environ: dict[str, str] | None = None) -> 
 
 
 def checkout_test_generator(
-    checkouts: Path, ledger_path: Path, environ: Mapping[str, str] | None = None
+    checkouts: Path,
+    ledger_path: Path,
+    environ: Mapping[str, str] | None = None,
+    ledger: Any = None,
 ) -> Callable[..., Awaitable[Any]]:
     """Test generation in the clones under ``checkouts`` (``ARGUS_GITHUB_CHECKOUTS``).
 
     Each installation's requests are routed as the CLI's are (``core.testgen.routing``), with
     the providers the environment configures, metered on the installation's plan in the cost
-    ledger kept at ``ledger_path`` (opened on first use, in the thread that generates).
+    ledger kept at ``ledger_path`` (opened on first use, in the thread that generates), or in
+    ``ledger`` (a store safe to share between threads: the shared PostgreSQL one) when given.
     """
     from core.router.config import ProviderSettings
     from core.testgen.routing import generation_router
@@ -68,7 +75,7 @@ def checkout_test_generator(
 
     providers = ProviderSettings.from_environment(os.environ if environ is None else environ)
     providers.validate()  # a bad setting stops start-up, not the first /argus tests
-    ledgers: list[SQLiteStore] = []
+    ledgers: list[Any] = [] if ledger is None else [ledger]
 
     def router_for(plan: str) -> Any:
         if not ledgers:
@@ -81,7 +88,7 @@ def checkout_test_generator(
 def build_deps(
     settings: AppSettings,
     metrics: AppMetrics | None = None,
-    store: SQLiteStore | None = None,
+    store: SQLiteStore | PostgresRowStore | None = None,
     generate_tests: Callable[..., Awaitable[Any]] | None = None,
     errors_for: Callable[[str], Any] | None = None,
 ) -> Deps:
@@ -93,8 +100,13 @@ def build_deps(
     beside the App's state); otherwise no tests are generated.
     """
     metrics = metrics or AppMetrics()
+    from core.store.postgres import PostgresRowStore
+
     if generate_tests is None and settings.checkouts_dir is not None:
-        generate_tests = checkout_test_generator(settings.checkouts_dir, state_path(settings))
+        shared = store if isinstance(store, PostgresRowStore) else None
+        generate_tests = checkout_test_generator(
+            settings.checkouts_dir, state_path(settings), ledger=shared
+        )
     client = GitHubAppClient(
         settings.app_id, settings.private_key, base_url=settings.api_url, metrics=metrics
     )

@@ -234,28 +234,14 @@ class SQLiteProjectKeys:
         ``repo_path`` should be absolute (the server may run elsewhere). A GitHub repository
         needs its installation id and the other way round.
         """
-        project = self.get(name)
-        if project is None:
-            raise ConfigError(f"no project named {name!r} ('argus projects add {name}' first)")
-        if (github_repository is None) != (installation_id is None):
-            raise ConfigError(
-                "--github owner/name and --installation ID go together: the App's installation "
-                "on that repository opens the PRs"
-            )
-        if github_repository is not None:
-            check_github_repository(github_repository)
-        if installation_id is not None and installation_id <= 0:
-            raise ConfigError(f"--installation {installation_id} is not an installation id")
-        if not _BRANCH.fullmatch(base_branch) or ".." in base_branch:
-            raise ConfigError(f"--base {base_branch!r} is not a branch name")
-        get_plan(plan)  # an unknown plan is a ConfigError naming the known ones
-        link = ProjectLink(
-            project.project_id,
+        link = checked_link(
+            self.get(name),
+            name,
             repo_path,
-            github_repository,
-            installation_id,
-            base_branch,
-            plan,
+            github_repository=github_repository,
+            installation_id=installation_id,
+            base_branch=base_branch,
+            plan=plan,
         )
         try:
             self._connection().execute(
@@ -346,3 +332,40 @@ def _project(row: tuple[object, ...]) -> Project:
         str(host) if host is not None else None,
         int(str(port)) if port is not None else None,
     )
+
+
+def checked_link(
+    project: Project | None,
+    name: str,
+    repo_path: str,
+    *,
+    github_repository: str | None,
+    installation_id: int | None,
+    base_branch: str,
+    plan: str,
+) -> ProjectLink:
+    """The link of project ``name`` (``project``, None when there is none), its values checked
+    (ConfigError naming what is wrong); shared by the SQLite and PostgreSQL project stores."""
+    if project is None:
+        raise ConfigError(f"no project named {name!r} ('argus projects add {name}' first)")
+    if (github_repository is None) != (installation_id is None):
+        raise ConfigError(
+            "--github owner/name and --installation ID go together: the App's installation "
+            "on that repository opens the PRs"
+        )
+    if github_repository is not None:
+        check_github_repository(github_repository)
+    if installation_id is not None and installation_id <= 0:
+        raise ConfigError(f"--installation {installation_id} is not an installation id")
+    if not _BRANCH.fullmatch(base_branch) or ".." in base_branch:
+        raise ConfigError(f"--base {base_branch!r} is not a branch name")
+    get_plan(plan)  # an unknown plan is a ConfigError naming the known ones
+    link = ProjectLink(
+        project.project_id,
+        repo_path,
+        github_repository,
+        installation_id,
+        base_branch,
+        plan,
+    )
+    return link

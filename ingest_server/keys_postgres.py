@@ -12,7 +12,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.store.postgres import PostgresExecutor
-from ingest_server.keys import Project, ProjectLink, check_name
+from ingest_server.keys import Project, ProjectLink, check_name, checked_link
 
 _PROJECT_COLUMNS = "project_id, name, tenant, public_key, created_at, dsn_host, dsn_port"
 _LINK_COLUMNS = "project_id, repo_path, github_repository, installation_id, base_branch, plan"
@@ -81,6 +81,57 @@ class PostgresProjectKeys:
             f"SELECT {_PROJECT_COLUMNS} FROM ingest_projects WHERE project_id = ?", (project_id,)
         )
         return _project(rows[0]) if rows else None
+
+    def link(
+        self,
+        name: str,
+        repo_path: str,
+        *,
+        github_repository: str | None = None,
+        installation_id: int | None = None,
+        base_branch: str = "main",
+        plan: str = "free",
+    ) -> ProjectLink:
+        """Link project ``name`` to its code (replacing an earlier link); the link (as
+        ``SQLiteProjectKeys.link``: the values are checked the same way)."""
+        link = checked_link(
+            self.get(name),
+            name,
+            repo_path,
+            github_repository=github_repository,
+            installation_id=installation_id,
+            base_branch=base_branch,
+            plan=plan,
+        )
+        self._executor.execute(
+            "INSERT INTO ingest_project_links (project_id, repo_path, github_repository, "
+            "installation_id, base_branch, plan, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (project_id) DO UPDATE SET repo_path = excluded.repo_path, "
+            "github_repository = excluded.github_repository, "
+            "installation_id = excluded.installation_id, base_branch = excluded.base_branch, "
+            "plan = excluded.plan, updated_at = excluded.updated_at",
+            (
+                link.project_id,
+                link.repo_path,
+                link.github_repository,
+                link.installation_id,
+                link.base_branch,
+                link.plan,
+                int(time.time()),
+            ),
+        )
+        return link
+
+    def unlink(self, name: str) -> bool:
+        """Remove project ``name``'s link; False when it had none."""
+        project = self.get(name)
+        if project is None:
+            raise ConfigError(f"no project named {name!r} ('argus projects list')")
+        rows = self._executor.execute(
+            "DELETE FROM ingest_project_links WHERE project_id = ? RETURNING project_id",
+            (project.project_id,),
+        )
+        return len(rows) == 1
 
     def link_for(self, project_id: int) -> ProjectLink | None:
         """Where the project's code lives, when it is linked."""

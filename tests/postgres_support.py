@@ -7,8 +7,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
+
+from core.store.postgres import PostgresRowStore
+from core.store.sqlite import SQLiteStore
 
 DATABASE_URL = os.environ.get(
     "ARGUS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -24,3 +28,19 @@ def fresh_schema() -> Iterator[tuple[str, str]]:
     finally:
         with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@contextmanager
+def row_store(backend: str, folder: Path) -> Iterator[SQLiteStore | PostgresRowStore]:
+    """The App state's and ledger's store on ``backend``: ``sqlite`` (a file in ``folder``) or
+    ``postgres`` (a fresh schema of its own, migrated)."""
+    if backend == "sqlite":
+        with SQLiteStore.open(folder / "argus.db", handed_between_threads=True) as store:
+            yield store
+        return
+    with fresh_schema() as (url, schema), PostgresRowStore(url, schema=schema) as shared:
+        yield shared
+
+
+#: Parameters of a fixture that runs the same store tests on both backends.
+BACKENDS = ["sqlite", "postgres"]

@@ -86,10 +86,20 @@ def insert_review(connection: sqlite3.Connection, record: ReviewRecord) -> int:
     """
     try:
         cursor = connection.execute(
-            "INSERT OR REPLACE INTO reviews (tenant, repository, pull_request, head_sha, base,"
+            # An upsert on the App's partial unique index (SQLite's INSERT OR REPLACE has no
+            # PostgreSQL twin); the App's state may live in either.
+            "INSERT INTO reviews (tenant, repository, pull_request, head_sha, base,"
             " probability, level, files_changed, lines_added, lines_deleted, symbols, bugs,"
             " tests_generated, tests_validated, source, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant, repository, pull_request, head_sha) WHERE source = 'app'"
+            " DO UPDATE SET base = excluded.base, probability = excluded.probability,"
+            " level = excluded.level, files_changed = excluded.files_changed,"
+            " lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted,"
+            " symbols = excluded.symbols, bugs = excluded.bugs,"
+            " tests_generated = excluded.tests_generated,"
+            " tests_validated = excluded.tests_validated, created_at = excluded.created_at"
+            " RETURNING id",
             (
                 record.tenant,
                 record.repository,
@@ -109,9 +119,10 @@ def insert_review(connection: sqlite3.Connection, record: ReviewRecord) -> int:
                 record.created_at,
             ),
         )
+        row = cursor.fetchone()
     except sqlite3.Error as error:
         raise StoreError(f"cannot record the review: {error}") from error
-    return int(cursor.lastrowid or 0)
+    return int(row[0]) if row else 0
 
 
 def insert_merge(
@@ -127,8 +138,10 @@ def insert_merge(
     (ISO 8601 UTC); a later merge of the same pull request replaces the row."""
     try:
         connection.execute(
-            "INSERT OR REPLACE INTO pull_request_merges"
-            " (tenant, repository, pull_request, opened_at, merged_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pull_request_merges"
+            " (tenant, repository, pull_request, opened_at, merged_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant, repository, pull_request) DO UPDATE SET"
+            " opened_at = excluded.opened_at, merged_at = excluded.merged_at",
             (tenant, repository, pull_request, opened_at, merged_at),
         )
     except sqlite3.Error as error:

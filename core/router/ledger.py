@@ -1,18 +1,28 @@
-"""The cost ledger: every provider request and cache lookup, priced, per tenant and month."""
+"""The cost ledger: every provider request and cache lookup, priced, per tenant and month.
+
+The store is the SQLite file or, shared by every node, PostgreSQL
+(:class:`~core.store.postgres.PostgresRowStore`): the SQL here is written for both, and a
+tenant's spend is added to atomically (one upsert), so budgets hold across nodes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from core.router.errors import BudgetExceeded
 from core.router.generation import Outcome, Tier
 from core.router.plans import Plan, get_plan
 from core.store.sqlite import SQLiteStore
 
+if TYPE_CHECKING:
+    from core.store.postgres import PostgresRowStore
+
 Now = Callable[[], datetime]
+#: Where the ledger lives: the SQLite file, or the shared PostgreSQL database.
+LedgerStore: TypeAlias = "SQLiteStore | PostgresRowStore"
 
 
 def utc_now() -> datetime:
@@ -76,7 +86,7 @@ class Budget:
 class CostLedger:
     """Writes ledger rows to the store and answers budget questions."""
 
-    def __init__(self, store: SQLiteStore, *, now: Now = utc_now, default_plan: str = "free"):
+    def __init__(self, store: LedgerStore, *, now: Now = utc_now, default_plan: str = "free"):
         get_plan(default_plan)
         self.store = store
         self._now = now
@@ -92,8 +102,8 @@ class CostLedger:
         with self.store.transaction() as db:
             if entry.prompt_name and entry.prompt_version:
                 db.execute(
-                    "INSERT OR IGNORE INTO prompt_versions "
-                    "(name, version, content_hash, first_seen) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO prompt_versions (name, version, content_hash, first_seen) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
                     (
                         entry.prompt_name,
                         entry.prompt_version,
@@ -131,7 +141,8 @@ class CostLedger:
             db.execute(
                 "INSERT INTO tenant_spend (tenant, month, dollars, requests) VALUES (?, ?, ?, 1) "
                 "ON CONFLICT (tenant, month) DO UPDATE SET "
-                "dollars = dollars + excluded.dollars, requests = requests + 1",
+                "dollars = tenant_spend.dollars + excluded.dollars, "
+                "requests = tenant_spend.requests + 1",
                 (entry.tenant, month_of(moment), entry.dollars),
             )
 
@@ -158,14 +169,14 @@ class CostLedger:
     def prompt_versions(self, name: str) -> list[str]:
         """Versions of prompt ``name`` seen so far, oldest first."""
         rows = self.store.connection.execute(
-            "SELECT version FROM prompt_versions WHERE name = ? ORDER BY first_seen, rowid",
+            "SELECT version FROM prompt_versions WHERE name = ? ORDER BY first_seen, version",
             (name,),
         )
         return [str(row[0]) for row in rows]
 
 
 def tenant_plan(
-    store: SQLiteStore, tenant: str, default_plan: str = "free"
+    store: LedgerStore, tenant: str, default_plan: str = "free"
 ) -> tuple[Plan, float | None]:
     """``tenant``'s plan and its monthly budget (the override when set, else the plan's)."""
     row = store.connection.execute(
@@ -177,7 +188,7 @@ def tenant_plan(
 
 
 def tenant_budget(
-    store: SQLiteStore, tenant: str, month: str, default_plan: str = "free"
+    store: LedgerStore, tenant: str, month: str, default_plan: str = "free"
 ) -> Budget:
     """Plan, limit and dollars spent by ``tenant`` in ``month``."""
     plan, limit = tenant_plan(store, tenant, default_plan)
@@ -188,7 +199,7 @@ def tenant_budget(
 
 
 def costs_summary(
-    store: SQLiteStore, month: str, tenant: str | None = None, default_plan: str = "free"
+    store: LedgerStore, month: str, tenant: str | None = None, default_plan: str = "free"
 ) -> dict[str, Any]:
     """Tokens, dollars and requests per tier and per tenant for ``month`` (``YYYY-MM``).
 
@@ -243,11 +254,12 @@ def costs_summary(
         total_dollars += dollars
     for entry in tiers.values():
         entry["dollars"] = round(entry["dollars"], 6)
-    lookups, hits = db.execute(
+    counted = db.execute(
         "SELECT COUNT(*), COALESCE(SUM(cache_hit), 0) FROM router_requests "
         f"WHERE {where} AND tier = 'cache'",
         parameters,
     ).fetchone()
+    lookups, hits = (int(counted[0]), int(counted[1])) if counted else (0, 0)
     tenants: dict[str, dict[str, Any]] = {}
     for name, count, dollars in db.execute(
         f"SELECT tenant, COUNT(*), SUM(dollars) FROM router_requests WHERE {where} "

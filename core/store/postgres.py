@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 import psycopg
+import psycopg.rows
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
@@ -296,3 +298,134 @@ def _first_line(error: BaseException) -> str:
 def _redacted(url: str) -> str:
     """The URL without its password (it goes into messages and logs)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class PostgresCursor:
+    """The part of ``sqlite3.Cursor`` the store's callers use: rows as tuples (PostgreSQL's
+    ``numeric`` sums as int or float, as SQLite gives them), ``rowcount`` and ``lastrowid``
+    (the first column of a ``RETURNING`` row, else None)."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = rowcount
+        self.lastrowid: Any = rows[0][0] if rows and rows[0] else None
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None."""
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """The rows not fetched yet."""
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+
+class PostgresConnection:
+    """The part of ``sqlite3.Connection`` the store's callers use (``execute``,
+    ``executemany``), over one psycopg connection: statements in SQLite's portable dialect
+    (``?`` placeholders, ``ON CONFLICT (...)`` upserts, ``RETURNING``)."""
+
+    def __init__(self, db: psycopg.Connection[Row]) -> None:
+        self._db = db
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> PostgresCursor:
+        """Run one statement."""
+        cursor = self._db.cursor(row_factory=psycopg.rows.tuple_row)
+        cursor.execute(translate(sql), tuple(parameters))
+        rows = [_sqlite_values(row) for row in cursor.fetchall()] if cursor.description else []
+        return PostgresCursor(rows, cursor.rowcount)
+
+    def executemany(self, sql: str, parameters: Sequence[Sequence[object]]) -> PostgresCursor:
+        """Run one statement once per parameter row."""
+        cursor = self._db.cursor()
+        cursor.executemany(translate(sql), [tuple(row) for row in parameters])
+        return PostgresCursor([], cursor.rowcount)
+
+
+class PostgresRowStore:
+    """:class:`~core.store.sqlite.SQLiteStore`'s interface (``connection``, ``transaction()``,
+    ``close()``) on the shared PostgreSQL database, for the callers whose SQL is portable: the
+    App's state, the cost ledger and budgets, the regression-test requests.
+
+    One connection under a lock (held for a whole transaction); a connection lost while idle
+    (the database restarted) is reopened on the next call, and a statement that finds the
+    database gone raises :class:`StoreUnavailable`. Migrations are applied when it opens.
+    """
+
+    path = None
+
+    def __init__(self, url: str, *, schema: str | None = None, migrated: bool = False) -> None:
+        if not migrated:
+            migrate(url, schema=schema)
+        self.url = url
+        self.schema = schema
+        self._executor = PostgresExecutor(url, schema=schema)
+        self._lock = threading.RLock()
+
+    @property
+    def connection(self) -> _AutocommitConnection:
+        """Statements run one by one (each its own transaction)."""
+        return _AutocommitConnection(self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostgresConnection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        # Only this store's (re-entrant) lock: a nested transaction is a savepoint.
+        with self._lock, self._executor._session() as db, db.transaction():
+            yield PostgresConnection(db)
+
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers now."""
+        self.connection.execute("SELECT 1")
+
+    def close(self) -> None:
+        """Close the connection (a later call opens a new one)."""
+        with self._lock:
+            self._executor.close()
+
+    def __enter__(self) -> PostgresRowStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _AutocommitConnection:
+    """``store.connection`` of a :class:`PostgresRowStore`: each statement on its own, on a
+    connection reopened when the database restarted since the last call (reads only)."""
+
+    def __init__(self, store: PostgresRowStore) -> None:
+        self._store = store
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> PostgresCursor:
+        reading = sql.lstrip()[:6].upper() == "SELECT"
+        for last in (False, True):
+            try:
+                with self._store.transaction() as db:
+                    return db.execute(sql, parameters)
+            except StoreUnavailable as error:
+                if last or not (error.stale and reading):
+                    raise
+        raise AssertionError("unreachable")
+
+    def executemany(self, sql: str, parameters: Sequence[Sequence[object]]) -> PostgresCursor:
+        with self._store.transaction() as db:
+            return db.executemany(sql, parameters)
+
+
+def _sqlite_values(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row's values as SQLite returns them: ``numeric`` (PostgreSQL's SUM of integers) as
+    int, or float when it has a fraction."""
+    return tuple(
+        (int(value) if value == value.to_integral_value() else float(value))
+        if isinstance(value, Decimal)
+        else value
+        for value in row
+    )

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from core.router.cache import PatternCache
 from core.router.config import ProviderSettings, build_providers
-from core.router.ledger import CostLedger
+from core.router.ledger import CostLedger, LedgerStore
 from core.router.prices import load_price_table
 from core.router.providers.local import LocalProvider
 from core.router.router import Router
-from core.store.sqlite import SQLiteStore
 from core.testgen.service import register_free_tier
 
 
 def generation_router(
-    store: SQLiteStore,
+    store: LedgerStore,
     settings: ProviderSettings,
     *,
     cache: PatternCache | None = None,

@@ -93,3 +93,31 @@ def test_the_sqlite_store_check_fails_when_the_file_is_missing(tmp_path) -> None
     check = store_check(tmp_path / "missing.db")
     with pytest.raises(Exception, match="unable to open"):
         check()
+
+
+def test_uvicorns_own_lines_are_json_with_json_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging.config
+
+    from argus.operations import uvicorn_log_config
+
+    assert uvicorn_log_config({}) is None
+    config = uvicorn_log_config({"ARGUS_LOG_FORMAT": "json"})
+    assert config is not None
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("uvicorn.error").info("Application startup complete.")
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/healthz", "1.1", 200
+        )
+    finally:
+        for name in ("uvicorn", "uvicorn.access"):
+            logger = logging.getLogger(name)
+            logger.handlers.clear()
+            logger.propagate = True
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["logger"], line["level"]) for line in lines] == [
+        ("uvicorn.error", "info"),
+        ("uvicorn.access", "info"),
+    ]
+    assert lines[0]["message"] == "Application startup complete."
+    assert lines[1]["message"] == '127.0.0.1:5000 - "GET /healthz HTTP/1.1" 200'

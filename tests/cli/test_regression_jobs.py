@@ -21,9 +21,9 @@ from argus.regression_jobs import (
     GENERATE_KIND,
     RETRY_FAILED_AFTER,
     RegressionJob,
-    RegressionRequests,
     RegressionScheduler,
 )
+from argus.store_backend import PostgresLocation, open_project_keys, open_regression_requests
 from argus.wiring import Wiring
 from core.errors import ConfigError
 from core.patterns.event import ErrorEvent, Frame
@@ -31,8 +31,8 @@ from core.patterns.event_codec import event_data, event_from_data
 from core.patterns.records import PatternTest
 from core.patterns.service import open_service
 from github_app.jobs import Job
-from ingest_server.keys import SQLiteProjectKeys
 from tests.core.testgen.sandbox_repos import git
+from tests.postgres_support import BACKENDS, fresh_schema
 
 EVENT = ErrorEvent(
     exception_type="ZeroDivisionError",
@@ -97,17 +97,28 @@ class PatternView:
     occurrences: int = 1
 
 
+@pytest.fixture(params=BACKENDS)
+def shared(request):
+    """None (the SQLite file) or a PostgreSQL schema of its own: the same tests on both."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_schema() as (url, schema):
+        yield PostgresLocation(url, schema)
+
+
 @pytest.fixture
-def keys(tmp_path: Path):
-    keys = SQLiteProjectKeys(tmp_path / "argus.db")
+def keys(tmp_path: Path, shared):
+    keys = open_project_keys(shared, tmp_path / "argus.db")
     yield keys
     keys.close()
 
 
 @pytest.fixture
-def requests(tmp_path: Path):
+def requests(tmp_path: Path, shared):
     clock = Clock()
-    requests = RegressionRequests(tmp_path / "argus.db", clock=clock)
+    requests = open_regression_requests(shared, tmp_path / "argus.db")
+    requests.clock = clock
     requests.clock_control = clock  # type: ignore[attr-defined]
     yield requests
     requests.close()

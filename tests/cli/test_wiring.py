@@ -259,3 +259,63 @@ def test_without_the_app_the_worker_runs_regression_jobs_and_refuses_deliveries(
         assert wiring.regressions.queue is wiring.job_queue
     finally:
         wiring.close()
+
+
+def test_the_shared_rows_are_opened_where_the_database_url_puts_them(
+    tmp_path: Path, keys: tuple[str, str]
+) -> None:
+    """App state, cost ledger, regression-test requests and project links: in PostgreSQL when
+    ARGUS_DATABASE_URL names it, else the SQLite file; argus worker with the URL only in its
+    .env keeps the App's state there too."""
+    from argus.store_backend import PostgresLocation
+    from core.store.postgres import PostgresRowStore
+    from core.store.sqlite import SQLiteStore
+    from ingest_server.keys import SQLiteProjectKeys
+    from ingest_server.keys_postgres import PostgresProjectKeys
+    from tests.postgres_support import fresh_schema
+
+    local = Wiring(app_env(tmp_path, keys[0]), cwd=tmp_path, dotenv=None)
+    try:
+        assert local.row_location is None
+        with local.open_row_store() as store:
+            assert isinstance(store, SQLiteStore)
+        links = local.open_project_keys()
+        assert isinstance(links, SQLiteProjectKeys)
+        links.close()
+    finally:
+        local.close()
+
+    def installations(url: str, schema: str) -> list[tuple[Any, ...]]:
+        with PostgresRowStore(url, schema=schema) as shared, shared.transaction() as db:
+            rows = db.execute("SELECT installation_id, account FROM gh_installations").fetchall()
+        return sorted(tuple(row) for row in rows)
+
+    with fresh_schema() as (url, schema):
+        environ = app_env(tmp_path, keys[0]) | {"ARGUS_DATABASE_SCHEMA": schema}
+        shared = Wiring(environ | {"ARGUS_DATABASE_URL": url}, cwd=tmp_path, dotenv=None)
+        try:
+            assert shared.row_location == PostgresLocation(url, schema)
+            requests = shared.open_regression_requests()
+            assert requests.claim("tenant", "pattern-1", 7) == 1
+            requests.close()
+            with PostgresRowStore(url, schema=schema) as rows, rows.transaction() as db:
+                made = db.execute("SELECT count(*) FROM regression_requests").fetchall()
+            assert [tuple(row) for row in made] == [(1,)]
+            links = shared.open_project_keys()
+            assert isinstance(links, PostgresProjectKeys)
+            links.close()
+            shared.app_deps().state.record_installation(98, "octo-org")
+            assert installations(url, schema) == [(98, "octo-org")]
+        finally:
+            shared.close()
+
+        del environ["ARGUS_DATABASE_URL"]
+        dotenv = tmp_path / "worker.env"
+        dotenv.write_text(f"ARGUS_DATABASE_URL={url}\n")
+        worker = Wiring(environ, cwd=tmp_path, dotenv=dotenv)  # argus worker --env-file
+        try:
+            assert worker.row_location == PostgresLocation(url, schema)
+            worker.app_deps().state.record_installation(99, "other-org")
+            assert installations(url, schema) == [(98, "octo-org"), (99, "other-org")]
+        finally:
+            worker.close()

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from core.predict.findings import GeneratedTest, TestValidation
 from github_app.dispatch import context_for, dispatch
 from github_app.handlers.regression import open_regression_test_pr
@@ -9,6 +11,14 @@ from github_app.plans import current_month, quota_for, repository_limit
 from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload, webhook_event
+from tests.postgres_support import BACKENDS, row_store
+
+
+@pytest.fixture(params=BACKENDS)
+def state(request, tmp_path):
+    """The App's state on SQLite and on the shared PostgreSQL store: the same tests on both."""
+    with row_store(request.param, tmp_path) as store:
+        yield AppState(store)
 
 
 def _repository(full_name: str, number: int = 1) -> dict:

@@ -23,6 +23,15 @@ from github_app.plans import current_month, quota_for
 from github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload
+from tests.postgres_support import BACKENDS, row_store
+
+
+@pytest.fixture(params=BACKENDS)
+def state(request, tmp_path):
+    """The App's state on SQLite and on the shared PostgreSQL store: the same tests on both."""
+    with row_store(request.param, tmp_path) as store:
+        yield AppState(store)
+
 
 MARKETPLACE = Path(__file__).resolve().parents[1] / "fixtures" / "marketplace-webhooks"
 ACCOUNT = "Codertocat"

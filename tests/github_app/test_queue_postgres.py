@@ -85,3 +85,45 @@ def test_no_stalled_jobs_without_a_dead_worker(database_url: str) -> None:
 def test_an_unreachable_database_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="PostgreSQL"):
         PostgresJobQueue("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_jobs_of_one_pull_request_share_a_lock_so_they_never_run_at_once(
+    database_url: str,
+) -> None:
+    """procrastinate runs no two jobs of one lock at the same time (a unique index on the lock
+    of 'doing' jobs): two reviews of one PR on two workers would each post a sticky comment."""
+    queue = PostgresJobQueue(database_url)
+    repository = {"full_name": "acme/orders"}
+    try:
+        for delivery, payload in [
+            ("a", {"number": 7, "repository": repository}),
+            ("b", {"number": 7, "repository": repository}),
+            ("c", {"issue": {"number": 8}, "repository": repository}),
+            ("d", {"check_suite": {"pull_requests": [{"number": 7}]}, "repository": repository}),
+            ("e", {"zen": "ping"}),
+        ]:
+            assert queue.enqueue(
+                "pull_request.opened", payload, delivery_id=delivery, installation_id=1
+            )
+    finally:
+        queue.close()
+    with psycopg.connect(conninfo(database_url)) as connection:
+        rows = dict(
+            connection.execute(
+                "SELECT args->>'delivery_id', lock FROM procrastinate_jobs"
+            ).fetchall()
+        )
+        assert rows == {
+            "a": "argus-pr:acme/orders#7",
+            "b": "argus-pr:acme/orders#7",
+            "c": "argus-pr:acme/orders#8",
+            "d": "argus-pr:acme/orders#7",
+            "e": None,
+        }
+        connection.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing' WHERE args->>'delivery_id' = 'a'"
+        )
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            connection.execute(
+                "UPDATE procrastinate_jobs SET status = 'doing' WHERE args->>'delivery_id' = 'b'"
+            )

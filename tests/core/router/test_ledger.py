@@ -14,6 +14,7 @@ from core.router.ledger import CostLedger, LedgerEntry, costs_summary
 from core.router.plans import PLANS, get_plan
 from core.router.prices import load_price_table
 from core.store.sqlite import SQLiteStore
+from tests.postgres_support import BACKENDS, fresh_schema, row_store
 
 
 def test_shipped_price_table() -> None:
@@ -64,11 +65,12 @@ def entry(tenant: str, tier: Tier, outcome: Outcome, dollars: float = 0.0, **mor
     return LedgerEntry("routing", tenant, tier, provider, "m", outcome, dollars=dollars, **more)  # type: ignore[arg-type]
 
 
-def test_costs_summary_per_tier_and_tenant() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_costs_summary_per_tier_and_tenant(backend: str, tmp_path: Path) -> None:
     moments = iter(
         [datetime(2026, 10, 31, 23, tzinfo=UTC)] + [datetime(2026, 11, 2, tzinfo=UTC)] * 20
     )
-    with SQLiteStore.open(":memory:") as store:
+    with row_store(backend, tmp_path) as store:
         ledger = CostLedger(store, now=lambda: next(moments))
         ledger.record(entry("acme", Tier.HAIKU, Outcome.OK, 5.0))  # October: not counted
         ledger.set_tenant_plan("acme", "pro")
@@ -128,3 +130,43 @@ def test_ledger_survives_reopening(tmp_path: Path) -> None:
         budget = CostLedger(store).budget("acme")
     assert budget.spent == pytest.approx(0.01) and budget.plan.name == "free"
     assert budget.left == pytest.approx(0.49)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prompt_versions_are_kept_once_in_order(backend: str, tmp_path: Path) -> None:
+    moments = iter(datetime(2026, 11, 2, hour, tzinfo=UTC) for hour in range(10))
+    with row_store(backend, tmp_path) as store:
+        ledger = CostLedger(store, now=lambda: next(moments))
+        for version in ("v2", "v1", "v2"):
+            ledger.record(
+                entry("acme", Tier.LOCAL, Outcome.OK, prompt_name="tests", prompt_version=version)
+            )
+        assert ledger.prompt_versions("tests") == ["v2", "v1"]
+
+
+def test_nodes_sharing_postgresql_meter_one_budget() -> None:
+    """Two nodes (two stores on one database) recording at once: every dollar is counted."""
+    import threading
+
+    from core.store.postgres import PostgresRowStore
+
+    with fresh_schema() as (url, schema):
+        nodes = [PostgresRowStore(url, schema=schema) for _ in range(2)]
+        try:
+
+            def spend(store: PostgresRowStore) -> None:
+                ledger = CostLedger(store)
+                for _ in range(25):
+                    ledger.record(entry("acme", Tier.HAIKU, Outcome.OK, 0.01))
+
+            threads = [threading.Thread(target=spend, args=(node,)) for node in nodes * 2]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            budget = CostLedger(nodes[0]).budget("acme")
+        finally:
+            for node in nodes:
+                node.close()
+    assert budget.spent == pytest.approx(1.0)
+    assert budget.left == 0.0 and not budget.allows(0.01)
