@@ -245,12 +245,7 @@ class SQLiteProjectKeys:
         )
         try:
             self._connection().execute(
-                "INSERT INTO ingest_project_links (project_id, repo_path, github_repository, "
-                "installation_id, base_branch, plan, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (project_id) DO UPDATE SET repo_path = excluded.repo_path, "
-                "github_repository = excluded.github_repository, "
-                "installation_id = excluded.installation_id, base_branch = excluded.base_branch, "
-                "plan = excluded.plan, updated_at = excluded.updated_at",
+                UPSERT_LINK,
                 (
                     link.project_id,
                     link.repo_path,
@@ -332,6 +327,17 @@ def _project(row: tuple[object, ...]) -> Project:
         str(host) if host is not None else None,
         int(str(port)) if port is not None else None,
     )
+
+
+UPSERT_LINK = (
+    "INSERT INTO ingest_project_links (project_id, repo_path, github_repository, "
+    "installation_id, base_branch, plan, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (project_id) DO UPDATE SET repo_path = excluded.repo_path, "
+    "github_repository = excluded.github_repository, "
+    "installation_id = excluded.installation_id, base_branch = excluded.base_branch, "
+    "plan = excluded.plan, updated_at = excluded.updated_at"
+)
+"""Store or replace a project's link (the same statement on SQLite and PostgreSQL)."""
 
 
 def checked_link(

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.store.postgres import PostgresExecutor
-from ingest_server.keys import Project, ProjectLink, check_name, checked_link
+from ingest_server.keys import UPSERT_LINK, Project, ProjectLink, check_name, checked_link
 
 _PROJECT_COLUMNS = "project_id, name, tenant, public_key, created_at, dsn_host, dsn_port"
 _LINK_COLUMNS = "project_id, repo_path, github_repository, installation_id, base_branch, plan"
@@ -104,12 +104,7 @@ class PostgresProjectKeys:
             plan=plan,
         )
         self._executor.execute(
-            "INSERT INTO ingest_project_links (project_id, repo_path, github_repository, "
-            "installation_id, base_branch, plan, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (project_id) DO UPDATE SET repo_path = excluded.repo_path, "
-            "github_repository = excluded.github_repository, "
-            "installation_id = excluded.installation_id, base_branch = excluded.base_branch, "
-            "plan = excluded.plan, updated_at = excluded.updated_at",
+            UPSERT_LINK,
             (
                 link.project_id,
                 link.repo_path,

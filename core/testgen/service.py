@@ -512,48 +512,8 @@ async def generate_for_error_async(
         # No tier may write a "does not raise" test for an error raised on purpose.
         log.add(f"{event.title}: skipped: {intended}")
         return None
-    memory = _Attempts()
     test_style = style.python_style(repo)
-    framework = str(test_style.framework)
-    cache = router.cache if isinstance(router.cache, PatternTestCache) else None
-    pattern_id = pattern.id if pattern is not None else None
     short = signature_of(event).pattern_hash[:8]
-
-    def regression(path: str, source: str, chosen: str) -> Candidate:
-        return Candidate(
-            language="python",
-            framework=chosen,
-            path=path,
-            source=source,
-            kind=CandidateKind.REGRESSION_TEST,
-            expected_exception=event.exception_type,
-        )
-
-    def run(candidate: Candidate) -> ValidationResult:
-        if after is None:
-            return _run_validation(candidate, repo, failing, None, None, options)
-        return _run_validation(candidate, repo, after, failing, None, options)
-
-    refusals: list[str] = []
-    tried: list[tuple[Candidate, str]] = []
-
-    async def free_tier() -> str | None:
-        try:
-            built = await asyncio.to_thread(reproduce_crash, event, repo, ref=failing)
-        except ArgusError as refusal:
-            refusals.append(str(refusal))
-            raise
-        for candidate in built:
-            verdict = await asyncio.to_thread(run, candidate)
-            memory.verdicts[candidate.source] = verdict
-            memory.generators[candidate.source] = "crash"
-            if verdict.accepted:
-                return candidate.source
-            why = f"{verdict.rejection}: {_first_line(verdict.detail)}"
-            tried.append((candidate, why))
-            log.add(f"crash candidate {candidate.path} rejected: {why}")
-        return None
-
     frame_path, function = _error_site(event, repo, failing)
     test_path = style.test_path(
         test_style, f"regression_{(function or 'error').replace('.', '_')}_{short}", frame_path
@@ -565,84 +525,29 @@ async def generate_for_error_async(
             context = _empty_context(frame_path, function)
     else:
         context = _empty_context(frame_path or "", function or "")
-    prompt = llm.regression_prompt(context, event, framework=framework, test_path=test_path)
-    request = GenerationRequest(
-        task=TaskKind.REGRESSION_TEST,
-        prompt=prompt,
-        tenant=tenant,
-        cache_key=pattern_id,
+    target = _RegressionTarget(
         language="python",
-        context={_CONTEXT_KEY: free_tier},
+        framework=str(test_style.framework),
+        test_path=test_path,
+        frame_path=frame_path,
+        function=function,
+        context=context,
+        reproduce=reproduce_crash,
+        free_tier_name="crash",
+        describe=describe_attempts,
     )
-
-    async def check(generation: Generation) -> RouterVerdict:
-        known = memory.verdicts.get(generation.text)
-        if known is not None:
-            return _router_verdict(known)
-        if generation.tier is Tier.CACHE and cache is not None and pattern_id is not None:
-            hit = cache.last_hit.get(pattern_id)
-            path = hit.test_id if hit is not None else test_path
-            chosen = (hit.framework if hit is not None else "") or framework
-            try:
-                candidate = regression(path, generation.text, chosen)
-            except ArgusError as error:
-                return RouterVerdict(False, f"cached test unusable: {error}")
-            verdict = await asyncio.to_thread(run, candidate)
-            memory.verdicts[generation.text] = verdict
-            memory.generators[generation.text] = "pattern_cache"
-            if hit is not None:
-                cache.record_outcome(pattern_id, hit, verdict.accepted)
-            return _router_verdict(verdict)
-        try:
-            candidate = llm.candidate_from_answer(
-                generation.text,
-                framework=framework,
-                path=test_path,
-                targets=(f"{frame_path}::{function}",) if frame_path else (),
-                kind=CandidateKind.REGRESSION_TEST,
-                expected_exception=event.exception_type,
-            )
-        except llm.AnswerRejected as rejected:
-            return RouterVerdict(False, rejected.reason)
-        verdict = await asyncio.to_thread(run, candidate)
-        memory.verdicts[generation.text] = verdict
-        memory.generators[generation.text] = generation.model
-        return _router_verdict(verdict)
-
-    # The free tier first, alone: when it fails, the paid tiers' prompt carries what it found.
-    paid = any(tier not in (Tier.LOCAL, Tier.CACHE) for tier in router.providers)
-    result = await router.route(request, check, max_tier=Tier.LOCAL if paid else max_tier)
-    if paid and not result.ok and max_tier not in (Tier.LOCAL, Tier.CACHE):
-        log.results.append(result)
-        _note_attempts(log, event.title, result)
-        findings = describe_attempts(refusals[-1] if refusals else None, tried)
-        prompt = llm.regression_prompt(
-            context, event, framework=framework, test_path=test_path, free_tier=findings
-        )
-        request = replace(request, prompt=prompt, cache_key=None, context={})
-        result = await router.route(request, check, max_tier=max_tier)
-    log.results.append(result)
-    _note_attempts(log, event.title, result)
-    if not result.ok or result.generation is None:
-        return None
-    verdict = memory.verdicts[result.generation.text]
-    if cache is not None and pattern_id is not None and not result.cache_hit:
-        cache.store(
-            pattern_id,
-            verdict.candidate.path,
-            verdict.candidate.framework,
-            verdict.candidate.source,
-        )
-    target_path = frame_path or ""
-    return _generated(
-        verdict,
-        target_path,
-        function or "",
-        result,
-        memory.generators.get(result.generation.text, result.generation.model),
-        before=failing,
+    return await _route_regression_test(
+        event,
+        repo,
+        failing,
+        target,
+        tenant=tenant,
+        pattern=pattern,
+        router=router,
         after=after,
-        pattern_id=pattern_id,
+        max_tier=max_tier,
+        options=options,
+        log=log,
     )
 
 
@@ -865,40 +770,10 @@ async def _generate_for_node_error_async(
     if intended is not None:
         log.add(f"{event.title}: skipped: {intended}")
         return None
-    memory = _Attempts()
     test_style = detect_style(repo, _NODE_LANGUAGE)
-    framework = str(test_style.framework)
-    cache = router.cache if isinstance(router.cache, PatternTestCache) else None
-    pattern_id = pattern.id if pattern is not None else None
     short = "".join(
         ch for ch in signature_of(event).pattern_hash.rsplit(":", 1)[-1] if ch.isalnum()
     )
-
-    def run(candidate: Candidate) -> ValidationResult:
-        if after is None:
-            return _run_validation(candidate, repo, failing, None, None, options)
-        return _run_validation(candidate, repo, after, failing, None, options)
-
-    refusals: list[str] = []
-    tried: list[tuple[Candidate, str]] = []
-
-    async def free_tier() -> str | None:
-        try:
-            built = await asyncio.to_thread(reproduce_node_crash, event, repo, ref=failing)
-        except ArgusError as refusal:
-            refusals.append(str(refusal))
-            raise
-        for candidate in built:
-            verdict = await asyncio.to_thread(run, candidate)
-            memory.verdicts[candidate.source] = verdict
-            memory.generators[candidate.source] = "node_crash"
-            if verdict.accepted:
-                return candidate.source
-            why = f"{verdict.rejection}: {_first_line(verdict.detail)}"
-            tried.append((candidate, why))
-            log.add(f"crash candidate {candidate.path} rejected: {why}")
-        return None
-
     site = error_site(event, view)
     frame_path, function = (site[0], site[1]) if site else (None, None)
     name = f"regression_{(function or 'error').replace('.', '_')}_{short[:8]}"
@@ -921,15 +796,107 @@ async def _generate_for_node_error_async(
             context = _empty_context(site[0], site[1])
     else:
         context = _empty_context("", "")
+    target = _RegressionTarget(
+        language=_NODE_LANGUAGE,
+        framework=str(test_style.framework),
+        test_path=test_path,
+        frame_path=frame_path,
+        function=function,
+        context=context,
+        reproduce=reproduce_node_crash,
+        free_tier_name="node_crash",
+        describe=describe_node_attempts,
+    )
+    return await _route_regression_test(
+        event,
+        repo,
+        failing,
+        target,
+        tenant=tenant,
+        pattern=pattern,
+        router=router,
+        after=after,
+        max_tier=max_tier,
+        options=options,
+        log=log,
+    )
+
+
+@dataclass(frozen=True)
+class _RegressionTarget:
+    """What a language's regression-test flow decides before the tiers run: where the test
+    goes, the function it is about, the model's context, and the language's free tier."""
+
+    language: str
+    framework: str
+    test_path: str
+    frame_path: str | None
+    function: str | None
+    context: llm.FunctionContext
+    reproduce: Callable[..., Sequence[Candidate]]
+    """The free tier: ``reproduce(event, repo, ref=commit)`` -> candidates (ArgusError: none)."""
+    free_tier_name: str
+    describe: Callable[[str | None, list[tuple[Candidate, str]]], str]
+    """What the free tier found, for the paid tiers' prompt."""
+
+
+async def _route_regression_test(
+    event: ErrorEvent,
+    repo: Path | str,
+    failing: str,
+    target: _RegressionTarget,
+    *,
+    tenant: str,
+    pattern: Pattern | None,
+    router: Router,
+    after: str | None,
+    max_tier: Tier | None,
+    options: SandboxOptions,
+    log: GenerationLog,
+) -> GeneratedTest | None:
+    """The tiers for one error, the same for every language: the free tier alone first, then
+    (when it fails) the paid tiers with what it found; every answer validated in the sandbox,
+    fail before and pass after; the accepted test stored under the pattern."""
+    memory = _Attempts()
+    framework = target.framework
+    test_path, frame_path, function = target.test_path, target.frame_path, target.function
+    cache = router.cache if isinstance(router.cache, PatternTestCache) else None
+    pattern_id = pattern.id if pattern is not None else None
+
+    def run(candidate: Candidate) -> ValidationResult:
+        if after is None:
+            return _run_validation(candidate, repo, failing, None, None, options)
+        return _run_validation(candidate, repo, after, failing, None, options)
+
+    refusals: list[str] = []
+    tried: list[tuple[Candidate, str]] = []
+
+    async def free_tier() -> str | None:
+        try:
+            built = await asyncio.to_thread(target.reproduce, event, repo, ref=failing)
+        except ArgusError as refusal:
+            refusals.append(str(refusal))
+            raise
+        for candidate in built:
+            verdict = await asyncio.to_thread(run, candidate)
+            memory.verdicts[candidate.source] = verdict
+            memory.generators[candidate.source] = target.free_tier_name
+            if verdict.accepted:
+                return candidate.source
+            why = f"{verdict.rejection}: {_first_line(verdict.detail)}"
+            tried.append((candidate, why))
+            log.add(f"crash candidate {candidate.path} rejected: {why}")
+        return None
+
     prompt = llm.regression_prompt(
-        context, event, framework=framework, test_path=test_path, language=_NODE_LANGUAGE
+        target.context, event, framework=framework, test_path=test_path, language=target.language
     )
     request = GenerationRequest(
         task=TaskKind.REGRESSION_TEST,
         prompt=prompt,
         tenant=tenant,
         cache_key=pattern_id,
-        language=_NODE_LANGUAGE,
+        language=target.language,
         context={_CONTEXT_KEY: free_tier},
     )
 
@@ -943,7 +910,7 @@ async def _generate_for_node_error_async(
             chosen = (hit.framework if hit is not None else "") or framework
             try:
                 candidate = Candidate(
-                    language=_NODE_LANGUAGE,
+                    language=target.language,
                     framework=chosen,
                     path=path,
                     source=generation.text,
@@ -966,7 +933,7 @@ async def _generate_for_node_error_async(
                 targets=(f"{frame_path}::{function}",) if frame_path else (),
                 kind=CandidateKind.REGRESSION_TEST,
                 expected_exception=event.exception_type,
-                language=_NODE_LANGUAGE,
+                language=target.language,
             )
         except llm.AnswerRejected as rejected:
             return RouterVerdict(False, rejected.reason)
@@ -975,18 +942,19 @@ async def _generate_for_node_error_async(
         memory.generators[generation.text] = generation.model
         return _router_verdict(verdict)
 
+    # The free tier first, alone: when it fails, the paid tiers' prompt carries what it found.
     paid = any(tier not in (Tier.LOCAL, Tier.CACHE) for tier in router.providers)
     result = await router.route(request, check, max_tier=Tier.LOCAL if paid else max_tier)
     if paid and not result.ok and max_tier not in (Tier.LOCAL, Tier.CACHE):
         log.results.append(result)
         _note_attempts(log, event.title, result)
-        findings = describe_node_attempts(refusals[-1] if refusals else None, tried)
+        findings = target.describe(refusals[-1] if refusals else None, tried)
         prompt = llm.regression_prompt(
-            context,
+            target.context,
             event,
             framework=framework,
             test_path=test_path,
-            language=_NODE_LANGUAGE,
+            language=target.language,
             free_tier=findings,
         )
         request = replace(request, prompt=prompt, cache_key=None, context={})
