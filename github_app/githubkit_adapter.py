@@ -39,6 +39,7 @@ from githubkit.exception import (
 
 from core.errors import ArgusError
 from github_app.metrics import AppMetrics
+from github_app.ports import by_bot
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -248,9 +249,11 @@ class GitHubKitAdapter:
     async def find_comment(
         self, owner: str, repo: str, number: int, marker: str
     ) -> dict[str, Any] | None:
-        """Return the first issue comment whose body contains ``marker`` (all pages), or None."""
+        """Return the first issue comment written by an App (a bot account) whose body contains
+        ``marker`` (all pages), or None. A person's comment quoting the marker is not ours:
+        treating it as ours would make Argus edit it (which GitHub refuses) or skip a step."""
         for comment in await self._all_pages(f"/repos/{owner}/{repo}/issues/{number}/comments"):
-            if marker in (comment.get("body") or ""):
+            if by_bot(comment) and marker in (comment.get("body") or ""):
                 return comment
         return None
 

@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+def by_bot(item: dict[str, Any]) -> bool:
+    """Whether a comment or review was written by an App: GitHub gives its ``user`` the type
+    ``Bot`` (a person's account is ``User``, and a person cannot change it). Argus only trusts
+    its markers in such items, so a person who pastes one cannot suppress or hijack a step."""
+    user = item.get("user")
+    return isinstance(user, dict) and user.get("type") == "Bot"
+
+
 class GitHubPort(Protocol):
     """GitHub REST calls of one installation (the client holds the installation token)."""
 
@@ -33,7 +41,8 @@ class GitHubPort(Protocol):
     async def find_comment(
         self, owner: str, repo: str, number: int, marker: str
     ) -> dict[str, Any] | None:
-        """Return the first issue comment whose body contains ``marker`` (all pages), or None."""
+        """Return the first issue comment written by an App (a bot account, see
+        :func:`by_bot`) whose body contains ``marker`` (all pages), or None."""
         ...
 
     async def list_commit_pull_requests(

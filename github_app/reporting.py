@@ -26,6 +26,7 @@ from github_app.delivery import (
     step_marker,
     upsert_comment,
 )
+from github_app.ports import by_bot
 from github_app.render import (
     ACTIONS,
     MAX_REVIEW_COMMENTS,
@@ -172,16 +173,20 @@ async def post_review_comments(ctx: Context, ref: PullRequestRef, review: Review
     """The findings on lines the pull request adds, as one ``COMMENT`` review with line comments
     (a suggestion block where the fix is mechanical).
 
-    Exactly once: the review's body carries this delivery's step marker and the keys of the
-    findings it comments on; a retry finds the marker, and a later push comments only on
-    findings no earlier Argus review has (a finding keeps its key when its line moves). At most
+    Exactly once: the body of Argus's review (one written by a bot account) carries this
+    delivery's step marker and the keys of the findings it comments on; a retry finds the
+    marker, and a later push comments only on findings no earlier Argus review has (a finding
+    keeps its key when its line moves). At most
     :data:`~github_app.render.MAX_REVIEW_COMMENTS` comments a review.
     """
     github = ctx.github
     # Without a delivery id (a job made here, not by GitHub), the head commit names the attempt.
     marker = step_marker(ctx.event.delivery_id or ref.head_sha, "review_comments")
+    # Only an App's reviews count: a person's review quoting the markers must not suppress ours.
     earlier = [
-        r.get("body") or "" for r in await github.list_reviews(ctx.owner, ctx.repo, ref.number)
+        r.get("body") or ""
+        for r in await github.list_reviews(ctx.owner, ctx.repo, ref.number)
+        if by_bot(r)
     ]
     if any(marker in body for body in earlier):
         return

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from github_app.githubkit_adapter import GitHubAPIError
+from github_app.ports import by_bot
 from tests.servers.github_contract import github_contract
 
 
@@ -26,6 +27,10 @@ def check_contract(method: str, path: str, body: Any, refused: list[dict[str, An
 def _kind(rest: str) -> str:
     """``comments`` or ``check-runs`` for a PATCH path."""
     return "comments" if "/comments/" in rest else "check-runs"
+
+
+APP_USER = {"login": "argus[bot]", "type": "Bot"}
+"""The App's account, as GitHub names the author of what the App writes."""
 
 
 @dataclass
@@ -101,7 +106,7 @@ class FakeGitHub:
     async def find_comment(self, owner: str, repo: str, number: int, marker: str) -> dict | None:
         self.calls.append(("find_comment", {"number": number}))
         for comment in self.comments.values():
-            if comment["number"] == number and marker in comment["body"]:
+            if comment["number"] == number and by_bot(comment) and marker in comment["body"]:
                 return comment
         return None
 
@@ -121,6 +126,7 @@ class FakeGitHub:
             "body": body,
             "commit_id": commit_id,
             "comments": comments,
+            "user": dict(APP_USER),
         }
         self.reviews.append(review)
         return review
@@ -154,13 +160,39 @@ class FakeGitHub:
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> dict:
         self._check("POST", owner, repo, f"/issues/{number}/comments", {"body": body})
         self.calls.append(("create_comment", {"number": number, "body": body}))
-        comment = {"id": self._id(), "number": number, "body": body}
+        comment = {"id": self._id(), "number": number, "body": body, "user": dict(APP_USER)}
         self.comments[comment["id"]] = comment
         return comment
+
+    def add_person_comment(self, number: int, body: str, login: str = "octocat") -> dict:
+        """A comment a person wrote on pull request ``number`` (not through the App)."""
+        user = {"login": login, "type": "User"}
+        comment = {"id": self._id(), "number": number, "body": body, "user": user}
+        self.comments[comment["id"]] = comment
+        return comment
+
+    def add_person_review(self, number: int, body: str, login: str = "octocat") -> dict:
+        """A review a person submitted on pull request ``number``."""
+        review = {
+            "id": len(self.reviews) + 1,
+            "number": number,
+            "body": body,
+            "comments": [],
+            "user": {"login": login, "type": "User"},
+        }
+        self.reviews.append(review)
+        return review
 
     async def update_comment(self, owner: str, repo: str, comment_id: int, body: str) -> dict:
         self._check("PATCH", owner, repo, f"/issues/comments/{comment_id}", {"body": body})
         self.calls.append(("update_comment", {"id": comment_id, "body": body}))
+        if not by_bot(self.comments[comment_id]):
+            # GitHub lets an App edit only its own comments.
+            raise GitHubAPIError(
+                f"PATCH comment {comment_id} failed with HTTP 403: "
+                "Resource not accessible by integration",
+                403,
+            )
         self.comments[comment_id]["body"] = body
         return self.comments[comment_id]
 

@@ -149,6 +149,24 @@ async def test_files_and_comments_follow_every_page(
     assert await adapter.find_comment(OWNER, REPO, N, "<!-- absent -->") is None
 
 
+async def test_only_the_apps_comments_and_reviews_carry_its_markers(
+    client: GitHubAppClient, server: GitHubAPIServer
+) -> None:
+    adapter = client.for_installation(INSTALLATION)
+    person = server.add_person_comment(OWNER, REPO, N, "pasted: <!-- argus:report -->")
+    assert await adapter.find_comment(OWNER, REPO, N, "<!-- argus:report -->") is None
+    with pytest.raises(GitHubAPIError) as refused:  # GitHub: an App edits only its own comments
+        await adapter.update_comment(OWNER, REPO, person["id"], "hijacked")
+    assert refused.value.status == 403
+    ours = await adapter.create_comment(OWNER, REPO, N, "<!-- argus:report --> the report")
+    found = await adapter.find_comment(OWNER, REPO, N, "<!-- argus:report -->")
+    assert found is not None and found["id"] == ours["id"]
+    server.add_person_review(OWNER, REPO, N, "a person's review")
+    (review,) = await adapter.list_reviews(OWNER, REPO, N)
+    assert review["user"]["type"] == "User"  # what reporting.post_review_comments skips
+    assert server.response_violations == []
+
+
 async def test_comment_update_reaction_and_permission(
     client: GitHubAppClient, server: GitHubAPIServer
 ) -> None:

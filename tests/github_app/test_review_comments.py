@@ -55,6 +55,28 @@ def test_a_retried_delivery_and_a_later_push_post_no_second_copy(github, deps):
     assert len(github.reviews) == 1
 
 
+def test_a_persons_review_quoting_argus_markers_does_not_suppress_argus_review(github, deps):
+    _arrange(github)
+    _deliver(deps, "d-1")
+    (ours,) = github.reviews
+    github.reviews.clear()
+    # A person pastes Argus's review body (markers and finding keys) into a review of theirs.
+    github.add_person_review(2, ours["body"])
+    _deliver(deps, "d-1")
+    assert [r["user"]["type"] for r in github.reviews] == ["User", "Bot"]
+    assert len(github.reviews[1]["comments"]) == 2
+
+
+def test_a_persons_comment_with_the_sticky_marker_is_left_alone(github, deps):
+    _arrange(github)
+    mine = github.add_person_comment(2, f"quoting the bot: {MARKER}")
+    _deliver(deps, "d-1")
+    ours = [c for c in github.comments.values() if MARKER in c["body"] and c is not mine]
+    assert len(ours) == 1 and ours[0]["user"]["type"] == "Bot"
+    assert mine["body"] == f"quoting the bot: {MARKER}"  # never edited (GitHub would refuse)
+    assert "update_comment" not in github.names()
+
+
 def test_a_push_that_adds_a_finding_comments_on_that_one_only(github, deps):
     _arrange(github, functions=1)
     _deliver(deps, "d-1")

@@ -264,6 +264,61 @@ class GitHubAPIServer:
 
     # -- inspection ------------------------------------------------------------------------
 
+    def add_person_comment(
+        self, owner: str, name: str, number: int, body: str, login: str = "octocat"
+    ) -> dict[str, Any]:
+        """A comment a person wrote on issue or pull request ``number`` (not through the App)."""
+        now = _now()
+        with self._lock:
+            comment_id = self._new_id()
+            api = f"https://api.github.com/repos/{owner}/{name}/issues"
+            comment = {
+                "id": comment_id,
+                "node_id": f"IC_{comment_id}",
+                "url": f"{api}/comments/{comment_id}",
+                "issue_url": f"{api}/{number}",
+                "body": body,
+                "user": simple_user(login, 7),
+                "author_association": "MEMBER",
+                "created_at": now,
+                "updated_at": now,
+                "html_url": f"https://github.com/{owner}/{name}/pull/{number}"
+                f"#issuecomment-{comment_id}",
+                "_issue": f"{owner}/{name}#{number}",
+            }
+            self.comments[comment_id] = comment
+        return _public(comment)
+
+    def add_person_review(
+        self, owner: str, name: str, number: int, body: str, login: str = "octocat"
+    ) -> dict[str, Any]:
+        """A ``COMMENTED`` review a person submitted on pull request ``number``."""
+        pull = self._pull(self._repo(owner, name), str(number))
+        with self._lock:
+            review_id = self._new_id()
+            base = f"https://github.com/{owner}/{name}/pull/{number}"
+            api = f"https://api.github.com/repos/{owner}/{name}/pulls/{number}"
+            review = {
+                "id": review_id,
+                "node_id": f"PRR_{review_id}",
+                "user": simple_user(login, 7),
+                "body": body,
+                "state": "COMMENTED",
+                "html_url": f"{base}#pullrequestreview-{review_id}",
+                "pull_request_url": api,
+                "_links": {
+                    "html": {"href": f"{base}#pullrequestreview-{review_id}"},
+                    "pull_request": {"href": api},
+                },
+                "submitted_at": _now(),
+                "commit_id": _rev(self._repo(owner, name), pull["head"]),
+                "author_association": "MEMBER",
+                "_pull": f"{owner}/{name}#{number}",
+                "_comments": [],
+            }
+            self.reviews.append(review)
+        return _public(review)
+
     def issue_comments(self, owner: str, name: str, number: int) -> list[dict[str, Any]]:
         """The comments on an issue or pull request, oldest first."""
         key = f"{owner}/{name}#{number}"
@@ -794,6 +849,15 @@ class GitHubAPIServer:
             comment = self.comments.get(int(ident))
             if comment is None:
                 raise _not_found()
+            if comment["user"].get("type") != "Bot":
+                # An App may edit only its own comments.
+                raise Reply(
+                    403,
+                    {
+                        "message": "Resource not accessible by integration",
+                        "documentation_url": DOCS,
+                    },
+                )
             if not isinstance(body, str) or not body:
                 raise Reply(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
             comment["body"] = body

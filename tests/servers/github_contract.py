@@ -6,7 +6,8 @@ into ``tools/octokit`` (the ``test`` target depends on it). Everything the schem
 checked (types, required fields, enums, ``maxLength``, ``maxItems``, the check run's
 "conclusion when completed" rule ...), plus the limits GitHub documents in prose only:
 
-- a comment body holds at most 65,536 characters;
+- a comment body holds at most 65,536 characters, as do a review's body and each of its line
+  comments;
 - a check run's ``output.summary`` and ``output.text`` at most 65,535 (the schema) and 65,536;
 - at most 50 annotations per check-run request;
 - at most 3 actions per check run: ``label`` and ``identifier`` at most 20 characters,
@@ -396,6 +397,23 @@ def _documented_limits(operation: Operation, resource: str, body: Any) -> list[d
                     f"body is too long (maximum is {COMMENT_BODY_LIMIT} characters)",
                 )
             )
+    if template.endswith("/reviews"):
+        # A review's body and each of its line comments are comments: the same limit.
+        texts = [("body", body.get("body"))]
+        comments = body.get("comments") if isinstance(body.get("comments"), list) else []
+        for index, comment in enumerate(comments):
+            if isinstance(comment, dict):
+                texts.append((f"comments[{index}].body", comment.get("body")))
+        for field, text in texts:
+            if isinstance(text, str) and len(text) > COMMENT_BODY_LIMIT:
+                errors.append(
+                    _entry(
+                        resource,
+                        field,
+                        "custom",
+                        f"{field} is too long (maximum is {COMMENT_BODY_LIMIT} characters)",
+                    )
+                )
     if "/check-runs" in template:
         output = body.get("output") if isinstance(body.get("output"), dict) else {}
         for key in ("summary", "text"):

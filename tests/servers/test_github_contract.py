@@ -110,6 +110,16 @@ def test_comment_limits_and_reaction_enum() -> None:
     assert errors("POST", reactions, {"content": "eye"}) == [("content", "invalid")]
 
 
+def test_review_bodies_and_line_comments_have_the_comment_limit() -> None:
+    path = "/repos/acme/orders/pulls/7/reviews"
+    line = {"path": "a.py", "line": 3, "side": "RIGHT", "body": "x" * 65_536}
+    fits = {"commit_id": "a" * 40, "event": "COMMENT", "body": "x" * 65_536, "comments": [line]}
+    assert errors("POST", path, fits) == []
+    long_line = {**line, "body": "x" * 65_537}
+    too_long = {**fits, "body": "x" * 65_537, "comments": [line, long_line]}
+    assert errors("POST", path, too_long) == [("body", "custom"), ("comments[1].body", "custom")]
+
+
 def test_paths_and_queries() -> None:
     contract = github_contract()
     assert contract.request_errors("GET", "/repos/acme/orders/pulls/x", {}, None)[0] == 404
