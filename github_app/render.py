@@ -102,6 +102,9 @@ def comment_body(
 
 
 MAX_REVIEW_COMMENTS = 20
+_SUGGESTION_LIMIT = 60_000
+"""Characters of a suggested replacement: a line comment holds at most 65,536, and one comment
+over it makes GitHub refuse the whole review (a fix on a minified line can be that long)."""
 """Line comments in one review: the findings beyond it stay in the sticky comment's table."""
 
 FINDING_KEYS = re.compile(r"<!-- argus:findings ([0-9a-f ]*) -->")
@@ -152,8 +155,10 @@ def review_comments(review: Review, changed: dict[str, frozenset[int]]) -> list[
             parts.extend(["", f"*Why:* {inline(bug.why, 600)}"])
         comment: dict[str, Any] = {"path": bug.path, "line": bug.line, "side": "RIGHT"}
         fix = bug.fix
-        if fix is not None and all(
-            line in lines for line in range(fix.first_line, fix.last_line + 1)
+        if (
+            fix is not None
+            and len(fix.replacement) <= _SUGGESTION_LIMIT
+            and all(line in lines for line in range(fix.first_line, fix.last_line + 1))
         ):
             runs = [len(run) for run in re.findall(r"`+", fix.replacement)]
             fence = "`" * max(3, max(runs, default=0) + 1)

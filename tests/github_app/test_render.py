@@ -161,6 +161,25 @@ def test_findings_on_added_lines_become_review_comments_with_suggestions():
     assert comment["body"].endswith("```suggestion\n    if a is None:\n```")
 
 
+def test_a_suggestion_too_long_for_a_review_comment_is_left_out():
+    from dataclasses import replace as replaced
+
+    from core.predict.findings import Edit, Fix
+    from github_app.render import review_comments
+    from tests.servers.github_contract import COMMENT_BODY_LIMIT
+
+    minified = "var a=1;" * 10_000 + "if(a==null){}"  # one 80,013-character line
+    bug = replaced(
+        _review().bugs[0],
+        line=3,
+        end_line=3,
+        fix=Fix("Compare with `is`", (Edit(3, 1, 3, 2, "x"),), 3, 3, minified, ""),
+    )
+    (comment,) = review_comments(replaced(_review(), bugs=(bug,)), {bug.path: frozenset({3})})
+    assert "suggestion" not in comment["body"]
+    assert len(comment["body"]) <= COMMENT_BODY_LIMIT
+
+
 def test_the_comment_renders_as_github_renders_it():
     # cmark-gfm is the renderer GitHub uses for comments: code shows as code, never as
     # escaped backticks, and the lower-risk rows and the model notes are folded.
