@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    review.add_argument(
+        "range",
+        nargs="?",
+        metavar="RANGE",
+        help="what to review, as git names it: BASE..HEAD or BASE...HEAD (the change since "
+        "their merge base, as in a pull request), or REF (the working tree against REF); "
+        "the same as --base and --head",
+    )
     review.add_argument("--repo", default=".", help="the git repository (default: .)")
     review.add_argument(
         "--base",

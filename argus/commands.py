@@ -112,6 +112,26 @@ def _color(choice: str, stream: TextIO) -> bool:
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
+def apply_range(arguments: argparse.Namespace) -> None:
+    """Turn ``argus review RANGE`` into ``--base``/``--head``: ``A..B`` and ``A...B`` review
+    ``merge-base(A, B)..B`` (an empty side is ``HEAD``, as git reads it), ``REF`` the working
+    tree against ``REF``."""
+    spec = getattr(arguments, "range", None)
+    if not spec:
+        return
+    if arguments.base or arguments.head or arguments.diff:
+        raise ConfigError(f"give the range {spec!r} or --base/--head/--diff, not both")
+    separator = "..." if "..." in spec else ".." if ".." in spec else None
+    if separator is None:
+        arguments.base = spec
+        return
+    base, head = spec.split(separator, 1)
+    if ".." in head or spec == separator:
+        raise ConfigError(f"{spec!r} is not a range: give BASE..HEAD, BASE...HEAD or REF")
+    arguments.base = base or "HEAD"
+    arguments.head = head or "HEAD"
+
+
 def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus review``: print the report; exit 1 when the risk reaches ``--fail-on``."""
     from core.config import load_repository_config
@@ -120,6 +140,7 @@ def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     if arguments.top < 1:
         raise ConfigError("--top must be at least 1")
+    apply_range(arguments)
     # .argus.yml at the repository root; a malformed one stops here (exit 2, naming the line).
     config, attributes = load_repository_config(Path(arguments.repo))
     review, changeset = review_for_arguments(

@@ -134,6 +134,22 @@ def test_head_ref_and_output_file(demo: Path, tmp_path: Path) -> None:
     assert json.loads(target.read_text())["bugs"]
 
 
+def test_a_git_range_names_the_change(demo: Path) -> None:
+    def files(*args: str) -> list[str]:
+        completed = argus("review", *args, "-f", "json", "--repo", str(demo))
+        assert completed.returncode == 0, completed.stderr.decode()
+        document = json.loads(completed.stdout)
+        return [document["base"], document["head"], *sorted(s["path"] for s in document["symbols"])]
+
+    flags = files("--base", "main", "--head", "feature/bulk-discounts")
+    assert flags and files("main..feature/bulk-discounts") == flags
+    assert files("main...feature/bulk-discounts") == flags
+    both = argus("review", "main..x", "--base", "main", "--repo", str(demo))
+    assert both.returncode == 2 and "not both" in both.stderr.decode()
+    nonsense = argus("review", "a..b..c", "--repo", str(demo))
+    assert nonsense.returncode == 2 and "not a range" in nonsense.stderr.decode()
+
+
 def test_diff_from_stdin_is_reviewed(demo: Path) -> None:
     diff = subprocess.run(
         ["git", "-C", str(demo), "diff", "main...feature/bulk-discounts"],
