@@ -237,6 +237,12 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     (path / ".argus.yml").write_text(DEMO_CONFIG, encoding="utf-8")
     git(path, "add", ".argus.yml")
     git(path, "commit", "-qm", "Turn on the rules this team wants")
+    # A package of the project named like one of Argus's own (a Django project's `core` app):
+    # Argus, run in the checkout, must still import its own.
+    (path / "core").mkdir()
+    (path / "core" / "__init__.py").write_text("raise ImportError('the project core app')\n")
+    git(path, "add", "core")
+    git(path, "commit", "-qm", "Add the core app")
     for number in range(4):
         with (path / "CHANGELOG.md").open("a", encoding="utf-8") as changelog:
             changelog.write(f"- change {number}\n")
@@ -414,7 +420,9 @@ def test_a_risky_pull_request_on_a_depth_1_checkout_is_reviewed_uploaded_and_gat
     runner = start_job(tmp_path, shared_venv, origin, origin.risky)
     run = act(runner, action_dir, **{"fail-on": "high"})
 
-    assert [outcome for _, outcome in run.steps] == ["success", "success", "success", "failure"]
+    assert [outcome for _, outcome in run.steps] == ["success", "success", "success", "failure"], (
+        run.log
+    )
     assert "::error title=Argus risk high::" in run.log
     # The job summary is the Markdown review of the pull request's range.
     assert f"High risk ({float(run.outputs['risk']):.0%}) — 7 files" in run.summary

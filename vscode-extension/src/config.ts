@@ -226,7 +226,7 @@ export const SERVER_MODULE = "lsp_server";
 
 /**
  * The command that starts the server: `argus.serverPath` split into a program and its
- * arguments when set, else `<interpreter> -m lsp_server`. It runs in the workspace folder.
+ * arguments when set, else `<interpreter> -P -m lsp_server`. It runs in the workspace folder.
  */
 export function buildServerCommand(
   settings: ArgusSettings,
@@ -243,7 +243,9 @@ export function buildServerCommand(
       options,
     };
   }
-  return { command: interpreter, args: ["-m", SERVER_MODULE], options };
+  // -P: the workspace folder is the working directory, and a package of the project named like
+  // one of Argus's (a Django project's `core` app) must not shadow it (Argus needs Python 3.11+).
+  return { command: interpreter, args: ["-P", "-m", SERVER_MODULE], options };
 }
 
 /** `argus.serverPath` as program and arguments; undefined when it names no program. */

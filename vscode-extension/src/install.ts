@@ -51,7 +51,7 @@ export function bundledWheel(extensionFolder: string, version: string): string {
 export async function installedVersion(host: InstallHost, python: string): Promise<string | undefined> {
   let result: ProcessResult;
   try {
-    result = await host.run(python, ["-c", PROBE], PROBE_TIMEOUT_MS);
+    result = await host.run(python, ["-P", "-c", PROBE], PROBE_TIMEOUT_MS);
   } catch {
     return undefined;
   }

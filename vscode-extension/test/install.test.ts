@@ -32,7 +32,7 @@ class StandInHost implements InstallHost {
     if (this.failing !== undefined && args.includes(this.failing)) {
       return Promise.resolve({ code: 1, stdout: "", stderr: `ERROR: ${this.failing} failed\nNo space left on device` });
     }
-    if (args[0] === "-c") {
+    if (args.includes("-c")) {
       const version = this.versions.get(command);
       return Promise.resolve(
         version === undefined
@@ -127,7 +127,7 @@ describe("installServer", () => {
     expect(host.ran).toEqual([
       `/usr/bin/python3 -m venv ${path.join(STORAGE, "server-venv")}`,
       `${PRIVATE} -m pip install --disable-pip-version-check --no-input ${WHEEL}`,
-      expect.stringContaining(`${PRIVATE} -c `),
+      expect.stringContaining(`${PRIVATE} -P -c `),
     ]);
   });
 

@@ -133,6 +133,10 @@ async function waitFor(description, condition, timeoutMs = 60_000) {
 
 async function run(settings, scenario, answers = {}) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-e2e-"));
+  // The workspace has a package named like one of Argus's own (a Django project's `core` app);
+  // the server started in it must still import its own.
+  fs.mkdirSync(path.join(folder, "core"));
+  fs.writeFileSync(path.join(folder, "core", "__init__.py"), "raise ImportError('the project core app')\n");
   const storage = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-storage-"));
   const editor = makeEditor(folder, settings, answers);
   const originalLoad = Module._load;
@@ -170,7 +174,7 @@ const checks = [
       // which may come just after the status turns to running on a loaded machine.
       await waitFor("argus.generateTest comes from the server", () => events.commands.has("argus.generateTest"));
       await waitFor("argus.explain comes from the server", () => events.commands.has("argus.explain"));
-      assert.ok(events.log.some((line) => line.includes(`${python} -m lsp_server`)));
+      assert.ok(events.log.some((line) => line.includes(`${python} -P -m lsp_server`)));
       events.statuses.length = 0;
       changeSetting("argus.serverPath", `${argusExecutable} lsp`);
       await waitFor("the new server runs", () => events.statuses.includes(running));
@@ -191,7 +195,7 @@ const checks = [
       assert.equal(events.offers.length, 1, events.offers.join("\n"));
       assert.match(events.offers[0], /Install it into a private environment/);
       const privatePython = path.join(storage, "server-venv", "bin", "python");
-      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${privatePython} -m lsp_server`)),
+      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${privatePython} -P -m lsp_server`)),
         events.log.join("\n"));
       assert.deepEqual(events.errors, []);
     }, { offer: "Install", interpreter: basePython })],
