@@ -268,25 +268,7 @@ class GitHubAPIServer:
         self, owner: str, name: str, number: int, body: str, login: str = "octocat"
     ) -> dict[str, Any]:
         """A comment a person wrote on issue or pull request ``number`` (not through the App)."""
-        now = _now()
-        with self._lock:
-            comment_id = self._new_id()
-            api = f"https://api.github.com/repos/{owner}/{name}/issues"
-            comment = {
-                "id": comment_id,
-                "node_id": f"IC_{comment_id}",
-                "url": f"{api}/comments/{comment_id}",
-                "issue_url": f"{api}/{number}",
-                "body": body,
-                "user": simple_user(login, 7),
-                "author_association": "MEMBER",
-                "created_at": now,
-                "updated_at": now,
-                "html_url": f"https://github.com/{owner}/{name}/pull/{number}"
-                f"#issuecomment-{comment_id}",
-                "_issue": f"{owner}/{name}#{number}",
-            }
-            self.comments[comment_id] = comment
+        comment = self._add_comment(owner, name, int(number), body, simple_user(login, 7), "MEMBER")
         return _public(comment)
 
     def add_person_review(
@@ -822,26 +804,35 @@ class GitHubAPIServer:
             raise Reply(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
         if len(body) > 65536:
             raise Reply(422, {"message": "Validation Failed", "errors": [{"code": "too_long"}]})
+        comment = self._add_comment(
+            repository.owner, repository.name, int(number), body, bot_user(), "NONE"
+        )
+        return 201, _public(comment), {}
+
+    def _add_comment(
+        self, owner: str, name: str, number: int, body: str, user: dict[str, Any], association: str
+    ) -> dict[str, Any]:
+        """Store an issue comment by ``user`` and return it (with its private ``_issue``)."""
         now = _now()
         with self._lock:
             comment_id = self._new_id()
-            api = f"https://api.github.com/repos/{repository.owner}/{repository.name}/issues"
+            api = f"https://api.github.com/repos/{owner}/{name}/issues"
             comment = {
                 "id": comment_id,
                 "node_id": f"IC_{comment_id}",
                 "url": f"{api}/comments/{comment_id}",
                 "issue_url": f"{api}/{number}",
                 "body": body,
-                "user": bot_user(),
-                "author_association": "NONE",
+                "user": user,
+                "author_association": association,
                 "created_at": now,
                 "updated_at": now,
-                "html_url": f"https://github.com/{repository.owner}/{repository.name}"
-                f"/pull/{number}#issuecomment-{comment_id}",
-                "_issue": f"{repository.owner}/{repository.name}#{number}",
+                "html_url": f"https://github.com/{owner}/{name}/pull/{number}"
+                f"#issuecomment-{comment_id}",
+                "_issue": f"{owner}/{name}#{number}",
             }
             self.comments[comment_id] = comment
-        return 201, _public(comment), {}
+        return comment
 
     def _update_comment(self, request: ReceivedRequest, repository: Repository, ident: str) -> Any:
         body = (request.body or {}).get("body")
