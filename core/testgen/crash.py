@@ -39,6 +39,9 @@ MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+# Any name called in a recorded value, not an attribute (``tzlocal()`` of dateutil, whose
+# classes are lower case; not the second ``datetime`` of ``datetime.datetime(``).
+_ANY_CALLED_NAME = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\(")
 _FACTORY_CALL = re.compile(r"(?<![\w.'\"])([a-z][A-Za-z0-9_]*)\(")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
 _TEST_FOLDERS = frozenset({"test", "tests", "testing"})
@@ -643,12 +646,13 @@ def _importable_classes(tree: ast.Module, module: str, path: str, view: RepoView
 
 
 def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) -> dict[str, str]:
-    """Classes the recorded values name (``OrderLine(sku='A1', ...)``) that the module does not
-    import but one repository file defines: values of them can be rebuilt too."""
+    """Classes the recorded values name (``OrderLine(sku='A1', ...)``, ``tzlocal()``) that the
+    module does not import but one repository file defines: values of them can be rebuilt
+    too."""
     names: set[str] = set()
     for recorded in frame.vars.values():
-        names.update(_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
-    names -= {*known, "Decimal", "UUID"}
+        names.update(_ANY_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
+    names -= {*known, *vars(builtins), *STANDARD_CALL_NAMES}
     if not names:
         return {}
     found: dict[str, str] = {}

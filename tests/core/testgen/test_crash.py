@@ -415,6 +415,36 @@ def test_values_of_a_class_defined_in_another_module_are_rebuilt(tmp_path: Path)
         reproduce_crash(event_for([unknown], "IndexError"), repo)
 
 
+def test_values_of_a_lower_case_class_are_rebuilt(tmp_path: Path) -> None:
+    # dateutil's classes are lower case (tzlocal(), tzutc()): a value that calls a name one
+    # repository file defines as a class is rebuilt through it, whatever its case; a builtin
+    # or standard call (set(), datetime.datetime()) is not taken for a project class.
+    files = {
+        "clock/__init__.py": "",
+        "clock/zones.py": "class utczone:\n    def offset(self):\n        return 0\n",
+        "clock/convert.py": (
+            "def shift(when, zone, seen):\n    return when.hour + zone.offset() + len(seen)\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "clock", files)
+    frame = Frame(
+        "shift",
+        abs_path="/srv/app/clock/convert.py",
+        lineno=2,
+        vars={
+            "when": "datetime.datetime(2015, 11, 1, 6, 30, tzinfo=utczone())",
+            "zone": "utczone()",
+            "seen": "set()",
+        },
+    )
+    candidate = reproduce_crash(event_for([frame], "TypeError"), repo)[0]
+    assert "from clock.zones import utczone" in candidate.source
+    assert (
+        "shift(when=datetime.datetime(2015, 11, 1, 6, 30, tzinfo=utczone()), zone=utczone(), "
+        "seen=set())" in candidate.source
+    ), candidate.source
+
+
 ROWS = {
     "rows/__init__.py": "",
     "rows/table.py": (
