@@ -928,7 +928,7 @@ def _instance(
             built = objects.constructor_call(found, view)
             if built is not None:
                 return _Instance(built.source, built.imports)
-    elif _constructible_without_arguments(owner):
+    elif _constructible_without_arguments(owner) and not _shows_state(recorded, owner.name):
         return _Instance(f"{owner.name}()", ())
     if named is not None and named[1] == owner.name:
         built = objects.constructor_call(objects.ClassRef(module, owner), view)
@@ -938,6 +938,11 @@ def _instance(
         source = callsite.replay_expression(site, site.receiver, replay, _resolver(view), view)
         if source is not None:
             return _Instance(source, ())
+    if _constructible_without_arguments(owner):
+        raise NotReproducible(
+            f"self ({_shown(recorded)}) cannot be rebuilt, and a fresh {owner.name}() would "
+            "lack the state it shows"
+        )
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )
@@ -951,6 +956,20 @@ def _free_name(class_name: str, replay: callsite.Replay) -> str:
         count += 1
         name = f"{base}_{count}"
     return name
+
+
+def _shows_state(recorded: object, class_name: str) -> bool:
+    """True when the recorded ``self`` shows state a fresh object would lack: a repr of the
+    class's own (``<Identifier 'x' at 0x7f...>``, ``{'title': ...}``) that was not rebuilt. A
+    default repr, one Sentry could not make, or an empty container shows none."""
+    if recorded is None or objects.default_repr_class(recorded) is not None:
+        return False
+    text = str(recorded).strip()
+    if text.startswith("<failed to serialize") or text in (f"{class_name}()", "{}", "[]", "()"):
+        return False
+    if isinstance(recorded, dict | list) and not recorded:
+        return False
+    return True
 
 
 def _made_by_factory(rebuilt: Rebuilt, classes: Mapping[str, str]) -> bool:

@@ -445,6 +445,34 @@ def test_values_of_a_lower_case_class_are_rebuilt(tmp_path: Path) -> None:
     ), candidate.source
 
 
+def test_a_self_whose_repr_shows_state_is_not_made_afresh(tmp_path: Path) -> None:
+    # <Stack of 2> shows an object holding items; Stack() would hold none and raise the same
+    # IndexError whatever the fix, a test that could never pass. A default repr shows no
+    # state, and a fresh object is the best there is.
+    files = {
+        "piles/__init__.py": "",
+        "piles/stack.py": (
+            "class Stack:\n"
+            "    def __init__(self, items=None):\n"
+            "        self.items = list(items or [])\n\n"
+            "    def __repr__(self):\n"
+            "        return f'<Stack of {len(self.items)}>'\n\n"
+            "    def second(self):\n"
+            "        return self.items[-2]\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "piles", files)
+
+    def event(shown: str) -> ErrorEvent:
+        frame = Frame("second", abs_path="/srv/app/piles/stack.py", lineno=9, vars={"self": shown})
+        return event_for([frame], "IndexError")
+
+    with pytest.raises(NotReproducible, match="a fresh Stack\\(\\) would lack the state"):
+        reproduce_crash(event("<Stack of 1>"), repo)
+    (candidate, *_) = reproduce_crash(event("<piles.stack.Stack object at 0x7f00>"), repo)
+    assert "Stack().second()" in candidate.source
+
+
 ROWS = {
     "rows/__init__.py": "",
     "rows/table.py": (
