@@ -85,6 +85,9 @@ class CallPlan:
     # Statements that run before the call: values replayed from the caller's call site.
     prelude: tuple[str, ...] = ()
     needs_repository: bool = False  # the call opens a file of the repository again
+    # pytest fixtures of the project the test takes (the caller, a test, took them), each
+    # with the folder of the conftest.py defining it: the test must be placed at or below it.
+    fixtures: tuple[tuple[str, str], ...] = ()
 
 
 def reproduce_crash(
@@ -124,6 +127,10 @@ def reproduce_crash(
     for plan, tolerant in variants:
         name = f"regression_{plan.function.replace('.', '_')}_{_short(pattern)}"
         path = style.test_path(test_style, name, plan.path)
+        if plan.fixtures:
+            if str(chosen_framework) != "pytest":
+                continue  # a unittest test cannot take the project's pytest fixtures
+            path = _under_fixtures(path, plan.fixtures)
         source = render_crash_test(
             event, plan, path, str(chosen_framework), pattern, tolerant=tolerant
         )
@@ -137,6 +144,10 @@ def reproduce_crash(
                 kind=CandidateKind.REGRESSION_TEST,
                 expected_exception=event.exception_type,
             )
+        )
+    if not candidates:
+        raise NotReproducible(
+            "each call needs the project's pytest fixtures, which a unittest test cannot take"
         )
     return candidates
 
@@ -326,9 +337,20 @@ def render_crash_test(
     body = style.TestBody(
         name=f"{plan.function.replace('.', '_')}_does_not_raise_{_snake(event.exception_type)}",
         lines=tuple(lines),
+        fixtures=tuple(name for name, _ in plan.fixtures),
     )
     spec = style.TestSpec(docstring, tuple(imports), setup, (body,))
     return style.render(spec, framework)
+
+
+def _under_fixtures(path: str, fixtures: tuple[tuple[str, str], ...]) -> str:
+    """``path``, or the same file name in the deepest folder whose ``conftest.py`` defines one
+    of the test's fixtures when ``path`` is not below it (pytest would not find them)."""
+    deepest = max((folder for _, folder in fixtures), key=lambda folder: folder.count("/"))
+    parent = PurePosixPath(path).parent
+    if not deepest or parent == PurePosixPath(deepest) or PurePosixPath(deepest) in parent.parents:
+        return path
+    return str(PurePosixPath(deepest) / PurePosixPath(path).name)
 
 
 def _exception_reference(exception_type: str) -> tuple[str, tuple[str, ...]] | None:
@@ -453,6 +475,7 @@ def _plan_frame(
         reliable=reliable,
         prelude=prelude,
         needs_repository=objects.REPOSITORY in uses,
+        fixtures=tuple(sorted(replay.fixtures.items())),
     )
 
 
@@ -521,7 +544,7 @@ def _resolver(view: RepoView, run_time: frozenset[str] = frozenset()) -> callsit
 def _check_shadowing(replay: callsite.Replay, imports: set[str]) -> None:
     """Refuse a replay whose names would hide a name the test imports."""
     imported = {line.rsplit(" ", 1)[-1].split(".")[0] for line in imports}
-    assigned: set[str] = set(replay.bound)
+    assigned: set[str] = set(replay.bound) | set(replay.fixtures)
     for line in replay.lines:
         try:
             parsed = ast.parse(line.strip())
