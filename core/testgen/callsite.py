@@ -21,6 +21,7 @@ import ast
 import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from core.patterns.event import Frame
 from core.testgen.literals import Rebuilt
@@ -66,6 +67,9 @@ class Replay:
     bound: dict[str, str] = field(default_factory=dict)  # name -> the source it was bound to
     classes: set[str] = field(default_factory=set)
     emitted: set[tuple[str, int, int]] = field(default_factory=set)  # statements copied
+    # pytest fixtures the test requests as its parameters -> the folder of the conftest.py
+    # (or the test module) that defines each: the test must live at or below it.
+    fixtures: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> Replay:
         """An independent copy (a trial replay that may be dropped)."""
@@ -75,6 +79,7 @@ class Replay:
             dict(self.bound),
             set(self.classes),
             set(self.emitted),
+            dict(self.fixtures),
         )
 
 
@@ -145,6 +150,7 @@ def _commit(into: Replay, trial: Replay) -> None:
     into.bound = trial.bound
     into.classes = trial.classes
     into.emitted = trial.emitted
+    into.fixtures = trial.fixtures
 
 
 def find_call_site(
@@ -508,8 +514,15 @@ class _Slicer:
                     source = rebuilt.source
                     self.into.imports.update(rebuilt.imports)
                     self.into.classes.update(rebuilt.classes)
+            if source is None and name in parameters:
+                folder = _fixture_folder(site, name, self.view)
+                if folder is not None and name not in self.into.bound:
+                    self.into.fixtures[name] = folder
+                    return
             if source is None:
                 raise _NotReplayable(f"{name} of the caller cannot be rebuilt")
+            if name in self.into.fixtures:
+                raise _NotReplayable(f"{name} is bound twice")
             previous = self.into.bound.get(name)
             if previous is not None and previous != source:
                 raise _NotReplayable(f"{name} is bound twice")
@@ -570,6 +583,37 @@ class _Slicer:
         if name in parent.arguments:
             return parent.replay(parent.arguments[name], self.into, self.resolve, self.view)
         return None
+
+
+def _fixture_folder(site: CallSite, name: str, view: RepoView) -> str | None:
+    """Where the pytest fixture ``name`` that the caller, a test function, takes is defined:
+    the folder of the nearest ``conftest.py`` holding a function ``name`` decorated as a
+    fixture; None when the caller is no test function or no conftest.py visible from it
+    defines one (a fixture of the test module itself is not visible from another file)."""
+    function = site.function
+    if function is None or not function.name.startswith("test") or not site.path:
+        return None
+    if any(isinstance(top, ast.ClassDef) and function in top.body for top in site.tree.body):
+        return None  # a test method: its fixtures may come from the class
+    folder = PurePosixPath(site.path).parent
+    for current in [folder, *folder.parents]:
+        conftest = str(current / "conftest.py") if str(current) != "." else "conftest.py"
+        if conftest not in view.files:
+            continue
+        try:
+            tree = ast.parse(view.read(conftest))
+        except (SyntaxError, ValueError):
+            continue
+        if _defines_fixture(tree, name):
+            return "" if str(current) == "." else str(current)
+    return None
+
+
+def _defines_fixture(tree: ast.Module, name: str) -> bool:
+    for top in tree.body:
+        if isinstance(top, _FunctionNode) and top.name == name:
+            return any("fixture" in ast.unparse(item) for item in top.decorator_list)
+    return False
 
 
 def _parameters(function: _FunctionNode) -> set[str]:

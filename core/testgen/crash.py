@@ -23,7 +23,13 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen import callsite, objects, style
 from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.literals import SENTRY_CONTAINER_BREADTH, Rebuilt, looks_truncated, rebuild
+from core.testgen.literals import (
+    SENTRY_CONTAINER_BREADTH,
+    STANDARD_CALL_NAMES,
+    Rebuilt,
+    looks_truncated,
+    rebuild,
+)
 from core.testgen.repo_view import RepoView
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
@@ -33,9 +39,21 @@ MAX_CANDIDATES = 6
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _CALLED_NAME = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\(")
+# Any name called in a recorded value, not an attribute (``tzlocal()`` of dateutil, whose
+# classes are lower case; not the second ``datetime`` of ``datetime.datetime(``).
+_ANY_CALLED_NAME = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\(")
 _FACTORY_CALL = re.compile(r"(?<![\w.'\"])([a-z][A-Za-z0-9_]*)\(")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
 _TEST_FOLDERS = frozenset({"test", "tests", "testing"})
+# The import a value built of a stand-in class needs: a class the repository does not define
+# but the event shows was made at run time or in a test (a frame holds ``<class
+# 'types.Person'>``, ``make_dataclass``'s), recorded by a dataclass repr ``Person(name='Alice',
+# age=23)``, is declared in the test with those fields (``make_dataclass``); a guess, so such a
+# call is tried after the calls built of recorded values alone. A class the event does not
+# show so (a library's) is never stood in for.
+STAND_IN_IMPORT = "from dataclasses import make_dataclass"
+_CLASS_SHOWN = re.compile(r"<class '(?P<module>[\w.<>]+)\.(?P<name>[A-Za-z_]\w*)'>")
+_RUN_TIME_MODULES = frozenset({"types", "__main__", "builtins"})
 # Builtin exceptions an application raises on purpose to refuse bad input.
 _VALIDATION_ERRORS = frozenset({"ValueError", "TypeError"})
 _MAX_SCANNED = 20_000
@@ -67,6 +85,9 @@ class CallPlan:
     # Statements that run before the call: values replayed from the caller's call site.
     prelude: tuple[str, ...] = ()
     needs_repository: bool = False  # the call opens a file of the repository again
+    # pytest fixtures of the project the test takes (the caller, a test, took them), each
+    # with the folder of the conftest.py defining it: the test must be placed at or below it.
+    fixtures: tuple[tuple[str, str], ...] = ()
 
 
 def reproduce_crash(
@@ -106,6 +127,10 @@ def reproduce_crash(
     for plan, tolerant in variants:
         name = f"regression_{plan.function.replace('.', '_')}_{_short(pattern)}"
         path = style.test_path(test_style, name, plan.path)
+        if plan.fixtures:
+            if str(chosen_framework) != "pytest":
+                continue  # a unittest test cannot take the project's pytest fixtures
+            path = _under_fixtures(path, plan.fixtures)
         source = render_crash_test(
             event, plan, path, str(chosen_framework), pattern, tolerant=tolerant
         )
@@ -119,6 +144,10 @@ def reproduce_crash(
                 kind=CandidateKind.REGRESSION_TEST,
                 expected_exception=event.exception_type,
             )
+        )
+    if not candidates:
+        raise NotReproducible(
+            "each call needs the project's pytest fixtures, which a unittest test cannot take"
         )
     return candidates
 
@@ -308,9 +337,20 @@ def render_crash_test(
     body = style.TestBody(
         name=f"{plan.function.replace('.', '_')}_does_not_raise_{_snake(event.exception_type)}",
         lines=tuple(lines),
+        fixtures=tuple(name for name, _ in plan.fixtures),
     )
     spec = style.TestSpec(docstring, tuple(imports), setup, (body,))
     return style.render(spec, framework)
+
+
+def _under_fixtures(path: str, fixtures: tuple[tuple[str, str], ...]) -> str:
+    """``path``, or the same file name in the deepest folder whose ``conftest.py`` defines one
+    of the test's fixtures when ``path`` is not below it (pytest would not find them)."""
+    deepest = max((folder for _, folder in fixtures), key=lambda folder: folder.count("/"))
+    parent = PurePosixPath(path).parent
+    if not deepest or parent == PurePosixPath(deepest) or PurePosixPath(deepest) in parent.parents:
+        return path
+    return str(PurePosixPath(deepest) / PurePosixPath(path).name)
 
 
 def _exception_reference(exception_type: str) -> tuple[str, tuple[str, ...]] | None:
@@ -372,7 +412,8 @@ def _plan_frame(
         raise NotReproducible(f"the file does not parse ({error})") from error
     located = _locate(tree, frame)
     target = view.import_path(path)
-    classes = _frame_classes(frame, tree, target.module, path, view)
+    run_time = run_time_classes(frames)
+    classes = _frame_classes(frame, tree, target.module, path, view, run_time)
     node, owner = located.node, located.owner
     kind = _method_kind(node) if owner is not None else "function"
     site = (
@@ -381,7 +422,7 @@ def _plan_frame(
         else None
     )
     replay = callsite.Replay()
-    resolve = _resolver(view)
+    resolve = _resolver(view, run_time)
     arguments, reliable = _arguments(
         node,
         frame,
@@ -413,6 +454,14 @@ def _plan_frame(
     uses.update(replay.classes)
     _check_shadowing(replay, imports)
     call = f"{receiver}({arguments.source})"
+    prelude = tuple(replay.lines)
+    if STAND_IN_IMPORT in imports:
+        known = {line.rsplit(" ", 1)[-1] for line in imports} | set(replay.bound)
+        declared = _stand_ins("\n".join([*prelude, call]), known)
+        if declared is None:
+            raise NotReproducible("a recorded value calls a class the repository does not define")
+        prelude = (*declared, *prelude)
+        reliable = False
     return CallPlan(
         frame=frame,
         path=path,
@@ -424,19 +473,51 @@ def _plan_frame(
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=_is_generator(node),
         reliable=reliable,
-        prelude=tuple(replay.lines),
+        prelude=prelude,
         needs_repository=objects.REPOSITORY in uses,
+        fixtures=tuple(sorted(replay.fixtures.items())),
     )
 
 
 def _frame_classes(
-    frame: Frame, tree: ast.Module, module: str, path: str, view: RepoView
+    frame: Frame,
+    tree: ast.Module,
+    module: str,
+    path: str,
+    view: RepoView,
+    run_time: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
-    """Classes and factories a frame's recorded values may call, with their import lines."""
+    """Classes and factories a frame's recorded values may call, with their import lines;
+    ``run_time`` names classes the event shows were made at run time or in a test."""
     classes = _importable_classes(tree, module, path, view)
     classes.update(_classes_named_in(frame, classes, view))
     classes.update(_factories_named_in(frame, tree, module))
+    if run_time:
+        for name in _unknown_classes_named_in(frame, classes, view) & run_time:
+            classes[name] = STAND_IN_IMPORT
     return classes
+
+
+def run_time_classes(frames: tuple[Frame, ...]) -> frozenset[str]:
+    """Names of classes the event's frames show (``<class 'types.Person'>``) as made at run
+    time (``make_dataclass``, ``namedtuple``), in a script or in a test module."""
+    names: set[str] = set()
+    for frame in frames:
+        for recorded in frame.vars.values():
+            text = str(recorded)
+            if "<class '" not in text:
+                continue
+            for shown in _CLASS_SHOWN.finditer(text[:_MAX_SCANNED]):
+                module = shown.group("module")
+                tail = module.rsplit(".", 1)[-1]
+                if (
+                    module in _RUN_TIME_MODULES
+                    or "<locals>" in module
+                    or _TEST_FILE.search(module.replace(".", "/") + ".py")
+                    or tail.startswith("test")
+                ):
+                    names.add(shown.group("name"))
+    return frozenset(names)
 
 
 def _rebuild_value(recorded: object, classes: Mapping[str, str], view: RepoView) -> Rebuilt | None:
@@ -449,12 +530,12 @@ def _rebuild_value(recorded: object, classes: Mapping[str, str], view: RepoView)
     )
 
 
-def _resolver(view: RepoView) -> callsite.Resolver:
+def _resolver(view: RepoView, run_time: frozenset[str] = frozenset()) -> callsite.Resolver:
     """Rebuild a caller's recorded variable (for values replayed from a call site)."""
 
     def resolve(frame: Frame, path: str, tree: ast.Module, name: str) -> Rebuilt | None:
         module = view.import_path(path).module
-        classes = _frame_classes(frame, tree, module, path, view)
+        classes = _frame_classes(frame, tree, module, path, view, run_time)
         return _rebuild_value(frame.vars[name], classes, view)
 
     return resolve
@@ -463,7 +544,7 @@ def _resolver(view: RepoView) -> callsite.Resolver:
 def _check_shadowing(replay: callsite.Replay, imports: set[str]) -> None:
     """Refuse a replay whose names would hide a name the test imports."""
     imported = {line.rsplit(" ", 1)[-1].split(".")[0] for line in imports}
-    assigned: set[str] = set(replay.bound)
+    assigned: set[str] = set(replay.bound) | set(replay.fixtures)
     for line in replay.lines:
         try:
             parsed = ast.parse(line.strip())
@@ -588,12 +669,13 @@ def _importable_classes(tree: ast.Module, module: str, path: str, view: RepoView
 
 
 def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) -> dict[str, str]:
-    """Classes the recorded values name (``OrderLine(sku='A1', ...)``) that the module does not
-    import but one repository file defines: values of them can be rebuilt too."""
+    """Classes the recorded values name (``OrderLine(sku='A1', ...)``, ``tzlocal()``) that the
+    module does not import but one repository file defines: values of them can be rebuilt
+    too."""
     names: set[str] = set()
     for recorded in frame.vars.values():
-        names.update(_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
-    names -= {*known, "Decimal", "UUID"}
+        names.update(_ANY_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
+    names -= {*known, *vars(builtins), *STANDARD_CALL_NAMES}
     if not names:
         return {}
     found: dict[str, str] = {}
@@ -604,6 +686,45 @@ def _classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) ->
         if module:
             found[name] = f"from {module} import {name}"
     return found
+
+
+def _unknown_classes_named_in(frame: Frame, known: Mapping[str, str], view: RepoView) -> set[str]:
+    """Class names the recorded values call that neither the module imports nor a repository
+    file defines, nor Python provides: candidates for a stand-in dataclass."""
+    names: set[str] = set()
+    for recorded in frame.vars.values():
+        names.update(_CALLED_NAME.findall(str(recorded)[:_MAX_SCANNED]))
+    names -= {*known, *_BUILTIN_EXCEPTIONS, *vars(builtins)}
+    names = {name for name in names if name not in STANDARD_CALL_NAMES}
+    if not names:
+        return set()
+    return names - set(view.find_classes(names))
+
+
+def _stand_ins(plan_source: str, known: set[str]) -> tuple[str, ...] | None:
+    """``Person = make_dataclass('Person', ['name', 'age'])`` for each class the generated
+    source calls that is neither ``known`` (imported, bound) nor Python's, its fields in the
+    order the calls show them; None when such a call passes a positional argument (not a
+    dataclass repr) or fields differ between calls."""
+    try:
+        tree = ast.parse(plan_source)
+    except SyntaxError:
+        return None
+    fields: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        name = node.func.id
+        if not name[:1].isupper() or name in known or name in vars(builtins):
+            continue
+        if node.args or any(keyword.arg is None for keyword in node.keywords):
+            return None
+        shown = [str(keyword.arg) for keyword in node.keywords]
+        if fields.setdefault(name, shown) != shown:
+            return None
+    return tuple(
+        f"{name} = make_dataclass({name!r}, {shown!r})" for name, shown in sorted(fields.items())
+    )
 
 
 def _factories_named_in(frame: Frame, tree: ast.Module, module: str) -> dict[str, str]:
@@ -702,7 +823,8 @@ def _arguments(
                 else rebuild(variables[name], classes=classes)
             )
             if rebuilt is not None and name not in reassigned:
-                return rebuilt, True
+                if STAND_IN_IMPORT not in rebuilt.imports:
+                    return rebuilt, True
         if replayable and site is not None and replay is not None and view is not None:
             assert resolve is not None
             source = callsite.replay_argument(site, name, replay, resolve, view)
@@ -799,7 +921,9 @@ def _instance(
     site: callsite.CallSite | None = None,
     replay: callsite.Replay | None = None,
 ) -> _Instance:
-    """Source that builds the method's ``self``: from its repr, or a no-argument constructor,
+    """Source that builds the method's ``self``: from its repr (a project container whose repr
+    is a ``dict`` or ``list`` literal is built empty and filled item by item), or a no-argument
+    constructor,
     or a constructor whose required parameters are all I/O boundaries (streams); an object
     of a subclass (the method is inherited) is built as that subclass; failing those, the
     receiver of the caller's call (``renderer`` of ``renderer.render(...)``) when the call
@@ -811,6 +935,14 @@ def _instance(
             rebuilt.source.startswith(f"{owner.name}(") or _made_by_factory(rebuilt, classes)
         ):
             return _Instance(rebuilt.source, rebuilt.imports)
+        if rebuilt is not None and replay is not None and view is not None:
+            filled = objects.filled_container(
+                objects.ClassRef(module, owner), rebuilt, _free_name(owner.name, replay), view
+            )
+            if filled is not None:
+                replay.lines.extend(filled.lines)
+                replay.bound[filled.name] = filled.lines[0]
+                return _Instance(filled.name, filled.imports)
     named = objects.default_repr_class(recorded)
     subclass = named is not None and named[1] != owner.name
     if subclass and view is not None and named is not None:
@@ -819,7 +951,7 @@ def _instance(
             built = objects.constructor_call(found, view)
             if built is not None:
                 return _Instance(built.source, built.imports)
-    elif _constructible_without_arguments(owner):
+    elif _constructible_without_arguments(owner) and not _shows_state(recorded, owner.name):
         return _Instance(f"{owner.name}()", ())
     if named is not None and named[1] == owner.name:
         built = objects.constructor_call(objects.ClassRef(module, owner), view)
@@ -829,9 +961,38 @@ def _instance(
         source = callsite.replay_expression(site, site.receiver, replay, _resolver(view), view)
         if source is not None:
             return _Instance(source, ())
+    if _constructible_without_arguments(owner):
+        raise NotReproducible(
+            f"self ({_shown(recorded)}) cannot be rebuilt, and a fresh {owner.name}() would "
+            "lack the state it shows"
+        )
     raise NotReproducible(
         f"self ({_shown(recorded)}) cannot be rebuilt and {owner.name}() needs arguments"
     )
+
+
+def _free_name(class_name: str, replay: callsite.Replay) -> str:
+    """A variable name for an object of ``class_name`` that the replay does not bind yet."""
+    base = _snake(class_name).lstrip("_") or "instance"
+    name, count = base, 1
+    while name in replay.bound:
+        count += 1
+        name = f"{base}_{count}"
+    return name
+
+
+def _shows_state(recorded: object, class_name: str) -> bool:
+    """True when the recorded ``self`` shows state a fresh object would lack: a repr of the
+    class's own (``<Identifier 'x' at 0x7f...>``, ``{'title': ...}``) that was not rebuilt. A
+    default repr, one Sentry could not make, or an empty container shows none."""
+    if recorded is None or objects.default_repr_class(recorded) is not None:
+        return False
+    text = str(recorded).strip()
+    if text.startswith("<failed to serialize") or text in (f"{class_name}()", "{}", "[]", "()"):
+        return False
+    if isinstance(recorded, dict | list) and not recorded:
+        return False
+    return True
 
 
 def _made_by_factory(rebuilt: Rebuilt, classes: Mapping[str, str]) -> bool:

@@ -50,6 +50,7 @@ _STANDARD_CALLS: dict[str, str] = {
     "PosixPath": "from pathlib import PosixPath",
     "PurePosixPath": "from pathlib import PurePosixPath",
 }
+STANDARD_CALL_NAMES = frozenset(_STANDARD_CALLS)
 # Builtin types and exception classes, recorded as ``<class 'float'>``.
 _BUILTIN_TYPES: dict[str, type] = {
     name: value

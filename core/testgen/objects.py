@@ -260,3 +260,73 @@ def _required_arguments(node: ast.ClassDef) -> list[tuple[str, bool]] | None:
     if not node.bases or all(ast.unparse(base) == "object" for base in node.bases):
         return []
     return None
+
+
+# Bases that make a class a mapping or a list (its items are its state, and its repr shows
+# them as a ``dict`` or ``list`` literal).
+_MAPPING_BASES = frozenset({"dict", "OrderedDict", "UserDict", "MutableMapping", "defaultdict"})
+_SEQUENCE_BASES = frozenset({"list", "UserList", "MutableSequence"})
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A project container rebuilt item by item: the statements, its name, their imports."""
+
+    name: str
+    lines: tuple[str, ...]
+    imports: tuple[str, ...]
+
+
+def filled_container(found: ClassRef, rebuilt: Rebuilt, name: str, view: RepoView) -> Filled | None:
+    """Statements that build an object of the repository container class ``found`` whose repr
+    was the ``dict`` or ``list`` literal ``rebuilt`` (``Container`` of tomlkit shows
+    ``{'title': ...}``): a fresh object from its constructor, then each item stored through the
+    class's own ``__setitem__`` or ``append``, which keep whatever the class keeps beside the
+    items. None when the literal is empty (nothing to restore), the class is not a container of
+    that kind, or its constructor needs arguments."""
+    try:
+        node = ast.parse(rebuilt.source, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Dict) and node.keys and all(key is not None for key in node.keys):
+        if not _container_of(found, view, _MAPPING_BASES, "__setitem__"):
+            return None
+        items = [
+            f"{name}[{ast.unparse(key)}] = {ast.unparse(value)}"
+            for key, value in zip(node.keys, node.values, strict=True)
+            if key is not None
+        ]
+    elif isinstance(node, ast.List) and node.elts:
+        if not _container_of(found, view, _SEQUENCE_BASES, "append"):
+            return None
+        items = [f"{name}.append({ast.unparse(item)})" for item in node.elts]
+    else:
+        return None
+    built = constructor_call(found, view)
+    if built is None:
+        return None
+    return Filled(
+        name,
+        (f"{name} = {built.source}", *items),
+        tuple(sorted({*built.imports, *rebuilt.imports})),
+    )
+
+
+def _container_of(found: ClassRef, view: RepoView, bases: frozenset[str], method: str) -> bool:
+    """True when ``found`` or a repository base of it derives from one of ``bases`` or
+    defines ``method``."""
+    pending = [found]
+    for _ in range(_MAX_BASES * 4):
+        if not pending:
+            return False
+        current = pending.pop()
+        for item in current.node.body:
+            if isinstance(item, ast.FunctionDef) and item.name == method:
+                return True
+        for base in current.node.bases:
+            if ast.unparse(base).rsplit(".", 1)[-1] in bases:
+                return True
+            parent = base_class(view, current, base)
+            if parent is not None:
+                pending.append(parent)
+    return False

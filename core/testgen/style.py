@@ -30,6 +30,7 @@ class TestBody:
     name: str
     lines: tuple[str, ...]
     docstring: str = ""
+    fixtures: tuple[str, ...] = ()  # pytest fixtures the test takes as parameters
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def render(spec: TestSpec, framework: Framework | str) -> str:
     else:
         for test in spec.tests:
             lines.extend(["", ""])
-            lines.append(f"def test_{identifier(test.name)}() -> None:")
+            lines.append(f"def test_{identifier(test.name)}({', '.join(test.fixtures)}) -> None:")
             if test.docstring:
                 lines.append(docstring_literal(test.docstring, _INDENT))
             lines.extend(_indented(test.lines, _INDENT))

@@ -415,6 +415,186 @@ def test_values_of_a_class_defined_in_another_module_are_rebuilt(tmp_path: Path)
         reproduce_crash(event_for([unknown], "IndexError"), repo)
 
 
+def test_values_of_a_lower_case_class_are_rebuilt(tmp_path: Path) -> None:
+    # dateutil's classes are lower case (tzlocal(), tzutc()): a value that calls a name one
+    # repository file defines as a class is rebuilt through it, whatever its case; a builtin
+    # or standard call (set(), datetime.datetime()) is not taken for a project class.
+    files = {
+        "clock/__init__.py": "",
+        "clock/zones.py": "class utczone:\n    def offset(self):\n        return 0\n",
+        "clock/convert.py": (
+            "def shift(when, zone, seen):\n    return when.hour + zone.offset() + len(seen)\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "clock", files)
+    frame = Frame(
+        "shift",
+        abs_path="/srv/app/clock/convert.py",
+        lineno=2,
+        vars={
+            "when": "datetime.datetime(2015, 11, 1, 6, 30, tzinfo=utczone())",
+            "zone": "utczone()",
+            "seen": "set()",
+        },
+    )
+    candidate = reproduce_crash(event_for([frame], "TypeError"), repo)[0]
+    assert "from clock.zones import utczone" in candidate.source
+    assert (
+        "shift(when=datetime.datetime(2015, 11, 1, 6, 30, tzinfo=utczone()), zone=utczone(), "
+        "seen=set())" in candidate.source
+    ), candidate.source
+
+
+def test_a_self_whose_repr_shows_state_is_not_made_afresh(tmp_path: Path) -> None:
+    # <Stack of 2> shows an object holding items; Stack() would hold none and raise the same
+    # IndexError whatever the fix, a test that could never pass. A default repr shows no
+    # state, and a fresh object is the best there is.
+    files = {
+        "piles/__init__.py": "",
+        "piles/stack.py": (
+            "class Stack:\n"
+            "    def __init__(self, items=None):\n"
+            "        self.items = list(items or [])\n\n"
+            "    def __repr__(self):\n"
+            "        return f'<Stack of {len(self.items)}>'\n\n"
+            "    def second(self):\n"
+            "        return self.items[-2]\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "piles", files)
+
+    def event(shown: str) -> ErrorEvent:
+        frame = Frame("second", abs_path="/srv/app/piles/stack.py", lineno=9, vars={"self": shown})
+        return event_for([frame], "IndexError")
+
+    with pytest.raises(NotReproducible, match="a fresh Stack\\(\\) would lack the state"):
+        reproduce_crash(event("<Stack of 1>"), repo)
+    (candidate, *_) = reproduce_crash(event("<piles.stack.Stack object at 0x7f00>"), repo)
+    assert "Stack().second()" in candidate.source
+
+
+ROWS = {
+    "rows/__init__.py": "",
+    "rows/table.py": (
+        "import dataclasses\n\n\n"
+        "def widths(rows):\n"
+        "    if rows and dataclasses.is_dataclass(rows[0]):\n"
+        "        names = [field.name for field in dataclasses.fields(rows[0])]\n"
+        "        return [[len(str(getattr(row, name))) for name in names] for row in rows]\n"
+        "    return [[len(str(cell)) for cell in row] for row in rows]\n"
+    ),
+}
+ROWS_FIXED = ROWS["rows/table.py"].replace("getattr(row, name)", "getattr(row, name, row)")
+
+
+def _rows_event(shown_class: str) -> ErrorEvent:
+    """widths() crashed on a separator string among rows of a class the caller made."""
+    caller = Frame(
+        "report",
+        abs_path="/srv/app/report.py",
+        lineno=3,
+        vars={"Person": shown_class},
+    )
+    frame = Frame(
+        "widths",
+        abs_path="/srv/app/rows/table.py",
+        lineno=7,
+        vars={"rows": str(["Person(name='Al', age=23)", "'-'", "Person(name='Bo', age=7)"])},
+    )
+    return ErrorEvent(
+        "AttributeError", "'str' object has no attribute 'name'", (caller, frame), "python"
+    )
+
+
+def test_a_class_made_at_run_time_gets_a_stand_in_dataclass(tmp_path: Path) -> None:
+    # make_dataclass and test modules make classes no repository file defines; the event
+    # shows where (<class 'types.Person'>), and their repr shows the fields, so the test
+    # declares a dataclass of that name and those fields. It fails before the fix with the
+    # production error and passes after.
+    repo = make_repo(tmp_path / "rows", ROWS)
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed = commit(repo, {"rows/table.py": ROWS_FIXED}, "fix")
+    (candidate, *_) = reproduce_crash(_rows_event("<class 'types.Person'>"), repo, ref=buggy)
+    assert "from dataclasses import make_dataclass" in candidate.source
+    assert "Person = make_dataclass('Person', ['name', 'age'])" in candidate.source
+    before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
+    assert "rc=1" in before and "AttributeError" in before, before
+    after = run_pytest(repo, fixed, candidate.path, candidate.source, tmp_path)
+    assert "rc=0" in after, after
+
+
+def test_a_library_class_gets_no_stand_in(tmp_path: Path) -> None:
+    # A class the event does not show as made at run time or in a test may be a library's,
+    # whose behaviour a dataclass would not have: no stand-in, the value is not rebuilt.
+    repo = make_repo(tmp_path / "rows", ROWS)
+    with pytest.raises(NotReproducible, match="is not a literal"):
+        reproduce_crash(_rows_event("<class 'people.models.Person'>"), repo)
+
+
+BAGS = {
+    "bags/__init__.py": "",
+    "bags/bag.py": (
+        "class Key:\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n\n"
+        "    def __hash__(self):\n"
+        "        return hash(self.name)\n\n"
+        "    def __eq__(self, other):\n"
+        "        return self.name == other.name\n\n\n"
+        "class Bag(dict):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self._keys = {}\n\n"
+        "    def __setitem__(self, key, value):\n"
+        "        self._keys[Key(key)] = value\n"
+        "        super().__setitem__(key, value)\n\n"
+        "    def has(self, key):\n"
+        "        return key in self._keys\n"
+    ),
+}
+
+
+def test_a_container_self_is_filled_through_its_own_setitem(tmp_path: Path) -> None:
+    # Bag shows only its items ({'owner': 1}); what crashes is what its __setitem__ keeps
+    # beside them (Key objects), so the test builds an empty Bag and stores each item
+    # through the class, not Bag() alone (which has no keys and would not crash).
+    repo = make_repo(tmp_path / "bags", BAGS)
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed = commit(
+        repo,
+        {
+            "bags/bag.py": BAGS["bags/bag.py"].replace(
+                "self.name == other.name", "self.name == getattr(other, 'name', other)"
+            )
+        },
+        "fix",
+    )
+    frames = (
+        Frame(
+            "has",
+            abs_path="/srv/app/bags/bag.py",
+            lineno=22,
+            vars={"self": "{'owner': 1, 'size': 'L'}", "key": "'owner'"},
+        ),
+        Frame(
+            "__eq__",
+            abs_path="/srv/app/bags/bag.py",
+            lineno=9,
+            vars={"self": "<bags.bag.Key object at 0x7f00>", "other": "'owner'"},
+        ),
+    )
+    event = ErrorEvent("AttributeError", "'str' object has no attribute 'name'", frames, "python")
+    candidates = reproduce_crash(event, repo, ref=buggy)
+    (candidate,) = [c for c in candidates if c.targets == ("bags/bag.py::Bag.has",)][:1]
+    assert "bag = Bag()\n" in candidate.source
+    assert "bag['owner'] = 1\n" in candidate.source
+    assert "bag['size'] = 'L'\n" in candidate.source
+    before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
+    assert "rc=1" in before and "AttributeError" in before, before
+    after = run_pytest(repo, fixed, candidate.path, candidate.source, tmp_path)
+    assert "rc=0" in after, after
+
+
 def test_bad_input_is_an_argus_error(tmp_path: Path) -> None:
     from core.errors import ArgusError, GitError
 

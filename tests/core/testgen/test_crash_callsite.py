@@ -344,3 +344,72 @@ def test_an_event_without_variables_is_still_refused(tmp_path: Path) -> None:
     ]
     with pytest.raises(NotReproducible, match="recorded no frame variables"):
         reproduce_crash(event_of("AttributeError", frames), repo)
+
+
+FIXTURE_PROJECT = {
+    "docs_kit/__init__.py": "",
+    "docs_kit/parse.py": (
+        "def parse(text):\n"
+        "    sections = text.split('[')\n"
+        "    return [section.split(']')[1] for section in sections[1:]]\n"
+    ),
+    "tests/__init__.py": "",
+    "tests/conftest.py": (
+        "from pathlib import Path\n\n"
+        "import pytest\n\n\n"
+        "@pytest.fixture\n"
+        "def example():\n"
+        "    def _example(name):\n"
+        "        return (Path(__file__).parent / 'examples' / (name + '.txt')).read_text()\n\n"
+        "    return _example\n"
+    ),
+    "tests/examples/doc.txt": "[a]x " * 200 + "[b",
+    "tests/test_parse.py": (
+        "from docs_kit.parse import parse\n\n\n"
+        "def test_doc(example):\n"
+        "    content = example('doc')\n"
+        "    assert parse(content)\n"
+    ),
+}
+
+
+def test_a_value_the_callers_fixture_made_is_replayed_with_that_fixture(tmp_path: Path) -> None:
+    # The document came from the project's conftest fixture ``example`` and Sentry cut it at
+    # 512 characters: the test takes the same fixture and calls it as the caller did.
+    repo = make_repo(tmp_path / "kit", FIXTURE_PROJECT)
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed = commit(
+        repo,
+        {
+            "docs_kit/parse.py": FIXTURE_PROJECT["docs_kit/parse.py"].replace(
+                "section.split(']')[1]", "section.partition(']')[2]"
+            )
+        },
+        "fix",
+    )
+    cut = repr(FIXTURE_PROJECT["tests/examples/doc.txt"])[:500] + "..."
+    frames = (
+        Frame(
+            "test_doc",
+            abs_path="/srv/app/tests/test_parse.py",
+            lineno=6,
+            context_line="    assert parse(content)",
+            vars={"example": "<function example.<locals>._example at 0x7f00>", "content": cut},
+        ),
+        Frame(
+            "parse",
+            abs_path="/srv/app/docs_kit/parse.py",
+            lineno=3,
+            context_line="    return [section.split(']')[1] for section in sections[1:]]",
+            vars={"text": cut, "sections": "['', 'a]x ']"},
+        ),
+    )
+    event = ErrorEvent("IndexError", "list index out of range", frames, "python")
+    (candidate, *_) = reproduce_crash(event, repo, ref=buggy)
+    assert "(example) -> None:" in candidate.source, candidate.source
+    assert "content = example('doc')" in candidate.source
+    assert candidate.path.startswith("tests/"), candidate.path
+    before = run_pytest(repo, buggy, candidate.path, candidate.source, tmp_path)
+    assert "rc=1" in before and "IndexError" in before, before
+    after = run_pytest(repo, fixed, candidate.path, candidate.source, tmp_path)
+    assert "rc=0" in after, after
