@@ -34,10 +34,12 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.frameworks import Framework, TestStyle, detect_style
+from core.testgen.node_harness import Harness, find_harnesses
 from core.testgen.repo_view import RepoView
 
 MAX_FRAMES_TRIED = 12
 MAX_CANDIDATES = 6
+MAX_HARNESSED_CANDIDATES = 9  # with the setups taken from the project's tests
 NODE_PLATFORMS = frozenset({"node", "javascript"})
 SOURCE_SUFFIXES = (".js", ".cjs", ".mjs")
 # Error classes of the language itself: raised by the runtime, not by the application.
@@ -173,19 +175,28 @@ def reproduce_node_crash(
         path = TestStyle(
             test_style.language, chosen, test_style.tests_folder, test_style.naming
         ).test_path(name, call.path)
-        source = render_node_test(event, call, path, chosen, pattern, esm=esm_package)
-        candidates.append(
-            Candidate(
-                language="javascript",
-                framework=str(chosen),
-                path=path,
-                source=source,
-                targets=(f"{call.path}::{call.label}",),
-                kind=CandidateKind.REGRESSION_TEST,
-                expected_exception=event.exception_type,
+        harnesses: list[Harness | None] = []
+        module_is_esm = path.endswith(".mjs") or (esm_package and not path.endswith(".cjs"))
+        if call.kind in ("method", "exports_method") and not module_is_esm:
+            # The receiver's state matters: set it up as the project's tests do, first.
+            harnesses.extend(find_harnesses(view, call.function, call.path, path))
+        harnesses.append(None)
+        for harness in harnesses:
+            source = render_node_test(
+                event, call, path, chosen, pattern, esm=esm_package, harness=harness
             )
-        )
-    return candidates
+            candidates.append(
+                Candidate(
+                    language="javascript",
+                    framework=str(chosen),
+                    path=path,
+                    source=source,
+                    targets=(f"{call.path}::{call.label}",),
+                    kind=CandidateKind.REGRESSION_TEST,
+                    expected_exception=event.exception_type,
+                )
+            )
+    return candidates[:MAX_HARNESSED_CANDIDATES]
 
 
 def intended_node_error(event: ErrorEvent, view: RepoView) -> str | None:
@@ -247,8 +258,12 @@ def render_node_test(
     pattern: str,
     *,
     esm: bool = False,
+    harness: Harness | None = None,
 ) -> str:
-    """The test file: load the module, call the function with the production values."""
+    """The test file: load the module, call the function with the production values.
+
+    With a ``harness`` (CommonJS only), the receiver is set up by the statements one of the
+    project's tests ran before calling the same method, and the method is called on it."""
     target = _relative_specifier(test_path, call.path)
     title = event.title.replace("\n", " ")[:160]
     test_name = (
@@ -262,7 +277,15 @@ def render_node_test(
         "and its local variables.",
         "// It fails while the bug is there and passes once the call no longer throws.",
     ]
-    for note in call.notes:
+    notes = list(call.notes)
+    if harness is not None:
+        notes = [note for note in notes if "made with no arguments" not in note]
+        notes.append(
+            f"`{harness.receiver}` is set up as the project's test "
+            f"{json.dumps(harness.title)} ({harness.test_file}) does before calling "
+            f"{call.function}"
+        )
+    for note in notes:
         lines.append(f"// Note: {note}")
     if framework is Framework.NODE_TEST:
         lines.append("import test from 'node:test';" if module_is_esm else "'use strict';")
@@ -273,6 +296,23 @@ def render_node_test(
     elif module_is_esm:
         lines.append("import { test } from '@jest/globals';")
     lines.append("")
+    arguments = list(call.arguments)
+    if call.spread_last and arguments:
+        arguments[-1] = f"...{arguments[-1]}"
+    joined = ", ".join(arguments)
+    if harness is not None:
+        lines.append(f"test({json.dumps(test_name)}, async () => {{")
+        for statement in harness.statements:
+            lines.extend(f"  {line}" for line in statement.splitlines())
+        lines.append(
+            f"  const result = await {harness.receiver}[{json.dumps(call.function)}]({joined});"
+        )
+        lines.append(
+            "  if (result && typeof result.next === 'function' && "
+            "typeof result[Symbol.iterator] === 'function') [...result];"
+        )
+        lines.append("});")
+        return "\n".join(lines) + "\n"
     lines.extend(_PICK_HELPER.rstrip("\n").splitlines())
     lines.append("")
     lines.append(f"test({json.dumps(test_name)}, async () => {{")
@@ -280,10 +320,6 @@ def render_node_test(
         lines.append(f"  const target = require({json.dumps(target)});")
     else:
         lines.append(f"  const target = await import({json.dumps(target)});")
-    arguments = list(call.arguments)
-    if call.spread_last and arguments:
-        arguments[-1] = f"...{arguments[-1]}"
-    joined = ", ".join(arguments)
     if call.kind == "exports_method":
         # The method lives on the module's exports object, which is its receiver.
         lines.append("  const holder = target.default ?? target;")
