@@ -264,3 +264,64 @@ def test_recorded_values_become_javascript() -> None:
     assert to_javascript("[1, 'x', None]") == ('[1, "x", null]', False)
     with pytest.raises(NotReproducible):
         to_javascript("<Parser>")
+
+
+ROUTER = (
+    "'use strict';\n"
+    "class Router {\n"
+    "  constructor() { this.routes = {}; }\n"
+    "  use(path, handler) { this.routes[path] = handler; }\n"
+    "  handle(req) {\n"
+    "    const handler = this.routes[req.url];\n"
+    "    return handler(req.method.toLowerCase());\n"
+    "  }\n"
+    "}\n"
+    "module.exports = Router;\n"
+)
+ROUTER_SPEC = (
+    "var assert = require('assert');\n"
+    "var Router = require('../../lib/router');\n"
+    "describe('Router', function () {\n"
+    "  var router;\n"
+    "  beforeEach(function () {\n"
+    "    router = new Router();\n"
+    "  });\n"
+    "  it('handles a request', function () {\n"
+    "    router.use('/home', function (method) { return method; });\n"
+    "    assert.ok(router.routes['/home']);\n"
+    "    assert.strictEqual(router.handle({ url: '/home', method: 'GET' }), 'get');\n"
+    "  });\n"
+    "});\n"
+)
+
+
+def test_a_method_runs_on_a_receiver_set_up_as_the_project_tests_do(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/router.js": ROUTER, "test/unit/router.spec.js": ROUTER_SPEC})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "router")
+    buggy = git(repo, "rev-parse", "HEAD")
+    write_files(
+        repo,
+        {"lib/router.js": ROUTER.replace("req.method.toLowerCase()", "(req.method || '').x")},
+    )
+    git(repo, "commit", "-q", "-am", "a request without a method")
+    fixed = git(repo, "rev-parse", "HEAD")
+    frame = Frame(
+        "Router.handle", str(repo / "lib/router.js"), lineno=7, vars={"req": {"url": "/home"}}
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    harnessed, fresh = reproduce_node_crash(event, repo, ref=buggy)
+    # The suite's hook and the test's statements before the call, less its assertion; the
+    # require is rewritten for the generated test's folder.
+    assert "router = new Router();" in harnessed.source
+    assert "router.use('/home'" in harnessed.source
+    assert "require('../lib/router')" in harnessed.source
+    assert "assert.ok" not in harnessed.source
+    assert 'await router["handle"]({url: "/home"})' in harnessed.source
+    assert "handles a request" in harnessed.source  # the test it came from, in a note
+    result = validate(harnessed, repo, fixed, buggy)
+    assert result.accepted, (result.rejection, result.detail)
+    # On a fresh `new Router()` there is no route: the call fails after the fix too.
+    assert "new Owner();" in fresh.source
+    assert not validate(fresh, repo, fixed, buggy).accepted
