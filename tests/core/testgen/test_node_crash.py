@@ -9,6 +9,10 @@ the production error and passes at the fix.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -325,3 +329,39 @@ def test_a_method_runs_on_a_receiver_set_up_as_the_project_tests_do(tmp_path: Pa
     # On a fresh `new Router()` there is no route: the call fails after the fix too.
     assert "new Owner();" in fresh.source
     assert not validate(fresh, repo, fixed, buggy).accepted
+
+
+RUNNERS = ("jest@29.7.0", "vitest@2.1.9")
+
+
+def runner_modules() -> Path:
+    """A ``node_modules`` with Jest and Vitest from the npm registry, installed once into the
+    cache (``$ARGUS_TEST_NPM``, default ``~/.cache/argus-test-npm``)."""
+    cache = Path(os.environ.get("ARGUS_TEST_NPM", Path.home() / ".cache" / "argus-test-npm"))
+    folder = cache / "runners"
+    ready = folder / ("ready-" + "-".join(RUNNERS))
+    if not ready.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is not installed: Jest and Vitest come from the npm registry")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"name": "argus-test-runners", "private": true}\n')
+        command = [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", *RUNNERS]
+        subprocess.run(command, cwd=folder, check=True, capture_output=True, timeout=900)
+        ready.write_text("ok\n")
+    return folder / "node_modules"
+
+
+@pytest.mark.parametrize("runner", ["jest", "vitest"])
+def test_the_generated_test_runs_under_jest_and_vitest(tmp_path: Path, runner: str) -> None:
+    repo, buggy, fixed = make_project(tmp_path, "shop")
+    (repo / "node_modules").symlink_to(runner_modules(), target_is_directory=True)
+    first = reproduce_node_crash(recorded_event("shop"), repo, ref=buggy, framework=runner)[0]
+    assert first.framework == runner
+    result = validate(first, repo, fixed, buggy, runs=1)
+    assert result.accepted, (result.rejection, result.detail)
+    before = next(run for run in result.runs if run.stage == "before")
+    after = next(run for run in result.runs if run.stage != "before")
+    assert "TypeError" in before.output and not before.passed
+    # The runner's own summary (node --test would print "# pass 1"): it ran the test.
+    assert after.passed and re.search(r"Tests:?\s+1 passed", after.output), after.output
