@@ -248,6 +248,9 @@ def run_mocha(
             "--full-trace",  # mocha would cut and relativise the stack the SDK reads
             "--no-config",
             "--no-package",
+            # A suite that leaves a server or timer open would keep mocha alive until the
+            # timeout; the hook has flushed the events in its afterAll by then.
+            "--exit",
             *test_files,
         ]
         try:
