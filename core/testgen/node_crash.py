@@ -87,6 +87,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _TEST_PATH = re.compile(
     r"(^|/)(test|tests|__tests__|spec|specs|__mocks__)/|\.(test|spec)\.[cm]?[jt]sx?$"
 )
+_FILTERED = "[Filtered]"  # what the SDK sends for a variable whose name looks secret
 _SENTRY_STRING_LIMIT = 250  # longer strings may have been cut by the SDK's normaliser
 _SPECIALS: Mapping[str, str] = {
     "<undefined>": "undefined",
@@ -431,6 +432,14 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> NodeCall:
             reliable = False
             notes.append(f"`{name}` was not recorded, so it held a function: a no-op stands in")
             continue
+        if frame.vars[name] == _FILTERED:
+            # The SDK hides values whose names look secret (`secret`, `key`, `token`): a
+            # placeholder string stands in; validation tells whether the crash needed it.
+            arguments.append(json.dumps(f"argus-placeholder-{name}"))
+            spread_last = rest
+            reliable = False
+            notes.append(f"`{name}` was filtered out by the SDK: a placeholder string stands in")
+            continue
         try:
             value, exact = to_javascript(frame.vars[name])
         except NotReproducible as refusal:
@@ -672,7 +681,7 @@ def to_javascript(value: object, depth: int = 0) -> tuple[str, bool]:
             return ("Infinity" if value > 0 else "-Infinity"), True
         return repr(value), True
     if isinstance(value, str):
-        if value == "[Filtered]" and depth == 0:
+        if value == _FILTERED and depth == 0:
             raise NotReproducible("the SDK filtered the value out (its name looks secret)")
         if value in _SPECIALS:
             return _SPECIALS[value], True

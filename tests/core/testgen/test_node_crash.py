@@ -365,3 +365,17 @@ def test_the_generated_test_runs_under_jest_and_vitest(tmp_path: Path, runner: s
     assert "TypeError" in before.output and not before.passed
     # The runner's own summary (node --test would print "# pass 1"): it ran the test.
     assert after.passed and re.search(r"Tests:?\s+1 passed", after.output), after.output
+
+
+def test_a_value_the_sdk_filtered_out_becomes_a_placeholder(tmp_path: Path) -> None:
+    repo, buggy, _ = make_project(tmp_path, "shop")
+    frame = Frame(
+        "applyCoupon",
+        str(repo / "lib/coupons.js"),
+        lineno=5,
+        vars={"order": {"total": 40}, "coupon": "[Filtered]"},  # a name that looks secret
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref=buggy)
+    assert 'subject({total: 40}, "argus-placeholder-coupon")' in candidate.source
+    assert "`coupon` was filtered out by the SDK" in candidate.source
