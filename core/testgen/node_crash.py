@@ -82,6 +82,10 @@ _PLAIN_RECEIVERS = frozenset(
         "TestContext",  # node:test's
     }
 )
+_ASSERTION_CALL = re.compile(
+    r"(^|\.)(assert\w*|expect|equal|strictEqual|deepEqual|deepStrictEqual|notEqual|ok|"
+    r"throws|doesNotThrow|should|eql|to\w*|is)$|^(assert|expect|should|t)\b"
+)
 _CLASS_MARKER = re.compile(r"^<([A-Z][\w$]*)>$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _TEST_PATH = re.compile(
@@ -231,7 +235,8 @@ def plan_node_calls(event: ErrorEvent, view: RepoView) -> tuple[list[NodeCall], 
     reliable: list[NodeCall] = []
     doubtful: list[NodeCall] = []
     tried = 0
-    for frame in reversed(event.frames):
+    for index in range(len(event.frames) - 1, -1, -1):
+        frame = event.frames[index]
         if tried >= MAX_FRAMES_TRIED:
             break
         path = _repo_path(frame, view)
@@ -247,8 +252,102 @@ def plan_node_calls(event: ErrorEvent, view: RepoView) -> tuple[list[NodeCall], 
         except NotReproducible as refusal:
             reasons.append(f"{frame.function or '?'} ({path}:{frame.lineno}): {refusal}")
             continue
+        caller = event.frames[index - 1] if index > 0 else None
+        replayed = _replay_call_site(call, caller, view) if caller is not None else None
+        if replayed is not None:
+            # The recorded values are not what the function was called with: the caller's
+            # own call, with literal arguments, comes first.
+            reliable.append(replayed)
         (reliable if call.reliable else doubtful).append(call)
     return reliable + doubtful, reasons
+
+
+def _replay_call_site(call: NodeCall, caller: Frame, view: RepoView) -> NodeCall | None:
+    """``call`` with the arguments of the caller's own call, when a parameter was reassigned
+    before the crash line (its recorded value is not the one passed) and the caller's line
+    (as the event recorded it, else the repository's) calls the function with literals only:
+    ``assert.equal(mime.contentType('unknown'), false)``. A call of another name is taken when
+    it is the line's only call with literal arguments that is no assertion (a test's alias,
+    ``var set = mime.contentType``)."""
+    if not any("reassigned" in note for note in call.notes):
+        return None
+    line = caller.context_line
+    if not line:
+        path = _repo_path(caller, view)
+        line = _line(view, path, caller.lineno) if path else None
+    if not line:
+        return None
+    root = parse(line.strip().encode("utf-8"), "javascript").root_node
+    named: list[list[str]] = []
+    others: list[list[str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "call_expression":
+            continue
+        callee = _text(node.child_by_field_name("function"))
+        arguments = node.child_by_field_name("arguments")
+        if arguments is None or arguments.has_error:
+            continue
+        values = [child for child in arguments.named_children if child.type != "comment"]
+        if not values or len(values) > len(call.arguments) + 4:
+            continue
+        if not all(_is_literal(value) for value in values):
+            continue
+        last = callee.rsplit(".", 1)[-1]
+        if last == call.function:
+            named.append([_text(value) for value in values])
+        elif not _ASSERTION_CALL.search(callee):
+            others.append([_text(value) for value in values])
+    chosen = named[0] if named else (others[0] if len(others) == 1 else None)
+    if chosen is None:
+        return None
+    arguments = list(chosen)
+    # Parameters after the caller's arguments that held functions keep their no-op.
+    for value in call.arguments[len(arguments) :]:
+        if value != "() => {}":
+            break
+        arguments.append(value)
+    notes = tuple(note for note in call.notes if "reassigned" not in note) + (
+        f"the arguments are the caller's ({caller.function or '?'}:{caller.lineno}: "
+        f"{line.strip()[:100]}), since a parameter is reassigned before the crash line",
+    )
+    return NodeCall(
+        frame=call.frame,
+        path=call.path,
+        function=call.function,
+        owner=call.owner,
+        kind=call.kind,
+        arguments=tuple(arguments),
+        spread_last=False,
+        reliable=True,
+        notes=notes,
+    )
+
+
+def _is_literal(node: Node) -> bool:
+    """A JavaScript literal (of literals): the caller's argument can be copied as it is."""
+    if node.type in ("string", "number", "true", "false", "null", "undefined", "regex"):
+        return True
+    if node.type == "identifier":
+        return _text(node) in ("undefined", "NaN", "Infinity")
+    if node.type == "template_string":
+        return not any(child.type == "template_substitution" for child in node.named_children)
+    if node.type == "unary_expression":
+        argument = node.child_by_field_name("argument")
+        return argument is not None and argument.type == "number"
+    if node.type == "array":
+        return all(_is_literal(child) for child in node.named_children if child.type != "comment")
+    if node.type == "object":
+        for pair in node.named_children:
+            if pair.type == "comment":
+                continue
+            value = pair.child_by_field_name("value") if pair.type == "pair" else None
+            if value is None or not _is_literal(value):
+                return False
+        return True
+    return False
 
 
 def render_node_test(

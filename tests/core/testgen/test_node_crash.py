@@ -379,3 +379,44 @@ def test_a_value_the_sdk_filtered_out_becomes_a_placeholder(tmp_path: Path) -> N
     (candidate,) = reproduce_node_crash(event, repo, ref=buggy)
     assert 'subject({total: 40}, "argus-placeholder-coupon")' in candidate.source
     assert "`coupon` was filtered out by the SDK" in candidate.source
+
+
+MIME = (
+    "function lookup(name) { return { json: 'application/json' }[name] || false; }\n"
+    "function contentType(type) {\n"
+    "  if (typeof type !== 'string') return false;\n"
+    "  if (type.indexOf('/') < 0) type = lookup(type);\n"
+    "  return type.indexOf('charset') < 0 ? type + '; charset=utf-8' : type;\n"
+    "}\n"
+    "module.exports = { contentType };\n"
+)
+
+
+def test_a_reassigned_parameter_is_replayed_from_the_callers_line(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/mime.js": MIME})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "mime")
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed_source = MIME.replace(
+        "type = lookup(type);\n", "type = lookup(type);\n  if (!type) return false;\n"
+    )
+    write_files(repo, {"lib/mime.js": fixed_source})
+    git(repo, "commit", "-q", "-am", "unknown types")
+    fixed = git(repo, "rev-parse", "HEAD")
+    caller = Frame(
+        "Context.<anonymous>",
+        "/srv/app/test/mime.test.js",  # the fix's test: not in the repository
+        lineno=7,
+        context_line="    assert.equal(set('unknown'), false)",  # `set` aliases contentType
+    )
+    crash = Frame("contentType", str(repo / "lib/mime.js"), lineno=5, vars={"type": False})
+    event = ErrorEvent(
+        "TypeError", "type.indexOf is not a function", (caller, crash), platform="node"
+    )
+    replayed, recorded = reproduce_node_crash(event, repo, ref=buggy)
+    assert 'subject("unknown")' not in replayed.source and "subject('unknown')" in replayed.source
+    assert "the arguments are the caller's" in replayed.source
+    assert "subject(false)" in recorded.source and "reassigned" in recorded.source
+    assert validate(replayed, repo, fixed, buggy).accepted
+    assert not validate(recorded, repo, fixed, buggy).accepted
