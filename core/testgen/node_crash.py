@@ -287,10 +287,10 @@ def _replay_call_site(call: NodeCall, caller: Frame, view: RepoView) -> NodeCall
         if node.type != "call_expression":
             continue
         callee = _text(node.child_by_field_name("function"))
-        arguments = node.child_by_field_name("arguments")
-        if arguments is None or arguments.has_error:
+        listed = node.child_by_field_name("arguments")
+        if listed is None or listed.has_error:
             continue
-        values = [child for child in arguments.named_children if child.type != "comment"]
+        values = [child for child in listed.named_children if child.type != "comment"]
         if not values or len(values) > len(call.arguments) + 4:
             continue
         if not all(_is_literal(value) for value in values):
