@@ -34,7 +34,7 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.frameworks import Framework, TestStyle, detect_style
-from core.testgen.node_harness import Harness, find_harnesses
+from core.testgen.node_harness import Harness, find_harnesses, is_literal, replay_test_line
 from core.testgen.repo_view import RepoView
 
 MAX_FRAMES_TRIED = 12
@@ -165,21 +165,21 @@ def reproduce_node_crash(
     if intended is not None:
         raise NotReproducible(intended)
     calls, reasons = plan_node_calls(event, view)
-    if not calls:
-        detail = "; ".join(reasons) or "the event has no frames"
-        raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
     test_style = detect_style(repo, "javascript")
     chosen = Framework(framework) if framework else test_style.framework
-    if chosen not in (Framework.NODE_TEST, Framework.JEST, Framework.VITEST):
-        raise NotReproducible(f"{chosen} is not a JavaScript test framework")
     pattern = re.sub(r"[^0-9a-z]", "", signature_of(event).pattern_hash.rsplit(":", 1)[-1])[:8]
     esm_package = _package_type(view, "package.json") == "module"
+    style = TestStyle(test_style.language, chosen, test_style.tests_folder, test_style.naming)
+    replays = _test_line_replays(event, view, style, pattern, esm_package)
+    if not calls and not replays:
+        detail = "; ".join(reasons) or "the event has no frames"
+        raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
+    if chosen not in (Framework.NODE_TEST, Framework.JEST, Framework.VITEST):
+        raise NotReproducible(f"{chosen} is not a JavaScript test framework")
     candidates: list[Candidate] = []
     for call in calls[:MAX_CANDIDATES]:
         name = f"regression_{_snake(call.label)}_{pattern}"
-        path = TestStyle(
-            test_style.language, chosen, test_style.tests_folder, test_style.naming
-        ).test_path(name, call.path)
+        path = style.test_path(name, call.path)
         harnesses: list[Harness | None] = []
         module_is_esm = path.endswith(".mjs") or (esm_package and not path.endswith(".cjs"))
         if call.kind in ("method", "exports_method") and not module_is_esm:
@@ -201,7 +201,62 @@ def reproduce_node_crash(
                     expected_exception=event.exception_type,
                 )
             )
+    for call, path, harness in replays:
+        source = render_node_test(event, call, path, chosen, pattern, esm=False, harness=harness)
+        replayed = Candidate(
+            language="javascript",
+            framework=str(chosen),
+            path=path,
+            source=source,
+            targets=(f"{call.path}::{call.label}",),
+            kind=CandidateKind.REGRESSION_TEST,
+            expected_exception=event.exception_type,
+        )
+        candidates.insert(min(len(candidates), MAX_HARNESSED_CANDIDATES - len(replays)), replayed)
     return candidates[:MAX_HARNESSED_CANDIDATES]
+
+
+def _test_line_replays(
+    event: ErrorEvent, view: RepoView, style: TestStyle, pattern: str, esm_package: bool
+) -> list[tuple[NodeCall, str, Harness]]:
+    """A project function called straight from a test: that test's call, as the event recorded
+    its line, replayed in the setup of the test's file (CommonJS only). It needs no frame
+    variables: the arguments are the test's literals and the receiver is what its setup made."""
+    found: list[tuple[NodeCall, str, Harness]] = []
+    for index in range(1, len(event.frames)):
+        caller, frame = event.frames[index - 1], event.frames[index]
+        path = _repo_path(frame, view)
+        test_file = _repo_path(caller, view)
+        if path is None or test_file is None or not caller.context_line:
+            continue
+        if _TEST_PATH.search(path) or not _TEST_PATH.search(test_file):
+            continue
+        _, wanted = _split_function(frame.function)
+        if not _IDENTIFIER.match(wanted):
+            continue
+        name = f"regression_{_snake(wanted)}_{pattern}"
+        test_path = style.test_path(name, path)
+        if test_path.endswith(".mjs") or (esm_package and not test_path.endswith(".cjs")):
+            continue
+        harness = replay_test_line(view, test_file, caller.context_line, wanted, test_path)
+        if harness is None:
+            continue
+        call = NodeCall(
+            frame=frame,
+            path=path,
+            function=wanted,
+            owner=None,
+            kind="function",
+            arguments=(),
+            spread_last=False,
+            reliable=True,
+            notes=(
+                f"the call is the test's own ({test_file}:{caller.lineno}), replayed in the "
+                "setup its file gives",
+            ),
+        )
+        found.append((call, test_path, harness))
+    return found[:2]
 
 
 def intended_node_error(event: ErrorEvent, view: RepoView) -> str | None:
@@ -293,7 +348,7 @@ def _replay_call_site(call: NodeCall, caller: Frame, view: RepoView) -> NodeCall
         values = [child for child in listed.named_children if child.type != "comment"]
         if not values or len(values) > len(call.arguments) + 4:
             continue
-        if not all(_is_literal(value) for value in values):
+        if not all(is_literal(value) for value in values):
             continue
         last = callee.rsplit(".", 1)[-1]
         if last == call.function:
@@ -326,30 +381,6 @@ def _replay_call_site(call: NodeCall, caller: Frame, view: RepoView) -> NodeCall
     )
 
 
-def _is_literal(node: Node) -> bool:
-    """A JavaScript literal (of literals): the caller's argument can be copied as it is."""
-    if node.type in ("string", "number", "true", "false", "null", "undefined", "regex"):
-        return True
-    if node.type == "identifier":
-        return _text(node) in ("undefined", "NaN", "Infinity")
-    if node.type == "template_string":
-        return not any(child.type == "template_substitution" for child in node.named_children)
-    if node.type == "unary_expression":
-        argument = node.child_by_field_name("argument")
-        return argument is not None and argument.type == "number"
-    if node.type == "array":
-        return all(_is_literal(child) for child in node.named_children if child.type != "comment")
-    if node.type == "object":
-        for pair in node.named_children:
-            if pair.type == "comment":
-                continue
-            value = pair.child_by_field_name("value") if pair.type == "pair" else None
-            if value is None or not _is_literal(value):
-                return False
-        return True
-    return False
-
-
 def render_node_test(
     event: ErrorEvent,
     call: NodeCall,
@@ -380,11 +411,12 @@ def render_node_test(
     notes = list(call.notes)
     if harness is not None:
         notes = [note for note in notes if "made with no arguments" not in note]
-        notes.append(
-            f"`{harness.receiver}` is set up as the project's test "
-            f"{json.dumps(harness.title)} ({harness.test_file}) does before calling "
-            f"{call.function}"
-        )
+        if harness.call is None:
+            notes.append(
+                f"`{harness.receiver}` is set up as the project's test "
+                f"{json.dumps(harness.title)} ({harness.test_file}) does before calling "
+                f"{call.function}"
+            )
     for note in notes:
         lines.append(f"// Note: {note}")
     if framework is Framework.NODE_TEST:
@@ -404,9 +436,12 @@ def render_node_test(
         lines.append(f"test({json.dumps(test_name)}, async () => {{")
         for statement in harness.statements:
             lines.extend(f"  {line}" for line in statement.splitlines())
-        lines.append(
-            f"  const result = await {harness.receiver}[{json.dumps(call.function)}]({joined});"
-        )
+        if harness.call is not None:
+            lines.append(f"  const result = await {harness.call};")
+        else:
+            lines.append(
+                f"  const result = await {harness.receiver}[{json.dumps(call.function)}]({joined});"
+            )
         lines.append(
             "  if (result && typeof result.next === 'function' && "
             "typeof result[Symbol.iterator] === 'function') [...result];"

@@ -47,6 +47,7 @@ class Harness:
     title: str  # that test's title
     statements: tuple[str, ...]  # JavaScript statements, in order, for the test's body
     receiver: str  # the identifier the method is called on
+    call: str | None = None  # the test's own call, replayed as it is (with its arguments)
 
 
 def find_harnesses(
@@ -77,6 +78,134 @@ def find_harnesses(
             found.append((score, len(harness.statements), harness))
     found.sort(key=lambda item: (item[0], item[1]))
     return [harness for _, _, harness in found[:limit]]
+
+
+def replay_test_line(
+    view: RepoView, test_file: str, line: str, function: str, test_path: str
+) -> Harness | None:
+    """The call of ``function`` on a test's recorded line (``expect($(undefined).prop('prop'))
+    .to.be(undefined)``), replayed in the setup its test file gives at this commit: the file's
+    top-level statements and the declarations and set-up hooks of its outermost suites. The
+    test itself may be new (it came with the fix); its line is what the event recorded. Only a
+    call whose arguments are literals and whose receiver chain starts at a name that setup
+    declares is replayed."""
+    if not view.exists(test_file) or not test_file.endswith((".js", ".cjs")):
+        return None
+    text = view.read(test_file)
+    if re.search(r"^\s*import\s|^\s*export\s", text, re.M):
+        return None
+    fragment = parse(line.strip().encode("utf-8"), "javascript").root_node
+    call = _call_of(fragment, function)
+    if call is None:
+        return None
+    root = parse(text.encode("utf-8"), "javascript").root_node
+    preamble = [
+        child
+        for child in root.named_children
+        if child.type != "comment" and _runner_call(child) is None
+    ]
+    scoped: list[Node] = []
+    for child in root.named_children:
+        if _runner_call(child) not in _SUITE_CALLS:
+            continue
+        suite = child.named_children[0] if child.type == "expression_statement" else child
+        body = _hook_body(suite)
+        if body is None:
+            continue
+        for statement in body.named_children:
+            kind = _runner_call(statement)
+            if kind is None and statement.type in (
+                "lexical_declaration",
+                "variable_declaration",
+                "function_declaration",
+            ):
+                scoped.append(statement)
+            elif kind in _HOOK_CALLS:
+                hook = _hook_body(statement)
+                if hook is not None:
+                    scoped.extend(c for c in hook.named_children if c.type != "comment")
+    setup = [node for node in scoped if not _is_assertion(node)]
+    if len(setup) > MAX_SETUP_STATEMENTS:
+        return None
+    start = _chain_start(call)
+    if start is None or start not in _declared(preamble) | _declared(scoped):
+        return None
+    texts = [_text(node) for node in preamble + setup]
+    if any(re.search(r"\bimport\s*\(|\bawait\b", text) for text in texts):
+        return None
+    rewritten = [_rewrite(text, test_file, test_path) for text in texts]
+    statements = ["var done = function () {};"]
+    if any("__argusDir" in text for text in rewritten):
+        relative = posixpath.relpath(
+            posixpath.dirname(test_file) or ".", posixpath.dirname(test_path) or "."
+        )
+        statements.append(
+            f"const __argusDir = require('path').join(__dirname, {_quote(relative)});"
+        )
+    statements.extend(rewritten)
+    return Harness(test_file, line.strip()[:100], tuple(statements), start, call=_text(call))
+
+
+def _call_of(root: Node, function: str) -> Node | None:
+    """The call of ``function`` (as a method or a plain call) with literal arguments only."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "call_expression" or node.has_error:
+            continue
+        callee = node.child_by_field_name("function")
+        listed = node.child_by_field_name("arguments")
+        if callee is None or listed is None:
+            continue
+        name = callee
+        if callee.type == "member_expression":
+            name = callee.child_by_field_name("property") or callee
+        if _text(name) != function:
+            continue
+        values = [child for child in listed.named_children if child.type != "comment"]
+        if all(is_literal(value) for value in values):
+            return node
+    return None
+
+
+def _chain_start(call: Node) -> str | None:
+    """The name a call chain starts at: ``$`` for ``$(undefined).prop('x')``."""
+    node: Node | None = call
+    while node is not None:
+        if node.type == "identifier":
+            return _text(node)
+        if node.type == "call_expression":
+            node = node.child_by_field_name("function")
+        elif node.type == "member_expression":
+            node = node.child_by_field_name("object")
+        else:
+            return None
+    return None
+
+
+def is_literal(node: Node) -> bool:
+    """A JavaScript literal (of literals): the caller's argument can be copied as it is."""
+    if node.type in ("string", "number", "true", "false", "null", "undefined", "regex"):
+        return True
+    if node.type == "identifier":
+        return _text(node) in ("undefined", "NaN", "Infinity")
+    if node.type == "template_string":
+        return not any(child.type == "template_substitution" for child in node.named_children)
+    if node.type == "unary_expression":
+        argument = node.child_by_field_name("argument")
+        return argument is not None and argument.type == "number"
+    if node.type == "array":
+        return all(is_literal(child) for child in node.named_children if child.type != "comment")
+    if node.type == "object":
+        for pair in node.named_children:
+            if pair.type == "comment":
+                continue
+            value = pair.child_by_field_name("value") if pair.type == "pair" else None
+            if value is None or not is_literal(value):
+                return False
+        return True
+    return False
 
 
 def _module_name(path: str) -> str:

@@ -420,3 +420,56 @@ def test_a_reassigned_parameter_is_replayed_from_the_callers_line(tmp_path: Path
     assert "subject(false)" in recorded.source and "reassigned" in recorded.source
     assert validate(replayed, repo, fixed, buggy).accepted
     assert not validate(recorded, repo, fixed, buggy).accepted
+
+
+SELECT = (
+    "function load(html) {\n"
+    "  return function $(selector) {\n"
+    "    return { first: selector ? { id: html } : undefined, prop(name) {\n"
+    "      return this.first[name];\n"
+    "    } };\n"
+    "  };\n"
+    "}\n"
+    "module.exports = { load };\n"
+)
+SELECT_SPEC = (
+    "var assert = require('assert');\n"
+    "var lib = require('../lib/select');\n"
+    "describe('$', function () {\n"
+    "  var $;\n"
+    "  beforeEach(function () {\n"
+    "    $ = lib.load('x');\n"
+    "  });\n"
+    "  it('reads an id', function () {\n"
+    "    assert.strictEqual($('a').prop('id'), 'x');\n"
+    "  });\n"
+    "});\n"
+)
+
+
+def test_a_tests_own_call_is_replayed_in_the_setup_of_its_file(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/select.js": SELECT, "test/select.spec.js": SELECT_SPEC})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "select")
+    buggy = git(repo, "rev-parse", "HEAD")
+    guarded = SELECT.replace("this.first[name]", "this.first ? this.first[name] : undefined")
+    write_files(repo, {"lib/select.js": guarded})
+    git(repo, "commit", "-q", "-am", "an empty selection")
+    fixed = git(repo, "rev-parse", "HEAD")
+    # The fix's new test, as the event recorded its line; the method's frame has no variables.
+    caller = Frame(
+        "Context.<anonymous>",
+        "/srv/app/test/select.spec.js",
+        lineno=11,
+        context_line="    assert.strictEqual($(undefined).prop('id'), undefined);",
+    )
+    crash = Frame("Object.prop", "/srv/app/lib/select.js", lineno=4, vars={})
+    event = ErrorEvent("TypeError", "x", (caller, crash), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref=buggy)
+    assert "$ = lib.load('x');" in candidate.source
+    assert "require('../lib/select')" in candidate.source
+    assert "const result = await $(undefined).prop('id');" in candidate.source
+    assert "assert.strictEqual($('a')" not in candidate.source  # the old test's body is not run
+    result = validate(candidate, repo, fixed, buggy)
+    assert result.accepted, (result.rejection, result.detail)
