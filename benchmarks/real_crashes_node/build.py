@@ -382,7 +382,10 @@ def mine(
             strict and not _CRASH_WORDS.search(subject)
         ):
             continue
-        files = changed_files(folder, commit)
+        try:
+            files = changed_files(folder, commit)
+        except subprocess.CalledProcessError:
+            continue  # the repository's first commit has no parent to crash at
         tests = [name for name in files if _TEST_FILE.search(name) or _TEST_DATA.search(name)]
         sources = [
             name
