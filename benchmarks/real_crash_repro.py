@@ -23,18 +23,17 @@ tier (baseline 4/15, 27%)``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from collections import defaultdict
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "real_crashes"))
 
 from build import CACHE, _run, mirror_of, venv  # noqa: E402
+from crash_bench_common import Outcome, run_corpus, try_candidates  # noqa: E402
 
 from core.errors import ArgusError  # noqa: E402
 from core.patterns.formats import parse_error  # noqa: E402
@@ -43,19 +42,6 @@ from core.testgen.validation import validate  # noqa: E402
 
 CRASHES = Path(__file__).resolve().parent / "real_crashes"
 BASELINE = "baseline 4/15, 27%"
-
-
-@dataclass
-class Outcome:
-    """What happened to one real crash."""
-
-    id: str
-    project: str
-    exception: str
-    reproduced: bool = False
-    candidates: int = 0
-    detail: str = ""
-    seconds: float = 0.0
 
 
 def clone(repo: str) -> Path:
@@ -87,60 +73,28 @@ def run_crash(folder: Path, runs: int) -> Outcome:
         outcome.detail = f"no candidate: {refusal}"
         outcome.seconds = time.monotonic() - started
         return outcome
-    outcome.candidates = len(candidates)
-    reasons: list[str] = []
-    for candidate in candidates:
-        result = validate(candidate, repo, head=fixed, before=buggy, runs=runs, python=str(python))
-        if result.accepted:
-            outcome.reproduced = True
-            outcome.detail = f"validated {candidate.targets[0]} ({candidate.path})"
-            break
-        reasons.append(f"{candidate.targets[0]}: {result.rejection} {result.detail[:200]}")
-    if not outcome.reproduced:
-        outcome.detail = "rejected: " + " | ".join(reasons)
+    try_candidates(
+        outcome,
+        candidates,
+        lambda candidate: validate(
+            candidate, repo, head=fixed, before=buggy, runs=runs, python=str(python)
+        ),
+    )
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print one line per crash, a per-project table and the figure."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--runs", type=int, default=1, help="runs at the fix (flakiness check)")
-    parser.add_argument("--only", action="append", default=[], help="crash id (folder name)")
-    parser.add_argument("--project", action="append", default=[], help="only these projects")
-    parser.add_argument("--json", type=Path, help="also write the outcomes as JSON here")
-    options = parser.parse_args(argv)
-    folders = sorted(path.parent for path in CRASHES.glob("*/recipe.json"))
-    if options.only:
-        folders = [folder for folder in folders if folder.name in options.only]
-    if options.project:
-        folders = [f for f in folders if f.name.rsplit("-", 1)[0] in options.project]
-    outcomes: list[Outcome] = []
-    for folder in folders:
-        outcome = run_crash(folder, options.runs)
-        outcomes.append(outcome)
-        mark = "reproduced" if outcome.reproduced else "NOT reproduced"
-        print(f"{outcome.id:28} {outcome.exception:22} {mark:15} {outcome.seconds:5.1f}s")
-        print(f"    {outcome.detail[:400]}", flush=True)
-    by_project: dict[str, list[Outcome]] = defaultdict(list)
-    for outcome in outcomes:
-        by_project[outcome.project].append(outcome)
-    print()
-    print(f"{'project':20} {'crashes':>8} {'reproduced':>10} {'share':>7}")
-    for project in sorted(by_project):
-        group = by_project[project]
-        done = sum(outcome.reproduced for outcome in group)
-        print(f"{project:20} {len(group):8d} {done:10d} {100 * done / len(group):6.0f}%")
-    if options.json:
-        options.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")
-    total = len(outcomes)
-    reproduced = sum(outcome.reproduced for outcome in outcomes)
-    share = 100 * reproduced / total if total else 0.0
-    print(
+def figure(reproduced: int, total: int, share: float) -> str:
+    """The last line: the figure next to its baseline."""
+    return (
         f"real_crash_repro: {reproduced}/{total} real crashes reproduced ({share:.0f}%) "
         f"by the free tier ({BASELINE})"
     )
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print one line per crash, a per-project table and the figure."""
+    return run_corpus(argv, __doc__.split("\n", 1)[0], CRASHES, run_crash, figure, type_width=22)
 
 
 if __name__ == "__main__":

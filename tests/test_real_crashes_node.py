@@ -71,8 +71,11 @@ def test_a_crashing_mocha_test_is_captured_by_the_real_sdk(tmp_path: Path) -> No
         "  it('totals', () => assert.equal(total([{ qty: 1 }]), 0));\n"
         "  it('is wrong', () => assert.equal(1, 2));\n"
         "});\n"
+        "setInterval(() => {}, 1000);  // a server or timer left open keeps Node alive\n"
     )
-    states, events = build.run_mocha(tmp_path, ["test/cart.js"], "abc1234")
+    # Mocha must still stop once the run is over (`--exit`); otherwise it would be killed at
+    # the timeout and report nothing.
+    states, events = build.run_mocha(tmp_path, ["test/cart.js"], "abc1234", timeout=120)
     assert states == {"cart totals": "failed", "cart is wrong": "failed"}
     crashes = [event for event in events if build.crash_site(event, tmp_path)]
     (event,) = crashes  # the assertion failure is no crash in the project's code

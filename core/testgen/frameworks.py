@@ -193,7 +193,8 @@ def command_for(
         if kind is Framework.JEST:
             argv: tuple[str, ...] = (prefix, "--ci", "--runInBand", "--runTestsByPath", test_path)
         else:
-            argv = (prefix, "run", test_path)
+            # No results cache: it would be written into node_modules/.vite, read-only here.
+            argv = (prefix, "run", "--no-cache", test_path)
         return TestCommand(argv, address_space_reserve=_RUNTIME_RESERVE, runtime="node")
     if shutil.which("go") is None:
         return TestCommand((), "go toolchain not available (no `go` on PATH)")

@@ -34,10 +34,12 @@ from core.patterns.event import ErrorEvent, Frame
 from core.patterns.normalise import signature_of
 from core.testgen.candidate import Candidate, CandidateKind
 from core.testgen.frameworks import Framework, TestStyle, detect_style
+from core.testgen.node_harness import Harness, find_harnesses, is_literal, replay_test_line
 from core.testgen.repo_view import RepoView
 
 MAX_FRAMES_TRIED = 12
 MAX_CANDIDATES = 6
+MAX_HARNESSED_CANDIDATES = 9  # with the setups taken from the project's tests
 NODE_PLATFORMS = frozenset({"node", "javascript"})
 SOURCE_SUFFIXES = (".js", ".cjs", ".mjs")
 # Error classes of the language itself: raised by the runtime, not by the application.
@@ -80,11 +82,16 @@ _PLAIN_RECEIVERS = frozenset(
         "TestContext",  # node:test's
     }
 )
+_ASSERTION_CALL = re.compile(
+    r"(^|\.)(assert\w*|expect|equal|strictEqual|deepEqual|deepStrictEqual|notEqual|ok|"
+    r"throws|doesNotThrow|should|eql|to\w*|is)$|^(assert|expect|should|t)\b"
+)
 _CLASS_MARKER = re.compile(r"^<([A-Z][\w$]*)>$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _TEST_PATH = re.compile(
     r"(^|/)(test|tests|__tests__|spec|specs|__mocks__)/|\.(test|spec)\.[cm]?[jt]sx?$"
 )
+_FILTERED = "[Filtered]"  # what the SDK sends for a variable whose name looks secret
 _SENTRY_STRING_LIMIT = 250  # longer strings may have been cut by the SDK's normaliser
 _SPECIALS: Mapping[str, str] = {
     "<undefined>": "undefined",
@@ -158,34 +165,98 @@ def reproduce_node_crash(
     if intended is not None:
         raise NotReproducible(intended)
     calls, reasons = plan_node_calls(event, view)
-    if not calls:
-        detail = "; ".join(reasons) or "the event has no frames"
-        raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
     test_style = detect_style(repo, "javascript")
     chosen = Framework(framework) if framework else test_style.framework
-    if chosen not in (Framework.NODE_TEST, Framework.JEST, Framework.VITEST):
-        raise NotReproducible(f"{chosen} is not a JavaScript test framework")
     pattern = re.sub(r"[^0-9a-z]", "", signature_of(event).pattern_hash.rsplit(":", 1)[-1])[:8]
     esm_package = _package_type(view, "package.json") == "module"
+    style = TestStyle(test_style.language, chosen, test_style.tests_folder, test_style.naming)
+    replays = _test_line_replays(event, view, style, pattern, esm_package)
+    if not calls and not replays:
+        detail = "; ".join(reasons) or "the event has no frames"
+        raise NotReproducible(f"no frame of the event can be called with rebuilt values: {detail}")
+    if chosen not in (Framework.NODE_TEST, Framework.JEST, Framework.VITEST):
+        raise NotReproducible(f"{chosen} is not a JavaScript test framework")
     candidates: list[Candidate] = []
     for call in calls[:MAX_CANDIDATES]:
         name = f"regression_{_snake(call.label)}_{pattern}"
-        path = TestStyle(
-            test_style.language, chosen, test_style.tests_folder, test_style.naming
-        ).test_path(name, call.path)
-        source = render_node_test(event, call, path, chosen, pattern, esm=esm_package)
-        candidates.append(
-            Candidate(
-                language="javascript",
-                framework=str(chosen),
-                path=path,
-                source=source,
-                targets=(f"{call.path}::{call.label}",),
-                kind=CandidateKind.REGRESSION_TEST,
-                expected_exception=event.exception_type,
+        path = style.test_path(name, call.path)
+        harnesses: list[Harness | None] = []
+        module_is_esm = path.endswith(".mjs") or (esm_package and not path.endswith(".cjs"))
+        if call.kind in ("method", "exports_method") and not module_is_esm:
+            # The receiver's state matters: set it up as the project's tests do, first.
+            harnesses.extend(find_harnesses(view, call.function, call.path, path))
+        harnesses.append(None)
+        for harness in harnesses:
+            source = render_node_test(
+                event, call, path, chosen, pattern, esm=esm_package, harness=harness
             )
+            candidates.append(
+                Candidate(
+                    language="javascript",
+                    framework=str(chosen),
+                    path=path,
+                    source=source,
+                    targets=(f"{call.path}::{call.label}",),
+                    kind=CandidateKind.REGRESSION_TEST,
+                    expected_exception=event.exception_type,
+                )
+            )
+    for call, path, harness in replays:
+        source = render_node_test(event, call, path, chosen, pattern, esm=False, harness=harness)
+        replayed = Candidate(
+            language="javascript",
+            framework=str(chosen),
+            path=path,
+            source=source,
+            targets=(f"{call.path}::{call.label}",),
+            kind=CandidateKind.REGRESSION_TEST,
+            expected_exception=event.exception_type,
         )
-    return candidates
+        candidates.insert(min(len(candidates), MAX_HARNESSED_CANDIDATES - len(replays)), replayed)
+    return candidates[:MAX_HARNESSED_CANDIDATES]
+
+
+def _test_line_replays(
+    event: ErrorEvent, view: RepoView, style: TestStyle, pattern: str, esm_package: bool
+) -> list[tuple[NodeCall, str, Harness]]:
+    """A project function called straight from a test: that test's call, as the event recorded
+    its line, replayed in the setup of the test's file (CommonJS only). It needs no frame
+    variables: the arguments are the test's literals and the receiver is what its setup made."""
+    found: list[tuple[NodeCall, str, Harness]] = []
+    for index in range(1, len(event.frames)):
+        caller, frame = event.frames[index - 1], event.frames[index]
+        path = _repo_path(frame, view)
+        test_file = _repo_path(caller, view)
+        if path is None or test_file is None or not caller.context_line:
+            continue
+        if _TEST_PATH.search(path) or not _TEST_PATH.search(test_file):
+            continue
+        _, wanted = _split_function(frame.function)
+        if not _IDENTIFIER.match(wanted):
+            continue
+        name = f"regression_{_snake(wanted)}_{pattern}"
+        test_path = style.test_path(name, path)
+        if test_path.endswith(".mjs") or (esm_package and not test_path.endswith(".cjs")):
+            continue
+        harness = replay_test_line(view, test_file, caller.context_line, wanted, test_path)
+        if harness is None:
+            continue
+        call = NodeCall(
+            frame=frame,
+            path=path,
+            function=wanted,
+            owner=None,
+            kind="function",
+            arguments=(),
+            spread_last=False,
+            reliable=True,
+            notes=(
+                f"the call is the test's own ({test_file}:{caller.lineno}), replayed in the "
+                "setup its file gives",
+            ),
+        )
+        found.append((call, test_path, harness))
+    return found[:2]
 
 
 def intended_node_error(event: ErrorEvent, view: RepoView) -> str | None:
@@ -219,7 +290,8 @@ def plan_node_calls(event: ErrorEvent, view: RepoView) -> tuple[list[NodeCall], 
     reliable: list[NodeCall] = []
     doubtful: list[NodeCall] = []
     tried = 0
-    for frame in reversed(event.frames):
+    for index in range(len(event.frames) - 1, -1, -1):
+        frame = event.frames[index]
         if tried >= MAX_FRAMES_TRIED:
             break
         path = _repo_path(frame, view)
@@ -235,8 +307,78 @@ def plan_node_calls(event: ErrorEvent, view: RepoView) -> tuple[list[NodeCall], 
         except NotReproducible as refusal:
             reasons.append(f"{frame.function or '?'} ({path}:{frame.lineno}): {refusal}")
             continue
+        caller = event.frames[index - 1] if index > 0 else None
+        replayed = _replay_call_site(call, caller, view) if caller is not None else None
+        if replayed is not None:
+            # The recorded values are not what the function was called with: the caller's
+            # own call, with literal arguments, comes first.
+            reliable.append(replayed)
         (reliable if call.reliable else doubtful).append(call)
     return reliable + doubtful, reasons
+
+
+def _replay_call_site(call: NodeCall, caller: Frame, view: RepoView) -> NodeCall | None:
+    """``call`` with the arguments of the caller's own call, when a parameter was reassigned
+    before the crash line (its recorded value is not the one passed) and the caller's line
+    (as the event recorded it, else the repository's) calls the function with literals only:
+    ``assert.equal(mime.contentType('unknown'), false)``. A call of another name is taken when
+    it is the line's only call with literal arguments that is no assertion (a test's alias,
+    ``var set = mime.contentType``)."""
+    if not any("reassigned" in note for note in call.notes):
+        return None
+    line = caller.context_line
+    if not line:
+        path = _repo_path(caller, view)
+        line = _line(view, path, caller.lineno) if path else None
+    if not line:
+        return None
+    root = parse(line.strip().encode("utf-8"), "javascript").root_node
+    named: list[list[str]] = []
+    others: list[list[str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "call_expression":
+            continue
+        callee = _text(node.child_by_field_name("function"))
+        listed = node.child_by_field_name("arguments")
+        if listed is None or listed.has_error:
+            continue
+        values = [child for child in listed.named_children if child.type != "comment"]
+        if not values or len(values) > len(call.arguments) + 4:
+            continue
+        if not all(is_literal(value) for value in values):
+            continue
+        last = callee.rsplit(".", 1)[-1]
+        if last == call.function:
+            named.append([_text(value) for value in values])
+        elif not _ASSERTION_CALL.search(callee):
+            others.append([_text(value) for value in values])
+    chosen = named[0] if named else (others[0] if len(others) == 1 else None)
+    if chosen is None:
+        return None
+    arguments = list(chosen)
+    # Parameters after the caller's arguments that held functions keep their no-op.
+    for value in call.arguments[len(arguments) :]:
+        if value != "() => {}":
+            break
+        arguments.append(value)
+    notes = tuple(note for note in call.notes if "reassigned" not in note) + (
+        f"the arguments are the caller's ({caller.function or '?'}:{caller.lineno}: "
+        f"{line.strip()[:100]}), since a parameter is reassigned before the crash line",
+    )
+    return NodeCall(
+        frame=call.frame,
+        path=call.path,
+        function=call.function,
+        owner=call.owner,
+        kind=call.kind,
+        arguments=tuple(arguments),
+        spread_last=False,
+        reliable=True,
+        notes=notes,
+    )
 
 
 def render_node_test(
@@ -247,8 +389,12 @@ def render_node_test(
     pattern: str,
     *,
     esm: bool = False,
+    harness: Harness | None = None,
 ) -> str:
-    """The test file: load the module, call the function with the production values."""
+    """The test file: load the module, call the function with the production values.
+
+    With a ``harness`` (CommonJS only), the receiver is set up by the statements one of the
+    project's tests ran before calling the same method, and the method is called on it."""
     target = _relative_specifier(test_path, call.path)
     title = event.title.replace("\n", " ")[:160]
     test_name = (
@@ -262,7 +408,16 @@ def render_node_test(
         "and its local variables.",
         "// It fails while the bug is there and passes once the call no longer throws.",
     ]
-    for note in call.notes:
+    notes = list(call.notes)
+    if harness is not None:
+        notes = [note for note in notes if "made with no arguments" not in note]
+        if harness.call is None:
+            notes.append(
+                f"`{harness.receiver}` is set up as the project's test "
+                f"{json.dumps(harness.title)} ({harness.test_file}) does before calling "
+                f"{call.function}"
+            )
+    for note in notes:
         lines.append(f"// Note: {note}")
     if framework is Framework.NODE_TEST:
         lines.append("import test from 'node:test';" if module_is_esm else "'use strict';")
@@ -273,6 +428,26 @@ def render_node_test(
     elif module_is_esm:
         lines.append("import { test } from '@jest/globals';")
     lines.append("")
+    arguments = list(call.arguments)
+    if call.spread_last and arguments:
+        arguments[-1] = f"...{arguments[-1]}"
+    joined = ", ".join(arguments)
+    if harness is not None:
+        lines.append(f"test({json.dumps(test_name)}, async () => {{")
+        for statement in harness.statements:
+            lines.extend(f"  {line}" for line in statement.splitlines())
+        if harness.call is not None:
+            lines.append(f"  const result = await {harness.call};")
+        else:
+            lines.append(
+                f"  const result = await {harness.receiver}[{json.dumps(call.function)}]({joined});"
+            )
+        lines.append(
+            "  if (result && typeof result.next === 'function' && "
+            "typeof result[Symbol.iterator] === 'function') [...result];"
+        )
+        lines.append("});")
+        return "\n".join(lines) + "\n"
     lines.extend(_PICK_HELPER.rstrip("\n").splitlines())
     lines.append("")
     lines.append(f"test({json.dumps(test_name)}, async () => {{")
@@ -280,10 +455,6 @@ def render_node_test(
         lines.append(f"  const target = require({json.dumps(target)});")
     else:
         lines.append(f"  const target = await import({json.dumps(target)});")
-    arguments = list(call.arguments)
-    if call.spread_last and arguments:
-        arguments[-1] = f"...{arguments[-1]}"
-    joined = ", ".join(arguments)
     if call.kind == "exports_method":
         # The method lives on the module's exports object, which is its receiver.
         lines.append("  const holder = target.default ?? target;")
@@ -394,6 +565,14 @@ def _plan_frame(frame: Frame, path: str, view: RepoView) -> NodeCall:
             arguments.append("() => {}")
             reliable = False
             notes.append(f"`{name}` was not recorded, so it held a function: a no-op stands in")
+            continue
+        if frame.vars[name] == _FILTERED:
+            # The SDK hides values whose names look secret (`secret`, `key`, `token`): a
+            # placeholder string stands in; validation tells whether the crash needed it.
+            arguments.append(json.dumps(f"argus-placeholder-{name}"))
+            spread_last = rest
+            reliable = False
+            notes.append(f"`{name}` was filtered out by the SDK: a placeholder string stands in")
             continue
         try:
             value, exact = to_javascript(frame.vars[name])
@@ -636,7 +815,7 @@ def to_javascript(value: object, depth: int = 0) -> tuple[str, bool]:
             return ("Infinity" if value > 0 else "-Infinity"), True
         return repr(value), True
     if isinstance(value, str):
-        if value == "[Filtered]" and depth == 0:
+        if value == _FILTERED and depth == 0:
             raise NotReproducible("the SDK filtered the value out (its name looks secret)")
         if value in _SPECIALS:
             return _SPECIALS[value], True

@@ -7,7 +7,10 @@ must, in addition, fail on the commit where the error happened with the expected
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -352,8 +355,27 @@ def _limits_for(command: TestCommand, limits: Limits) -> Limits:
 def _environment_for(command: TestCommand, limits: Limits) -> dict[str, str]:
     environment = dict(command.environment)
     if command.runtime == "node":
-        environment["NODE_OPTIONS"] = f"--max-old-space-size={max(16, limits.memory_bytes >> 20)}"
+        heap = f"--max-old-space-size={max(16, limits.memory_bytes >> 20)}"
+        environment["NODE_OPTIONS"] = " ".join((heap, *_node_wasm_flags()))
     return environment
+
+
+@functools.cache
+def _node_wasm_flags() -> tuple[str, ...]:
+    """V8's WebAssembly trap handler reserves about 10 GiB of address space per memory, far
+    past the sandbox's limit (Vitest's bundler loads WebAssembly, and failed with "Out of
+    memory: Cannot allocate Wasm memory"); without it V8 checks bounds in the code instead.
+    Node before 20.15 has no such flag."""
+    node = shutil.which("node")
+    if node is None:
+        return ()
+    try:
+        done = subprocess.run(
+            [node, "--disable-wasm-trap-handler", "-e", "0"], capture_output=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return ("--disable-wasm-trap-handler",) if done.returncode == 0 else ()
 
 
 def _command(candidate: Candidate, space: Workspace, python: str) -> TestCommand:

@@ -209,7 +209,7 @@ def test_jest_and_vitest_need_the_project_dependencies(tmp_path: Path) -> None:
     binary.parent.mkdir(parents=True)
     binary.write_text("#!/bin/sh\n")
     vitest = command_for(Framework.VITEST, "a.test.ts", tmp_path)
-    assert vitest.argv == ("./node_modules/.bin/vitest", "run", "a.test.ts")
+    assert vitest.argv == ("./node_modules/.bin/vitest", "run", "--no-cache", "a.test.ts")
 
 
 def test_go_without_toolchain_is_a_clear_reason(

@@ -9,6 +9,10 @@ the production error and passes at the fix.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -264,3 +268,208 @@ def test_recorded_values_become_javascript() -> None:
     assert to_javascript("[1, 'x', None]") == ('[1, "x", null]', False)
     with pytest.raises(NotReproducible):
         to_javascript("<Parser>")
+
+
+ROUTER = (
+    "'use strict';\n"
+    "class Router {\n"
+    "  constructor() { this.routes = {}; }\n"
+    "  use(path, handler) { this.routes[path] = handler; }\n"
+    "  handle(req) {\n"
+    "    const handler = this.routes[req.url];\n"
+    "    return handler(req.method.toLowerCase());\n"
+    "  }\n"
+    "}\n"
+    "module.exports = Router;\n"
+)
+ROUTER_SPEC = (
+    "var assert = require('assert');\n"
+    "var Router = require('../../lib/router');\n"
+    "describe('Router', function () {\n"
+    "  var router;\n"
+    "  beforeEach(function () {\n"
+    "    router = new Router();\n"
+    "  });\n"
+    "  it('handles a request', function () {\n"
+    "    router.use('/home', function (method) { return method; });\n"
+    "    assert.ok(router.routes['/home']);\n"
+    "    assert.strictEqual(router.handle({ url: '/home', method: 'GET' }), 'get');\n"
+    "  });\n"
+    "});\n"
+)
+
+
+def test_a_method_runs_on_a_receiver_set_up_as_the_project_tests_do(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/router.js": ROUTER, "test/unit/router.spec.js": ROUTER_SPEC})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "router")
+    buggy = git(repo, "rev-parse", "HEAD")
+    write_files(
+        repo,
+        {"lib/router.js": ROUTER.replace("req.method.toLowerCase()", "(req.method || '').x")},
+    )
+    git(repo, "commit", "-q", "-am", "a request without a method")
+    fixed = git(repo, "rev-parse", "HEAD")
+    frame = Frame(
+        "Router.handle", str(repo / "lib/router.js"), lineno=7, vars={"req": {"url": "/home"}}
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    harnessed, fresh = reproduce_node_crash(event, repo, ref=buggy)
+    # The suite's hook and the test's statements before the call, less its assertion; the
+    # require is rewritten for the generated test's folder.
+    assert "router = new Router();" in harnessed.source
+    assert "router.use('/home'" in harnessed.source
+    assert "require('../lib/router')" in harnessed.source
+    assert "assert.ok" not in harnessed.source
+    assert 'await router["handle"]({url: "/home"})' in harnessed.source
+    assert "handles a request" in harnessed.source  # the test it came from, in a note
+    result = validate(harnessed, repo, fixed, buggy)
+    assert result.accepted, (result.rejection, result.detail)
+    # On a fresh `new Router()` there is no route: the call fails after the fix too.
+    assert "new Owner();" in fresh.source
+    assert not validate(fresh, repo, fixed, buggy).accepted
+
+
+RUNNERS = ("jest@29.7.0", "vitest@2.1.9")
+
+
+def runner_modules() -> Path:
+    """A ``node_modules`` with Jest and Vitest from the npm registry, installed once into the
+    cache (``$ARGUS_TEST_NPM``, default ``~/.cache/argus-test-npm``)."""
+    cache = Path(os.environ.get("ARGUS_TEST_NPM", Path.home() / ".cache" / "argus-test-npm"))
+    folder = cache / "runners"
+    ready = folder / ("ready-" + "-".join(RUNNERS))
+    if not ready.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is not installed: Jest and Vitest come from the npm registry")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"name": "argus-test-runners", "private": true}\n')
+        command = [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", *RUNNERS]
+        subprocess.run(command, cwd=folder, check=True, capture_output=True, timeout=900)
+        ready.write_text("ok\n")
+    return folder / "node_modules"
+
+
+@pytest.mark.parametrize("runner", ["jest", "vitest"])
+def test_the_generated_test_runs_under_jest_and_vitest(tmp_path: Path, runner: str) -> None:
+    repo, buggy, fixed = make_project(tmp_path, "shop")
+    (repo / "node_modules").symlink_to(runner_modules(), target_is_directory=True)
+    first = reproduce_node_crash(recorded_event("shop"), repo, ref=buggy, framework=runner)[0]
+    assert first.framework == runner
+    result = validate(first, repo, fixed, buggy, runs=1)
+    assert result.accepted, (result.rejection, result.detail)
+    before = next(run for run in result.runs if run.stage == "before")
+    after = next(run for run in result.runs if run.stage != "before")
+    assert "TypeError" in before.output and not before.passed
+    # The runner's own summary (node --test would print "# pass 1"): it ran the test.
+    assert after.passed and re.search(r"Tests:?\s+1 passed", after.output), after.output
+
+
+def test_a_value_the_sdk_filtered_out_becomes_a_placeholder(tmp_path: Path) -> None:
+    repo, buggy, _ = make_project(tmp_path, "shop")
+    frame = Frame(
+        "applyCoupon",
+        str(repo / "lib/coupons.js"),
+        lineno=5,
+        vars={"order": {"total": 40}, "coupon": "[Filtered]"},  # a name that looks secret
+    )
+    event = ErrorEvent("TypeError", "x", (frame,), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref=buggy)
+    assert 'subject({total: 40}, "argus-placeholder-coupon")' in candidate.source
+    assert "`coupon` was filtered out by the SDK" in candidate.source
+
+
+MIME = (
+    "function lookup(name) { return { json: 'application/json' }[name] || false; }\n"
+    "function contentType(type) {\n"
+    "  if (typeof type !== 'string') return false;\n"
+    "  if (type.indexOf('/') < 0) type = lookup(type);\n"
+    "  return type.indexOf('charset') < 0 ? type + '; charset=utf-8' : type;\n"
+    "}\n"
+    "module.exports = { contentType };\n"
+)
+
+
+def test_a_reassigned_parameter_is_replayed_from_the_callers_line(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/mime.js": MIME})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "mime")
+    buggy = git(repo, "rev-parse", "HEAD")
+    fixed_source = MIME.replace(
+        "type = lookup(type);\n", "type = lookup(type);\n  if (!type) return false;\n"
+    )
+    write_files(repo, {"lib/mime.js": fixed_source})
+    git(repo, "commit", "-q", "-am", "unknown types")
+    fixed = git(repo, "rev-parse", "HEAD")
+    caller = Frame(
+        "Context.<anonymous>",
+        "/srv/app/test/mime.test.js",  # the fix's test: not in the repository
+        lineno=7,
+        context_line="    assert.equal(set('unknown'), false)",  # `set` aliases contentType
+    )
+    crash = Frame("contentType", str(repo / "lib/mime.js"), lineno=5, vars={"type": False})
+    event = ErrorEvent(
+        "TypeError", "type.indexOf is not a function", (caller, crash), platform="node"
+    )
+    replayed, recorded = reproduce_node_crash(event, repo, ref=buggy)
+    assert 'subject("unknown")' not in replayed.source and "subject('unknown')" in replayed.source
+    assert "the arguments are the caller's" in replayed.source
+    assert "subject(false)" in recorded.source and "reassigned" in recorded.source
+    assert validate(replayed, repo, fixed, buggy).accepted
+    assert not validate(recorded, repo, fixed, buggy).accepted
+
+
+SELECT = (
+    "function load(html) {\n"
+    "  return function $(selector) {\n"
+    "    return { first: selector ? { id: html } : undefined, prop(name) {\n"
+    "      return this.first[name];\n"
+    "    } };\n"
+    "  };\n"
+    "}\n"
+    "module.exports = { load };\n"
+)
+SELECT_SPEC = (
+    "var assert = require('assert');\n"
+    "var lib = require('../lib/select');\n"
+    "describe('$', function () {\n"
+    "  var $;\n"
+    "  beforeEach(function () {\n"
+    "    $ = lib.load('x');\n"
+    "  });\n"
+    "  it('reads an id', function () {\n"
+    "    assert.strictEqual($('a').prop('id'), 'x');\n"
+    "  });\n"
+    "});\n"
+)
+
+
+def test_a_tests_own_call_is_replayed_in_the_setup_of_its_file(tmp_path: Path) -> None:
+    repo, _, _ = make_project(tmp_path, "shop")
+    write_files(repo, {"lib/select.js": SELECT, "test/select.spec.js": SELECT_SPEC})
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "select")
+    buggy = git(repo, "rev-parse", "HEAD")
+    guarded = SELECT.replace("this.first[name]", "this.first ? this.first[name] : undefined")
+    write_files(repo, {"lib/select.js": guarded})
+    git(repo, "commit", "-q", "-am", "an empty selection")
+    fixed = git(repo, "rev-parse", "HEAD")
+    # The fix's new test, as the event recorded its line; the method's frame has no variables.
+    caller = Frame(
+        "Context.<anonymous>",
+        "/srv/app/test/select.spec.js",
+        lineno=11,
+        context_line="    assert.strictEqual($(undefined).prop('id'), undefined);",
+    )
+    crash = Frame("Object.prop", "/srv/app/lib/select.js", lineno=4, vars={})
+    event = ErrorEvent("TypeError", "x", (caller, crash), platform="node")
+    (candidate,) = reproduce_node_crash(event, repo, ref=buggy)
+    assert "$ = lib.load('x');" in candidate.source
+    assert "require('../lib/select')" in candidate.source
+    assert "const result = await $(undefined).prop('id');" in candidate.source
+    assert "assert.strictEqual($('a')" not in candidate.source  # the old test's body is not run
+    result = validate(candidate, repo, fixed, buggy)
+    assert result.accepted, (result.rejection, result.detail)

@@ -464,7 +464,7 @@ def test_project_dependencies_are_linked_into_the_worktree(tmp_path: Path) -> No
         runner = repo / "node_modules" / ".bin" / "vitest"
         runner.parent.mkdir(parents=True)
         # A stand-in for the real vitest: proves the command, the link and the file it gets.
-        runner.write_text('#!/bin/sh\n[ "$1" = run ] && grep -q "adds" "$2"\n')
+        runner.write_text('#!/bin/sh\n[ "$1" = run ] && grep -q "adds" "$3"\n')
         runner.chmod(0o755)
         source = (
             "import { test, expect } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\n"
