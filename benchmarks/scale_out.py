@@ -19,7 +19,7 @@ SIGKILLed mid-run, and PostgreSQL itself stopped mid-run.
 
    Printed: events acknowledged (200) vs stored (the sum of the patterns' occurrences) — lost
    = acknowledged but not stored, must be 0; patterns sharing a hash (must be 0); deliveries
-   acknowledged (202: queued, or a body the server already queued under another delivery id)
+   acknowledged (202 queued, or 200 a duplicate of a body already queued under another id)
    and the jobs by state once the queue drained; pull requests with other than exactly one
    Argus comment (must be 0).
 2. The same client against one ``argus serve`` on SQLite (no kill), for comparison.
@@ -392,10 +392,14 @@ async def _send_deliveries(
                     continue
                 except httpx.HTTPError:
                     continue  # cut mid-request (the node was killed): send it again
-                if answer.status_code == 202:
-                    counts["acknowledged"] += 1
-                    counts["queued"] += answer.json().get("status") == "queued"
-                    break
+                # 202 queued; 200 "duplicate": a body the server already queued under another
+                # delivery id (the same pull request's body sent again).
+                if answer.status_code in (200, 202):
+                    status = answer.json().get("status")
+                    if status in ("queued", "duplicate"):
+                        counts["acknowledged"] += 1
+                        counts["queued"] += status == "queued"
+                        break
                 if answer.status_code == 503:
                     counts["refused_503"] += 1
                     await asyncio.sleep(min(5.0, float(answer.headers.get("retry-after", "1"))))
@@ -564,8 +568,8 @@ def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path)
     queued = deliveries["queued"]
     print(
         f"webhooks: {len(bodies)} deliveries to {arguments.pulls} pull requests, "
-        f"{deliveries['acknowledged']} acknowledged (202: {queued} queued, "
-        f"{deliveries['acknowledged'] - queued} duplicates of a body already queued), "
+        f"{deliveries['acknowledged']} acknowledged ({queued} queued: 202, "
+        f"{deliveries['acknowledged'] - queued} duplicates of a body already queued: 200), "
         f"{deliveries['refused_503']} answers 503 sent again, {deliveries['failed']} failed; "
         f"jobs {statuses} (lost queued jobs: "
         f"{queued - statuses.get('succeeded', 0) - statuses.get('failed', 0)}); all sent in "
@@ -741,8 +745,8 @@ class Worker:
                 str(self.log.parent / "none.env"),
                 "--heartbeat-seconds",
                 "1",
-                # A job's CPU-bound review can hold a worker's event loop for seconds on a
-                # loaded machine: a short limit would have the other worker retry live jobs.
+                # A worker silent this long is taken for dead; a live one that is only late
+                # keeps its jobs (they hold their pull request's lock: queue_postgres).
                 "--stalled-seconds",
                 "20",
             ],

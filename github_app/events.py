@@ -9,6 +9,7 @@ still handled: its ``typed`` model is None and handlers read the fields they use
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,3 +67,12 @@ def typed_model(name: str, payload: dict[str, Any]) -> Any:
 def make_event(name: str, payload: dict[str, Any], delivery_id: str = "") -> Event:
     """An :class:`Event` with its githubkit model when one validates."""
     return Event(name, payload, delivery_id, typed_model(name, payload))
+
+
+def warm_models(names: Iterable[str]) -> None:
+    """Build githubkit's validator of each event name now. githubkit builds one the first time
+    it parses a delivery of that event, which is CPU work of seconds (pull_request's takes
+    6 s on a busy 2-core machine) that holds the GIL: a worker does it before it takes jobs,
+    not in its first job while its heartbeats are due."""
+    for name in sorted(set(names)):
+        typed_model(name, {})

@@ -12,7 +12,10 @@ waits are counted and the sleep can be replaced in tests):
 - primary limit (403/429 with ``x-ratelimit-remaining: 0``): wait until ``x-ratelimit-reset``;
 - secondary limit (403/429 with ``retry-after``, or the "secondary rate limit" message): wait
   ``retry-after`` seconds (a minute when absent);
-- 5xx and connection errors: exponential backoff (1 s, 2 s, 4 s ... capped at 30 s).
+- 5xx and connection errors: exponential backoff (1 s, 2 s, 4 s ... capped at 30 s). A POST
+  whose answer was lost (a timeout after it was sent, a connection cut mid-request) is not sent
+  again: GitHub may have created the comment or check run already, and the job's retry finds it
+  by its marker instead of creating a second.
 
 Each is retried at most ``max_attempts`` times in all; a wait longer than ``max_wait`` seconds
 is not taken (the call fails at once, and the job queue retries the job later).
@@ -56,6 +59,16 @@ class GitHubAPIError(ArgusError):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+"""Calls sent again after a lost answer (a second PATCH sets the same fields). A POST creates;
+one that may have reached GitHub is not resent (see ``_request``)."""
+
+
+def _never_sent(error: RequestError[Any]) -> bool:
+    """Whether the request surely never reached GitHub (no connection was made)."""
+    return isinstance(error.exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def next_page_url(link_header: str | None) -> str | None:
@@ -180,6 +193,12 @@ class GitHubKitAdapter:
                 wait = min(2.0 ** (attempt - 1), 30.0)
             except RequestError as error:
                 metrics.api_call(label, "error")
+                if method not in IDEMPOTENT_METHODS and not _never_sent(error):
+                    # GitHub may have done it (a comment created, its answer lost or late):
+                    # the job is retried instead, and it looks for what it creates first.
+                    raise GitHubAPIError(
+                        f"{label}: no answer from GitHub, not sent again: {error!r}"
+                    ) from error
                 if attempt >= self._app.max_attempts:
                     raise GitHubAPIError(f"{label}: cannot reach GitHub: {error}") from error
                 kind = "server_error"

@@ -9,7 +9,17 @@ jobs stay ``doing``. procrastinate's documented recovery is ``job_manager.get_st
 (jobs of workers without a heartbeat for ``seconds_since_heartbeat``) followed by
 ``job_manager.retry_job(job)``; every ``argus worker`` runs that sweep at start and then
 periodically (:func:`retry_stalled_jobs`). What a job creates on GitHub is found again
-before it is created (github_app/delivery.py), so the retried job creates nothing twice. A job
+before it is created (github_app/delivery.py), so the retried job creates nothing twice.
+
+A heartbeat only says the worker's event loop turned lately; a worker on a loaded machine can be
+late with it and still be running its job. Retrying such a job would put it back to ``todo``,
+which releases its procrastinate lock, and two attempts of one pull request would run at once,
+each finding no sticky comment and posting one. So a running job also holds a PostgreSQL
+advisory lock on its pull request (its procrastinate lock; on itself for a job without one),
+on a connection of its own, for as long as it runs (:func:`holding_job_lock`): the database
+drops it the moment the worker's process dies. The sweep retries a stalled job only when that
+lock is free, and an attempt that is retried anyway (the lock was lost with its connection)
+waits for the other attempt to finish before it starts. A job
 that fails every attempt stays ``failed`` (the dead-letter list, ``argus jobs``), the reason
 of its last failure kept beside its delivery.
 """
@@ -19,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import procrastinate
@@ -45,6 +56,37 @@ ERROR_COLUMN_SQL = "ALTER TABLE argus_github_deliveries ADD COLUMN IF NOT EXISTS
 RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
 ATTEMPTS = 6
 """Runs a job gets in all: the first, then ``RETRY.max_attempts`` retries."""
+JOB_LOCK = 0x41524757
+"""First key of the session advisory lock a running job holds (core.store.postgres has the
+others: ``ARGU`` for migrations, ``ARGV`` for pattern creation)."""
+WORKER_ROWS_KEPT_SECONDS = 600.0
+"""How long a silent worker's row stays before a starting worker prunes it. Pruning a worker
+that is only late sets its running jobs' worker to NULL (stalled for the sweep) and makes its
+next job fetch fail, so this is far longer than any delay a live worker has; the jobs of a
+dead worker are retried by the sweep whether or not its row is still there."""
+
+
+def job_lock_key(lock: str | None, job_id: int | None) -> str:
+    """The advisory-lock key of a running job: its pull request's (the procrastinate lock), or
+    its own for a job about no pull request."""
+    return lock or f"argus-job:{job_id}"
+
+
+@contextlib.asynccontextmanager
+async def holding_job_lock(database_url: str, key: str) -> AsyncIterator[None]:
+    """Hold the advisory lock of ``key`` while the body runs, on a connection of its own (so
+    the lock goes when the process dies). Waits, without holding the event loop, while another
+    attempt holds it."""
+    connection = await psycopg.AsyncConnection.connect(conninfo(database_url), autocommit=True)
+    try:
+        waited = time.perf_counter()
+        await connection.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (JOB_LOCK, key))
+        waited = time.perf_counter() - waited
+        if waited > 1.0:
+            _LOG.warning("waited %.1f s for another attempt of %s to finish", waited, key)
+        yield
+    finally:
+        await connection.close()  # the session's advisory lock goes with it
 
 
 def conninfo(database_url: str) -> str:
@@ -69,6 +111,7 @@ def define_task(app: procrastinate.App) -> Any:
 
         deps = context.additional_context["deps"]
         runner = context.additional_context.get("runner")
+        database_url = context.additional_context.get("database_url")
         job = context.job
         queued = Job(
             id=str(job.id),
@@ -79,10 +122,14 @@ def define_task(app: procrastinate.App) -> Any:
             attempts=job.attempts + 1,
         )
         try:
-            if runner is not None:
-                await runner(queued)
-            else:
-                await run_job(queued, deps)
+            async with contextlib.AsyncExitStack() as held:
+                if database_url is not None:
+                    key = job_lock_key(job.lock, job.id)
+                    await held.enter_async_context(holding_job_lock(database_url, key))
+                if runner is not None:
+                    await runner(queued)
+                else:
+                    await run_job(queued, deps)
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"[:2000]
             await context.app.connector.execute_query_async(
@@ -262,17 +309,58 @@ class PostgresJobQueue:
         return {str(status): int(count) for status, count in rows}
 
 
-async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: float) -> int:
-    """Put the jobs of workers silent for ``seconds_since_heartbeat`` back in the queue."""
+async def retry_stalled_jobs(
+    app: procrastinate.App, seconds_since_heartbeat: float, database_url: str | None = None
+) -> int:
+    """Put the jobs of workers silent for ``seconds_since_heartbeat`` back in the queue; with
+    ``database_url``, only those whose job lock no live attempt holds (see the module's
+    docstring)."""
     stalled = await app.job_manager.get_stalled_jobs(
         queue=QUEUE_NAME, seconds_since_heartbeat=seconds_since_heartbeat
     )
+    if not stalled:
+        return 0
     count = 0
-    for job in stalled:
-        _LOG.warning("job %s of a dead worker is retried", job.id)
-        await app.job_manager.retry_job(job)
-        count += 1
+    async with contextlib.AsyncExitStack() as stack:
+        probe = None
+        if database_url is not None:
+            probe = await psycopg.AsyncConnection.connect(conninfo(database_url), autocommit=True)
+            stack.push_async_callback(probe.close)
+        for job in stalled:
+            if probe is not None and await _held(probe, job_lock_key(job.lock, job.id)):
+                _LOG.warning(
+                    "job %s: its worker's heartbeat is over %g s old, but the worker still runs "
+                    "it (it holds the job's lock): not retried",
+                    job.id,
+                    seconds_since_heartbeat,
+                )
+                continue
+            _LOG.warning("job %s of a dead worker is retried", job.id)
+            await app.job_manager.retry_job(job)
+            count += 1
     return count
+
+
+async def _held(probe: psycopg.AsyncConnection[Any], key: str) -> bool:
+    """Whether another session holds the job lock of ``key`` (taken and released at once
+    when free)."""
+    cursor = await probe.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (JOB_LOCK, key))
+    row = await cursor.fetchone()
+    if row is not None and row[0]:
+        await probe.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (JOB_LOCK, key))
+        return False
+    return True
+
+
+async def watch_event_loop(threshold: float = 5.0, period: float = 1.0) -> None:
+    """Log when this event loop was held for over ``threshold`` seconds (its heartbeats were
+    late by as much): a job doing CPU work or blocking I/O on the loop instead of a thread."""
+    while True:
+        before = time.perf_counter()
+        await asyncio.sleep(period)
+        late = time.perf_counter() - before - period
+        if late > threshold:
+            _LOG.warning("the worker's event loop was held for %.1f s", late)
 
 
 async def run_postgres_worker(
@@ -294,6 +382,11 @@ async def run_postgres_worker(
     ensure_schema(database_url)
     if deps is not None:
         deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
+        if deps.dispatcher is not None:
+            from github_app.events import warm_models
+
+            # Before this worker registers: its heartbeats are not due yet.
+            warm_models(deps.dispatcher.event_names())
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     define_task(app)
     async with app.open_async():
@@ -301,19 +394,24 @@ async def run_postgres_worker(
         async def sweep() -> None:
             while True:
                 try:
-                    await retry_stalled_jobs(app, stalled_seconds)
+                    await retry_stalled_jobs(app, stalled_seconds, database_url)
                 except Exception as error:  # noqa: BLE001 - the next sweep tries again
                     _LOG.warning("stalled-job sweep failed: %s", error)
                 await asyncio.sleep(max(stalled_seconds / 2, 0.5))
 
         sweeper = asyncio.create_task(sweep())
+        watcher = asyncio.create_task(watch_event_loop())
         worker = asyncio.create_task(
             app.run_worker_async(
                 queues=[QUEUE_NAME],
                 concurrency=concurrency,
                 update_heartbeat_interval=heartbeat_seconds,
-                stalled_worker_timeout=stalled_seconds,
-                additional_context={"deps": deps, "runner": routed_runner(deps, runners)},
+                stalled_worker_timeout=max(stalled_seconds, WORKER_ROWS_KEPT_SECONDS),
+                additional_context={
+                    "deps": deps,
+                    "runner": routed_runner(deps, runners),
+                    "database_url": database_url,
+                },
                 fetch_job_polling_interval=1.0,
                 install_signal_handlers=stop is None,
             )
@@ -325,8 +423,9 @@ async def run_postgres_worker(
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             sweeper.cancel()
+            watcher.cancel()
             for task in waiters:
                 task.cancel()
-            for task in (sweeper, *waiters):
+            for task in (sweeper, watcher, *waiters):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

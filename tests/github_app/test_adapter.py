@@ -271,6 +271,26 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(
     )
 
 
+async def test_a_post_whose_answer_is_late_is_not_sent_again_and_a_get_is(
+    server: GitHubAPIServer, keys: tuple[str, str], sleeps: Sleeps
+) -> None:
+    """GitHub may have created the comment of a POST whose answer timed out: sending it again
+    would post a second one (the job's retry finds the first by its marker instead)."""
+    client = GitHubAppClient(APP_ID, keys[0], base_url=server.url, sleep=sleeps, timeout=1.0)
+    github = client.for_installation(INSTALLATION)
+    await github.get_file(OWNER, REPO, "README.md", DEMO_BASE)  # the token, not delayed
+    server.delay("POST", rf"/issues/{N}/comments$", 2.0)
+    with pytest.raises(GitHubAPIError, match="not sent again") as error:
+        await github.create_comment(OWNER, REPO, N, "<!-- argus:review --> once")
+    assert error.value.status is None  # not refused for good: the job is retried
+    assert len(server.requests_to("POST", rf"/issues/{N}/comments$")) == 1
+    assert sleeps.waits == []
+    server.delay("GET", rf"/issues/{N}/comments$", 2.0)
+    with pytest.raises(GitHubAPIError, match="cannot reach GitHub"):
+        await github.find_comment(OWNER, REPO, N, "argus:review")
+    assert len(server.requests_to("GET", rf"/issues/{N}/comments$")) == 5  # sent again
+
+
 async def test_client_errors_are_not_retried(
     client: GitHubAppClient, server: GitHubAPIServer, sleeps: Sleeps
 ) -> None:

@@ -381,3 +381,53 @@ def test_postgres_queue_killed_at_each_step_gives_exactly_one_of_each(
         )
     finally:
         queue.close()
+
+
+# -- a live worker late with its heartbeat: its job is not run twice at once -----------------
+
+
+def test_a_job_whose_worker_is_late_with_its_heartbeat_is_not_run_twice_at_once(
+    tmp_path: Path,
+    github: GitHubAPIServer,
+    keys: tuple[str, str],
+    demo_repo: Path,
+    postgres_url: str,
+) -> None:
+    """A worker whose heartbeat is late (here: sent every 60 s, with 2 s of silence taken for
+    death; in the scale-out run, a loaded machine) still runs its job. Its job must not be
+    retried meanwhile: the retry would release the pull request's procrastinate lock, and two
+    attempts of one pull request at once each find no sticky comment and both post one."""
+    queue = PostgresJobQueue(postgres_url)
+    # Looking for the sticky comment and posting it take a while (6.5 s for the POST with
+    # the fixture's 1.5 s), so a second attempt (started by the stalled-job sweep about 2 s
+    # after the first) would look before the first has posted.
+    github.delay("GET", COMMENTS, 4.0)
+    github.delay("POST", COMMENTS, 5.0)
+    worker = None
+    try:
+        payload = demo_pull_request_payload("opened", demo_repo, INSTALLATION)
+        assert queue.enqueue(
+            "pull_request.opened", payload, delivery_id="late-1", installation_id=INSTALLATION
+        )
+        worker = start_worker(
+            tmp_path,
+            github,
+            keys,
+            postgres_url,
+            "--heartbeat-seconds",
+            "60",
+            "--stalled-seconds",
+            "2",
+        )
+        wait_for(lambda: queue.statuses().get("succeeded") == 1, 120, "the job to succeed")
+        time.sleep(12.0)  # any second attempt started meanwhile posts its comment too
+    finally:
+        if worker is not None:
+            stop(worker)
+        queue.close()
+    comments = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
+    assert len(comments) == 1, [c["body"][:80] for c in comments]
+    assert len(github.requests_to("POST", COMMENTS)) == 1
+    log = b"".join(path.read_bytes() for path in tmp_path.glob("worker-*.log"))
+    # The sweep did find the job stalled (by its heartbeat), and left it to its worker.
+    assert b"but the worker still runs it" in log, log.decode(errors="replace")[-3000:]
