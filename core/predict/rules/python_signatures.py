@@ -1,0 +1,391 @@
+"""Rules about a changed function signature: what a linter cannot see because it needs both
+sides of the diff.
+
+In a sample of 96 real fixes of SZZ bug-introducing commits (``benchmarks/findings/
+fix_patterns.csv``), 9 of the 45 that fixed a real bug fixed a contract that changed under its
+users: a default that changed or disappeared, a parameter made mandatory, a caller that was not
+updated (``contract_changed``, ``caller_left_behind``). These rules compare a function's
+parameters before and after the change:
+
+- PY022: a call in the same file that fitted the old signature no longer fits the new one (a
+  positional argument too many, a required argument missing, a keyword that no longer exists);
+  that call raises ``TypeError`` when it runs.
+- PY023: a parameter kept its name but its default changed or was dropped, so every caller that
+  leaves it out silently gets the new behaviour (or a ``TypeError``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from core.predict.rules.base import Hit, RuleContext, register
+from core.predict.rules.syntax import descendants, field, text
+
+PYTHON = ("python",)
+_DEFINITIONS = frozenset({"function_definition", "class_definition"})
+_SIMPLE = frozenset({"identifier", "typed_parameter"})
+_DEFAULTED = frozenset({"default_parameter", "typed_default_parameter"})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: its name, how it binds, its default's text ("" when none), its node."""
+
+    name: str
+    kind: str  # "positional", "keyword", "varargs", "varkw"
+    default: str
+    node: Node
+    positional_only: bool = False
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function's parameters, in order."""
+
+    parameters: tuple[Parameter, ...]
+
+    def named(self, name: str) -> Parameter | None:
+        """The parameter called ``name``, if any."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def has_varargs(self) -> bool:
+        """Whether ``*args`` takes extra positional arguments."""
+        return any(p.kind == "varargs" for p in self.parameters)
+
+    @property
+    def has_varkw(self) -> bool:
+        """Whether ``**kwargs`` takes extra keyword arguments."""
+        return any(p.kind == "varkw" for p in self.parameters)
+
+    def without_first(self) -> Signature:
+        """The signature as a bound method sees it (``self`` / ``cls`` already given)."""
+        return Signature(self.parameters[1:]) if self.parameters else self
+
+    def accepts(self, positional: int, keywords: list[str]) -> str | None:
+        """Why a call with ``positional`` arguments and these keywords does not fit, or None."""
+        slots = [p for p in self.parameters if p.kind == "positional"]
+        if positional > len(slots) and not self.has_varargs:
+            return f"passes {positional} positional arguments, the function takes {len(slots)}"
+        given = {p.name for p in slots[:positional]}
+        for keyword in keywords:
+            parameter = self.named(keyword)
+            if parameter is None or parameter.kind in ("varargs", "varkw"):
+                if not self.has_varkw:
+                    return f"passes `{keyword}=`, which the function no longer takes"
+                continue
+            if parameter.positional_only and not self.has_varkw:
+                return f"passes `{keyword}=`, which is now positional-only"
+            given.add(keyword)
+        for parameter in self.parameters:
+            if parameter.kind in ("positional", "keyword") and not parameter.default:
+                if parameter.name not in given:
+                    return f"leaves out `{parameter.name}`, which is now required"
+        return None
+
+
+def signature_of(function: Node) -> Signature | None:
+    """The parameters of a ``function_definition``, or None when they cannot be read."""
+    parameters = field(function, "parameters")
+    if parameters is None:
+        return None
+    found: list[Parameter] = []
+    keyword_only = False
+    for node in parameters.named_children:
+        if node.type == "comment":
+            continue
+        if node.type == "positional_separator":
+            found = [
+                Parameter(p.name, p.kind, p.default, p.node, positional_only=True) for p in found
+            ]
+            continue
+        if node.type == "keyword_separator":
+            keyword_only = True
+            continue
+        kind = "keyword" if keyword_only else "positional"
+        if node.type == "identifier":
+            found.append(Parameter(text(node), kind, "", node))
+        elif node.type == "typed_parameter":
+            inner = node.named_children[0] if node.named_children else None
+            if inner is not None and inner.type == "list_splat_pattern":
+                found.append(Parameter(text(inner).lstrip("*"), "varargs", "", node))
+                keyword_only = True
+            elif inner is not None and inner.type == "dictionary_splat_pattern":
+                found.append(Parameter(text(inner).lstrip("*"), "varkw", "", node))
+            else:
+                found.append(Parameter(text(inner), kind, "", node))
+        elif node.type in _DEFAULTED:
+            name = field(node, "name")
+            value = field(node, "value")
+            found.append(Parameter(text(name), kind, text(value) or "?", node))
+        elif node.type == "list_splat_pattern":
+            found.append(Parameter(text(node).lstrip("*"), "varargs", "", node))
+            keyword_only = True
+        elif node.type == "dictionary_splat_pattern":
+            found.append(Parameter(text(node).lstrip("*"), "varkw", "", node))
+        else:
+            return None
+    return Signature(tuple(found))
+
+
+def _qualified(node: Node) -> tuple[str, ...]:
+    names: list[str] = []
+    current: Node | None = node
+    while current is not None:
+        if current.type in _DEFINITIONS:
+            names.append(text(field(current, "name")))
+        current = current.parent
+    return tuple(reversed(names))
+
+
+def _decorators(function: Node) -> str:
+    parent = function.parent
+    if parent is not None and parent.type == "decorated_definition":
+        return " ".join(text(d) for d in parent.named_children if d.type == "decorator")
+    return ""
+
+
+def _functions(root: Node) -> dict[tuple[str, ...], Node]:
+    """Every function of a module by qualified name; a name defined twice (overloads,
+    ``if``/``else`` variants, properties with setters) is left out: which one a call reaches
+    cannot be told from the syntax."""
+    found: dict[tuple[str, ...], Node] = {}
+    twice: set[tuple[str, ...]] = set()
+    for function in descendants(root, frozenset({"function_definition"})):
+        name = _qualified(function)
+        if name in found:
+            twice.add(name)
+        found[name] = function
+    return {name: node for name, node in found.items() if name not in twice}
+
+
+def _is_method(function: Node) -> bool:
+    parent = function.parent
+    if parent is not None and parent.type == "decorated_definition":
+        parent = parent.parent
+    return (
+        parent is not None
+        and parent.type == "block"
+        and parent.parent is not None
+        and (parent.parent.type == "class_definition")
+    )
+
+
+def _changed_signatures(
+    context: RuleContext,
+) -> Iterator[tuple[Node, Signature, Signature, tuple[str, ...]]]:
+    """(new function, old signature, new signature, qualified name) for each function of both
+    sides whose parameter list the change touched and whose parameters differ."""
+    old_tree = context.old_tree
+    if old_tree is None:
+        return
+    old_functions = _functions(old_tree.root_node)
+    new_functions = _functions(context.tree.root_node)
+    for name, function in new_functions.items():
+        parameters = field(function, "parameters")
+        if parameters is None or name not in old_functions:
+            continue
+        if not context.touches_changed(
+            parameters.start_point.row + 1, parameters.end_point.row + 1
+        ):
+            continue
+        decorators = _decorators(function)
+        if "overload" in decorators or "dispatch" in decorators:
+            continue
+        old = signature_of(old_functions[name])
+        new = signature_of(function)
+        if old is None or new is None:
+            continue
+        if [(p.name, p.kind, p.default) for p in old.parameters] == [
+            (p.name, p.kind, p.default) for p in new.parameters
+        ]:
+            continue
+        yield function, old, new, name
+
+
+def _call_shape(call: Node) -> tuple[int, list[str]] | None:
+    """(positional arguments, keyword names) of a call, or None when ``*``/``**`` splats make
+    the shape unknowable."""
+    arguments = field(call, "arguments")
+    if arguments is None or arguments.type != "argument_list":
+        return None
+    positional = 0
+    keywords: list[str] = []
+    for argument in arguments.named_children:
+        if argument.type == "comment":
+            continue
+        if argument.type in ("list_splat", "dictionary_splat"):
+            return None
+        if argument.type == "keyword_argument":
+            keywords.append(text(field(argument, "name")))
+        else:
+            positional += 1
+    return positional, keywords
+
+
+def _callers(root: Node, name: tuple[str, ...], function: Node) -> Iterator[tuple[Node, bool]]:
+    """Calls of the function in this module: (call, whether ``self``/``cls`` is bound).
+
+    A module-level function is called by its bare name; a method as ``self.name(...)`` or
+    ``cls.name(...)`` from inside its own class; ``__init__`` as ``ClassName(...)``.
+    """
+    own = name[-1]
+    method = _is_method(function)
+    if method and len(name) < 2:
+        return
+    for call in descendants(root, frozenset({"call"})):
+        target = field(call, "function")
+        if target is None:
+            continue
+        if not method:
+            if target.type == "identifier" and text(target) == own and len(name) == 1:
+                yield call, False
+            continue
+        if own == "__init__":
+            if target.type == "identifier" and text(target) == name[-2] and len(name) == 2:
+                yield call, True
+            continue
+        if target.type != "attribute" or text(field(target, "attribute")) != own:
+            continue
+        receiver = text(field(target, "object"))
+        if receiver in ("self", "cls") and _qualified(call)[: len(name) - 1] == name[:-1]:
+            yield call, True
+
+
+@register(
+    id="PY022",
+    title="Caller left behind by a changed signature",
+    languages=PYTHON,
+    message="Update the call to the new parameters, or keep the old ones working.",
+    why=(
+        "The change altered the function's parameters, and a call in the same file that fitted "
+        "the old ones no longer does: it raises TypeError when it runs."
+    ),
+    confidence=0.5,
+)
+def caller_left_behind(context: RuleContext) -> Iterator[Hit]:
+    """A call in the same file that fitted the old signature and does not fit the new one."""
+    root = context.tree.root_node
+    for function, old, new, name in _changed_signatures(context):
+        for call, bound in _callers(root, name, function):
+            shape = _call_shape(call)
+            if shape is None:
+                continue
+            before, after = (old.without_first(), new.without_first()) if bound else (old, new)
+            if before.accepts(*shape) is not None:
+                continue  # already did not fit: dynamic, or not this function
+            problem = after.accepts(*shape)
+            if problem is None:
+                continue
+            line = call.start_point.row + 1
+            if context.touches_changed(line, call.end_point.row + 1):
+                continue  # the change rewrote this call too
+            parameters = field(function, "parameters")
+            assert parameters is not None
+            yield Hit(
+                line=parameters.start_point.row + 1,
+                end_line=parameters.end_point.row + 1,
+                message=(
+                    f"`{name[-1]}` changed its parameters, and the call `{text(call)[:60]}` at "
+                    f"line {line} {problem}."
+                ),
+            )
+            break
+
+
+@register(
+    id="PY023",
+    title="Default argument changed",
+    languages=PYTHON,
+    message=(
+        "Check every caller that leaves the argument out, or keep the old default and add a "
+        "new parameter for the new behaviour."
+    ),
+    why=(
+        "The parameter kept its name but its default changed (or was dropped), so every caller "
+        "that leaves it out now silently gets the new behaviour, or a TypeError."
+    ),
+    confidence=0.5,
+)
+def default_changed(context: RuleContext) -> Iterator[Hit]:
+    """A parameter of an existing public function whose default value changed or disappeared
+    (one finding per function, on the first such parameter)."""
+    for function, old, new, name in _changed_signatures(context):
+        if name[-1].startswith("_") and not name[-1].startswith("__"):
+            continue  # private: its callers are in view of the author
+        body = text(field(function, "body"))
+        changes: list[tuple[Parameter, str]] = []
+        for parameter in new.parameters:
+            before = old.named(parameter.name)
+            if before is None or not before.default or before.kind != parameter.kind:
+                continue
+            if _same_default(before.default, parameter.default):
+                continue
+            if _resolved_inside(parameter.name, parameter.default, body):
+                continue  # a None / sentinel default the body turns into the real value
+            if parameter.default:
+                changes.append((parameter, f"from `{before.default}` to `{parameter.default}`"))
+            else:
+                changes.append((parameter, f"from `{before.default}` to none (now required)"))
+        changed_here = [
+            (parameter, change)
+            for parameter, change in changes
+            if context.touches_changed(
+                parameter.node.start_point.row + 1, parameter.node.end_point.row + 1
+            )
+        ]
+        if not changed_here:
+            continue
+        described = "; ".join(f"`{p.name}` {change}" for p, change in changed_here[:3])
+        more = f" and {len(changed_here) - 3} more" if len(changed_here) > 3 else ""
+        yield Hit.at(
+            changed_here[0][0].node,
+            message=f"`{name[-1]}` changed its defaults: {described}{more}.",
+        )
+
+
+_SENTINEL_WORDS = ("unset", "missing", "sentinel", "notset", "default", "not_given", "notgiven")
+_STUB_BODY = re.compile(r"^\s*(?:(?:\"\"\"|''')[\s\S]*?(?:\"\"\"|''')\s*)?(?:\.\.\.|pass)?\s*$")
+
+
+def _resolved_inside(name: str, default: str, body: str) -> bool:
+    """Whether the new default is ``None`` or a sentinel that the body tests for (``if x is
+    None: x = ...``, ``x or ...``), the usual way to keep the old value while telling "left
+    out" from "given". A stub's body (``...``) cannot be read: a sentinel there counts as
+    resolved."""
+    sentinel = default == "None" or any(word in default.lower() for word in _SENTINEL_WORDS)
+    if not sentinel:
+        return False
+    if _STUB_BODY.match(body):
+        return True
+    word = re.escape(name)
+    patterns = (
+        rf"\b{word}\s+is\s+(not\s+)?{re.escape(default)}",
+        rf"\b{word}\s*[!=]=\s*{re.escape(default)}",
+        rf"\b{word}\s+or\b",
+        rf"\bif\s+(not\s+)?{word}\b",
+        rf"\b{word}\s+if\s+{word}\b",
+        rf"isinstance\(\s*{word}\s*,",
+    )
+    return any(re.search(pattern, body) for pattern in patterns)
+
+
+def _same_default(old: str, new: str) -> bool:
+    """Whether two default texts mean the same: spacing, quote style and the ``u`` prefix
+    aside, a stub's ``...``, or the same constant imported from elsewhere
+    (``ERROR`` / ``Levels.ERROR``)."""
+    if old == new or "..." in (old, new):
+        return True
+    squeeze = str.maketrans({" ": None, "\n": None, "'": '"'})
+    old, new = old.translate(squeeze), new.translate(squeeze)
+    old, new = (re.sub(r'(?<![\w"])u"', '"', value) for value in (old, new))
+    if old == new:
+        return True
+    dotted = re.compile(r"^[A-Za-z_][\w.]*$")
+    if dotted.match(old) and dotted.match(new) and "." in old + new:
+        return old.rsplit(".", 1)[-1] == new.rsplit(".", 1)[-1]
+    return False
