@@ -16,6 +16,7 @@ parameters before and after the change:
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -317,6 +318,8 @@ def default_changed(context: RuleContext) -> Iterator[Hit]:
     for function, old, new, name in _changed_signatures(context):
         if name[-1].startswith("_") and not name[-1].startswith("__"):
             continue  # private: its callers are in view of the author
+        if name[-1].startswith("test"):
+            continue  # a test's parameters are for its fixtures and parametrisation
         body = text(field(function, "body"))
         changes: list[tuple[Parameter, str]] = []
         for parameter in new.parameters:
@@ -325,6 +328,8 @@ def default_changed(context: RuleContext) -> Iterator[Hit]:
                 continue
             if _same_default(before.default, parameter.default):
                 continue
+            if _is_sentinel(before.default) and _is_sentinel(parameter.default):
+                continue  # "not given" spelled another way: the body decides either way
             if _resolved_inside(parameter.name, parameter.default, body):
                 continue  # a None / sentinel default the body turns into the real value
             if parameter.default:
@@ -349,6 +354,44 @@ def default_changed(context: RuleContext) -> Iterator[Hit]:
 
 
 _SENTINEL_WORDS = ("unset", "missing", "sentinel", "notset", "default", "not_given", "notgiven")
+_NOT_GIVEN = re.compile(
+    r"^(?:None|[\w.]*(?:unset|missing|sentinel|notset|nothing|undefined|not_?given)\w*"
+    r"|[\w.]*default\(.*\))$",
+    re.IGNORECASE,
+)
+_ARITHMETIC = re.compile(r"^[\d_.eE+\-*/() ]+$")
+
+
+def _is_sentinel(default: str) -> bool:
+    """Whether a default is ``None`` or a "not given" marker (``UNSET``, ``_MISSING``,
+    ``Undefined``, ``Default(None)``, ...)."""
+    return bool(_NOT_GIVEN.match(default))
+
+
+def _number(default: str) -> float | None:
+    """The value of a default made of number literals and arithmetic (``2**18``,
+    ``256 * 1024``), or None."""
+    if not _ARITHMETIC.match(default):
+        return None
+    try:
+        tree = ast.parse(default, mode="eval")
+    except SyntaxError:
+        return None
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (isinstance(exponent, ast.Constant) and abs(exponent.value) <= 128):
+                return None  # 9**9**9 would take forever
+    try:
+        value = eval(compile(tree, "<default>", "eval"), {"__builtins__": {}})  # noqa: S307
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
 _STUB_BODY = re.compile(r"^\s*(?:(?:\"\"\"|''')[\s\S]*?(?:\"\"\"|''')\s*)?(?:\.\.\.|pass)?\s*$")
 
 
@@ -385,7 +428,113 @@ def _same_default(old: str, new: str) -> bool:
     old, new = (re.sub(r'(?<![\w"])u"', '"', value) for value in (old, new))
     if old == new:
         return True
+    old_number, new_number = _number(old), _number(new)
+    if old_number is not None and old_number == new_number:
+        return True
     dotted = re.compile(r"^[A-Za-z_][\w.]*$")
     if dotted.match(old) and dotted.match(new) and "." in old + new:
         return old.rsplit(".", 1)[-1] == new.rsplit(".", 1)[-1]
     return False
+
+
+_NESTED = frozenset({"function_definition", "class_definition", "lambda"})
+_UNPACKING = frozenset({"pattern_list", "tuple_pattern", "list_pattern"})
+
+
+def _returned_width(function: Node) -> tuple[int, list[Node]] | None:
+    """(N, the returns) when every ``return`` of the function (nested functions aside) gives
+    a tuple of N plain elements; None when any returns something else, or nothing, or a
+    starred element makes the width unknowable."""
+    body = field(function, "body")
+    if body is None:
+        return None
+    returns = list(descendants(body, frozenset({"return_statement"}), skip=_NESTED))
+    widths: set[int] = set()
+    for statement in returns:
+        value = statement.named_children[0] if statement.named_children else None
+        if value is None or value.type not in ("expression_list", "tuple"):
+            return None
+        elements = [child for child in value.named_children if child.type != "comment"]
+        if any(child.type == "list_splat" for child in elements):
+            return None
+        widths.add(len(elements))
+    if len(widths) != 1:
+        return None
+    return widths.pop(), returns
+
+
+def _unpackings(root: Node, name: tuple[str, ...], function: Node) -> Iterator[tuple[Node, int]]:
+    """``a, b = f(...)`` assignments of the function's result in this module: (assignment,
+    number of targets); starred targets make the count unknowable and are left out."""
+    calls = {call.id for call, _ in _callers(root, name, function)}
+    for assignment in descendants(root, frozenset({"assignment"})):
+        left = field(assignment, "left")
+        right = field(assignment, "right")
+        if left is None or right is None or left.type not in _UNPACKING:
+            continue
+        if right.type != "call" or right.id not in calls:
+            continue
+        targets = [child for child in left.named_children if child.type != "comment"]
+        if any(child.type == "list_splat_pattern" for child in targets):
+            continue
+        yield assignment, len(targets)
+
+
+@register(
+    id="PY024",
+    title="Unpacking no longer matches the returned tuple",
+    languages=PYTHON,
+    message="Unpack as many names as the function returns, or keep the returned tuple's shape.",
+    why=(
+        "The function returns a tuple of one size and a caller in the same file unpacks "
+        "another: that line raises ValueError (too many or not enough values to unpack)."
+    ),
+    confidence=0.5,
+)
+def unpacking_mismatch(context: RuleContext) -> Iterator[Hit]:
+    """A function's returned tuple and an unpacking of its result disagree on the width, and
+    the change made them disagree: it changed the returns (reported on a changed return) or
+    wrote the unpacking (reported there)."""
+    root = context.tree.root_node
+    old_tree = context.old_tree
+    old_functions = _functions(old_tree.root_node) if old_tree is not None else {}
+    for name, function in _functions(root).items():
+        if "__init__" in name:
+            continue
+        shape = _returned_width(function)
+        if shape is None:
+            continue
+        width, returns = shape
+        old_function = old_functions.get(name)
+        old_shape = _returned_width(old_function) if old_function is not None else None
+        returns_changed = old_shape is not None and old_shape[0] != width
+        changed_return = next(
+            (
+                statement
+                for statement in returns
+                if context.touches_changed(
+                    statement.start_point.row + 1, statement.end_point.row + 1
+                )
+            ),
+            None,
+        )
+        for assignment, targets in _unpackings(root, name, function):
+            if targets == width:
+                continue
+            line = assignment.start_point.row + 1
+            unpacking_changed = context.touches_changed(line, assignment.end_point.row + 1)
+            if unpacking_changed:
+                yield Hit.at(
+                    assignment,
+                    message=(
+                        f"This unpacks {targets} values from `{name[-1]}`, which returns {width}."
+                    ),
+                )
+            elif returns_changed and changed_return is not None:
+                yield Hit.at(
+                    changed_return,
+                    message=(
+                        f"`{name[-1]}` now returns {width} values, and line {line} still "
+                        f"unpacks {targets}: `{text(assignment)[:60]}`."
+                    ),
+                )

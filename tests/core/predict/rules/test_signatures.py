@@ -176,3 +176,90 @@ def test_private_functions_and_untouched_signatures_are_left_alone() -> None:
     assert findings("PY023", old, old.replace("True", "False")) == []
     body_only = DEFAULT_BEFORE.replace("return host", "return host.strip()")
     assert findings("PY023", DEFAULT_BEFORE, body_only) == []
+
+
+PAIR = """\
+    def bounds(values):
+        return min(values), max(values)
+
+
+    def spread(values):
+        low, high = bounds(values)
+        return high - low
+    """
+
+
+def test_a_return_widened_under_an_unchanged_unpacking_is_reported_on_the_return() -> None:
+    new = PAIR.replace("return min(values), max(values)", "return min(values), max(values), 0")
+    found = findings("PY024", PAIR, new)
+    assert [line for line, _ in found] == [2]
+    assert "now returns 3 values" in found[0][1] and "line 6" in found[0][1]
+
+
+def test_a_new_unpacking_of_the_wrong_width_is_reported_where_it_is() -> None:
+    new = PAIR.replace("low, high = bounds(values)", "low, high, mid = bounds(values)")
+    found = findings("PY024", PAIR, new)
+    assert [line for line, _ in found] == [6]
+    assert "unpacks 3 values" in found[0][1]
+
+
+def test_methods_are_matched_through_self() -> None:
+    old = """\
+        class Stats:
+            def bounds(self):
+                return 1, 2
+
+            def spread(self):
+                low, high = self.bounds()
+                return high - low
+        """
+    new = old.replace("return 1, 2", "return 1, 2, 3")
+    assert [line for line, _ in findings("PY024", old, new)] == [3]
+
+
+@pytest.mark.parametrize(
+    ("old_return", "new_return", "unpacking"),
+    [
+        ("return 1, 2", "return 1, 2, 3", "a, b, c = pair()"),  # the caller was updated too
+        ("return 1, 2", "return 1, 2, 3", "a, *rest = pair()"),  # starred: any width
+        ("return 1, 2", "return [1, 2, 3]", "a, b = pair()"),  # not a tuple literal
+        ("return 1, 2", "return (1, *more)", "a, b = pair()"),  # starred element
+    ],
+)
+def test_unpackings_that_fit_or_cannot_be_told_are_not_reported(
+    old_return: str, new_return: str, unpacking: str
+) -> None:
+    old = f"def pair():\n    {old_return}\n\n\na, b = pair()\n"
+    new = f"def pair():\n    {new_return}\n\n\n{unpacking}\n"
+    assert findings("PY024", old, new) == []
+
+
+def test_a_function_with_returns_of_different_widths_is_left_alone() -> None:
+    old = "def pair(x):\n    if x:\n        return 1, 2\n    return 1, 2\n\n\na, b = pair(0)\n"
+    new = old.replace("    return 1, 2\n\n", "    return 1, 2, 3\n\n")
+    assert new != old
+    assert findings("PY024", old, new) == []
+
+
+@pytest.mark.parametrize(
+    ("old_default", "new_default"),
+    [
+        ("2**18", "256 * 1024"),  # the same number
+        ("2", "2.0"),
+        ("None", "Default(None)"),  # one "not given" marker for another
+        ("Undefined", "_Unset"),
+        ("_MISSING", "None"),
+    ],
+)
+def test_equal_numbers_and_swapped_sentinels_are_not_reported(
+    old_default: str, new_default: str
+) -> None:
+    old = f"def read(size={old_default}):\n    return size\n"
+    new = f"def read(size={new_default}):\n    return size\n"
+    assert findings("PY023", old, new) == []
+
+
+def test_a_number_that_changed_is_reported_and_huge_powers_are_not_evaluated() -> None:
+    old = "def read(size=2**16):\n    return size\n"
+    assert len(findings("PY023", old, old.replace("2**16", "2**18"))) == 1
+    assert len(findings("PY023", old, old.replace("2**16", "9**9**9"))) == 1
