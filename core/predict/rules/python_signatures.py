@@ -164,6 +164,11 @@ def _functions(root: Node) -> dict[tuple[str, ...], Node]:
     return {name: node for name, node in found.items() if name not in twice}
 
 
+def _static(function: Node) -> bool:
+    """Whether the function is a ``@staticmethod``."""
+    return "staticmethod" in _decorators(function)
+
+
 def _is_method(function: Node) -> bool:
     parent = function.parent
     if parent is not None and parent.type == "decorated_definition":
@@ -178,8 +183,9 @@ def _is_method(function: Node) -> bool:
 
 def _changed_signatures(
     context: RuleContext,
-) -> Iterator[tuple[Node, Signature, Signature, tuple[str, ...]]]:
-    """(new function, old signature, new signature, qualified name) for each function of both
+) -> Iterator[tuple[Node, Node, Signature, Signature, tuple[str, ...]]]:
+    """(new function, old function, old signature, new signature, qualified name) for each
+    function of both
     sides whose parameter list the change touched and whose parameters differ."""
     old_tree = context.old_tree
     if old_tree is None:
@@ -205,7 +211,7 @@ def _changed_signatures(
             (p.name, p.kind, p.default) for p in new.parameters
         ]:
             continue
-        yield function, old, new, name
+        yield function, old_functions[name], old, new, name
 
 
 def _call_shape(call: Node) -> tuple[int, list[str]] | None:
@@ -271,12 +277,14 @@ def _callers(root: Node, name: tuple[str, ...], function: Node) -> Iterator[tupl
 def caller_left_behind(context: RuleContext) -> Iterator[Hit]:
     """A call in the same file that fitted the old signature and does not fit the new one."""
     root = context.tree.root_node
-    for function, old, new, name in _changed_signatures(context):
+    for function, old_function, old, new, name in _changed_signatures(context):
         for call, bound in _callers(root, name, function):
             shape = _call_shape(call)
             if shape is None:
                 continue
-            before, after = (old.without_first(), new.without_first()) if bound else (old, new)
+            # A static method binds nothing, whatever it is called through.
+            before = old.without_first() if bound and not _static(old_function) else old
+            after = new.without_first() if bound and not _static(function) else new
             if before.accepts(*shape) is not None:
                 continue  # already did not fit: dynamic, or not this function
             problem = after.accepts(*shape)
@@ -315,7 +323,7 @@ def caller_left_behind(context: RuleContext) -> Iterator[Hit]:
 def default_changed(context: RuleContext) -> Iterator[Hit]:
     """A parameter of an existing public function whose default value changed or disappeared
     (one finding per function, on the first such parameter)."""
-    for function, old, new, name in _changed_signatures(context):
+    for function, _old_function, old, new, name in _changed_signatures(context):
         if name[-1].startswith("_") and not name[-1].startswith("__"):
             continue  # private: its callers are in view of the author
         if name[-1].startswith("test"):

@@ -263,3 +263,21 @@ def test_a_number_that_changed_is_reported_and_huge_powers_are_not_evaluated() -
     old = "def read(size=2**16):\n    return size\n"
     assert len(findings("PY023", old, old.replace("2**16", "2**18"))) == 1
     assert len(findings("PY023", old, old.replace("2**16", "9**9**9"))) == 1
+
+
+def test_a_method_made_static_is_called_through_self_without_binding_it() -> None:
+    old = (
+        "class Formatter:\n"
+        "    def style(self, scheme):\n"
+        "        return scheme\n"
+        "\n"
+        "    def run(self):\n"
+        '        return self.style("dark")\n'
+    )
+    made_static = old.replace(
+        "    def style(self, scheme):", "    @staticmethod\n    def style(scheme):"
+    )
+    assert findings("PY022", old, made_static) == []
+    # Made static and losing its parameter: the call through self now passes one too many.
+    wrong = old.replace("    def style(self, scheme):", "    @staticmethod\n    def style():")
+    assert len(findings("PY022", old, wrong)) == 1
