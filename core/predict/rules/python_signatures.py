@@ -323,13 +323,14 @@ def caller_left_behind(context: RuleContext) -> Iterator[Hit]:
 def default_changed(context: RuleContext) -> Iterator[Hit]:
     """A parameter of an existing public function whose default value changed or disappeared
     (one finding per function, on the first such parameter)."""
+    reported: set[tuple[str, str, str]] = set()
     for function, _old_function, old, new, name in _changed_signatures(context):
         if name[-1].startswith("_") and not name[-1].startswith("__"):
             continue  # private: its callers are in view of the author
         if name[-1].startswith("test"):
             continue  # a test's parameters are for its fixtures and parametrisation
         body = text(field(function, "body"))
-        changes: list[tuple[Parameter, str]] = []
+        changes: list[tuple[Parameter, str, tuple[str, str, str]]] = []
         for parameter in new.parameters:
             before = old.named(parameter.name)
             if before is None or not before.default or before.kind != parameter.kind:
@@ -340,19 +341,25 @@ def default_changed(context: RuleContext) -> Iterator[Hit]:
                 continue  # "not given" spelled another way: the body decides either way
             if _resolved_inside(parameter.name, parameter.default, body):
                 continue  # a None / sentinel default the body turns into the real value
+            key = (parameter.name, before.default, parameter.default)
             if parameter.default:
-                changes.append((parameter, f"from `{before.default}` to `{parameter.default}`"))
+                change = f"from `{before.default}` to `{parameter.default}`"
             else:
-                changes.append((parameter, f"from `{before.default}` to none (now required)"))
+                change = f"from `{before.default}` to none (now required)"
+            changes.append((parameter, change, key))
         changed_here = [
             (parameter, change)
-            for parameter, change in changes
+            for parameter, change, _ in changes
             if context.touches_changed(
                 parameter.node.start_point.row + 1, parameter.node.end_point.row + 1
             )
         ]
-        if not changed_here:
+        # The same default changed the same way in a family of functions (``get``, ``post``,
+        # ``put``, ... of one router) is one decision: said once per file.
+        keys = {key for _, _, key in changes}
+        if not changed_here or keys <= reported:
             continue
+        reported |= keys
         described = "; ".join(f"`{p.name}` {change}" for p, change in changed_here[:3])
         more = f" and {len(changed_here) - 3} more" if len(changed_here) > 3 else ""
         yield Hit.at(
@@ -365,7 +372,7 @@ _SENTINEL_WORDS = ("unset", "missing", "sentinel", "notset", "default", "not_giv
 _NOT_GIVEN = re.compile(
     r"^(?:None|[\w.]*(?:unset|missing|sentinel|notset|nothing|undefined|not_?given)\w*"
     r"|[\w.]*default\(.*\))$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.DOTALL,
 )
 _ARITHMETIC = re.compile(r"^[\d_.eE+\-*/() ]+$")
 

@@ -281,3 +281,21 @@ def test_a_method_made_static_is_called_through_self_without_binding_it() -> Non
     # Made static and losing its parameter: the call through self now passes one too many.
     wrong = old.replace("    def style(self, scheme):", "    @staticmethod\n    def style():")
     assert len(findings("PY022", old, wrong)) == 1
+
+
+def test_the_same_default_change_in_a_family_of_functions_is_said_once_per_file() -> None:
+    old = "".join(
+        f"def {verb}(path, status_code=200):\n    return path\n\n\n" for verb in ("get", "post")
+    )
+    new = old.replace("status_code=200", "status_code=201")
+    found = findings("PY023", old, new)
+    assert [line for line, _ in found] == [1]
+
+
+def test_a_multi_line_sentinel_call_is_a_sentinel() -> None:
+    old = "def route(path, response_class=None):\n    return path\n"
+    new = (
+        "def route(\n    path,\n    response_class=Default(\n        JSONResponse\n    ),\n):\n"
+        "    return path\n"
+    )
+    assert findings("PY023", old, new) == []
