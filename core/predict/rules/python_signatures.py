@@ -454,6 +454,7 @@ def _same_default(old: str, new: str) -> bool:
 
 _NESTED = frozenset({"function_definition", "class_definition", "lambda"})
 _UNPACKING = frozenset({"pattern_list", "tuple_pattern", "list_pattern"})
+_NOT_ELEMENTS = frozenset({"comment", "line_continuation"})  # extras the grammar keeps as nodes
 
 
 def _returned_width(function: Node) -> tuple[int, list[Node]] | None:
@@ -469,7 +470,7 @@ def _returned_width(function: Node) -> tuple[int, list[Node]] | None:
         value = statement.named_children[0] if statement.named_children else None
         if value is None or value.type not in ("expression_list", "tuple"):
             return None
-        elements = [child for child in value.named_children if child.type != "comment"]
+        elements = [child for child in value.named_children if child.type not in _NOT_ELEMENTS]
         if any(child.type == "list_splat" for child in elements):
             return None
         widths.add(len(elements))
@@ -489,7 +490,7 @@ def _unpackings(root: Node, name: tuple[str, ...], function: Node) -> Iterator[t
             continue
         if right.type != "call" or right.id not in calls:
             continue
-        targets = [child for child in left.named_children if child.type != "comment"]
+        targets = [child for child in left.named_children if child.type not in _NOT_ELEMENTS]
         if any(child.type == "list_splat_pattern" for child in targets):
             continue
         yield assignment, len(targets)

@@ -299,3 +299,12 @@ def test_a_multi_line_sentinel_call_is_a_sentinel() -> None:
         "    return path\n"
     )
     assert findings("PY023", old, new) == []
+
+
+def test_a_backslash_continuation_is_not_an_unpacking_target() -> None:
+    old = "def pair():\n    return 1, 2\n\n\ndef use(d):\n    d['a'], \\\n        d['b'] = pair()\n"
+    new = old.replace("d['a'], \\\n        d['b'] = pair()", "d['a'], \\\n        d['c'] = pair()")
+    assert new != old
+    assert findings("PY024", old, new) == []
+    wrong = old.replace("d['b'] = pair()", "d['b'], d['c'] = pair()")
+    assert len(findings("PY024", old, wrong)) == 1
