@@ -251,6 +251,8 @@ _UMD_WRAPPERS = (
     b"(function(global,factory)",
     b"(function (root, factory)",
 )
+# The "keep this comment" banners minifiers and concatenating builds preserve at the top.
+_KEPT_BANNERS = (b"//! ", b"/*! ")
 _BUNDLE_DIRS = frozenset({"min", "browser", "umd", "bundles", "bundle", "dist", "build", "release"})
 _SCANNED = 256 * 1024
 _MINIFIED_LINE = 2000
@@ -259,7 +261,8 @@ _MINIFIED_AVERAGE = 300
 
 def _looks_built(folders: list[str], content: bytes) -> bool:
     """Whether the content shows a committed build output: a bundler's prelude near the top,
-    a universal-module wrapper in a build folder (``min/``, ``browser/``, ``dist/``, ...), or
+    a universal-module wrapper or a preserved ``//!`` / ``/*!`` banner in a build folder
+    (``min/``, ``browser/``, ``dist/``, ...), or
     minified text (a line of thousands of characters, or lines that average hundreds).
 
     Only content confirms it: a folder name alone (``browser/`` holds hand-written code in
@@ -268,8 +271,8 @@ def _looks_built(folders: list[str], content: bytes) -> bool:
     top = content[:2000]
     if any(prelude in top for prelude in _BUNDLER_PRELUDES):
         return True
-    if any(folder in _BUNDLE_DIRS for folder in folders) and any(
-        wrapper in top for wrapper in _UMD_WRAPPERS
+    if any(folder in _BUNDLE_DIRS for folder in folders) and (
+        any(wrapper in top for wrapper in _UMD_WRAPPERS) or top.lstrip().startswith(_KEPT_BANNERS)
     ):
         return True
     sample = content[:_SCANNED]

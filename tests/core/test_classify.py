@@ -96,6 +96,7 @@ HAND_WRITTEN = b"function add(a, b) {\n  return a + b;\n}\n" * 50
         ("src/bundle.js", b"module.exports =\n/******/ (function(modules) { // webpackBootstrap\n"),
         ("browser/deps.js", BROWSERIFY),
         ("min/moment-with-locales.js", UMD + HAND_WRITTEN),  # a UMD wrapper in a build folder
+        ("min/moment-with-langs.js", b"//! moment.js\n//! version : 2.8.0\n" + HAND_WRITTEN),
         ("min/lang/is.js", b"// is.js\n" + b"(function(a){var b=a%100==11;" * 200 + b"})\n"),
         ("lib/app.js", b"!function(e){" + b"var a=1;" * 400 + b"}();\n"),  # one minified line
         ("static/vendor.js", b"x" * 400 + b"\n" + b"y" * 500 + b"\n"),  # lines averaging hundreds
@@ -110,6 +111,7 @@ def test_built_bundles_are_generated_by_their_content(path: str, content: bytes)
     [
         ("browser/index.js", HAND_WRITTEN),  # a build-looking folder alone proves nothing
         ("moment.js", UMD + HAND_WRITTEN),  # a hand-kept UMD library outside a build folder
+        ("moment.js", b"//! moment.js\n" + HAND_WRITTEN),  # a kept banner outside one
         ("src/table.py", b"ROWS = [\n" + b"    (1, 2, 3),\n" * 100 + b"]\n" + b"# " + b"x" * 3000),
     ],
 )
