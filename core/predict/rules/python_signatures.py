@@ -457,6 +457,14 @@ _UNPACKING = frozenset({"pattern_list", "tuple_pattern", "list_pattern"})
 _NOT_ELEMENTS = frozenset({"comment", "line_continuation"})  # extras the grammar keeps as nodes
 
 
+def _enclosing_function(node: Node) -> Node | None:
+    """The function a node belongs to (not looking through classes)."""
+    current = node.parent
+    while current is not None and current.type not in _DEFINITIONS:
+        current = current.parent
+    return current if current is not None and current.type == "function_definition" else None
+
+
 def _returned_width(function: Node) -> tuple[int, list[Node]] | None:
     """(N, the returns) when every ``return`` of the function (nested functions aside) gives
     a tuple of N plain elements; None when any returns something else, or nothing, or a
@@ -512,10 +520,26 @@ def unpacking_mismatch(context: RuleContext) -> Iterator[Hit]:
     the change made them disagree: it changed the returns (reported on a changed return) or
     wrote the unpacking (reported there)."""
     root = context.tree.root_node
+    # Only functions the change can have put out of step: one with a changed return, or one
+    # whose result a changed line unpacks (the rest of a large file is never walked).
+    unpacked: set[str] = set()
+    for assignment in context.changed_nodes("assignment"):
+        left, right = field(assignment, "left"), field(assignment, "right")
+        if left is not None and left.type in _UNPACKING and right is not None:
+            target = field(right, "function") if right.type == "call" else None
+            if target is not None:
+                unpacked.add(text(field(target, "attribute") or target))
+    touched = {
+        enclosing
+        for statement in context.changed_nodes("return_statement")
+        if (enclosing := _enclosing_function(statement)) is not None
+    }
+    if not unpacked and not touched:
+        return
     old_tree = context.old_tree
     old_functions = _functions(old_tree.root_node) if old_tree is not None else {}
     for name, function in _functions(root).items():
-        if "__init__" in name:
+        if "__init__" in name or (name[-1] not in unpacked and function not in touched):
             continue
         shape = _returned_width(function)
         if shape is None:
