@@ -17,6 +17,7 @@ parameters before and after the change:
 from __future__ import annotations
 
 import ast
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -389,22 +390,42 @@ def _number(default: str) -> float | None:
     if not _ARITHMETIC.match(default):
         return None
     try:
-        tree = ast.parse(default, mode="eval")
+        tree = ast.parse(default.strip(), mode="eval")
     except SyntaxError:
         return None
-    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop)
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed):
+    return _arithmetic(tree.body)
+
+
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Pow: operator.pow,
+}
+
+
+def _arithmetic(node: ast.expr) -> float | None:
+    """Evaluate number literals joined by + - * / // ** (exponents up to 128: ``9**9**9``
+    would take forever); None for anything else."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return float(value) if isinstance(value, int | float) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _arithmetic(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _arithmetic(node.left), _arithmetic(node.right)
+        if left is None or right is None:
             return None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponent = node.right
-            if not (isinstance(exponent, ast.Constant) and abs(exponent.value) <= 128):
-                return None  # 9**9**9 would take forever
-    try:
-        value = eval(compile(tree, "<default>", "eval"), {"__builtins__": {}})  # noqa: S307
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    return float(value) if isinstance(value, int | float) else None
+        if isinstance(node.op, ast.Pow) and abs(right) > 128:
+            return None
+        try:
+            return float(_OPERATORS[type(node.op)](left, right))
+        except (ArithmeticError, ValueError):
+            return None
+    return None
 
 
 _STUB_BODY = re.compile(r"^\s*(?:(?:\"\"\"|''')[\s\S]*?(?:\"\"\"|''')\s*)?(?:\.\.\.|pass)?\s*$")
