@@ -181,8 +181,9 @@ def classify(
 ) -> FileKind:
     """The kind of the file at ``path`` (relative to the repository root).
 
-    ``head`` is the file's first bytes when known; a "generated ... do not edit" banner there
-    marks it generated. ``.gitattributes`` linguist settings win over the path conventions.
+    ``head`` is the file's content (or its first bytes) when known; a "generated ... do not
+    edit" banner there marks it generated, and so does content that shows a built bundle (see
+    :func:`_looks_built`). ``.gitattributes`` linguist settings win over the path conventions.
     """
     attributes = attributes or GitAttributes()
     generated = attributes.value(path, "linguist-generated")
@@ -213,6 +214,8 @@ def classify(
         return FileKind.GENERATED
     if generated is None and head is not None and _has_generated_banner(head):
         return FileKind.GENERATED
+    if generated is None and head is not None and _looks_built(folders, head):
+        return FileKind.GENERATED
     tags = identify.tags_from_filename(name) or set()
     if stem in _DOC_NAMES or tags & _DOC_TAGS:
         return FileKind.DOCS
@@ -228,6 +231,57 @@ def classify(
     if tags & _CONFIG_TAGS:
         return FileKind.CONFIG
     return FileKind.CODE
+
+
+# A bundler's own prelude: no one writes these by hand (webpack, browserify, parcel, esbuild).
+_BUNDLER_PRELUDES = (
+    b"webpackUniversalModuleDefinition",
+    b"// webpackBootstrap",
+    b"__webpack_require__",
+    b"require=(function e(t,n,r){function s(o,u)",
+    b"(function e(t,n,r){function s(o,u){if(!n[o])",
+    b"parcelRequire",
+    b"var __commonJS = ",
+    b"var __defProp = Object.defineProperty",
+)
+# A universal-module wrapper is also written by hand, so it counts only in a folder where
+# projects keep what their build writes.
+_UMD_WRAPPERS = (
+    b"(function (global, factory)",
+    b"(function(global,factory)",
+    b"(function (root, factory)",
+)
+# The "keep this comment" banners minifiers and concatenating builds preserve at the top.
+_KEPT_BANNERS = (b"//! ", b"/*! ")
+_BUNDLE_DIRS = frozenset({"min", "browser", "umd", "bundles", "bundle", "dist", "build", "release"})
+_SCANNED = 256 * 1024
+_MINIFIED_LINE = 2000
+_MINIFIED_AVERAGE = 300
+
+
+def _looks_built(folders: list[str], content: bytes) -> bool:
+    """Whether the content shows a committed build output: a bundler's prelude near the top,
+    a universal-module wrapper or a preserved ``//!`` / ``/*!`` banner in a build folder
+    (``min/``, ``browser/``, ``dist/``, ...), or
+    minified text (a line of thousands of characters, or lines that average hundreds).
+
+    Only content confirms it: a folder name alone (``browser/`` holds hand-written code in
+    many projects) never does.
+    """
+    top = content[:2000]
+    if any(prelude in top for prelude in _BUNDLER_PRELUDES):
+        return True
+    if any(folder in _BUNDLE_DIRS for folder in folders) and (
+        any(wrapper in top for wrapper in _UMD_WRAPPERS) or top.lstrip().startswith(_KEPT_BANNERS)
+    ):
+        return True
+    sample = content[:_SCANNED]
+    lines = [line for line in sample.split(b"\n") if line.strip()]
+    if not lines:
+        return False
+    longest = max(len(line) for line in lines)
+    average = sum(len(line) for line in lines) / len(lines)
+    return average >= _MINIFIED_AVERAGE or (longest >= _MINIFIED_LINE and len(lines) <= 5)
 
 
 def _has_generated_banner(head: bytes) -> bool:

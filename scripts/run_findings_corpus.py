@@ -136,7 +136,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--contexts", type=Path, help="also write findings with their code")
     parser.add_argument("--repos", nargs="*", help="only these repositories (folder names)")
+    parser.add_argument(
+        "--commits-from",
+        type=Path,
+        help="review exactly the commits an earlier run reviewed (its JSONL, e.g. "
+        "benchmarks/findings/run.jsonl) instead of the newest --per-repo ones",
+    )
+    parser.add_argument(
+        "--rules", nargs="*", help="only these rules (ids); every rule when left out"
+    )
     arguments = parser.parse_args(argv)
+    selection = _EVERY_RULE
+    if arguments.rules:
+        known = {rule.id for rule in registered_rules()}
+        selection = RuleSelection(
+            enable=frozenset(arguments.rules), disable=frozenset(known - set(arguments.rules))
+        )
+    listed: dict[str, list[str]] = {}
+    if arguments.commits_from:
+        for text in arguments.commits_from.read_text().splitlines():
+            record = json.loads(text)
+            if record.get("kind") == "commit":
+                listed.setdefault(record["repo"], []).append(record["commit"])
     repos = sorted(p for p in arguments.corpus.iterdir() if (p / ".git").exists())
     if arguments.repos:
         repos = [p for p in repos if p.name in arguments.repos]
@@ -148,9 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         for repo in repos:
             head = run_git(repo, "rev-parse", "HEAD").decode().strip()
             out.write(json.dumps({"kind": "repo", "repo": repo.name, "head": head}) + "\n")
-            for commit in commits_of(repo, arguments.per_repo, arguments.skip):
+            if arguments.commits_from:
+                chosen = listed.get(repo.name, [])
+            else:
+                chosen = commits_of(repo, arguments.per_repo, arguments.skip)
+            for commit in chosen:
                 try:
-                    commit_record, findings, contexts = review_commit(repo, repo.name, commit)
+                    commit_record, findings, contexts = review_commit(
+                        repo, repo.name, commit, selection
+                    )
                 except GitError as error:
                     # A mirror may lack a large blob; such a commit is left out and counted.
                     skipped = {"kind": "skipped", "repo": repo.name, "commit": commit}

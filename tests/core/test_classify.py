@@ -78,3 +78,55 @@ def test_only_code_and_config_are_scored_and_only_code_gets_findings():
 )
 def test_test_code_is_recognised(path, expected):
     assert is_test_path(path) is expected
+
+
+WEBPACK = b"(function webpackUniversalModuleDefinition(root, factory) {\n\tif(typeof exports)\n"
+BROWSERIFY = (
+    b'require=(function e(t,n,r){function s(o,u){if(!n[o]){if(!t[o]){var a=typeof require=="'
+    b'function"&&require;if(!u&&a)return a(o,!0)}}}})\n'
+)
+UMD = b";(function (global, factory) {\n    typeof exports === 'object' ? 1 : 2\n}(this, f));\n"
+HAND_WRITTEN = b"function add(a, b) {\n  return a + b;\n}\n" * 50
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("browser/knex.js", WEBPACK),  # webpack's prelude, whatever the folder
+        ("src/bundle.js", b"module.exports =\n/******/ (function(modules) { // webpackBootstrap\n"),
+        ("browser/deps.js", BROWSERIFY),
+        ("min/moment-with-locales.js", UMD + HAND_WRITTEN),  # a UMD wrapper in a build folder
+        ("min/moment-with-langs.js", b"//! moment.js\n//! version : 2.8.0\n" + HAND_WRITTEN),
+        ("min/lang/is.js", b"// is.js\n" + b"(function(a){var b=a%100==11;" * 200 + b"})\n"),
+        ("lib/app.js", b"!function(e){" + b"var a=1;" * 400 + b"}();\n"),  # one minified line
+        ("static/vendor.js", b"x" * 400 + b"\n" + b"y" * 500 + b"\n"),  # lines averaging hundreds
+    ],
+)
+def test_built_bundles_are_generated_by_their_content(path: str, content: bytes) -> None:
+    assert classify(path, head=content) is FileKind.GENERATED
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("browser/index.js", HAND_WRITTEN),  # a build-looking folder alone proves nothing
+        ("moment.js", UMD + HAND_WRITTEN),  # a hand-kept UMD library outside a build folder
+        ("moment.js", b"//! moment.js\n" + HAND_WRITTEN),  # a kept banner outside one
+        ("src/table.py", b"ROWS = [\n" + b"    (1, 2, 3),\n" * 100 + b"]\n" + b"# " + b"x" * 3000),
+    ],
+)
+def test_hand_written_code_is_not_taken_for_a_bundle(path: str, content: bytes) -> None:
+    assert classify(path, head=content) is FileKind.CODE
+
+
+def test_a_bundle_gets_no_findings() -> None:
+    from core.predict.rules import RuleContext, registered_rules, run_rules
+
+    loose_equality = [rule for rule in registered_rules() if rule.id == "JS002"]
+    line = b"if (a == 1) { run(); }\n"
+    plain = RuleContext(path="src/a.js", language="javascript", source=line, changed_lines={1})
+    assert run_rules(plain, loose_equality)  # the rule fires on hand-written code
+    bundle = RuleContext(
+        path="browser/knex.js", language="javascript", source=WEBPACK + line, changed_lines={3}
+    )
+    assert run_rules(bundle, loose_equality) == []

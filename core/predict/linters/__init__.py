@@ -147,7 +147,7 @@ def start_linters(
         source = new_sources.get(change.new_path)
         if source is None:
             continue
-        if not classify(change.new_path, attributes, source[:2000]).gets_findings:
+        if not classify(change.new_path, attributes, source).gets_findings:
             continue  # test data, fixtures, examples, generated and vendored code
         if file_is_suppressed(source):
             continue

@@ -11,6 +11,7 @@ from core.predict.rules import (  # noqa: F401 - imported to register their rule
     python_exceptions,
     python_expressions,
     python_flow,
+    python_signatures,
 )
 from core.predict.rules.base import (
     HELP_URI_BASE,

@@ -453,7 +453,7 @@ def run_rules(
     seen: set[tuple[str, int, int]] = set()
     if not context.changed_lines and not context.removed_lines:
         return findings
-    if not classify(context.path, context.attributes, context.source[:2000]).gets_findings:
+    if not classify(context.path, context.attributes, context.source).gets_findings:
         # Test data, fixtures, examples, generated and vendored code are not what the change's
         # author maintains (test data is often wrong on purpose), so every hit there is noise.
         return findings
