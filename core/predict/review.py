@@ -202,21 +202,24 @@ def review_change(
         base=changeset.base,
         head=changeset.head,
         warnings=tuple(warnings),
-        file_kinds=_attributed_kinds(changeset, options.attributes),
+        file_kinds=_known_kinds(changeset, sources, options.attributes),
     )
 
 
-def _attributed_kinds(
-    changeset: ChangeSet, attributes: GitAttributes | None
+def _known_kinds(
+    changeset: ChangeSet, sources: Sources, attributes: GitAttributes | None
 ) -> tuple[tuple[str, str], ...]:
-    """The kinds of the changed files ``.gitattributes`` says something about."""
-    if attributes is None:
-        return ()
-    return tuple(
-        (change.path, classify(change.path, attributes).value)
-        for change in changeset.files
-        if attributes.signature(change.path)
-    )
+    """The kinds of the changed files their path alone does not tell: those ``.gitattributes``
+    says something about, and those whose content shows a committed build (a bundle in
+    ``browser/`` or ``min/``, a minified file), so the report gives them no row either."""
+    known = []
+    for change in changeset.files:
+        path_only = classify(change.path)
+        content = sources.new.get(change.new_path) if change.new_path else None
+        kind = classify(change.path, attributes, content)
+        if kind != path_only or (attributes is not None and attributes.signature(change.path)):
+            known.append((change.path, kind.value))
+    return tuple(known)
 
 
 def _review_file(
