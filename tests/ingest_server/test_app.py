@@ -237,6 +237,19 @@ def test_an_event_sent_again_is_stored_once_and_answered_alike(server: RunningSe
     (pattern,) = [p for p in patterns_of(server, "acme") if p.exception_type == "OverflowError"]
     assert pattern.occurrences == 1
     assert 'matched="duplicate"' in metrics
+    # An envelope whose id is in its header only: the same.
+    header_only = envelope_with(
+        ({"type": "event"}, json.dumps({"message": "OverflowError: header id"}).encode()),
+        header=json.dumps({"event_id": "e" * 32}).encode(),
+    )
+    with server.client() as client:
+        for _ in range(2):
+            answer = client.post(
+                envelope_url(server), content=header_only, headers=sdk_headers(server)
+            )
+            assert (answer.status_code, answer.json()) == (200, {"id": "e" * 32})
+    (header_pattern,) = [p for p in patterns_of(server, "acme") if "header id" in p.title]
+    assert header_pattern.occurrences == 1
     # Another event of the same bug (another id) counts.
     with server.client() as client:
         other = event_payload("OverflowError", "rate too large", "convert")
