@@ -488,6 +488,17 @@ class SqlPatternStore:
                 stored = self._stored_ids(filings, found, error)
                 if not stored:
                     raise
+                fresh = [p for p in range(len(filings)) if p not in found]
+                with_id = sum(filings[p].occurrence.event_id is not None for p in fresh)
+                if (
+                    "seen_events" not in str(error)  # not the unique key: perhaps no conflict
+                    and len(stored) == with_id
+                    and len(fresh) > with_id
+                ):
+                    # Every id of the batch is stored: perhaps by this very batch, whose commit
+                    # was lost with its connection. Its events without an id may be stored too:
+                    # filing them again could count them twice, so nothing is acknowledged.
+                    raise
                 found.update(stored)
         else:  # pragma: no cover - each round finds at least one more id stored
             raise StoreError("filing kept failing on event ids that are stored")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import StoreError
 from core.patterns import store as store_module
 from core.patterns.embed import HashingEmbedder
 from core.patterns.event import ErrorEvent, Frame
@@ -149,3 +150,57 @@ def test_ids_older_than_the_retention_are_forgotten(connect, monkeypatch) -> Non
     assert service.ingest(_event(2, _id(2)), "acme").matched_by == "duplicate"
     assert service.ingest(_event(1, _id(1)), "acme").matched_by == "hash"
     assert service.stats("acme")["occurrences"] == 3
+
+
+def test_a_batch_mixing_a_stored_id_and_an_event_without_id_files_the_other(connect) -> None:
+    service = connect()
+    service.ingest(_event(1, _id(1)), "acme")
+    outcomes = service.ingest_batch([(_event(1, _id(1)), "acme"), (_event(1, None), "acme")])
+    assert [o.matched_by for o in outcomes if isinstance(o, IngestResult)] == [
+        "duplicate",
+        "hash",
+    ]
+    assert service.stats("acme")["occurrences"] == 2
+
+
+class LostCommit:
+    """An executor whose next batch commits, then fails as a connection lost in the commit."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.lose_next = False
+
+    def execute(self, sql, params=()):
+        return self.inner.execute(sql, params)
+
+    def execute_batch(self, statements):
+        results = self.inner.execute_batch(statements)
+        if self.lose_next:
+            self.lose_next = False
+            raise StoreError("the connection was lost during the commit")
+        return results
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_batch_whose_commit_was_lost_is_not_filed_twice(tmp_path: Path) -> None:
+    executor = LostCommit(SQLiteExecutor(SQLiteStore.open(tmp_path / "argus.db")))
+    embedder = HashingEmbedder()
+    with PatternService(
+        SqlPatternStore(executor),
+        LocalAnnIndex(embedder.dimensions, None),
+        embedder,
+        on_close=executor.close,
+    ) as service:
+        service.ingest(_event(1, _id(1)), "acme")
+        # Only events with ids: they are stored (by this batch), so they are acknowledged.
+        executor.lose_next = True
+        outcomes = service.ingest_batch([(_event(1, _id(2)), "acme")])
+        assert [o.matched_by for o in outcomes if isinstance(o, IngestResult)] == ["duplicate"]
+        # With an event without id beside them it cannot tell: nothing is acknowledged (the
+        # sender sends again; filing the id-less one again here could count it twice).
+        executor.lose_next = True
+        outcomes = service.ingest_batch([(_event(1, _id(3)), "acme"), (_event(1, None), "acme")])
+        assert all(isinstance(o, StoreError) for o in outcomes), outcomes
+        assert service.stats("acme")["occurrences"] == 4
