@@ -1,7 +1,7 @@
 """Scale-out proof: ``argus serve`` and ``argus worker`` processes on one PostgreSQL, nodes
 SIGKILLed mid-run, and PostgreSQL itself stopped mid-run.
 
-    .venv/bin/python benchmarks/scale_out.py [--events 20000] [--deliveries 2000]
+    .venv/bin/python benchmarks/scale_out.py [--events 20000] [--retries 3] [--deliveries 2000]
         [--servers 3] [--workers 2] [--senders 48] [--webhook-senders 8] [--pulls 50]
         [--outage-seconds 8] [--skip-outage | --only-outage] [--keep DIR]
 
@@ -10,15 +10,21 @@ SIGKILLed mid-run, and PostgreSQL itself stopped mid-run.
    serve`` processes with the GitHub App on (its queue in the same database) and
    ``--workers`` ``argus worker`` processes share it, against the local GitHub API stand-in
    (tests/servers/github_api.py) serving the demo repository with ``--pulls`` pull requests.
-   A round-robin client sends ``--events`` pasted Python tracebacks (``--senders`` at a
-   time; ``--signatures`` distinct functions) and, at the same time, ``--deliveries`` signed
+   A round-robin client sends ``--events`` Sentry events to ``/store/``, each its own
+   ``event_id`` (``--senders`` at a time; ``--signatures`` distinct functions) and, at the
+   same time, ``--deliveries`` signed
    ``pull_request.opened`` deliveries (``--webhook-senders`` at a time, each its own delivery
    id, spread over the pull requests). A third of the way through the events, server 1 and
    worker 1 are SIGKILLed and started again 2 s later; a refused connection goes to the next
-   server, a delivery answered 503 is sent again after its Retry-After.
+   server; an event whose answer was lost (connection cut, timeout, 5xx) is sent again to
+   the next server, at most ``--retries`` times (as an SDK transport or a load balancer
+   retries; the server stores an event id once); a delivery answered 503 is sent again
+   after its Retry-After.
 
-   Printed: events acknowledged (200) vs stored (the sum of the patterns' occurrences) — lost
-   = acknowledged but not stored, must be 0; patterns sharing a hash (must be 0); deliveries
+   Printed: events acknowledged (200), re-sent, vs stored (the sum of the patterns'
+   occurrences, and the distinct event ids stored) — lost = acknowledged but not stored,
+   must be 0, and stored without acknowledgement, must be 0; patterns sharing a hash (must
+   be 0); deliveries
    acknowledged (202 queued, or 200 a duplicate of a body already queued under another id)
    and the jobs by state once the queue drained; pull requests with other than exactly one
    Argus comment (must be 0).
@@ -79,18 +85,61 @@ def _free_port() -> int:
 
 
 def _events(count: int, signatures: int) -> list[bytes]:
-    return [
-        TRACEBACK.format(
-            root=f"release-{number % 97}",
-            line0=20 + number % 7,
-            line1=30 + number % 11,
-            line2=5 + number % 13,
-            function=f"load_{number % signatures}",
-            module=f"mod_{number % signatures}",
-            value=f"user-{number}",
-        ).encode()
-        for number in range(count)
-    ]
+    """Sentry events (what an SDK sends to ``/store/``), each with an ``event_id`` of its own,
+    so that a re-sent event is recognised and stored once."""
+    events = []
+    for number in range(count):
+        root = f"/srv/release-{number % 97}"
+        module, function = f"mod_{number % signatures}", f"load_{number % signatures}"
+        frames = [
+            {
+                "filename": "main.py",
+                "abs_path": f"{root}/main.py",
+                "function": "<module>",
+                "lineno": 20 + number % 7,
+                "in_app": True,
+            },
+            {
+                "filename": "shop/cart.py",
+                "abs_path": f"{root}/shop/cart.py",
+                "function": "checkout",
+                "lineno": 30 + number % 11,
+                "in_app": True,
+            },
+            {
+                "filename": f"shop/{module}.py",
+                "abs_path": f"{root}/shop/{module}.py",
+                "function": function,
+                "lineno": 5 + number % 13,
+                "in_app": True,
+            },
+        ]
+        event = {
+            "event_id": f"{number:032x}",
+            "platform": "python",
+            "exception": {
+                "values": [
+                    {
+                        "type": "KeyError",
+                        "value": f"'user-{number}'",
+                        "stacktrace": {"frames": frames},
+                    }
+                ]
+            },
+        }
+        events.append(json.dumps(event).encode())
+    return events
+
+
+def _events_path(project_id: object) -> str:
+    return f"/api/{project_id}/store/"
+
+
+def _event_headers(key: str) -> dict[str, str]:
+    return {
+        "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7, sentry_client=bench/1.0",
+        "Content-Type": "application/json",
+    }
 
 
 class Node:
@@ -175,11 +224,17 @@ async def _send_all(
     senders: int,
     kill_at: int | None,
     on_kill: Any = None,
-) -> tuple[int, int, float]:
-    """Send every event once (round robin); returns (acknowledged, failed, seconds)."""
-    acknowledged = failed = 0
+    retries: int = 3,
+) -> tuple[int, int, int, float]:
+    """Send every event (round robin); returns (acknowledged, failed, re-sent, seconds).
+
+    An event whose answer did not come back (the connection cut, a timeout) or came back 5xx
+    is sent again to the next server, at most ``retries`` times, as an SDK transport or a load
+    balancer retries: the event may have been stored already (a server killed after its
+    commit), and the server stores an event id once."""
+    acknowledged = failed = resent = 0
     next_event = 0
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = _event_headers(key)
     killed = asyncio.Event()
 
     async def restart(node: Node) -> None:
@@ -191,7 +246,7 @@ async def _send_all(
         await asyncio.to_thread(node.start)
 
     async def sender(client: httpx.AsyncClient, number: int) -> None:
-        nonlocal acknowledged, failed, next_event
+        nonlocal acknowledged, failed, next_event, resent
         turn = number
         restarting: asyncio.Task[None] | None = None
         while next_event < len(events):
@@ -201,8 +256,9 @@ async def _send_all(
                 killed.set()
                 restarting = asyncio.create_task(restart(nodes[0]))
             # A refused connection never reached a server: the next one gets the event (as a
-            # load balancer routes around a dead node). Anything else is not acknowledged.
-            for _ in range(len(nodes) * 3):
+            # load balancer routes around a dead node); it is not a re-send.
+            tries = 0
+            for _ in range(len(nodes) * 3 + retries):
                 node = nodes[turn % len(nodes)]
                 turn += 1
                 try:
@@ -212,12 +268,17 @@ async def _send_all(
                 except httpx.ConnectError:
                     continue
                 except httpx.HTTPError:
-                    failed += 1
-                    break
-                if answer.status_code == 200:
-                    acknowledged += 1
+                    status = 0  # the answer was lost: stored or not, the sender cannot tell
                 else:
-                    failed += 1
+                    status = answer.status_code
+                if status == 200:
+                    acknowledged += 1
+                    break
+                if (status == 0 or status >= 500) and tries < retries:
+                    tries += 1
+                    resent += 1
+                    continue
+                failed += 1
                 break
             else:
                 failed += 1
@@ -228,7 +289,7 @@ async def _send_all(
     started = time.perf_counter()
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         await asyncio.gather(*(sender(client, number) for number in range(senders)))
-    return acknowledged, failed, time.perf_counter() - started
+    return acknowledged, failed, resent, time.perf_counter() - started
 
 
 def run_postgres(arguments: argparse.Namespace, events: list[bytes], work: Path) -> float:
@@ -248,10 +309,16 @@ def run_postgres(arguments: argparse.Namespace, events: list[bytes], work: Path)
         try:
             for node in nodes:
                 node.start()
-            path = f"/api/{project.project_id}/errors"
-            acknowledged, failed, seconds = asyncio.run(
+            path = _events_path(project.project_id)
+            acknowledged, failed, resent, seconds = asyncio.run(
                 _send_all(
-                    nodes, events, path, project.public_key, arguments.senders, len(events) // 3
+                    nodes,
+                    events,
+                    path,
+                    project.public_key,
+                    arguments.senders,
+                    len(events) // 3,
+                    retries=arguments.retries,
                 )
             )
         finally:
@@ -260,14 +327,16 @@ def run_postgres(arguments: argparse.Namespace, events: list[bytes], work: Path)
         with psycopg.connect(url) as db:
             row = db.execute(
                 "SELECT count(*), coalesce(sum(occurrences), 0), "
-                "count(*) - count(DISTINCT (tenant, pattern_hash)) FROM patterns"
+                "count(*) - count(DISTINCT (tenant, pattern_hash)), "
+                "(SELECT count(*) FROM seen_events) FROM patterns"
             ).fetchone()
         assert row is not None
-        patterns, stored, duplicates = (int(value) for value in row)
+        patterns, stored, duplicates, ids = (int(value) for value in row)
     print(
         f"postgres x{arguments.servers} servers (server 1 SIGKILLed at event "
         f"{len(events) // 3} and restarted): {len(events)} sent, {acknowledged} acknowledged, "
-        f"{failed} not acknowledged, {stored} stored; lost (acknowledged, not stored) "
+        f"{failed} not acknowledged, {resent} re-sent after a lost answer, {stored} stored "
+        f"(occurrences; {ids} distinct event ids); lost (acknowledged, not stored) "
         f"{max(0, acknowledged - stored)}; stored without acknowledgement "
         f"{max(0, stored - acknowledged)}"
     )
@@ -291,20 +360,23 @@ def run_sqlite(arguments: argparse.Namespace, events: list[bytes], work: Path) -
     node = Node(_free_port(), _environment(home, None), home / "serve.log")
     try:
         node.start()
-        acknowledged, failed, seconds = asyncio.run(
+        acknowledged, failed, resent, seconds = asyncio.run(
             _send_all(
                 [node],
                 events,
-                f"/api/{project.project_id}/errors",
+                _events_path(project.project_id),
                 project.public_key,
                 arguments.senders,
                 None,
+                retries=arguments.retries,
             )
         )
     finally:
         node.stop()
     rate = acknowledged / seconds
-    print(f"sqlite x1: {acknowledged} of {len(events)} acknowledged, {failed} not")
+    print(
+        f"sqlite x1: {acknowledged} of {len(events)} acknowledged, {failed} not, {resent} re-sent"
+    )
     return rate
 
 
@@ -516,23 +588,24 @@ def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path)
                     workers[0].start()
                     nodes[0].start()
 
-                async def both() -> tuple[tuple[int, int, float], dict[str, int], float]:
+                async def both() -> tuple[tuple[int, int, int, float], dict[str, int], float]:
                     started = time.perf_counter()
                     sent_events, sent_deliveries = await asyncio.gather(
                         _send_all(
                             nodes,
                             events,
-                            f"/api/{project.project_id}/errors",
+                            _events_path(project.project_id),
                             project.public_key,
                             arguments.senders,
                             len(events) // 3,
                             on_kill=kill_and_restart,
+                            retries=arguments.retries,
                         ),
                         _send_deliveries(nodes, bodies, WEBHOOK_SECRET, arguments.webhook_senders),
                     )
                     return sent_events, sent_deliveries, time.perf_counter() - started
 
-                (acknowledged, failed, seconds), deliveries, sending = asyncio.run(both())
+                (acknowledged, failed, resent, seconds), deliveries, sending = asyncio.run(both())
                 sent = time.perf_counter()
                 statuses = _drain(queue, arguments.drain_seconds)
                 draining = time.perf_counter() - sent
@@ -545,10 +618,11 @@ def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path)
             with psycopg.connect(url) as db:
                 row = db.execute(
                     "SELECT count(*), coalesce(sum(occurrences), 0), "
-                    "count(*) - count(DISTINCT (tenant, pattern_hash)) FROM patterns"
+                    "count(*) - count(DISTINCT (tenant, pattern_hash)), "
+                    "(SELECT count(*) FROM seen_events) FROM patterns"
                 ).fetchone()
             assert row is not None
-            patterns, stored, duplicates = (int(value) for value in row)
+            patterns, stored, duplicates, ids = (int(value) for value in row)
         counted = comments()
     finally:
         github.__exit__(None, None, None)
@@ -557,7 +631,8 @@ def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path)
         f"postgres x{arguments.servers} servers + {arguments.workers} workers (server 1 and "
         f"worker 1 SIGKILLed at event {len(events) // 3} and restarted), events and webhooks "
         f"at once: {len(events)} events sent, {acknowledged} acknowledged, {failed} not "
-        f"acknowledged, {stored} stored; lost (acknowledged, not stored) "
+        f"acknowledged, {resent} re-sent after a lost answer, {stored} stored (occurrences; "
+        f"{ids} distinct event ids); lost (acknowledged, not stored) "
         f"{max(0, acknowledged - stored)}; stored without acknowledgement "
         f"{max(0, stored - acknowledged)}"
     )
@@ -639,9 +714,9 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
             async def post(client: httpx.AsyncClient, kind: str, index: int) -> int:
                 if kind == "event":
                     answer = await client.post(
-                        f"{node.base}/api/{project.project_id}/errors",
+                        node.base + _events_path(project.project_id),
                         content=events[index],
-                        headers={"Authorization": f"Bearer {project.public_key}"},
+                        headers=_event_headers(project.public_key),
                     )
                 else:
                     import hashlib
@@ -789,6 +864,12 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=3)
     parser.add_argument("--senders", type=int, default=48)
     parser.add_argument("--signatures", type=int, default=200)
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help="times an event whose answer was lost (cut, timeout, 5xx) is sent again",
+    )
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--webhook-senders", type=int, default=8)
     parser.add_argument("--pulls", type=int, default=50)

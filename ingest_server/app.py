@@ -14,6 +14,7 @@ events are stored all together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -452,6 +453,9 @@ def _envelope_events(envelope: Envelope, tenant: str, metrics: IngestMetrics) ->
             metrics.count("argus_ingest_items_dropped_total", type="unknown")
         elif item.type not in INGESTED_TYPES:
             metrics.count("argus_ingest_items_ignored_total", type=item.type)
+    if envelope.event_id and len(events) == 1 and events[0].raw_id is None:
+        # The header's id is the event's (an event sent again is then stored once).
+        events = [dataclasses.replace(events[0], raw_id=envelope.event_id)]
     return events
 
 

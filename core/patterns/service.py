@@ -75,6 +75,10 @@ MAX_TENANT_CHARS = 200
 FILED_CACHE_SIZE = 200_000
 #: Event timestamps further in the future than this are replaced by the time of receipt.
 FUTURE_TOLERANCE = timedelta(days=1)
+#: Formats whose id names one event (a Sentry ``event_id``): an event sent again with the same
+#: id is stored once. A webhook's id names an issue (each alert about it counts), and the
+#: other formats' ids are whatever the sender put there: those events always count.
+DEDUPLICATED_FORMATS = frozenset({"sentry-event", "sentry-envelope"})
 
 
 class _Prepared(NamedTuple):
@@ -194,12 +198,13 @@ class PatternService:
         with self._lock:
             try:
                 filings = self._match(prepared)
-                patterns = self.store.record_many(filings) if filings else []
+                duplicates: set[int] = set()
+                patterns = self.store.record_many(filings, duplicates) if filings else []
             except StoreError as error:
                 if stop_on_error:
                     raise
                 return [error] * len(prepared)
-            return self._settle(prepared, filings, patterns)
+            return self._settle(prepared, filings, patterns, duplicates)
 
     def _match(self, prepared: Sequence[_Prepared]) -> list[Filing]:
         """How to file each error: by a known hash, by similarity, or as a new pattern."""
@@ -253,13 +258,23 @@ class PatternService:
         return filings
 
     def _settle(
-        self, prepared: Sequence[_Prepared], filings: Sequence[Filing], patterns: Sequence[Pattern]
+        self,
+        prepared: Sequence[_Prepared],
+        filings: Sequence[Filing],
+        patterns: Sequence[Pattern],
+        duplicates: set[int],
     ) -> list[IngestResult | Exception]:
-        """After the commit: results, cached filings, index upserts and shared-pool entries."""
+        """After the commit: results, cached filings, index upserts and shared-pool entries.
+
+        A re-sent event (its id stored already: ``duplicates``) reports the pattern its first
+        copy went to, ``matched_by="duplicate"``; nothing of it was filed."""
         results: list[IngestResult | Exception] = []
-        for (tenant, signature, _), filing, pattern in zip(
-            prepared, filings, patterns, strict=True
+        for position, ((tenant, signature, _), filing, pattern) in enumerate(
+            zip(prepared, filings, patterns, strict=True)
         ):
+            if position in duplicates:
+                results.append(IngestResult(pattern, is_new=False, matched_by="duplicate"))
+                continue
             if filing.matched_by == "hash":
                 results.append(IngestResult(pattern, is_new=False, matched_by="hash"))
                 self._cache_filing(tenant, signature.pattern_hash, pattern.id)
@@ -330,6 +345,7 @@ class PatternService:
             environment=event.environment or "",
             seen_at=seen,
             event_json=functools.partial(event_to_json, event),
+            event_id=event.raw_id if event.source_format in DEDUPLICATED_FORMATS else None,
         )
 
     def _catch_up(self, tenant: str) -> None:

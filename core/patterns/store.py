@@ -21,7 +21,7 @@ import sqlite3
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +37,12 @@ Statement = tuple[str, Sequence[object]]
 EVENTS_KEPT = 5
 #: Bound parameters per statement at most (Cloudflare D1's limit is 100).
 MAX_PARAMS = 100
+#: Days a stored event id is remembered (a re-sent event older than that is stored again).
+#: Senders retry within minutes (SDK transports, load balancers); a week bounds the table to
+#: a week of events' ids, about 100 bytes each.
+SEEN_EVENTS_DAYS = 7
+#: Write transactions between two prunings of event ids older than ``SEEN_EVENTS_DAYS``.
+PRUNE_EVERY = 1000
 #: Write transactions between two background WAL checkpoints (about 2-20 MB of WAL).
 CHECKPOINT_COMMITS = 50
 TENANT_KINDS = ("github_installation", "project")
@@ -133,6 +139,9 @@ class Occurrence:
     #: The scrubbed event as JSON text, or a function giving it: the store calls it only for
     #: the occurrences whose event it keeps (the newest few of each pattern in a batch).
     event_json: str | Callable[[], str]
+    #: The sender's id of the event (a Sentry ``event_id``): an occurrence whose id the tenant
+    #: has stored already is a re-sent event and is not filed again. None: always filed.
+    event_id: str | None = None
 
     def event_text(self) -> str:
         """The scrubbed event as JSON text."""
@@ -202,8 +211,11 @@ class PatternStore(Protocol):
         """File one occurrence under ``pattern_id`` atomically; returns the updated pattern."""
         ...
 
-    def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
-        """File several occurrences in one atomic batch; patterns in order."""
+    def record_many(
+        self, filings: Sequence[Filing], duplicates: set[int] | None = None
+    ) -> list[Pattern]:
+        """File several occurrences in one atomic batch; patterns in order. Occurrences whose
+        event id the tenant has stored are not filed; their positions go to ``duplicates``."""
         ...
 
     def get(self, tenant: str, pattern_id: str) -> Pattern | None:
@@ -341,10 +353,18 @@ _REF_BY_HASH = "(SELECT pattern_id FROM pattern_hashes WHERE tenant = ? AND patt
 class SqlPatternStore:
     """:class:`PatternStore` in portable SQL over a :class:`SqlExecutor`."""
 
-    def __init__(self, executor: SqlExecutor, *, events_kept: int = EVENTS_KEPT) -> None:
+    def __init__(
+        self,
+        executor: SqlExecutor,
+        *,
+        events_kept: int = EVENTS_KEPT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.executor = executor
         self.events_kept = events_kept
+        self.clock = clock
         self._tenants: set[str] = set()
+        self._batches = 0
 
     # -- tenants ---------------------------------------------------------------------------
 
@@ -432,7 +452,9 @@ class SqlPatternStore:
         filing = Filing(occurrence, pattern_id, create, matched_by, similarity, embedding)
         return self.record_many([filing])[0]
 
-    def record_many(self, filings: Sequence[Filing]) -> list[Pattern]:
+    def record_many(
+        self, filings: Sequence[Filing], duplicates: set[int] | None = None
+    ) -> list[Pattern]:
         """File several occurrences in one atomic batch (group commit); patterns in order.
 
         Occurrences of already filed patterns are added up per pattern and written with a few
@@ -440,8 +462,124 @@ class SqlPatternStore:
         costs a handful of statements, not a few per occurrence); each of them then reports
         its pattern as it stands after the batch. The others (new hashes) are filed one by one,
         in order, after them.
+
+        An occurrence with an ``event_id`` the tenant has stored already (or that an earlier
+        occurrence of the batch has) is a re-sent event: it is not filed, it reports the
+        pattern its first copy went to, and its position is added to ``duplicates``. Each id
+        is claimed by a plain ``INSERT`` in the batch's own transaction, so the id and the
+        occurrence commit together: when another writer has committed the id first, the
+        unique key fails the batch, nothing is written, and the batch is filed again without
+        the ids found stored.
         """
+        found: dict[int, tuple[str, str]] = {}  # position -> (tenant, hash of the first copy)
+        first: dict[tuple[str, str], int] = {}
+        for position, filing in enumerate(filings):
+            o = filing.occurrence
+            if o.event_id is None:
+                continue
+            earlier = first.setdefault((o.tenant, o.event_id), position)
+            if earlier != position:
+                found[position] = (o.tenant, filings[earlier].occurrence.pattern_hash)
+        for _ in range(len(filings) + 1):
+            try:
+                patterns = self._record_fresh(filings, found)
+                break
+            except StoreError as error:
+                stored = self._stored_ids(filings, found, error)
+                if not stored:
+                    raise
+                fresh = [p for p in range(len(filings)) if p not in found]
+                with_id = sum(filings[p].occurrence.event_id is not None for p in fresh)
+                if (
+                    "seen_events" not in str(error)  # not the unique key: perhaps no conflict
+                    and len(stored) == with_id
+                    and len(fresh) > with_id
+                ):
+                    # Every id of the batch is stored: perhaps by this very batch, whose commit
+                    # was lost with its connection. Its events without an id may be stored too:
+                    # filing them again could count them twice, so nothing is acknowledged.
+                    raise
+                found.update(stored)
+        else:  # pragma: no cover - each round finds at least one more id stored
+            raise StoreError("filing kept failing on event ids that are stored")
+        if duplicates is not None:
+            duplicates.update(found)
+        return patterns
+
+    def _stored_ids(
+        self, filings: Sequence[Filing], found: Mapping[int, tuple[str, str]], error: StoreError
+    ) -> dict[int, tuple[str, str]]:
+        """After a failed batch: the positions whose event id the tenant has stored (by another
+        writer), with the hash their first copy was filed under; the failure re-raised when
+        the store cannot tell."""
+        wanted: dict[tuple[str, str], list[int]] = {}
+        for position, filing in enumerate(filings):
+            o = filing.occurrence
+            if o.event_id is not None and position not in found:
+                wanted.setdefault((o.tenant, o.event_id), []).append(position)
+        stored: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks(list(wanted), MAX_PARAMS // 2):
+            try:
+                rows = self.executor.execute(
+                    "SELECT tenant, event_id, pattern_hash FROM seen_events "
+                    f"WHERE (tenant, event_id) IN (VALUES {_marks(len(chunk), 2)})",
+                    _flat(chunk),
+                )
+            except StoreError:
+                raise error from None
+            for row in rows:
+                for position in wanted.get((row["tenant"], row["event_id"]), ()):
+                    stored[position] = (str(row["tenant"]), str(row["pattern_hash"]))
+        return stored
+
+    def _record_fresh(
+        self, filings: Sequence[Filing], duplicates: Mapping[int, tuple[str, str]]
+    ) -> list[Pattern]:
+        """File the occurrences not in ``duplicates``, claiming their event ids; the patterns
+        of all, a duplicate's being the one its first copy's hash resolves to."""
+        fresh = [f for position, f in enumerate(filings) if position not in duplicates]
+        patterns = self._record_batch(fresh) if fresh else []
+        if not duplicates:
+            return patterns
+        resolved: dict[tuple[str, str], Pattern] = {}
+        for tenant, pattern_hash in set(duplicates.values()):
+            rows = self.executor.execute(
+                f"SELECT {_PATTERN_COLUMNS} FROM patterns WHERE id = "
+                "(SELECT pattern_id FROM pattern_hashes WHERE tenant = ? AND pattern_hash = ?)",
+                (tenant, pattern_hash),
+            )
+            if not rows:
+                raise StoreError(f"the pattern for {pattern_hash} vanished while filing it")
+            resolved[(tenant, pattern_hash)] = self._pattern(rows[0])
+        filed = iter(patterns)
+        return [
+            resolved[duplicates[position]] if position in duplicates else next(filed)
+            for position in range(len(filings))
+        ]
+
+    def _record_batch(self, filings: Sequence[Filing]) -> list[Pattern]:
+        """File the occurrences (none a duplicate) and claim their ids in one transaction."""
         statements: list[Statement] = []
+        received = format_time(self.clock())
+        claims = [
+            (f.occurrence.tenant, f.occurrence.event_id, f.occurrence.pattern_hash, received)
+            for f in filings
+            if f.occurrence.event_id is not None
+        ]
+        for chunk in _chunks(claims, 4):
+            statements.append(
+                (
+                    "INSERT INTO seen_events (tenant, event_id, pattern_hash, received_at) "
+                    f"VALUES {_marks(len(chunk), 4)}",
+                    _flat(chunk),
+                )
+            )
+        self._batches += 1
+        if self._batches % PRUNE_EVERY == 0:
+            cutoff = self.clock() - timedelta(days=SEEN_EVENTS_DAYS)
+            statements.append(
+                ("DELETE FROM seen_events WHERE received_at < ?", (format_time(cutoff),))
+            )
         known: dict[str, list[Occurrence]] = {}
         for filing in filings:
             if filing.matched_by == "hash" and not filing.by_hash:

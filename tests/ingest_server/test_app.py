@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import uuid
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +79,11 @@ def envelope_with(*items: tuple[dict[str, object], bytes], header: bytes = b"{}"
     return b"\n".join(lines) + b"\n"
 
 
-def event_payload(exception_type: str, value: str, function: str, frames: int = 1) -> bytes:
+def event_payload(
+    exception_type: str, value: str, function: str, frames: int = 1, event_id: str | None = None
+) -> bytes:
+    """A Sentry event; each call has an ``event_id`` of its own unless one is given (an event
+    sent again with the same id is stored once)."""
     frame_list = [
         {"filename": "shop/deep.py", "function": f"step{index}", "lineno": index, "in_app": True}
         for index in range(frames - 1)
@@ -88,7 +93,7 @@ def event_payload(exception_type: str, value: str, function: str, frames: int = 
     )
     return json.dumps(
         {
-            "event_id": "5b8c3f6e2a9d4f1e8c7b6a5d4e3f2a1b",
+            "event_id": event_id or uuid.uuid4().hex,
             "platform": "python",
             "exception": {
                 "values": [
@@ -118,19 +123,21 @@ def test_a_recorded_sdk_envelope_files_a_pattern_and_answers_like_sentry(
 def test_store_endpoint_with_each_encoding_counts_the_same_bug_once_per_event(
     server: RunningServer,
 ) -> None:
-    payload = event_payload("ValueError", "bad sku 1234", "price_of")
+    def payload(number: int) -> bytes:
+        return event_payload("ValueError", "bad sku 1234", "price_of", event_id=f"{number:032x}")
+
     encodings = {
-        None: payload,
-        "gzip": gzip.compress(payload),
-        "deflate": zlib.compress(payload),
-        "br": brotli.compress(payload),
+        None: payload(1),
+        "gzip": gzip.compress(payload(2)),
+        "deflate": zlib.compress(payload(3)),
+        "br": brotli.compress(payload(4)),
     }
     with server.client() as client:
-        for encoding, body in encodings.items():
+        for number, (encoding, body) in enumerate(encodings.items(), start=1):
             headers = sdk_headers(server, **({"Content-Encoding": encoding} if encoding else {}))
             response = client.post(store_url(server), content=body, headers=headers)
             assert response.status_code == 200, response.text
-            assert response.json() == {"id": "5b8c3f6e2a9d4f1e8c7b6a5d4e3f2a1b"}
+            assert response.json() == {"id": f"{number:032x}"}
     (pattern,) = [p for p in patterns_of(server, "acme") if p.exception_type == "ValueError"]
     assert pattern.occurrences == 4
 
@@ -142,7 +149,9 @@ def test_the_key_may_come_from_the_query_or_the_envelope_dsn(server: RunningServ
         by_query = client.post(
             envelope_url(server),
             params={"sentry_key": server.project.public_key, "sentry_version": "7"},
-            content=envelope_with(({"type": "event"}, payload)),
+            content=envelope_with(
+                ({"type": "event"}, event_payload("LookupError", "no route 12", "route_for"))
+            ),
         )
         by_dsn = client.post(
             envelope_url(server),
@@ -209,10 +218,49 @@ def test_generic_json_and_pasted_tracebacks_go_to_the_keys_tenant(server: Runnin
     assert patterns_of(server, "globex") == []
 
 
-def test_concurrent_events_are_all_counted(server: RunningServer) -> None:
-    payload = event_payload("TimeoutError", "gave up after 30s", "fetch_rates")
+def test_an_event_sent_again_is_stored_once_and_answered_alike(server: RunningServer) -> None:
+    """A sender that never got the answer (a timeout, a node killed after its commit) sends
+    the event again: 200 with the same id both times, one occurrence, as Sentry does."""
+    event_id = uuid.uuid4().hex
+    payload = event_payload("OverflowError", "rate too large", "convert", event_id=event_id)
+    envelope = envelope_with(
+        ({"type": "event"}, payload), header=b'{"event_id": "%s"}' % (event_id.encode())
+    )
+    with server.client() as client:
+        answers = [
+            client.post(store_url(server), content=payload, headers=sdk_headers(server)),
+            client.post(store_url(server), content=payload, headers=sdk_headers(server)),
+            client.post(envelope_url(server), content=envelope, headers=sdk_headers(server)),
+        ]
+        metrics = client.get("/metrics").text
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"id": event_id})] * 3
+    (pattern,) = [p for p in patterns_of(server, "acme") if p.exception_type == "OverflowError"]
+    assert pattern.occurrences == 1
+    assert 'matched="duplicate"' in metrics
+    # An envelope whose id is in its header only: the same.
+    header_only = envelope_with(
+        ({"type": "event"}, json.dumps({"message": "OverflowError: header id"}).encode()),
+        header=json.dumps({"event_id": "e" * 32}).encode(),
+    )
+    with server.client() as client:
+        for _ in range(2):
+            answer = client.post(
+                envelope_url(server), content=header_only, headers=sdk_headers(server)
+            )
+            assert (answer.status_code, answer.json()) == (200, {"id": "e" * 32})
+    (header_pattern,) = [p for p in patterns_of(server, "acme") if "header id" in p.title]
+    assert header_pattern.occurrences == 1
+    # Another event of the same bug (another id) counts.
+    with server.client() as client:
+        other = event_payload("OverflowError", "rate too large", "convert")
+        assert client.post(store_url(server), content=other, headers=sdk_headers(server)).is_success
+    (pattern,) = [p for p in patterns_of(server, "acme") if p.exception_type == "OverflowError"]
+    assert pattern.occurrences == 2
 
+
+def test_concurrent_events_are_all_counted(server: RunningServer) -> None:
     def send(_: int) -> int:
+        payload = event_payload("TimeoutError", "gave up after 30s", "fetch_rates")
         with server.client() as client:
             response = client.post(store_url(server), content=payload, headers=sdk_headers(server))
         return response.status_code

@@ -150,9 +150,8 @@ SURROGATE_EVENT = (
 
 def test_lone_surrogates_cost_no_other_tenant_a_single_event(server: RunningServer) -> None:
     # Before: the bad event failed the group commit it shared: the other tenant got 500s.
-    good = event_payload("ValueError", "fine", "price_of")
-
     def send(bad: bool) -> int:
+        good = event_payload("ValueError", "fine", "price_of")  # an event id of its own
         with server.client() as client:
             if bad:
                 return client.post(
