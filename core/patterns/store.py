@@ -43,6 +43,8 @@ MAX_PARAMS = 100
 SEEN_EVENTS_DAYS = 7
 #: Write transactions between two prunings of event ids older than ``SEEN_EVENTS_DAYS``.
 PRUNE_EVERY = 1000
+#: The fewest rows of ``seen_events`` one sweep walks.
+SWEEP_MIN_WINDOW = 1000
 #: Write transactions between two background WAL checkpoints (about 2-20 MB of WAL).
 CHECKPOINT_COMMITS = 50
 TENANT_KINDS = ("github_installation", "project")
@@ -365,6 +367,8 @@ class SqlPatternStore:
         self.clock = clock
         self._tenants: set[str] = set()
         self._batches = 0
+        self._claimed = 0  # event ids claimed since the last sweep
+        self._sweep_after: tuple[str, str] = ("", "")  # where the next sweep of seen_events starts
 
     # -- tenants ---------------------------------------------------------------------------
 
@@ -557,6 +561,34 @@ class SqlPatternStore:
             for position in range(len(filings))
         ]
 
+    def _sweep_statement(self) -> Statement:
+        """Forget event ids older than ``SEEN_EVENTS_DAYS`` in the next window of
+        ``seen_events`` in key order, twice as many rows as were claimed since the last sweep,
+        so the sweep outruns the inserts and comes round the whole table. Walking the primary
+        key needs no index on the receipt time, which every insert would pay for."""
+        cutoff = format_time(self.clock() - timedelta(days=SEEN_EVENTS_DAYS))
+        window = max(SWEEP_MIN_WINDOW, 2 * self._claimed)
+        self._claimed = 0
+        start = self._sweep_after
+        rows = self.executor.execute(
+            "SELECT tenant, event_id FROM seen_events WHERE (tenant, event_id) > (?, ?) "
+            "ORDER BY tenant, event_id LIMIT 1 OFFSET ?",
+            (*start, window - 1),
+        )
+        if not rows:  # the window reaches the end of the table: the next sweep starts over
+            self._sweep_after = ("", "")
+            return (
+                "DELETE FROM seen_events WHERE (tenant, event_id) > (?, ?) AND received_at < ?",
+                (*start, cutoff),
+            )
+        end = (str(rows[0]["tenant"]), str(rows[0]["event_id"]))
+        self._sweep_after = end
+        return (
+            "DELETE FROM seen_events WHERE (tenant, event_id) > (?, ?) "
+            "AND (tenant, event_id) <= (?, ?) AND received_at < ?",
+            (*start, *end, cutoff),
+        )
+
     def _record_batch(self, filings: Sequence[Filing]) -> list[Pattern]:
         """File the occurrences (none a duplicate) and claim their ids in one transaction."""
         statements: list[Statement] = []
@@ -575,11 +607,9 @@ class SqlPatternStore:
                 )
             )
         self._batches += 1
+        self._claimed += len(claims)
         if self._batches % PRUNE_EVERY == 0:
-            cutoff = self.clock() - timedelta(days=SEEN_EVENTS_DAYS)
-            statements.append(
-                ("DELETE FROM seen_events WHERE received_at < ?", (format_time(cutoff),))
-            )
+            statements.append(self._sweep_statement())
         known: dict[str, list[Occurrence]] = {}
         for filing in filings:
             if filing.matched_by == "hash" and not filing.by_hash:

@@ -152,6 +152,24 @@ def test_ids_older_than_the_retention_are_forgotten(connect, monkeypatch) -> Non
     assert service.stats("acme")["occurrences"] == 3
 
 
+def test_the_sweep_comes_round_the_whole_table_a_window_at_a_time(connect, monkeypatch) -> None:
+    monkeypatch.setattr(store_module, "PRUNE_EVERY", 1)
+    monkeypatch.setattr(store_module, "SWEEP_MIN_WINDOW", 2)
+    clock = Clock()
+    service = connect(clock)
+    old = [_id(number) for number in range(40, 47)]  # after the recent ones in key order
+    for identifier in old:
+        service.ingest(_event(1, identifier), "acme")
+    clock.now += timedelta(days=store_module.SEEN_EVENTS_DAYS, seconds=1)
+    recent = [_id(number) for number in range(20, 28)]
+    for identifier in recent:  # each filing sweeps a window of two rows
+        service.ingest(_event(2, identifier), "acme")
+    for identifier in recent:  # received after the cutoff: still known
+        assert service.ingest(_event(2, identifier), "acme").matched_by == "duplicate"
+    for identifier in old:  # every old id was reached by some window and forgotten
+        assert service.ingest(_event(1, identifier), "acme").matched_by == "hash"
+
+
 def test_a_batch_mixing_a_stored_id_and_an_event_without_id_files_the_other(connect) -> None:
     service = connect()
     service.ingest(_event(1, _id(1)), "acme")

@@ -7,5 +7,3 @@ CREATE TABLE IF NOT EXISTS seen_events (
     received_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant, event_id)
 );
-
-CREATE INDEX IF NOT EXISTS seen_events_received ON seen_events (received_at);
