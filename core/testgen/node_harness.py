@@ -130,7 +130,17 @@ def replay_test_line(
     start = _chain_start(call)
     if start is None or start not in _declared(preamble) | _declared(scoped):
         return None
-    texts = [_text(node) for node in preamble + setup]
+    statements = _setup_statements(preamble + setup, test_file, test_path)
+    if statements is None:
+        return None
+    return Harness(test_file, line.strip()[:100], statements, start, call=_text(call))
+
+
+def _setup_statements(nodes: list[Node], test_file: str, test_path: str) -> tuple[str, ...] | None:
+    """The statements of a test file's setup, rewritten to run from ``test_path``: paths
+    relative to the test file's folder go through ``__argusDir``; None when one of them imports
+    dynamically (``import(...)``) or awaits, which the harness does not replay."""
+    texts = [_text(node) for node in nodes]
     if any(re.search(r"\bimport\s*\(|\bawait\b", text) for text in texts):
         return None
     rewritten = [_rewrite(text, test_file, test_path) for text in texts]
@@ -143,7 +153,7 @@ def replay_test_line(
             f"const __argusDir = require('path').join(__dirname, {_quote(relative)});"
         )
     statements.extend(rewritten)
-    return Harness(test_file, line.strip()[:100], tuple(statements), start, call=_text(call))
+    return tuple(statements)
 
 
 def _call_of(root: Node, function: str) -> Node | None:
@@ -301,21 +311,11 @@ def _harness_for(
         return None
     if receiver not in top_names | _declared(scoped + before):
         return None
-    texts = [_text(node) for node in preamble + setup]
-    if any(re.search(r"\bimport\s*\(|\bawait\b", text) for text in texts):
+    statements = _setup_statements(preamble + setup, test_file, test_path)
+    if statements is None:
         return None
-    rewritten = [_rewrite(text, test_file, test_path) for text in texts]
-    statements = ["var done = function () {};"]
-    if any("__argusDir" in text for text in rewritten):
-        relative = posixpath.relpath(
-            posixpath.dirname(test_file) or ".", posixpath.dirname(test_path) or "."
-        )
-        statements.append(
-            f"const __argusDir = require('path').join(__dirname, {_quote(relative)});"
-        )
-    statements.extend(rewritten)
     title = _test_title(test_call)
-    return Harness(test_file, title, tuple(statements), receiver)
+    return Harness(test_file, title, statements, receiver)
 
 
 def _rewrite(text: str, test_file: str, test_path: str) -> str:
