@@ -190,30 +190,27 @@ def reproduce_node_crash(
             source = render_node_test(
                 event, call, path, chosen, pattern, esm=esm_package, harness=harness
             )
-            candidates.append(
-                Candidate(
-                    language="javascript",
-                    framework=str(chosen),
-                    path=path,
-                    source=source,
-                    targets=(f"{call.path}::{call.label}",),
-                    kind=CandidateKind.REGRESSION_TEST,
-                    expected_exception=event.exception_type,
-                )
-            )
+            candidates.append(_candidate(event, call, path, str(chosen), source))
     for call, path, harness in replays:
         source = render_node_test(event, call, path, chosen, pattern, esm=False, harness=harness)
-        replayed = Candidate(
-            language="javascript",
-            framework=str(chosen),
-            path=path,
-            source=source,
-            targets=(f"{call.path}::{call.label}",),
-            kind=CandidateKind.REGRESSION_TEST,
-            expected_exception=event.exception_type,
-        )
+        replayed = _candidate(event, call, path, str(chosen), source)
         candidates.insert(min(len(candidates), MAX_HARNESSED_CANDIDATES - len(replays)), replayed)
     return candidates[:MAX_HARNESSED_CANDIDATES]
+
+
+def _candidate(
+    event: ErrorEvent, call: NodeCall, path: str, framework: str, source: str
+) -> Candidate:
+    """A regression test of ``call`` that must fail with the event's error type."""
+    return Candidate(
+        language="javascript",
+        framework=framework,
+        path=path,
+        source=source,
+        targets=(f"{call.path}::{call.label}",),
+        kind=CandidateKind.REGRESSION_TEST,
+        expected_exception=event.exception_type,
+    )
 
 
 def _test_line_replays(
