@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 from core.patterns.event import Frame
 from core.testgen.literals import Rebuilt
-from core.testgen.repo_view import RepoView
+from core.testgen.repo_view import RepoView, absolute_import
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
@@ -647,7 +647,7 @@ def _global_import(site: CallSite, name: str, view: RepoView) -> str | None:
                         else (f"import {alias.name}")
                     )
         elif isinstance(top, ast.ImportFrom):
-            module = _absolute(top, site.module, site.path)
+            module = absolute_import(top, site.module, site.path)
             if module is None:
                 continue
             for alias in top.names:
@@ -655,17 +655,3 @@ def _global_import(site: CallSite, name: str, view: RepoView) -> str | None:
                     suffix = f" as {alias.asname}" if alias.asname else ""
                     return f"from {module} import {alias.name}{suffix}"
     return None
-
-
-def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
-    if not node.level:
-        return node.module
-    package = module.split(".")
-    if not path.endswith("__init__.py"):
-        package = package[:-1]
-    if node.level - 1 > len(package):
-        return None
-    base = package[: len(package) - (node.level - 1)]
-    if node.module:
-        base = [*base, node.module]
-    return ".".join(base) or None

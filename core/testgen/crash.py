@@ -30,7 +30,7 @@ from core.testgen.literals import (
     looks_truncated,
     rebuild,
 )
-from core.testgen.repo_view import RepoView
+from core.testgen.repo_view import RepoView, absolute_import
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
 # fix is often in a caller of the crashing function, whose own call still raises after it.
@@ -654,7 +654,7 @@ def _importable_classes(tree: ast.Module, module: str, path: str, view: RepoView
         if isinstance(top, ast.ClassDef):
             classes[top.name] = f"from {module} import {top.name}"
         elif isinstance(top, ast.ImportFrom):
-            source = _absolute_module(top, module, path)
+            source = absolute_import(top, module, path)
             if source is None or not _is_repo_module(source, view):
                 continue
             for alias in top.names:
@@ -739,20 +739,6 @@ def _factories_named_in(frame: Frame, tree: ast.Module, module: str) -> dict[str
         if isinstance(top, ast.FunctionDef) and not top.name.startswith("_")
     }
     return {name: f"from {module} import {name}" for name in sorted(names & defined)}
-
-
-def _absolute_module(node: ast.ImportFrom, module: str, path: str) -> str | None:
-    if not node.level:
-        return node.module
-    package = module.split(".")
-    if not path.endswith("__init__.py"):
-        package = package[:-1]
-    if node.level - 1 > len(package):
-        return None
-    base = package[: len(package) - (node.level - 1)]
-    if node.module:
-        base = [*base, node.module]
-    return ".".join(base) or None
 
 
 def _is_repo_module(module: str, view: RepoView) -> bool:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from core.testgen.literals import Rebuilt
-from core.testgen.repo_view import RepoView
+from core.testgen.repo_view import RepoView, absolute_import
 
 _DEFAULT_REPR = re.compile(
     r"^<(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*) object at 0x[0-9a-fA-F]+>$"
@@ -150,7 +150,7 @@ def base_class(view: RepoView, found: ClassRef, base: ast.expr) -> ClassRef | No
     for top in tree.body:
         if not isinstance(top, ast.ImportFrom):
             continue
-        source = _absolute(top, found.module, module_path)
+        source = absolute_import(top, found.module, module_path)
         if source is None:
             continue
         for alias in top.names:
@@ -167,20 +167,6 @@ def _module_file(view: RepoView, module: str) -> str | None:
         if path.endswith((f"{tail}.py", f"{tail}/__init__.py")):
             return path
     return None
-
-
-def _absolute(node: ast.ImportFrom, module: str, path: str) -> str | None:
-    if not node.level:
-        return node.module
-    package = module.split(".")
-    if not path.endswith("__init__.py"):
-        package = package[:-1]
-    if node.level - 1 > len(package):
-        return None
-    base = package[: len(package) - (node.level - 1)]
-    if node.module:
-        base = [*base, node.module]
-    return ".".join(base) or None
 
 
 def class_reference(recorded: object, view: RepoView) -> Rebuilt | None:

@@ -162,3 +162,19 @@ class RepoView:
                 if self.exists(str(folder / f"{first}.py")):
                     return True
         return False
+
+
+def absolute_import(node: ast.ImportFrom, module: str, path: str) -> str | None:
+    """The module a ``from ... import`` in ``module`` (the file at ``path``) names, with a
+    relative import resolved against that module's package; None when it climbs out."""
+    if not node.level:
+        return node.module
+    package = module.split(".")
+    if not path.endswith("__init__.py"):
+        package = package[:-1]
+    if node.level - 1 > len(package):
+        return None
+    base = package[: len(package) - (node.level - 1)]
+    if node.module:
+        base = [*base, node.module]
+    return ".".join(base) or None
