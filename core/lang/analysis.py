@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Tree
 
 from core.lang.languages import language_for_path, parse
+from core.lang.prose import prose_lines
 from core.lang.symbols import Symbol, symbols_from_tree
 
 # Parsing runs at a few MB/s; past this a file is generated or vendored, not reviewed code.
@@ -23,6 +24,8 @@ class FileAnalysis:
     symbols: list[Symbol] = field(default_factory=list)
     has_errors: bool = False  # tree-sitter recovered from syntax errors; symbols are partial
     skipped: str | None = None  # why the file was not parsed ("binary", "too large"), if it was not
+    # 1-based lines holding only comments or (Python) docstrings: no code (core/lang/prose.py)
+    prose_lines: frozenset[int] = frozenset()
 
 
 def analyse_source(path: str, source: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileAnalysis:
@@ -51,5 +54,6 @@ def analyse_with_tree(
         language=language,
         symbols=symbols_from_tree(tree, language),
         has_errors=tree.root_node.has_error,
+        prose_lines=prose_lines(tree, source, language),
     )
     return analysis, tree

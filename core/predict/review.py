@@ -40,6 +40,7 @@ from core.predict.rules.equivalents import RUFF_EQUIVALENT
 from core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
+_PROSE_ONLY = "only comments, docstrings or blank lines changed"
 MAX_PROBABILITY = 0.99
 
 
@@ -279,6 +280,8 @@ def _review_file(
 
     hunks = _hunks_by_name(file_change, added, removed)
     kind = file_kind(path)
+    new_prose = _ProseLines(new_analysis, new_source)
+    old_prose = _ProseLines(old_analysis, old_source)
 
     bugs: list[BugFinding] = []
     if options.run_rules and new_source is not None and analysable and language:
@@ -312,7 +315,10 @@ def _review_file(
             lines_added=len(added.get(name, ())),
             lines_deleted=len(removed.get(name, ())),
             file_lines_before=lines_before,
-            complexity_before=before.complexity if before and symbol else None,
+            # A class's "complexity" is its body's outside methods: not shown on either side.
+            complexity_before=(
+                before.complexity if before and symbol and symbol.kind != "class" else None
+            ),
             complexity_after=symbol.complexity if symbol and symbol.kind != "class" else None,
             fix_touches=function_history.fix_touches
             if symbol
@@ -332,10 +338,15 @@ def _review_file(
             # Lines outside any function: the file's own history stands for theirs.
             touches = file_facts.changes
             days_since_change = file_facts.age_days if file_facts.changes else None
+        # Only comments, docstrings or blank lines changed: nothing a later fix could repair
+        # (SZZ never blames such lines), so it ranks as a change outside the code does.
+        prose_only = all(new_prose.holds(line) for line in added.get(name, ())) and all(
+            old_prose.holds(line) for line in removed.get(name, ())
+        )
         candidate = CandidateFunction(
             lines=facts.lines_added + facts.lines_deleted,
             hunks=hunks.get(name, 1),
-            kind=kind,
+            kind="other" if prose_only else kind,
             touches=touches,
             fix_touches=facts.fix_touches,
             days_since_change=days_since_change,
@@ -355,9 +366,28 @@ def _review_file(
                 facts=facts,
                 candidate=candidate,
                 bugs=tuple(bugs_by_symbol.get(name, [])),
+                prose_only=prose_only,
             )
         )
     return results, bugs, warnings
+
+
+class _ProseLines:
+    """Which lines of one side of a file hold no code: blank, or only comments and docstrings
+    (``FileAnalysis.prose_lines``). Without a grammar for the file every line counts as code."""
+
+    def __init__(self, analysis: FileAnalysis | None, source: bytes | None):
+        parsed = analysis is not None and analysis.language is not None and not analysis.skipped
+        self._prose = analysis.prose_lines if parsed and analysis else None
+        self._lines = source.split(b"\n") if parsed and source is not None else []
+
+    def holds(self, line: int) -> bool:
+        """True when 1-based ``line`` is blank or prose."""
+        if self._prose is None:
+            return False
+        if line in self._prose:
+            return True
+        return 0 < line <= len(self._lines) and not self._lines[line - 1].strip()
 
 
 @dataclass(frozen=True)
@@ -373,6 +403,7 @@ class _Pending:
     facts: FunctionFacts
     candidate: CandidateFunction
     bugs: tuple[BugFinding, ...]
+    prose_only: bool = False
 
 
 def _score_symbols(
@@ -399,13 +430,15 @@ def _score_symbols(
     for entry, share, reason in zip(pending, shares, reasons, strict=True):
         probability = change_probability * share
         factors = _localisation_factors(entry.candidate, reason, total_lines)
+        if entry.prose_only:
+            factors = [Factor("prose_only", _PROSE_ONLY, 0.0)]
         errors = entry.facts.production_errors
         if errors:
             shift = options.weights.production_errors * math.log1p(errors)
             probability = _sigmoid(_logit(probability) + shift)
             noun = "production error" if errors == 1 else "production errors"
             factors.insert(0, Factor("production_errors", f"{errors} {noun} seen here", shift))
-        if change_factor is not None and len(factors) < 3:
+        if change_factor is not None and len(factors) < 3 and not entry.prose_only:
             factors.append(change_factor)
         combined = _with_bug_evidence(probability, entry.bugs)
         if entry.bugs:

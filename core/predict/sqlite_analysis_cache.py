@@ -35,6 +35,7 @@ class SQLiteAnalysisCache:
             symbols=[Symbol(*row) for row in payload["symbols"]],
             has_errors=payload["has_errors"],
             skipped=payload["skipped"],
+            prose_lines=frozenset(payload.get("prose_lines", ())),
         )
 
     def put_symbols(self, key: str, analysis: FileAnalysis) -> None:
@@ -47,6 +48,7 @@ class SQLiteAnalysisCache:
             ],
             "has_errors": analysis.has_errors,
             "skipped": analysis.skipped,
+            "prose_lines": sorted(analysis.prose_lines),
         }
         self._pending[key] = ("symbols", json.dumps(payload, separators=(",", ":")))
 
