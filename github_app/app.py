@@ -1,8 +1,7 @@
 """The App's web front: the webhook endpoint, ingestion routes, health and metrics.
 
 The endpoint verifies the signature on the raw body, decodes the JSON, hands it to the queue
-and answers 202; the worker types it with githubkit's models and runs the handlers
-(``dispatch.run_job``).
+and answers 202; the worker runs the handlers on it (``dispatch.run_job``).
 
 The webhook endpoint is the one hot path (GitHub may send bursts of deliveries): it is a plain
 ASGI callable (:class:`WebhookEndpoint`) that the app calls before FastAPI's middleware and
@@ -318,8 +317,6 @@ class WebhookEndpoint:
         self, event: str, delivery: str, body: bytes, head: tuple[Any, Any]
     ) -> tuple[int, dict[str, str]]:
         metrics = self.metrics
-        # Typing with githubkit's models costs ~15 ms a pull_request payload (seconds for the
-        # first of a kind): the worker does it (dispatch.run_job), not the request path.
         action, installation = head
         kind = f"{event}.{action}" if isinstance(action, str) and action else event
         installation_id = installation.get("id") if isinstance(installation, dict) else None

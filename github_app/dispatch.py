@@ -8,7 +8,6 @@ module.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,10 +43,6 @@ class Dispatcher:
         """Every registered key, sorted."""
         return sorted(self._handlers)
 
-    def event_names(self) -> list[str]:
-        """The event names of the registered keys (``pull_request``, ``issue_comment`` ...)."""
-        return sorted({key.split(".", 1)[0] for key in self._handlers})
-
 
 def context_for(event: Event, deps: Deps, *, final_attempt: bool = True) -> Context:
     """The context of one event (``final_attempt``: no retry will follow)."""
@@ -80,12 +75,7 @@ async def dispatch(event: Event, deps: Deps, *, final_attempt: bool = True) -> i
 async def run_job(job: Job, deps: Deps) -> None:
     """Handle one queued delivery (the worker's entry point); errors propagate for a retry."""
     name = job.kind.split(".", 1)[0]
-    # Typing the payload is CPU work (seconds the first time an event is seen): off the loop,
-    # whose heartbeats tell the queue this worker is alive.
-    event = await asyncio.to_thread(make_event, name, job.payload, job.delivery_id)
-    deps.metrics.count(
-        "argus_github_typed_total", kind=job.kind, typed=str(event.typed is not None).lower()
-    )
+    event = make_event(name, job.payload, job.delivery_id)
     started = time.perf_counter()
     try:
         await dispatch(event, deps, final_attempt=job.attempts >= deps.max_attempts)

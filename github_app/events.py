@@ -1,31 +1,25 @@
-"""Webhook deliveries as typed events.
+"""Webhook deliveries as events: the name, the action and the payload.
 
-githubkit's webhook models (``githubkit.webhooks.parse_obj``) type each delivery. GitHub's
-real payloads sometimes lack fields those models require (recorded deliveries without
-``labels[].archived_by`` or ``installation.app_slug``), so an event that does not validate is
-still handled: its ``typed`` model is None and handlers read the fields they use from
-``payload``, which GitHub documents and keeps stable.
+The intake has checked each payload against GitHub's published webhook schema before it was
+queued (``github_app/webhook_schema.py``), so handlers read the fields they use straight from
+``payload``, which GitHub documents and keeps stable. The worker builds no model of the
+delivery: githubkit's webhook models cost ~15 ms a pull_request payload, and seconds to build
+an event's validator the first time, on the loop whose heartbeats keep a job the worker's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-from githubkit.exception import WebhookTypeNotFound
-from githubkit.webhooks import parse_obj
-from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
 class Event:
-    """One delivery: ``name`` (``X-GitHub-Event``), its action, the payload and typed model."""
+    """One delivery: ``name`` (``X-GitHub-Event``), its action and the payload."""
 
     name: str
     payload: dict[str, Any] = field(repr=False)
     delivery_id: str = ""
-    typed: Any = field(default=None, repr=False, compare=False)
 
     @property
     def action(self) -> str | None:
@@ -56,23 +50,6 @@ class Event:
         return owner, name
 
 
-def typed_model(name: str, payload: dict[str, Any]) -> Any:
-    """githubkit's model of the delivery; None when it does not validate or is not GitHub's."""
-    try:
-        return parse_obj(name, payload)
-    except (ValidationError, WebhookTypeNotFound, ValueError, KeyError):
-        return None
-
-
 def make_event(name: str, payload: dict[str, Any], delivery_id: str = "") -> Event:
-    """An :class:`Event` with its githubkit model when one validates."""
-    return Event(name, payload, delivery_id, typed_model(name, payload))
-
-
-def warm_models(names: Iterable[str]) -> None:
-    """Build githubkit's validator of each event name now. githubkit builds one the first time
-    it parses a delivery of that event, which is CPU work of seconds (pull_request's takes
-    6 s on a busy 2-core machine) that holds the GIL: a worker does it before it takes jobs,
-    not in its first job while its heartbeats are due."""
-    for name in sorted(set(names)):
-        typed_model(name, {})
+    """The :class:`Event` of one queued delivery."""
+    return Event(name, payload, delivery_id)

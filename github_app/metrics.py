@@ -31,10 +31,6 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("event", "outcome"),
     ),
     "argus_github_jobs_total": ("Jobs worked, by kind and outcome.", ("kind", "outcome")),
-    "argus_github_typed_total": (
-        "Jobs whose payload githubkit's models accepted (typed=true).",
-        ("kind", "typed"),
-    ),
     "argus_github_api_calls_total": (
         "GitHub REST calls made, by endpoint and status.",
         ("endpoint", "status"),

@@ -382,11 +382,6 @@ async def run_postgres_worker(
     ensure_schema(database_url)
     if deps is not None:
         deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
-        if deps.dispatcher is not None:
-            from github_app.events import warm_models
-
-            # Before this worker registers: its heartbeats are not due yet.
-            warm_models(deps.dispatcher.event_names())
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     define_task(app)
     async with app.open_async():

@@ -21,7 +21,6 @@ ANNOTATIONS_PER_REQUEST = 50
 CHECK_NAME = "Argus"
 _TEXT_LIMIT = 65_000
 _MESSAGE_LIMIT = 16_000  # characters: within GitHub's 64 KB for an annotation message
-_DETAILS = "<details>\n<summary>How this score is computed"
 _LEVEL_ANNOTATION = {RiskLevel.HIGH: "warning", RiskLevel.MEDIUM: "notice", RiskLevel.LOW: "notice"}
 ACTIONS = [
     {
@@ -86,14 +85,9 @@ def comment_body(
     notes: list[str] | None = None,
 ) -> str:
     """The sticky PR comment: core's Markdown, what changed since last time, and the footer."""
-    options = ReportOptions(link_for=link_for, max_chars=60_000)
-    body = render(review, "markdown", options=options).rstrip("\n")
-    if previous is not None:
-        # Right after the findings, before the "How this score is computed" block.
-        section = changes_since(previous, review_summary(review))
-        at = body.rfind(_DETAILS)
-        body = f"{body[:at]}{section}\n\n{body[at:]}" if at >= 0 else f"{body}\n\n{section}"
-    parts = [body]
+    sections = () if previous is None else (changes_since(previous, review_summary(review)),)
+    options = ReportOptions(link_for=link_for, max_chars=60_000, sections=sections)
+    parts = [render(review, "markdown", options=options).rstrip("\n")]
     footer = [f"> {escape(note)}" for note in notes or []]
     if history_note:
         footer.append(f"<sub>{history_note}</sub>")

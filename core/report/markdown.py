@@ -138,6 +138,7 @@ def _compose(
         parts.append(_warnings(review))
     if cut:
         parts.append(_cut_note(review, options, symbol_rows, bug_rows))
+    parts.extend(options.sections)
     parts.append(_details(review, options))
     return "\n\n".join(part for part in parts if part) + "\n"
 

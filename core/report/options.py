@@ -57,6 +57,9 @@ class ReportOptions:
     """Absolute path of the checkout, recorded as SARIF ``%SRCROOT%``."""
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
     """Descriptions of bug-pattern rules by id; findings describe unknown rules themselves."""
+    sections: tuple[str, ...] = ()
+    """Markdown blocks the Markdown report places after the findings, before "How this score
+    is computed" (the App's "changes since the last review"), within ``max_chars``."""
 
     def __post_init__(self) -> None:
         if self.width < 20:

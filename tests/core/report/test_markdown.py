@@ -215,3 +215,14 @@ def test_file_level_changes_are_named_as_such():
     top_level = replace(review.symbols[0], name="(file)", kind="file")
     text = render_markdown(replace(review, symbols=(top_level,)))
     assert "<em>top level of the file</em>" in text
+
+
+def test_extra_sections_go_before_the_details_and_count_in_the_limit():
+    section = "#### What changed since the last report\n\n" + "- a line of the section\n" * 40
+    plain = render_markdown(sample_review())
+    text = render_markdown(sample_review(), ReportOptions(sections=(section,)))
+    assert text.index(section) < text.index("<summary>How this score is computed</summary>")
+    assert text.index(section) > text.index("#### Changes that matter")
+    assert text.replace(section + "\n\n", "") == plain
+    limited = render_markdown(sample_review(), ReportOptions(sections=(section,), max_chars=2_000))
+    assert len(limited) <= 2_000 and section in limited
