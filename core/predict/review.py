@@ -429,7 +429,9 @@ def _score_symbols(
     symbols = []
     for entry, share, reason in zip(pending, shares, reasons, strict=True):
         probability = change_probability * share
-        factors = _localisation_factors(entry.candidate, reason, total_lines)
+        factors = _localisation_factors(
+            entry.candidate, reason, total_lines, file_level=entry.name == FILE_LEVEL
+        )
         if entry.prose_only:
             factors = [Factor("prose_only", _PROSE_ONLY, 0.0)]
         errors = entry.facts.production_errors
@@ -438,7 +440,9 @@ def _score_symbols(
             probability = _sigmoid(_logit(probability) + shift)
             noun = "production error" if errors == 1 else "production errors"
             factors.insert(0, Factor("production_errors", f"{errors} {noun} seen here", shift))
-        if change_factor is not None and len(factors) < 3 and not entry.prose_only:
+        # The change's own strongest factor, only where nothing sets the function apart (it is
+        # the same on every row, and the headline says it already).
+        if change_factor is not None and not factors and not entry.prose_only:
             factors.append(change_factor)
         combined = _with_bug_evidence(probability, entry.bugs)
         if entry.bugs:
@@ -474,13 +478,21 @@ _REASON_FAMILY = {
 
 
 def _localisation_factors(
-    candidate: CandidateFunction, reasons: Sequence[tuple[str, float]], total_lines: int
+    candidate: CandidateFunction,
+    reasons: Sequence[tuple[str, float]],
+    total_lines: int,
+    *,
+    file_level: bool = False,
 ) -> list[Factor]:
-    """What sets the function apart from the change's others, in plain words (at most two)."""
+    """What sets the function apart from the change's others, in plain words (at most two).
+    Lines outside functions take their file's history, so there the file's fixes and the
+    region's fixes are one fact, said once."""
     factors: list[Factor] = []
     seen: set[str] = set()
     for name, contribution in reasons:
         family = _REASON_FAMILY.get(name)
+        if file_level and family == "file_fixes":
+            family = "fixes"
         if contribution <= 0.05 or family is None or family in seen:
             continue
         seen.add(family)

@@ -168,6 +168,10 @@ def _place(path: str, line: int, options: ReportOptions) -> str:
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._"
 
 
+# Rows shown unfolded when a risky change's risk is spread over its functions.
+_SPREAD_SHOWN = 3
+
+
 def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
     """High and medium risks in a table; low ones folded under <details>."""
     symbols = ranked_symbols(review)
@@ -179,6 +183,15 @@ def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
     parts: list[str] = []
     if matter:
         parts.append("#### Changes that matter\n\n" + _table(matter, options))
+    elif review.level is not RiskLevel.LOW and rest:
+        # A risky change whose risk no single function carries (each function's risk is its
+        # share of the change's): name where a fix would most likely land, not "nothing".
+        likely, rest = rest[:_SPREAD_SHOWN], rest[_SPREAD_SHOWN:]
+        parts.append(
+            "#### Where a fix would most likely land\n\n"
+            f"No single change stands out: the {percent(review.probability)} risk is spread "
+            f"over {plural(len(symbols), 'change')}.\n\n" + _table(likely, options)
+        )
     else:
         parts.append("No high- or medium-risk changes.")
     hidden = len(symbols) - rows

@@ -226,3 +226,21 @@ def test_extra_sections_go_before_the_details_and_count_in_the_limit():
     assert text.replace(section + "\n\n", "") == plain
     limited = render_markdown(sample_review(), ReportOptions(sections=(section,), max_chars=2_000))
     assert len(limited) <= 2_000 and section in limited
+
+
+def test_a_risky_change_whose_risk_is_spread_names_where_a_fix_would_land():
+    review = sample_review()
+    low = tuple(
+        replace(symbol, level=RiskLevel.LOW, probability=0.02 - index / 1000)
+        for index, symbol in enumerate(review.symbols)
+    )
+    spread = replace(review, symbols=low)
+    assert spread.level is not RiskLevel.LOW
+    text = render_markdown(spread)
+    assert "No high- or medium-risk changes." not in text
+    heading = text.index("#### Where a fix would most likely land")
+    assert f"the 74% risk is spread over {len(low)} changes" in text
+    rows = table_rows(text[heading:], SYMBOL_HEADER)
+    assert len(rows) == min(3, len(low)) and "2%" in rows[0]
+    calm = replace(spread, level=RiskLevel.LOW, probability=0.1)
+    assert "No high- or medium-risk changes." in render_markdown(calm)
