@@ -27,12 +27,12 @@ from typing import Any
 
 import yaml
 
-from core.classify import GitAttributes
-from core.errors import ConfigError
-from core.predict.findings import LevelThresholds, RiskLevel
-from core.predict.linters import normalise_rule_id
-from core.predict.rules import RuleSelection, registered_rules
-from core.router.generation import Tier
+from argus.core.classify import GitAttributes
+from argus.core.errors import ConfigError
+from argus.core.predict.findings import LevelThresholds, RiskLevel
+from argus.core.predict.linters import normalise_rule_id
+from argus.core.predict.rules import RuleSelection, registered_rules
+from argus.core.router.generation import Tier
 
 CONFIG_PATH = ".argus.yml"
 KEYS = ("thresholds", "fail_on", "ignore", "languages", "generate_tests", "max_tier", "rules")

@@ -18,9 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from core.store.sqlite import SQLiteStore
-from dashboard import auth, pages, queries
-from dashboard.github_oauth import GitHubSignIn, SignInFailed
+from argus.core.store.sqlite import SQLiteStore
+from argus.dashboard import auth, pages, queries
+from argus.dashboard.github_oauth import GitHubSignIn, SignInFailed
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -76,7 +76,7 @@ def create_dashboard_app(
     connections = _Connections(store_path, app_state)
     pattern_days = queries.PatternDays()
     templates = Environment(
-        loader=PackageLoader("dashboard", "templates"),
+        loader=PackageLoader("argus.dashboard", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     app = FastAPI(title="Argus dashboard", docs_url=None, redoc_url=None, openapi_url=None)

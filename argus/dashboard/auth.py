@@ -13,7 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 SESSION_SECONDS = 12 * 3600
 COOKIE_NAME = "argus_session"

@@ -6,8 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from core.report.charts import bar_chart, line_chart, pie_chart
-from dashboard import queries
+from argus.core.report.charts import bar_chart, line_chart, pie_chart
+from argus.dashboard import queries
 
 
 def overview(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.quality.score import QualityFacts, QualityScore, quality_score
+from argus.core.quality.score import QualityFacts, QualityScore, quality_score
 
 TEAM_PLANS = ("team", "enterprise")
 
@@ -328,7 +328,7 @@ class Costs:
 
 def costs(db: sqlite3.Connection, tenant: str, month: str | None = None) -> Costs:
     """Spend per tier and day in ``month`` (default: this one), the budget and the cache."""
-    from core.router.plans import PLANS
+    from argus.core.router.plans import PLANS
 
     month = month or datetime.now(UTC).strftime("%Y-%m")
     rows = db.execute(

@@ -8,13 +8,13 @@ The webhook endpoint is the one hot path (GitHub may send bursts of deliveries):
 ASGI callable (:class:`WebhookEndpoint`) that the app calls before FastAPI's middleware and
 routing; it checks the JSON but builds only ``action`` and the installation
 (:func:`read_head`), and it stores the body as received (no re-serialising) through the queue's
-group commit when the queue has one (``enqueue_json``, see ``github_app.queue``).
+group commit when the queue has one (``enqueue_json``, see ``argus.github_app.queue``).
 
 Bounded before it is authenticated (docs/security.md): a body over ``max_body_bytes`` is a 413
 as soon as its ``Content-Length`` or its running size says so; the bodies being read before
-their signature is checked share one :class:`~core.input_limits.ByteBudget` (a flood of
+their signature is checked share one :class:`~argus.core.input_limits.ByteBudget` (a flood of
 unsigned bodies is refused with 503 past it); JSON nested past 200 levels (the limit of the
-parser that reads the head; :data:`~core.input_limits.MAX_JSON_DEPTH` where ``json`` reads it)
+parser that reads the head; :data:`~argus.core.input_limits.MAX_JSON_DEPTH` where ``json`` reads it)
 is a 400, never a ``RecursionError``. GitHub signs the body only, so a signed
 body re-sent under a new ``X-GitHub-Delivery`` is a duplicate too (:class:`RecentBodies`).
 """
@@ -37,16 +37,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from core.input_limits import (
+from argus.core.input_limits import (
     UNAUTHENTICATED_BUDGET_BYTES,
     ByteBudget,
     JsonTooDeep,
     loads_bounded,
 )
-from github_app.jobs import JobQueue
-from github_app.metrics import AppMetrics
-from github_app.settings import AppSettings
-from github_app.webhook_schema import WebhookSchemas, schema_name
+from argus.github_app.jobs import JobQueue
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.settings import AppSettings
+from argus.github_app.webhook_schema import WebhookSchemas, schema_name
 
 WEBHOOK_PATH = "/webhooks/github"
 
@@ -160,8 +160,8 @@ class WebhookEndpoint:
     (nothing stored) without a valid ``X-Hub-Signature-256``; 400 without the event or
     delivery header, with a body that is not a JSON object (or nested too deeply), or with a
     payload that does not match GitHub's schema of its event and action (logged with the
-    delivery id, never queued: :mod:`github_app.webhook_schema`); else the job is stored and the
-    answer is 202 ``{"status": "queued", "delivery", "kind"}``, or 200 ``{"status":
+    delivery id, never queued: :mod:`argus.github_app.webhook_schema`); else the job is stored and
+    the answer is 202 ``{"status": "queued", "delivery", "kind"}``, or 200 ``{"status":
     "duplicate"}`` for a delivery already queued or processed (its id, or its body under another
     delivery id): acknowledged and ignored; 503 with ``Retry-After`` when the queue's database
     cannot be reached, 500 when the queue failed otherwise (nothing acknowledged either way:
@@ -369,7 +369,7 @@ def _database_unreachable(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) is a lost or refused database connection."""
     import psycopg
 
-    from core.store.postgres import StoreUnavailable
+    from argus.core.store.postgres import StoreUnavailable
 
     seen: set[int] = set()
     current: BaseException | None = error

@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from core.classify import GitAttributes
-from github_app.config import CONFIG_PATH, RepoConfig, parse_config
-from github_app.events import Event
-from github_app.metrics import AppMetrics
-from github_app.ports import GitHubPort
-from github_app.services import Deps
-from github_app.state import AppState
+from argus.core.classify import GitAttributes
+from argus.github_app.config import CONFIG_PATH, RepoConfig, parse_config
+from argus.github_app.events import Event
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.ports import GitHubPort
+from argus.github_app.services import Deps
+from argus.github_app.state import AppState
 
 
 class DeliveryLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

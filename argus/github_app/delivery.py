@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from github_app.context import Context
-from github_app.githubkit_adapter import GitHubAPIError
-from github_app.render import ACTIONS, ANNOTATIONS_PER_REQUEST, CHECK_NAME, batches
+from argus.github_app.context import Context
+from argus.github_app.githubkit_adapter import GitHubAPIError
+from argus.github_app.render import ACTIONS, ANNOTATIONS_PER_REQUEST, CHECK_NAME, batches
 
 T = TypeVar("T")
 

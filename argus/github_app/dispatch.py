@@ -2,7 +2,7 @@
 
 ``run_job(job, deps)`` is what the queue worker calls for each job; it builds the event and
 the context and awaits every handler registered for the event's key (and the bare name).
-The App's table is filled in one place, ``github_app.routes``; handlers never import this
+The App's table is filled in one place, ``argus.github_app.routes``; handlers never import this
 module.
 """
 
@@ -13,10 +13,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from github_app.context import Context, DeliveryLogger
-from github_app.events import Event, make_event
-from github_app.jobs import Job
-from github_app.services import Deps
+from argus.github_app.context import Context, DeliveryLogger
+from argus.github_app.events import Event, make_event
+from argus.github_app.jobs import Job
+from argus.github_app.services import Deps
 
 Handler = Callable[[Context, Event], Awaitable[None]]
 
@@ -67,7 +67,9 @@ async def dispatch(event: Event, deps: Deps, *, final_attempt: bool = True) -> i
     """Run every handler of ``event``; return how many ran."""
     dispatcher = deps.dispatcher
     if dispatcher is None:
-        raise ValueError("Deps.dispatcher is not set: use github_app.routes.default_dispatcher()")
+        raise ValueError(
+            "Deps.dispatcher is not set: use argus.github_app.routes.default_dispatcher()"
+        )
     handlers = dispatcher.handlers_for(event)
     if not handlers:
         return 0

@@ -1,4 +1,4 @@
-"""The :class:`~github_app.ports.GitHubPort` over GitHub's REST API, with githubkit.
+"""The :class:`~argus.github_app.ports.GitHubPort` over GitHub's REST API, with githubkit.
 
 One :class:`GitHubAppClient` per process holds the App's credentials (App id and private key)
 and hands out installation-scoped :class:`GitHubKitAdapter` objects. githubkit signs the App JWT
@@ -40,9 +40,9 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
-from core.errors import ArgusError
-from github_app.metrics import AppMetrics
-from github_app.ports import by_bot
+from argus.core.errors import ArgusError
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.ports import by_bot
 
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import ConfigError
-from github_app.plans import DEFAULT_PLAN, repository_limit
-from github_app.state import AppState
+from argus.core.errors import ConfigError
+from argus.github_app.plans import DEFAULT_PLAN, repository_limit
+from argus.github_app.state import AppState
 
 MARKETPLACE_PLANS = ("free", "pro", "team", "enterprise")
 

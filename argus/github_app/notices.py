@@ -7,9 +7,9 @@ twice, and a notice stays on the conversation after the sticky report is rewritt
 
 from __future__ import annotations
 
-from github_app.context import Context
-from github_app.events import Event
-from github_app.plans import current_month
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.plans import current_month
 
 
 def quota_marker(month: str | None = None) -> str:

@@ -1,6 +1,6 @@
 """Plans of the App: monthly test-run quotas, repository limits and the model tier cap.
 
-Quotas and tiers are core/router/plans.py's; the repository limits are the App's own.
+Quotas and tiers are argus/core/router/plans.py's; the repository limits are the App's own.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.router.generation import Tier
-from core.router.plans import get_plan
-from github_app.state import AppState
+from argus.core.router.generation import Tier
+from argus.core.router.plans import get_plan
+from argus.github_app.state import AppState
 
 REPOSITORY_LIMITS: dict[str, int | None] = {
     "free": 1,

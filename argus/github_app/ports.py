@@ -1,6 +1,6 @@
 """The calls the App makes to GitHub, as one installation-scoped port.
 
-The githubkit adapter (github_app/githubkit_adapter.py) implements it against the REST API;
+The githubkit adapter (argus/github_app/githubkit_adapter.py) implements it against the REST API;
 tests use an in-memory fake. Handlers only ever talk to GitHub through this protocol.
 """
 

@@ -7,7 +7,7 @@ transaction: the row goes to ``running`` with ``locked_by`` and ``locked_until``
 row goes to ``done``, or back to ``queued`` with a backoff (``failed`` after ``max_attempts``).
 A worker that dies mid-job stops renewing: once its lease has run out, another worker (or the
 same server after a restart) claims the job again. What a job creates on GitHub is
-found again before it is created (github_app/delivery.py), so running a job twice creates one
+found again before it is created (argus/github_app/delivery.py), so running a job twice creates one
 of each. A job that fails ``max_attempts`` times stays ``failed``: the dead-letter list
 (:meth:`SQLiteJobQueue.failed_jobs`, ``argus jobs``).
 
@@ -32,7 +32,7 @@ never blocks writers) after every :data:`CHECKPOINT_BYTES` of payload written, a
 checkpoints once more when the last connection closes. Under a sustained burst passive
 checkpoints keep up but cannot send the WAL back to its start (a commit always began before
 they ended), so the queue lends the checkpointer its writers' lock: past
-``core.store.checkpoint.RESTART_BYTES`` of WAL, with both files synced beforehand, it restarts
+``argus.core.store.checkpoint.RESTART_BYTES`` of WAL, with both files synced beforehand, it restarts
 the WAL, holding deliveries back for about 10-20 ms (6,000 deliveries in a row at 100
 concurrent: p99 57 ms, where a WAL left to grow to the TRUNCATE limit gave 1 s). The WAL file
 keeps its size between restarts (cutting it back, as ``journal_size_limit`` does, took tens of
@@ -56,10 +56,10 @@ from typing import Any
 
 import zstandard
 
-from core.errors import StoreError
-from core.store.checkpoint import WAL_LIMIT_BYTES, WalCheckpointer
-from core.store.sqlite import SQLiteStore
-from github_app.jobs import Job
+from argus.core.errors import StoreError
+from argus.core.store.checkpoint import WAL_LIMIT_BYTES, WalCheckpointer
+from argus.core.store.sqlite import SQLiteStore
+from argus.github_app.jobs import Job
 
 DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_MAX_ATTEMPTS = 5

@@ -9,7 +9,7 @@ jobs stay ``doing``. procrastinate's documented recovery is ``job_manager.get_st
 (jobs of workers without a heartbeat for ``seconds_since_heartbeat``) followed by
 ``job_manager.retry_job(job)``; every ``argus worker`` runs that sweep at start and then
 periodically (:func:`retry_stalled_jobs`). What a job creates on GitHub is found again
-before it is created (github_app/delivery.py), so the retried job creates nothing twice.
+before it is created (argus/github_app/delivery.py), so the retried job creates nothing twice.
 
 A heartbeat only says the worker's event loop turned lately; a worker on a loaded machine can be
 late with it and still be running its job. Retrying such a job would put it back to ``todo``,
@@ -37,8 +37,8 @@ import procrastinate
 import psycopg
 from procrastinate import PsycopgConnector, RetryStrategy, SyncPsycopgConnector
 
-from core.errors import StoreError
-from github_app.jobs import Job
+from argus.core.errors import StoreError
+from argus.github_app.jobs import Job
 
 _LOG = logging.getLogger("argus.github_app.queue")
 
@@ -57,7 +57,7 @@ RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
 ATTEMPTS = 6
 """Runs a job gets in all: the first, then ``RETRY.max_attempts`` retries."""
 JOB_LOCK = 0x41524757
-"""First key of the session advisory lock a running job holds (core.store.postgres has the
+"""First key of the session advisory lock a running job holds (argus.core.store.postgres has the
 others: ``ARGU`` for migrations, ``ARGV`` for pattern creation)."""
 WORKER_ROWS_KEPT_SECONDS = 600.0
 """How long a silent worker's row stays before a starting worker prunes it. Pruning a worker
@@ -107,7 +107,7 @@ def define_task(app: procrastinate.App) -> Any:
         delivery_id: str,
         installation_id: int | None = None,
     ) -> None:
-        from github_app.dispatch import run_job
+        from argus.github_app.dispatch import run_job
 
         deps = context.additional_context["deps"]
         runner = context.additional_context.get("runner")
@@ -377,13 +377,13 @@ async def run_postgres_worker(
 
     ``deps`` (None: no App in this process) runs webhook deliveries; a job whose kind is in
     ``runners`` (the regression-test jobs of ``argus serve``) goes to its own runner."""
-    from github_app.dispatch import routed_runner
+    from argus.github_app.dispatch import routed_runner
 
     ensure_schema(database_url)
     if deps is not None:
         deps.max_attempts = ATTEMPTS  # the last run completes what it started on GitHub
         if deps.dispatcher is not None:
-            from github_app.events import warm_models
+            from argus.github_app.events import warm_models
 
             # Before this worker registers: its heartbeats are not due yet.
             warm_models(deps.dispatcher.event_names())

@@ -1,7 +1,7 @@
 """Turns a Review into what GitHub shows: the check run's summary and annotations, the comment.
 
-The comment is core/report's Markdown (with links to the PR's files) plus the App's footer and,
-after a push, a "What changed since the last report" section.
+The comment is argus/core/report's Markdown (with links to the PR's files) plus the App's footer
+and, after a push, a "What changed since the last report" section.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from core.predict.findings import Review, RiskLevel
-from core.report import ReportOptions, render
-from core.report.markdown import escape, inline
-from core.report.summary import plural
+from argus.core.predict.findings import Review, RiskLevel
+from argus.core.report import ReportOptions, render
+from argus.core.report.markdown import escape, inline
+from argus.core.report.summary import plural
 
 ANNOTATIONS_PER_REQUEST = 50
 CHECK_NAME = "Argus"

@@ -1,6 +1,6 @@
 """A pull request reviewed with its repository's history: the App's clone of the repository
-(github_app.clones) handed to core's review service, as ``argus review`` does on a checkout, so
-the review carries the history factors and the adaptation ``argus learn`` saved in the clone's
+(argus.github_app.clones) handed to core's review service, as ``argus review`` does on a checkout,
+so the review carries the history factors and the adaptation ``argus learn`` saved in the clone's
 store.
 
 Whenever there is no usable clone (none configured, the token could not be had, the fetch
@@ -17,16 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.classify import GitAttributes
-from core.diff import parse_diff
-from core.errors import ArgusError, ConfigError
-from core.predict.findings import Review
-from core.predict.service import ReviewService, ServiceOptions
-from core.report.markdown import escape
-from github_app.clones import CloneManager
-from github_app.config import RepoConfig
-from github_app.ports import GitHubPort
-from github_app.review_service import (
+from argus.core.classify import GitAttributes
+from argus.core.diff import parse_diff
+from argus.core.errors import ArgusError, ConfigError
+from argus.core.predict.findings import Review
+from argus.core.predict.service import ReviewService, ServiceOptions
+from argus.core.report.markdown import escape
+from argus.github_app.clones import CloneManager
+from argus.github_app.config import RepoConfig
+from argus.github_app.ports import GitHubPort
+from argus.github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
     fetch_linter_configs,
@@ -41,7 +41,7 @@ TokenSource = Callable[[int], Awaitable[str]]
 """``token_for(installation_id)``: an installation access token (contents: read)."""
 ErrorLocations = Callable[[str], Sequence[tuple[str, str, int]]]
 """``errors_for("owner/name")``: the production errors filed for the repository, as
-``(path, function, occurrences)`` (``core.patterns`` location counts); blocking."""
+``(path, function, occurrences)`` (``argus.core.patterns`` location counts); blocking."""
 
 
 @dataclass
@@ -210,7 +210,7 @@ class _CloneReviewService(ReviewService):
         """Counts from the repository's linked ingestion project, when one is known."""
         if self._linked is None:
             return super().production_errors(paths)
-        from core.patterns.risk_feedback import count_by_function
+        from argus.core.patterns.risk_feedback import count_by_function
 
         return count_by_function(self._linked, paths) if self._linked else {}
 

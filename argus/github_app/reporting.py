@@ -1,7 +1,7 @@
 """Review a pull request and deliver the report: the flow the handlers share.
 
 A check run in progress, the review, the check run completed with its annotations, the sticky
-comment. Each GitHub call is a step of :mod:`github_app.delivery`: done exactly once across
+comment. Each GitHub call is a step of :mod:`argus.github_app.delivery`: done exactly once across
 retries, and one refused call never loses the others.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.diff import parse_diff
-from core.errors import ArgusError
-from core.predict.findings import Review, RiskLevel
-from core.quality.reviews import review_record
-from core.report import MARKER
-from core.report.summary import plural
-from github_app.config import RepoConfig
-from github_app.context import Context
-from github_app.delivery import (
+from argus.core.diff import parse_diff
+from argus.core.errors import ArgusError
+from argus.core.predict.findings import Review, RiskLevel
+from argus.core.quality.reviews import review_record
+from argus.core.report import MARKER
+from argus.core.report.summary import plural
+from argus.github_app.config import RepoConfig
+from argus.github_app.context import Context
+from argus.github_app.delivery import (
     CheckRun,
     Steps,
     complete_check_run,
@@ -26,8 +26,8 @@ from github_app.delivery import (
     step_marker,
     upsert_comment,
 )
-from github_app.ports import by_bot
-from github_app.render import (
+from argus.github_app.ports import by_bot
+from argus.github_app.render import (
     ACTIONS,
     MAX_REVIEW_COMMENTS,
     check_annotations,
@@ -38,14 +38,14 @@ from github_app.render import (
     review_comments,
     review_summary,
 )
-from github_app.repo_review import review_with_history
-from github_app.review_service import (
+from argus.github_app.repo_review import review_with_history
+from argus.github_app.review_service import (
     NO_HISTORY_NOTE,
     PullRequestRef,
     pull_request_ref,
     shipped_model,
 )
-from github_app.test_requests import with_tests
+from argus.github_app.test_requests import with_tests
 
 _ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH]
 
@@ -73,7 +73,7 @@ def _skipped(ctx: Context, ref: PullRequestRef) -> str | None:
 async def review_and_report(ctx: Context, pull_request: dict[str, Any], *, pushed: bool) -> None:
     """Check run in progress, review, complete it with annotations, and update the comment.
 
-    Raises :class:`~github_app.delivery.StepsIncomplete` (after every other step) when a step
+    Raises :class:`~argus.github_app.delivery.StepsIncomplete` (after every other step) when a step
     failed for now, so the job is retried; steps GitHub refused for good are only logged.
     """
     ref = pull_request_ref(ctx.owner, ctx.repo, pull_request)
@@ -177,7 +177,7 @@ async def post_review_comments(ctx: Context, ref: PullRequestRef, review: Review
     delivery's step marker and the keys of the findings it comments on; a retry finds the
     marker, and a later push comments only on findings no earlier Argus review has (a finding
     keeps its key when its line moves). At most
-    :data:`~github_app.render.MAX_REVIEW_COMMENTS` comments a review.
+    :data:`~argus.github_app.render.MAX_REVIEW_COMMENTS` comments a review.
     """
     github = ctx.github
     # Without a delivery id (a job made here, not by GitHub), the head commit names the attempt.

@@ -9,16 +9,16 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.classify import GitAttributes
-from core.diff import ChangeSet, parse_diff
-from core.lang.languages import language_for_path
-from core.predict.findings import Review
-from core.predict.linters import ruff_config_paths
-from core.predict.review import Sources
-from core.predict.service import ReviewService, ServiceOptions
-from core.predict.service import shipped_model as _shipped_model
-from github_app.config import RepoConfig
-from github_app.ports import GitHubPort
+from argus.core.classify import GitAttributes
+from argus.core.diff import ChangeSet, parse_diff
+from argus.core.lang.languages import language_for_path
+from argus.core.predict.findings import Review
+from argus.core.predict.linters import ruff_config_paths
+from argus.core.predict.review import Sources
+from argus.core.predict.service import ReviewService, ServiceOptions
+from argus.core.predict.service import shipped_model as _shipped_model
+from argus.github_app.config import RepoConfig
+from argus.github_app.ports import GitHubPort
 
 NO_HISTORY_NOTE = (
     "Reviewed from the pull request alone: no repository history is available through the "

@@ -6,8 +6,8 @@ dispatcher. Adding an event means writing its handler and one ``app.on`` line he
 
 from __future__ import annotations
 
-from github_app.dispatch import Dispatcher
-from github_app.handlers import (
+from argus.github_app.dispatch import Dispatcher
+from argus.github_app.handlers import (
     check_run,
     installation,
     issue_comment,

@@ -10,22 +10,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from core.predict.findings import GeneratedTest
-from core.predict.scoring import ScoringModel
-from github_app.events import Event
-from github_app.metrics import AppMetrics
-from github_app.ports import GitHubPort
-from github_app.state import AppState
+from argus.core.predict.findings import GeneratedTest
+from argus.core.predict.scoring import ScoringModel
+from argus.github_app.events import Event
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.ports import GitHubPort
+from argus.github_app.state import AppState
 
 if TYPE_CHECKING:
-    from github_app.repo_review import RepositoryClones
+    from argus.github_app.repo_review import RepositoryClones
 
 TestGenerator = Callable[..., Awaitable[tuple[GeneratedTest, ...]]]
 """``generate_tests(ctx=, review=, tier=, target=)``: the tests that survived validation."""
 
 
 class EventTable(Protocol):
-    """The handlers of each event (``github_app.dispatch.Dispatcher``)."""
+    """The handlers of each event (``argus.github_app.dispatch.Dispatcher``)."""
 
     def handlers_for(self, event: Event) -> list[Callable[..., Awaitable[None]]]:
         """Return the handlers of ``event``."""
@@ -39,7 +39,7 @@ class Deps:
     ``github_for(installation_id)`` returns the installation-scoped port. ``review_model`` is
     the scoring model (None: the shipped one, loaded on first use). ``generate_tests``, when
     set, turns a review into one with generated, validated tests. ``dispatcher`` is the event
-    table (``github_app.routes.default_dispatcher()`` when None).
+    table (``argus.github_app.routes.default_dispatcher()`` when None).
     """
 
     github_for: Callable[[int | None], GitHubPort]

@@ -1,7 +1,7 @@
 """Settings of the App, read once at start-up from the environment (and a ``.env`` file).
 
 pydantic-settings reads the variables (the environment first, then ``.env``); a missing or
-malformed value raises :class:`~core.errors.ConfigError` naming the variable.
+malformed value raises :class:`~argus.core.errors.ConfigError` naming the variable.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///.argus/github-app.db"

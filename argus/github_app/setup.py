@@ -30,7 +30,7 @@ import yaml
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 ENV_KEYS = (
@@ -40,7 +40,7 @@ ENV_KEYS = (
     "ARGUS_GITHUB_CLIENT_ID",  # the App's OAuth client: the dashboard's GitHub sign-in
     "ARGUS_GITHUB_CLIENT_SECRET",
 )
-MANIFEST = Path(__file__).resolve().parents[1] / "app.yml"
+MANIFEST = Path(__file__).resolve().parents[2] / "app.yml"
 
 
 @dataclass
@@ -61,7 +61,7 @@ def setup_settings_from_environment(
 ) -> SetupSettings:
     """``ARGUS_PUBLIC_URL`` (default ``http://host:port``), ``ARGUS_GITHUB_API_URL`` and
     ``ARGUS_GITHUB_WEB_URL`` (default: github.com, or the Enterprise host of the API URL)."""
-    from github_app.repo_review import git_host_for
+    from argus.github_app.repo_review import git_host_for
 
     public = environ.get("ARGUS_PUBLIC_URL", "").strip() or f"http://{host}:{port}"
     api_url = environ.get("ARGUS_GITHUB_API_URL", "").strip() or "https://api.github.com"

@@ -3,9 +3,9 @@
 Pause and ignore switches are kept per pull request (``number`` > 0) or for the whole
 repository (``number`` 0); a PR sees both.
 
-The store is the SQLite file (:class:`~core.store.sqlite.SQLiteStore`) or, for several
+The store is the SQLite file (:class:`~argus.core.store.sqlite.SQLiteStore`) or, for several
 ``argus serve``/``argus worker`` nodes, the shared PostgreSQL database
-(:class:`~core.store.postgres.PostgresRowStore`): the SQL below is written for both.
+(:class:`~argus.core.store.postgres.PostgresRowStore`): the SQL below is written for both.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import StoreError
-from core.quality.reviews import ReviewRecord, insert_merge, insert_review
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import StoreError
+from argus.core.quality.reviews import ReviewRecord, insert_merge, insert_review
+from argus.core.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
-    from core.store.postgres import PostgresRowStore
+    from argus.core.store.postgres import PostgresRowStore
 
 REPOSITORY_WIDE = 0
 

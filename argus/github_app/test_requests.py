@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from core.predict.findings import GeneratedTest, Review
-from core.report.markdown import escape
-from github_app.config import RepoConfig
-from github_app.context import Context
-from github_app.notices import pull_request_number, quota_marker, say_once
-from github_app.plans import capped_tier, current_month, quota_for
-from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
+from argus.core.predict.findings import GeneratedTest, Review
+from argus.core.report.markdown import escape
+from argus.github_app.config import RepoConfig
+from argus.github_app.context import Context
+from argus.github_app.notices import pull_request_number, quota_marker, say_once
+from argus.github_app.plans import capped_tier, current_month, quota_for
+from argus.github_app.review_service import pull_request_ref, review_pull_request, shipped_model
 
 NO_GENERATOR = (
     "Test generation needs a checkout of the repository on the Argus server, and none is "
@@ -34,7 +34,7 @@ async def with_tests(
     ctx: Context, review: Review, config: RepoConfig, target: str | None = None
 ) -> tuple[Review, list[str]]:
     """``review`` with generated tests when the plan allows; notes say why not otherwise, except
-    a used-up quota, which is said once on the pull request (github_app/notices.py)."""
+    a used-up quota, which is said once on the pull request (argus/github_app/notices.py)."""
     deps = ctx.services
     if deps.generate_tests is None:
         return review, [NO_GENERATOR]

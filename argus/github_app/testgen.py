@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.diff.git import changeset_for_review, run_git
-from core.errors import ArgusError
-from core.predict.findings import GeneratedTest, Review
-from core.router.generation import Tier
-from core.testgen.service import GenerationLog, changed_lines_of, generate_for_review_async
+from argus.core.diff.git import changeset_for_review, run_git
+from argus.core.errors import ArgusError
+from argus.core.predict.findings import GeneratedTest, Review
+from argus.core.router.generation import Tier
+from argus.core.testgen.service import GenerationLog, changed_lines_of, generate_for_review_async
 
 
 def matching(review: Review, target: str | None) -> Review:

@@ -1,6 +1,6 @@
 """GitHub's published webhook schemas, checked at intake before a delivery is queued.
 
-``github_app/schema/webhooks.json.gz`` holds the schemas of the events the App receives, taken
+``argus/github_app/schema/webhooks.json.gz`` holds the schemas of the events the App receives, taken
 from ``@octokit/openapi-webhooks`` by ``scripts/make_webhook_schemas.py`` (without their
 documentation: 26 KB instead of 4.8 MB). A signed delivery whose payload does not match the
 schema of its ``event.action`` is refused with 400 and never queued: no handler ever sees a
@@ -30,7 +30,7 @@ MAX_ERROR_CHARS = 200
 
 @cache
 def _schemas() -> dict[str, Any]:
-    data = resources.files("github_app").joinpath("schema/webhooks.json.gz").read_bytes()
+    data = resources.files("argus.github_app").joinpath("schema/webhooks.json.gz").read_bytes()
     loaded: dict[str, Any] = json.loads(gzip.decompress(data))
     return loaded
 

@@ -1,14 +1,14 @@
 """Working queued jobs: the embedded worker (inside ``argus serve``) and its composition.
 
-:class:`EmbeddedWorker` takes jobs from the :class:`~github_app.queue.SQLiteJobQueue` and hands
-each to ``github_app.dispatch.run_job``. It runs as asyncio tasks: in a thread of its own inside
-the server process (:class:`WorkerThread`, started and stopped by the app's lifespan, see
+:class:`EmbeddedWorker` takes jobs from the :class:`~argus.github_app.queue.SQLiteJobQueue` and
+hands each to ``argus.github_app.dispatch.run_job``. It runs as asyncio tasks: in a thread of its
+own inside the server process (:class:`WorkerThread`, started and stopped by the app's lifespan, see
 :func:`create_served_app`), or alone in ``argus worker``. While a
 job runs its lease is renewed; a failure puts the job back with a backoff. Stopping gives an
 unfinished job back untried; a killed process leaves it to be retaken when its lease runs out.
 
-:func:`build_deps` assembles what jobs need from :class:`~github_app.settings.AppSettings`: the
-githubkit client for installations, the App's state in the SQLite store, and, when
+:func:`build_deps` assembles what jobs need from :class:`~argus.github_app.settings.AppSettings`:
+the githubkit client for installations, the App's state in the SQLite store, and, when
 ``ARGUS_GITHUB_CHECKOUTS`` is set, test generation in the clones kept there.
 """
 
@@ -26,19 +26,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.store.sqlite import SQLiteStore
-from github_app.dispatch import JobRunner, routed_runner
-from github_app.githubkit_adapter import GitHubAppClient
-from github_app.jobs import Job
-from github_app.metrics import AppMetrics
-from github_app.queue import SQLiteJobQueue
-from github_app.routes import default_dispatcher
-from github_app.services import Deps
-from github_app.settings import AppSettings
-from github_app.state import AppState
+from argus.core.store.sqlite import SQLiteStore
+from argus.github_app.dispatch import JobRunner, routed_runner
+from argus.github_app.githubkit_adapter import GitHubAppClient
+from argus.github_app.jobs import Job
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.queue import SQLiteJobQueue
+from argus.github_app.routes import default_dispatcher
+from argus.github_app.services import Deps
+from argus.github_app.settings import AppSettings
+from argus.github_app.state import AppState
 
 if TYPE_CHECKING:
-    from core.store.postgres import PostgresRowStore
+    from argus.core.store.postgres import PostgresRowStore
 
 _LOG = logging.getLogger("argus.github_app.worker")
 
@@ -64,14 +64,14 @@ def checkout_test_generator(
 ) -> Callable[..., Awaitable[Any]]:
     """Test generation in the clones under ``checkouts`` (``ARGUS_GITHUB_CHECKOUTS``).
 
-    Each installation's requests are routed as the CLI's are (``core.testgen.routing``), with
+    Each installation's requests are routed as the CLI's are (``argus.core.testgen.routing``), with
     the providers the environment configures, metered on the installation's plan in the cost
     ledger kept at ``ledger_path`` (opened on first use, in the thread that generates), or in
     ``ledger`` (a store safe to share between threads: the shared PostgreSQL one) when given.
     """
-    from core.router.config import ProviderSettings
-    from core.testgen.routing import generation_router
-    from github_app.testgen import CheckoutTestGenerator
+    from argus.core.router.config import ProviderSettings
+    from argus.core.testgen.routing import generation_router
+    from argus.github_app.testgen import CheckoutTestGenerator
 
     providers = ProviderSettings.from_environment(os.environ if environ is None else environ)
     providers.validate()  # a bad setting stops start-up, not the first /argus tests
@@ -94,13 +94,13 @@ def build_deps(
 ) -> Deps:
     """The jobs' dependencies: installation clients over githubkit, and the App's state.
 
-    ``generate_tests`` (e.g. ``github_app.testgen.CheckoutTestGenerator``) is passed through
-    to :class:`~github_app.services.Deps`; when not given and ``settings.checkouts_dir`` is
+    ``generate_tests`` (e.g. ``argus.github_app.testgen.CheckoutTestGenerator``) is passed through
+    to :class:`~argus.github_app.services.Deps`; when not given and ``settings.checkouts_dir`` is
     set, tests are generated in the clones there (:func:`checkout_test_generator`, the ledger
     beside the App's state); otherwise no tests are generated.
     """
     metrics = metrics or AppMetrics()
-    from core.store.postgres import PostgresRowStore
+    from argus.core.store.postgres import PostgresRowStore
 
     if generate_tests is None and settings.checkouts_dir is not None:
         shared = store if isinstance(store, PostgresRowStore) else None
@@ -117,7 +117,7 @@ def build_deps(
         return client.for_installation(installation_id)
 
     state = AppState(store or SQLiteStore.open(state_path(settings)))
-    from github_app.repo_review import repository_clones_from_environment
+    from argus.github_app.repo_review import repository_clones_from_environment
 
     clones = repository_clones_from_environment(
         client.installation_token, settings.api_url, os.environ, errors_for
@@ -166,7 +166,7 @@ class EmbeddedWorker:
         **options: Any,
     ) -> EmbeddedWorker:
         """A worker that runs each delivery with ``run_job(job, deps)``, and each job whose
-        kind is in ``runners`` with its own runner (``github_app.dispatch.routed_runner``)."""
+        kind is in ``runners`` with its own runner (``argus.github_app.dispatch.routed_runner``)."""
         if deps is not None:
             options.setdefault("metrics", deps.metrics)
         return cls(queue, routed_runner(deps, runners), **options)
@@ -432,10 +432,10 @@ def create_served_app(
     """The whole embedded App for one process: webhook app + SQLite queue + worker thread.
 
     With ``work=False`` the worker starts paused (deliveries are only acknowledged and stored).
-    ``errors_for`` (``github_app.repo_review.ErrorLocations``) gives reviews on clones the
+    ``errors_for`` (``argus.github_app.repo_review.ErrorLocations``) gives reviews on clones the
     production errors filed for their repository.
     """
-    from github_app.app import AppDeps, create_app
+    from argus.github_app.app import AppDeps, create_app
 
     if settings.sqlite_path is None:
         raise ValueError("the embedded worker needs a sqlite:/// ARGUS_DATABASE_URL")

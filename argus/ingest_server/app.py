@@ -2,7 +2,7 @@
 
 Handlers are glue: authenticate, read the body within the limit, turn it into ErrorEvents,
 hand them to the pattern service in a worker thread, answer. Every refusal is a
-:class:`~ingest_server.errors.Rejected` rendered as ``{"error": reason, "detail": ...}`` and
+:class:`~argus.ingest_server.errors.Rejected` rendered as ``{"error": reason, "detail": ...}`` and
 counted by endpoint and reason; nothing reaches the service before the whole request checks out.
 
 Bounded before authenticated (docs/security.md): keys and signatures are checked before a body
@@ -23,36 +23,36 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from core.errors import ConfigError, StoreError
-from core.input_limits import ByteBudget
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent
-from ingest_server.auth import bearer_token, dsn_parts, sentry_key_of, verify_hook_signature
-from ingest_server.body import (
+from argus.core.errors import ConfigError, StoreError
+from argus.core.input_limits import ByteBudget
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent
+from argus.ingest_server.auth import bearer_token, dsn_parts, sentry_key_of, verify_hook_signature
+from argus.ingest_server.body import (
     Held,
     check_declared_length,
     codings_of,
     decode_content,
     read_capped,
 )
-from ingest_server.envelope import (
+from argus.ingest_server.envelope import (
     INGESTED_TYPES,
     MAX_HEADER_BYTES,
     Envelope,
     envelope_header,
     parse_envelope,
 )
-from ingest_server.errors import Rejected
-from ingest_server.events import (
+from argus.ingest_server.errors import Rejected
+from argus.ingest_server.events import (
     any_format_event,
     check_event_size,
     json_object,
     sentry_event,
     sentry_webhook_event,
 )
-from ingest_server.keys import ProjectKeys, StaticProjectKeys, check_name
-from ingest_server.metrics import IngestMetrics
-from ingest_server.settings import IngestSettings
+from argus.ingest_server.keys import ProjectKeys, StaticProjectKeys, check_name
+from argus.ingest_server.metrics import IngestMetrics
+from argus.ingest_server.settings import IngestSettings
 
 _LOG = logging.getLogger("argus.ingest_server")
 #: Seconds a client is asked to wait (``Retry-After``) when the store is unavailable.
@@ -363,7 +363,7 @@ def create_ingest_router(
 
     @router.get("/")
     async def home() -> dict[str, Any]:
-        # The GitHub App's own "/" answers first when the App is on (github_app.app).
+        # The GitHub App's own "/" answers first when the App is on (argus.github_app.app).
         return {
             "name": "Argus",
             "what": "Argus's server: error ingestion (Sentry SDKs and webhooks)",

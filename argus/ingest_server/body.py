@@ -6,7 +6,7 @@ compressed body is inflated a bounded piece at a time, so a gzip bomb costs at m
 :data:`MAX_GZIP_MEMBERS` members (4 MiB of empty members cost 10 s of CPU to walk).
 
 Every byte buffered (as sent and as inflated) is first taken from a :class:`Held` share of
-a :class:`~core.input_limits.ByteBudget`; a request the budget cannot cover is a 503, so the
+a :class:`~argus.core.input_limits.ByteBudget`; a request the budget cannot cover is a 503, so the
 memory all concurrent requests hold stays under the budget (docs/security.md).
 """
 
@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Callable
 
 import brotli
 
-from core.input_limits import ByteBudget
-from ingest_server.errors import Rejected
+from argus.core.input_limits import ByteBudget
+from argus.ingest_server.errors import Rejected
 
 _PIECE = 64 * 1024
 MAX_GZIP_MEMBERS = 16

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
-from ingest_server.errors import Rejected
+from argus.core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
+from argus.ingest_server.errors import Rejected
 
 INGESTED_TYPES = frozenset({"event"})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ArgusError
+from argus.core.errors import ArgusError
 
 
 class Rejected(ArgusError):

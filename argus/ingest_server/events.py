@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent
-from core.patterns.formats import parse_error
-from core.patterns.formats.document import Document
-from core.patterns.formats.sentry import SentryWebhookFormat, parse_sentry_payload
-from core.patterns.limits import MAX_INPUT_BYTES
-from ingest_server.errors import Rejected
+from argus.core.input_limits import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.formats.document import Document
+from argus.core.patterns.formats.sentry import SentryWebhookFormat, parse_sentry_payload
+from argus.core.patterns.limits import MAX_INPUT_BYTES
+from argus.ingest_server.errors import Rejected
 
 
 def strict_text(data: bytes, what: str) -> str:

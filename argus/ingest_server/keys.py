@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import ConfigError, StoreError
-from core.router.plans import get_plan
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import ConfigError, StoreError
+from argus.core.router.plans import get_plan
+from argus.core.store.sqlite import SQLiteStore
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # GitHub's rules: an owner is letters, digits and single hyphens; a repository name adds
@@ -60,7 +60,7 @@ class ProjectLink:
 
     ``installation_id`` is the GitHub App installation covering ``github_repository``; its
     regression-test PRs go to ``base_branch``. ``plan`` names the plan whose monthly model
-    budget the project's test generation is metered against (``core/router/plans.py``).
+    budget the project's test generation is metered against (``argus/core/router/plans.py``).
     """
 
     project_id: int

@@ -1,6 +1,6 @@
 """Ingestion projects and their DSN keys in the shared PostgreSQL store (table
-``ingest_projects``, as ``ingest_server.keys.SQLiteProjectKeys`` keeps them in SQLite), so that
-every ``argus serve`` node accepts the same keys and a project added on one is known to all.
+``ingest_projects``, as ``argus.ingest_server.keys.SQLiteProjectKeys`` keeps them in SQLite), so
+that every ``argus serve`` node accepts the same keys and a project added on one is known to all.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import secrets
 import time
 from typing import Any
 
-from core.errors import ConfigError
-from core.store.postgres import PostgresExecutor
-from ingest_server.keys import UPSERT_LINK, Project, ProjectLink, check_name, checked_link
+from argus.core.errors import ConfigError
+from argus.core.store.postgres import PostgresExecutor
+from argus.ingest_server.keys import UPSERT_LINK, Project, ProjectLink, check_name, checked_link
 
 _PROJECT_COLUMNS = "project_id, name, tenant, public_key, created_at, dsn_host, dsn_port"
 _LINK_COLUMNS = "project_id, repo_path, github_repository, installation_id, base_branch, plan"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import ConfigError
-from core.input_limits import UNAUTHENTICATED_BUDGET_BYTES
-from core.patterns.limits import MAX_INPUT_BYTES
+from argus.core.errors import ConfigError
+from argus.core.input_limits import UNAUTHENTICATED_BUDGET_BYTES
+from argus.core.patterns.limits import MAX_INPUT_BYTES
 
 DEFAULT_MAX_BODY_BYTES = MAX_INPUT_BYTES
 DEFAULT_IN_FLIGHT_BYTES = 256 * 1024 * 1024

@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from core.config import load_repository_config
-from core.diff.changeset import ChangeSet, FileChange, FileStatus
-from core.errors import ArgusError
-from core.predict.findings import Review
-from core.predict.review import Sources
-from lsp_server.line_diff import LineDiff, line_diff, split_lines
-from lsp_server.settings import Settings
-from lsp_server.workspace import (
+from argus.core.config import load_repository_config
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus
+from argus.core.errors import ArgusError
+from argus.core.predict.findings import Review
+from argus.core.predict.review import Sources
+from argus.lsp_server.line_diff import LineDiff, line_diff, split_lines
+from argus.lsp_server.settings import Settings
+from argus.lsp_server.workspace import (
     Repositories,
     Repository,
     Span,

@@ -11,9 +11,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from core.predict.findings import BugFinding, Review, SymbolRisk
-from core.predict.review import FILE_LEVEL
-from lsp_server.settings import Settings
+from argus.core.predict.findings import BugFinding, Review, SymbolRisk
+from argus.core.predict.review import FILE_LEVEL
+from argus.lsp_server.settings import Settings
 
 SOURCE = "argus"
 RISK_CODE = "ARGUS-RISK"
@@ -39,14 +39,14 @@ def severity_of(name: str) -> types.DiagnosticSeverity | None:
 @cache
 def rule_help_uris() -> Mapping[str, str]:
     """Rule id -> the address of its documentation, for every registered rule."""
-    from core.predict.rules import registered_rules
+    from argus.core.predict.rules import registered_rules
 
     return {rule.id: rule.help_uri for rule in registered_rules()}
 
 
 def help_uri(rule_id: str) -> str:
     """Where a rule's documentation lives (the rule's own help_uri when it is registered)."""
-    from core.predict.rules import HELP_URI_BASE
+    from argus.core.predict.rules import HELP_URI_BASE
 
     return rule_help_uris().get(rule_id, f"{HELP_URI_BASE}#{rule_id.lower()}")
 

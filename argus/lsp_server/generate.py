@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 
-from core.errors import ArgusError
-from lsp_server.errors import CommandError
+from argus.core.errors import ArgusError
+from argus.lsp_server.errors import CommandError
 
 if TYPE_CHECKING:
-    from core.lang.symbols import Symbol
-    from core.predict.findings import GeneratedTest
-    from core.router.router import Router
-    from core.store.sqlite import SQLiteStore
-    from lsp_server.analysis import BufferAnalysis
-    from lsp_server.server import ArgusLanguageServer
+    from argus.core.lang.symbols import Symbol
+    from argus.core.predict.findings import GeneratedTest
+    from argus.core.router.router import Router
+    from argus.core.store.sqlite import SQLiteStore
+    from argus.lsp_server.analysis import BufferAnalysis
+    from argus.lsp_server.server import ArgusLanguageServer
 
 Report = Callable[[str], None]
 
@@ -50,13 +50,13 @@ class _DefaultParts:
     router with no paid provider (the editor asks only for the free tier anyway)."""
 
     def open_store(self, repo: Path | None = None) -> SQLiteStore:
-        from core.store.sqlite import SQLiteStore, locate_store
+        from argus.core.store.sqlite import SQLiteStore, locate_store
 
         return SQLiteStore.open(locate_store(repo))
 
     def router(self, store: SQLiteStore, *, default_plan: str = "local") -> Router:
-        from core.router.config import ProviderSettings
-        from core.testgen.routing import generation_router
+        from argus.core.router.config import ProviderSettings
+        from argus.core.testgen.routing import generation_router
 
         return generation_router(store, ProviderSettings(), default_plan=default_plan)
 
@@ -67,7 +67,7 @@ def _fail(message: str) -> Exception:
 
 def find_symbol(path: str, source: bytes, name: str) -> Symbol | None:
     """The function called ``name`` (qualified) in ``source``."""
-    from core.lang import analyse_source
+    from argus.core.lang import analyse_source
 
     analysis = analyse_source(path, source)
     return next((s for s in analysis.symbols if s.qualified_name == name), None)
@@ -87,9 +87,9 @@ async def generate(
 
     Raises ArgusError with the reasons when no candidate survives validation.
     """
-    from core.predict.findings import Review, RiskLevel, SymbolRisk
-    from core.router.generation import Tier
-    from core.testgen.service import GenerationLog, generate_for_review_async
+    from argus.core.predict.findings import Review, RiskLevel, SymbolRisk
+    from argus.core.router.generation import Tier
+    from argus.core.testgen.service import GenerationLog, generate_for_review_async
 
     source = await asyncio.to_thread((root / path).read_bytes)
     symbol = find_symbol(path, source, name)

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.diff.changeset import Hunk
+from argus.core.diff.changeset import Hunk
 
 
 @dataclass

@@ -13,8 +13,8 @@ import re
 import time
 from pathlib import Path
 
-from core.diff.git import run_git
-from core.errors import GitError
+from argus.core.diff.git import run_git
+from argus.core.errors import GitError
 
 LISTING_TTL_SECONDS = 30.0
 MAX_TEST_FILE_BYTES = 1_000_000

@@ -23,15 +23,15 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lsp_server import convert
-from lsp_server.analysis import Analyser, BufferAnalysis, BufferRequest, StaleAnalysis
-from lsp_server.errors import CommandError
-from lsp_server.settings import SECTION, Settings, parse_settings
-from lsp_server.stdio import FramedStdin
-from lsp_server.workspace import Repositories
+from argus.lsp_server import convert
+from argus.lsp_server.analysis import Analyser, BufferAnalysis, BufferRequest, StaleAnalysis
+from argus.lsp_server.errors import CommandError
+from argus.lsp_server.settings import SECTION, Settings, parse_settings
+from argus.lsp_server.stdio import FramedStdin
+from argus.lsp_server.workspace import Repositories
 
 if TYPE_CHECKING:
-    from lsp_server.generate import GenerationParts
+    from argus.lsp_server.generate import GenerationParts
 
 logger = logging.getLogger(__name__)
 
@@ -445,7 +445,7 @@ def create_server(
 
     @server.command(convert.GENERATE_TEST_COMMAND)
     async def generate_test(ls: ArgusLanguageServer, *arguments: Any) -> dict[str, Any]:
-        from lsp_server.generate import run_generate_test
+        from argus.lsp_server.generate import run_generate_test
 
         uri, line = _open_uri(ls, arguments), _line_argument(arguments)
         given = arguments[0].get("symbol") or ""
@@ -468,7 +468,7 @@ def create_server(
 
 def parse_address(text: str) -> tuple[str, int]:
     """``HOST:PORT`` -> (host, port); ConfigError when malformed."""
-    from core.errors import ConfigError
+    from argus.core.errors import ConfigError
 
     host, separator, port = text.rpartition(":")
     if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -483,7 +483,7 @@ def serve(tcp: tuple[str, int] | None = None, parts: GenerationParts | None = No
     server = create_server(parts=parts)
     try:
         if tcp is None:
-            # pygls reads stdin as it comes: framed strictly first (lsp_server.stdio).
+            # pygls reads stdin as it comes: framed strictly first (argus.lsp_server.stdio).
             server.start_io(stdin=FramedStdin(sys.stdin.buffer))  # type: ignore[arg-type]
         else:
             server.start_tcp(*tcp)

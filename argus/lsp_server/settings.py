@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.predict.findings import RiskLevel
+from argus.core.predict.findings import RiskLevel
 
 SECTION = "argus"
 SEVERITY_NAMES = ("error", "warning", "information", "hint", "off")

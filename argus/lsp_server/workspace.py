@@ -13,17 +13,24 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from core.classify import GitAttributes
-from core.diff.changeset import ChangeSet
-from core.diff.git import default_base, find_repo_root, has_commits, merge_base, read_blob, run_git
-from core.errors import GitError
-from core.lang.languages import language_for_path, parse
-from core.predict.findings import Review
-from core.predict.review import Sources
-from core.predict.rules import RuleSelection
-from core.predict.scoring import ScoringModel
-from core.predict.service import ReviewService, ServiceOptions, shipped_model
-from lsp_server.related_tests import RelatedTests
+from argus.core.classify import GitAttributes
+from argus.core.diff.changeset import ChangeSet
+from argus.core.diff.git import (
+    default_base,
+    find_repo_root,
+    has_commits,
+    merge_base,
+    read_blob,
+    run_git,
+)
+from argus.core.errors import GitError
+from argus.core.lang.languages import language_for_path, parse
+from argus.core.predict.findings import Review
+from argus.core.predict.review import Sources
+from argus.core.predict.rules import RuleSelection
+from argus.core.predict.scoring import ScoringModel
+from argus.core.predict.service import ReviewService, ServiceOptions, shipped_model
+from argus.lsp_server.related_tests import RelatedTests
 
 # How long a resolved base commit is trusted before git is asked again (a commit or checkout
 # made meanwhile is picked up after at most this long, without a git call per keystroke).
@@ -56,7 +63,7 @@ class Repository:
 
     def base_commit(self, ref: str | None) -> str | None:
         """The commit buffers are compared with: HEAD, or merge-base(ref, HEAD) for a branch;
-        ``ref`` None is the default branch (see core.diff.git.default_base), falling back to
+        ``ref`` None is the default branch (see argus.core.diff.git.default_base), falling back to
         HEAD when it shares no history with HEAD.
 
         None in a repository without commits (every file is new). GitError for an unknown ref.

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from github_app import dispatch
-from github_app.events import make_event
-from github_app.jobs import Job
-from github_app.services import Deps
+from argus.github_app import dispatch
+from argus.github_app.events import make_event
+from argus.github_app.jobs import Job
+from argus.github_app.services import Deps
 
 
 def test_typing_a_delivery_does_not_hold_the_event_loop(

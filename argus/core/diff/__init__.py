@@ -1,7 +1,7 @@
 """Unified diffs and git ranges -> ChangeSet: which files changed, and which lines."""
 
-from core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
-from core.diff.git import (
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
+from argus.core.diff.git import (
     EMPTY_TREE,
     changeset_for_review,
     changeset_from_git,
@@ -15,7 +15,7 @@ from core.diff.git import (
     resolve_ref,
     run_git,
 )
-from core.diff.parse import parse_diff, unquote_path
+from argus.core.diff.parse import parse_diff, unquote_path
 
 __all__ = [
     "EMPTY_TREE",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.diff.git import run_git
+from argus.core.diff.git import run_git
 
 
 def read_blobs(repo: Path, ref: str, paths: Iterable[str]) -> dict[str, bytes | None]:

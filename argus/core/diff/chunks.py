@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from core.errors import DiffParseError
+from argus.core.errors import DiffParseError
 
 # A line longer than this is cut short: only a hunk line's first character matters, and no
 # header line (paths, modes) comes near it.

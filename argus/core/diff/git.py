@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from core.diff.changeset import ChangeSet, FileChange
-from core.diff.parse import parse_diff
-from core.diff.untracked import untracked_change
-from core.errors import GitError
+from argus.core.diff.changeset import ChangeSet, FileChange
+from argus.core.diff.parse import parse_diff
+from argus.core.diff.untracked import untracked_change
+from argus.core.errors import GitError
 
 # A clean, predictable git: no pager, no colour, no locale-dependent messages, no prompts.
 _GIT_ENV = {

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
-from core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
-from core.diff.chunks import DiffSource, Piece, Splitter, iter_lines
-from core.errors import DiffParseError
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
+from argus.core.diff.chunks import DiffSource, Piece, Splitter, iter_lines
+from argus.core.errors import DiffParseError
 
 _DEV_NULL = "/dev/null"
 _SIMILARITY = re.compile(r"^similarity index (\d+)%")

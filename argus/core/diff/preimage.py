@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.diff.blobs import read_objects
-from core.diff.changeset import ChangeSet, FileChange
+from argus.core.diff.blobs import read_objects
+from argus.core.diff.changeset import ChangeSet, FileChange
 
 _INDEX = re.compile(rb"^index ([0-9a-fA-F]{4,64})\.\.([0-9a-fA-F]{4,64})(?: [0-7]+)?\s*$")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from core.diff.changeset import FileChange, FileStatus, Hunk
+from argus.core.diff.changeset import FileChange, FileStatus, Hunk
 
 # git calls a file binary when a NUL byte shows up in its first 8000 bytes.
 _BINARY_SNIFF = 8000

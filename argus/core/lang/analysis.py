@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Tree
 
-from core.lang.languages import language_for_path, parse
-from core.lang.symbols import Symbol, symbols_from_tree
+from argus.core.lang.languages import language_for_path, parse
+from argus.core.lang.symbols import Symbol, symbols_from_tree
 
 # Parsing runs at a few MB/s; past this a file is generated or vendored, not reviewed code.
 DEFAULT_MAX_BYTES = 2_000_000

@@ -19,7 +19,7 @@ Not counted anywhere: `else`, `finally`, `try`, `with`, `break`/`continue`/`goto
 optional chaining `?.`, early `return`.
 
 Attribution: a decision counts for the innermost enclosing *symbol* (see
-`core.lang.definitions`). A nested named function keeps its own decisions; anonymous code
+`argus.core.lang.definitions`). A nested named function keeps its own decisions; anonymous code
 (Python lambdas, JavaScript callbacks, Go func literals, Java lambdas) is part of the function
 around it, so its decisions count there. A default parameter value counts for its function; a
 Python decorator's arguments are evaluated outside the function and count for the enclosing
@@ -34,7 +34,7 @@ from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
-from core.lang.languages import get_language
+from argus.core.lang.languages import get_language
 
 _PYTHON = """
 [(if_statement) (elif_clause) (for_statement) (while_statement) (except_clause)

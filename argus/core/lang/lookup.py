@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
-from core.lang.symbols import Symbol
+from argus.core.lang.symbols import Symbol
 
 
 def innermost_symbol(symbols: Sequence[Symbol], line: int) -> Symbol | None:

@@ -4,8 +4,8 @@
 points, sweeps the definitions in document order with a stack of the symbols still open, and
 bisects each decision into the innermost symbol around it. No Python recursion, so deeply
 nested code cannot overflow the stack. What is a symbol and how it is
-named is documented in `core.lang.definitions`; what counts towards complexity in
-`core.lang.complexity`.
+named is documented in `argus.core.lang.definitions`; what counts towards complexity in
+`argus.core.lang.complexity`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
-from core.errors import ArgusError
-from core.lang.complexity import counted_cases, decision_patterns
-from core.lang.definitions import Definition, definition_patterns, describe
-from core.lang.languages import SUPPORTED_LANGUAGES, get_language, parse
+from argus.core.errors import ArgusError
+from argus.core.lang.complexity import counted_cases, decision_patterns
+from argus.core.lang.definitions import Definition, definition_patterns, describe
+from argus.core.lang.languages import SUPPORTED_LANGUAGES, get_language, parse
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 DEFAULT_DIMENSIONS = 384
 # Calibrated on real errors (tests/core/patterns/test_embed.py, docs/patterns.md): variants of

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.event import ErrorEvent, Frame
 
 
 def _document(event: ErrorEvent) -> dict[str, object]:

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.errors import StoreError
-from core.patterns.event import ErrorEvent
-from core.patterns.records import IngestResult
+from argus.core.errors import StoreError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.records import IngestResult
 
 #: Most events filed in one group (bounds one transaction's size and latency).
 MAX_GROUP = 256

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from core.patterns.errors import IngestError
-from core.patterns.event import Frame
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import Frame
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 MAX_FRAMES = 50

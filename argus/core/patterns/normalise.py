@@ -16,7 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from core.patterns.event import ErrorEvent
+from argus.core.patterns.event import ErrorEvent
 
 SIGNATURE_VERSION = "v1"
 SIGNATURE_FRAMES = 8

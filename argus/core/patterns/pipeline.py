@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.patterns.embed import Embedder
-from core.patterns.event import ErrorEvent
-from core.patterns.formats import parse_error
-from core.patterns.normalise import Signature, signature_of
-from core.patterns.scrub import scrub_event
+from argus.core.patterns.embed import Embedder
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.normalise import Signature, signature_of
+from argus.core.patterns.scrub import scrub_event
 
 
 @dataclass(frozen=True)

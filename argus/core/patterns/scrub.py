@@ -40,9 +40,9 @@ import functools
 import re
 from collections.abc import Mapping
 
-from core.input_limits import without_lone_surrogates
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.limits import (
+from argus.core.input_limits import without_lone_surrogates
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.limits import (
     FIELD_CHARS,
     SCAN_BUDGET,
     SCAN_FACTOR,

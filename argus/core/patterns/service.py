@@ -20,22 +20,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from core.errors import ConfigError, StoreError
-from core.patterns.embed import (
+from argus.core.errors import ConfigError, StoreError
+from argus.core.patterns.embed import (
     DEFAULT_SIMILARITY_THRESHOLD,
     Embedder,
     HashingEmbedder,
     cosine_similarity,
 )
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent
-from core.patterns.event_codec import event_to_json
-from core.patterns.formats import parse_error
-from core.patterns.normalise import Signature, mask_message, signature_of
-from core.patterns.records import IngestResult, Location, Pattern, PatternTest
-from core.patterns.risk_feedback import count_by_function
-from core.patterns.scrub import scrub_event, scrub_text
-from core.patterns.shared_pool import (
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.event_codec import event_to_json
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.normalise import Signature, mask_message, signature_of
+from argus.core.patterns.records import IngestResult, Location, Pattern, PatternTest
+from argus.core.patterns.risk_feedback import count_by_function
+from argus.core.patterns.scrub import scrub_event, scrub_text
+from argus.core.patterns.shared_pool import (
     MIN_TENANTS,
     SHARED_NAMESPACE,
     anonymise,
@@ -43,7 +43,7 @@ from core.patterns.shared_pool import (
     shared_text,
     strip_literals,
 )
-from core.patterns.store import (
+from argus.core.patterns.store import (
     Filing,
     Occurrence,
     PatternStore,
@@ -54,8 +54,8 @@ from core.patterns.store import (
     format_time,
     pattern_id_for,
 )
-from core.store.sqlite import SQLiteStore
-from core.store.vector import CatchUpIndex, LocalAnnIndex, VectorIndex
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.store.vector import CatchUpIndex, LocalAnnIndex, VectorIndex
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -597,7 +597,7 @@ class PatternService:
     ) -> dict[tuple[str, str], int]:
         """``(repository path, recorded function) -> occurrences`` whose in-app frames point
         there; paths match by suffix (``/srv/app/orders/pricing.py`` is
-        ``orders/pricing.py``). ``core.patterns.risk_feedback.for_symbols`` re-keys the result
+        ``orders/pricing.py``). ``argus.core.patterns.risk_feedback.for_symbols`` re-keys the result
         by qualified symbol names for the review."""
         with self._lock:
             locations = self.store.location_counts(_checked_tenant(tenant))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from core.patterns.normalise import Signature
-from core.patterns.scrub import scrub_text
-from core.patterns.store import SharedSignature
+from argus.core.patterns.normalise import Signature
+from argus.core.patterns.scrub import scrub_text
+from argus.core.patterns.store import SharedSignature
 
 SHARED_NAMESPACE = "__shared__"
 MIN_TENANTS = 3

@@ -2,7 +2,7 @@
 
 ``SqlPatternStore`` talks to a :class:`SqlExecutor` — ``execute(sql, params) -> rows`` and an
 atomic ``execute_batch`` — so the very same statements run on the embedded SQLite store
-(:class:`SQLiteExecutor`) and on D1 over REST (``core.store.d1.D1Executor``).
+(:class:`SQLiteExecutor`) and on D1 over REST (``argus.core.store.d1.D1Executor``).
 
 Concurrency: one occurrence is one batch, atomic (``BEGIN IMMEDIATE`` on SQLite, a D1 batch on
 D1), and every write in it is an upsert keyed by ``(tenant, pattern_hash)`` that adds to counts
@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.errors import StoreError
-from core.patterns.records import Location, Pattern, PatternTest
-from core.store.checkpoint import WalCheckpointer
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import StoreError
+from argus.core.patterns.records import Location, Pattern, PatternTest
+from argus.core.store.checkpoint import WalCheckpointer
+from argus.core.store.sqlite import SQLiteStore
 
 Row = dict[str, Any]
 Statement = tuple[str, Sequence[object]]
@@ -71,7 +71,7 @@ class SQLiteExecutor:
         self._checkpointer: WalCheckpointer | None = None
         try:
             # Connection settings, not schema: a larger page cache, and WAL checkpoints on a
-            # thread of their own (core.store.checkpoint) after every CHECKPOINT_COMMITS
+            # thread of their own (argus.core.store.checkpoint) after every CHECKPOINT_COMMITS
             # commits instead of inside the commit that crosses SQLite's threshold (a 70-100 ms
             # stall for the whole group an ingestion server is committing).
             self._db.execute("PRAGMA cache_size = -32768")

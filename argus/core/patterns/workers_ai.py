@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import httpx
 
-from core.errors import ArgusError
-from core.store import cloudflare
+from argus.core.errors import ArgusError
+from argus.core.store import cloudflare
 
 DEFAULT_MODEL = "@cf/baai/bge-base-en-v1.5"
 DEFAULT_DIMENSIONS = 768
@@ -27,7 +27,7 @@ class EmbeddingError(ArgusError):
 
 
 class WorkersAIEmbedder:
-    """:class:`core.patterns.embed.Embedder` over Workers AI's REST API."""
+    """:class:`argus.core.patterns.embed.Embedder` over Workers AI's REST API."""
 
     def __init__(
         self,

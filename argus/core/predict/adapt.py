@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import StoreError
-from core.predict import szz
-from core.predict.features import RiskModel, commit_files, context_features, features_before
-from core.predict.history import HistoryIndex, repository_id
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import StoreError
+from argus.core.predict import szz
+from argus.core.predict.features import RiskModel, commit_files, context_features, features_before
+from argus.core.predict.history import HistoryIndex, repository_id
+from argus.core.store.sqlite import SQLiteStore
 
 EXTRA_FEATURES: tuple[str, ...] = ("file_fixes", "file_bugs")
 _EPSILON = 1e-6

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from core.predict.adapt import EXTRA_FEATURES, Adaptation
-from core.predict.findings import Factor
-from core.predict.scoring import ScoringModel
+from argus.core.predict.adapt import EXTRA_FEATURES, Adaptation
+from argus.core.predict.findings import Factor
+from argus.core.predict.scoring import ScoringModel
 
 
 class AdaptedModel:

@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
-from core.lang import FileAnalysis
-from core.predict.findings import BugFinding
+from argus.core.lang import FileAnalysis
+from argus.core.predict.findings import BugFinding
 
 
 class AnalysisCache(Protocol):
@@ -75,7 +75,7 @@ def findings_key(
     attributes: str = "",
 ) -> str:
     """Key of the predicted bugs of one file change (``attributes``: what ``.gitattributes``
-    sets for the path, :meth:`core.classify.GitAttributes.signature`)."""
+    sets for the path, :meth:`argus.core.classify.GitAttributes.signature`)."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(path.encode("utf-8", "surrogateescape"))
     digest.update(blob_hash(new).encode())

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.predict import szz
-from core.predict.adapt import (
+from argus.core.predict import szz
+from argus.core.predict.adapt import (
     EVALUATION_FRACTION,
     KEEP_MARGIN,
     Adaptation,
@@ -31,10 +31,10 @@ from core.predict.adapt import (
     commit_samples,
     fit,
 )
-from core.predict.features import RiskModel
-from core.predict.findings import LevelThresholds
-from core.predict.history import HistoryIndex
-from core.store.sqlite import SQLiteStore
+from argus.core.predict.features import RiskModel
+from argus.core.predict.findings import LevelThresholds
+from argus.core.predict.history import HistoryIndex
+from argus.core.store.sqlite import SQLiteStore
 
 _NEVER = 1 << 62
 

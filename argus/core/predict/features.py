@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.diff.changeset import ChangeSet, FileStatus
-from core.predict.file_kinds import file_kind as file_kind  # re-exported: szz, mining
-from core.predict.findings import Factor
-from core.predict.history import (
+from argus.core.diff.changeset import ChangeSet, FileStatus
+from argus.core.predict.file_kinds import file_kind as file_kind  # re-exported: szz, mining
+from argus.core.predict.findings import Factor
+from argus.core.predict.history import (
     SECONDS_PER_DAY,
     SECONDS_PER_YEAR,
     HistoryIndex,
@@ -56,7 +56,7 @@ FileSizes = Mapping[str, int] | Callable[[str], int | None]
 
 
 class RiskModel(Protocol):
-    """The shipped risk model as this package uses it (see core/predict/model.py)."""
+    """The shipped risk model as this package uses it (see argus/core/predict/model.py)."""
 
     def predict(self, features: Mapping[str, float]) -> float:
         """The calibrated probability that a change with these features introduces a bug."""

@@ -203,4 +203,4 @@ class Review:
     tests: tuple[GeneratedTest, ...] = field(default=())
     file_kinds: tuple[tuple[str, str], ...] = field(default=())
     """``(path, kind)`` for the files the repository's ``.gitattributes`` classifies (a
-    :class:`core.classify.FileKind` value); the others are classified by their path."""
+    :class:`argus.core.classify.FileKind` value); the others are classified by their path."""

@@ -6,7 +6,7 @@ slice of a change is scored as if it were a one-file commit: its lines added and
 file's size and history, the author's experience. Facts the commit-level data cannot carry —
 earlier bug fixes in this very function, its complexity and how much the change raised it,
 production errors seen in it — shift the log-odds by prior weights. ``argus learn`` refits these
-weights on the repository's own history (see core/predict/adapt.py).
+weights on the repository's own history (see argus/core/predict/adapt.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.predict.findings import Factor
-from core.predict.scoring import ScoringModel
+from argus.core.predict.findings import Factor
+from argus.core.predict.scoring import ScoringModel
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
 
-from core.diff.git import run_git
-from core.errors import GitError, StoreError
-from core.store.sqlite import SQLiteStore
+from argus.core.diff.git import run_git
+from argus.core.errors import GitError, StoreError
+from argus.core.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     import numpy

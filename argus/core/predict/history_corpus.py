@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError
-from core.predict.jit_data import LabelledChange
-from core.predict.model import CONTEXT_FEATURE_NAMES, FEATURE_NAMES
+from argus.core.errors import ConfigError
+from argus.core.predict.jit_data import LabelledChange
+from argus.core.predict.model import CONTEXT_FEATURE_NAMES, FEATURE_NAMES
 
 _FEATURES = FEATURE_NAMES + CONTEXT_FEATURE_NAMES
 

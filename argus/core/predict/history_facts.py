@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.predict.history import HistoryIndex, file_history, function_history
-from core.predict.review import FileHistoryFacts, FunctionHistoryFacts
+from argus.core.predict.history import HistoryIndex, file_history, function_history
+from argus.core.predict.review import FileHistoryFacts, FunctionHistoryFacts
 
 _DAY = 86_400
 

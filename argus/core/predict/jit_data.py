@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 PROJECTS: tuple[str, ...] = ("gerrit", "go", "jdt", "openstack", "platform", "qt")
 APACHE_JIT = "apachejit"

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from statistics import median
 from typing import Any
 
-from core.errors import ConfigError
-from core.predict.jit_data import LabelledChange
-from core.predict.model import (
+from argus.core.errors import ConfigError
+from argus.core.predict.jit_data import LabelledChange
+from argus.core.predict.model import (
     CONTEXT_FEATURE_NAMES,
     DERIVED_FEATURES,
     FEATURE_NAMES,

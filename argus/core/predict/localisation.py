@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from core.errors import ModelError
+from argus.core.errors import ModelError
 
 RANKER_FILE = "localisation-v1.json"
 
@@ -152,11 +152,15 @@ def ranker_document(ranker: Ranker, changes: int) -> dict[str, object]:
 
 
 def load_ranker(path: Path | None = None) -> Ranker:
-    """The shipped ranker (``core/predict/model/localisation-v1.json``) or the one at ``path``;
-    ModelError when it is missing or not a ranker for these inputs."""
+    """The shipped ranker (``argus/core/predict/model/localisation-v1.json``) or the one at
+    ``path``; ModelError when it is missing or not a ranker for these inputs."""
     try:
         if path is None:
-            text = resources.files("core.predict").joinpath("model", RANKER_FILE).read_text("utf-8")
+            text = (
+                resources.files("argus.core.predict")
+                .joinpath("model", RANKER_FILE)
+                .read_text("utf-8")
+            )
         else:
             text = path.read_text(encoding="utf-8")
         data = json.loads(text)

@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core.errors import ModelError
-from core.predict.findings import Factor
+from argus.core.errors import ModelError
+from argus.core.predict.findings import Factor
 
 FORMAT_NAME = "argus-jit-model"
 FORMAT_VERSION = 1
@@ -42,7 +42,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 # Raw features beyond Kamei's fourteen that a model file may also name (see
-# core/predict/features.py: ``context_features``).
+# argus/core/predict/features.py: ``context_features``).
 CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
     "la_code",
     "ld_code",
@@ -419,11 +419,11 @@ def model_from_dict(data: Any, source: str = "<memory>") -> RiskModel:
 
 
 def load_model(path: Path | None = None) -> RiskModel:
-    """Load a model file; without ``path``, the model shipped inside ``core.predict``."""
+    """Load a model file; without ``path``, the model shipped inside ``argus.core.predict``."""
     try:
         if path is None:
-            source = f"core.predict/model/{DEFAULT_MODEL_FILE}"
-            text = resources.files("core.predict").joinpath("model", DEFAULT_MODEL_FILE)
+            source = f"argus.core.predict/model/{DEFAULT_MODEL_FILE}"
+            text = resources.files("argus.core.predict").joinpath("model", DEFAULT_MODEL_FILE)
             content = text.read_text(encoding="utf-8")
         else:
             source = str(path)

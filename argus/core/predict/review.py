@@ -14,30 +14,30 @@ from typing import Protocol
 
 from tree_sitter import Tree
 
-from core.classify import GitAttributes, classify
-from core.diff.changeset import ChangeSet, FileChange, FileStatus
-from core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
-from core.patterns.risk_feedback import for_symbols
-from core.predict.analysis_cache import AnalysisCache, findings_key, symbols_key
-from core.predict.file_kinds import file_kind
-from core.predict.findings import (
+from argus.core.classify import GitAttributes, classify
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus
+from argus.core.lang import FileAnalysis, Symbol, analyse_with_tree, map_lines_to_symbols
+from argus.core.patterns.risk_feedback import for_symbols
+from argus.core.predict.analysis_cache import AnalysisCache, findings_key, symbols_key
+from argus.core.predict.file_kinds import file_kind
+from argus.core.predict.findings import (
     BugFinding,
     Factor,
     LevelThresholds,
     Review,
     SymbolRisk,
 )
-from core.predict.function_risk import FunctionFacts, FunctionWeights
-from core.predict.localisation import (
+from argus.core.predict.function_risk import FunctionFacts, FunctionWeights
+from argus.core.predict.localisation import (
     CandidateFunction,
     Ranker,
     localisation_shares,
     ranking_reasons,
     shipped_ranker,
 )
-from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
-from core.predict.rules.equivalents import RUFF_EQUIVALENT
-from core.predict.scoring import ScoringModel
+from argus.core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
+from argus.core.predict.rules.equivalents import RUFF_EQUIVALENT
+from argus.core.predict.scoring import ScoringModel
 
 FILE_LEVEL = "(file)"
 MAX_PROBABILITY = 0.99
@@ -383,7 +383,7 @@ def _score_symbols(
 ) -> list[SymbolRisk]:
     """Score every changed symbol of the review: the probability that a later fix of this
     change lands in it, P(the change needs a fix) x P(the fix changes this function | it does),
-    the second from the localisation ranker (core/predict/localisation.py), which ranks the
+    the second from the localisation ranker (argus/core/predict/localisation.py), which ranks the
     change's functions against each other; then raised by the symbol's production errors and
     predicted bugs. Without errors or findings, the order is the ranker's order, which is what
     ``benchmarks/localisation.py --review-order`` measures."""
@@ -627,7 +627,7 @@ def _span(symbol: Symbol | None, added: list[int], file_change: FileChange) -> t
 def with_linter_findings(
     review: Review, findings: Sequence[BugFinding], thresholds: LevelThresholds
 ) -> Review:
-    """``review`` with a linter's findings added (``core.predict.linters``), found while the
+    """``review`` with a linter's findings added (``argus.core.predict.linters``), found while the
     review ran. A finding whose precision was measured (its factor carries the value: a ruff
     rule with a measured Argus twin) is evidence like an Argus rule's, for its symbol and for
     the change; the others are shown but leave the risk alone. A linter finding that restates

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from core.predict.findings import Factor
+from argus.core.predict.findings import Factor
 
 
 class ScoringModel(Protocol):

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.classify import GitAttributes
-from core.diff.blobs import read_blobs, read_worktree_files
-from core.diff.changeset import ChangeSet
-from core.errors import ArgusError
-from core.predict.analysis_cache import LayeredAnalysisCache
-from core.predict.findings import Factor, LevelThresholds, Review
-from core.predict.linters import LinterRuns, start_linters
-from core.predict.review import (
+from argus.core.classify import GitAttributes
+from argus.core.diff.blobs import read_blobs, read_worktree_files
+from argus.core.diff.changeset import ChangeSet
+from argus.core.errors import ArgusError
+from argus.core.predict.analysis_cache import LayeredAnalysisCache
+from argus.core.predict.findings import Factor, LevelThresholds, Review
+from argus.core.predict.linters import LinterRuns, start_linters
+from argus.core.predict.review import (
     HistoryFacts,
     ReviewOptions,
     Sources,
@@ -39,13 +39,13 @@ from core.predict.review import (
     review_change,
     with_linter_findings,
 )
-from core.predict.rules import RuleSelection
-from core.predict.scoring import ScoringModel
+from argus.core.predict.rules import RuleSelection
+from argus.core.predict.scoring import ScoringModel
 
 if TYPE_CHECKING:
-    from core.predict.features import RangeCommit
-    from core.predict.history import HistoryIndex
-    from core.store.sqlite import SQLiteStore
+    from argus.core.predict.features import RangeCommit
+    from argus.core.predict.history import HistoryIndex
+    from argus.core.store.sqlite import SQLiteStore
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ _SHIPPED: list[ScoringModel] = []
 def shipped_model() -> ScoringModel:
     """The scoring model shipped with Argus, loaded once per process."""
     if not _SHIPPED:
-        from core.predict.model import load_model
+        from argus.core.predict.model import load_model
 
         loaded: ScoringModel = load_model()
         _SHIPPED.append(loaded)
@@ -93,13 +93,13 @@ class ServiceOptions:
     author: ChangeAuthor | None = None
     # HEAD's commit as the caller last saw it: the history is brought up to date when it moves.
     repository_head: str | None = None
-    # The repository's .argus.yml rules and levels, and its .gitattributes (core.config).
+    # The repository's .argus.yml rules and levels, and its .gitattributes (argus.core.config).
     rules: RuleSelection = field(default_factory=RuleSelection)
     rule_levels: Mapping[str, str] = field(default_factory=dict)
     attributes: GitAttributes | None = None
     # The repository's linters (ruff, its ESLint) on the changed lines. ``linter_configs``:
     # the linter configuration files of the reviewed side by path, fetched by a front-end
-    # without a working tree (the App; see core.predict.linters.ruff_config_paths); None reads
+    # without a working tree (the App; see argus.core.predict.linters.ruff_config_paths); None reads
     # them from the repository.
     linters: bool = True
     linter_configs: Mapping[str, bytes] | None = None
@@ -178,8 +178,8 @@ class ReviewService:
         history: HistoryFacts | None = None
         index = self.history(options.repository_head)
         if index is not None:
-            from core.predict.features import change_features, range_features
-            from core.predict.history_facts import IndexedHistory
+            from argus.core.predict.features import change_features, range_features
+            from argus.core.predict.history_facts import IndexedHistory
 
             commits = [] if options.author else self.range_commits(changeset)
             if commits:
@@ -263,8 +263,8 @@ class ReviewService:
         executor.shutdown(wait=False)
 
     def _open_and_sync(self) -> tuple[SQLiteStore, HistoryIndex]:
-        from core.predict.history import HistoryIndex
-        from core.store.sqlite import SQLiteStore
+        from argus.core.predict.history import HistoryIndex
+        from argus.core.store.sqlite import SQLiteStore
 
         store = SQLiteStore.open(self.store_path(), handed_between_threads=True)
         try:
@@ -290,14 +290,14 @@ class ReviewService:
                 else:
                     store.close()
             elif self._index is None:
-                from core.predict.history import HistoryIndex
+                from argus.core.predict.history import HistoryIndex
 
                 assert self.root is not None
                 self._index = HistoryIndex.sync(self.store, self.root, self.history_tip)
             elif head is not None and head != self._indexed_head:
                 self._index.update()
         except ArgusError as error:
-            from core.predict.history import HistoryGap
+            from argus.core.predict.history import HistoryGap
 
             logger.info("history of %s is unavailable: %s", self.root, error)
             self._history_problem = (
@@ -335,7 +335,7 @@ class ReviewService:
     def author_of(self, changeset: ChangeSet) -> ChangeAuthor:
         """Who made the change: a committed head is its commit's author; a working tree with
         edits is the configured user, now; a clean working tree is HEAD's author."""
-        from core.diff.git import has_commits, run_git
+        from argus.core.diff.git import has_commits, run_git
 
         assert self.root is not None
         commit = changeset.head
@@ -354,8 +354,8 @@ class ReviewService:
         the newest MAX_RANGE_COMMITS of them. Empty when the change has no committed base (a
         diff on stdin, a repository without commits) or no commit of its own: the change is
         then one author's (:meth:`author_of`)."""
-        from core.diff.git import run_git
-        from core.predict.features import RangeCommit
+        from argus.core.diff.git import run_git
+        from argus.core.predict.features import RangeCommit
 
         if self.root is None or changeset.base is None:
             return []
@@ -389,7 +389,7 @@ class ReviewService:
     def current_user(self) -> ChangeAuthor:
         """Whoever commits here (user.email, else HEAD's author; asked git once), now."""
         if self._user is None:
-            from core.diff.git import head_author
+            from argus.core.diff.git import head_author
 
             assert self.root is not None
             self._user = head_author(self.root)[1].strip().lower()
@@ -398,8 +398,8 @@ class ReviewService:
     def _adaptation_extras(self, index: HistoryIndex, changeset: ChangeSet) -> dict[str, float]:
         """The adaptation's extra features, as ``argus learn`` computed them for commits:
         earlier fix commits and known bug-introducing commits in the touched files."""
-        from core.predict.adapt import extra_features
-        from core.predict.szz import first_fix_seq
+        from argus.core.predict.adapt import extra_features
+        from argus.core.predict.szz import first_fix_seq
 
         if self._first_fix is None or self._first_fix[0] != self._indexed_head:
             self._first_fix = (self._indexed_head, first_fix_seq(index))
@@ -419,8 +419,8 @@ class ReviewService:
         return self._model
 
     def _adapted(self, shipped: ScoringModel) -> tuple[ScoringModel, str | None]:
-        from core.predict.adapt import load_adaptation
-        from core.predict.adapted import AdaptedModel
+        from argus.core.predict.adapt import load_adaptation
+        from argus.core.predict.adapted import AdaptedModel
 
         try:
             adaptation = load_adaptation(self.store, repo_root=self.root)
@@ -443,7 +443,7 @@ class ReviewService:
         now = time.monotonic()
         if self._locations is None or now - self._locations[0] >= ERRORS_TTL_SECONDS:
             try:
-                from core.patterns.store import SQLiteExecutor, SqlPatternStore
+                from argus.core.patterns.store import SQLiteExecutor, SqlPatternStore
 
                 store = SqlPatternStore(SQLiteExecutor(self.store))
                 locations = store.location_counts(self.tenant)
@@ -453,7 +453,7 @@ class ReviewService:
             self._locations = (now, locations)
         if not self._locations[1]:
             return {}
-        from core.patterns.risk_feedback import count_by_function
+        from argus.core.patterns.risk_feedback import count_by_function
 
         return count_by_function(self._locations[1], paths)
 
@@ -461,8 +461,8 @@ class ReviewService:
         self, path: str, qualified_names: Iterable[str]
     ) -> dict[tuple[str, str], int]:
         """``(path, qualified symbol name) -> production errors``, looked up as the review
-        looks them up (core.patterns.risk_feedback.for_symbols)."""
-        from core.patterns.risk_feedback import for_symbols
+        looks them up (argus.core.patterns.risk_feedback.for_symbols)."""
+        from argus.core.patterns.risk_feedback import for_symbols
 
         counts = self.production_errors([path])
         return for_symbols(counts, {path: list(qualified_names)}) if counts else {}
@@ -470,9 +470,9 @@ class ReviewService:
     # -- the store -----------------------------------------------------------------------
 
     def store_path(self) -> Path:
-        """Where the repository's store is (see core.store.sqlite.default_store_path)."""
+        """Where the repository's store is (see argus.core.store.sqlite.default_store_path)."""
         if self._store_path is None:
-            from core.store.sqlite import default_store_path
+            from argus.core.store.sqlite import default_store_path
 
             self._store_path = default_store_path(self.root)
         return self._store_path
@@ -481,7 +481,7 @@ class ReviewService:
     def store(self) -> SQLiteStore:
         """The repository's store, opened on first use."""
         if self._store is None:
-            from core.store.sqlite import SQLiteStore
+            from argus.core.store.sqlite import SQLiteStore
 
             if self._pending is not None:
                 self.history()  # takes the store the sync opened over
@@ -492,7 +492,7 @@ class ReviewService:
 
     def _attach_cache(self, store: SQLiteStore) -> None:
         if self._cache is not None:
-            from core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
+            from argus.core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
 
             self._cache.attach(SQLiteAnalysisCache(store))
 

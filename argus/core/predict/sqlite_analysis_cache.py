@@ -8,10 +8,10 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from core.errors import StoreError
-from core.lang import FileAnalysis, Symbol
-from core.predict.findings import BugFinding, Edit, Factor, Fix
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import StoreError
+from argus.core.lang import FileAnalysis, Symbol
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix
+from argus.core.store.sqlite import SQLiteStore
 
 # Entries not used for this long are dropped when the cache is flushed.
 MAX_AGE_SECONDS = 30 * 86_400

@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.diff.git import run_git
-from core.errors import StoreError
-from core.predict.features import file_kind
-from core.predict.history import HistoryIndex
+from argus.core.diff.git import run_git
+from argus.core.errors import StoreError
+from argus.core.predict.features import file_kind
+from argus.core.predict.history import HistoryIndex
 
 _BLAME_HEADER = re.compile(rb"^([0-9a-f]{40}) \d+ (\d+)(?: \d+)?$", re.MULTILINE)
 

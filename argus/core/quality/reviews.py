@@ -10,8 +10,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.errors import StoreError
-from core.predict.findings import Review
+from argus.core.errors import StoreError
+from argus.core.predict.findings import Review
 
 SOURCES = ("cli", "app", "editor")
 

@@ -7,14 +7,14 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from core.errors import ConfigError
-from core.predict.findings import Review
-from core.report.html import render_html
-from core.report.json_report import SCHEMA_ID, render_json, review_document, review_schema
-from core.report.markdown import MARKER, render_markdown
-from core.report.options import LinkFor, ReportOptions, RuleInfo
-from core.report.sarif import describe_rules, render_sarif, sarif_log
-from core.report.text import render_text
+from argus.core.errors import ConfigError
+from argus.core.predict.findings import Review
+from argus.core.report.html import render_html
+from argus.core.report.json_report import SCHEMA_ID, render_json, review_document, review_schema
+from argus.core.report.markdown import MARKER, render_markdown
+from argus.core.report.options import LinkFor, ReportOptions, RuleInfo
+from argus.core.report.sarif import describe_rules, render_sarif, sarif_log
+from argus.core.report.text import render_text
 
 Renderer = Callable[[Review, ReportOptions], str]
 """Turns a review into the text of one format."""

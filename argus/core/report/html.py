@@ -9,12 +9,12 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from core.predict.findings import Review
+from argus.core.predict.findings import Review
 
 if TYPE_CHECKING:
-    from core.report.charts import Chart
-from core.report.options import ReportOptions
-from core.report.summary import (
+    from argus.core.report.charts import Chart
+from argus.core.report.options import ReportOptions
+from argus.core.report.summary import (
     change_size,
     headline,
     is_empty,
@@ -101,7 +101,7 @@ def _summary(review: Review) -> str:
 
 def _risk_chart(review: Review, options: ReportOptions) -> Chart:
     # pygal takes ~30 ms to import: only the HTML format pays for it.
-    from core.report.charts import bar_chart
+    from argus.core.report.charts import bar_chart
 
     symbols = ranked_symbols(review)[: options.max_symbols]
     return bar_chart(

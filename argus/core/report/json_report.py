@@ -6,10 +6,10 @@ import json
 import math
 from typing import Any
 
-from core.errors import ModelError
-from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
-from core.report.options import ReportOptions, installed_version
-from core.report.summary import headline, is_empty, ordered_bugs, ranked_symbols
+from argus.core.errors import ModelError
+from argus.core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
+from argus.core.report.options import ReportOptions, installed_version
+from argus.core.report.summary import headline, is_empty, ordered_bugs, ranked_symbols
 
 SCHEMA_ID = "argus.review/v1"
 DIGITS = 4
@@ -90,7 +90,7 @@ def review_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every ``render_json`` output satisfies."""
     from importlib.resources import files
 
-    text = files("core.report").joinpath("schema", "review.schema.json").read_text("utf-8")
+    text = files("argus.core.report").joinpath("schema", "review.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -10,9 +10,9 @@ import math
 import re
 from urllib.parse import quote
 
-from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
-from core.report.options import ReportOptions
-from core.report.summary import (
+from argus.core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
+from argus.core.report.options import ReportOptions
+from argus.core.report.summary import (
     EM_DASH,
     NO_CHANGES,
     change_size,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.errors import ConfigError
-from core.predict.findings import LevelThresholds
+from argus.core.errors import ConfigError
+from argus.core.predict.findings import LevelThresholds
 
 LinkFor = Callable[[str, int], "str | None"]
 """Maps ``(path, line)`` to a URL for that line, or None when there is none."""

@@ -18,9 +18,9 @@ from pathlib import PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
-from core.report.options import ReportOptions, RuleInfo, installed_version
-from core.report.summary import (
+from argus.core.predict.findings import BugFinding, Review, RiskLevel, SymbolRisk
+from argus.core.report.options import ReportOptions, RuleInfo, installed_version
+from argus.core.report.summary import (
     NO_CHANGES,
     is_empty,
     ordered_bugs,
@@ -296,7 +296,8 @@ def _describe_unknown_rule(rule_id: str, findings: list[BugFinding]) -> RuleInfo
 
 
 class DescribedRule(Protocol):
-    """What the SARIF report needs to know of a bug-pattern rule (``core.predict.rules.Rule``)."""
+    """What the SARIF report needs to know of a bug-pattern rule
+    (``argus.core.predict.rules.Rule``)."""
 
     @property
     def id(self) -> str: ...  # noqa: D102

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.classify import FileKind, classify
-from core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
+from argus.core.classify import FileKind, classify
+from argus.core.predict.findings import BugFinding, Factor, GeneratedTest, Review, SymbolRisk
 
 NO_CHANGES = "No changes to review"
 MINUS = "\N{MINUS SIGN}"

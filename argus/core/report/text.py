@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.predict.findings import Review, RiskLevel, SymbolRisk
-from core.report.options import ReportOptions
-from core.report.summary import (
+from argus.core.predict.findings import Review, RiskLevel, SymbolRisk
+from argus.core.report.options import ReportOptions
+from argus.core.report.summary import (
     complexity_change,
     headline,
     is_empty,

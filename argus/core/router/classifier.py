@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.router.generation import GenerationRequest, TaskKind, Tier
+from argus.core.router.generation import GenerationRequest, TaskKind, Tier
 
 #: Upper bounds (inclusive) of context size in tokens for 0, 1, 2 and 3 points; above: 5.
 CONTEXT_POINTS = ((1_500, 0), (3_000, 1), (6_000, 2), (12_000, 3))

@@ -10,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.errors import ConfigError
-from core.router.generation import ModelProvider, Tier
-from core.router.providers.anthropic_messages import HAIKU_MODEL, SONNET_MODEL, AnthropicProvider
-from core.router.providers.local import LocalProvider
-from core.router.providers.openai_compatible import OpenAICompatibleProvider
-from core.router.providers.workers_ai import DEFAULT_BASE_URL, DEFAULT_MODEL, WorkersAIProvider
-from core.router.router import TIER_RANK, RouterSettings
+from argus.core.errors import ConfigError
+from argus.core.router.generation import ModelProvider, Tier
+from argus.core.router.providers.anthropic_messages import (
+    HAIKU_MODEL,
+    SONNET_MODEL,
+    AnthropicProvider,
+)
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.providers.openai_compatible import OpenAICompatibleProvider
+from argus.core.router.providers.workers_ai import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    WorkersAIProvider,
+)
+from argus.core.router.router import TIER_RANK, RouterSettings
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from core.router.prompts import RenderedPrompt
+from argus.core.router.prompts import RenderedPrompt
 
 
 class Tier(StrEnum):
@@ -142,7 +142,7 @@ class RoutedResult:
 class ModelProvider(Protocol):
     """One narrow port per model service: a name, a tier, and ``generate``.
 
-    ``generate`` raises only :class:`core.router.errors.ProviderError` subclasses.
+    ``generate`` raises only :class:`argus.core.router.errors.ProviderError` subclasses.
     """
 
     @property

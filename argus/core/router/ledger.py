@@ -1,7 +1,7 @@
 """The cost ledger: every provider request and cache lookup, priced, per tenant and month.
 
 The store is the SQLite file or, shared by every node, PostgreSQL
-(:class:`~core.store.postgres.PostgresRowStore`): the SQL here is written for both, and a
+(:class:`~argus.core.store.postgres.PostgresRowStore`): the SQL here is written for both, and a
 tenant's spend is added to atomically (one upsert), so budgets hold across nodes.
 """
 
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from core.router.errors import BudgetExceeded
-from core.router.generation import Outcome, Tier
-from core.router.plans import Plan, get_plan
-from core.store.sqlite import SQLiteStore
+from argus.core.router.errors import BudgetExceeded
+from argus.core.router.generation import Outcome, Tier
+from argus.core.router.plans import Plan, get_plan
+from argus.core.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
-    from core.store.postgres import PostgresRowStore
+    from argus.core.store.postgres import PostgresRowStore
 
 Now = Callable[[], datetime]
 #: Where the ledger lives: the SQLite file, or the shared PostgreSQL database.

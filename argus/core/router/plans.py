@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import ConfigError
-from core.router.generation import Tier
+from argus.core.errors import ConfigError
+from argus.core.router.generation import Tier
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The provider price table, kept as data in ``core/router/data/prices.toml`` ($ per Mtok)."""
+"""The provider price table, kept as data in ``argus/core/router/data/prices.toml`` ($ per Mtok)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 _PER_TOKEN = 1_000_000
 
 
 def default_price_path() -> Path:
-    """The price table shipped with Argus (package data of ``core.router``)."""
+    """The price table shipped with Argus (package data of ``argus.core.router``)."""
     return Path(__file__).resolve().parent / "data" / "prices.toml"
 
 
@@ -47,7 +47,7 @@ class PriceTable:
         if found is None:
             raise ConfigError(
                 f"no price for model {model!r} of provider {provider!r}; add a [[price]] row "
-                "to core/router/data/prices.toml"
+                "to argus/core/router/data/prices.toml"
             )
         return found
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.router.errors import PromptError
+from argus.core.router.errors import PromptError
 
 _FRONT_MATTER = re.compile(r"\A---\n(?P<head>.*?)\n---\n(?P<body>.*)\Z", re.DOTALL)
 _SECTION = re.compile(r"^--- (?P<role>system|user) ---$", re.MULTILINE)
@@ -35,7 +35,7 @@ CHARACTERS_PER_TOKEN = 4
 
 
 def default_prompts_directory() -> Path:
-    """The prompt templates shipped with Argus (package data of ``core.router``)."""
+    """The prompt templates shipped with Argus (package data of ``argus.core.router``)."""
     return Path(__file__).resolve().parent / "prompts"
 
 

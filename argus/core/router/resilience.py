@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-from core.router.errors import ProviderError, RateLimited
+from argus.core.router.errors import ProviderError, RateLimited
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

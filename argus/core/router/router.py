@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from core.errors import ArgusError, ConfigError
-from core.router.cache import PatternCache, cached_text
-from core.router.classifier import classify_request
-from core.router.errors import BudgetExceeded, NoCandidate, ProviderError, ProviderTimeout
-from core.router.generation import (
+from argus.core.errors import ArgusError, ConfigError
+from argus.core.router.cache import PatternCache, cached_text
+from argus.core.router.classifier import classify_request
+from argus.core.router.errors import BudgetExceeded, NoCandidate, ProviderError, ProviderTimeout
+from argus.core.router.generation import (
     Attempt,
     Generation,
     GenerationRequest,
@@ -31,10 +31,10 @@ from core.router.generation import (
     Tier,
     ValidationResult,
 )
-from core.router.ledger import CostLedger, LedgerEntry
-from core.router.prices import PriceTable
-from core.router.providers.base import RemoteProvider
-from core.router.resilience import (
+from argus.core.router.ledger import CostLedger, LedgerEntry
+from argus.core.router.prices import PriceTable
+from argus.core.router.providers.base import RemoteProvider
+from argus.core.router.resilience import (
     CircuitBreaker,
     Clock,
     RetryOutcome,

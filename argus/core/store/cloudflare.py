@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import ArgusError
+from argus.core.errors import ArgusError
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 

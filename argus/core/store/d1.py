@@ -1,4 +1,4 @@
-"""Cloudflare D1 over its REST API, as a :class:`core.patterns.store.SqlExecutor`.
+"""Cloudflare D1 over its REST API, as a :class:`argus.core.patterns.store.SqlExecutor`.
 
 ``POST {base}/accounts/{account_id}/d1/database/{database_id}/query`` takes ``{"sql",
 "params"}`` or ``{"batch": [{"sql", "params"}, ...]}`` and answers ``{"result": [{"results":
@@ -6,7 +6,7 @@
 statement. D1 documents batches as transactions (rolled back whole when a statement fails)
 for its Workers binding; the REST ``batch`` form is relied on to behave the same. Parameters
 travel as JSON values (numbers, strings, null; embeddings are base64 text). The same numbered
-migrations as the SQLite store (``core/store/migrations``) are applied and recorded in
+migrations as the SQLite store (``argus/core/store/migrations``) are applied and recorded in
 ``schema_migrations``.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from core.errors import StoreError
-from core.store import cloudflare
-from core.store.sqlite import _split_statements, migration_scripts
+from argus.core.errors import StoreError
+from argus.core.store import cloudflare
+from argus.core.store.sqlite import _split_statements, migration_scripts
 
 Row = dict[str, Any]
 

@@ -28,7 +28,7 @@ import psycopg.rows
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
-from core.errors import StoreError
+from argus.core.errors import StoreError
 
 #: Key of the session advisory lock held while migrating (any constant shared by all nodes).
 MIGRATION_LOCK = 0x41524755  # "ARGU"
@@ -64,7 +64,7 @@ def conninfo(url: str) -> str:
 def postgres_migration_scripts() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every PostgreSQL migration shipped with Argus, in order."""
     scripts = []
-    folder = resources.files("core.store") / "migrations" / "postgres"
+    folder = resources.files("argus.core.store") / "migrations" / "postgres"
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
             version = int(entry.name.split("_", 1)[0])
@@ -350,7 +350,7 @@ class PostgresConnection:
 
 
 class PostgresRowStore:
-    """:class:`~core.store.sqlite.SQLiteStore`'s interface (``connection``, ``transaction()``,
+    """:class:`~argus.core.store.sqlite.SQLiteStore`'s interface (``connection``, ``transaction()``,
     ``close()``) on the shared PostgreSQL database, for the callers whose SQL is portable: the
     App's state, the cost ledger and budgets, the regression-test requests.
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from core.errors import StoreError
+from argus.core.errors import StoreError
 
 STORE_FILENAME = "argus.db"
 # The store holds every tenant's keys and events: only its owner may read it.
@@ -23,7 +23,7 @@ _SIDECAR_SUFFIXES = ("-wal", "-shm", "-journal")
 def migration_scripts() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every migration shipped with Argus, in order."""
     scripts = []
-    folder = resources.files("core.store") / "migrations"
+    folder = resources.files("argus.core.store") / "migrations"
     for entry in folder.iterdir():
         name = entry.name
         if not name.endswith(".sql"):
@@ -51,8 +51,8 @@ def locate_store(start: Path | None = None, environ: Mapping[str, str] | None = 
 
     The one rule for where the store is; :func:`default_store_path` is it for a known root.
     """
-    from core.diff.git import find_repo_root
-    from core.errors import GitError
+    from argus.core.diff.git import find_repo_root
+    from argus.core.errors import GitError
 
     env = dict(os.environ if environ is None else environ)
     if env.get("ARGUS_HOME"):

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from core.errors import StoreError
-from core.store.ann import DEFAULT_NPROBE, DEFAULT_TRAIN_AT, FaissSpace
+from argus.core.errors import StoreError
+from argus.core.store.ann import DEFAULT_NPROBE, DEFAULT_TRAIN_AT, FaissSpace
 
 Metadata = Mapping[str, Any]
 FloatMatrix = npt.NDArray[np.float32]
@@ -233,7 +233,7 @@ SAVE_AFTER = 1000
 
 
 class LocalAnnIndex:
-    """Approximate cosine search on faiss, one index per namespace (:mod:`core.store.ann`).
+    """Approximate cosine search on faiss, one index per namespace (:mod:`argus.core.store.ann`).
 
     A namespace is exact (flat) below ``train_at`` vectors and an IVF index above, scanning
     ``nprobe`` lists per query; measured on 1M clustered vectors by

@@ -1,4 +1,4 @@
-"""Cloudflare Vectorize v2 over its REST API, as a :class:`core.store.vector.VectorIndex`.
+"""Cloudflare Vectorize v2 over its REST API, as a :class:`argus.core.store.vector.VectorIndex`.
 
 - upsert: ``POST .../vectorize/v2/indexes/{name}/upsert``, an NDJSON body
   (``application/x-ndjson``), one ``{"id", "values", "namespace", "metadata"}`` per line;
@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import numpy as np
 
-from core.errors import StoreError
-from core.store import cloudflare
-from core.store.vector import FloatMatrix, Metadata, VectorMatch, as_matrix
+from argus.core.errors import StoreError
+from argus.core.store import cloudflare
+from argus.core.store.vector import FloatMatrix, Metadata, VectorMatch, as_matrix
 
 #: Vectors per upsert request (NDJSON lines); larger upserts are split into several requests.
 UPSERT_BATCH = 500

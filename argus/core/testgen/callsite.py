@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from core.patterns.event import Frame
-from core.testgen.literals import Rebuilt
-from core.testgen.repo_view import RepoView, absolute_import
+from argus.core.patterns.event import Frame
+from argus.core.testgen.literals import Rebuilt
+from argus.core.testgen.repo_view import RepoView, absolute_import
 
 _FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))

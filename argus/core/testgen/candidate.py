@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from core.errors import ConfigError
-from core.testgen.frameworks import Framework
+from argus.core.errors import ConfigError
+from argus.core.testgen.frameworks import Framework
 
 
 class CandidateKind(StrEnum):

@@ -20,15 +20,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import ArgusError
-from core.lang.symbols import Symbol
-from core.testgen import style
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.hypothesis_gen import find_function, find_method, layout, raised_exceptions
-from core.testgen.literals import rebuild
-from core.testgen.project_types import ProjectTypes, module_types, snake
-from core.testgen.repo_view import RepoView
-from core.testgen.sandbox import DEFAULT_LIMITS, Limits, workspace
+from argus.core.errors import ArgusError
+from argus.core.lang.symbols import Symbol
+from argus.core.testgen import style
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.hypothesis_gen import find_function, find_method, layout, raised_exceptions
+from argus.core.testgen.literals import rebuild
+from argus.core.testgen.project_types import ProjectTypes, module_types, snake
+from argus.core.testgen.repo_view import RepoView
+from argus.core.testgen.sandbox import DEFAULT_LIMITS, Limits, workspace
 
 MAX_INPUTS = 8
 # Builtin exceptions that usually mean a slip in the code rather than a refused input.

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 DATA_FILE = ".argus-coverage"
 BASELINE_NAME = ".argus-baseline"

@@ -2,7 +2,7 @@
 
 The innermost in-app frame is tried first: its repository file is found from the deployment
 path, its function from the frame's line, and its arguments rebuilt from the frame variables
-the error tracker recorded (:mod:`core.testgen.literals`). When they cannot be rebuilt (a
+the error tracker recorded (:mod:`argus.core.testgen.literals`). When they cannot be rebuilt (a
 value that is not a literal, a ``self`` whose class cannot be made, a parameter reassigned
 before the crash) the next caller outwards is tried. The test calls the function and asserts
 nothing else: on the buggy code the production error escapes and the test fails with it; once
@@ -18,19 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from core.errors import ArgusError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.normalise import signature_of
-from core.testgen import callsite, objects, style
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.literals import (
+from argus.core.errors import ArgusError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.normalise import signature_of
+from argus.core.testgen import callsite, objects, style
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.literals import (
     SENTRY_CONTAINER_BREADTH,
     STANDARD_CALL_NAMES,
     Rebuilt,
     looks_truncated,
     rebuild,
 )
-from core.testgen.repo_view import RepoView, absolute_import
+from argus.core.testgen.repo_view import RepoView, absolute_import
 
 # How many frames outwards from the crash are tried, and how many tests are proposed: the
 # fix is often in a caller of the crashing function, whose own call still raises after it.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 
 class Framework(StrEnum):

@@ -15,10 +15,16 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-from core.lang.symbols import Symbol
-from core.testgen import style
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.project_types import ModuleTypes, ProjectTypes, Resolved, module_types, snake
+from argus.core.lang.symbols import Symbol
+from argus.core.testgen import style
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.project_types import (
+    ModuleTypes,
+    ProjectTypes,
+    Resolved,
+    module_types,
+    snake,
+)
 
 MAX_EXAMPLES = 50
 _SETTINGS = (

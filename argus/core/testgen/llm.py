@@ -1,6 +1,6 @@
 """Tests written by a model: the prompt that asks for one, and the checks on what comes back.
 
-The prompt is a versioned template (``core/router/prompts/``) filled with the function's
+The prompt is a versioned template (``argus/core/router/prompts/``) filled with the function's
 source, its call sites in the repository, the existing tests of its module (for style) and,
 for a regression test, the error pattern. The answer is reduced to one code block, checked to
 be a test and nothing else (imports, test functions and classes, fixtures, small helpers; no
@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from core.errors import ArgusError
-from core.patterns.event import ErrorEvent
-from core.router.prompts import RenderedPrompt, load_prompt
-from core.testgen import static_check, style
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.repo_view import RepoView
+from argus.core.errors import ArgusError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.router.prompts import RenderedPrompt, load_prompt
+from argus.core.testgen import static_check, style
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.repo_view import RepoView
 
 #: Characters of each prompt section kept (callers, existing tests), so prompts stay small.
 SECTION_LIMIT = 4000
@@ -237,7 +237,7 @@ def regression_prompt(
     """The ``regression_test`` prompt (newest version) for a production error.
 
     ``free_tier`` says what the deterministic generator tried and why it failed (see
-    :func:`core.testgen.crash.describe_attempts`); empty when it has not run.
+    :func:`argus.core.testgen.crash.describe_attempts`); empty when it has not run.
     """
     return load_prompt("regression_test").render(
         free_tier=_cut(free_tier) if free_tier else "nothing yet",

@@ -1,6 +1,6 @@
 """Reproduce a Node.js production error as a regression test, with no model: the free tier.
 
-The Node counterpart of :mod:`core.testgen.crash`. ``@sentry/node`` with
+The Node counterpart of :mod:`argus.core.testgen.crash`. ``@sentry/node`` with
 ``includeLocalVariables`` records each frame's local variables one level deep: primitives as
 themselves, ``undefined``/``null``/``NaN`` as ``"<undefined>"``/``"<null>"``/``"<NaN>"``, an
 instance of a class as ``"<ClassName>"``, plain objects and arrays with their primitive members
@@ -28,14 +28,14 @@ from pathlib import Path, PurePosixPath
 
 from tree_sitter import Node
 
-from core.errors import ArgusError
-from core.lang.languages import parse
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.normalise import signature_of
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.frameworks import Framework, TestStyle, detect_style
-from core.testgen.node_harness import Harness, find_harnesses, is_literal, replay_test_line
-from core.testgen.repo_view import RepoView
+from argus.core.errors import ArgusError
+from argus.core.lang.languages import parse
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.normalise import signature_of
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.frameworks import Framework, TestStyle, detect_style
+from argus.core.testgen.node_harness import Harness, find_harnesses, is_literal, replay_test_line
+from argus.core.testgen.repo_view import RepoView
 
 MAX_FRAMES_TRIED = 12
 MAX_CANDIDATES = 6

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from core.lang.languages import parse
-from core.testgen.repo_view import RepoView
+from argus.core.lang.languages import parse
+from argus.core.testgen.repo_view import RepoView
 
 MAX_HARNESSES = 2
 MAX_TEST_FILES = 40

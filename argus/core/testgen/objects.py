@@ -14,8 +14,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from core.testgen.literals import Rebuilt
-from core.testgen.repo_view import RepoView, absolute_import
+from argus.core.testgen.literals import Rebuilt
+from argus.core.testgen.repo_view import RepoView, absolute_import
 
 _DEFAULT_REPR = re.compile(
     r"^<(?P<module>[A-Za-z_][\w.]*)\.(?P<name>[A-Za-z_]\w*) object at 0x[0-9a-fA-F]+>$"

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.diff.git import run_git
-from core.errors import ArgusError
-from core.patterns.event import ErrorEvent
-from core.testgen.repo_view import RepoView
+from argus.core.diff.git import run_git
+from argus.core.errors import ArgusError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.testgen.repo_view import RepoView
 
 _BLAME_HEADER = re.compile(rb"^([0-9a-f]{40}) \d+ (\d+)", re.MULTILINE)
 

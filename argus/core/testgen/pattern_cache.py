@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.patterns.records import PatternTest
+from argus.core.patterns.records import PatternTest
 
 #: A stored test whose success rate fell below this is no longer served from the cache.
 MIN_SUCCESS_RATE = 0.5
@@ -59,7 +59,7 @@ class StoredTest:
 
 
 class PatternTestCache:
-    """:class:`core.router.cache.PatternCache` backed by the tenant's pattern tests."""
+    """:class:`argus.core.router.cache.PatternCache` backed by the tenant's pattern tests."""
 
     def __init__(
         self,

@@ -209,7 +209,7 @@ class ProjectTypes:
 
     @classmethod
     def from_view(cls, view: object, root: str = "") -> ProjectTypes:
-        """Modules of a :class:`~core.testgen.repo_view.RepoView`, imported from ``root``."""
+        """Modules of a :class:`~argus.core.testgen.repo_view.RepoView`, imported from ``root``."""
 
         def read(module: str) -> str | None:
             base = PurePosixPath(root) if root not in ("", ".") else PurePosixPath()

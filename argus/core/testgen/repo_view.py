@@ -12,8 +12,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from core.diff.git import run_git
-from core.errors import ArgusError
+from argus.core.diff.git import run_git
+from argus.core.errors import ArgusError
 
 _MAX_SOURCE_BYTES = 2_000_000
 

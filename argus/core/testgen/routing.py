@@ -7,13 +7,13 @@ and provider settings, read at its edge.
 
 from __future__ import annotations
 
-from core.router.cache import PatternCache
-from core.router.config import ProviderSettings, build_providers
-from core.router.ledger import CostLedger, LedgerStore
-from core.router.prices import load_price_table
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
-from core.testgen.service import register_free_tier
+from argus.core.router.cache import PatternCache
+from argus.core.router.config import ProviderSettings, build_providers
+from argus.core.router.ledger import CostLedger, LedgerStore
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
+from argus.core.testgen.service import register_free_tier
 
 
 def generation_router(

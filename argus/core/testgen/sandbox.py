@@ -3,10 +3,10 @@
 Every run happens in its own process group, in a temporary copy of the repository (a detached
 ``git worktree`` at the commit, or a copy of the working tree's tracked and untracked-not-ignored
 files), with a time limit, a memory limit and a clean environment, confined by bubblewrap: an
-empty file-system view holding only what the run needs (:mod:`core.testgen.filesystem_view`),
+empty file-system view holding only what the run needs (:mod:`argus.core.testgen.filesystem_view`),
 new user, network, PID, IPC and UTS namespaces, and a seccomp filter that refuses every socket
-but Unix ones (:mod:`core.testgen.syscall_filter`). When that confinement cannot be set up, the
-sandbox refuses to run (:class:`SandboxUnavailableError`) unless the caller explicitly chose the
+but Unix ones (:mod:`argus.core.testgen.syscall_filter`). When that confinement cannot be set up,
+the sandbox refuses to run (:class:`SandboxUnavailableError`) unless the caller explicitly chose the
 weak fallback policy. Every :class:`RunResult` says which isolation was in force. See
 docs/sandbox.md.
 """
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from core.diff.git import find_repo_root, resolve_ref, run_git
-from core.errors import ConfigError
-from core.testgen import filesystem_view, network_guard
-from core.testgen.syscall_filter import compiled_filter
+from argus.core.diff.git import find_repo_root, resolve_ref, run_git
+from argus.core.errors import ConfigError
+from argus.core.testgen import filesystem_view, network_guard
+from argus.core.testgen.syscall_filter import compiled_filter
 
 CONFINE_SCRIPT = Path(__file__).with_name("confine.py")
 

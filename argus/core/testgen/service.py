@@ -30,14 +30,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-from core.diff.git import run_git
-from core.errors import ArgusError
-from core.lang.symbols import Symbol
-from core.patterns.event import ErrorEvent
-from core.patterns.normalise import signature_of
-from core.patterns.records import Pattern
-from core.predict.findings import GeneratedTest, Review, SymbolRisk, TestValidation
-from core.router.generation import (
+from argus.core.diff.git import run_git
+from argus.core.errors import ArgusError
+from argus.core.lang.symbols import Symbol
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.normalise import signature_of
+from argus.core.patterns.records import Pattern
+from argus.core.predict.findings import GeneratedTest, Review, SymbolRisk, TestValidation
+from argus.core.router.generation import (
     Generation,
     GenerationRequest,
     Outcome,
@@ -45,27 +45,27 @@ from core.router.generation import (
     TaskKind,
     Tier,
 )
-from core.router.generation import ValidationResult as RouterVerdict
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
-from core.testgen import llm, style
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.characterise import characterisation_tests, sandbox_runner
-from core.testgen.crash import describe_attempts, intended_error, reproduce_crash
-from core.testgen.frameworks import TestStyle, command_for, detect_style
-from core.testgen.hypothesis_gen import property_tests
-from core.testgen.node_crash import (
+from argus.core.router.generation import ValidationResult as RouterVerdict
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
+from argus.core.testgen import llm, style
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.characterise import characterisation_tests, sandbox_runner
+from argus.core.testgen.crash import describe_attempts, intended_error, reproduce_crash
+from argus.core.testgen.frameworks import TestStyle, command_for, detect_style
+from argus.core.testgen.hypothesis_gen import property_tests
+from argus.core.testgen.node_crash import (
     describe_node_attempts,
     error_site,
     intended_node_error,
     is_node_event,
     reproduce_node_crash,
 )
-from core.testgen.pattern_cache import PatternTestCache
-from core.testgen.project_types import ProjectTypes
-from core.testgen.repo_view import RepoView
-from core.testgen.sandbox import DEFAULT_LIMITS, DEFAULT_POLICY, IsolationPolicy, Limits
-from core.testgen.validation import ValidationResult, validate
+from argus.core.testgen.pattern_cache import PatternTestCache
+from argus.core.testgen.project_types import ProjectTypes
+from argus.core.testgen.repo_view import RepoView
+from argus.core.testgen.sandbox import DEFAULT_LIMITS, DEFAULT_POLICY, IsolationPolicy, Limits
+from argus.core.testgen.validation import ValidationResult, validate
 
 _T = TypeVar("_T")
 

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.testgen.candidate import Candidate
+from argus.core.testgen.candidate import Candidate
 
 _JS_TEST_CALL = re.compile(r"(^|[^\w.$])(test|it)(\.(only|skip|todo|each\([^)]*\)))?\s*\(", re.M)
 _GO_TEST_FUNCTION = re.compile(r"^func\s+Test[A-Z_0-9]\w*\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M)

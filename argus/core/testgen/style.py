@@ -2,7 +2,7 @@
 
 Generators describe a test as :class:`TestSpec` (imports, set-up lines, one or more test
 bodies); :func:`render` writes it as a pytest module or a ``unittest.TestCase`` depending on
-the framework :func:`core.testgen.frameworks.detect_style` found in the repository.
+the framework :func:`argus.core.testgen.frameworks.detect_style` found in the repository.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from core.testgen.frameworks import Framework, TestStyle, detect_style
+from argus.core.testgen.frameworks import Framework, TestStyle, detect_style
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]+")
 _INDENT = "    "

@@ -15,7 +15,7 @@ import functools
 import socket
 import tempfile
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 # Every family but AF_UNIX is refused (AF_INET and AF_INET6 above all, but also netlink, packet
 # and the rest): the run has no network namespace to reach, and no reason to probe the kernel.

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from core.testgen import coverage_check, static_check
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.frameworks import Framework, TestCommand, command_for
-from core.testgen.network_guard import BLOCKED_MESSAGE
-from core.testgen.sandbox import (
+from argus.core.testgen import coverage_check, static_check
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.frameworks import Framework, TestCommand, command_for
+from argus.core.testgen.network_guard import BLOCKED_MESSAGE
+from argus.core.testgen.sandbox import (
     DEFAULT_LIMITS,
     DEFAULT_POLICY,
     Isolation,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from github_app.context import Context
-from github_app.delivery import Steps, reply
-from github_app.events import Event
-from github_app.render import CHECK_NAME
-from github_app.reporting import review_and_report
-from github_app.test_requests import tests_reply
+from argus.github_app.context import Context
+from argus.github_app.delivery import Steps, reply
+from argus.github_app.events import Event
+from argus.github_app.render import CHECK_NAME
+from argus.github_app.reporting import review_and_report
+from argus.github_app.test_requests import tests_reply
 
 
 def _pull_requests(ctx: Context, event: Event) -> list[dict[str, Any]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from github_app.context import Context
-from github_app.events import Event
-from github_app.marketplace import plan_for_new_installation
-from github_app.plans import repository_limit
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.marketplace import plan_for_new_installation
+from argus.github_app.plans import repository_limit
 
 
 def _names(repositories: list[dict[str, object]] | None) -> list[str]:

@@ -2,7 +2,7 @@
 
 Bots (Argus included) are ignored. The App reacts 👀, then refuses cheaply (no review run)
 when the command is unknown, the commenter lacks write access, or the plan's quota is used.
-Each command returns its reply; the handler posts it once (github_app.delivery.reply).
+Each command returns its reply; the handler posts it once (argus.github_app.delivery.reply).
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.report.markdown import escape
-from github_app.context import Context
-from github_app.delivery import Steps, react, reply
-from github_app.events import Event
-from github_app.githubkit_adapter import GitHubAPIError
-from github_app.reporting import review_and_report
-from github_app.review_service import pull_request_ref, review_pull_request, shipped_model
-from github_app.state import REPOSITORY_WIDE
-from github_app.test_requests import quota_note, tests_reply
+from argus.core.report.markdown import escape
+from argus.github_app.context import Context
+from argus.github_app.delivery import Steps, react, reply
+from argus.github_app.events import Event
+from argus.github_app.githubkit_adapter import GitHubAPIError
+from argus.github_app.reporting import review_and_report
+from argus.github_app.review_service import pull_request_ref, review_pull_request, shipped_model
+from argus.github_app.state import REPOSITORY_WIDE
+from argus.github_app.test_requests import quota_note, tests_reply
 
 PREFIX = "/argus"
 WRITERS = frozenset({"admin", "maintain", "write"})

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.errors import ConfigError
-from github_app.context import Context
-from github_app.events import Event
-from github_app.marketplace import Purchase, apply_plan, read_purchase
-from github_app.plans import DEFAULT_PLAN
+from argus.core.errors import ConfigError
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.marketplace import Purchase, apply_plan, read_purchase
+from argus.github_app.plans import DEFAULT_PLAN
 
 
 def _purchase(ctx: Context, event: Event) -> Purchase | None:

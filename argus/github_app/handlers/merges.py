@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from github_app.context import Context
-from github_app.events import Event
+from argus.github_app.context import Context
+from argus.github_app.events import Event
 
 
 async def handle(ctx: Context, event: Event) -> None:

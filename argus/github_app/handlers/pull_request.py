@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from github_app.context import Context
-from github_app.events import Event
-from github_app.reporting import review_and_report
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.reporting import review_and_report
 
 ACTIONS_REVIEWED = ("opened", "reopened", "ready_for_review", "synchronize")
 

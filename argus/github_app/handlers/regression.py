@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.predict.findings import GeneratedTest
-from github_app.context import Context
+from argus.core.predict.findings import GeneratedTest
+from argus.github_app.context import Context
 
 
 def regression_branch(test: GeneratedTest) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from core.predict.findings import GeneratedTest, TestValidation
-from github_app.context import Context
-from github_app.events import Event
-from github_app.handlers.regression import open_regression_test_pr
-from github_app.handlers.regression_origin import tell_the_introducing_pull_request
+from argus.core.predict.findings import GeneratedTest, TestValidation
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.handlers.regression import open_regression_test_pr
+from argus.github_app.handlers.regression_origin import tell_the_introducing_pull_request
 
 REGRESSION_KIND = "argus_regression_test"
 

@@ -4,7 +4,7 @@ introduced the failing line of a production error, linking the test's pull reque
 The line's commit comes from the regression job (``git blame`` at the deployed commit, in the
 linked clone); GitHub says which pull request brought that commit in
 (``GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls``). The comment is posted once per error
-pattern and pull request (a hidden marker; github_app/notices.py), and a failure here never
+pattern and pull request (a hidden marker; argus/github_app/notices.py), and a failure here never
 undoes or repeats the test's pull request: it is logged and the job ends.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import ArgusError
-from github_app.context import Context
-from github_app.notices import say_once
+from argus.core.errors import ArgusError
+from argus.github_app.context import Context
+from argus.github_app.notices import say_once
 
 
 def origin_marker(pattern_id: str) -> str:

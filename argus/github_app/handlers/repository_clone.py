@@ -1,9 +1,9 @@
 """push: fetch the repository's clone, and learn from its history in the background.
 
-A push to the default branch fetches the App's clone (github_app.clones) so the next review
+A push to the default branch fetches the App's clone (argus.github_app.clones) so the next review
 finds it up to date, then runs ``argus learn``'s adaptation on it when it is due: once after
 the first clone, then again every :data:`LEARN_EVERY` new commits. Learning runs on a thread
-at low priority (nice 10) and keeps an adaptation only as ``core.predict.adapt.learn`` does
+at low priority (nice 10) and keeps an adaptation only as ``argus.core.predict.adapt.learn`` does
 (its never-worse rule). Nothing here fails the delivery: a fetch or a learning that fails is
 logged and tried again on the next push.
 """
@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from github_app.context import Context
-from github_app.events import Event
-from github_app.repo_review import RepositoryClones, store_path
+from argus.github_app.context import Context
+from argus.github_app.events import Event
+from argus.github_app.repo_review import RepositoryClones, store_path
 
 LEARN_EVERY = 200
 """New commits on the default branch after which the adaptation is learnt again."""
@@ -59,7 +59,7 @@ async def learn_if_due(clone: Path) -> dict[str, Any] | None:
 
 
 def _learn_if_due(clone: Path) -> dict[str, Any] | None:
-    from core.diff.git import run_git
+    from argus.core.diff.git import run_git
 
     marker = clone.parent / f"{clone.name.removesuffix('.git')}.learned"
     count = int(run_git(clone, "rev-list", "--count", "HEAD").strip() or 0)
@@ -79,9 +79,9 @@ def learn_on(clone: Path) -> dict[str, Any]:
     """``argus learn`` on the clone, into the clone's store (where its reviews read it)."""
     from dataclasses import asdict
 
-    from core.predict.adapt import learn
-    from core.predict.model import load_model
-    from core.store.sqlite import SQLiteStore
+    from argus.core.predict.adapt import learn
+    from argus.core.predict.model import load_model
+    from argus.core.store.sqlite import SQLiteStore
 
     path = store_path(clone)
     path.parent.mkdir(parents=True, exist_ok=True)

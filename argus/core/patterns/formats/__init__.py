@@ -6,18 +6,18 @@ tried in ``FORMATS`` order; JSON formats come first, then the text formats.
 
 from __future__ import annotations
 
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent
-from core.patterns.formats.document import Document, IngestFormat
-from core.patterns.formats.generic_json import GenericJsonFormat
-from core.patterns.formats.node_stack import NodeStackFormat
-from core.patterns.formats.python_traceback import PythonTracebackFormat
-from core.patterns.formats.sentry import (
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.formats.document import Document, IngestFormat
+from argus.core.patterns.formats.generic_json import GenericJsonFormat
+from argus.core.patterns.formats.node_stack import NodeStackFormat
+from argus.core.patterns.formats.python_traceback import PythonTracebackFormat
+from argus.core.patterns.formats.sentry import (
     SentryEnvelopeFormat,
     SentryEventFormat,
     SentryWebhookFormat,
 )
-from core.patterns.limits import decode_input
+from argus.core.patterns.limits import decode_input
 
 __all__ = ["FORMATS", "Document", "IngestFormat", "accepted_formats", "parse_error"]
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.input_limits import JsonTooDeep, loads_bounded
-from core.patterns.event import ErrorEvent
+from argus.core.input_limits import JsonTooDeep, loads_bounded
+from argus.core.patterns.event import ErrorEvent
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.limits import (
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.limits import (
     FIELD_CHARS,
     SCAN_FACTOR,
     cap_frames,
@@ -79,7 +79,7 @@ def frame_vars(value: object) -> dict[str, object]:
 
     Values are cut here only to what scrubbing reads (``SCAN_FACTOR`` times
     ``MAX_VAR_CHARS``); scrubbing cuts them to ``MAX_VAR_CHARS`` afterwards
-    (``core.patterns.scrub.scrub_event``), so a cut never leaves part of a secret behind.
+    (``argus.core.patterns.scrub.scrub_event``), so a cut never leaves part of a secret behind.
     """
     if not isinstance(value, dict):
         return {}

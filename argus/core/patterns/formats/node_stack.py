@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats.document import Document
-from core.patterns.formats.fields import finish_event, in_app_default
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats.document import Document
+from argus.core.patterns.formats.fields import finish_event, in_app_default
 
 _EVAL_LOCATION = re.compile(r"\((?P<location>[^()]*)\)")
 _HEADER = re.compile(

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import re
 
-from core.input_limits import JsonTooDeep, loads_bounded
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats.document import Document
-from core.patterns.formats.fields import (
+from argus.core.input_limits import JsonTooDeep, loads_bounded
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats.document import Document
+from argus.core.patterns.formats.fields import (
     bool_of,
     finish_event,
     frame_vars,

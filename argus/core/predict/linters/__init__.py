@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from core.classify import GitAttributes, classify
-from core.diff.changeset import ChangeSet, FileStatus
-from core.errors import ArgusError
-from core.predict.findings import BugFinding
-from core.predict.linters.eslint import EslintRun, is_script
-from core.predict.linters.ruff import RuffRun, config_paths
-from core.predict.rules.suppress import file_is_suppressed, is_suppressed
+from argus.core.classify import GitAttributes, classify
+from argus.core.diff.changeset import ChangeSet, FileStatus
+from argus.core.errors import ArgusError
+from argus.core.predict.findings import BugFinding
+from argus.core.predict.linters.eslint import EslintRun, is_script
+from argus.core.predict.linters.ruff import RuffRun, config_paths
+from argus.core.predict.rules.suppress import file_is_suppressed, is_suppressed
 
 LINTERS = ("ruff", "eslint")
 """The linter names ``.argus.yml`` knows (``rules: {ruff: off}``)."""

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.predict.findings import BugFinding, Edit, Factor, Fix
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ repository's ruff configuration files (``pyproject.toml`` with ``[tool.ruff]``, 
 temporary folder, so the same code serves a working tree, an editor's unsaved buffer and the
 App's fetched files. Without any ruff configuration the review asks for :func:`default_codes`:
 ruff's twins of the Argus rules that are handed over to ruff (see
-``core/predict/rules/equivalents.py``).
+``argus/core/predict/rules/equivalents.py``).
 
 Only diagnostics that start on a changed line are kept; they become findings ``ruff:CODE``
 with ruff's message, and ruff's fix as the finding's fix when ruff marks it safe. A missing or
@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from core.predict.findings import BugFinding, Edit, Factor, Fix
-from core.predict.rules.base import registered_rules
-from core.predict.rules.equivalents import DELEGATED_TO_RUFF, RUFF_EQUIVALENT
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix
+from argus.core.predict.rules.base import registered_rules
+from argus.core.predict.rules.equivalents import DELEGATED_TO_RUFF, RUFF_EQUIVALENT
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Importing this package registers every rule; :func:`run_rules` runs them on one file.
 """
 
-from core.predict.rules import (  # noqa: F401 - imported to register their rules
+from argus.core.predict.rules import (  # noqa: F401 - imported to register their rules
     go,
     java,
     javascript,
@@ -13,7 +13,7 @@ from core.predict.rules import (  # noqa: F401 - imported to register their rule
     python_flow,
     python_signatures,
 )
-from core.predict.rules.base import (
+from argus.core.predict.rules.base import (
     HELP_URI_BASE,
     Hit,
     Rule,

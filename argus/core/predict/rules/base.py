@@ -1,8 +1,8 @@
 """The bug-pattern rule machinery: what a rule sees, what it returns, the registry, the runner.
 
 A rule is a small function that looks at one parsed file and yields :class:`Hit` objects. The
-runner turns hits into :class:`~core.predict.findings.BugFinding` objects and keeps only those on
-lines the change touched, so rules never need to filter by the diff themselves.
+runner turns hits into :class:`~argus.core.predict.findings.BugFinding` objects and keeps only those
+on lines the change touched, so rules never need to filter by the diff themselves.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from functools import cache, cached_property
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
-from core.classify import GitAttributes, classify, is_test_path
-from core.lang.languages import get_language, parse
-from core.predict.findings import BugFinding, Edit, Factor, Fix
-from core.predict.rules.equivalents import DELEGATED_TO_RUFF
-from core.predict.rules.measured import measured_precision
-from core.predict.rules.suppress import (
+from argus.core.classify import GitAttributes, classify, is_test_path
+from argus.core.lang.languages import get_language, parse
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix
+from argus.core.predict.rules.equivalents import DELEGATED_TO_RUFF
+from argus.core.predict.rules.measured import measured_precision
+from argus.core.predict.rules.suppress import (
     eslint_rules_off,
     file_is_suppressed,
     is_suppressed,
@@ -163,7 +163,7 @@ def register(
         if id in _REGISTRY:
             raise ValueError(f"rule id {id} is registered twice")
         precision, sample, default_on = measured_precision(id, confidence)
-        # A rule handed over to ruff runs as ruff's rule (core/predict/linters/ruff.py); the
+        # A rule handed over to ruff runs as ruff's rule (argus/core/predict/linters/ruff.py); the
         # Argus copy stays available as opt-in.
         default_on = default_on and id not in DELEGATED_TO_RUFF
         _REGISTRY[id] = Rule(
@@ -443,8 +443,8 @@ def run_rules(
 
     ``rules`` defaults to the registered rules ``selection`` turns on (the default-on ones when
     None). Files that are not maintained code (test data, fixtures, examples, generated or
-    vendored; see :func:`core.classify.classify`) get no findings, and hits that a suppression
-    comment covers are dropped (see :mod:`core.predict.rules.suppress`). A rule that raises is
+    vendored; see :func:`argus.core.classify.classify`) get no findings, and hits that a suppression
+    comment covers are dropped (see :mod:`argus.core.predict.rules.suppress`). A rule that raises is
     skipped: the failure is logged and, when ``warnings`` is given, described there; the other
     rules still run.
     """

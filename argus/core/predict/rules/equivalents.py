@@ -31,7 +31,7 @@ DELEGATED_TO_RUFF: dict[str, tuple[str, ...]] = {}
 """Argus rules handed over to ruff: a rule goes here when, measured side by side on the same
 changed lines of the findings corpus (``benchmarks/findings_ruff.py``), ruff's twin finds the
 same lines with the same precision; the Argus copy is then off by default (still available as
-opt-in) and the review runs ruff's rule instead (``core/predict/linters/ruff.py``); the twins
+opt-in) and the review runs ruff's rule instead (``argus/core/predict/linters/ruff.py``); the twins
 listed here form the default ruff selection of a repository with no ruff configuration.
 
 Empty today. PY016 and ruff's B015 found the same 29 lines on the first corpus (0.97 both), but

@@ -7,8 +7,8 @@ from functools import cached_property
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
-from core.predict.rules.syntax import descendants, field, text
+from argus.core.predict.rules.base import Hit, RuleContext, register
+from argus.core.predict.rules.syntax import descendants, field, text
 
 GO = ("go",)
 

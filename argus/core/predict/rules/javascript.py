@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import JAVASCRIPT_FAMILY, Hit, RuleContext, register
-from core.predict.rules.syntax import descendants, field, text
+from argus.core.predict.rules.base import JAVASCRIPT_FAMILY, Hit, RuleContext, register
+from argus.core.predict.rules.syntax import descendants, field, text
 
 _FUNCTION_TYPES = frozenset(
     {

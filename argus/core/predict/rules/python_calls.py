@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register, replacing
-from core.predict.rules.python_syntax import (
+from argus.core.predict.rules.base import Hit, RuleContext, register, replacing
+from argus.core.predict.rules.python_syntax import (
     PYTHON,
     call_name,
     has_keyword_splat,
@@ -17,7 +17,7 @@ from core.predict.rules.python_syntax import (
     positional_arguments,
     scope_of,
 )
-from core.predict.rules.syntax import descendants, field, text
+from argus.core.predict.rules.syntax import descendants, field, text
 
 _SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "mogrify"})
 _SQL_FUNCTIONS = frozenset({"text", "sqlalchemy.text", "sa.text"})

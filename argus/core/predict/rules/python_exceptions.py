@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
-from core.predict.rules.python_syntax import PYTHON, block_of, only_does_nothing
-from core.predict.rules.syntax import descendants, field, has_comment, text
+from argus.core.predict.rules.base import Hit, RuleContext, register
+from argus.core.predict.rules.python_syntax import PYTHON, block_of, only_does_nothing
+from argus.core.predict.rules.syntax import descendants, field, has_comment, text
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from core.classify import is_test_path
-from core.predict.rules.base import Hit, RuleContext, register, replacing
-from core.predict.rules.python_syntax import PYTHON, call_name, positional_arguments
-from core.predict.rules.syntax import descendants, field, text
+from argus.core.classify import is_test_path
+from argus.core.predict.rules.base import Hit, RuleContext, register, replacing
+from argus.core.predict.rules.python_syntax import PYTHON, call_name, positional_arguments
+from argus.core.predict.rules.syntax import descendants, field, text
 
 _MUTABLE_LITERALS = frozenset(
     {

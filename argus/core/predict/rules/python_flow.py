@@ -7,15 +7,15 @@ from functools import cached_property
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
-from core.predict.rules.python_syntax import (
+from argus.core.predict.rules.base import Hit, RuleContext, register
+from argus.core.predict.rules.python_syntax import (
     PYTHON,
     SCOPES,
     call_name,
     enclosing_function,
     is_async,
 )
-from core.predict.rules.syntax import descendants, field, statements, text
+from argus.core.predict.rules.syntax import descendants, field, statements, text
 
 # append/extend are left out on purpose: growing a list while a for-loop walks it is the
 # ordinary work-list idiom, and the loop does see the new items.

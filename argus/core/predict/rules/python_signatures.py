@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from core.predict.rules.base import Hit, RuleContext, register
-from core.predict.rules.syntax import descendants, field, text
+from argus.core.predict.rules.base import Hit, RuleContext, register
+from argus.core.predict.rules.syntax import descendants, field, text
 
 PYTHON = ("python",)
 _DEFINITIONS = frozenset({"function_definition", "class_definition"})

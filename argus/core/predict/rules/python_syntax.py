@@ -6,7 +6,7 @@ import re
 
 from tree_sitter import Node
 
-from core.predict.rules.syntax import field, statements, text
+from argus.core.predict.rules.syntax import field, statements, text
 
 PYTHON = ("python",)
 

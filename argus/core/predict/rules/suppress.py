@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from core.predict.rules.equivalents import names_for
+from argus.core.predict.rules.equivalents import names_for
 
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 _PYLINT = re.compile(r"#.*?pylint:\s*disable=(?P<names>[\w\-]+(?:\s*,\s*[\w\-]+)*)")

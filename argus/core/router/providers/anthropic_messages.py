@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from core.router.errors import (
+from argus.core.router.errors import (
     BadProviderAnswer,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
-from core.router.generation import Generation, GenerationRequest, Tier
-from core.router.providers.base import RemoteProvider
-from core.router.providers.http import parse_retry_after
+from argus.core.router.generation import Generation, GenerationRequest, Tier
+from argus.core.router.providers.base import RemoteProvider
+from argus.core.router.providers.http import parse_retry_after
 
 if TYPE_CHECKING:
     import anthropic

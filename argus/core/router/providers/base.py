@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from core.router.generation import Tier
+from argus.core.router.generation import Tier
 
 
 class RemoteProvider:

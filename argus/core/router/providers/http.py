@@ -12,13 +12,13 @@ from email.utils import parsedate_to_datetime
 import anyio
 import httpx
 
-from core.router.errors import (
+from argus.core.router.errors import (
     BadProviderAnswer,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
-from core.router.prompts import RenderedPrompt
+from argus.core.router.prompts import RenderedPrompt
 
 
 def chat_messages(prompt: RenderedPrompt) -> list[dict[str, str]]:

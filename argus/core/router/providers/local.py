@@ -6,9 +6,9 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
-from core.errors import ArgusError
-from core.router.errors import NoCandidate
-from core.router.generation import Generation, GenerationRequest, Tier
+from argus.core.errors import ArgusError
+from argus.core.router.errors import NoCandidate
+from argus.core.router.generation import Generation, GenerationRequest, Tier
 
 LocalGenerator = Callable[[GenerationRequest], str | None | Awaitable[str | None]]
 

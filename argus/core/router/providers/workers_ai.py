@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from core.router.errors import BadProviderAnswer
-from core.router.generation import Generation, GenerationRequest, Tier
-from core.router.providers.base import RemoteProvider
-from core.router.providers.http import chat_messages, post_json, require_int, require_str
+from argus.core.router.errors import BadProviderAnswer
+from argus.core.router.generation import Generation, GenerationRequest, Tier
+from argus.core.router.providers.base import RemoteProvider
+from argus.core.router.providers.http import chat_messages, post_json, require_int, require_str
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
