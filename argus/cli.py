@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import TextIO
 
-from core.errors import ArgusError
+from argus.core.errors import ArgusError
 
 EXIT_CODES = """\
 exit codes:

@@ -10,17 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from argus.core.classify import GitAttributes
+from argus.core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
+from argus.core.diff.blobs import read_blobs, read_worktree_files
+from argus.core.diff.git import default_base, has_commits
+from argus.core.diff.preimage import sources_from_diff
+from argus.core.errors import ArgusError, ConfigError, GitError
+from argus.core.predict.findings import Review, RiskLevel
+from argus.core.predict.review import Sources
+from argus.core.predict.rules import RuleSelection
 from argus.review_log import record_cli_review
 from argus.wiring import process_wiring
-from core.classify import GitAttributes
-from core.diff import ChangeSet, changeset_for_review, find_repo_root, parse_diff
-from core.diff.blobs import read_blobs, read_worktree_files
-from core.diff.git import default_base, has_commits
-from core.diff.preimage import sources_from_diff
-from core.errors import ArgusError, ConfigError, GitError
-from core.predict.findings import Review, RiskLevel
-from core.predict.review import Sources
-from core.predict.rules import RuleSelection
 
 
 def _read_diff(argument: str) -> tuple[ChangeSet, bytes]:
@@ -55,7 +55,7 @@ def review_for_arguments(
     """Read the change and both sides of its files, and review it with the review service
     (history, model and production errors are the service's business); ``rules``,
     ``rule_levels`` and ``attributes`` come from the repository's configuration."""
-    from core.predict.service import ReviewService, ServiceOptions
+    from argus.core.predict.service import ReviewService, ServiceOptions
 
     repo: Path | None
     raw = b""
@@ -87,7 +87,8 @@ def review_for_arguments(
             )
         author = None
         if arguments.diff:
-            # Both sides from the diff and the blobs its index lines name (core.diff.preimage).
+            # Both sides from the diff and the blobs its index lines name
+            # (argus.core.diff.preimage).
             found = sources_from_diff(repo, raw, changeset)
             sources = Sources(old=found.old, new=found.new)
             changeset = replace(changeset, warnings=(*changeset.warnings, *found.warnings))
@@ -134,9 +135,9 @@ def apply_range(arguments: argparse.Namespace) -> None:
 
 def run_review(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus review``: print the report; exit 1 when the risk reaches ``--fail-on``."""
-    from core.config import load_repository_config
-    from core.predict.rules import registered_rules
-    from core.report import describe_rules, render
+    from argus.core.config import load_repository_config
+    from argus.core.predict.rules import registered_rules
+    from argus.core.report import describe_rules, render
 
     if arguments.top < 1:
         raise ConfigError("--top must be at least 1")
@@ -185,9 +186,9 @@ def _with_generated_tests(
     review: Review, arguments: argparse.Namespace, changeset: ChangeSet
 ) -> Review:
     """The review with validated tests (argus/testgen_wiring.py does the work)."""
+    from argus.core.testgen.service import changed_lines_of
     from argus.progress import stages
     from argus.testgen_wiring import review_with_tests
-    from core.testgen.service import changed_lines_of
 
     if arguments.diff:
         raise ConfigError("--generate-tests needs a repository to run tests in, not --diff")
@@ -212,9 +213,9 @@ def _terminal_width(stream: TextIO) -> int:
 
 def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus learn``: label history with SZZ and fit this repository's adaptation."""
+    from argus.core.predict.adapt import learn
+    from argus.core.predict.model import load_model
     from argus.progress import stages
-    from core.predict.adapt import learn
-    from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
     with process_wiring().open_store(repo) as store, stages("learn") as stage:
@@ -256,9 +257,9 @@ def run_learn(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_predict_history(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus predict history``: one JSON line per non-merge commit, scored time-aware."""
+    from argus.core.predict.backtest import score_history
+    from argus.core.predict.model import load_model
     from argus.progress import counter
-    from core.predict.backtest import score_history
-    from core.predict.model import load_model
 
     repo = find_repo_root(arguments.repo)
     out = Path(arguments.out)

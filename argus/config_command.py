@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
-#: ``core.config.CONFIG_PATH``, written here so that `argus --help` imports no rule.
+#: ``argus.core.config.CONFIG_PATH``, written here so that `argus --help` imports no rule.
 CONFIG_PATH = ".argus.yml"
 
 
@@ -25,7 +25,7 @@ def add_commands(commands: Any) -> None:
 
 def run_check(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print each mistake as ``file:line: message``; 0 when valid, 2 when not."""
-    from core.config import check_config, find_config
+    from argus.core.config import check_config, find_config
 
     path = Path(arguments.file) if arguments.file else find_config(Path.cwd())
     if path is None:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 
 def add_commands(commands: Any) -> None:
@@ -31,8 +31,8 @@ def add_commands(commands: Any) -> None:
 
 def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Print the month's cost summary."""
+    from argus.core.router.ledger import costs_summary
     from argus.wiring import process_wiring
-    from core.router.ledger import costs_summary
 
     month = arguments.month or time.strftime("%Y-%m", time.gmtime())
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -50,7 +50,7 @@ def run_costs(arguments: argparse.Namespace, stdout: TextIO) -> int:
 def model_requests(summary: dict[str, Any]) -> int:
     """Requests that reached a model: every tier's but the pattern cache's and the free
     tier's (the deterministic generators run here and call no model)."""
-    from core.router.generation import FREE_TIERS
+    from argus.core.router.generation import FREE_TIERS
 
     free = {str(tier) for tier in FREE_TIERS}
     return sum(int(row["requests"]) for tier, row in summary["tiers"].items() if tier not in free)

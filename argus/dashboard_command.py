@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -51,7 +51,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 def run_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Store a one-time link and print its URL."""
-    from dashboard.auth import create_link, parse_ttl
+    from argus.dashboard.auth import create_link, parse_ttl
 
     ttl = parse_ttl(arguments.ttl)
     base = (arguments.url or os.environ.get("ARGUS_DASHBOARD_URL") or DEFAULT_URL).rstrip("/")

@@ -143,7 +143,7 @@ def _store_path(environ: Mapping[str, str], repo: Path) -> Path | None:
 
 def check_store(environ: Mapping[str, str], repo: Path) -> list[Check]:
     """Where the store is, who can read it, and whether this Argus can open its schema."""
-    from core.store.sqlite import migration_scripts
+    from argus.core.store.sqlite import migration_scripts
 
     path = _store_path(environ, repo)
     if path is None:
@@ -217,8 +217,8 @@ def check_github_app(environ: Mapping[str, str], env_file: Path | None = None) -
     """The App's settings parse, its key is a key, and its API URL accepts the App's token."""
     if not any(key.startswith("ARGUS_GITHUB_") for key in environ):
         return [Check("github app", OK, "not configured (argus serve runs without the App)")]
-    from core.errors import ConfigError
-    from github_app.settings import load_settings
+    from argus.core.errors import ConfigError
+    from argus.github_app.settings import load_settings
 
     try:
         settings = load_settings(environ, dotenv=env_file)
@@ -304,8 +304,8 @@ def check_database(environ: Mapping[str, str]) -> list[Check]:
 
 def check_models(environ: Mapping[str, str]) -> list[Check]:
     """The model providers' settings are whole, and each configured endpoint answers."""
-    from core.errors import ConfigError
-    from core.router.config import ProviderSettings
+    from argus.core.errors import ConfigError
+    from argus.core.router.config import ProviderSettings
 
     try:
         settings = ProviderSettings.from_environment(environ)
@@ -346,7 +346,7 @@ def check_cloudflare(environ: Mapping[str, str]) -> list[Check]:
     token = environ.get("CLOUDFLARE_API_TOKEN", "").strip()
     if not token:
         return []
-    from core.store.cloudflare import DEFAULT_BASE_URL
+    from argus.core.store.cloudflare import DEFAULT_BASE_URL
 
     base = (environ.get("ARGUS_WORKERS_AI_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
     return [

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from argus.core.errors import ArgusError, ConfigError
 from argus.store_backend import CloudflareLocation, shared_store
-from core.errors import ArgusError, ConfigError
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 #: (name, status, message, fix), as ``argus.doctor_command.Check`` takes them.
@@ -24,7 +24,7 @@ def check_shared_store(environ: Mapping[str, str]) -> list[Check]:
         return []  # the SQLite store is checked by the "store" check
     if isinstance(location, CloudflareLocation):
         return [_check_cloudflare(location)]
-    from core.store.postgres import pending
+    from argus.core.store.postgres import pending
 
     try:
         waiting = pending(location.url, schema=location.schema)
@@ -45,8 +45,8 @@ def check_shared_store(environ: Mapping[str, str]) -> list[Check]:
 
 
 def _check_cloudflare(location: CloudflareLocation) -> Check:
-    from core.store.d1 import D1Executor
-    from core.store.vectorize import VectorizeIndex
+    from argus.core.store.d1 import D1Executor
+    from argus.core.store.vectorize import VectorizeIndex
 
     account, token, base = location.account_id, location.api_token, location.base_url
     d1 = D1Executor(account, location.database_id, token, base_url=base, timeout=10.0)

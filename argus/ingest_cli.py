@@ -1,8 +1,8 @@
 """``argus ingest``, ``argus patterns ...``, ``argus projects ...`` and ``argus serve``.
 
-Each handler reads its input, opens the pattern library (see ``core.store.sqlite.locate_store``),
-calls the PatternService, prints text or JSON and closes the library. Input is parsed before
-the library is opened, so bad input leaves it untouched.
+Each handler reads its input, opens the pattern library (see
+``argus.core.store.sqlite.locate_store``), calls the PatternService, prints text or JSON and closes
+the library. Input is parsed before the library is opened, so bad input leaves it untouched.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from core.patterns.records import IngestResult, Pattern
-    from core.patterns.service import PatternService
+    from argus.core.patterns.records import IngestResult, Pattern
+    from argus.core.patterns.service import PatternService
 
 DEFAULT_TENANT = "local"
 # `patterns search` hides matches below this cosine similarity: unrelated errors score near 0.
@@ -214,8 +214,8 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _library() -> Iterator[PatternService]:
+    from argus.core.patterns.service import open_service
     from argus.wiring import process_wiring
-    from core.patterns.service import open_service
 
     service = open_service(process_wiring().store_location())
     try:
@@ -225,13 +225,13 @@ def _library() -> Iterator[PatternService]:
 
 
 def _tenant(arguments: argparse.Namespace) -> str:
-    from ingest_server.keys import check_name
+    from argus.ingest_server.keys import check_name
 
     return check_name(arguments.tenant, "--tenant")
 
 
 def _read_input(argument: str) -> bytes:
-    from core.patterns.limits import MAX_INPUT_BYTES
+    from argus.core.patterns.limits import MAX_INPUT_BYTES
 
     if argument == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
@@ -253,7 +253,7 @@ def run_ingest(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus ingest FILE|-``: file one error, say which pattern and whether it was new."""
     from dataclasses import replace
 
-    from core.patterns.formats import parse_error
+    from argus.core.patterns.formats import parse_error
 
     tenant = _tenant(arguments)
     if getattr(arguments, "more", None):
@@ -301,8 +301,8 @@ def _run_ingest_many(arguments: argparse.Namespace, tenant: str, stdout: TextIO)
     """``argus ingest FILE FILE...``: file several errors in one transaction (group commit)."""
     from dataclasses import replace
 
-    from core.patterns.errors import IngestError
-    from core.patterns.formats import parse_error
+    from argus.core.patterns.errors import IngestError
+    from argus.core.patterns.formats import parse_error
 
     if getattr(arguments, "generate_test", False):
         raise ConfigError("--generate-test takes one error report, not several")
@@ -354,7 +354,7 @@ def _run_ingest_many(arguments: argparse.Namespace, tenant: str, stdout: TextIO)
 
 
 def _generation_repo(arguments: argparse.Namespace) -> Path:
-    from core.diff.git import find_repo_root
+    from argus.core.diff.git import find_repo_root
 
     if not arguments.repo:
         raise ConfigError("--generate-test needs --repo PATH (the repository the error came from)")
@@ -555,8 +555,8 @@ def run_patterns_export(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_patterns_import(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus patterns import FILE|-``: merge exported rows (all read before any is stored)."""
-    from core.patterns.errors import IngestError
-    from core.patterns.service import EXPORT_FORMAT
+    from argus.core.patterns.errors import IngestError
+    from argus.core.patterns.service import EXPORT_FORMAT
 
     tenant = _tenant(arguments)
     rows = _read_rows(arguments.file)
@@ -594,7 +594,7 @@ def _counted(
 
 
 def _read_rows(argument: str) -> list[dict[str, Any]]:
-    from core.patterns.errors import IngestError
+    from argus.core.patterns.errors import IngestError
 
     if argument == "-":
         text = sys.stdin.read()
@@ -677,8 +677,8 @@ def run_projects_list(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
 def run_projects_link(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """``argus projects link NAME --repo PATH``: where the project's code (and PRs) live."""
+    from argus.core.diff.git import find_repo_root
     from argus.wiring import process_wiring
-    from core.diff.git import find_repo_root
 
     repo = Path(arguments.repo).expanduser()
     if not repo.is_dir():

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 
 def add_commands(subparsers: Any) -> None:

@@ -24,8 +24,8 @@ def add_commands(subparsers: Any) -> None:
 
 def run_lsp(arguments: argparse.Namespace, stdout: TextIO) -> int:
     """Serve until the editor disconnects."""
+    from argus.lsp_server.server import parse_address, serve
     from argus.wiring import process_wiring
-    from lsp_server.server import parse_address, serve
 
     # The store and the router of "Generate test" come from the process's composition root.
     serve(parse_address(arguments.tcp) if arguments.tcp else None, parts=process_wiring())

@@ -41,7 +41,7 @@ def run_migrate(arguments: argparse.Namespace, stdout: TextIO) -> int:
 
     if isinstance(location, CloudflareLocation):
         return _d1(location, arguments.check, stdout)
-    from core.store.postgres import migrate, pending
+    from argus.core.store.postgres import migrate, pending
 
     if arguments.check:
         waiting = pending(location.url, schema=location.schema)
@@ -59,7 +59,7 @@ def run_migrate(arguments: argparse.Namespace, stdout: TextIO) -> int:
 def _sqlite(path: Path, check: bool, stdout: TextIO) -> int:
     import sqlite3
 
-    from core.store.sqlite import SQLiteStore, migration_scripts
+    from argus.core.store.sqlite import SQLiteStore, migration_scripts
 
     known = migration_scripts()
     if check:
@@ -85,7 +85,7 @@ def _sqlite(path: Path, check: bool, stdout: TextIO) -> int:
 
 
 def _d1(location: Any, check: bool, stdout: TextIO) -> int:
-    from core.store.d1 import D1Executor
+    from argus.core.store.d1 import D1Executor
 
     d1 = D1Executor(
         location.account_id, location.database_id, location.api_token, base_url=location.base_url

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 #: Seconds a client is asked to wait before retrying while the store is unavailable.
 RETRY_AFTER_SECONDS = 5
@@ -99,7 +99,7 @@ def store_check(location: Any) -> Check:
 
         return sqlite_check
     if hasattr(location, "database_id"):  # Cloudflare D1
-        from core.store.d1 import D1Executor
+        from argus.core.store.d1 import D1Executor
 
         d1 = D1Executor(
             location.account_id,
@@ -108,7 +108,7 @@ def store_check(location: Any) -> Check:
             base_url=location.base_url,
         )
         return lambda: d1.execute("SELECT 1 AS ok")
-    from core.store.postgres import PostgresExecutor
+    from argus.core.store.postgres import PostgresExecutor
 
     executor = PostgresExecutor(location.url, schema=location.schema)
     return executor.ping

@@ -3,9 +3,9 @@
 When ``argus serve`` files an event of a project linked to its code (``argus projects link``),
 :class:`RegressionScheduler` (the ingestion app's filing listener) asks once per pattern for a
 regression test: a row in ``regression_requests`` (store migration 0010) and a job in the
-process's one job queue, the GitHub App's (``ARGUS_DATABASE_URL``: ``github_app.queue`` on
-SQLite, ``github_app.queue_postgres`` on PostgreSQL; ``argus.wiring.Wiring.job_queue``). That is
-all the request pays for; repeats of a pattern that has a test, or one being made, cost an
+process's one job queue, the GitHub App's (``ARGUS_DATABASE_URL``: ``argus.github_app.queue`` on
+SQLite, ``argus.github_app.queue_postgres`` on PostgreSQL; ``argus.wiring.Wiring.job_queue``). That
+is all the request pays for; repeats of a pattern that has a test, or one being made, cost an
 in-memory lookup.
 
 The queue's one worker (the thread in ``argus serve``, or ``argus worker``) hands each job of
@@ -35,21 +35,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.errors import ArgusError, StoreError
-from core.patterns.event import ErrorEvent
-from core.patterns.event_codec import event_data, event_from_data
-from core.store.sqlite import SQLiteStore
-from core.testgen.pattern_cache import PatternTestReader, PatternTestStore
+from argus.core.errors import ArgusError, StoreError
+from argus.core.patterns.event import ErrorEvent
+from argus.core.patterns.event_codec import event_data, event_from_data
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen.pattern_cache import PatternTestReader, PatternTestStore
 
 if TYPE_CHECKING:
-    from core.patterns.records import Pattern
-    from core.predict.findings import GeneratedTest
-    from core.router.cache import PatternCache
-    from core.router.router import Router
-    from core.store.postgres import PostgresRowStore
-    from github_app.jobs import Job, JobQueue
-    from ingest_server.app import IngestOutcome
-    from ingest_server.keys import ProjectLink, SQLiteProjectKeys
+    from argus.core.patterns.records import Pattern
+    from argus.core.predict.findings import GeneratedTest
+    from argus.core.router.cache import PatternCache
+    from argus.core.router.router import Router
+    from argus.core.store.postgres import PostgresRowStore
+    from argus.github_app.jobs import Job, JobQueue
+    from argus.ingest_server.app import IngestOutcome
+    from argus.ingest_server.keys import ProjectLink, SQLiteProjectKeys
 
 _LOG = logging.getLogger("argus.regressions")
 
@@ -277,7 +277,7 @@ class RegressionScheduler:
         attempt = self.requests.claim(tenant, pattern_id, link.project_id)
         if attempt is None:
             return
-        from core.patterns.scrub import scrub_event
+        from argus.core.patterns.scrub import scrub_event
 
         # The scrubbed event: no secret or personal value goes to the queue, the test or a PR.
         payload = {
@@ -398,8 +398,8 @@ class RegressionJob:
         self.requests.finish(tenant, pattern_id, "failed", reason=reason)
 
     async def _run(self, tenant: str, pattern_id: str, payload: Mapping[str, Any]) -> None:
-        from core.diff.git import find_repo_root
-        from core.testgen.pattern_cache import MIN_SUCCESS_RATE
+        from argus.core.diff.git import find_repo_root
+        from argus.core.testgen.pattern_cache import MIN_SUCCESS_RATE
 
         earlier = self.requests.get(tenant, pattern_id)
         if earlier is not None and earlier.status in ("generated", "cached"):
@@ -452,8 +452,8 @@ class RegressionJob:
         repo: Path,
         link: ProjectLink,
     ) -> tuple[GeneratedTest | None, list[str]]:
-        from core.testgen.pattern_cache import PatternTestCache
-        from core.testgen.service import GenerationLog, generate_for_error_async
+        from argus.core.testgen.pattern_cache import PatternTestCache
+        from argus.core.testgen.service import GenerationLog, generate_for_error_async
 
         event = event_from_data(payload["event"])
         log = GenerationLog()
@@ -486,7 +486,7 @@ class RegressionJob:
                 link.github_repository,
             )
             return
-        from github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
+        from argus.github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
 
         self.app_queue.enqueue(
             REGRESSION_KIND,
@@ -511,7 +511,7 @@ def introduced_by(
     """What the App needs to tell the pull request that introduced the failing line: the line,
     the commit that wrote it (blamed at the commit the test failed on), the error and its
     occurrences; None when no frame of the error maps to a blamable line."""
-    from core.testgen.origin import failing_line_origin
+    from argus.core.testgen.origin import failing_line_origin
 
     event = event_from_data(payload["event"])
     deployed = test.validation.before or "HEAD"
@@ -598,7 +598,7 @@ def adopt_legacy_queue(legacy: Path, queue: Any) -> int:
     deleted from the old file only once ``queue`` holds it, and its delivery id keeps a second
     run (a crash in between) from queueing it twice: nothing stored is lost or doubled.
     """
-    from github_app.queue import decode_payload
+    from argus.github_app.queue import decode_payload
 
     if not legacy.is_file():
         return 0

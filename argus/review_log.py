@@ -6,11 +6,11 @@ import argparse
 import sys
 from typing import TextIO
 
-from core.diff.git import find_repo_root
-from core.errors import GitError, StoreError
-from core.predict.findings import Review
-from core.quality.reviews import insert_review, review_record
-from core.store.sqlite import SQLiteStore, default_store_path
+from argus.core.diff.git import find_repo_root
+from argus.core.errors import GitError, StoreError
+from argus.core.predict.findings import Review
+from argus.core.quality.reviews import insert_review, review_record
+from argus.core.store.sqlite import SQLiteStore, default_store_path
 
 
 def record_cli_review(

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ConfigError
-from core.store.sqlite import locate_store
+from argus.core.errors import ConfigError
+from argus.core.store.sqlite import locate_store
 
 if TYPE_CHECKING:
+    from argus.core.patterns.event import ErrorEvent
+    from argus.core.patterns.records import IngestResult, Pattern, PatternTest
+    from argus.core.patterns.service import PatternService
     from argus.store_backend import SharedLocation
-    from core.patterns.event import ErrorEvent
-    from core.patterns.records import IngestResult, Pattern, PatternTest
-    from core.patterns.service import PatternService
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -50,7 +50,7 @@ def serve_settings(
     cwd: Path | None = None,
 ) -> ServeSettings:
     """Read ``ARGUS_HOME``, ``ARGUS_INGEST_MAX_BYTES`` and ``ARGUS_SENTRY_CLIENT_SECRET``."""
-    from ingest_server.settings import DEFAULT_MAX_BODY_BYTES, IngestSettings
+    from argus.ingest_server.settings import DEFAULT_MAX_BODY_BYTES, IngestSettings
 
     env = os.environ if environ is None else environ
     if not 0 < port < 65536:
@@ -81,7 +81,7 @@ class ConfinedService:
     """
 
     def __init__(self, executor: ThreadPoolExecutor, service: PatternService) -> None:
-        from core.patterns.group_commit import GroupCommit
+        from argus.core.patterns.group_commit import GroupCommit
 
         self._executor = executor
         self._service = service
@@ -192,13 +192,13 @@ def dashboard_app(store_path: Path, github: Any, environ: Mapping[str, str] | No
     GitHub sign-in when ARGUS_GITHUB_CLIENT_ID and ARGUS_GITHUB_CLIENT_SECRET are set (the
     App's OAuth client; ARGUS_GITHUB_WEB_URL for GitHub Enterprise Server, ARGUS_DASHBOARD_URL
     for the address browsers use)."""
-    from dashboard.app import create_dashboard_app
-    from dashboard.github_oauth import GitHubSignIn, OAuthSettings
+    from argus.dashboard.app import create_dashboard_app
+    from argus.dashboard.github_oauth import GitHubSignIn, OAuthSettings
 
     env = os.environ if environ is None else environ
     app_state = None
     if github is not None and not github.uses_postgres:
-        from github_app.worker import state_path
+        from argus.github_app.worker import state_path
 
         app_state = state_path(github)
     client_id = env.get("ARGUS_GITHUB_CLIENT_ID", "").strip()

@@ -23,18 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import ConfigError
-from core.store.postgres import is_postgres_url
+from argus.core.errors import ConfigError
+from argus.core.store.postgres import is_postgres_url
 
 if TYPE_CHECKING:
+    from argus.core.patterns.service import PatternService
+    from argus.core.patterns.store import SqlPatternStore
+    from argus.core.store.postgres import PostgresRowStore
+    from argus.core.store.sqlite import SQLiteStore
+    from argus.github_app.state import AppState
+    from argus.ingest_server.keys import SQLiteProjectKeys
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
     from argus.regression_jobs import RegressionRequests
-    from core.patterns.service import PatternService
-    from core.patterns.store import SqlPatternStore
-    from core.store.postgres import PostgresRowStore
-    from core.store.sqlite import SQLiteStore
-    from github_app.state import AppState
-    from ingest_server.keys import SQLiteProjectKeys
-    from ingest_server.keys_postgres import PostgresProjectKeys
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def shared_store(environ: Mapping[str, str] | None = None) -> SharedLocation | N
         missing = [name for name in _CLOUDFLARE_SETTINGS if not env.get(name, "").strip()]
         if missing:
             raise ConfigError(f"ARGUS_PATTERN_STORE=cloudflare needs {', '.join(missing)}")
-        from core.store.cloudflare import DEFAULT_BASE_URL
+        from argus.core.store.cloudflare import DEFAULT_BASE_URL
 
         return CloudflareLocation(
             account_id=env["CLOUDFLARE_ACCOUNT_ID"].strip(),
@@ -123,17 +123,17 @@ def open_pattern_service(location: StoreLocation) -> PatternService:
     store (patterns by creation order) before each similarity search, and hashes resolve in
     the store, so a pattern another node created is matched at once.
     """
-    from core.patterns.service import open_service
+    from argus.core.patterns.service import open_service
 
     if isinstance(location, Path):
         return open_service(location)
     if isinstance(location, CloudflareLocation):
         return _cloudflare_service(location)
-    from core.patterns.embed import HashingEmbedder
-    from core.patterns.service import PatternService
-    from core.patterns.store import SqlPatternStore
-    from core.store.postgres import PostgresExecutor, migrate
-    from core.store.vector import LocalAnnIndex
+    from argus.core.patterns.embed import HashingEmbedder
+    from argus.core.patterns.service import PatternService
+    from argus.core.patterns.store import SqlPatternStore
+    from argus.core.store.postgres import PostgresExecutor, migrate
+    from argus.core.store.vector import LocalAnnIndex
 
     migrate(location.url, schema=location.schema)
     executor = PostgresExecutor(location.url, schema=location.schema)
@@ -148,12 +148,12 @@ def open_pattern_service(location: StoreLocation) -> PatternService:
 
 def _cloudflare_service(location: CloudflareLocation) -> PatternService:
     """D1 (migrated) + Vectorize (created when missing) + Workers AI embeddings."""
-    from core.errors import StoreError
-    from core.patterns.service import PatternService
-    from core.patterns.store import SqlPatternStore
-    from core.patterns.workers_ai import WorkersAIEmbedder
-    from core.store.d1 import D1Executor
-    from core.store.vectorize import VectorizeIndex
+    from argus.core.errors import StoreError
+    from argus.core.patterns.service import PatternService
+    from argus.core.patterns.store import SqlPatternStore
+    from argus.core.patterns.workers_ai import WorkersAIEmbedder
+    from argus.core.store.d1 import D1Executor
+    from argus.core.store.vectorize import VectorizeIndex
 
     account, token, base = location.account_id, location.api_token, location.base_url
     d1 = D1Executor(account, location.database_id, token, base_url=base)
@@ -187,12 +187,12 @@ def open_project_keys(
     """The ingestion projects and their DSN keys: in PostgreSQL when the store is shared
     there, else in the SQLite file at ``store_path``."""
     if isinstance(shared, PostgresLocation):
-        from core.store.postgres import migrate
-        from ingest_server.keys_postgres import PostgresProjectKeys
+        from argus.core.store.postgres import migrate
+        from argus.ingest_server.keys_postgres import PostgresProjectKeys
 
         migrate(shared.url, schema=shared.schema)  # behind the advisory lock; quick when done
         return PostgresProjectKeys(shared.url, schema=shared.schema)
-    from ingest_server.keys import SQLiteProjectKeys
+    from argus.ingest_server.keys import SQLiteProjectKeys
 
     return SQLiteProjectKeys(store_path)
 
@@ -209,17 +209,17 @@ def open_row_store(
     if location is None and isinstance(shared, CloudflareLocation):
         location = _postgres(os.environ, required=False)
     if location is not None:
-        from core.store.postgres import PostgresRowStore
+        from argus.core.store.postgres import PostgresRowStore
 
         return PostgresRowStore(location.url, schema=location.schema)
-    from core.store.sqlite import SQLiteStore
+    from argus.core.store.sqlite import SQLiteStore
 
     return SQLiteStore.open(store_path, handed_between_threads=True)
 
 
 def open_app_state(shared: SharedLocation | None, store_path: Path) -> AppState:
     """The GitHub App's state (:func:`open_row_store`)."""
-    from github_app.state import AppState
+    from argus.github_app.state import AppState
 
     return AppState(open_row_store(shared, store_path))
 
@@ -230,7 +230,7 @@ def open_regression_requests(shared: SharedLocation | None, store_path: Path) ->
     from argus.regression_jobs import RegressionRequests
 
     if isinstance(shared, PostgresLocation):
-        from core.store.postgres import PostgresRowStore
+        from argus.core.store.postgres import PostgresRowStore
 
         return RegressionRequests(PostgresRowStore(shared.url, schema=shared.schema))
     return RegressionRequests(store_path)
@@ -239,22 +239,22 @@ def open_regression_requests(shared: SharedLocation | None, store_path: Path) ->
 def open_pattern_reader(shared: SharedLocation | None, store_path: Path) -> PatternReader:
     """Read-only access to the pattern library for ``argus worker`` (reviews count the
     production errors of linked repositories): the shared store's, else the SQLite file's."""
-    from core.patterns.store import SqlPatternStore
+    from argus.core.patterns.store import SqlPatternStore
 
     if isinstance(shared, PostgresLocation):
-        from core.store.postgres import PostgresExecutor
+        from argus.core.store.postgres import PostgresExecutor
 
         executor = PostgresExecutor(shared.url, schema=shared.schema)
         return PatternReader(SqlPatternStore(executor), executor.close)
     if isinstance(shared, CloudflareLocation):
-        from core.store.d1 import D1Executor
+        from argus.core.store.d1 import D1Executor
 
         d1 = D1Executor(
             shared.account_id, shared.database_id, shared.api_token, base_url=shared.base_url
         )
         return PatternReader(SqlPatternStore(d1), d1.close)
-    from core.patterns.store import SQLiteExecutor
-    from core.store.sqlite import SQLiteStore
+    from argus.core.patterns.store import SQLiteExecutor
+    from argus.core.store.sqlite import SQLiteStore
 
     sqlite = SQLiteStore.open(store_path, handed_between_threads=True)
     return PatternReader(SqlPatternStore(SQLiteExecutor(sqlite)), sqlite.close)

@@ -15,19 +15,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from core.patterns.event import ErrorEvent
-    from core.patterns.records import Pattern
-    from core.patterns.service import PatternService
-    from core.predict.findings import GeneratedTest, Review
-    from core.router.cache import PatternCache
-    from core.router.generation import Tier
-    from core.router.ledger import LedgerStore
-    from core.router.router import Router
-    from core.store.sqlite import SQLiteStore
-    from core.testgen.service import GenerationLog
+    from argus.core.patterns.event import ErrorEvent
+    from argus.core.patterns.records import Pattern
+    from argus.core.patterns.service import PatternService
+    from argus.core.predict.findings import GeneratedTest, Review
+    from argus.core.router.cache import PatternCache
+    from argus.core.router.generation import Tier
+    from argus.core.router.ledger import LedgerStore
+    from argus.core.router.router import Router
+    from argus.core.store.sqlite import SQLiteStore
+    from argus.core.testgen.service import GenerationLog
 
 
 def build_router(
@@ -42,7 +42,7 @@ def build_router(
 
 def parse_tier(name: str | None) -> Tier | None:
     """``--max-tier`` as a Tier (None when not given); a wrong name is a ConfigError."""
-    from core.router.generation import Tier
+    from argus.core.router.generation import Tier
 
     if name is None:
         return None
@@ -65,8 +65,8 @@ def review_with_tests(
     tenant: str = "local",
 ) -> Review:
     """``review`` with validated tests for its riskiest functions (written to ``write_dir``)."""
+    from argus.core.testgen.service import GenerationLog, generate_for_review
     from argus.wiring import process_wiring
-    from core.testgen.service import GenerationLog, generate_for_review
 
     tier = parse_tier(max_tier)
     log = GenerationLog()
@@ -127,9 +127,9 @@ def regression_test_for(
     max_tier: str | None = None,
 ) -> dict[str, Any]:
     """Generate (or reuse) the pattern's regression test; the JSON-ready outcome."""
-    from core.report.json_report import generated_test_document
-    from core.testgen.pattern_cache import PatternTestCache
-    from core.testgen.service import GenerationLog, generate_for_error
+    from argus.core.report.json_report import generated_test_document
+    from argus.core.testgen.pattern_cache import PatternTestCache
+    from argus.core.testgen.service import GenerationLog, generate_for_error
 
     tier = parse_tier(max_tier)
     cache = PatternTestCache(service, service.store, tenant)
@@ -195,7 +195,7 @@ def regression_test_cli(
 
 def _commit(repo: Path, ref: str | None) -> str | None:
     """The full commit id ``ref`` names in ``repo`` (GitError when it names none)."""
-    from core.diff.git import run_git
+    from argus.core.diff.git import run_git
 
     if ref is None:
         return None

@@ -25,7 +25,7 @@ The parts, in the order they depend on each other:
 - **the App's** ``Deps`` (built once, in the worker's thread) and web front;
 - **the ingestion app**, and the **served app** that puts them together.
 
-The store factories are thin calls into ``argus.store_backend`` and ``core.store``: where a
+The store factories are thin calls into ``argus.store_backend`` and ``argus.core.store``: where a
 store lives is decided there.
 """
 
@@ -37,24 +37,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.errors import ConfigError
+from argus.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from argus.core.router.cache import PatternCache
+    from argus.core.router.config import ProviderSettings
+    from argus.core.router.ledger import LedgerStore
+    from argus.core.router.router import Router
+    from argus.core.store.sqlite import SQLiteStore
+    from argus.github_app.dispatch import JobRunner
+    from argus.github_app.metrics import AppMetrics
+    from argus.github_app.services import Deps
+    from argus.github_app.settings import AppSettings
+    from argus.github_app.worker import WorkerThread
     from argus.regression_jobs import RegressionPipeline
     from argus.serve import ConfinedService, ServeSettings
     from argus.store_backend import SharedLocation
-    from core.router.cache import PatternCache
-    from core.router.config import ProviderSettings
-    from core.router.ledger import LedgerStore
-    from core.router.router import Router
-    from core.store.sqlite import SQLiteStore
-    from github_app.dispatch import JobRunner
-    from github_app.metrics import AppMetrics
-    from github_app.services import Deps
-    from github_app.settings import AppSettings
-    from github_app.worker import WorkerThread
 
 T = TypeVar("T")
 
@@ -151,13 +151,13 @@ class Wiring:
 
     @property
     def store_path(self) -> Path:
-        """The SQLite store's file (``core.store.sqlite.locate_store``, or the settings')."""
+        """The SQLite store's file (``argus.core.store.sqlite.locate_store``, or the settings')."""
         settings = self._parts.get("settings")
         return settings.store_path if settings is not None else self.store_location()
 
     def store_location(self, repo: Path | None = None) -> Path:
         """The store of ``repo`` (default: the working directory's), for the CLI commands."""
-        from core.store.sqlite import default_store_path, locate_store
+        from argus.core.store.sqlite import default_store_path, locate_store
 
         if repo is not None and (repo / ".git").exists():
             # The top of a work tree already (the commands find it first): no git to ask.
@@ -166,7 +166,7 @@ class Wiring:
 
     def open_store(self, repo: Path | None = None) -> SQLiteStore:
         """The SQLite store of ``repo``, opened and migrated (the caller closes it: ``with``)."""
-        from core.store.sqlite import SQLiteStore
+        from argus.core.store.sqlite import SQLiteStore
 
         return SQLiteStore.open(self.store_location(repo))
 
@@ -177,7 +177,7 @@ class Wiring:
         ConfigError before anything starts."""
 
         def build() -> AppSettings | None:
-            from github_app.settings import app_configured, load_settings
+            from argus.github_app.settings import app_configured, load_settings
 
             if not app_configured(self.environ, self.dotenv):
                 return None
@@ -191,7 +191,7 @@ class Wiring:
         ``.env``), else ``sqlite:///.argus/github-app.db``, whether or not the App is on."""
 
         def build() -> str:
-            from github_app.settings import DEFAULT_DATABASE_URL
+            from argus.github_app.settings import DEFAULT_DATABASE_URL
 
             if self.github is not None:
                 return self.github.database_url
@@ -219,7 +219,7 @@ class Wiring:
         """The model providers the environment configures (keys, endpoints, budgets)."""
 
         def build() -> ProviderSettings:
-            from core.router.config import ProviderSettings
+            from argus.core.router.config import ProviderSettings
 
             return ProviderSettings.from_environment(self.environ)
 
@@ -237,7 +237,7 @@ class Wiring:
         """A generation router with the free tier and the configured paid providers, metering
         into ``store``'s cost ledger on ``default_plan``. A router holds the ledger's
         connection, so it is made in the thread that routes, one per store."""
-        from core.testgen.routing import generation_router
+        from argus.core.testgen.routing import generation_router
 
         return generation_router(store, self.providers, cache=cache, default_plan=default_plan)
 
@@ -245,8 +245,8 @@ class Wiring:
 
     @property
     def job_queue(self) -> Any:
-        """The one job queue (``github_app.queue.SQLiteJobQueue`` or
-        ``github_app.queue_postgres.PostgresJobQueue``) of webhook deliveries and regression
+        """The one job queue (``argus.github_app.queue.SQLiteJobQueue`` or
+        ``argus.github_app.queue_postgres.PostgresJobQueue``) of webhook deliveries and regression
         jobs. Opening it moves the pending jobs of a previous layout's ``regression-jobs.db``
         into it (``argus.regression_jobs.adopt_legacy_queue``)."""
 
@@ -263,10 +263,10 @@ class Wiring:
     def _open_queue(self) -> Any:
         url = self.queue_url
         if self.queue_on_postgres:
-            from github_app.queue_postgres import PostgresJobQueue
+            from argus.github_app.queue_postgres import PostgresJobQueue
 
             return PostgresJobQueue(url)
-        from github_app.queue import SQLiteJobQueue
+        from argus.github_app.queue import SQLiteJobQueue
 
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -282,7 +282,7 @@ class Wiring:
         """The App's and the worker's metrics (one registry for the process)."""
 
         def build() -> AppMetrics:
-            from github_app.metrics import AppMetrics
+            from argus.github_app.metrics import AppMetrics
 
             metrics = AppMetrics()
             if not self.queue_on_postgres:
@@ -300,10 +300,11 @@ class Wiring:
             raise ConfigError("the GitHub App is not configured (ARGUS_GITHUB_APP_ID)")
 
         def build() -> Deps:
-            from github_app.worker import build_deps
+            from argus.github_app.worker import build_deps
 
             # With PostgreSQL the App's state and the cost ledger are the shared store's, as
-            # every node's; else the SQLite file beside the queue (github_app.worker.state_path).
+            # every node's; else the SQLite file beside the queue
+            # (argus.github_app.worker.state_path).
             store = self.open_row_store() if self.rows_on_postgres else None
             if store is not None:
                 self._on_close(store.close)
@@ -343,7 +344,7 @@ class Wiring:
         regression jobs to their runner, with one lease, retry and dead-letter list."""
 
         def build() -> WorkerThread:
-            from github_app.worker import WorkerThread
+            from argus.github_app.worker import WorkerThread
 
             if self.queue_on_postgres:
                 raise ConfigError("a PostgreSQL job queue is worked by `argus worker` processes")
@@ -482,8 +483,8 @@ class Wiring:
         regression test."""
 
         def build() -> FastAPI:
-            from ingest_server.app import create_ingest_app
-            from ingest_server.settings import IngestSettings
+            from argus.ingest_server.app import create_ingest_app
+            from argus.ingest_server.settings import IngestSettings
 
             settings = self.settings
             app = create_ingest_app(
@@ -502,7 +503,7 @@ class Wiring:
         """The App's web front (webhook intake) over the one job queue."""
 
         def build() -> FastAPI:
-            from github_app.app import AppDeps, create_app
+            from argus.github_app.app import AppDeps, create_app
 
             github = self.github
             if github is None:
@@ -518,7 +519,7 @@ class Wiring:
         """The App's registration page settings (``/setup``), for a server without the App."""
 
         def build() -> Any:
-            from github_app.setup import setup_settings_from_environment
+            from argus.github_app.setup import setup_settings_from_environment
 
             return setup_settings_from_environment(
                 self.settings.host, self.settings.port, self.environ
@@ -538,7 +539,7 @@ class Wiring:
 
             ingestion = self.ingest_app
             if self.github is None:
-                from github_app.setup import create_setup_app
+                from argus.github_app.setup import create_setup_app
 
                 app = create_setup_app(self.setup)
             else:
@@ -550,7 +551,7 @@ class Wiring:
             ingestion.mount("/", dashboard)
             app.router.routes.insert(0, Route("/", dashboard, methods=["GET", "HEAD"]))
             if not self.queue_on_postgres:
-                from github_app.worker import attach_worker_thread, freeze_after_startup
+                from argus.github_app.worker import attach_worker_thread, freeze_after_startup
 
                 # A mounted app's lifespan does not run: the served app carries the worker.
                 attach_worker_thread(app, self.worker_thread)

@@ -84,7 +84,7 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
         if wiring.queue_on_postgres:
-            from github_app.queue_postgres import run_postgres_worker
+            from argus.github_app.queue_postgres import run_postgres_worker
 
             print("argus worker: PostgreSQL queue (procrastinate)", file=stdout, flush=True)
             await run_postgres_worker(
@@ -97,7 +97,7 @@ def run_worker(arguments: argparse.Namespace, stdout: TextIO) -> int:
                 runners=runners,
             )
         else:
-            from github_app.worker import EmbeddedWorker
+            from argus.github_app.worker import EmbeddedWorker
 
             queue = wiring.job_queue
             options = {} if deps is not None else {"metrics": wiring.metrics}

@@ -44,24 +44,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.patterns.event import ErrorEvent, Frame  # noqa: E402
-from core.patterns.service import open_service  # noqa: E402
-from core.router.generation import (  # noqa: E402
+from argus.core.patterns.event import ErrorEvent, Frame  # noqa: E402
+from argus.core.patterns.service import open_service  # noqa: E402
+from argus.core.router.generation import (  # noqa: E402
     Generation,
     GenerationRequest,
     TaskKind,
     Tier,
     ValidationResult,
 )
-from core.router.ledger import CostLedger, costs_summary, month_of, utc_now  # noqa: E402
-from core.router.prices import load_price_table  # noqa: E402
-from core.router.prompts import RenderedPrompt  # noqa: E402
-from core.router.providers.anthropic_messages import AnthropicProvider  # noqa: E402
-from core.router.providers.local import LocalProvider  # noqa: E402
-from core.router.providers.workers_ai import WorkersAIProvider  # noqa: E402
-from core.router.router import Router, RouterSettings  # noqa: E402
-from core.store.sqlite import SQLiteStore  # noqa: E402
-from core.testgen.pattern_cache import PatternTestCache  # noqa: E402
+from argus.core.router.ledger import CostLedger, costs_summary, month_of, utc_now  # noqa: E402
+from argus.core.router.prices import load_price_table  # noqa: E402
+from argus.core.router.prompts import RenderedPrompt  # noqa: E402
+from argus.core.router.providers.anthropic_messages import AnthropicProvider  # noqa: E402
+from argus.core.router.providers.local import LocalProvider  # noqa: E402
+from argus.core.router.providers.workers_ai import WorkersAIProvider  # noqa: E402
+from argus.core.router.router import Router, RouterSettings  # noqa: E402
+from argus.core.store.sqlite import SQLiteStore  # noqa: E402
+from argus.core.testgen.pattern_cache import PatternTestCache  # noqa: E402
 from tests.servers.scripted import (  # noqa: E402
     ReceivedRequest,
     Reply,

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.testgen.candidate import Candidate
-from core.testgen.validation import ValidationResult
+from argus.core.testgen.candidate import Candidate
+from argus.core.testgen.validation import ValidationResult
 
 
 @dataclass

@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.patterns.formats import parse_error  # noqa: E402
-from core.testgen.crash import NotReproducible, reproduce_crash  # noqa: E402
-from core.testgen.validation import validate  # noqa: E402
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.testgen.crash import NotReproducible, reproduce_crash  # noqa: E402
+from argus.core.testgen.validation import validate  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 _GIT_ENVIRONMENT = {

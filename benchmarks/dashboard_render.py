@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from core.store.sqlite import SQLiteStore  # noqa: E402
-from dashboard import auth  # noqa: E402
-from dashboard.app import VIEWS, create_dashboard_app  # noqa: E402
+from argus.core.store.sqlite import SQLiteStore  # noqa: E402
+from argus.dashboard import auth  # noqa: E402
+from argus.dashboard.app import VIEWS, create_dashboard_app  # noqa: E402
 
 TARGET_MS = 200.0
 TENANT = "github-4242"

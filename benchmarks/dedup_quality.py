@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from argus.core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD  # noqa: E402
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.patterns.normalise import signature_of  # noqa: E402
+from argus.core.patterns.scrub import scrub_event  # noqa: E402
+from argus.core.patterns.service import open_service  # noqa: E402
 from benchmarks.corpus.generate_dedup import DEFAULT_OUT, generate  # noqa: E402
-from core.patterns.embed import DEFAULT_SIMILARITY_THRESHOLD  # noqa: E402
-from core.patterns.formats import parse_error  # noqa: E402
-from core.patterns.normalise import signature_of  # noqa: E402
-from core.patterns.scrub import scrub_event  # noqa: E402
-from core.patterns.service import open_service  # noqa: E402
 
 
 def pairwise(labels: list[str], predicted: list[str]) -> tuple[float, float, int, int, int]:

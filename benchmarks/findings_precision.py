@@ -10,7 +10,7 @@ that nobody labelled yet are counted and listed, so labels are redone after a ru
     .venv/bin/python benchmarks/findings_precision.py
     .venv/bin/python benchmarks/findings_precision.py --write   # after labelling
 
-``--write`` puts the measured (right, labelled) pairs into ``core/predict/rules/measured.py``
+``--write`` puts the measured (right, labelled) pairs into ``argus/core/predict/rules/measured.py``
 (which decides the confidence shown and which rules run by default) and the precision, sample
 size and default of every rule into ``docs/rules.md``'s table and rule sections.
 
@@ -31,9 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.predict.rules import registered_rules  # noqa: E402
-from core.predict.rules.equivalents import DELEGATED_TO_RUFF  # noqa: E402
-from core.predict.rules.measured import (  # noqa: E402
+from argus.core.predict.rules import registered_rules  # noqa: E402
+from argus.core.predict.rules.equivalents import DELEGATED_TO_RUFF  # noqa: E402
+from argus.core.predict.rules.measured import (  # noqa: E402
     MIN_PRECISION,
     MIN_SAMPLE,
     default_on_rules,
@@ -42,7 +42,7 @@ from core.predict.rules.measured import (  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "findings"
 ROOT = Path(__file__).resolve().parents[1]
-MEASURED_PY = ROOT / "core" / "predict" / "rules" / "measured.py"
+MEASURED_PY = ROOT / "argus" / "core" / "predict" / "rules" / "measured.py"
 RULES_MD = ROOT / "docs" / "rules.md"
 Key = tuple[str, str, str, int, str]
 

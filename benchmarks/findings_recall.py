@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from run_findings_corpus import review_commit  # noqa: E402
 
-from core.diff.git import changeset_from_git, run_git  # noqa: E402
-from core.errors import GitError  # noqa: E402
-from core.predict.features import file_kind  # noqa: E402
-from core.predict.rules import RuleSelection, registered_rules  # noqa: E402
+from argus.core.diff.git import changeset_from_git, run_git  # noqa: E402
+from argus.core.errors import GitError  # noqa: E402
+from argus.core.predict.features import file_kind  # noqa: E402
+from argus.core.predict.rules import RuleSelection, registered_rules  # noqa: E402
 
 HISTORY = Path(__file__).resolve().parent / "history_corpus"
 _HEADER = re.compile(r"^([0-9a-f]{40}) (\d+) (\d+)")

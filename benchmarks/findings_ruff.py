@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from findings_precision import HERE, load_labels  # noqa: E402
 
-from core.diff.blobs import read_blobs  # noqa: E402
-from core.diff.changeset import FileStatus  # noqa: E402
-from core.diff.git import changeset_from_git, run_git  # noqa: E402
-from core.predict.rules.equivalents import RUFF_EQUIVALENT  # noqa: E402
+from argus.core.diff.blobs import read_blobs  # noqa: E402
+from argus.core.diff.changeset import FileStatus  # noqa: E402
+from argus.core.diff.git import changeset_from_git, run_git  # noqa: E402
+from argus.core.predict.rules.equivalents import RUFF_EQUIVALENT  # noqa: E402
 
 RUFF_TO_ARGUS = {code: rule for rule, codes in RUFF_EQUIVALENT.items() for code in codes}
 

@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from core.predict.model import FEATURE_NAMES  # noqa: E402
+from argus.core.predict.model import FEATURE_NAMES  # noqa: E402
 
 IMMATURE_DAYS = 180
 

@@ -45,10 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.patterns.group_commit import GroupCommit  # noqa: E402
+from argus.core.patterns.service import open_service  # noqa: E402
 from argus.gc_tuning import tune_for_serving  # noqa: E402
-from core.patterns.formats import parse_error  # noqa: E402
-from core.patterns.group_commit import GroupCommit  # noqa: E402
-from core.patterns.service import open_service  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "errors"
 FIXTURE_ROOT = "/tmp/argus-fixtures/srv/shop-release-4f3a9b2c"

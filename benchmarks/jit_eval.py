@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from core.predict.jit_data import (  # noqa: E402
+from argus.core.predict.jit_data import (  # noqa: E402
     APACHE_JIT,
     PROJECTS,
     LabelledChange,
@@ -32,8 +32,8 @@ from core.predict.jit_data import (  # noqa: E402
     resolve_data_dir,
     time_split,
 )
-from core.predict.jit_training import JIT_V1_RECIPE, train  # noqa: E402
-from core.predict.model import model_from_dict  # noqa: E402
+from argus.core.predict.jit_training import JIT_V1_RECIPE, train  # noqa: E402
+from argus.core.predict.model import model_from_dict  # noqa: E402
 
 
 def effort_of(change: LabelledChange) -> float:

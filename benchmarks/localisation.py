@@ -7,15 +7,15 @@ bug-introducing commit, one row per function it changed, with what history knew 
 it, and ``target`` = a fix that SZZ traced to the commit changed that same function. Commits
 with fewer than two changed functions are left out (nothing to rank).
 
-Leave-one-project-out: a ranking model (:mod:`core.predict.localisation`, logistic regression on
-the function's share of the change, its file kind and its own and its file's fix history) is
+Leave-one-project-out: a ranking model (:mod:`argus.core.predict.localisation`, logistic regression
+on the function's share of the change, its file kind and its own and its file's fix history) is
 fitted on every other project's commits and ranks the held-out project's functions the way the
 review ranks them: each function's risk is P(change needs a fix) x
-:func:`~core.predict.localisation.localisation_shares` (core/predict/review.py, _score_symbols),
-and the review lists functions by that risk, highest first. The change's probability is the
-same for all its functions, so the order is the order of the shares; the benchmark computes it
-with the review's own functions. (Functions with production errors or rule findings are raised
-above that order in a review; the corpus has neither.) Baseline:
+:func:`~argus.core.predict.localisation.localisation_shares` (argus/core/predict/review.py,
+_score_symbols), and the review lists functions by that risk, highest first. The change's
+probability is the same for all its functions, so the order is the order of the shares; the
+benchmark computes it with the review's own functions. (Functions with production errors or rule
+findings are raised above that order in a review; the corpus has neither.) Baseline:
 most changed lines first; printed for information, "code lines": most changed lines first among
 functions in code files, test and docs functions last (SZZ blames only code files, so part of
 the model's lead is knowing which files are code). Ties are broken pessimistically (a target
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.predict.localisation import (  # noqa: E402
+from argus.core.predict.localisation import (  # noqa: E402
     CandidateFunction,
     Ranker,
     fit_ranker,

@@ -34,7 +34,7 @@ for entry in (ROOT, ROOT / "scripts"):
 
 import mine_history  # noqa: E402
 
-from core.store.sqlite import SQLiteStore  # noqa: E402
+from argus.core.store.sqlite import SQLiteStore  # noqa: E402
 
 TARGET_SECONDS = 60.0
 BEFORE = "216 s for celery (12,173 commits)"

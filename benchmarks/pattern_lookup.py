@@ -30,8 +30,8 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from core.store.ann import DEFAULT_NPROBE, DEFAULT_TRAIN_AT  # noqa: E402
-from core.store.vector import ExactIndex, LocalAnnIndex  # noqa: E402
+from argus.core.store.ann import DEFAULT_NPROBE, DEFAULT_TRAIN_AT  # noqa: E402
+from argus.core.store.vector import ExactIndex, LocalAnnIndex  # noqa: E402
 
 DIMENSIONS = 384
 

@@ -3,7 +3,7 @@
 Everything is real except GitHub, which is the local GitHub API server of
 ``tests/servers/github_api.py`` (loopback HTTP, the demo repository as acme/orders, PR #7 from
 ``feature/bulk-discounts`` into ``main``, so the diff and file contents come from git). The App
-runs as the embedded default does (``github_app.worker.create_served_app``: the webhook
+runs as the embedded default does (``argus.github_app.worker.create_served_app``: the webhook
 endpoint, the SQLite queue and the worker in one uvicorn process, here in a thread of this
 process). Test generation is off (no ``generate_tests`` service is configured).
 
@@ -41,7 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from github_app.settings import AppSettings  # noqa: E402
+from argus.github_app.settings import AppSettings  # noqa: E402
 from tests.e2e.test_github_app_e2e import ServedApp  # noqa: E402
 from tests.servers.github_api import (  # noqa: E402
     DEMO_BASE,
@@ -88,10 +88,10 @@ def review_last_commit(
     the history into the clone's store (cold), the second finds it there (warm)."""
     import asyncio
 
-    from github_app.config import RepoConfig
-    from github_app.githubkit_adapter import GitHubAppClient
-    from github_app.repo_review import RepositoryClones, review_with_history
-    from github_app.review_service import PullRequestRef, shipped_model
+    from argus.github_app.config import RepoConfig
+    from argus.github_app.githubkit_adapter import GitHubAppClient
+    from argus.github_app.repo_review import RepositoryClones, review_with_history
+    from argus.github_app.review_service import PullRequestRef, shipped_model
 
     def rev(ref: str) -> str:
         return subprocess.run(
@@ -128,8 +128,8 @@ def cold_clone(
     fetch of it; ``other`` (a git repository) is cloned instead of the demo."""
     import asyncio
 
-    from github_app.clones import CloneManager
-    from github_app.githubkit_adapter import GitHubAppClient
+    from argus.github_app.clones import CloneManager
+    from argus.github_app.githubkit_adapter import GitHubAppClient
 
     token = asyncio.run(
         GitHubAppClient(APP_ID, private, base_url=github.url).installation_token(INSTALLATION)

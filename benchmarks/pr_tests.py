@@ -39,22 +39,22 @@ from make_demo_repo import HISTORY_DIR, build_demo_repo  # noqa: E402
 
 from argus.cli import build_parser  # noqa: E402
 from argus.commands import review_for_arguments  # noqa: E402
-from core.predict.findings import Review  # noqa: E402
-from core.router.generation import Tier  # noqa: E402
-from core.router.ledger import CostLedger  # noqa: E402
-from core.router.prices import load_price_table  # noqa: E402
-from core.router.providers.local import LocalProvider  # noqa: E402
-from core.router.router import Router  # noqa: E402
-from core.store.sqlite import SQLiteStore  # noqa: E402
-from core.testgen.candidate import Candidate, CandidateKind  # noqa: E402
-from core.testgen.service import (  # noqa: E402
+from argus.core.predict.findings import Review  # noqa: E402
+from argus.core.router.generation import Tier  # noqa: E402
+from argus.core.router.ledger import CostLedger  # noqa: E402
+from argus.core.router.prices import load_price_table  # noqa: E402
+from argus.core.router.providers.local import LocalProvider  # noqa: E402
+from argus.core.router.router import Router  # noqa: E402
+from argus.core.store.sqlite import SQLiteStore  # noqa: E402
+from argus.core.testgen.candidate import Candidate, CandidateKind  # noqa: E402
+from argus.core.testgen.service import (  # noqa: E402
     GenerationLog,
     changed_lines_of,
     generate_for_review,
     register_free_tier,
     riskiest_functions,
 )
-from core.testgen.validation import validate  # noqa: E402
+from argus.core.testgen.validation import validate  # noqa: E402
 
 CHANGES = {
     "demo": HISTORY_DIR,

@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "real_crashes"))
 from build import CACHE, _run, mirror_of, venv  # noqa: E402
 from crash_bench_common import Outcome, run_corpus, try_candidates  # noqa: E402
 
-from core.errors import ArgusError  # noqa: E402
-from core.patterns.formats import parse_error  # noqa: E402
-from core.testgen.crash import NotReproducible, reproduce_crash  # noqa: E402
-from core.testgen.validation import validate  # noqa: E402
+from argus.core.errors import ArgusError  # noqa: E402
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.testgen.crash import NotReproducible, reproduce_crash  # noqa: E402
+from argus.core.testgen.validation import validate  # noqa: E402
 
 CRASHES = Path(__file__).resolve().parent / "real_crashes"
 BASELINE = "baseline 4/15, 27%"

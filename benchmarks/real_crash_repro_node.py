@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "real_crashes_node"))
 from build import checkout, link_dependencies, switch  # noqa: E402
 from crash_bench_common import Outcome, run_corpus, try_candidates  # noqa: E402
 
-from core.errors import ArgusError  # noqa: E402
-from core.patterns.formats import parse_error  # noqa: E402
-from core.testgen.node_crash import NotReproducible, reproduce_node_crash  # noqa: E402
-from core.testgen.validation import validate  # noqa: E402
+from argus.core.errors import ArgusError  # noqa: E402
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.testgen.node_crash import NotReproducible, reproduce_node_crash  # noqa: E402
+from argus.core.testgen.validation import validate  # noqa: E402
 
 CRASHES = Path(__file__).resolve().parent / "real_crashes_node"
 

@@ -5,8 +5,8 @@
 For each corpus project P (mined by scripts/mine_history.py), in history order: the newest 30%
 of P's label-mature commits are the test commits. On exactly those commits, three approaches:
 
-- **argus**: the shipped recipe (core/predict/jit_training.py) trained on every *other* project
-  (never on P) and scored through the pure-Python runtime, as a review would score them;
+- **argus**: the shipped recipe (argus/core/predict/jit_training.py) trained on every *other*
+  project (never on P) and scored through the pure-Python runtime, as a review would score them;
 - **size**: lines added + deleted (bigger is riskier);
 - **own-LR**: a logistic regression on the 14 Kamei features (log1p, standardised), fitted on
   P's own older 70% with today's labels.
@@ -36,10 +36,10 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from core.predict.history_corpus import CorpusProject, load_corpus  # noqa: E402
-from core.predict.jit_data import LabelledChange  # noqa: E402
-from core.predict.jit_training import train  # noqa: E402
-from core.predict.model import FEATURE_NAMES, model_from_dict  # noqa: E402
+from argus.core.predict.history_corpus import CorpusProject, load_corpus  # noqa: E402
+from argus.core.predict.jit_data import LabelledChange  # noqa: E402
+from argus.core.predict.jit_training import train  # noqa: E402
+from argus.core.predict.model import FEATURE_NAMES, model_from_dict  # noqa: E402
 
 TEST_FRACTION = 0.3
 MIN_TEST_BUGS = 10

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.testgen.sandbox import Limits, workspace  # noqa: E402
+from argus.core.testgen.sandbox import Limits, workspace  # noqa: E402
 
 
 def main() -> None:

@@ -293,8 +293,8 @@ async def _send_all(
 
 
 def run_postgres(arguments: argparse.Namespace, events: list[bytes], work: Path) -> float:
-    from core.store.postgres import migrate
-    from ingest_server.keys_postgres import PostgresProjectKeys
+    from argus.core.store.postgres import migrate
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
 
     with _database() as url:
         migrate(url)
@@ -350,7 +350,7 @@ def run_postgres(arguments: argparse.Namespace, events: list[bytes], work: Path)
 
 
 def run_sqlite(arguments: argparse.Namespace, events: list[bytes], work: Path) -> float:
-    from ingest_server.keys import SQLiteProjectKeys
+    from argus.ingest_server.keys import SQLiteProjectKeys
 
     home = work / "sqlite"
     home.mkdir()
@@ -551,9 +551,9 @@ def _drain(queue: Any, seconds: float) -> dict[str, int]:
 def run_combined(arguments: argparse.Namespace, events: list[bytes], work: Path) -> float:
     """Events and webhook deliveries at once on PostgreSQL-backed servers and workers; server 1
     and worker 1 SIGKILLed a third of the way through the events and restarted."""
-    from core.store.postgres import migrate
-    from github_app.queue_postgres import PostgresJobQueue
-    from ingest_server.keys_postgres import PostgresProjectKeys
+    from argus.core.store.postgres import migrate
+    from argus.github_app.queue_postgres import PostgresJobQueue
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
 
     github, bodies, app_env, comments = _app_fixture(arguments, work)
     try:
@@ -660,9 +660,9 @@ def run_outage(arguments: argparse.Namespace, work: Path) -> None:
     """A private PostgreSQL cluster stopped for ``--outage-seconds`` while events and
     deliveries keep coming: 503 with Retry-After meanwhile, service resumes by itself, and
     every acknowledged event is stored."""
-    from core.store.postgres import migrate
-    from github_app.queue_postgres import PostgresJobQueue
-    from ingest_server.keys_postgres import PostgresProjectKeys
+    from argus.core.store.postgres import migrate
+    from argus.github_app.queue_postgres import PostgresJobQueue
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
 
     cluster = PrivateCluster()
     cluster.create()

@@ -8,7 +8,7 @@ regular expressions backtrack or to trip every rule at once: ``a-a-a-…`` befor
 run before ``@``, ``a=b:`` chains, runs of digits and spaces, dotted quads, colon chains,
 ``ghp_`` prefixes with long tails, secret words, unterminated quotes, cookie headers, SSN-like
 numbers. Each shape goes once into the message and code line of one frame (one big field),
-and once spread over 50 frames. Timed: ``core.patterns.scrub.scrub_event`` on the parsed event
+and once spread over 50 frames. Timed: ``argus.core.patterns.scrub.scrub_event`` on the parsed event
 (parsing is not part of the figure), ``--rounds`` times each after one warm-up run, in CPU time
 of the scrubbing thread (wall-clock percentiles on this shared machine measure preemption).
 
@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.patterns.formats import parse_error  # noqa: E402
-from core.patterns.formats.sentry import parse_sentry_payload  # noqa: E402
-from core.patterns.scrub import scrub_event  # noqa: E402
+from argus.core.patterns.formats import parse_error  # noqa: E402
+from argus.core.patterns.formats.sentry import parse_sentry_payload  # noqa: E402
+from argus.core.patterns.scrub import scrub_event  # noqa: E402
 
 SIZE = 64 * 1024
 SHAPES = {

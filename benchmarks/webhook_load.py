@@ -1,7 +1,7 @@
 """Webhook acknowledgement under load: signed pull_request deliveries at rising concurrency.
 
 One server process (uvicorn, one worker process, on loopback) runs the App as a deployment of
-the embedded default does: ``github_app.worker.create_served_app``, the webhook endpoint that
+the embedded default does: ``argus.github_app.worker.create_served_app``, the webhook endpoint that
 verifies the signature, checks the JSON (building only ``action`` and the installation) and
 stores the body in the SQLite queue by group commit before answering 202 (githubkit's typed
 models are applied by the worker). The embedded worker is **paused**, so only acknowledgement
@@ -61,8 +61,8 @@ def serve() -> None:
     import uvicorn
 
     from argus.gc_tuning import tune_for_serving
-    from github_app.settings import load_settings
-    from github_app.worker import create_served_app
+    from argus.github_app.settings import load_settings
+    from argus.github_app.worker import create_served_app
 
     settings = load_settings(dotenv=None)
     app = create_served_app(settings, work=False)

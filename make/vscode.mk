@@ -40,7 +40,7 @@ vsix: vscode-lint vscode-test vscode-wheel
 		--out argus-$(VSCODE_VERSION).vsix
 	@ls -l $(VSIX)
 
-# Loads the bundle with a stand-in editor API and drives the real `python -m lsp_server`.
+# Loads the bundle with a stand-in editor API and drives the real `python -m argus.lsp_server`.
 vscode-e2e: $(VSCODE_MODULES) vscode-wheel
 	cd $(VSCODE_DIR) && node scripts/build.mjs --production
 	cd $(VSCODE_DIR) && node test/e2e/lifecycle.cjs $(VSCODE_PYTHON)

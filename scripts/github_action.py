@@ -171,8 +171,8 @@ def run_reviews(
     """Run ``argus review`` on base...head once per format; ActionError when it fails."""
     files = {fmt: out_dir / f"argus.{ext}" for fmt, ext in _FORMATS.items()}
     for fmt, path in files.items():
-        # -P: the checkout is the working directory, and a package of the project named like
-        # one of Argus's (a `core` app) must not shadow it.
+        # -P: the checkout is the working directory, and a package of the project named
+        # `argus` must not shadow Argus.
         command = [sys.executable, "-P", "-m", "argus", "review", "--repo", str(repo)]
         command += ["--base", pull.base_sha, "--head", pull.head_sha]
         command += ["--format", fmt, "--output", str(path), "--color", "never"]

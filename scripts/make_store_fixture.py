@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from argus import __version__  # noqa: E402
-from core.store.sqlite import migration_scripts  # noqa: E402
+from argus.core.store.sqlite import migration_scripts  # noqa: E402
 from tests.support import METRICS_SCENARIO, metrics_repo  # noqa: E402
 
 ERRORS = ROOT / "tests" / "fixtures" / "errors"

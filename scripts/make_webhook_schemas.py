@@ -2,9 +2,10 @@
 
 GitHub's webhook payload schemas ship in the npm package ``@octokit/openapi-webhooks``
 (``make octokit-openapi`` installs it into tools/octokit). The whole description is 4.8 MB; the
-App needs only the events it subscribes to (``app.yml``) and handles (``github_app/routes.py``),
-so this script writes those, each with the components it references, without descriptions and
-examples, to ``github_app/schema/webhooks.json.gz``. Run it again after upgrading the package:
+App needs only the events it subscribes to (``app.yml``) and handles
+(``argus/github_app/routes.py``), so this script writes those, each with the components it
+references, without descriptions and examples, to ``argus/github_app/schema/webhooks.json.gz``. Run
+it again after upgrading the package:
 
     .venv/bin/python scripts/make_webhook_schemas.py
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tools/octokit/node_modules/@octokit/openapi-webhooks/generated/api.github.com.json"
-OUT = ROOT / "github_app/schema/webhooks.json.gz"
+OUT = ROOT / "argus/github_app/schema/webhooks.json.gz"
 
 EVENTS = (
     "pull_request",

@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.predict import szz  # noqa: E402
-from core.predict.features import (  # noqa: E402
+from argus.core.predict import szz  # noqa: E402
+from argus.core.predict.features import (  # noqa: E402
     CONTEXT_FEATURE_NAMES,
     FEATURE_NAMES,
     commit_files,
@@ -54,7 +54,7 @@ from core.predict.features import (  # noqa: E402
     features_before,
     file_kind,  # noqa: E402
 )
-from core.predict.history import (  # noqa: E402
+from argus.core.predict.history import (  # noqa: E402
     _END,
     _HUNKS,
     _START,
@@ -65,7 +65,7 @@ from core.predict.history import (  # noqa: E402
     _parse_file_header,
     function_in_header,
 )
-from core.store.sqlite import SQLiteStore  # noqa: E402
+from argus.core.store.sqlite import SQLiteStore  # noqa: E402
 
 IMMATURE_DAYS = 180
 TANGLED_FILES = 100

@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.classify import GitAttributes  # noqa: E402
-from core.diff.blobs import read_blobs  # noqa: E402
-from core.diff.changeset import FileStatus  # noqa: E402
-from core.diff.git import changeset_from_git, run_git  # noqa: E402
-from core.errors import GitError  # noqa: E402
-from core.lang.languages import language_for_path  # noqa: E402
-from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules  # noqa: E402
+from argus.core.classify import GitAttributes  # noqa: E402
+from argus.core.diff.blobs import read_blobs  # noqa: E402
+from argus.core.diff.changeset import FileStatus  # noqa: E402
+from argus.core.diff.git import changeset_from_git, run_git  # noqa: E402
+from argus.core.errors import GitError  # noqa: E402
+from argus.core.lang.languages import language_for_path  # noqa: E402
+from argus.core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules  # noqa: E402
 
 _CODE_GLOBS = ("*.py", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.go", "*.java")
 _CONTEXT = 8

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from findings_recall import HISTORY, bug_fix_pairs, fixed_lines  # noqa: E402
 
-from core.classify import is_test_path  # noqa: E402
-from core.diff.git import run_git  # noqa: E402
-from core.predict.features import file_kind  # noqa: E402
+from argus.core.classify import is_test_path  # noqa: E402
+from argus.core.diff.git import run_git  # noqa: E402
+from argus.core.predict.features import file_kind  # noqa: E402
 
 _DIFF_LIMIT = 80
 

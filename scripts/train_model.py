@@ -1,7 +1,7 @@
 """Train the shipped risk model on the corpus of mined real histories and write it as JSON.
 
     .venv/bin/python scripts/train_model.py --corpus benchmarks/history_corpus \
-        --out core/predict/model/risk-v2.json
+        --out argus/core/predict/model/risk-v2.json
 
 Deterministic: two runs on the same corpus write identical files. The corpus is rebuilt by
 scripts/mine_history.py.
@@ -15,19 +15,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / "argus" / "core" / "predict" / "model"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.errors import ArgusError  # noqa: E402
-from core.predict.history_corpus import load_corpus  # noqa: E402
-from core.predict.jit_training import dumps, train  # noqa: E402
-from core.predict.localisation import (  # noqa: E402
+from argus.core.errors import ArgusError  # noqa: E402
+from argus.core.predict.history_corpus import load_corpus  # noqa: E402
+from argus.core.predict.jit_training import dumps, train  # noqa: E402
+from argus.core.predict.localisation import (  # noqa: E402
     RANKER_FILE,
     CandidateFunction,
     fit_ranker,
     ranker_document,
 )
-from core.predict.model import DEFAULT_MODEL_FILE, model_from_dict  # noqa: E402
+from argus.core.predict.model import DEFAULT_MODEL_FILE, model_from_dict  # noqa: E402
 
 
 def _function_changes(corpus: Path) -> list[list[CandidateFunction]]:
@@ -55,12 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=ROOT / "benchmarks" / "history_corpus",
         help="folder written by scripts/mine_history.py",
     )  # fmt: skip
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "core" / "predict" / "model" / DEFAULT_MODEL_FILE
-    )
+    parser.add_argument("--out", type=Path, default=MODEL_DIR / DEFAULT_MODEL_FILE)
     parser.add_argument("--projects", help="comma-separated corpus projects (default: all)")
     parser.add_argument(
-        "--ranker-out", type=Path, default=ROOT / "core" / "predict" / "model" / RANKER_FILE,
+        "--ranker-out", type=Path, default=MODEL_DIR / RANKER_FILE,
         help="where to write the function ranker (benchmarks/localisation.py measures it)",
     )  # fmt: skip
     args = parser.parse_args(argv)

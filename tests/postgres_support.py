@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from core.store.postgres import PostgresRowStore
-from core.store.sqlite import SQLiteStore
+from argus.core.store.postgres import PostgresRowStore
+from argus.core.store.sqlite import SQLiteStore
 
 DATABASE_URL = os.environ.get(
     "ARGUS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.lang.languages import language_for_path, parse
+from argus.core.lang.languages import language_for_path, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_demo_repo.py"

@@ -237,12 +237,15 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     (path / ".argus.yml").write_text(DEMO_CONFIG, encoding="utf-8")
     git(path, "add", ".argus.yml")
     git(path, "commit", "-qm", "Turn on the rules this team wants")
-    # A package of the project named like one of Argus's own (a Django project's `core` app):
-    # Argus, run in the checkout, must still import its own.
-    (path / "core").mkdir()
-    (path / "core" / "__init__.py").write_text("raise ImportError('the project core app')\n")
-    git(path, "add", "core")
-    git(path, "commit", "-qm", "Add the core app")
+    # Packages of the project named like Argus and like one of its parts (a Django project's
+    # `core` app): Argus, run in the checkout, must still import its own.
+    for name in ("argus", "core"):
+        (path / name).mkdir()
+        (path / name / "__init__.py").write_text(
+            f"raise ImportError('the project {name} package')\n"
+        )
+        git(path, "add", name)
+    git(path, "commit", "-qm", "Add the argus and core packages")
     for number in range(4):
         with (path / "CHANGELOG.md").open("a", encoding="utf-8") as changelog:
             changelog.write(f"- change {number}\n")

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from core.store.sqlite import SQLiteStore
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.predict.test_adapt import planted_history
 from tests.core.predict.test_history import DAY, Commit, write_history
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.formats import parse_error
+from argus.core.patterns.formats import parse_error
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "benchmarks" / "real_crashes"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.formats import parse_error
-from core.testgen.node_crash import is_node_event
+from argus.core.patterns.formats import parse_error
+from argus.core.testgen.node_crash import is_node_event
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "benchmarks" / "real_crashes_node"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.lang.languages import language_for_path, parse
+from argus.core.lang.languages import language_for_path, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "benchmarks" / "repo_gen.py"

@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.router.generation import Tier
-from core.router.ledger import CostLedger, LedgerEntry
-from core.store.sqlite import SQLiteStore
+from argus.core.router.generation import Tier
+from argus.core.router.ledger import CostLedger, LedgerEntry
+from argus.core.store.sqlite import SQLiteStore
 
 
 def argus(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

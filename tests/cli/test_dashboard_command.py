@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from argus.cli import main
-from dashboard.app import create_dashboard_app
+from argus.dashboard.app import create_dashboard_app
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -165,8 +165,8 @@ def test_a_damaged_history_cache_is_read_again_and_the_review_says_so(
 
 
 def test_a_git_failure_names_the_subcommand(tmp_path: Path) -> None:
-    from core.diff.git import run_git
-    from core.errors import GitError
+    from argus.core.diff.git import run_git
+    from argus.core.errors import GitError
 
     (tmp_path / "plain").mkdir()
     with pytest.raises(GitError, match=r"^git log --oneline failed in "):

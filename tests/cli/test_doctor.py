@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from argus.core.store.sqlite import SQLiteStore
 from argus.doctor_command import FAIL, OK, WARN, check_database, check_models, check_store
-from core.store.sqlite import SQLiteStore
 from tests.support import free_port
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from argus.core.store.postgres import migrate
 from argus.doctor_shared_store import check_shared_store
-from core.store.postgres import migrate
 from tests.postgres_support import fresh_schema
 from tests.servers.cloudflare import CloudflareServer
 

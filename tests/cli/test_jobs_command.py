@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from github_app.queue import SQLiteJobQueue
-from github_app.queue_postgres import PostgresJobQueue
+from argus.github_app.queue import SQLiteJobQueue
+from argus.github_app.queue_postgres import PostgresJobQueue
 
 ARGUS = str(Path(sys.executable).parent / "argus")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

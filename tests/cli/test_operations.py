@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from argus.core.errors import ConfigError, StoreError
 from argus.operations import (
     JsonFormatter,
     RequestIds,
@@ -18,7 +19,6 @@ from argus.operations import (
     operations_settings,
     store_check,
 )
-from core.errors import ConfigError, StoreError
 
 
 def _app_with_catch_all() -> FastAPI:

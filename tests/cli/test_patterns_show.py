@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from argus.cli import main
-from core.patterns.service import open_service
+from argus.core.patterns.service import open_service
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"

@@ -17,6 +17,12 @@ from typing import Any
 
 import pytest
 
+from argus.core.errors import ConfigError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.event_codec import event_data, event_from_data
+from argus.core.patterns.records import PatternTest
+from argus.core.patterns.service import open_service
+from argus.github_app.jobs import Job
 from argus.regression_jobs import (
     GENERATE_KIND,
     RETRY_FAILED_AFTER,
@@ -25,12 +31,6 @@ from argus.regression_jobs import (
 )
 from argus.store_backend import PostgresLocation, open_project_keys, open_regression_requests
 from argus.wiring import Wiring
-from core.errors import ConfigError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.event_codec import event_data, event_from_data
-from core.patterns.records import PatternTest
-from core.patterns.service import open_service
-from github_app.jobs import Job
 from tests.core.testgen.sandbox_repos import git
 from tests.postgres_support import BACKENDS, fresh_schema
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.event_codec import event_data
+from argus.core.patterns.records import Pattern
+from argus.core.predict.findings import GeneratedTest, TestValidation
 from argus.regression_jobs import introduced_by
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.event_codec import event_data
-from core.patterns.records import Pattern
-from core.predict.findings import GeneratedTest, TestValidation
 from tests.core.testgen.sandbox_repos import git
 from tests.support import metrics_repo
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from argus.core.patterns.event import ErrorEvent, Frame
 from argus.serve import linked_error_locations
 from argus.store_backend import PostgresLocation, open_pattern_service, open_project_keys
-from core.patterns.event import ErrorEvent, Frame
 from tests.postgres_support import BACKENDS, fresh_schema
 
 EVENT = ErrorEvent(
@@ -60,7 +60,7 @@ def test_errors_of_the_linked_project_only(tmp_path: Path, shared) -> None:
     if shared is None:
         errors_for = linked_error_locations(store)
     found = errors_for("acme/orders")
-    # As stored (the frame's path); core.patterns.risk_feedback matches it to the repository.
+    # As stored (the frame's path); argus.core.patterns.risk_feedback matches it to the repository.
     assert [(path, function) for path, function, _ in found] == [
         ("/srv/app/orders/service.py", "place_bulk_order")
     ]

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from argus.cli import main
+from argus.core.errors import ConfigError
 from argus.store_backend import CloudflareLocation, PostgresLocation, shared_store
-from core.errors import ConfigError
 from tests.postgres_support import fresh_schema
 
 CLOUDFLARE = {
@@ -100,7 +100,7 @@ def test_argus_migrate_on_sqlite(monkeypatch, tmp_path: Path, capsys) -> None:
 def test_projects_added_on_one_node_are_known_to_every_node(
     monkeypatch, tmp_path: Path, capsys
 ) -> None:
-    from ingest_server.keys_postgres import PostgresProjectKeys
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
 
     with fresh_schema() as (url, schema):
         monkeypatch.setenv("ARGUS_DATABASE_URL", url)

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from argus import wiring as wiring_module
+from argus.github_app.queue import SQLiteJobQueue
 from argus.jobs_command import run_jobs
 from argus.regression_jobs import GENERATE_KIND, RegressionRequests, regression_queue_path
 from argus.wiring import Wiring, process_wiring
-from github_app.queue import SQLiteJobQueue
 
 
 def app_env(folder: Path, private_key: str) -> dict[str, str]:
@@ -232,8 +232,8 @@ def test_without_the_app_the_worker_runs_regression_jobs_and_refuses_deliveries(
 ) -> None:
     import asyncio
 
-    from github_app.dispatch import routed_runner
-    from github_app.jobs import Job
+    from argus.github_app.dispatch import routed_runner
+    from argus.github_app.jobs import Job
 
     ran: list[str] = []
 
@@ -267,11 +267,11 @@ def test_the_shared_rows_are_opened_where_the_database_url_puts_them(
     """App state, cost ledger, regression-test requests and project links: in PostgreSQL when
     ARGUS_DATABASE_URL names it, else the SQLite file; argus worker with the URL only in its
     .env keeps the App's state there too."""
+    from argus.core.store.postgres import PostgresRowStore
+    from argus.core.store.sqlite import SQLiteStore
+    from argus.ingest_server.keys import SQLiteProjectKeys
+    from argus.ingest_server.keys_postgres import PostgresProjectKeys
     from argus.store_backend import PostgresLocation
-    from core.store.postgres import PostgresRowStore
-    from core.store.sqlite import SQLiteStore
-    from ingest_server.keys import SQLiteProjectKeys
-    from ingest_server.keys_postgres import PostgresProjectKeys
     from tests.postgres_support import fresh_schema
 
     local = Wiring(app_env(tmp_path, keys[0]), cwd=tmp_path, dotenv=None)

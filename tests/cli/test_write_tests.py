@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from argus.core.errors import ConfigError
+from argus.core.predict.findings import GeneratedTest
 from argus.testgen_wiring import write_test
-from core.errors import ConfigError
-from core.predict.findings import GeneratedTest
 
 
 def generated(path: str) -> GeneratedTest:

@@ -1,6 +1,6 @@
 import pytest
 
-from core.classify import FileKind, GitAttributes, classify, is_test_path
+from argus.core.classify import FileKind, GitAttributes, classify, is_test_path
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_hand_written_code_is_not_taken_for_a_bundle(path: str, content: bytes) 
 
 
 def test_a_bundle_gets_no_findings() -> None:
-    from core.predict.rules import RuleContext, registered_rules, run_rules
+    from argus.core.predict.rules import RuleContext, registered_rules, run_rules
 
     loose_equality = [rule for rule in registered_rules() if rule.id == "JS002"]
     line = b"if (a == 1) { run(); }\n"

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigFileError, check_config, load_config, load_repository_config
-from core.predict.findings import RiskLevel
-from core.predict.rules import registered_rules
+from argus.core.config import ConfigFileError, check_config, load_config, load_repository_config
+from argus.core.predict.findings import RiskLevel
+from argus.core.predict.rules import registered_rules
 
 
 def test_absent_or_empty_file_gives_the_defaults():

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from core.input_limits import (
+from argus.core.input_limits import (
     MAX_JSON_DEPTH,
     ByteBudget,
     JsonTooDeep,
@@ -13,7 +13,7 @@ from core.input_limits import (
     loads_bounded,
     without_lone_surrogates,
 )
-from core.patterns.limits import cut_text
+from argus.core.patterns.limits import cut_text
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.service import open_service
-from core.predict.findings import RiskLevel
-from core.quality.reviews import ReviewRecord, insert_merge, insert_review
-from core.router.generation import Outcome, Tier
-from core.router.ledger import CostLedger, LedgerEntry
-from core.store.sqlite import SQLiteStore
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.service import open_service
+from argus.core.predict.findings import RiskLevel
+from argus.core.quality.reviews import ReviewRecord, insert_merge, insert_review
+from argus.core.router.generation import Outcome, Tier
+from argus.core.router.ledger import CostLedger, LedgerEntry
+from argus.core.store.sqlite import SQLiteStore
 
 HOSTILE_MESSAGE = "<script>alert('owned')</script> \"><img src=x onerror=alert(2)> it's"
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from core.quality.reviews import ReviewRecord, insert_review
-from core.store.sqlite import SQLiteStore
-from dashboard.app import create_dashboard_app
-from dashboard.github_oauth import GitHubSignIn, OAuthSettings
+from argus.core.quality.reviews import ReviewRecord, insert_review
+from argus.core.store.sqlite import SQLiteStore
+from argus.dashboard.app import create_dashboard_app
+from argus.dashboard.github_oauth import GitHubSignIn, OAuthSettings
 
 SETTINGS = OAuthSettings("Iv1.client", "client-secret", "https://github.test", "https://api.test")
 
@@ -176,8 +176,8 @@ def test_without_github_settings_the_route_says_so(store: Path) -> None:
 
 
 def test_argus_serve_wants_both_halves_of_the_oauth_client(store: Path) -> None:
+    from argus.core.errors import ConfigError
     from argus.serve import dashboard_app
-    from core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="needs both"):
         dashboard_app(store, None, {"ARGUS_GITHUB_CLIENT_ID": "Iv1.client"})

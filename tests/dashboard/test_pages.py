@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from dashboard import auth
-from dashboard.app import VIEWS, create_dashboard_app
+from argus.dashboard import auth
+from argus.dashboard.app import VIEWS, create_dashboard_app
 from tests.dashboard.seed import HOSTILE_MESSAGE, seed
 
 NOW = datetime.now(UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.report import review_schema
+from argus.core.report import review_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SCRIPT = ROOT / "scripts" / "make_demo_repo.py"

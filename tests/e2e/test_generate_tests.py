@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.report.json_report import review_schema
+from argus.core.report.json_report import review_schema
 from tests.core.testgen.sandbox_repos import git
 from tests.support import metrics_repo, without_model_keys
 

@@ -1,7 +1,7 @@
 """The GitHub App end to end over real HTTP: uvicorn on a loopback port, signed deliveries,
 githubkit pointed at the local GitHub API server seeded with the demo repository.
 
-The app is ``github_app.worker.create_served_app`` (the webhook app from ``create_app``, the
+The app is ``argus.github_app.worker.create_served_app`` (the webhook app from ``create_app``, the
 embedded SQLite queue, and its worker in a thread of the same process).
 """
 
@@ -20,8 +20,8 @@ import httpx
 import pytest
 import uvicorn
 
-from github_app.settings import AppSettings
-from github_app.worker import create_served_app
+from argus.github_app.settings import AppSettings
+from argus.github_app.worker import create_served_app
 from tests.servers.github_api import (
     DEMO_OWNER,
     DEMO_PULL,

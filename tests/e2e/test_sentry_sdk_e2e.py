@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest_server.auth import hook_signature
+from argus.ingest_server.auth import hook_signature
 from tests.support import argus_serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from ingest_server.keys import SQLiteProjectKeys
+from argus.ingest_server.keys import SQLiteProjectKeys
 from tests.servers.cloudflare import CloudflareServer
 from tests.support import argus_serve, free_port, without_model_keys
 

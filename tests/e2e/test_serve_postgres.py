@@ -14,9 +14,9 @@ import httpx
 import psycopg
 import pytest
 
-from core.store.postgres import migrate
-from ingest_server.keys import Project
-from ingest_server.keys_postgres import PostgresProjectKeys
+from argus.core.store.postgres import migrate
+from argus.ingest_server.keys import Project
+from argus.ingest_server.keys_postgres import PostgresProjectKeys
 from tests.postgres_support import fresh_schema
 from tests.servers.tcp_outage import TcpOutage
 from tests.support import argus_serve, free_port, wait_until, without_model_keys

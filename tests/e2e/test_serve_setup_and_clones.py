@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from github_app.review_service import NO_HISTORY_NOTE
-from github_app.settings import load_settings
+from argus.github_app.review_service import NO_HISTORY_NOTE
+from argus.github_app.settings import load_settings
 from tests.servers.github_api import (
     DEMO_OWNER,
     DEMO_PULL,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from github_app.queue import SQLiteJobQueue, payload_text
+from argus.github_app.queue import SQLiteJobQueue, payload_text
 from tests.servers.github_api import rsa_key_pair, signed_headers
 from tests.support import free_port
 
@@ -24,8 +24,8 @@ WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
 SECRET = "durability-secret"
 SERVE = """
 import os, uvicorn
-from github_app.settings import load_settings
-from github_app.worker import create_served_app
+from argus.github_app.settings import load_settings
+from argus.github_app.worker import create_served_app
 app = create_served_app(load_settings(dotenv=None), work=False)
 uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
 """

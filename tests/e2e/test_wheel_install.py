@@ -74,12 +74,13 @@ def test_the_wheel_carries_its_data_and_not_the_repository(
         [
             str(bin_dir / "python"),
             "-c",
-            "import json, sys, core, argus, github_app, lsp_server, ingest_server;"
-            "from core.store.sqlite import migration_scripts;"
-            "from core.predict.model import load_model;"
-            "from core.report import review_schema;"
-            "from core.router.prompts import default_prompts_directory as prompts_dir;"
-            "print(json.dumps({'core': core.__file__, 'path': sys.path,"
+            "import json, sys, argus, argus.core, argus.github_app, argus.lsp_server;"
+            "import argus.ingest_server, argus.dashboard;"
+            "from argus.core.store.sqlite import migration_scripts;"
+            "from argus.core.predict.model import load_model;"
+            "from argus.core.report import review_schema;"
+            "from argus.core.router.prompts import default_prompts_directory as prompts_dir;"
+            "print(json.dumps({'core': argus.core.__file__, 'path': sys.path,"
             " 'migrations': len(migration_scripts()), 'schema': bool(review_schema()),"
             " 'model': type(load_model()).__name__,"
             " 'prompts': len(list(prompts_dir().rglob('*.md')))}))",
@@ -96,6 +97,45 @@ def test_the_wheel_carries_its_data_and_not_the_repository(
     assert not any(entry.startswith(str(ROOT)) for entry in facts["path"] if entry)
     assert facts["migrations"] >= 10
     assert facts["schema"] and facts["prompts"] >= 4 and facts["model"]
+
+
+def test_a_projects_own_core_package_does_not_shadow_argus(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    bin_dir, env = installed
+    # A project with packages named like Argus's parts (a Django project's core app): ``python
+    # -m`` puts the working directory first on the path, where they used to shadow Argus's own.
+    # The wheel's only top-level package is argus.
+    for name in ("core", "dashboard", "github_app", "lsp_server", "ingest_server"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f"raise SystemExit('shadowed: {name}')\n")
+    probe = subprocess.run(
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "import importlib.metadata as m, json;"
+            "files = m.files('argus-pr');"
+            "print(json.dumps(sorted({f.parts[0] for f in files if not f.parts[0].endswith("
+            "('.dist-info', '.data')) and f.parts[0] not in ('..', '__pycache__')})))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == ["argus"]
+    for command in (["-m", "argus", "--version"], ["-m", "argus.lsp_server", "--help"]):
+        ran = subprocess.run(
+            [str(bin_dir / "python"), *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert ran.returncode == 0 and "shadowed" not in ran.stderr, (command, ran.stderr)
 
 
 def test_version_and_review_on_a_generated_repository(

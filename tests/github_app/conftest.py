@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from core.store.sqlite import SQLiteStore
-from github_app.events import Event, make_event
-from github_app.routes import default_dispatcher
-from github_app.services import Deps
-from github_app.state import AppState
+from argus.core.store.sqlite import SQLiteStore
+from argus.github_app.events import Event, make_event
+from argus.github_app.routes import default_dispatcher
+from argus.github_app.services import Deps
+from argus.github_app.state import AppState
 from tests.github_app.fake_github import FakeGitHub
 from tests.servers.github_contract import assert_webhook
 

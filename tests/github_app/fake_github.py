@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from github_app.githubkit_adapter import GitHubAPIError
-from github_app.ports import by_bot
+from argus.github_app.githubkit_adapter import GitHubAPIError
+from argus.github_app.ports import by_bot
 from tests.servers.github_contract import github_contract
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from github_app.githubkit_adapter import (
+from argus.github_app.githubkit_adapter import (
     GitHubAPIError,
     GitHubAppClient,
     endpoint_label,
     next_page_url,
 )
-from github_app.metrics import AppMetrics
+from argus.github_app.metrics import AppMetrics
 from tests.servers.github_api import (
     DEMO_BASE,
     DEMO_HEAD,

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from core.report.json_report import DIGITS
-from github_app.clones import CloneManager
-from github_app.config import RepoConfig
-from github_app.githubkit_adapter import GitHubAppClient
-from github_app.repo_review import RepositoryClones, review_with_history
-from github_app.review_service import NO_HISTORY_NOTE, PullRequestRef, shipped_model
+from argus.core.report.json_report import DIGITS
+from argus.github_app.clones import CloneManager
+from argus.github_app.config import RepoConfig
+from argus.github_app.githubkit_adapter import GitHubAppClient
+from argus.github_app.repo_review import RepositoryClones, review_with_history
+from argus.github_app.review_service import NO_HISTORY_NOTE, PullRequestRef, shipped_model
 from tests.servers.github_api import (
     DEMO_BASE,
     DEMO_HEAD,
@@ -271,7 +271,7 @@ def test_several_workers_one_clone(
     # Each worker process runs its own manager on the same directory: the lock file is shared.
     secret = token(app)
     script = (
-        "import sys; from pathlib import Path; from github_app.clones import CloneManager; "
+        "import sys; from pathlib import Path; from argus.github_app.clones import CloneManager; "
         "a = CloneManager(Path(sys.argv[1]), sys.argv[2]).ensure(sys.argv[3], sys.argv[4], "
         "sys.argv[5]); print(a.path is not None, a.cloned)"
     )

@@ -12,9 +12,9 @@ import asyncio
 
 import pytest
 
-from core.report import MARKER
-from github_app.delivery import StepsIncomplete, external_id, step_marker
-from github_app.dispatch import dispatch
+from argus.core.report import MARKER
+from argus.github_app.delivery import StepsIncomplete, external_id, step_marker
+from argus.github_app.dispatch import dispatch
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload, webhook_event
 

@@ -14,9 +14,9 @@ from typing import Any
 import githubkit.webhooks
 import pytest
 
-from github_app import dispatch, events
-from github_app.jobs import Job
-from github_app.services import Deps
+from argus.github_app import dispatch, events
+from argus.github_app.jobs import Job
+from argus.github_app.services import Deps
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
 

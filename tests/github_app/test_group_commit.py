@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from core.errors import StoreError
-from github_app.app import AppDeps, create_app, read_head
-from github_app.metrics import AppMetrics
-from github_app.queue import SQLiteJobQueue, payload_text
-from github_app.settings import AppSettings
+from argus.core.errors import StoreError
+from argus.github_app.app import AppDeps, create_app, read_head
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.queue import SQLiteJobQueue, payload_text
+from argus.github_app.settings import AppSettings
 
 SECRET = "group-commit-secret"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----\n"

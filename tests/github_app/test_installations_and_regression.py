@@ -4,11 +4,11 @@ import asyncio
 
 import pytest
 
-from core.predict.findings import GeneratedTest, TestValidation
-from github_app.dispatch import context_for, dispatch
-from github_app.handlers.regression import open_regression_test_pr
-from github_app.plans import current_month, quota_for, repository_limit
-from github_app.state import AppState
+from argus.core.predict.findings import GeneratedTest, TestValidation
+from argus.github_app.dispatch import context_for, dispatch
+from argus.github_app.handlers.regression import open_regression_test_pr
+from argus.github_app.plans import current_month, quota_for, repository_limit
+from argus.github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload, webhook_event
 from tests.postgres_support import BACKENDS, row_store
@@ -164,9 +164,9 @@ def test_regression_test_pr_is_opened_through_the_port(github, deps):
 
 
 def test_regression_job_opens_the_pr(github, deps, state: AppState):
-    from github_app.dispatch import run_job
-    from github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
-    from github_app.jobs import Job
+    from argus.github_app.dispatch import run_job
+    from argus.github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
+    from argus.github_app.jobs import Job
 
     test = GeneratedTest(
         "app/pay.py",

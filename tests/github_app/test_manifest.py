@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from github_app.routes import default_dispatcher
+from argus.github_app.routes import default_dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
         "issue_comment",
         "check_run",
         "check_suite",
-        "push",  # fetches the repository's clone (github_app.handlers.repository_clone)
+        "push",  # fetches the repository's clone (argus.github_app.handlers.repository_clone)
     }
     assert manifest["default_permissions"] == {
         "metadata": "read",
@@ -29,7 +29,7 @@ def test_manifest_asks_for_the_events_and_permissions_the_app_uses():
     }
     # Every event with a handler is subscribed to (installation events are always sent, and
     # marketplace_purchase goes to the Marketplace listing's webhook, not a subscription).
-    from github_app.handlers.regression_job import REGRESSION_KIND
+    from argus.github_app.handlers.regression_job import REGRESSION_KIND
 
     handled = {key.split(".", 1)[0] for key in default_dispatcher().keys()}
     always_sent = {"installation", "installation_repositories", "marketplace_purchase"}

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from github_app.dispatch import dispatch
-from github_app.events import make_event
-from github_app.plans import current_month, quota_for
-from github_app.state import AppState
+from argus.github_app.dispatch import dispatch
+from argus.github_app.events import make_event
+from argus.github_app.plans import current_month, quota_for
+from argus.github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload
 from tests.postgres_support import BACKENDS, row_store

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "github_app"
+PACKAGE = ROOT / "argus" / "github_app"
 
 
 def _modules() -> dict[str, Path]:
@@ -41,19 +41,19 @@ def _graph() -> dict[str, set[str]]:
 
 def test_handlers_never_import_the_dispatcher_or_each_other() -> None:
     graph = _graph()
-    handlers = {name for name in graph if name.startswith("github_app.handlers.")}
+    handlers = {name for name in graph if name.startswith("argus.github_app.handlers.")}
     for handler in handlers:
-        assert "github_app.dispatch" not in graph[handler], handler
-        assert "github_app.routes" not in graph[handler], handler
+        assert "argus.github_app.dispatch" not in graph[handler], handler
+        assert "argus.github_app.routes" not in graph[handler], handler
         registered = {"check_run", "installation", "issue_comment", "pull_request"}
-        others = {f"github_app.handlers.{name}" for name in registered} - {handler}
+        others = {f"argus.github_app.handlers.{name}" for name in registered} - {handler}
         assert not graph[handler] & others, (handler, graph[handler] & others)
 
 
 def test_no_private_names_are_imported_across_modules() -> None:
     for name, path in _modules().items():
         for module, names in _imports(path):
-            if module.startswith(("github_app", "core", "argus")):
+            if module.startswith("argus"):
                 private = [n for n in names if n.startswith("_") and n != "__version__"]
                 assert not private, f"{name} imports {private} from {module}"
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import asyncio
 
-from core.report import MARKER
-from github_app.dispatch import dispatch
-from github_app.review_service import NO_HISTORY_NOTE
+from argus.core.report import MARKER
+from argus.github_app.dispatch import dispatch
+from argus.github_app.review_service import NO_HISTORY_NOTE
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from github_app.jobs import Job
-from github_app.metrics import AppMetrics
-from github_app.queue import SQLiteJobQueue, payload_text, retry_delay
-from github_app.worker import EmbeddedWorker
+from argus.github_app.jobs import Job
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.queue import SQLiteJobQueue, payload_text, retry_delay
+from argus.github_app.worker import EmbeddedWorker
 
 
 class Clock:

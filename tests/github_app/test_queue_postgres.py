@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from procrastinate import PsycopgConnector
 
-from core.errors import StoreError
-from github_app.queue_postgres import (
+from argus.core.errors import StoreError
+from argus.github_app.queue_postgres import (
     QUEUE_NAME,
     TASK_NAME,
     PostgresJobQueue,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from core.errors import StoreError
-from github_app.queue_postgres import PostgresJobQueue
+from argus.core.errors import StoreError
+from argus.github_app.queue_postgres import PostgresJobQueue
 from tests.github_app.conftest import WEBHOOKS
 from tests.postgres_support import DATABASE_URL
 from tests.servers.tcp_outage import TcpOutage
@@ -66,9 +66,9 @@ def test_webhook_intake_answers_503_with_retry_after_while_the_queue_is_down(
 
     from fastapi.testclient import TestClient
 
-    from github_app.app import AppDeps, create_app
-    from github_app.metrics import AppMetrics
-    from github_app.settings import AppSettings
+    from argus.github_app.app import AppDeps, create_app
+    from argus.github_app.metrics import AppMetrics
+    from argus.github_app.settings import AppSettings
 
     secret = "outage-secret"
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----\n"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core.predict.findings import GeneratedTest, TestValidation
-from github_app.dispatch import run_job
-from github_app.githubkit_adapter import GitHubAPIError, GitHubAppClient
-from github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
-from github_app.handlers.regression_origin import introducing_pull_request, origin_marker
-from github_app.jobs import Job
-from github_app.state import AppState
+from argus.core.predict.findings import GeneratedTest, TestValidation
+from argus.github_app.dispatch import run_job
+from argus.github_app.githubkit_adapter import GitHubAPIError, GitHubAppClient
+from argus.github_app.handlers.regression_job import REGRESSION_KIND, regression_payload
+from argus.github_app.handlers.regression_origin import introducing_pull_request, origin_marker
+from argus.github_app.jobs import Job
+from argus.github_app.state import AppState
 from tests.github_app.test_adapter import (  # noqa: F401 - fixtures of the adapter tests
     INSTALLATION,
     OWNER,

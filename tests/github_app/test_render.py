@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.predict.findings import (
+from argus.core.predict.findings import (
     BugFinding,
     Factor,
     GeneratedTest,
@@ -9,15 +9,15 @@ from core.predict.findings import (
     SymbolRisk,
     TestValidation,
 )
-from core.report import MARKER
-from github_app.render import (
+from argus.core.report import MARKER
+from argus.github_app.render import (
     check_annotations,
     check_summary,
     comment_body,
     file_link,
     review_summary,
 )
-from github_app.review_service import NO_HISTORY_NOTE
+from argus.github_app.review_service import NO_HISTORY_NOTE
 from tests.core.report.snapshots import assert_matches_snapshot
 
 HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -139,8 +139,8 @@ def test_file_links_quote_paths():
 def test_findings_on_added_lines_become_review_comments_with_suggestions():
     from dataclasses import replace as replaced
 
-    from core.predict.findings import Edit, Fix
-    from github_app.render import review_comments
+    from argus.core.predict.findings import Edit, Fix
+    from argus.github_app.render import review_comments
 
     review = _review()
     first = replaced(
@@ -164,8 +164,8 @@ def test_findings_on_added_lines_become_review_comments_with_suggestions():
 def test_a_suggestion_too_long_for_a_review_comment_is_left_out():
     from dataclasses import replace as replaced
 
-    from core.predict.findings import Edit, Fix
-    from github_app.render import review_comments
+    from argus.core.predict.findings import Edit, Fix
+    from argus.github_app.render import review_comments
     from tests.servers.github_contract import COMMENT_BODY_LIMIT
 
     minified = "var a=1;" * 10_000 + "if(a==null){}"  # one 80,013-character line

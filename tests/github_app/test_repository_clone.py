@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from core.predict.adapt import load_adaptation
-from core.store.sqlite import SQLiteStore
-from github_app.clones import CloneManager
-from github_app.dispatch import dispatch
-from github_app.events import make_event
-from github_app.githubkit_adapter import GitHubAppClient
-from github_app.handlers.repository_clone import learn_if_due
-from github_app.repo_review import RepositoryClones, store_path
-from github_app.review_service import NO_HISTORY_NOTE
-from github_app.routes import default_dispatcher
-from github_app.services import Deps
-from github_app.state import AppState
+from argus.core.predict.adapt import load_adaptation
+from argus.core.store.sqlite import SQLiteStore
+from argus.github_app.clones import CloneManager
+from argus.github_app.dispatch import dispatch
+from argus.github_app.events import make_event
+from argus.github_app.githubkit_adapter import GitHubAppClient
+from argus.github_app.handlers.repository_clone import learn_if_due
+from argus.github_app.repo_review import RepositoryClones, store_path
+from argus.github_app.review_service import NO_HISTORY_NOTE
+from argus.github_app.routes import default_dispatcher
+from argus.github_app.services import Deps
+from argus.github_app.state import AppState
 from tests.servers.github_api import (
     DEMO_BASE,
     DEMO_OWNER,

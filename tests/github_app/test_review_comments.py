@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from core.report import MARKER
-from github_app.dispatch import dispatch
-from github_app.render import MAX_REVIEW_COMMENTS, posted_finding_keys
+from argus.core.report import MARKER
+from argus.github_app.dispatch import dispatch
+from argus.github_app.render import MAX_REVIEW_COMMENTS, posted_finding_keys
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 

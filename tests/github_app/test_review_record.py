@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from github_app.dispatch import dispatch
-from github_app.events import make_event
+from argus.github_app.dispatch import dispatch
+from argus.github_app.events import make_event
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.predict.findings import RiskLevel
-from core.router.generation import Tier
-from github_app.config import parse_config
-from github_app.settings import DEFAULT_API_URL, load_settings
+from argus.core.errors import ConfigError
+from argus.core.predict.findings import RiskLevel
+from argus.core.router.generation import Tier
+from argus.github_app.config import parse_config
+from argus.github_app.settings import DEFAULT_API_URL, load_settings
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
 GOOD = {
@@ -101,7 +101,7 @@ def test_broken_config_gives_defaults_and_a_note(text):
 
 
 def test_app_configured_reads_the_environment_then_dotenv(tmp_path: Path):
-    from github_app.settings import app_configured
+    from argus.github_app.settings import app_configured
 
     dotenv = tmp_path / ".env"
     assert not app_configured({}, dotenv)

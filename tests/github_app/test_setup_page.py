@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from github_app.settings import load_settings
-from github_app.setup import SetupSettings, create_setup_app
+from argus.github_app.settings import load_settings
+from argus.github_app.setup import MANIFEST, SetupSettings, create_setup_app
 from tests.servers.github_api import GitHubAPIServer, rsa_key_pair
 
 PUBLIC = "https://argus.acme.test"
@@ -131,3 +131,9 @@ def test_a_used_code_is_a_clear_error_and_writes_nothing(
     failed = get(app, f"/setup/callback?code={code}")
     assert failed.status_code == 502 and "used already or expired" in failed.text
     assert not (tmp_path / ".env").exists()
+
+
+def test_the_default_manifest_is_the_repositorys_app_yml() -> None:
+    # setup.py finds app.yml from its own place in the tree (argus/github_app/setup.py).
+    assert MANIFEST == Path(__file__).resolve().parents[2] / "app.yml"
+    assert MANIFEST.is_file()

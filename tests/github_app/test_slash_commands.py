@@ -4,9 +4,9 @@ import asyncio
 import itertools
 import re
 
-from github_app.dispatch import dispatch
-from github_app.plans import current_month
-from github_app.state import AppState
+from argus.github_app.dispatch import dispatch
+from argus.github_app.plans import current_month
+from argus.github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import BASE, HEAD, payload, webhook_event
 
@@ -104,7 +104,7 @@ def test_tests_without_a_generator_say_what_is_missing(github, deps):
 
 
 def test_tests_are_metered_and_tier_capped_by_plan(github, deps, state: AppState):
-    from core.predict.findings import GeneratedTest
+    from argus.core.predict.findings import GeneratedTest
 
     seen = {}
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from core.quality.reviews import ReviewRecord
-from github_app.state import AppState
+from argus.core.quality.reviews import ReviewRecord
+from argus.github_app.state import AppState
 from tests.postgres_support import BACKENDS, row_store
 
 

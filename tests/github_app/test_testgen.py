@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from core.router.ledger import CostLedger
-from core.router.prices import load_price_table
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
-from core.store.sqlite import SQLiteStore
-from core.testgen.service import register_free_tier
-from github_app.dispatch import dispatch
-from github_app.plans import current_month
-from github_app.testgen import CheckoutTestGenerator
+from argus.core.router.ledger import CostLedger
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen.service import register_free_tier
+from argus.github_app.dispatch import dispatch
+from argus.github_app.plans import current_month
+from argus.github_app.testgen import CheckoutTestGenerator
 from tests.core.testgen.sandbox_repos import git
 from tests.core.testgen.test_service import PRICING_AFTER, PRICING_BEFORE
 from tests.github_app.conftest import payload, webhook_event
@@ -76,8 +76,8 @@ def test_no_clone_means_no_tests(tmp_path: Path, github, deps):
 
 
 def test_build_deps_generates_tests_in_the_clones_of_argus_github_checkouts(tmp_path: Path):
-    from github_app.settings import AppSettings
-    from github_app.worker import build_deps
+    from argus.github_app.settings import AppSettings
+    from argus.github_app.worker import build_deps
     from tests.servers.github_api import rsa_key_pair
 
     private_key, _ = rsa_key_pair()

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from github_app.app import AppDeps, create_app, signature_ok
-from github_app.dispatch import run_job
-from github_app.events import make_event
-from github_app.jobs import Job
-from github_app.metrics import AppMetrics
-from github_app.routes import default_dispatcher
-from github_app.services import Deps
-from github_app.settings import AppSettings
-from ingest_server.app import create_ingest_router
-from ingest_server.keys import StaticProjectKeys
-from ingest_server.metrics import IngestMetrics
-from ingest_server.settings import IngestSettings
+from argus.github_app.app import AppDeps, create_app, signature_ok
+from argus.github_app.dispatch import run_job
+from argus.github_app.events import make_event
+from argus.github_app.jobs import Job
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.routes import default_dispatcher
+from argus.github_app.services import Deps
+from argus.github_app.settings import AppSettings
+from argus.ingest_server.app import create_ingest_router
+from argus.ingest_server.keys import StaticProjectKeys
+from argus.ingest_server.metrics import IngestMetrics
+from argus.ingest_server.settings import IngestSettings
 from tests.github_app.conftest import WEBHOOKS
 
 SECRET = "It's a Secret to Everybody"

@@ -20,10 +20,10 @@ import httpx
 import pytest
 import uvicorn
 
-from core.input_limits import ByteBudget
-from github_app.app import AppDeps, create_app
-from github_app.metrics import AppMetrics
-from github_app.settings import AppSettings
+from argus.core.input_limits import ByteBudget
+from argus.github_app.app import AppDeps, create_app
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.settings import AppSettings
 from tests.github_app.test_webhook_app import PEM, SECRET, ListQueue
 from tests.support import free_port
 

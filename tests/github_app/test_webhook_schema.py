@@ -1,7 +1,7 @@
 """Payloads that fail GitHub's webhook schema are answered 400, logged with the delivery id,
 and never queued; a redelivery is answered 200 and ignored.
 
-The shipped schemas (github_app/schema/webhooks.json.gz) are GitHub's own, extracted from
+The shipped schemas (argus/github_app/schema/webhooks.json.gz) are GitHub's own, extracted from
 ``@octokit/openapi-webhooks`` by scripts/make_webhook_schemas.py; a test checks the file is
 what the script makes from the installed package.
 """
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from github_app.app import AppDeps, create_app
-from github_app.metrics import AppMetrics
-from github_app.settings import AppSettings
-from github_app.webhook_schema import MAX_ERROR_CHARS, MAX_ERRORS, WebhookSchemas
+from argus.github_app.app import AppDeps, create_app
+from argus.github_app.metrics import AppMetrics
+from argus.github_app.settings import AppSettings
+from argus.github_app.webhook_schema import MAX_ERROR_CHARS, MAX_ERRORS, WebhookSchemas
 from tests.github_app.conftest import WEBHOOKS
 from tests.github_app.test_webhook_app import PEM, SECRET, ListQueue
 
@@ -136,7 +136,7 @@ def test_the_shipped_schemas_are_what_the_script_makes_from_the_installed_packag
         check=True,
         capture_output=True,
     )
-    shipped = ROOT / "github_app/schema/webhooks.json.gz"
+    shipped = ROOT / "argus/github_app/schema/webhooks.json.gz"
     assert json.loads(gzip.decompress(out.read_bytes())) == json.loads(
         gzip.decompress(shipped.read_bytes())
     )

@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from github_app.queue import SQLiteJobQueue
-from github_app.queue_postgres import PostgresJobQueue
+from argus.github_app.queue import SQLiteJobQueue
+from argus.github_app.queue_postgres import PostgresJobQueue
 from tests.servers.github_api import (
     DEMO_OWNER,
     DEMO_PULL,

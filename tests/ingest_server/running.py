@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from argus.ingest_server.keys import Project, SQLiteProjectKeys
 from argus.serve import ServeSettings
 from argus.wiring import Wiring
-from ingest_server.keys import Project, SQLiteProjectKeys
 from tests.support import free_port
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import brotli
 import pytest
 
-from core.patterns.service import open_service
-from core.store.vector import LocalAnnIndex
-from ingest_server.auth import hook_signature
-from ingest_server.keys import Project
+from argus.core.patterns.service import open_service
+from argus.core.store.vector import LocalAnnIndex
+from argus.ingest_server.auth import hook_signature
+from argus.ingest_server.keys import Project
 from tests.ingest_server.running import RunningServer, running_server, store_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "errors"

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from argus.cli import main as argus_main
-from ingest_server.app import create_ingest_app
-from ingest_server.keys import StaticProjectKeys
-from ingest_server.settings import IngestSettings
+from argus.ingest_server.app import create_ingest_app
+from argus.ingest_server.keys import StaticProjectKeys
+from argus.ingest_server.settings import IngestSettings
 from tests.ingest_server.planted import planted_events, survivors
 from tests.ingest_server.running import RunningServer, running_server, serving, store_snapshot
 from tests.ingest_server.test_app import (

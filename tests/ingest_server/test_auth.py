@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from ingest_server.auth import (
+from argus.ingest_server.auth import (
     bearer_token,
     dsn_parts,
     hook_signature,

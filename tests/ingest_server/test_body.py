@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import brotli
 import pytest
 
-from ingest_server.body import check_declared_length, decode_content, read_capped
-from ingest_server.errors import Rejected
+from argus.ingest_server.body import check_declared_length, decode_content, read_capped
+from argus.ingest_server.errors import Rejected
 
 PAYLOAD = b'{"exception": {"values": [{"type": "KeyError", "value": "user"}]}}' * 20
 LIMIT = 64 * 1024
@@ -134,8 +134,8 @@ BOMB_TEXT = b'{"dsn": "http://k@h/1"}\n' + b" " * (32 * 1024 * 1024)
     ],
 )
 def test_prefix_inflates_only_the_first_bytes(encoding: str, encoded: bytes) -> None:
-    from core.input_limits import ByteBudget
-    from ingest_server.body import Held
+    from argus.core.input_limits import ByteBudget
+    from argus.ingest_server.body import Held
 
     budget = ByteBudget(1024 * 1024)
     held = Held(budget, "unauthenticated")
@@ -147,7 +147,7 @@ def test_prefix_inflates_only_the_first_bytes(encoding: str, encoded: bytes) -> 
 
 
 def test_gzip_members_past_the_cap_are_refused() -> None:
-    from ingest_server.body import MAX_GZIP_MEMBERS
+    from argus.ingest_server.body import MAX_GZIP_MEMBERS
 
     ok = gzip.compress(b"{") + gzip.compress(b"}")
     assert decode_content(ok, "gzip", LIMIT) == b"{}"
@@ -158,8 +158,8 @@ def test_gzip_members_past_the_cap_are_refused() -> None:
 
 
 def test_reading_and_inflating_past_the_budget_is_a_503() -> None:
-    from core.input_limits import ByteBudget
-    from ingest_server.body import Held
+    from argus.core.input_limits import ByteBudget
+    from argus.ingest_server.body import Held
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(8):

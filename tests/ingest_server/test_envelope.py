@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ingest_server.envelope import parse_envelope
-from ingest_server.errors import Rejected
+from argus.ingest_server.envelope import parse_envelope
+from argus.ingest_server.errors import Rejected
 
 EVENT = json.dumps({"event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "message": "a\nb"}).encode()
 BINARY = bytes(range(256)) + b"\n\n{not json}\n"

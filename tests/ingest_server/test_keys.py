@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from ingest_server.keys import Project, SQLiteProjectKeys, StaticProjectKeys
+from argus.core.errors import ConfigError
+from argus.ingest_server.keys import Project, SQLiteProjectKeys, StaticProjectKeys
 
 
 def test_a_project_gets_a_random_key_and_a_dsn(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest_server.metrics import IngestMetrics
+from argus.ingest_server.metrics import IngestMetrics
 
 
 def test_counters_render_in_the_prometheus_text_format() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event_codec import event_from_data
-from core.patterns.service import open_service
-from core.store.vector import LocalAnnIndex
+from argus.core.patterns.event_codec import event_from_data
+from argus.core.patterns.service import open_service
+from argus.core.store.vector import LocalAnnIndex
 from tests.ingest_server.running import RunningServer, running_server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "node_crash"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from argus.core.errors import ConfigError
+from argus.core.store.sqlite import locate_store
 from argus.serve import serve_settings
-from core.errors import ConfigError
-from core.store.sqlite import locate_store
 
 
 def test_defaults(tmp_path: Path) -> None:

@@ -102,7 +102,7 @@ def make_client() -> LanguageClient:
 
 SERVER_ENV = {key: value for key, value in os.environ.items() if key != "ARGUS_HOME"}
 CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "lsp_server"],
+    server_command=[sys.executable, "-m", "argus.lsp_server"],
     client_factory=make_client,
     server_env=SERVER_ENV,
 )

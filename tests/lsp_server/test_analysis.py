@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from core.diff.changeset import ChangeSet, FileChange, FileStatus
-from core.lang.languages import parse
-from core.predict.review import Sources, count_lines
-from core.predict.service import ServiceOptions
-from lsp_server.analysis import Analyser, BufferRequest, blank_unchanged_blocks, slice_source
-from lsp_server.line_diff import line_diff, split_lines
-from lsp_server.settings import Settings
-from lsp_server.workspace import Repositories, top_level_spans
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus
+from argus.core.lang.languages import parse
+from argus.core.predict.review import Sources, count_lines
+from argus.core.predict.service import ServiceOptions
+from argus.lsp_server.analysis import Analyser, BufferRequest, blank_unchanged_blocks, slice_source
+from argus.lsp_server.line_diff import line_diff, split_lines
+from argus.lsp_server.settings import Settings
+from argus.lsp_server.workspace import Repositories, top_level_spans
 from tests.lsp_server.support import make_repo
 
 MODULE = "".join(

@@ -1,4 +1,4 @@
-"""`argus lsp` and `python -m lsp_server`: options, and the TCP transport for debugging."""
+"""`argus lsp` and `python -m argus.lsp_server`: options, and the TCP transport for debugging."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 import pytest
 
 from argus.cli import build_parser
-from core.errors import ConfigError
-from lsp_server.server import parse_address
+from argus.core.errors import ConfigError
+from argus.lsp_server.server import parse_address
 from tests.lsp_server.support import SERVER_ENV
 from tests.support import free_port
 
@@ -72,7 +72,7 @@ def _read_result(connection: socket.socket, request_id: int) -> dict:
 def test_tcp_transport_answers_initialize():
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "lsp_server", "--tcp", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "argus.lsp_server", "--tcp", f"127.0.0.1:{port}"],
         env=SERVER_ENV,
         stderr=subprocess.DEVNULL,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from core.predict.findings import BugFinding, Factor, Review, RiskLevel, SymbolRisk
-from core.predict.rules import HELP_URI_BASE, registered_rules
-from lsp_server import convert
-from lsp_server.settings import Settings
+from argus.core.predict.findings import BugFinding, Factor, Review, RiskLevel, SymbolRisk
+from argus.core.predict.rules import HELP_URI_BASE, registered_rules
+from argus.lsp_server import convert
+from argus.lsp_server.settings import Settings
 
 LINES = ["import os", "", "def pay(amount):", "    total = amount * 2  # é", "    return tötal"]
 
@@ -241,7 +241,7 @@ def test_target_function(name, line, expected):
 
 
 def test_a_mechanical_fix_becomes_a_preferred_quick_fix_even_without_test_generation():
-    from core.predict.findings import Edit, Fix
+    from argus.core.predict.findings import Edit, Fix
 
     lines = ["def f(a):", "    if a == None:  # é", "        return 1"]
     bug = BugFinding(

@@ -13,7 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from core.predict.rules import registered_rules
+from argus.core.predict.rules import registered_rules
 from tests.lsp_server.support import (
     CONFIG,
     SERVER_ENV,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.predict.findings import RiskLevel
-from lsp_server.settings import Settings, parse_settings
+from argus.core.predict.findings import RiskLevel
+from argus.lsp_server.settings import Settings, parse_settings
 
 
 def test_defaults():

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from lsp_server.stdio import MAX_MESSAGE_BYTES, FramedStdin
+from argus.lsp_server.stdio import MAX_MESSAGE_BYTES, FramedStdin
 from tests.lsp_server.support import SERVER_ENV
 
 

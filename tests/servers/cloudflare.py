@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from core.patterns.embed import HashingEmbedder
+from argus.core.patterns.embed import HashingEmbedder
 from tests.servers.loopback import LoopbackHTTPServer
 
 BGE_MODEL = "@cf/baai/bge-base-en-v1.5"

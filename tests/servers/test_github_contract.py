@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from github_app.render import ACTIONS
+from argus.github_app.render import ACTIONS
 from tests.servers.github_contract import github_contract
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"

@@ -222,11 +222,11 @@ export interface ServerCommand {
 }
 
 /** The module the interpreter runs when `argus.serverPath` is empty. */
-export const SERVER_MODULE = "lsp_server";
+export const SERVER_MODULE = "argus.lsp_server";
 
 /**
  * The command that starts the server: `argus.serverPath` split into a program and its
- * arguments when set, else `<interpreter> -P -m lsp_server`. It runs in the workspace folder.
+ * arguments when set, else `<interpreter> -P -m argus.lsp_server`. It runs in the workspace folder.
  */
 export function buildServerCommand(
   settings: ArgusSettings,
@@ -243,8 +243,8 @@ export function buildServerCommand(
       options,
     };
   }
-  // -P: the workspace folder is the working directory, and a package of the project named like
-  // one of Argus's (a Django project's `core` app) must not shadow it (Argus needs Python 3.11+).
+  // -P: the workspace folder is the working directory, and a package of the project named
+  // `argus` must not shadow Argus's own (Argus needs Python 3.11+).
   return { command: interpreter, args: ["-P", "-m", SERVER_MODULE], options };
 }
 

@@ -31,7 +31,7 @@ export const WHEEL_FOLDER = "server";
 export const DISTRIBUTION = "argus-pr";
 
 const PROBE =
-  "import importlib.metadata as m, lsp_server, argus; print(m.version('" + DISTRIBUTION + "'))";
+  "import importlib.metadata as m, argus.lsp_server; print(m.version('" + DISTRIBUTION + "'))";
 const PROBE_TIMEOUT_MS = 30_000;
 const VENV_TIMEOUT_MS = 120_000;
 const PIP_TIMEOUT_MS = 15 * 60_000;

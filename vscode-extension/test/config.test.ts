@@ -200,7 +200,7 @@ describe("buildServerCommand", () => {
   it("runs the module with the interpreter in the workspace folder", () => {
     expect(buildServerCommand(settingsFrom({}), "/usr/bin/python3", environment())).toEqual({
       command: "/usr/bin/python3",
-      args: ["-P", "-m", "lsp_server"],
+      args: ["-P", "-m", "argus.lsp_server"],
       options: { cwd: FOLDER },
     });
   });
@@ -247,7 +247,7 @@ describe("resolveServer", () => {
 
   it.each(["   ", "''", '"" lsp'])("falls back to the module when argus.serverPath is %j", async (serverPath) => {
     const server = await resolveServer(settingsFrom({ serverPath }), environment(() => Promise.resolve("/opt/py")));
-    expect(server.command).toEqual({ command: "/opt/py", args: ["-P", "-m", "lsp_server"], options: { cwd: FOLDER } });
+    expect(server.command).toEqual({ command: "/opt/py", args: ["-P", "-m", "argus.lsp_server"], options: { cwd: FOLDER } });
     expect(server.interpreter?.source).toBe("python-extension");
   });
 });

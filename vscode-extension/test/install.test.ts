@@ -36,7 +36,7 @@ class StandInHost implements InstallHost {
       const version = this.versions.get(command);
       return Promise.resolve(
         version === undefined
-          ? { code: 1, stdout: "", stderr: "ModuleNotFoundError: No module named 'lsp_server'" }
+          ? { code: 1, stdout: "", stderr: "ModuleNotFoundError: No module named 'argus'" }
           : { code: 0, stdout: `${version}\n`, stderr: "" },
       );
     }

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.diff.changeset import ChangeSet, FileChange, FileStatus
-from core.diff.git import (
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus
+from argus.core.diff.git import (
     changeset_for_review,
     changeset_from_git,
     has_commits,
@@ -20,7 +20,7 @@ from core.diff.git import (
     read_worktree,
     resolve_ref,
 )
-from core.errors import GitError
+from argus.core.errors import GitError
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from unidiff.patch import PatchSet
 
-from core.diff import chunks
-from core.diff.changeset import ChangeSet, FileStatus
-from core.diff.parse import parse_diff, unquote_path
-from core.errors import ArgusError, DiffParseError
+from argus.core.diff import chunks
+from argus.core.diff.changeset import ChangeSet, FileStatus
+from argus.core.diff.parse import parse_diff, unquote_path
+from argus.core.errors import ArgusError, DiffParseError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "diffs"
 M, A, D, R, C = (

@@ -6,7 +6,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from core.diff.parse import parse_diff
+from argus.core.diff.parse import parse_diff
 
 TARGET_BYTES = 50 * 1024 * 1024
 # Long lines (minified code, data) keep the line count, and so the run time, low.

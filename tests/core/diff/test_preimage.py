@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from core.diff import parse_diff
-from core.diff.preimage import apply_patch, file_patches, sources_from_diff
+from argus.core.diff import parse_diff
+from argus.core.diff.preimage import apply_patch, file_patches, sources_from_diff
 
 ENV = {
     **os.environ,

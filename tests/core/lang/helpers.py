@@ -1,11 +1,11 @@
-"""Shared helpers for the core/lang tests."""
+"""Shared helpers for the argus/core/lang tests."""
 
 from __future__ import annotations
 
 import textwrap
 
-from core.lang import Symbol, extract_symbols
-from core.lang.languages import parse
+from argus.core.lang import Symbol, extract_symbols
+from argus.core.lang.languages import parse
 
 Row = tuple[str, str, int, int, int, str | None]
 

@@ -1,7 +1,7 @@
 import pytest
 
-from core.errors import ArgusError
-from core.lang import analyse_source, extract_symbols
+from argus.core.errors import ArgusError
+from argus.core.lang import analyse_source, extract_symbols
 
 from .helpers import rows
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.lang import extract_symbols
+from argus.core.lang import extract_symbols
 
 from .helpers import only_complexity, source
 

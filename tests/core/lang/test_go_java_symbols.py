@@ -1,4 +1,4 @@
-from core.lang import extract_symbols
+from argus.core.lang import extract_symbols
 
 from .helpers import rows, source
 

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from core.lang import Symbol, extract_symbols, innermost_symbol, map_lines_to_symbols
+from argus.core.lang import Symbol, extract_symbols, innermost_symbol, map_lines_to_symbols
 
 from .helpers import source
 

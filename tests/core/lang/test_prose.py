@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.lang import analyse_source
+from argus.core.lang import analyse_source
 
 
 def _prose(path: str, text: str) -> set[int]:

@@ -1,6 +1,6 @@
 import pytest
 
-from core.lang import extract_symbols
+from argus.core.lang import extract_symbols
 
 from .helpers import rows, source
 

@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from core.patterns import embed, normalise, scrub
-from core.patterns.embed import HashingEmbedder
-from core.patterns.formats import parse_error
-from core.patterns.normalise import signature_of
-from core.patterns.pipeline import prepare_event
+from argus.core.patterns import embed, normalise, scrub
+from argus.core.patterns.embed import HashingEmbedder
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.normalise import signature_of
+from argus.core.patterns.pipeline import prepare_event
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "errors"
 NAMES = (

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.patterns.embed import (
+from argus.core.errors import ConfigError
+from argus.core.patterns.embed import (
     DEFAULT_SIMILARITY_THRESHOLD,
     Embedder,
     HashingEmbedder,
     cosine_similarity,
     features,
 )
-from core.patterns.formats import parse_error
-from core.patterns.pipeline import prepare_event
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.pipeline import prepare_event
 from tests.core.patterns.real_errors import (
     node_stack,
     python_traceback,
@@ -49,7 +49,7 @@ def test_unreasonable_dimensions_are_a_config_error(dimensions):
 
 def test_embedding_is_identical_in_another_process_with_another_hash_seed():
     code = (
-        "import sys; from core.patterns.embed import HashingEmbedder; "
+        "import sys; from argus.core.patterns.embed import HashingEmbedder; "
         "print(repr(HashingEmbedder().embed([sys.argv[1]])[0]))"
     )
     result = subprocess.run(

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import StoreError
-from core.patterns import store as store_module
-from core.patterns.embed import HashingEmbedder
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.records import IngestResult
-from core.patterns.service import PatternService
-from core.patterns.store import SQLiteExecutor, SqlPatternStore
-from core.store.postgres import PostgresExecutor, migrate
-from core.store.sqlite import SQLiteStore
-from core.store.vector import LocalAnnIndex
+from argus.core.errors import StoreError
+from argus.core.patterns import store as store_module
+from argus.core.patterns.embed import HashingEmbedder
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.records import IngestResult
+from argus.core.patterns.service import PatternService
+from argus.core.patterns.store import SQLiteExecutor, SqlPatternStore
+from argus.core.store.postgres import PostgresExecutor, migrate
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.store.vector import LocalAnnIndex
 from tests.postgres_support import BACKENDS, fresh_schema
 
 

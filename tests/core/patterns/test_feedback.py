@@ -1,6 +1,6 @@
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.risk_feedback import count_by_function, for_symbols
-from core.patterns.service import open_service
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.risk_feedback import count_by_function, for_symbols
+from argus.core.patterns.service import open_service
 
 
 def test_deployment_paths_match_repository_paths_by_suffix() -> None:

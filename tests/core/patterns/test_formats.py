@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ArgusError
-from core.patterns.errors import IngestError
-from core.patterns.formats import FORMATS, parse_error
-from core.patterns.limits import MAX_FRAMES, MAX_INPUT_BYTES, MAX_MESSAGE_CHARS
-from core.patterns.scrub import scrub_event
+from argus.core.errors import ArgusError
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.formats import FORMATS, parse_error
+from argus.core.patterns.limits import MAX_FRAMES, MAX_INPUT_BYTES, MAX_MESSAGE_CHARS
+from argus.core.patterns.scrub import scrub_event
 from tests.core.patterns.real_errors import (
     node_stack,
     python_traceback,

@@ -5,12 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.errors import StoreError
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.group_commit import GroupCommit
-from core.patterns.service import open_service
-from core.store.vector import ExactIndex
+from argus.core.errors import StoreError
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.group_commit import GroupCommit
+from argus.core.patterns.service import open_service
+from argus.core.store.vector import ExactIndex
 
 
 def _event(number: int) -> ErrorEvent:

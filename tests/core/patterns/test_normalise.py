@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats import parse_error
-from core.patterns.normalise import mask_message, normalise_path, signature_of
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.normalise import mask_message, normalise_path, signature_of
 from tests.core.patterns.real_errors import (
     node_stack,
     python_traceback,
@@ -210,8 +210,8 @@ def test_locations_list_in_app_frames_innermost_first():
 def test_hash_is_the_same_in_another_process():
     fixture = FIXTURES / "sentry_event.json"
     code = (
-        "import sys; from core.patterns.formats import parse_error; "
-        "from core.patterns.normalise import signature_of; "
+        "import sys; from argus.core.patterns.formats import parse_error; "
+        "from argus.core.patterns.normalise import signature_of; "
         "print(signature_of(parse_error(open(sys.argv[1], 'rb').read())).pattern_hash)"
     )
     result = subprocess.run(

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.embed import HashingEmbedder
-from core.patterns.pipeline import prepare
+from argus.core.patterns.embed import HashingEmbedder
+from argus.core.patterns.pipeline import prepare
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "errors"
 

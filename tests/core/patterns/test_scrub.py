@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats import parse_error
-from core.patterns.scrub import (
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.scrub import (
     FILTERED,
     is_secret_name,
     luhn_valid,
@@ -277,7 +277,7 @@ def test_every_field_of_an_event_is_scrubbed():
 
 def test_a_token_straddling_the_stored_length_leaves_no_prefix():
     # Before: truncating first left 19-31 of the 40 characters of a ghp_ token.
-    from core.patterns.limits import MAX_MESSAGE_CHARS
+    from argus.core.patterns.limits import MAX_MESSAGE_CHARS
 
     token = GITHUB["ghp_"]
     for offset in range(1, 40, 3):

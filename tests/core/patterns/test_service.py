@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError, StoreError
-from core.patterns.errors import IngestError
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.service import open_service, tenant_namespace
-from core.store.vector import ExactIndex
+from argus.core.errors import ConfigError, StoreError
+from argus.core.patterns.errors import IngestError
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.service import open_service, tenant_namespace
+from argus.core.store.vector import ExactIndex
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "errors"
 
@@ -353,7 +353,7 @@ def test_a_failed_batch_stores_nothing_and_indexes_nothing(tmp_path) -> None:
 
 
 def test_the_kept_event_is_compact_utf8_json_even_with_values_orjson_refuses() -> None:
-    from core.patterns.service import event_to_json
+    from argus.core.patterns.service import event_to_json
 
     event = dataclasses.replace(
         _event("f", message="prix négatif"),
@@ -378,7 +378,7 @@ def test_the_kept_event_is_compact_utf8_json_even_with_values_orjson_refuses() -
 
 
 def test_the_kept_event_renders_unusual_values_alike_whichever_encoder_ran() -> None:
-    from core.patterns.service import event_to_json
+    from argus.core.patterns.service import event_to_json
 
     when = datetime(2026, 1, 2, tzinfo=UTC)
     frame = Frame(function="f", filename="app/a.py", vars={"when": when})

@@ -3,12 +3,12 @@ that implements their documented REST APIs (tests/servers/cloudflare.py)."""
 
 import pytest
 
-from core.errors import StoreError
-from core.patterns.service import PatternService, tenant_namespace
-from core.patterns.store import SqlPatternStore
-from core.patterns.workers_ai import WorkersAIEmbedder
-from core.store.d1 import D1Executor
-from core.store.vectorize import VectorizeIndex
+from argus.core.errors import StoreError
+from argus.core.patterns.service import PatternService, tenant_namespace
+from argus.core.patterns.store import SqlPatternStore
+from argus.core.patterns.workers_ai import WorkersAIEmbedder
+from argus.core.store.d1 import D1Executor
+from argus.core.store.vectorize import VectorizeIndex
 from tests.core.patterns.test_service import _traceback
 from tests.servers.cloudflare import CloudflareServer
 
@@ -68,7 +68,7 @@ def test_ingest_match_search_on_cloudflare(cloudflare) -> None:
 
 
 def test_export_from_sqlite_import_into_cloudflare(cloudflare, tmp_path) -> None:
-    from core.patterns.service import open_service
+    from argus.core.patterns.service import open_service
 
     with open_service(tmp_path / "local.db") as local:
         local.ingest(_traceback("/srv/a"), "acme")

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.normalise import signature_of
-from core.patterns.service import open_service
-from core.patterns.shared_pool import MIN_TENANTS, anonymise, strip_literals
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.normalise import signature_of
+from argus.core.patterns.service import open_service
+from argus.core.patterns.shared_pool import MIN_TENANTS, anonymise, strip_literals
 
 
 def _event(

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.errors import StoreError
-from core.patterns.store import (
+from argus.core.errors import StoreError
+from argus.core.patterns.store import (
     Filing,
     Occurrence,
     SQLiteExecutor,
@@ -12,8 +12,8 @@ from core.patterns.store import (
     encode_embedding,
     pattern_id_for,
 )
-from core.store.postgres import PostgresExecutor, migrate
-from core.store.sqlite import SQLiteStore
+from argus.core.store.postgres import PostgresExecutor, migrate
+from argus.core.store.sqlite import SQLiteStore
 from tests.postgres_support import fresh_schema
 
 

@@ -2,8 +2,8 @@
 
 import multiprocessing
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.service import open_service
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.service import open_service
 
 EVENTS_PER_PROCESS = 150
 

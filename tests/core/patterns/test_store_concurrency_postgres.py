@@ -7,12 +7,12 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from core.patterns.embed import HashingEmbedder
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.service import PatternService
-from core.patterns.store import SqlPatternStore
-from core.store.postgres import PostgresExecutor, migrate
-from core.store.vector import LocalAnnIndex
+from argus.core.patterns.embed import HashingEmbedder
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.service import PatternService
+from argus.core.patterns.store import SqlPatternStore
+from argus.core.store.postgres import PostgresExecutor, migrate
+from argus.core.store.vector import LocalAnnIndex
 from tests.postgres_support import fresh_schema
 
 EVENTS_PER_NODE = 120

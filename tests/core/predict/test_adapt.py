@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import StoreError
-from core.predict.adapt import (
+from argus.core.errors import StoreError
+from argus.core.predict.adapt import (
     Adaptation,
     CommitSample,
     auc,
@@ -20,9 +20,9 @@ from core.predict.adapt import (
     save_adaptation,
     sigmoid,
 )
-from core.predict.findings import Factor
-from core.predict.history import repository_id
-from core.store.sqlite import SQLiteStore
+from argus.core.predict.findings import Factor
+from argus.core.predict.history import repository_id
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.predict.test_history import DAY, T0, Commit, write_history
 
 

@@ -3,11 +3,11 @@ the same content marked generated afterwards gets no findings, not the cached on
 
 from __future__ import annotations
 
-from core.classify import GitAttributes
-from core.diff import parse_diff
-from core.predict.analysis_cache import LayeredAnalysisCache, findings_key
-from core.predict.review import ReviewOptions, Sources, review_change
-from core.predict.service import shipped_model
+from argus.core.classify import GitAttributes
+from argus.core.diff import parse_diff
+from argus.core.predict.analysis_cache import LayeredAnalysisCache, findings_key
+from argus.core.predict.review import ReviewOptions, Sources, review_change
+from argus.core.predict.service import shipped_model
 
 PATH = "app/service.py"
 TEXT = "def collect(item, bucket):\n    bucket == [item]\n    return bucket\n"
@@ -48,7 +48,7 @@ def test_the_key_changes_with_the_attributes_only_when_they_say_something():
 
 
 def test_a_file_gitattributes_marks_generated_gets_no_risk_row():
-    from core.report.summary import non_code_files, ranked_symbols
+    from argus.core.report.summary import non_code_files, ranked_symbols
 
     plain = _review(LayeredAnalysisCache(), None)
     assert {s.path for s in ranked_symbols(plain)} == {PATH}

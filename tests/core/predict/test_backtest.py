@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from core.predict import szz
-from core.predict.backtest import score_history
-from core.predict.history import HistoryIndex
-from core.store.sqlite import SQLiteStore
+from argus.core.predict import szz
+from argus.core.predict.backtest import score_history
+from argus.core.predict.history import HistoryIndex
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.predict.test_adapt import SizeModel, planted_history
 from tests.core.predict.test_history import DAY, T0, Commit, write_history
 

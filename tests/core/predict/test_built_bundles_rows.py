@@ -3,10 +3,10 @@ looks like code) gets no row in the risk table, as a path-marked build does not.
 
 from __future__ import annotations
 
-from core.diff import parse_diff
-from core.predict.review import ReviewOptions, Sources, review_change
-from core.predict.service import shipped_model
-from core.report.summary import non_code_files, ranked_symbols
+from argus.core.diff import parse_diff
+from argus.core.predict.review import ReviewOptions, Sources, review_change
+from argus.core.predict.service import shipped_model
+from argus.core.report.summary import non_code_files, ranked_symbols
 
 BODY = (
     "function sum(items) {\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
-from core.predict.features import (
+from argus.core.diff.changeset import ChangeSet, FileChange, FileStatus, Hunk
+from argus.core.predict.features import (
     CONTEXT_FEATURE_NAMES,
     FEATURE_NAMES,
     change_features,
@@ -16,8 +16,8 @@ from core.predict.features import (
     entropy,
     file_kind,
 )
-from core.predict.history import HistoryIndex
-from core.store.sqlite import SQLiteStore
+from argus.core.predict.history import HistoryIndex
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.predict.test_history import DAY, T0, Commit, lines, write_history
 
 YEAR = 365.25 * DAY
@@ -186,7 +186,7 @@ def test_file_kinds(path: str, kind: str) -> None:
 
 
 def test_a_range_is_judged_by_each_commit_not_by_its_head(index: HistoryIndex) -> None:
-    from core.predict.features import RangeCommit, range_features
+    from argus.core.predict.features import RangeCommit, range_features
 
     when = T0 + 10 * DAY
     work = RangeCommit("ann@example.com", when, "add the parser")

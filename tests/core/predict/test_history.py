@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import GitError
-from core.predict.history import (
+from argus.core.errors import GitError
+from argus.core.predict.history import (
     HistoryIndex,
     file_history,
     function_defined_on,
@@ -20,7 +20,7 @@ from core.predict.history import (
     is_fix_message,
     parse_log,
 )
-from core.store.sqlite import SQLiteStore
+from argus.core.store.sqlite import SQLiteStore
 
 DAY = 86_400
 T0 = 1_700_000_000

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.predict.history_corpus import load_corpus
-from core.predict.model import CONTEXT_FEATURE_NAMES, FEATURE_NAMES
+from argus.core.errors import ConfigError
+from argus.core.predict.history_corpus import load_corpus
+from argus.core.predict.model import CONTEXT_FEATURE_NAMES, FEATURE_NAMES
 
 CORPUS = Path(__file__).resolve().parents[3] / "benchmarks" / "history_corpus"
 

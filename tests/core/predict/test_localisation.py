@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from core.predict.localisation import (
+from argus.core.predict.localisation import (
     INPUT_NAMES,
     CandidateFunction,
     Ranker,
@@ -83,7 +83,7 @@ def test_rows_of_the_corpus_file_are_read() -> None:
 
 
 def test_the_shipped_ranker_loads_and_puts_fix_prone_code_above_a_bigger_test() -> None:
-    from core.predict.localisation import load_ranker
+    from argus.core.predict.localisation import load_ranker
 
     ranker = load_ranker()
     test_function = _function(80, "test")
@@ -95,8 +95,8 @@ def test_the_shipped_ranker_loads_and_puts_fix_prone_code_above_a_bigger_test() 
 def test_a_ranker_file_for_other_inputs_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from core.errors import ModelError
-    from core.predict.localisation import load_ranker
+    from argus.core.errors import ModelError
+    from argus.core.predict.localisation import load_ranker
 
     path = tmp_path / "ranker.json"
     path.write_text(json.dumps({"inputs": ["bias"], "weights": [1.0]}), encoding="utf-8")

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from core.errors import ModelError
-from core.predict.findings import Factor
-from core.predict.jit_data import LabelledChange
-from core.predict.model import (
+from argus.core.errors import ModelError
+from argus.core.predict.findings import Factor
+from argus.core.predict.jit_data import LabelledChange
+from argus.core.predict.model import (
     CONTEXT_FEATURE_NAMES,
     FEATURE_NAMES,
     RiskModel,
@@ -37,7 +37,8 @@ def model() -> RiskModel:
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    path = Path(__file__).resolve().parents[3] / "core" / "predict" / "model" / "risk-v2.json"
+    root = Path(__file__).resolve().parents[3]
+    path = root / "argus" / "core" / "predict" / "model" / "risk-v2.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 
@@ -180,7 +181,7 @@ def _synthetic_changes(count: int, seed: int) -> list[LabelledChange]:
 
 
 def test_training_is_deterministic_and_loadable() -> None:
-    from core.predict.jit_training import dumps, train
+    from argus.core.predict.jit_training import dumps, train
 
     changes = _synthetic_changes(600, seed=7)
     first = dumps(train(changes))
@@ -192,7 +193,7 @@ def test_training_is_deterministic_and_loadable() -> None:
 
 
 def test_a_fourteen_feature_model_still_loads_and_ignores_context() -> None:
-    from core.predict.jit_training import JIT_V1_RECIPE, train
+    from argus.core.predict.jit_training import JIT_V1_RECIPE, train
 
     document = train(_synthetic_changes(400, seed=3), JIT_V1_RECIPE, "jit-v1")
     loaded = model_from_dict(json.loads(json.dumps(document)))

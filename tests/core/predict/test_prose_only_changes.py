@@ -4,10 +4,10 @@ on either side (only functions have one)."""
 
 from __future__ import annotations
 
-from core.diff import parse_diff
-from core.predict.review import FILE_LEVEL, ReviewOptions, Sources, review_change
-from core.predict.service import shipped_model
-from core.report.summary import ranked_symbols, top_factors
+from argus.core.diff import parse_diff
+from argus.core.predict.review import FILE_LEVEL, ReviewOptions, Sources, review_change
+from argus.core.predict.service import shipped_model
+from argus.core.report.summary import ranked_symbols, top_factors
 
 OLD = (
     '"""Pricing."""\n'

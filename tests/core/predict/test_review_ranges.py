@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from core.diff import changeset_for_review
-from core.diff.blobs import read_blobs
-from core.predict.findings import Factor
-from core.predict.localisation import CandidateFunction, localisation_shares, shipped_ranker
-from core.predict.review import Sources
-from core.predict.service import ReviewService, shipped_model
+from argus.core.diff import changeset_for_review
+from argus.core.diff.blobs import read_blobs
+from argus.core.predict.findings import Factor
+from argus.core.predict.localisation import CandidateFunction, localisation_shares, shipped_ranker
+from argus.core.predict.review import Sources
+from argus.core.predict.service import ReviewService, shipped_model
 
 DAY = 86_400
 T0 = 1_700_000_000

@@ -6,14 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
-from core.diff import changeset_for_review
-from core.diff.blobs import read_blobs, read_worktree_files
-from core.predict.adapt import Adaptation, save_adaptation
-from core.predict.findings import LevelThresholds
-from core.predict.history import repository_id
-from core.predict.review import Sources
-from core.predict.service import ChangeAuthor, ReviewService, ServiceOptions, shipped_model
-from core.store.sqlite import SQLiteStore
+from argus.core.diff import changeset_for_review
+from argus.core.diff.blobs import read_blobs, read_worktree_files
+from argus.core.predict.adapt import Adaptation, save_adaptation
+from argus.core.predict.findings import LevelThresholds
+from argus.core.predict.history import repository_id
+from argus.core.predict.review import Sources
+from argus.core.predict.service import ChangeAuthor, ReviewService, ServiceOptions, shipped_model
+from argus.core.store.sqlite import SQLiteStore
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Ada Tester",

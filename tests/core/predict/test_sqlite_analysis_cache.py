@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from core.predict.findings import BugFinding, Edit, Factor, Fix
-from core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
-from core.store.sqlite import SQLiteStore
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix
+from argus.core.predict.sqlite_analysis_cache import SQLiteAnalysisCache
+from argus.core.store.sqlite import SQLiteStore
 
 
 def test_findings_with_their_fix_and_level_survive_the_store(tmp_path: Path):

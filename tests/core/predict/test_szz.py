@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.predict import szz
-from core.predict.history import HistoryIndex
-from core.store.sqlite import SQLiteStore
+from argus.core.predict import szz
+from argus.core.predict.history import HistoryIndex
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.predict.test_history import DAY, T0, Commit, write_history
 
 ORIGINAL = "def total(items):\n    return sum(items) + 1\n\n\ndef other():\n    return 2\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from argus.cli import main
-from core.predict.findings import GeneratedTest, Review, RiskLevel
-from core.quality.reviews import insert_review, review_record
-from core.store.sqlite import SQLiteStore
+from argus.core.predict.findings import GeneratedTest, Review, RiskLevel
+from argus.core.quality.reviews import insert_review, review_record
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.testgen.sandbox_repos import git
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.quality.score import MIN_SAMPLES, QualityFacts, quality_score
+from argus.core.quality.score import MIN_SAMPLES, QualityFacts, quality_score
 
 
 @pytest.mark.parametrize(

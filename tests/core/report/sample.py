@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.predict.findings import BugFinding, Factor, Review, RiskLevel, SymbolRisk
+from argus.core.predict.findings import BugFinding, Factor, Review, RiskLevel, SymbolRisk
 
 
 def factor(name: str, text: str, contribution: float, value: float | None = None) -> Factor:

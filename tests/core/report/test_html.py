@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from core.predict.findings import RiskLevel, SymbolRisk
-from core.report import render
+from argus.core.predict.findings import RiskLevel, SymbolRisk
+from argus.core.report import render
 from tests.core.report.sample import sample_review
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'

@@ -6,9 +6,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.errors import ModelError
-from core.report.json_report import SCHEMA_ID, render_json, review_schema
-from core.report.options import ReportOptions
+from argus.core.errors import ModelError
+from argus.core.report.json_report import SCHEMA_ID, render_json, review_schema
+from argus.core.report.options import ReportOptions
 from tests.core.report.sample import empty_review, sample_review
 
 OPTIONS = ReportOptions(tool_version="0.1.0")

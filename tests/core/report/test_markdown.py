@@ -1,9 +1,9 @@
 import re
 from dataclasses import replace
 
-from core.predict.findings import BugFinding, Edit, Factor, Fix, RiskLevel, SymbolRisk
-from core.report.markdown import MARKER, escape, render_markdown
-from core.report.options import GITHUB_COMMENT_LIMIT, ReportOptions
+from argus.core.predict.findings import BugFinding, Edit, Factor, Fix, RiskLevel, SymbolRisk
+from argus.core.report.markdown import MARKER, escape, render_markdown
+from argus.core.report.options import GITHUB_COMMENT_LIMIT, ReportOptions
 from tests.core.report.sample import empty_review, sample_review
 from tests.core.report.snapshots import assert_matches_snapshot
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from core.errors import ConfigError
-from core.report import FORMATS, ReportOptions, render
+from argus.core.errors import ConfigError
+from argus.core.report import FORMATS, ReportOptions, render
 from tests.core.report.sample import empty_review, sample_review
 
 

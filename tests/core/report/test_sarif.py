@@ -5,9 +5,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.predict.findings import BugFinding, Edit, Fix
-from core.report.options import ReportOptions, RuleInfo
-from core.report.sarif import (
+from argus.core.predict.findings import BugFinding, Edit, Fix
+from argus.core.report.options import ReportOptions, RuleInfo
+from argus.core.report.sarif import (
     RISK_RULE_ID,
     artifact_uri,
     describe_rules,
@@ -88,7 +88,7 @@ def test_output_validates_against_the_sarif_schema(review, options):
     "review", [sample_review(), empty_review(), review_with_a_fix()], ids=["sample", "empty", "fix"]
 )
 def test_microsoft_sarif_validator_reports_no_errors_or_warnings(review, tmp_path):
-    from core.predict.rules import registered_rules
+    from argus.core.predict.rules import registered_rules
 
     sarif_file = tmp_path / "review.sarif"
     options = replace(OPTIONS, include_low_risk=True, rules=describe_rules(registered_rules()))
@@ -281,7 +281,7 @@ def test_pascal_case_names():
 
 
 def test_rules_from_the_registry_describe_every_registered_rule():
-    from core.predict.rules import registered_rules
+    from argus.core.predict.rules import registered_rules
 
     registry = registered_rules()
     infos = describe_rules(registry)

@@ -3,9 +3,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.predict.findings import RiskLevel, SymbolRisk
-from core.report.options import ReportOptions
-from core.report.text import display_width, render_text, truncate, truncate_start
+from argus.core.predict.findings import RiskLevel, SymbolRisk
+from argus.core.report.options import ReportOptions
+from argus.core.report.text import display_width, render_text, truncate, truncate_start
 from tests.core.report.sample import empty_review, sample_review
 from tests.core.report.snapshots import assert_matches_snapshot
 

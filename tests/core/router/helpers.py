@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.router.generation import Generation, GenerationRequest, TaskKind, ValidationResult
-from core.router.prompts import RenderedPrompt
+from argus.core.router.generation import Generation, GenerationRequest, TaskKind, ValidationResult
+from argus.core.router.prompts import RenderedPrompt
 
 PROMPT = RenderedPrompt(
     name="generate_test",

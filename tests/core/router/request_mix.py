@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from core.router.classifier import ComplexityFeatures
-from core.router.generation import TaskKind
+from argus.core.router.classifier import ComplexityFeatures
+from argus.core.router.generation import TaskKind
 
 LANGUAGES = (
     ("python", 0.45),

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from core.router.classifier import ComplexityFeatures, classify, complexity_score
-from core.router.generation import TaskKind, Tier
+from argus.core.router.classifier import ComplexityFeatures, classify, complexity_score
+from argus.core.router.generation import TaskKind, Tier
 from tests.core.router.request_mix import sample_features
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ConfigError
-from core.router.config import ProviderSettings, build_providers
-from core.router.generation import Tier
-from core.router.prices import load_price_table
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
+from argus.core.errors import ConfigError
+from argus.core.router.config import ProviderSettings, build_providers
+from argus.core.router.generation import Tier
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
 
 
 def test_no_keys_means_free_tiers_only() -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.router.generation import Outcome, Tier
-from core.router.ledger import CostLedger, LedgerEntry, costs_summary
-from core.router.plans import PLANS, get_plan
-from core.router.prices import load_price_table
-from core.store.sqlite import SQLiteStore
+from argus.core.errors import ConfigError
+from argus.core.router.generation import Outcome, Tier
+from argus.core.router.ledger import CostLedger, LedgerEntry, costs_summary
+from argus.core.router.plans import PLANS, get_plan
+from argus.core.router.prices import load_price_table
+from argus.core.store.sqlite import SQLiteStore
 from tests.postgres_support import BACKENDS, fresh_schema, row_store
 
 
@@ -148,7 +148,7 @@ def test_nodes_sharing_postgresql_meter_one_budget() -> None:
     """Two nodes (two stores on one database) recording at once: every dollar is counted."""
     import threading
 
-    from core.store.postgres import PostgresRowStore
+    from argus.core.store.postgres import PostgresRowStore
 
     with fresh_schema() as (url, schema):
         nodes = [PostgresRowStore(url, schema=schema) for _ in range(2)]

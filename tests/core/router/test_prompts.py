@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from core.router.errors import PromptError
-from core.router.generation import Outcome, Tier
-from core.router.ledger import CostLedger, LedgerEntry
-from core.router.prompts import load_prompt, parse_prompt
-from core.store.sqlite import SQLiteStore
+from argus.core.router.errors import PromptError
+from argus.core.router.generation import Outcome, Tier
+from argus.core.router.ledger import CostLedger, LedgerEntry
+from argus.core.router.prompts import load_prompt, parse_prompt
+from argus.core.store.sqlite import SQLiteStore
 
 TEMPLATE = """---
 name: demo

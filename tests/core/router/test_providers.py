@@ -7,16 +7,16 @@ import time
 import anthropic  # noqa: F401 - imported up front: timing tests measure requests, not imports
 import pytest
 
-from core.router.errors import (
+from argus.core.router.errors import (
     BadProviderAnswer,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
-from core.router.generation import Tier
-from core.router.providers.anthropic_messages import AnthropicProvider
-from core.router.providers.openai_compatible import OpenAICompatibleProvider
-from core.router.providers.workers_ai import WorkersAIProvider
+from argus.core.router.generation import Tier
+from argus.core.router.providers.anthropic_messages import AnthropicProvider
+from argus.core.router.providers.openai_compatible import OpenAICompatibleProvider
+from argus.core.router.providers.workers_ai import WorkersAIProvider
 from tests.core.router.helpers import make_request
 from tests.servers.scripted import (
     ScriptedServer,
@@ -314,7 +314,7 @@ async def test_trickling_answer_costs_at_most_the_timeout(dialect: str) -> None:
 def test_retry_after_in_both_forms() -> None:
     from datetime import UTC, datetime
 
-    from core.router.providers.http import parse_retry_after
+    from argus.core.router.providers.http import parse_retry_after
 
     now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("120") == 120.0

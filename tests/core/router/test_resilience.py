@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from core.router.errors import BadProviderAnswer, ProviderUnavailable, RateLimited
-from core.router.resilience import (
+from argus.core.router.errors import BadProviderAnswer, ProviderUnavailable, RateLimited
+from argus.core.router.resilience import (
     BreakerState,
     CircuitBreaker,
     RetryOutcome,

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import anthropic  # noqa: F401 - imported up front: timing tests measure requests, not imports
 import pytest
 
-from core.errors import ConfigError
-from core.router.cache import InMemoryPatternCache
-from core.router.generation import (
+from argus.core.errors import ConfigError
+from argus.core.router.cache import InMemoryPatternCache
+from argus.core.router.generation import (
     Generation,
     GenerationRequest,
     Outcome,
@@ -20,15 +20,15 @@ from core.router.generation import (
     Tier,
     ValidationResult,
 )
-from core.router.ledger import CostLedger, costs_summary
-from core.router.prices import load_price_table
-from core.router.providers.anthropic_messages import AnthropicProvider
-from core.router.providers.local import LocalProvider
-from core.router.providers.openai_compatible import OpenAICompatibleProvider
-from core.router.providers.workers_ai import WorkersAIProvider
-from core.router.resilience import BreakerState, RetryPolicy
-from core.router.router import Router, RouterSettings
-from core.store.sqlite import SQLiteStore
+from argus.core.router.ledger import CostLedger, costs_summary
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.anthropic_messages import AnthropicProvider
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.providers.openai_compatible import OpenAICompatibleProvider
+from argus.core.router.providers.workers_ai import WorkersAIProvider
+from argus.core.router.resilience import BreakerState, RetryPolicy
+from argus.core.router.router import Router, RouterSettings
+from argus.core.store.sqlite import SQLiteStore
 from tests.core.router.helpers import (
     ManualClock,
     SleepRecorder,
@@ -467,7 +467,7 @@ def test_router_refuses_unpriced_models_and_misplaced_tiers() -> None:
 
 
 async def test_validator_errors_reject_the_candidate(stack, workers_ai_server) -> None:  # type: ignore[no-untyped-def]
-    from core.errors import ArgusError
+    from argus.core.errors import ArgusError
 
     async def broken(generation: Generation) -> ValidationResult:
         raise ArgusError("sandbox could not start")
@@ -523,8 +523,8 @@ async def test_concurrent_routings_share_providers_and_ledger(  # type: ignore[n
 
 
 async def test_local_generator_errors_move_on_to_the_next_generator() -> None:
-    from core.errors import DiffParseError
-    from core.router.errors import NoCandidate
+    from argus.core.errors import DiffParseError
+    from argus.core.router.errors import NoCandidate
 
     def broken(request: GenerationRequest) -> str | None:
         raise DiffParseError("no such hunk")

@@ -2,9 +2,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from core.patterns.store import CHECKPOINT_COMMITS, SQLiteExecutor
-from core.store.checkpoint import WalCheckpointer
-from core.store.sqlite import SQLiteStore
+from argus.core.patterns.store import CHECKPOINT_COMMITS, SQLiteExecutor
+from argus.core.store.checkpoint import WalCheckpointer
+from argus.core.store.sqlite import SQLiteStore
 
 
 def _wal_frames(path: Path) -> int:

@@ -4,12 +4,12 @@ import sqlite3
 import httpx
 import pytest
 
-from core.errors import StoreError
-from core.patterns.embed import HashingEmbedder, cosine_similarity
-from core.patterns.workers_ai import EmbeddingError, WorkersAIEmbedder
-from core.store.d1 import D1Executor
-from core.store.sqlite import SQLiteStore
-from core.store.vectorize import VectorizeIndex
+from argus.core.errors import StoreError
+from argus.core.patterns.embed import HashingEmbedder, cosine_similarity
+from argus.core.patterns.workers_ai import EmbeddingError, WorkersAIEmbedder
+from argus.core.store.d1 import D1Executor
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.store.vectorize import VectorizeIndex
 from tests.servers.cloudflare import BGE_DIMENSIONS, CloudflareServer
 
 
@@ -136,7 +136,7 @@ def test_vectorize_dimension_mismatch_and_missing_index(server) -> None:
 
 
 def test_vectorize_large_upserts_are_split(server, monkeypatch) -> None:
-    import core.store.vectorize as module
+    import argus.core.store.vectorize as module
 
     monkeypatch.setattr(module, "UPSERT_BATCH", 3)
     index = _vectorize(server, 2)

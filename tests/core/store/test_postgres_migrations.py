@@ -9,9 +9,9 @@ import threading
 import psycopg
 import pytest
 
-from core.errors import StoreError
-from core.store.postgres import migrate, pending, postgres_migration_scripts
-from core.store.sqlite import SQLiteStore, migration_scripts
+from argus.core.errors import StoreError
+from argus.core.store.postgres import migrate, pending, postgres_migration_scripts
+from argus.core.store.sqlite import SQLiteStore, migration_scripts
 from tests.postgres_support import fresh_schema
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.store.sqlite import SQLiteStore
+from argus.core.store.sqlite import SQLiteStore
 
 
 def _write_elsewhere(path: Path, value: str) -> None:

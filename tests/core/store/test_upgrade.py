@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import StoreError
-from core.store.sqlite import SQLiteStore, migration_scripts
+from argus.core.errors import StoreError
+from argus.core.store.sqlite import SQLiteStore, migration_scripts
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "stores").glob("argus-*.db"))

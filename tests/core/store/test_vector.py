@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.errors import StoreError
-from core.store.vector import CatchUpIndex, ExactIndex, LocalAnnIndex
+from argus.core.errors import StoreError
+from argus.core.store.vector import CatchUpIndex, ExactIndex, LocalAnnIndex
 
 
 def _unit(rng: np.random.Generator, count: int, dimensions: int = 32) -> np.ndarray:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.lang import analyse_source
-from core.lang.symbols import Symbol
-from core.testgen.characterise import (
+from argus.core.lang import analyse_source
+from argus.core.lang.symbols import Symbol
+from argus.core.testgen.characterise import (
     Callee,
     Runner,
     characterisation_tests,
@@ -21,8 +21,8 @@ from core.testgen.characterise import (
     recording_script,
     sandbox_runner,
 )
-from core.testgen.repo_view import RepoView
-from core.testgen.validation import validate
+from argus.core.testgen.repo_view import RepoView
+from argus.core.testgen.validation import validate
 from tests.core.testgen.sandbox_repos import git
 
 PRICING = '''"""Prices."""

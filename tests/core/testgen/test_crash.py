@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats import parse_error
-from core.testgen.candidate import CandidateKind
-from core.testgen.crash import NotReproducible, reproduce_crash
-from core.testgen.repo_view import ImportPath, RepoView
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats import parse_error
+from argus.core.testgen.candidate import CandidateKind
+from argus.core.testgen.crash import NotReproducible, reproduce_crash
+from argus.core.testgen.repo_view import ImportPath, RepoView
 from tests.core.testgen.sandbox_repos import git
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "benchmarks" / "scenarios"
@@ -596,7 +596,7 @@ def test_a_container_self_is_filled_through_its_own_setitem(tmp_path: Path) -> N
 
 
 def test_bad_input_is_an_argus_error(tmp_path: Path) -> None:
-    from core.errors import ArgusError, GitError
+    from argus.core.errors import ArgusError, GitError
 
     repo = make_repo(tmp_path / "shop", SHOP)
     frame = Frame("ratio", abs_path="/srv/app/shop/calc.py", lineno=5, vars={"part": "1"})

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.testgen import callsite
-from core.testgen.crash import NotReproducible, reproduce_crash
-from core.testgen.repo_view import RepoView
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.testgen import callsite
+from argus.core.testgen.crash import NotReproducible, reproduce_crash
+from argus.core.testgen.repo_view import RepoView
 from tests.core.testgen.sandbox_repos import git
 from tests.core.testgen.test_crash import commit, make_repo, run_pytest
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.testgen.crash import (
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.testgen.crash import (
     NotReproducible,
     describe_attempts,
     intended_error,
     is_test_file,
     reproduce_crash,
 )
-from core.testgen.repo_view import RepoView
-from core.testgen.validation import validate
+from argus.core.testgen.repo_view import RepoView
+from argus.core.testgen.validation import validate
 from tests.core.testgen.sandbox_repos import git
 from tests.core.testgen.test_crash import commit, make_repo
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.testgen.candidate import Candidate
-from core.testgen.coverage_check import existing_tests, parse_report, python_changed_lines
-from core.testgen.frameworks import Framework, TestStyle, command_for, detect_style
-from core.testgen.static_check import compiles, is_test
+from argus.core.errors import ConfigError
+from argus.core.testgen.candidate import Candidate
+from argus.core.testgen.coverage_check import existing_tests, parse_report, python_changed_lines
+from argus.core.testgen.frameworks import Framework, TestStyle, command_for, detect_style
+from argus.core.testgen.static_check import compiles, is_test
 
 PYTEST_FILE = "import pytest\n\n\ndef test_x():\n    assert True\n"
 UNITTEST_FILE = (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.validation import validate
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.validation import validate
 from tests.core.testgen.node_projects import git
 
 BUGGY = "package calc\n\nfunc Mean(values []int) int {\n\treturn Sum(values) / len(values)\n}\n"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.lang import analyse_source
-from core.lang.symbols import Symbol
-from core.testgen.hypothesis_gen import (
+from argus.core.lang import analyse_source
+from argus.core.lang.symbols import Symbol
+from argus.core.testgen.hypothesis_gen import (
     ModuleTypes,
     Unsupported,
     module_types,
@@ -272,7 +272,7 @@ def test_unittest_style(package: Path) -> None:
 
 
 def test_property_test_survives_validation_in_the_sandbox(package: Path) -> None:
-    from core.testgen.validation import validate
+    from argus.core.testgen.validation import validate
     from tests.core.testgen.sandbox_repos import git
 
     git(package, "init", "-q", "-b", "main")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.testgen.literals import SENTRY_CONTAINER_BREADTH, looks_truncated, rebuild
+from argus.core.testgen.literals import SENTRY_CONTAINER_BREADTH, looks_truncated, rebuild
 
 REBUILT = [
     ("'abc'", "'abc'", "abc", ()),

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from core.predict.findings import Review, RiskLevel, SymbolRisk
-from core.router.generation import Outcome, Tier
-from core.router.ledger import CostLedger
-from core.router.prices import load_price_table
-from core.router.providers.anthropic_messages import AnthropicProvider
-from core.router.providers.base import RemoteProvider
-from core.router.providers.local import LocalProvider
-from core.router.providers.workers_ai import WorkersAIProvider
-from core.router.router import Router, RouterSettings
-from core.store.sqlite import SQLiteStore
-from core.testgen import llm
-from core.testgen.candidate import CandidateKind
-from core.testgen.sandbox import Limits
-from core.testgen.service import (
+from argus.core.predict.findings import Review, RiskLevel, SymbolRisk
+from argus.core.router.generation import Outcome, Tier
+from argus.core.router.ledger import CostLedger
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.anthropic_messages import AnthropicProvider
+from argus.core.router.providers.base import RemoteProvider
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.providers.workers_ai import WorkersAIProvider
+from argus.core.router.router import Router, RouterSettings
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen import llm
+from argus.core.testgen.candidate import CandidateKind
+from argus.core.testgen.sandbox import Limits
+from argus.core.testgen.service import (
     GenerationLog,
     SandboxOptions,
     generate_for_review,

@@ -18,22 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.formats import parse_error
-from core.router.ledger import CostLedger
-from core.router.prices import load_price_table
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
-from core.store.sqlite import SQLiteStore
-from core.testgen.frameworks import Framework
-from core.testgen.node_crash import (
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.formats import parse_error
+from argus.core.router.ledger import CostLedger
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen.frameworks import Framework
+from argus.core.testgen.node_crash import (
     NotReproducible,
     is_node_event,
     reproduce_node_crash,
     to_javascript,
 )
-from core.testgen.service import GenerationLog, generate_for_error, register_free_tier
-from core.testgen.validation import validate
+from argus.core.testgen.service import GenerationLog, generate_for_error, register_free_tier
+from argus.core.testgen.validation import validate
 from tests.core.testgen.node_projects import git, make_project, write_files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "node_crash"

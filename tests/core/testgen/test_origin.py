@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from core.patterns.event import ErrorEvent, Frame
-from core.testgen.origin import LineOrigin, blame_line, failing_line_origin
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.testgen.origin import LineOrigin, blame_line, failing_line_origin
 from tests.core.testgen.sandbox_repos import git
 
 FIRST = """\

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.patterns.event import ErrorEvent, Frame
-from core.patterns.service import PatternService, open_service
-from core.testgen.pattern_cache import PatternTestCache
+from argus.core.patterns.event import ErrorEvent, Frame
+from argus.core.patterns.service import PatternService, open_service
+from argus.core.testgen.pattern_cache import PatternTestCache
 
 EVENT = ErrorEvent(
     "ZeroDivisionError",
@@ -68,7 +68,7 @@ def test_a_test_that_keeps_failing_is_no_longer_served(library: PatternService) 
 
 
 def test_another_tenants_pattern_cannot_be_written(library: PatternService) -> None:
-    from core.errors import StoreError
+    from argus.core.errors import StoreError
 
     pattern = library.ingest(EVENT, "acme").pattern
     other = PatternTestCache(library, library.store, "globex")

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from core.lang import analyse_source
-from core.lang.symbols import Symbol
-from core.testgen.hypothesis_gen import Unsupported, property_tests, return_check, strategy_for
-from core.testgen.project_types import ModuleTypes, ProjectTypes, module_types, snake
+from argus.core.lang import analyse_source
+from argus.core.lang.symbols import Symbol
+from argus.core.testgen.hypothesis_gen import (
+    Unsupported,
+    property_tests,
+    return_check,
+    strategy_for,
+)
+from argus.core.testgen.project_types import ModuleTypes, ProjectTypes, module_types, snake
 
 TEXT = "st.text(max_size=40)"
 DECIMALS = "st.decimals(allow_nan=False, allow_infinity=False, places=4)"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError, GitError
-from core.testgen.candidate import Candidate
-from core.testgen.sandbox import (
+from argus.core.errors import ConfigError, GitError
+from argus.core.testgen.candidate import Candidate
+from argus.core.testgen.sandbox import (
     FilesystemMode,
     IsolationPolicy,
     Limits,
@@ -23,7 +23,7 @@ from core.testgen.sandbox import (
     workspace,
     worktrees,
 )
-from core.testgen.validation import Rejection, validate
+from argus.core.testgen.validation import Rejection, validate
 from tests.core.testgen.sandbox_repos import PythonRepo, git, python_repo, worktree_count
 
 # Generous wall clock (the machine may be loaded); only the timeout tests wait for a limit.

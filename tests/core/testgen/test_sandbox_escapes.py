@@ -29,9 +29,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from core.store.sqlite import SQLiteStore
-from core.testgen.candidate import Candidate
-from core.testgen.sandbox import (
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen.candidate import Candidate
+from argus.core.testgen.sandbox import (
     IsolationPolicy,
     Limits,
     RunResult,
@@ -39,7 +39,7 @@ from core.testgen.sandbox import (
     detect_isolation,
     workspace,
 )
-from core.testgen.validation import validate
+from argus.core.testgen.validation import validate
 from tests.core.testgen.sandbox_repos import PythonRepo, python_repo
 
 LIMITS = Limits(timeout_seconds=30.0, memory_bytes=1 << 30)

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from core.patterns.formats import parse_error
-from core.patterns.service import PatternService, open_service
-from core.predict.findings import Review, RiskLevel, SymbolRisk
-from core.router.ledger import CostLedger
-from core.router.prices import load_price_table
-from core.router.providers.anthropic_messages import AnthropicProvider
-from core.router.providers.local import LocalProvider
-from core.router.router import Router
-from core.store.sqlite import SQLiteStore
-from core.testgen.pattern_cache import PatternTestCache
-from core.testgen.service import (
+from argus.core.patterns.formats import parse_error
+from argus.core.patterns.service import PatternService, open_service
+from argus.core.predict.findings import Review, RiskLevel, SymbolRisk
+from argus.core.router.ledger import CostLedger
+from argus.core.router.prices import load_price_table
+from argus.core.router.providers.anthropic_messages import AnthropicProvider
+from argus.core.router.providers.local import LocalProvider
+from argus.core.router.router import Router
+from argus.core.store.sqlite import SQLiteStore
+from argus.core.testgen.pattern_cache import PatternTestCache
+from argus.core.testgen.service import (
     GenerationLog,
     changed_lines_of,
     generate_for_error,
@@ -158,7 +158,7 @@ def test_pr_tests_from_the_free_tier_pass_on_head_and_cover_changed_lines(
 
 
 def test_changed_lines_come_from_the_changeset_hunks() -> None:
-    from core.diff import parse_diff
+    from argus.core.diff import parse_diff
 
     diff = (
         "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,3 @@\n x = 1\n"

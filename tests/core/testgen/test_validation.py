@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
-from core.testgen.candidate import Candidate, CandidateKind
-from core.testgen.sandbox import (
+from argus.core.errors import ConfigError
+from argus.core.testgen.candidate import Candidate, CandidateKind
+from argus.core.testgen.sandbox import (
     FilesystemMode,
     IsolationPolicy,
     Limits,
@@ -22,7 +22,7 @@ from core.testgen.sandbox import (
     UserMode,
     detect_isolation,
 )
-from core.testgen.validation import Rejection, validate
+from argus.core.testgen.validation import Rejection, validate
 from tests.core.testgen.sandbox_repos import (
     FIX_LINES,
     PythonRepo,

@@ -133,10 +133,12 @@ async function waitFor(description, condition, timeoutMs = 60_000) {
 
 async function run(settings, scenario, answers = {}) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-e2e-"));
-  // The workspace has a package named like one of Argus's own (a Django project's `core` app);
-  // the server started in it must still import its own.
-  fs.mkdirSync(path.join(folder, "core"));
-  fs.writeFileSync(path.join(folder, "core", "__init__.py"), "raise ImportError('the project core app')\n");
+  // The workspace has packages named like Argus's own and like one of its parts (a Django
+  // project's `core` app); the server started in it must still import its own.
+  for (const name of ["argus", "core"]) {
+    fs.mkdirSync(path.join(folder, name));
+    fs.writeFileSync(path.join(folder, name, "__init__.py"), `raise ImportError('the project ${name} package')\n`);
+  }
   const storage = fs.mkdtempSync(path.join(os.tmpdir(), "argus-vscode-storage-"));
   const editor = makeEditor(folder, settings, answers);
   const originalLoad = Module._load;
@@ -174,14 +176,14 @@ const checks = [
       // which may come just after the status turns to running on a loaded machine.
       await waitFor("argus.generateTest comes from the server", () => events.commands.has("argus.generateTest"));
       await waitFor("argus.explain comes from the server", () => events.commands.has("argus.explain"));
-      assert.ok(events.log.some((line) => line.includes(`${python} -P -m lsp_server`)));
+      assert.ok(events.log.some((line) => line.includes(`${python} -P -m argus.lsp_server`)));
       events.statuses.length = 0;
       changeSetting("argus.serverPath", `${argusExecutable} lsp`);
       await waitFor("the new server runs", () => events.statuses.includes(running));
       assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${argusExecutable} lsp`)));
       assert.deepEqual(events.errors, []);
     })],
-  // `/usr/bin/env -m lsp_server` exits at once with an error, like an interpreter without Argus.
+  // `/usr/bin/env -m argus.lsp_server` exits at once with an error, like an interpreter without Argus.
   ["reports a server that cannot start once, with what to do",
     () => run({ "argus.interpreter": "/usr/bin/env" }, async ({ events }) => {
       await waitFor("the start failed", () => events.statuses.at(-1) === stopped && events.errors.length >= 1);
@@ -195,7 +197,7 @@ const checks = [
       assert.equal(events.offers.length, 1, events.offers.join("\n"));
       assert.match(events.offers[0], /Install it into a private environment/);
       const privatePython = path.join(storage, "server-venv", "bin", "python");
-      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${privatePython} -P -m lsp_server`)),
+      assert.ok(events.log.some((line) => line.includes(`Starting the Argus language server: ${privatePython} -P -m argus.lsp_server`)),
         events.log.join("\n"));
       assert.deepEqual(events.errors, []);
     }, { offer: "Install", interpreter: basePython })],

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from core.diff import changeset_for_review
-from core.diff.blobs import read_blobs, read_worktree_files
-from core.predict.findings import Review
-from core.predict.linters.eslint import EslintRun, has_eslint
-from core.predict.review import Sources
-from core.predict.service import ReviewService
+from argus.core.diff import changeset_for_review
+from argus.core.diff.blobs import read_blobs, read_worktree_files
+from argus.core.predict.findings import Review
+from argus.core.predict.linters.eslint import EslintRun, has_eslint
+from argus.core.predict.review import Sources
+from argus.core.predict.service import ReviewService
 from tests.core.predict.linters.test_ruff import git
 
 EXTENSION_MODULES = Path(__file__).resolve().parents[4] / "vscode-extension" / "node_modules"

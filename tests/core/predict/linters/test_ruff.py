@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config
-from core.diff import changeset_for_review
-from core.diff.blobs import read_blobs, read_worktree_files
-from core.predict.findings import Review
-from core.predict.linters import ruff_config_paths
-from core.predict.linters.ruff import RuffRun, config_paths, default_codes, is_ruff_config
-from core.predict.review import Sources
-from core.predict.rules import registered_rules
-from core.predict.service import ReviewService, ServiceOptions
-from core.report import describe_rules, render
+from argus.core.config import load_config
+from argus.core.diff import changeset_for_review
+from argus.core.diff.blobs import read_blobs, read_worktree_files
+from argus.core.predict.findings import Review
+from argus.core.predict.linters import ruff_config_paths
+from argus.core.predict.linters.ruff import RuffRun, config_paths, default_codes, is_ruff_config
+from argus.core.predict.review import Sources
+from argus.core.predict.rules import registered_rules
+from argus.core.predict.service import ReviewService, ServiceOptions
+from argus.core.report import describe_rules, render
 from tests.core.report import sarif_multitool
 
 GIT_ENV = {
@@ -177,7 +177,7 @@ def test_a_missing_or_broken_ruff_leaves_one_warning_and_the_review(
         binary.write_text(script)
         binary.chmod(0o755)
     monkeypatch.setattr(
-        "core.predict.linters.ruff.find_ruff", lambda: str(binary) if script else None
+        "argus.core.predict.linters.ruff.find_ruff", lambda: str(binary) if script else None
     )
     review = review_of(repository(tmp_path / "repo", files={"pyproject.toml": SELECT_B}))
     assert ruff_findings(review) == []
@@ -283,7 +283,7 @@ def test_an_unmeasured_ruff_rule_is_shown_but_leaves_the_risk_alone(tmp_path: Pa
 def test_ruff_findings_fit_the_json_report_schema(tmp_path: Path) -> None:
     import jsonschema
 
-    from core.report import review_schema
+    from argus.core.report import review_schema
 
     config = '[tool.ruff.lint]\nselect = ["B", "F401"]\n'
     after = AFTER + "import os\n"
@@ -294,7 +294,7 @@ def test_ruff_findings_fit_the_json_report_schema(tmp_path: Path) -> None:
 
 
 def test_argus_yml_names_linters_and_their_rules_and_rejects_others() -> None:
-    from core.config import check_config
+    from argus.core.config import check_config
 
     assert check_config("rules:\n  ruff: off\n  eslint: warning\n  ruff:e711: on\n") == []
     assert load_config("rules: {ruff:e711: on}").rules.enable == frozenset({"ruff:E711"})

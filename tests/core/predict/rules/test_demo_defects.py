@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.lang.languages import language_for_path
-from core.predict.findings import BugFinding
-from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
+from argus.core.lang.languages import language_for_path
+from argus.core.predict.findings import BugFinding
+from argus.core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
 
 # The demo plants defects for every rule it shows, default-on or opt-in.
 EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))

@@ -4,7 +4,7 @@ from textwrap import dedent
 
 import pytest
 
-from core.predict.rules import RuleContext, registered_rules, run_rules
+from argus.core.predict.rules import RuleContext, registered_rules, run_rules
 from tests.core.predict.rules.cases import ALL_CASES, Case
 
 

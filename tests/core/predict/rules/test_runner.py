@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.lang.languages import SUPPORTED_LANGUAGES
-from core.predict.findings import BugFinding
-from core.predict.rules import (
+from argus.core.lang.languages import SUPPORTED_LANGUAGES
+from argus.core.predict.findings import BugFinding
+from argus.core.predict.rules import (
     HELP_URI_BASE,
     Hit,
     Rule,
@@ -20,7 +20,7 @@ from core.predict.rules import (
     rules_for_language,
     run_rules,
 )
-from core.predict.rules.measured import (
+from argus.core.predict.rules.measured import (
     MEASURED,
     MIN_COMBINED,
     default_on_rules,
@@ -122,7 +122,7 @@ def test_runner_survives_a_rule_that_raises(caplog: pytest.LogCaptureFixture) ->
     )
     rules = [broken, *rules_for_language("python")]
     warnings: list[str] = []
-    with caplog.at_level(logging.WARNING, logger="core.predict.rules.base"):
+    with caplog.at_level(logging.WARNING, logger="argus.core.predict.rules.base"):
         findings = run_rules(python_context(MUTABLE_DEFAULT, {1}), rules, warnings=warnings)
     assert [finding.rule_id for finding in findings] == ["PY001"]
     assert len(warnings) == 1 and "PY999" in warnings[0] and "rule bug" in warnings[0]

@@ -8,7 +8,7 @@ from textwrap import dedent
 
 import pytest
 
-from core.predict.rules import RuleContext, registered_rules, run_rules
+from argus.core.predict.rules import RuleContext, registered_rules, run_rules
 
 
 def findings(rule_id: str, old: str, new: str, path: str = "module.py") -> list[tuple[int, str]]:

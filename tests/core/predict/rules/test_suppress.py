@@ -2,8 +2,8 @@ from textwrap import dedent
 
 import pytest
 
-from core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
-from core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
+from argus.core.predict.rules import RuleContext, RuleSelection, registered_rules, run_rules
+from argus.core.predict.rules.suppress import eslint_rules_off, file_is_suppressed, is_suppressed
 
 EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
 

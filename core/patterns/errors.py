@@ -1,9 +1,0 @@
-"""Errors raised while reading an error report."""
-
-from __future__ import annotations
-
-from core.errors import ArgusError
-
-
-class IngestError(ArgusError):
-    """An error report could not be read: unknown format, bad JSON, or over a size limit."""

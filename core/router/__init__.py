@@ -1,5 +1,0 @@
-"""The tiered model router: providers, retries and breakers, the cost ledger, budgets, prompts.
-
-Import the pieces from their modules (``core.router.router``, ``core.router.ledger``, ...);
-importing this package does nothing.
-"""
