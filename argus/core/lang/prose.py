@@ -1,9 +1,9 @@
 """Lines that hold no code: comments, and in Python string statements (docstrings).
 
 A change whose lines are all such lines (or blank) cannot be what a later fix repairs: SZZ
-never blames them (``core/predict/szz.py`` skips comment-only lines), and a reviewer does not
-read a reworded docstring as a risk. The review uses this to keep such candidates at the bottom
-of its ranking (``core/predict/review.py``).
+never blames them (``argus/core/predict/szz.py`` skips comment-only lines), and a reviewer does
+not read a reworded docstring as a risk. The review uses this to keep such candidates at the
+bottom of its ranking (``argus/core/predict/review.py``).
 """
 
 from __future__ import annotations
@@ -45,18 +45,30 @@ def prose_lines(tree: Tree, source: bytes, language: str) -> frozenset[int]:
     if not nodes:
         return frozenset()
     lines = source.split(b"\n")
-    # Per line, the byte spans covered by prose; a line is prose when only blanks lie between.
-    covered: dict[int, list[tuple[int, int]]] = {}
+    found: set[int] = set()
+    # Rows where prose shares the line with other text: settled once all their spans are known.
+    shared: dict[int, list[tuple[int, int]]] = {}
     for node in nodes:
         (first, start), (last, end) = node.start_point, node.end_point
-        for row in range(first, last + 1):
-            if row >= len(lines):
-                break
-            low = start if row == first else 0
-            high = end if row == last else len(lines[row])
-            covered.setdefault(row, []).append((low, high))
-    found = set()
-    for row, spans in covered.items():
+        if last >= len(lines):
+            last, end = len(lines) - 1, len(lines[-1])
+        head, tail = lines[first], lines[last]
+        if first == last:
+            if head[:start].strip() or head[end:].strip():
+                shared.setdefault(first, []).append((start, end))
+            else:
+                found.add(first + 1)
+            continue
+        if head[:start].strip():
+            shared.setdefault(first, []).append((start, len(head)))
+        else:
+            found.add(first + 1)
+        found.update(range(first + 2, last + 1))  # the rows strictly inside
+        if tail[end:].strip():
+            shared.setdefault(last, []).append((0, end))
+        else:
+            found.add(last + 1)
+    for row, spans in shared.items():
         text, position = lines[row], 0
         for low, high in sorted(spans):
             if text[position:low].strip():

@@ -73,9 +73,12 @@ def findings_key(
     changed_lines: Iterable[int],
     removed_lines: Iterable[int],
     attributes: str = "",
+    *,
+    rules: str = "",
 ) -> str:
     """Key of the predicted bugs of one file change (``attributes``: what ``.gitattributes``
-    sets for the path, :meth:`argus.core.classify.GitAttributes.signature`)."""
+    sets for the path, :meth:`argus.core.classify.GitAttributes.signature`; ``rules``: the ids
+    of the rules that ran)."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(path.encode("utf-8", "surrogateescape"))
     digest.update(blob_hash(new).encode())
@@ -84,6 +87,7 @@ def findings_key(
     digest.update(b"|" + ",".join(map(str, sorted(removed_lines))).encode())
     if attributes:
         digest.update(b"|" + attributes.encode("utf-8", "surrogateescape"))
+    digest.update(b"|rules:" + rules.encode())
     return f"bug:{code_version()}:{digest.hexdigest()}"
 
 

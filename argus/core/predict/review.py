@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Protocol
 
 from tree_sitter import Tree
@@ -593,7 +594,8 @@ def _predicted_bugs(
     options: ReviewOptions,
 ) -> list[BugFinding]:
     """The findings of the rules ``options`` selects on the changed lines, from the cache when
-    this very change was analysed before (the cache keeps every rule's findings)."""
+    this very change was analysed before with the same rules on. Only the selected rules run:
+    the opt-in ones cost as much as the default ones (a third of a cold review's rule time)."""
     key = None
     if cache is not None:
         key = findings_key(
@@ -603,6 +605,7 @@ def _predicted_bugs(
             file_change.added_lines,
             file_change.removed_lines,
             options.attributes.signature(file_change.path) if options.attributes else "",
+            rules=_selection_signature(options.rules),
         )
         cached = cache.get_findings(key)
         if cached is not None:
@@ -619,14 +622,17 @@ def _predicted_bugs(
         attributes=options.attributes,
     )
     rule_warnings: list[str] = []
-    bugs = run_rules(context, warnings=rule_warnings, selection=_EVERY_RULE)
+    bugs = run_rules(context, warnings=rule_warnings, selection=options.rules)
     warnings.extend(rule_warnings)
     if cache is not None and key is not None and not rule_warnings:
         cache.put_findings(key, bugs)
     return _selected(bugs, options)
 
 
-_EVERY_RULE = RuleSelection(enable=frozenset(rule.id for rule in registered_rules()))
+@cache
+def _selection_signature(selection: RuleSelection) -> str:
+    """The ids of the rules ``selection`` runs, for the findings' cache key."""
+    return ",".join(sorted(rule.id for rule in registered_rules() if selection.includes(rule)))
 
 
 def _selected(bugs: Sequence[BugFinding], options: ReviewOptions) -> list[BugFinding]:

@@ -172,8 +172,14 @@ class ReviewService:
         line_counts = {path: count_lines(text) for path, text in sources.old.items()}
         if self._pending is not None and not wait([self._pending], WARM_HISTORY_SECONDS).done:
             # The history is being read for the first time (git log runs on the other core):
-            # parse the changed files meanwhile, so the review finds them analysed.
-            review_change(changeset, sources, _UNSCORED, {}, cache=self._cache)
+            # parse the changed files and run the rules meanwhile, with the options the review
+            # uses (they are part of the cache keys), so the review finds them done.
+            analysed = ReviewOptions(
+                max_file_bytes=options.max_file_bytes,
+                rules=options.rules,
+                attributes=options.attributes,
+            )
+            review_change(changeset, sources, _UNSCORED, {}, options=analysed, cache=self._cache)
         features = basic_change_features(changeset, line_counts)
         history: HistoryFacts | None = None
         index = self.history(options.repository_head)
