@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Tree
 
 from argus.core.lang.languages import language_for_path, parse
-from argus.core.lang.prose import prose_lines
-from argus.core.lang.symbols import Symbol, symbols_from_tree
+from argus.core.lang.symbols import Symbol, symbols_and_prose
 
 # Parsing runs at a few MB/s; past this a file is generated or vendored, not reviewed code.
 DEFAULT_MAX_BYTES = 2_000_000
@@ -50,10 +49,11 @@ def analyse_with_tree(
     if len(source) > max_bytes:
         return FileAnalysis(language=language, skipped="too large"), None
     tree = parse(source, language)
+    symbols, prose = symbols_and_prose(tree, source, language)
     analysis = FileAnalysis(
         language=language,
-        symbols=symbols_from_tree(tree, language),
+        symbols=symbols,
         has_errors=tree.root_node.has_error,
-        prose_lines=prose_lines(tree, source, language),
+        prose_lines=prose,
     )
     return analysis, tree

@@ -8,6 +8,7 @@ bottom of its ranking (``argus/core/predict/review.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor, Tree
@@ -29,9 +30,14 @@ _PROSE_PATTERNS: dict[str, str] = {
 }
 
 
+def prose_patterns(language: str) -> str:
+    """The query patterns (capture ``@prose``) of the language's prose nodes; "" for none."""
+    return _PROSE_PATTERNS.get(language, "")
+
+
 @cache
 def _prose_query(language: str) -> Query | None:
-    pattern = _PROSE_PATTERNS.get(language)
+    pattern = prose_patterns(language)
     return Query(get_language(language), pattern) if pattern else None
 
 
@@ -41,7 +47,11 @@ def prose_lines(tree: Tree, source: bytes, language: str) -> frozenset[int]:
     query = _prose_query(language)
     if query is None:
         return frozenset()
-    nodes: list[Node] = QueryCursor(query).captures(tree.root_node).get("prose", [])
+    return lines_of(QueryCursor(query).captures(tree.root_node).get("prose", []), source)
+
+
+def lines_of(nodes: Sequence[Node], source: bytes) -> frozenset[int]:
+    """The lines that ``nodes`` (prose nodes of ``source``) fill, as :func:`prose_lines`."""
     if not nodes:
         return frozenset()
     lines = source.split(b"\n")

@@ -21,6 +21,7 @@ from argus.core.errors import ArgusError
 from argus.core.lang.complexity import counted_cases, decision_patterns
 from argus.core.lang.definitions import Definition, definition_patterns, describe
 from argus.core.lang.languages import SUPPORTED_LANGUAGES, get_language, parse
+from argus.core.lang.prose import lines_of, prose_patterns
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,31 @@ def _structure_query(language: str) -> Query:
     return Query(get_language(language), source)
 
 
+@cache
+def _structure_and_prose_query(language: str) -> Query:
+    source = "\n".join(
+        (definition_patterns(language), decision_patterns(language), prose_patterns(language))
+    )
+    return Query(get_language(language), source)
+
+
 def symbols_from_tree(tree: Tree, language: str) -> list[Symbol]:
     """The symbols of an already parsed tree (see `extract_symbols`)."""
     # One query pass for definitions and decisions alike: each pass visits every node.
     captures = QueryCursor(_structure_query(language)).captures(tree.root_node)
+    return _symbols(captures, language)
+
+
+def symbols_and_prose(
+    tree: Tree, source: bytes, language: str
+) -> tuple[list[Symbol], frozenset[int]]:
+    """The symbols of a parsed tree and its prose lines (:func:`argus.core.lang.prose.lines_of`)
+    from one query pass: a pass costs as much as the tree is large, whatever it looks for."""
+    captures = QueryCursor(_structure_and_prose_query(language)).captures(tree.root_node)
+    return _symbols(captures, language), lines_of(captures.get("prose", []), source)
+
+
+def _symbols(captures: dict[str, list[Node]], language: str) -> list[Symbol]:
     definitions: list[Node] = captures.get("definition", [])
     # Outer before inner: by start, then the larger end first (stable, so nearly free).
     definitions.sort(key=lambda node: (node.start_byte, -node.end_byte))
