@@ -263,6 +263,9 @@ class RiskModel:
                 break
             if name not in features:
                 continue
+            twin = _SAME_COUNT.get(name)
+            if twin and any(f.name == twin for f in factors) and raw[twin] == raw[name]:
+                continue  # "169 lines added" after "169 lines of code added": the same fact
             factors.append(
                 Factor(
                     name=name,
@@ -272,6 +275,10 @@ class RiskModel:
                 )
             )
         return factors
+
+
+# Counts that say the same thing when every changed line is code.
+_SAME_COUNT = {"la": "la_code", "la_code": "la", "ld": "ld_code", "ld_code": "ld"}
 
 
 def _count(value: float) -> str:

@@ -215,3 +215,12 @@ def test_context_features_are_explained_in_plain_words(model: RiskModel) -> None
         "0 lines of code added (tests and docs aside)"
     )
     assert any(name in texts for name in CONTEXT_FEATURE_NAMES)
+
+
+def test_lines_added_is_said_once_when_every_added_line_is_code(model: RiskModel) -> None:
+    all_code = {**HUGE_DIFFUSE, "la_code": 3200.0, "ld_code": 900.0}
+    texts = [factor.text for factor in model.explain(all_code, top=6)]
+    assert sum("3,200 lines" in text for text in texts) == 1, texts
+    some_tests = {**HUGE_DIFFUSE, "la_code": 2000.0, "ld_code": 900.0}
+    names = [factor.name for factor in model.explain(some_tests, top=20)]
+    assert {"la", "la_code"} <= set(names)  # different counts: both are facts
