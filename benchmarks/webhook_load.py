@@ -3,8 +3,8 @@
 One server process (uvicorn, one worker process, on loopback) runs the App as a deployment of
 the embedded default does: ``argus.github_app.worker.create_served_app``, the webhook endpoint that
 verifies the signature, checks the JSON (building only ``action`` and the installation) and
-stores the body in the SQLite queue by group commit before answering 202 (githubkit's typed
-models are applied by the worker). The embedded worker is **paused**, so only acknowledgement
+stores the body in the SQLite queue by group commit before answering 202 (the worker runs the
+handlers). The embedded worker is **paused**, so only acknowledgement
 is measured (no review competes for the CPU).
 
 The client runs in this process: keep-alive connections, a minimal HTTP/1.1 client on asyncio

@@ -1,8 +1,9 @@
 """Webhook deliveries as events: the name, the action and the payload.
 
-The intake has checked each payload against GitHub's published webhook schema before it was
-queued (``github_app/webhook_schema.py``), so handlers read the fields they use straight from
-``payload``, which GitHub documents and keeps stable. The worker builds no model of the
+The intake has checked the payload against GitHub's published webhook schema before it was
+queued, when a shipped schema covers the event (``argus/github_app/webhook_schema.py``);
+handlers read the fields they use straight from ``payload``, which GitHub documents and keeps
+stable. The worker builds no model of the
 delivery: githubkit's webhook models cost ~15 ms a pull_request payload, and seconds to build
 an event's validator the first time, on the loop whose heartbeats keep a job the worker's.
 """

@@ -23,7 +23,7 @@ class FileAnalysis:
     symbols: list[Symbol] = field(default_factory=list)
     has_errors: bool = False  # tree-sitter recovered from syntax errors; symbols are partial
     skipped: str | None = None  # why the file was not parsed ("binary", "too large"), if it was not
-    # 1-based lines holding only comments or (Python) docstrings: no code (core/lang/prose.py)
+    # 1-based lines holding only comments or (Python) docstrings: no code (argus/core/lang/prose.py)
     prose_lines: frozenset[int] = frozenset()
 
 

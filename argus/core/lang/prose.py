@@ -9,11 +9,8 @@ bottom of its ranking (``argus/core/predict/review.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor, Tree
-
-from argus.core.lang.languages import get_language
+from tree_sitter import Node
 
 # Per language: the nodes that are prose wherever they stand. A JavaScript string statement
 # ("use strict") is a directive, not prose, so only Python's string statements count.
@@ -35,23 +32,10 @@ def prose_patterns(language: str) -> str:
     return _PROSE_PATTERNS.get(language, "")
 
 
-@cache
-def _prose_query(language: str) -> Query | None:
-    pattern = prose_patterns(language)
-    return Query(get_language(language), pattern) if pattern else None
-
-
-def prose_lines(tree: Tree, source: bytes, language: str) -> frozenset[int]:
-    """1-based numbers of the lines whose only non-blank text is comments or (Python) string
-    statements. Blank lines are not listed: callers see those from the text."""
-    query = _prose_query(language)
-    if query is None:
-        return frozenset()
-    return lines_of(QueryCursor(query).captures(tree.root_node).get("prose", []), source)
-
-
 def lines_of(nodes: Sequence[Node], source: bytes) -> frozenset[int]:
-    """The lines that ``nodes`` (prose nodes of ``source``) fill, as :func:`prose_lines`."""
+    """1-based numbers of the lines that ``nodes`` (prose nodes of ``source``, captured with
+    :func:`prose_patterns`) fill: lines whose only non-blank text is comments or (Python) string
+    statements. Blank lines are not listed: callers see those from the text."""
     if not nodes:
         return frozenset()
     lines = source.split(b"\n")

@@ -192,13 +192,20 @@ def _symbol_table(review: Review, options: ReportOptions, rows: int) -> str:
             f"No single change stands out: the {percent(review.probability)} risk is spread "
             f"over {plural(len(symbols), 'change')}.\n\n" + _table(likely, options)
         )
-    else:
+    elif shown:
         parts.append("No high- or medium-risk changes.")
+    # else: the comment's size limit left no row; the cut note says so.
     hidden = len(symbols) - rows
     if rest or hidden:
+        count = len(rest) + hidden
+        summary = (
+            plural(count, "lower-risk change")
+            if shown
+            else (f"{plural(count, 'change')} not shown")
+        )
         folded = [
             "<details>",
-            f"<summary>{plural(len(rest) + hidden, 'lower-risk change')}</summary>",
+            f"<summary>{summary}</summary>",
             "",
         ]
         if rest:

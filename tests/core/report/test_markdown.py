@@ -244,3 +244,9 @@ def test_a_risky_change_whose_risk_is_spread_names_where_a_fix_would_land():
     assert len(rows) == min(3, len(low)) and "2%" in rows[0]
     calm = replace(spread, level=RiskLevel.LOW, probability=0.1)
     assert "No high- or medium-risk changes." in render_markdown(calm)
+
+
+def test_a_comment_cut_to_no_rows_claims_nothing_about_their_levels():
+    text = render_markdown(sample_review(), ReportOptions(max_symbols=0))
+    assert "No high- or medium-risk changes." not in text
+    assert "<summary>4 changes not shown</summary>" in text
