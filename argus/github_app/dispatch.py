@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from argus.github_app.context import Context, DeliveryLogger
-from argus.github_app.events import Event, make_event
+from argus.github_app.events import Event
 from argus.github_app.jobs import Job
 from argus.github_app.services import Deps
 
@@ -77,7 +77,7 @@ async def dispatch(event: Event, deps: Deps, *, final_attempt: bool = True) -> i
 async def run_job(job: Job, deps: Deps) -> None:
     """Handle one queued delivery (the worker's entry point); errors propagate for a retry."""
     name = job.kind.split(".", 1)[0]
-    event = make_event(name, job.payload, job.delivery_id)
+    event = Event(name, job.payload, job.delivery_id)
     started = time.perf_counter()
     try:
         await dispatch(event, deps, final_attempt=job.attempts >= deps.max_attempts)

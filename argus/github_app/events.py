@@ -49,8 +49,3 @@ class Event:
             return None
         owner, name = str(full_name).split("/", 1)
         return owner, name
-
-
-def make_event(name: str, payload: dict[str, Any], delivery_id: str = "") -> Event:
-    """The :class:`Event` of one queued delivery."""
-    return Event(name, payload, delivery_id)

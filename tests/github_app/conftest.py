@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from argus.core.store.sqlite import SQLiteStore
-from argus.github_app.events import Event, make_event
+from argus.github_app.events import Event
 from argus.github_app.routes import default_dispatcher
 from argus.github_app.services import Deps
 from argus.github_app.state import AppState
@@ -28,7 +28,7 @@ def payload(name: str) -> dict:
 def webhook_event(name: str, data: dict, delivery: str = "") -> Event:
     """The event of a delivery the test sends, checked against GitHub's webhook schema."""
     assert_webhook(name, data)
-    return make_event(name, data, delivery)
+    return Event(name, data, delivery)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from argus.github_app.dispatch import dispatch
-from argus.github_app.events import make_event
+from argus.github_app.events import Event
 from argus.github_app.plans import current_month, quota_for
 from argus.github_app.state import AppState
 from tests.github_app.changes import added_file_diff, risky_module
@@ -54,7 +54,7 @@ def deliver(deps, name: str, change=None) -> None:
     if change:
         change(data)
     delivery = f"delivery-{next(_DELIVERIES)}"
-    asyncio.run(dispatch(make_event(name.split(".", 1)[0], data, delivery), deps))
+    asyncio.run(dispatch(Event(name.split(".", 1)[0], data, delivery), deps))
 
 
 def marketplace(deps, action: str, change=None) -> None:

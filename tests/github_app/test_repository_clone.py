@@ -16,7 +16,7 @@ from argus.core.predict.adapt import load_adaptation
 from argus.core.store.sqlite import SQLiteStore
 from argus.github_app.clones import CloneManager
 from argus.github_app.dispatch import dispatch
-from argus.github_app.events import make_event
+from argus.github_app.events import Event
 from argus.github_app.githubkit_adapter import GitHubAppClient
 from argus.github_app.handlers.repository_clone import learn_if_due
 from argus.github_app.repo_review import RepositoryClones, store_path
@@ -73,7 +73,7 @@ def test_the_comment_of_a_review_on_the_clone_has_no_missing_history_note(
 ) -> None:
     clones = CloneManager(tmp_path / "clones", github.url)
     deps = deps_for(keys, github, state, clones)
-    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", opened(demo_repo), "d-1"), deps))
     (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
     assert NO_HISTORY_NOTE not in comment["body"]
     assert clones.path_of(DEMO_OWNER, DEMO_REPO).is_dir()
@@ -85,7 +85,7 @@ def test_beyond_the_budget_the_comment_says_why_the_history_is_missing(
 ) -> None:
     clones = CloneManager(tmp_path / "clones", github.url, budget_bytes=1000)
     deps = deps_for(keys, github, state, clones)
-    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", opened(demo_repo), "d-1"), deps))
     (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
     assert NO_HISTORY_NOTE in comment["body"]
     assert "larger than the App's clone budget" in comment["body"]
@@ -101,7 +101,7 @@ def test_a_revoked_token_does_not_block_the_review(
         return "ghs_revoked"
 
     deps.clones = RepositoryClones(clones, revoked)
-    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", opened(demo_repo), "d-1"), deps))
     (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
     assert "fetch is retried later" in comment["body"]
     assert "ghs_revoked" not in comment["body"]
@@ -135,7 +135,7 @@ def test_a_push_to_the_default_branch_fetches_the_clone_and_learns_once(
 ) -> None:
     clones = CloneManager(tmp_path / "clones", github.url)
     deps = deps_for(keys, github, state, clones)
-    asyncio.run(dispatch(make_event("push", push_payload(demo_repo), "d-push"), deps))
+    asyncio.run(dispatch(Event("push", push_payload(demo_repo), "d-push"), deps))
     clone = clones.path_of(DEMO_OWNER, DEMO_REPO)
     marker = clone.parent / f"{DEMO_REPO}.learned"
     assert clone.is_dir() and json.loads(marker.read_text())["commits"] > 0
@@ -153,7 +153,7 @@ def test_a_push_to_another_branch_does_not_clone(
     clones = CloneManager(tmp_path / "clones", github.url)
     deps = deps_for(keys, github, state, clones)
     payload = push_payload(demo_repo, ref="refs/heads/feature/bulk-discounts")
-    asyncio.run(dispatch(make_event("push", payload, "d-push"), deps))
+    asyncio.run(dispatch(Event("push", payload, "d-push"), deps))
     assert not clones.path_of(DEMO_OWNER, DEMO_REPO).exists()
     assert not github.git_requests
 
@@ -163,7 +163,7 @@ def test_a_clone_whose_history_is_shallow_says_so_once_in_the_footer(
 ) -> None:
     clones = CloneManager(tmp_path / "clones", github.url)
     deps = deps_for(keys, github, state, clones)
-    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", opened(demo_repo), "d-1"), deps))
     clone = clones.path_of(DEMO_OWNER, DEMO_REPO)
     # Cut the clone's history to its newest commit, as a depth-1 fetch would, and drop the
     # history it had read: the next review reads a one-commit history.
@@ -172,7 +172,7 @@ def test_a_clone_whose_history_is_shallow_says_so_once_in_the_footer(
     ).stdout.strip()
     (clone / "shallow").write_text(base + "\n")
     store_path(clone).unlink()
-    asyncio.run(dispatch(make_event("pull_request", opened(demo_repo), "d-2"), deps))
+    asyncio.run(dispatch(Event("pull_request", opened(demo_repo), "d-2"), deps))
     (comment,) = github.issue_comments(DEMO_OWNER, DEMO_REPO, DEMO_PULL)
     assert comment["body"].count("history is shallow (1 commit)") == 1
     assert "History factors left out: history is shallow (1 commit)" in comment["body"]

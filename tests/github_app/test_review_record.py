@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 from argus.github_app.dispatch import dispatch
-from argus.github_app.events import make_event
+from argus.github_app.events import Event
 from tests.github_app.changes import added_file_diff, risky_module
 from tests.github_app.conftest import HEAD, payload
 
@@ -18,7 +18,7 @@ def test_a_reviewed_pull_request_is_recorded(github, deps, tmp_path) -> None:
     github.diff = added_file_diff(PATH, text)
     github.files[(PATH, HEAD)] = text.encode()
     data = payload("pull_request.opened.payload.json")
-    asyncio.run(dispatch(make_event("pull_request", data, "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", data, "d-1"), deps))
     rows = (
         sqlite3.connect(tmp_path / "app.db")
         .execute(
@@ -50,8 +50,8 @@ def _closed(merged: bool) -> dict:
 
 
 def test_a_merged_pull_request_is_recorded_and_a_closed_one_is_not(github, deps, tmp_path) -> None:
-    asyncio.run(dispatch(make_event("pull_request", _closed(False), "d-1"), deps))
-    asyncio.run(dispatch(make_event("pull_request", _closed(True), "d-2"), deps))
+    asyncio.run(dispatch(Event("pull_request", _closed(False), "d-1"), deps))
+    asyncio.run(dispatch(Event("pull_request", _closed(True), "d-2"), deps))
     rows = (
         sqlite3.connect(tmp_path / "app.db")
         .execute(

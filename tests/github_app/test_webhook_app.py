@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from argus.github_app.app import AppDeps, create_app, signature_ok
 from argus.github_app.dispatch import run_job
-from argus.github_app.events import make_event
+from argus.github_app.events import Event
 from argus.github_app.jobs import Job
 from argus.github_app.metrics import AppMetrics
 from argus.github_app.routes import default_dispatcher
@@ -167,7 +167,7 @@ def test_every_recorded_payload_is_accepted_parsed_and_routed(
     response = _post(client, event_name, path.read_bytes(), delivery=path.name)
     assert response.status_code == 202
     (job,) = queue.jobs
-    event = make_event(event_name, job.payload, job.delivery_id)
+    event = Event(event_name, job.payload, job.delivery_id)
     assert event.key == job.kind
     dispatcher = default_dispatcher()
     assert len(dispatcher.handlers_for(event)) == ROUTED.get(event.key, 0)

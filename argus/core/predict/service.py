@@ -170,15 +170,16 @@ class ReviewService:
 
     def _scored(self, changeset: ChangeSet, sources: Sources, options: ServiceOptions) -> Review:
         line_counts = {path: count_lines(text) for path, text in sources.old.items()}
+        # What decides the parse and the rules (part of the cache keys): the same for the
+        # pre-pass below and the review.
+        analysed = ReviewOptions(
+            max_file_bytes=options.max_file_bytes,
+            rules=options.rules,
+            attributes=options.attributes,
+        )
         if self._pending is not None and not wait([self._pending], WARM_HISTORY_SECONDS).done:
             # The history is being read for the first time (git log runs on the other core):
-            # parse the changed files and run the rules meanwhile, with the options the review
-            # uses (they are part of the cache keys), so the review finds them done.
-            analysed = ReviewOptions(
-                max_file_bytes=options.max_file_bytes,
-                rules=options.rules,
-                attributes=options.attributes,
-            )
+            # parse the changed files and run the rules meanwhile, so the review finds them done.
             review_change(changeset, sources, _UNSCORED, {}, options=analysed, cache=self._cache)
         features = basic_change_features(changeset, line_counts)
         history: HistoryFacts | None = None
@@ -213,13 +214,11 @@ class ReviewService:
                 history = IndexedHistory(index, author.email, author.when)
             features.update(self._adaptation_extras(index, changeset))
         model, model_warning = self.model()
-        review_options = ReviewOptions(
+        review_options = replace(
+            analysed,
             thresholds=options.thresholds,
-            max_file_bytes=options.max_file_bytes,
             production_errors=self.production_errors([f.path for f in changeset.files]),
-            rules=options.rules,
             rule_levels=options.rule_levels,
-            attributes=options.attributes,
         )
         review = review_change(
             changeset, sources, model, features, history, review_options, self._cache
